@@ -1,0 +1,426 @@
+//! The validated settings a run uses: defaults ← `roadmap-runner.toml` ← env ← flags.
+//!
+//! The file is read with unknown keys refused, so a typo in a key is an error
+//! that names the file and line instead of a setting silently ignored.
+
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub const CONFIG_FILE: &str = "roadmap-runner.toml";
+pub const DEFAULT_MAX_PARALLEL: usize = 4;
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(3600);
+pub const DEFAULT_GRACE: Duration = Duration::from_secs(10);
+pub const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(6 * 3600);
+
+/// The default agent: Claude Code in batch mode, prompt on stdin.
+pub const CLAUDE_ARGS: &[&str] = &[
+    "-p",
+    "--output-format",
+    "stream-json",
+    "--verbose",
+    "--dangerously-skip-permissions",
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}:{col}: {message}")]
+    Syntax {
+        path: PathBuf,
+        line: usize,
+        col: usize,
+        message: String,
+    },
+    #[error("{origin}: {message}")]
+    Invalid { origin: String, message: String },
+}
+
+/// A duration as users write it: `90` (seconds), `90s`, `30m`, `2h`, `1h 30m`.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Err("empty duration".into());
+    }
+    if let Ok(secs) = t.parse::<u64>() {
+        return Ok(Duration::from_secs(secs));
+    }
+    humantime::parse_duration(t).map_err(|e| {
+        format!("`{text}` is not a duration ({e}); write seconds (`90`) or `90s`, `30m`, `2h`")
+    })
+}
+
+/// A duration in the file: a number of seconds or a string like `30m`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(untagged)]
+pub enum DurationValue {
+    Seconds(u64),
+    Text(String),
+}
+
+impl DurationValue {
+    fn resolve(&self, key: &str) -> Result<Duration, ConfigError> {
+        match self {
+            DurationValue::Seconds(s) => Ok(Duration::from_secs(*s)),
+            DurationValue::Text(t) => parse_duration(t).map_err(|message| ConfigError::Invalid {
+                origin: format!("{CONFIG_FILE} `{key}`"),
+                message,
+            }),
+        }
+    }
+}
+
+/// A command given either as an argv array or as one shell string.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum CommandSpec {
+    Argv(Vec<String>),
+    Shell(String),
+}
+
+impl CommandSpec {
+    /// The argv to execute; a shell string runs through `sh -c`.
+    pub fn argv(&self) -> Vec<String> {
+        match self {
+            CommandSpec::Argv(v) => v.clone(),
+            CommandSpec::Shell(s) => vec!["sh".into(), "-c".into(), s.clone()],
+        }
+    }
+
+    pub fn display(&self) -> String {
+        match self {
+            CommandSpec::Argv(v) => v.join(" "),
+            CommandSpec::Shell(s) => s.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    #[serde(default)]
+    pub run: RunSection,
+    #[serde(default)]
+    pub agent: AgentSection,
+    #[serde(default)]
+    pub gate: GateSection,
+    #[serde(default)]
+    pub git: GitSection,
+    #[serde(default)]
+    pub notify: NotifySection,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunSection {
+    pub max_parallel: Option<usize>,
+    pub timeout: Option<DurationValue>,
+    pub grace_period: Option<DurationValue>,
+    pub retries: Option<u32>,
+    pub max_wait: Option<DurationValue>,
+    pub fail_fast: Option<bool>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum OutputFormat {
+    /// Claude-style stream-json: the last `result` line decides success.
+    #[default]
+    StreamJson,
+    /// Anything else: the exit status decides.
+    Plain,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgentSection {
+    /// The whole agent command line as an argv array (replaces the default).
+    pub command: Option<Vec<String>>,
+    #[serde(default)]
+    pub extra_args: Vec<String>,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    pub prompt_template: Option<PathBuf>,
+    pub output: Option<OutputFormat>,
+    /// Arguments that resume a session; `{session_id}` is replaced.
+    pub resume_args: Option<Vec<String>>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GateSection {
+    /// `false` turns the gate off.
+    pub enabled: Option<bool>,
+    pub steps: Option<Vec<GateStepConfig>>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GateStepConfig {
+    pub name: String,
+    pub command: CommandSpec,
+    /// Fatal steps fail the group; others only warn. Default: all but `lint`.
+    pub fatal: Option<bool>,
+    pub timeout: Option<DurationValue>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GitSection {
+    pub remote: Option<String>,
+    pub branch: Option<String>,
+    pub commit: Option<bool>,
+    pub push: Option<bool>,
+    /// Name of an env var holding an HTTPS token for push.
+    pub token_env: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotifySection {
+    pub command: Option<CommandSpec>,
+    pub webhook: Option<String>,
+}
+
+impl FileConfig {
+    /// Loads `roadmap-runner.toml` from the project dir; a missing file is the defaults.
+    pub fn load(project_dir: &Path) -> Result<(FileConfig, Option<PathBuf>), ConfigError> {
+        let path = project_dir.join(CONFIG_FILE);
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok((FileConfig::default(), None));
+            }
+            Err(source) => return Err(ConfigError::Read { path, source }),
+        };
+        let config = Self::parse(&text, &path)?;
+        Ok((config, Some(path)))
+    }
+
+    pub fn parse(text: &str, path: &Path) -> Result<FileConfig, ConfigError> {
+        toml::from_str(text).map_err(|e| {
+            let (line, col) = e
+                .span()
+                .map(|s| line_col(text, s.start))
+                .unwrap_or((1, 1));
+            ConfigError::Syntax {
+                path: path.to_path_buf(),
+                line,
+                col,
+                message: e.message().to_string(),
+            }
+        })
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let col = before[line_start..].chars().count() + 1;
+    (line, col)
+}
+
+/// Values given on the command line or in the environment (flag wins over env,
+/// clap resolves that); `None` means "not given here".
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub max_parallel: Option<usize>,
+    pub timeout: Option<Duration>,
+    pub retries: Option<u32>,
+    pub fail_fast: bool,
+    pub claude_bin: Option<String>,
+    pub no_commit: bool,
+    pub no_push: bool,
+}
+
+/// The settings of the agent command.
+#[derive(Debug, Clone)]
+pub struct AgentSettings {
+    /// argv: program then arguments, before `extra_args`.
+    pub command: Vec<String>,
+    pub extra_args: Vec<String>,
+    pub env: BTreeMap<String, String>,
+    pub prompt_template: Option<PathBuf>,
+    pub output: OutputFormat,
+    /// Empty when the agent cannot resume sessions.
+    pub resume_args: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct GateSettings {
+    pub enabled: bool,
+    /// `None`: detect from the project.
+    pub steps: Option<Vec<GateStepConfig>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct GitSettings {
+    pub remote: Option<String>,
+    pub branch: Option<String>,
+    pub commit: bool,
+    pub push: bool,
+    pub token_env: Option<String>,
+}
+
+/// Everything a run needs, validated.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub max_parallel: usize,
+    pub timeout: Duration,
+    pub grace: Duration,
+    pub retries: u32,
+    pub max_wait: Duration,
+    pub fail_fast: bool,
+    pub agent: AgentSettings,
+    pub gate: GateSettings,
+    pub git: GitSettings,
+    pub notify: NotifySection,
+}
+
+impl Settings {
+    pub fn resolve(file: &FileConfig, over: &Overrides) -> Result<Settings, ConfigError> {
+        let run = &file.run;
+        let max_parallel = over
+            .max_parallel
+            .or(run.max_parallel)
+            .unwrap_or(DEFAULT_MAX_PARALLEL);
+        if max_parallel == 0 {
+            return Err(ConfigError::Invalid {
+                origin: "MAX_PARALLEL_AGENTS / --max-parallel / run.max_parallel".into(),
+                message: "must be at least 1".into(),
+            });
+        }
+        let timeout = match over.timeout {
+            Some(t) => t,
+            None => match &run.timeout {
+                Some(v) => v.resolve("run.timeout")?,
+                None => DEFAULT_TIMEOUT,
+            },
+        };
+        if timeout.is_zero() {
+            return Err(ConfigError::Invalid {
+                origin: "TASK_TIMEOUT / --timeout / run.timeout".into(),
+                message: "must be more than zero".into(),
+            });
+        }
+        let grace = match &run.grace_period {
+            Some(v) => v.resolve("run.grace_period")?,
+            None => DEFAULT_GRACE,
+        };
+        let max_wait = match &run.max_wait {
+            Some(v) => v.resolve("run.max_wait")?,
+            None => DEFAULT_MAX_WAIT,
+        };
+
+        let a = &file.agent;
+        let command = match (&a.command, &over.claude_bin) {
+            (Some(cmd), _) => {
+                if cmd.is_empty() || cmd[0].trim().is_empty() {
+                    return Err(ConfigError::Invalid {
+                        origin: format!("{CONFIG_FILE} `agent.command`"),
+                        message: "must name a program, e.g. [\"claude\", \"-p\"]".into(),
+                    });
+                }
+                cmd.clone()
+            }
+            (None, bin) => {
+                let mut v = vec![bin.clone().unwrap_or_else(|| "claude".into())];
+                v.extend(CLAUDE_ARGS.iter().map(|s| s.to_string()));
+                v
+            }
+        };
+        let default_agent = a.command.is_none();
+        let output = a.output.unwrap_or(if default_agent {
+            OutputFormat::StreamJson
+        } else {
+            OutputFormat::Plain
+        });
+        let resume_args = match &a.resume_args {
+            Some(v) => v.clone(),
+            None if output == OutputFormat::StreamJson => {
+                vec!["--resume".into(), "{session_id}".into()]
+            }
+            None => Vec::new(),
+        };
+
+        Ok(Settings {
+            max_parallel,
+            timeout,
+            grace,
+            retries: over.retries.or(run.retries).unwrap_or(0),
+            max_wait,
+            fail_fast: over.fail_fast || run.fail_fast.unwrap_or(false),
+            agent: AgentSettings {
+                command,
+                extra_args: a.extra_args.clone(),
+                env: a.env.clone(),
+                prompt_template: a.prompt_template.clone(),
+                output,
+                resume_args,
+            },
+            gate: GateSettings {
+                enabled: file.gate.enabled.unwrap_or(true),
+                steps: file.gate.steps.clone(),
+            },
+            git: GitSettings {
+                remote: file.git.remote.clone(),
+                branch: file.git.branch.clone(),
+                commit: !over.no_commit && file.git.commit.unwrap_or(true),
+                push: !over.no_push && !over.no_commit && file.git.push.unwrap_or(true),
+                token_env: file.git.token_env.clone(),
+            },
+            notify: file.notify.clone(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("90s").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("30m").unwrap(), Duration::from_secs(1800));
+        assert_eq!(parse_duration("2h").unwrap(), Duration::from_secs(7200));
+        assert!(parse_duration("soon").unwrap_err().contains("`soon`"));
+    }
+
+    #[test]
+    fn unknown_key_names_line() {
+        let err = FileConfig::parse("[run]\nmax_paralel = 3\n", Path::new("x.toml")).unwrap_err();
+        match err {
+            ConfigError::Syntax { line, col, .. } => assert_eq!((line, col), (2, 1)),
+            other => panic!("{other}"),
+        }
+    }
+
+    #[test]
+    fn precedence() {
+        let file = FileConfig::parse(
+            "[run]\nmax_parallel = 3\ntimeout = \"30m\"\n",
+            Path::new("x"),
+        )
+        .unwrap();
+        let s = Settings::resolve(&file, &Overrides::default()).unwrap();
+        assert_eq!(s.max_parallel, 3);
+        assert_eq!(s.timeout, Duration::from_secs(1800));
+        let over = Overrides {
+            max_parallel: Some(8),
+            ..Default::default()
+        };
+        assert_eq!(Settings::resolve(&file, &over).unwrap().max_parallel, 8);
+        assert_eq!(s.agent.command[0], "claude");
+        assert_eq!(s.agent.output, OutputFormat::StreamJson);
+    }
+}

@@ -1,0 +1,1 @@
+//! The gate: typecheck, lint, test, build after every group.

@@ -1,0 +1,16 @@
+//! roadmap-runner: drives coding agents through a project's ROADMAP.md.
+//!
+//! Phases run in order, groups inside a phase run in order, the tasks of a
+//! group run in parallel as agent processes, a gate guards every group, status
+//! files record what is done, and every finished phase is committed and pushed.
+
+pub mod agent;
+pub mod config;
+pub mod events;
+pub mod exec;
+pub mod gate;
+pub mod plan;
+pub mod report;
+pub mod roadmap;
+pub mod status;
+pub mod vcs;

@@ -1,0 +1,1 @@
+//! Which groups run, in which order, given roadmap + status + selection.

@@ -1,0 +1,1 @@
+//! Reporters: the only writers to stdout.

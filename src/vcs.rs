@@ -1,0 +1,1 @@
+//! git: clean-tree check, phase commit, push.
