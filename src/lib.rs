@@ -5,11 +5,15 @@
 //! files record what is done, and every finished phase is committed and pushed.
 
 pub mod agent;
+pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod events;
 pub mod exec;
+pub mod exit;
 pub mod gate;
 pub mod plan;
+pub mod project;
 pub mod report;
 pub mod roadmap;
 pub mod status;

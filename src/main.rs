@@ -1,1 +1,78 @@
-fn main() {}
+//! Thin: parse the CLI, set up tracing, call the library, map errors to exit codes.
+
+use clap::Parser;
+use roadmap_runner::cli::{Cli, Command};
+use roadmap_runner::commands::{self, CommandError, Io};
+use roadmap_runner::exit;
+use roadmap_runner::project::Project;
+use std::io::Write;
+
+fn main() {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and version are not errors; everything else is bad usage.
+            let code = if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            };
+            let _ = e.print();
+            std::process::exit(code);
+        }
+    };
+    init_tracing(cli.global.quiet, cli.global.verbose);
+    let code = match run(cli) {
+        Ok(code) => code,
+        Err(e) if is_broken_pipe(&e) => exit::OK,
+        Err(e) => {
+            eprintln!("error: {e}");
+            e.exit_code()
+        }
+    };
+    std::process::exit(code);
+}
+
+fn run(cli: Cli) -> Result<i32, CommandError> {
+    let g = &cli.global;
+    let project = Project::new(g.project_dir.as_deref(), g.roadmap.as_deref())?;
+    let stdout = std::io::stdout();
+    let stderr = std::io::stderr();
+    let (mut out, mut err) = (stdout.lock(), stderr.lock());
+    let io = Io {
+        out: &mut out,
+        err: &mut err,
+    };
+    let code = match &cli.command {
+        Some(Command::Validate(args)) => commands::validate::run(&project, args, io)?,
+        Some(Command::Status(args)) => commands::status::run(&project, args, io)?,
+        Some(Command::Run(_)) | None => {
+            return Err(CommandError::Usage(
+                "`run` is not available yet in this build".into(),
+            ));
+        }
+    };
+    out.flush()?;
+    Ok(code)
+}
+
+fn is_broken_pipe(e: &CommandError) -> bool {
+    matches!(e, CommandError::Output(io) if io.kind() == std::io::ErrorKind::BrokenPipe)
+}
+
+fn init_tracing(quiet: bool, verbose: u8) {
+    let default = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, 2) => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}

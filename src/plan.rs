@@ -1,1 +1,209 @@
-//! Which groups run, in which order, given roadmap + status + selection.
+//! Which groups run, in which order, given the roadmap, `completed_tasks.txt`
+//! and the selection flags.
+
+use crate::roadmap::{Group, GroupKey, Phase, Roadmap, Task};
+use crate::status::CompletedGroups;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GroupState {
+    /// Listed in `completed_tasks.txt`.
+    Completed,
+    /// Every task is marked done in the roadmap itself.
+    DoneInRoadmap,
+    Pending,
+}
+
+impl GroupState {
+    pub fn label(self) -> &'static str {
+        match self {
+            GroupState::Completed => "completed",
+            GroupState::DoneInRoadmap => "done in roadmap",
+            GroupState::Pending => "pending",
+        }
+    }
+}
+
+pub fn group_state(key: &GroupKey, group: &Group, completed: &CompletedGroups) -> GroupState {
+    if completed.contains(key) {
+        GroupState::Completed
+    } else if !group.tasks.is_empty() && group.tasks.iter().all(|t| t.done_in_roadmap) {
+        GroupState::DoneInRoadmap
+    } else {
+        GroupState::Pending
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error("--phase {0}: the roadmap has no phase {0} (it has {1})")]
+    NoPhase(String, String),
+    #[error("--group {0}: expected PHASE:GROUP, e.g. `1:B`")]
+    BadGroup(String),
+    #[error("--group {0}: the roadmap has no such group (phase {1} has {2})")]
+    NoGroup(String, u32, String),
+    #[error("--task {0}: expected PHASE:GROUP:TASK, e.g. `1:A:A2`")]
+    BadTask(String),
+    #[error("--task {0}: group {1} has no task {2} (it has {3})")]
+    NoTask(String, GroupKey, String, String),
+}
+
+/// What the user asked to run; empty means everything.
+#[derive(Debug, Clone, Default)]
+pub struct Selection {
+    pub phases: Vec<(u32, u32)>,
+    pub groups: Vec<GroupKey>,
+    /// One task alone: its group and id.
+    pub task: Option<(GroupKey, String)>,
+}
+
+impl Selection {
+    /// Checks every named phase, group and task exists in the roadmap.
+    pub fn new(
+        roadmap: &Roadmap,
+        phases: &[(u32, u32)],
+        groups: &[String],
+        task: Option<&str>,
+    ) -> Result<Selection, PlanError> {
+        let phase_list = || {
+            roadmap
+                .phases
+                .iter()
+                .map(|p| p.number.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        for &(a, b) in phases {
+            if !roadmap.phases.iter().any(|p| (a..=b).contains(&p.number)) {
+                let shown = if a == b {
+                    a.to_string()
+                } else {
+                    format!("{a}..{b}")
+                };
+                return Err(PlanError::NoPhase(shown, phase_list()));
+            }
+        }
+        let mut keys = Vec::new();
+        for g in groups {
+            let key = GroupKey::parse_cli(g).ok_or_else(|| PlanError::BadGroup(g.clone()))?;
+            check_group(roadmap, &key, g)?;
+            keys.push(key);
+        }
+        let task = match task {
+            None => None,
+            Some(t) => {
+                let (group_part, id) = t
+                    .rsplit_once(':')
+                    .ok_or_else(|| PlanError::BadTask(t.into()))?;
+                let key =
+                    GroupKey::parse_cli(group_part).ok_or_else(|| PlanError::BadTask(t.into()))?;
+                let (_, group) = check_group(roadmap, &key, t)?;
+                let id = id.trim().to_ascii_uppercase();
+                if !group.tasks.iter().any(|x| x.id == id) {
+                    let ids = group
+                        .tasks
+                        .iter()
+                        .map(|x| x.id.as_str())
+                        .collect::<Vec<_>>();
+                    return Err(PlanError::NoTask(t.into(), key, id, ids.join(", ")));
+                }
+                Some((key, id))
+            }
+        };
+        Ok(Selection {
+            phases: phases.to_vec(),
+            groups: keys,
+            task,
+        })
+    }
+
+    pub fn is_everything(&self) -> bool {
+        self.phases.is_empty() && self.groups.is_empty() && self.task.is_none()
+    }
+
+    fn includes(&self, key: &GroupKey) -> bool {
+        if let Some((k, _)) = &self.task {
+            return k == key;
+        }
+        let phase_ok = self.phases.is_empty()
+            || self
+                .phases
+                .iter()
+                .any(|&(a, b)| (a..=b).contains(&key.phase));
+        let group_ok = self.groups.is_empty() || self.groups.contains(key);
+        // `--phase 1 --group 2:B` means both, not only what both allow.
+        if !self.phases.is_empty() && !self.groups.is_empty() {
+            return phase_ok || group_ok;
+        }
+        phase_ok && group_ok
+    }
+}
+
+fn check_group<'a>(
+    roadmap: &'a Roadmap,
+    key: &GroupKey,
+    given: &str,
+) -> Result<(&'a Phase, &'a Group), PlanError> {
+    roadmap.group(key).ok_or_else(|| {
+        let ids = roadmap
+            .phase(key.phase)
+            .map(|p| {
+                p.groups
+                    .iter()
+                    .map(|g| g.id.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+            .unwrap_or_else(|| "no such phase".into());
+        PlanError::NoGroup(given.into(), key.phase, ids)
+    })
+}
+
+/// A group the run will visit, with the tasks that still need an agent.
+#[derive(Debug, Clone)]
+pub struct PlannedGroup<'a> {
+    pub phase: &'a Phase,
+    pub group: &'a Group,
+    pub key: GroupKey,
+    /// Tasks to run: not done in the roadmap; only the selected one with `--task`.
+    pub tasks: Vec<&'a Task>,
+    /// Only part of the group runs (`--task`): the group is not completed by it.
+    pub partial: bool,
+}
+
+/// The groups still to run, in roadmap order (phase by phase, group by group).
+pub fn plan<'a>(
+    roadmap: &'a Roadmap,
+    completed: &CompletedGroups,
+    selection: &Selection,
+) -> Vec<PlannedGroup<'a>> {
+    let mut out = Vec::new();
+    for (phase, group) in roadmap.groups() {
+        let key = group.key(phase);
+        if !selection.includes(&key) {
+            continue;
+        }
+        let only = selection.task.as_ref().map(|(_, id)| id.as_str());
+        // A single task named explicitly runs even if its group is complete.
+        if only.is_none() && group_state(&key, group, completed) == GroupState::Completed {
+            continue;
+        }
+        let tasks = group
+            .tasks
+            .iter()
+            .filter(|t| match only {
+                Some(id) => t.id == id,
+                None => !t.done_in_roadmap,
+            })
+            .collect();
+        out.push(PlannedGroup {
+            phase,
+            group,
+            key,
+            tasks,
+            partial: only.is_some(),
+        });
+    }
+    out
+}

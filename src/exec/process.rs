@@ -53,7 +53,9 @@ pub enum OutputStream {
 /// Reported while the process runs.
 #[derive(Debug)]
 pub enum ProcessEvent<'a> {
-    Started { pid: u32 },
+    Started {
+        pid: u32,
+    },
     /// One output line without its newline (lossily UTF-8 decoded, capped in length).
     Line(OutputStream, &'a str),
 }

@@ -1,0 +1,200 @@
+//! Command-line definitions only: raw arguments and their env fallbacks.
+//! Turning them into validated settings is `config`'s job.
+
+use crate::config::parse_duration;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::time::Duration;
+
+const AFTER_HELP: &str = "\
+Examples:
+  roadmap-runner                         run every pending group, phase by phase
+  roadmap-runner --dry-run               show what would run, change nothing
+  MAX_PARALLEL_AGENTS=8 roadmap-runner --phase 2
+  roadmap-runner validate                check ROADMAP.md and print its shape
+  roadmap-runner status                  what is complete and what runs next
+
+Exit codes: 0 done, 1 task failed, 2 gate failed, 3 commit/push failed,
+4 roadmap invalid, 5 preflight failed, 64 bad usage, 75 locked by another run,
+130/143 interrupted.";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "roadmap-runner",
+    version,
+    about = "Drive coding agents through ROADMAP.md: phases in order, groups in order, tasks in parallel, gated, recorded, committed.",
+    after_help = AFTER_HELP,
+    subcommand_negates_reqs = true
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// `run` is the default command: its options work without writing `run`.
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct GlobalArgs {
+    /// Project directory (default: the current directory).
+    #[arg(short = 'C', long, global = true, value_name = "DIR")]
+    pub project_dir: Option<PathBuf>,
+
+    /// Roadmap file (default: ROADMAP.md in the project directory).
+    #[arg(long, global = true, env = "ROADMAP_FILE", value_name = "PATH")]
+    pub roadmap: Option<PathBuf>,
+
+    /// Less output from the runner's own diagnostics.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// More output from the runner's own diagnostics (-v, -vv).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run every pending group (the default command).
+    #[command(
+        after_help = "Examples:\n  roadmap-runner run --phase 1..2 --max-parallel 2\n  roadmap-runner run --task 1:A:A2 --no-commit\n  DRY_RUN=1 roadmap-runner run"
+    )]
+    Run(RunArgs),
+    /// Check the roadmap: print diagnostics and a one-line summary.
+    #[command(
+        after_help = "Examples:\n  roadmap-runner validate\n  roadmap-runner validate --roadmap docs/ROADMAP.md --json\n  roadmap-runner validate --write   # also write status/roadmap_tasks.txt"
+    )]
+    Validate(ValidateArgs),
+    /// Show phases, groups and tasks with what is complete and what runs next.
+    #[command(
+        after_help = "Examples:\n  roadmap-runner status\n  roadmap-runner status --json | jq '.next'"
+    )]
+    Status(StatusArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ValidateArgs {
+    /// Print the parsed roadmap and diagnostics as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Also write status/roadmap_tasks.txt.
+    #[arg(long)]
+    pub write: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct StatusArgs {
+    /// Print the status as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, Default, Args)]
+pub struct RunArgs {
+    /// Print the plan (groups, tasks, exact agent command lines) and change nothing.
+    #[arg(long, env = "DRY_RUN")]
+    pub dry_run: bool,
+
+    /// Agents running at once [default: 4].
+    #[arg(long, env = "MAX_PARALLEL_AGENTS", value_name = "N")]
+    pub max_parallel: Option<usize>,
+
+    /// Time limit per task: 90, 90s, 30m, 2h [default: 3600s].
+    #[arg(long, env = "TASK_TIMEOUT", value_name = "DURATION", value_parser = parse_duration)]
+    pub timeout: Option<Duration>,
+
+    /// Only these phases: `2`, repeatable, or a range `2..3`.
+    #[arg(long = "phase", value_name = "N|A..B", value_parser = parse_phase_range)]
+    pub phases: Vec<(u32, u32)>,
+
+    /// Only this group, e.g. `1:B` (repeatable).
+    #[arg(long = "group", value_name = "N:X")]
+    pub groups: Vec<String>,
+
+    /// Only this one task, e.g. `1:A:A2` (for debugging a prompt).
+    #[arg(long, value_name = "N:X:ID")]
+    pub task: Option<String>,
+
+    /// Retries for a failed task [default: 0].
+    #[arg(long, value_name = "N")]
+    pub retries: Option<u32>,
+
+    /// Stop the group's other running tasks as soon as one fails.
+    #[arg(long)]
+    pub fail_fast: bool,
+
+    /// Run the agents again even where only the gate failed last time.
+    #[arg(long)]
+    pub rerun_tasks: bool,
+
+    /// Do not commit finished phases (implies --no-push).
+    #[arg(long)]
+    pub no_commit: bool,
+
+    /// Commit finished phases but do not push.
+    #[arg(long)]
+    pub no_push: bool,
+
+    /// Start a phase even when the working tree has uncommitted changes.
+    #[arg(long)]
+    pub allow_dirty: bool,
+
+    /// Agent binary for the default Claude command line.
+    #[arg(long, env = "CLAUDE_BIN", value_name = "PATH", hide = true)]
+    pub claude_bin: Option<String>,
+
+    /// One JSON object per event on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// `2` → (2, 2); `2..3` → (2, 3).
+fn parse_phase_range(s: &str) -> Result<(u32, u32), String> {
+    let bad = || format!("`{s}` is not a phase number or range (e.g. `2` or `2..3`)");
+    match s.split_once("..") {
+        Some((a, b)) => {
+            let a: u32 = a.trim().parse().map_err(|_| bad())?;
+            let b: u32 = b
+                .trim_start_matches('=')
+                .trim()
+                .parse()
+                .map_err(|_| bad())?;
+            if a > b {
+                return Err(format!("`{s}`: the range is empty (write `{b}..{a}`)"));
+            }
+            Ok((a, b))
+        }
+        None => {
+            let n: u32 = s.trim().parse().map_err(|_| bad())?;
+            Ok((n, n))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn definitions_are_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn run_is_the_default_command() {
+        let cli = Cli::try_parse_from(["rr", "--dry-run", "--phase", "2..3"]).unwrap();
+        assert!(cli.command.is_none());
+        assert!(cli.run.dry_run);
+        assert_eq!(cli.run.phases, vec![(2, 3)]);
+        let cli = Cli::try_parse_from(["rr", "-C", "/tmp", "validate", "--json"]).unwrap();
+        assert!(matches!(
+            cli.command,
+            Some(Command::Validate(ValidateArgs { json: true, .. }))
+        ));
+    }
+}

@@ -1,0 +1,45 @@
+//! The subcommands. Each returns the process exit code, or a typed error that
+//! knows its exit code; `main` only prints and exits.
+
+pub mod status;
+pub mod validate;
+
+use crate::config::ConfigError;
+use crate::exit;
+use crate::plan::PlanError;
+use crate::project::ProjectError;
+use crate::status::StatusError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    #[error(transparent)]
+    Project(#[from] ProjectError),
+    #[error(transparent)]
+    Status(#[from] StatusError),
+    #[error(transparent)]
+    Plan(#[from] PlanError),
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("{0}")]
+    Usage(String),
+    #[error(transparent)]
+    Output(#[from] std::io::Error),
+}
+
+impl CommandError {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            CommandError::Project(ProjectError::NoDir(_)) => exit::USAGE,
+            CommandError::Project(_) => exit::ROADMAP_INVALID,
+            CommandError::Plan(_) | CommandError::Usage(_) => exit::USAGE,
+            CommandError::Config(_) => exit::PREFLIGHT_FAILED,
+            CommandError::Status(_) | CommandError::Output(_) => exit::PREFLIGHT_FAILED,
+        }
+    }
+}
+
+/// Where a command writes: stdout for its report, stderr for diagnostics.
+pub struct Io<'a> {
+    pub out: &'a mut dyn std::io::Write,
+    pub err: &'a mut dyn std::io::Write,
+}

@@ -1,0 +1,214 @@
+//! `roadmap-runner status`: the phase → group → task tree with each group's
+//! state and what the next run would do first.
+
+use super::{CommandError, Io};
+use crate::cli::StatusArgs;
+use crate::plan::{GroupState, group_state};
+use crate::project::{LoadedRoadmap, Project};
+use crate::status::{CompletedGroups, LineWarning, lock};
+use serde::Serialize;
+
+#[derive(Debug, Serialize)]
+struct StatusDoc {
+    roadmap: String,
+    phases: Vec<PhaseDoc>,
+    next: Option<NextDoc>,
+    running: Option<String>,
+    warnings: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct PhaseDoc {
+    number: u32,
+    title: String,
+    groups: Vec<GroupDoc>,
+}
+
+#[derive(Debug, Serialize)]
+struct GroupDoc {
+    id: String,
+    key: String,
+    title: String,
+    annotation: Option<String>,
+    state: GroupState,
+    tasks: Vec<TaskDoc>,
+}
+
+#[derive(Debug, Serialize)]
+struct TaskDoc {
+    id: String,
+    title: String,
+    done_in_roadmap: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct NextDoc {
+    phase: u32,
+    group: String,
+    tasks: Vec<String>,
+}
+
+pub fn run(project: &Project, args: &StatusArgs, io: Io<'_>) -> Result<i32, CommandError> {
+    let loaded = project.load_roadmap()?;
+    let (completed, line_warnings) = project.status.load_completed()?;
+    let doc = build(project, &loaded, &completed, &line_warnings);
+    if args.json {
+        serde_json::to_writer_pretty(&mut *io.out, &doc).map_err(std::io::Error::from)?;
+        writeln!(io.out)?;
+    } else {
+        render_text(&doc, &loaded, io.out)?;
+        for w in &doc.warnings {
+            writeln!(io.err, "warning: {w}")?;
+        }
+    }
+    if loaded.error_count() > 0 {
+        writeln!(
+            io.err,
+            "{} has errors: run `roadmap-runner validate` to see them",
+            loaded.display
+        )?;
+        return Ok(crate::exit::ROADMAP_INVALID);
+    }
+    Ok(crate::exit::OK)
+}
+
+fn build(
+    project: &Project,
+    loaded: &LoadedRoadmap,
+    completed: &CompletedGroups,
+    line_warnings: &[LineWarning],
+) -> StatusDoc {
+    let mut warnings: Vec<String> = line_warnings
+        .iter()
+        .map(|w| format!("status/completed_tasks.txt {w}"))
+        .collect();
+    for key in completed.keys() {
+        if loaded.roadmap.group(key).is_none() {
+            warnings.push(format!(
+                "status/completed_tasks.txt lists {key}, which is not a group of {}",
+                loaded.display
+            ));
+        }
+    }
+    let mut next = None;
+    let phases = loaded
+        .roadmap
+        .phases
+        .iter()
+        .map(|phase| PhaseDoc {
+            number: phase.number,
+            title: phase.title.clone(),
+            groups: phase
+                .groups
+                .iter()
+                .map(|group| {
+                    let key = group.key(phase);
+                    let state = group_state(&key, group, completed);
+                    if state == GroupState::Pending && next.is_none() {
+                        next = Some(NextDoc {
+                            phase: phase.number,
+                            group: group.id.clone(),
+                            tasks: group
+                                .tasks
+                                .iter()
+                                .filter(|t| !t.done_in_roadmap)
+                                .map(|t| t.id.clone())
+                                .collect(),
+                        });
+                    }
+                    GroupDoc {
+                        id: group.id.clone(),
+                        key: key.to_string(),
+                        title: group.title.clone(),
+                        annotation: group.annotation.clone(),
+                        state,
+                        tasks: group
+                            .tasks
+                            .iter()
+                            .map(|t| TaskDoc {
+                                id: t.id.clone(),
+                                title: t.title.clone(),
+                                done_in_roadmap: t.done_in_roadmap,
+                            })
+                            .collect(),
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    StatusDoc {
+        roadmap: loaded.display.clone(),
+        phases,
+        next,
+        running: lock::current_holder(&project.status.lock_path()),
+        warnings,
+    }
+}
+
+fn render_text(
+    doc: &StatusDoc,
+    loaded: &LoadedRoadmap,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let title = loaded.roadmap.title.as_deref().unwrap_or("Roadmap");
+    writeln!(out, "{title} ({}: {})", doc.roadmap, loaded.summary())?;
+    for phase in &doc.phases {
+        let done = phase
+            .groups
+            .iter()
+            .filter(|g| g.state != GroupState::Pending)
+            .count();
+        writeln!(out)?;
+        let mut head = format!("Phase {}", phase.number);
+        if !phase.title.is_empty() {
+            head.push_str(&format!(": {}", phase.title));
+        }
+        writeln!(
+            out,
+            "{head}  [{done}/{} groups complete]",
+            phase.groups.len()
+        )?;
+        for g in &phase.groups {
+            let is_next = doc
+                .next
+                .as_ref()
+                .is_some_and(|n| n.phase == phase.number && n.group == g.id);
+            let mark = match g.state {
+                GroupState::Completed | GroupState::DoneInRoadmap => "[x]",
+                GroupState::Pending => "[ ]",
+            };
+            let mut label = format!("Group {}", g.id);
+            if !g.title.is_empty() {
+                label.push_str(&format!(": {}", g.title));
+            }
+            if let Some(a) = &g.annotation {
+                label.push_str(&format!(" ({a})"));
+            }
+            let next = if is_next { "  <- next" } else { "" };
+            writeln!(out, "  {mark} {label}  {}{next}", g.state.label())?;
+            for t in &g.tasks {
+                let done = if t.done_in_roadmap {
+                    "  (done in roadmap)"
+                } else {
+                    ""
+                };
+                writeln!(out, "        {} {}{done}", t.id, t.title)?;
+            }
+        }
+    }
+    writeln!(out)?;
+    if let Some(holder) = &doc.running {
+        writeln!(out, "Running now: {holder}")?;
+    }
+    match &doc.next {
+        Some(n) => writeln!(
+            out,
+            "Next: Phase {} Group {}: {} ({})",
+            n.phase,
+            n.group,
+            crate::project::plural(n.tasks.len(), "task"),
+            n.tasks.join(", ")
+        ),
+        None => writeln!(out, "Next: nothing, every group is complete"),
+    }
+}

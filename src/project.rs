@@ -1,0 +1,160 @@
+//! One project on disk: its directory, roadmap, status and log locations, and
+//! loading its roadmap with diagnostics.
+
+use crate::roadmap::{Diagnostic, Roadmap, Severity, parse};
+use crate::status::StatusDir;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectError {
+    #[error("project directory {0} does not exist")]
+    NoDir(PathBuf),
+    #[error(
+        "roadmap {0} not found: create it (see ROADMAP.example.md for the format) or point --roadmap / ROADMAP_FILE at yours"
+    )]
+    NoRoadmap(PathBuf),
+    #[error("cannot read roadmap {path}: {source}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "{path}:{line}:{col}: the roadmap is not valid UTF-8 (byte {offset}); save it as UTF-8 and run again"
+    )]
+    NotUtf8 {
+        path: String,
+        line: usize,
+        col: usize,
+        offset: usize,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct Project {
+    pub dir: PathBuf,
+    pub roadmap_path: PathBuf,
+    pub status: StatusDir,
+    pub logs_dir: PathBuf,
+}
+
+impl Project {
+    /// `dir` defaults to the current directory, `roadmap` to `ROADMAP.md` in it
+    /// (a relative `roadmap` is taken relative to the current directory, as
+    /// any path on a command line).
+    pub fn new(dir: Option<&Path>, roadmap: Option<&Path>) -> Result<Project, ProjectError> {
+        let dir = dir
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."));
+        if !dir.is_dir() {
+            return Err(ProjectError::NoDir(dir));
+        }
+        let dir = dir.canonicalize().unwrap_or(dir);
+        let roadmap_path = match roadmap {
+            Some(p) => p.to_path_buf(),
+            None => dir.join("ROADMAP.md"),
+        };
+        Ok(Project {
+            status: StatusDir::new(&dir),
+            logs_dir: dir.join("logs"),
+            dir,
+            roadmap_path,
+        })
+    }
+
+    /// The roadmap path as users should read it in messages.
+    pub fn roadmap_display(&self) -> String {
+        let p = &self.roadmap_path;
+        p.strip_prefix(&self.dir).unwrap_or(p).display().to_string()
+    }
+
+    pub fn load_roadmap(&self) -> Result<LoadedRoadmap, ProjectError> {
+        let bytes = std::fs::read(&self.roadmap_path).map_err(|source| {
+            if source.kind() == std::io::ErrorKind::NotFound {
+                ProjectError::NoRoadmap(self.roadmap_path.clone())
+            } else {
+                ProjectError::Read {
+                    path: self.roadmap_path.clone(),
+                    source,
+                }
+            }
+        })?;
+        let display = self.roadmap_display();
+        let source = String::from_utf8(bytes).map_err(|e| {
+            let offset = e.utf8_error().valid_up_to();
+            let valid = String::from_utf8_lossy(&e.as_bytes()[..offset]).into_owned();
+            let (line, col) = crate::config::line_col(&valid, offset);
+            ProjectError::NotUtf8 {
+                path: display.clone(),
+                line,
+                col,
+                offset,
+            }
+        })?;
+        let parsed = parse(&source);
+        Ok(LoadedRoadmap {
+            display,
+            source,
+            roadmap: parsed.roadmap,
+            diagnostics: parsed.diagnostics,
+        })
+    }
+
+    pub fn orchestrator_logs(&self) -> PathBuf {
+        self.logs_dir.join("orchestrator")
+    }
+}
+
+/// A parsed roadmap with the text it came from (diagnostics point into it).
+#[derive(Debug, Clone)]
+pub struct LoadedRoadmap {
+    pub display: String,
+    pub source: String,
+    pub roadmap: Roadmap,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl LoadedRoadmap {
+    pub fn error_count(&self) -> usize {
+        self.count(Severity::Error)
+    }
+
+    pub fn warning_count(&self) -> usize {
+        self.count(Severity::Warning)
+    }
+
+    fn count(&self, severity: Severity) -> usize {
+        self.diagnostics
+            .iter()
+            .filter(|d| d.severity == severity)
+            .count()
+    }
+
+    /// Every diagnostic, rendered with its source line and caret.
+    pub fn render_diagnostics(&self) -> String {
+        self.diagnostics
+            .iter()
+            .map(|d| d.render(&self.display, &self.source))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// `4 phases, 17 groups, 61 tasks`.
+    pub fn summary(&self) -> String {
+        let r = &self.roadmap;
+        format!(
+            "{}, {}, {}",
+            plural(r.phases.len(), "phase"),
+            plural(r.group_count(), "group"),
+            plural(r.task_count(), "task")
+        )
+    }
+}
+
+pub fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
