@@ -1,1 +1,131 @@
-//! The events every part of a run emits; reporters turn them into output.
+//! The events every part of a run emits. One owner (the runner) sends them to
+//! the reporters; nothing else writes to stdout.
+
+use crate::agent::{AgentReport, TaskOutcome};
+use crate::roadmap::GroupKey;
+use chrono::{DateTime, Local};
+use serde::Serialize;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Bumped when a field of the JSON event stream changes meaning or goes away.
+pub const EVENT_SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    RunStarted {
+        roadmap: String,
+        groups: usize,
+        tasks: usize,
+        max_parallel: usize,
+        #[serde(with = "secs")]
+        timeout: Duration,
+        dry_run: bool,
+    },
+    /// A note for the user that is not an error (e.g. a status-file warning).
+    Warning { message: String },
+    GroupStarted {
+        key: GroupKey,
+        title: String,
+        tasks: usize,
+        parallel: usize,
+    },
+    TaskStarted {
+        key: GroupKey,
+        task: String,
+        title: String,
+        attempt: u32,
+        pid: u32,
+        log: PathBuf,
+        #[serde(with = "secs")]
+        timeout: Duration,
+    },
+    /// The agent's latest activity (a tool call, a line of text).
+    TaskActivity {
+        key: GroupKey,
+        task: String,
+        text: String,
+    },
+    TaskFinished {
+        key: GroupKey,
+        task: String,
+        title: String,
+        attempt: u32,
+        outcome: TaskOutcome,
+        #[serde(with = "secs")]
+        duration: Duration,
+        report: AgentReport,
+        log: PathBuf,
+        /// The last lines of output when the task did not succeed.
+        tail: Vec<String>,
+    },
+    /// A failed task will be tried again.
+    TaskRetry {
+        key: GroupKey,
+        task: String,
+        attempt: u32,
+        of: u32,
+    },
+    /// The agent hit its usage limit; nothing new starts until `until`.
+    UsageLimitWait {
+        key: GroupKey,
+        task: String,
+        until: DateTime<Local>,
+        resets_at: Option<DateTime<Local>>,
+    },
+    UsageLimitResume { key: GroupKey, task: String },
+    GroupFinished {
+        key: GroupKey,
+        succeeded: usize,
+        failed: usize,
+        #[serde(with = "secs")]
+        duration: Duration,
+    },
+    /// The runner was asked to stop (signal); `level` is `terminate` or `kill`.
+    Stopping { reason: String },
+    RunFinished { summary: RunSummary },
+}
+
+/// One task's final line in the summary table.
+#[derive(Debug, Clone, Serialize)]
+pub struct TaskSummary {
+    pub key: GroupKey,
+    pub task: String,
+    pub title: String,
+    pub outcome: TaskOutcome,
+    pub attempts: u32,
+    #[serde(with = "secs")]
+    pub duration: Duration,
+    pub cost_usd: Option<f64>,
+    pub log: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RunSummary {
+    pub exit_code: i32,
+    /// One line: what happened.
+    pub message: String,
+    /// What to do next, when the run did not finish cleanly.
+    pub next_steps: Vec<String>,
+    pub tasks: Vec<TaskSummary>,
+    pub groups_completed: Vec<GroupKey>,
+    #[serde(with = "secs")]
+    pub duration: Duration,
+    pub cost_usd: f64,
+}
+
+/// Durations travel as fractional seconds in JSON.
+mod secs {
+    use serde::Serializer;
+    use std::time::Duration;
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64((d.as_secs_f64() * 1000.0).round() / 1000.0)
+    }
+}
+
+/// Anything that shows events to the user.
+pub trait Reporter: Send {
+    fn report(&mut self, event: &Event);
+}

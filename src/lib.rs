@@ -18,3 +18,4 @@ pub mod report;
 pub mod roadmap;
 pub mod status;
 pub mod vcs;
+pub mod runner;

@@ -46,11 +46,8 @@ fn run(cli: Cli) -> Result<i32, CommandError> {
     let code = match &cli.command {
         Some(Command::Validate(args)) => commands::validate::run(&project, args, io)?,
         Some(Command::Status(args)) => commands::status::run(&project, args, io)?,
-        Some(Command::Run(_)) | None => {
-            return Err(CommandError::Usage(
-                "`run` is not available yet in this build".into(),
-            ));
-        }
+        Some(Command::Run(args)) => commands::run::run(&project, args, g.verbose > 0, io)?,
+        None => commands::run::run(&project, &cli.run, g.verbose > 0, io)?,
     };
     out.flush()?;
     Ok(code)

@@ -1,6 +1,7 @@
 //! The subcommands. Each returns the process exit code, or a typed error that
 //! knows its exit code; `main` only prints and exits.
 
+pub mod run;
 pub mod status;
 pub mod validate;
 

@@ -1,0 +1,261 @@
+//! `roadmap-runner [run]`: validate everything, take the lock, check the
+//! environment, then hand the plan to the runner.
+
+use super::{CommandError, Io};
+use crate::agent::command::display_command;
+use crate::agent::prompt::DEFAULT_TEMPLATE;
+use crate::cli::RunArgs;
+use crate::config::{FileConfig, Overrides, Settings};
+use crate::events::{Event, Reporter};
+use crate::exec::StopLevel;
+use crate::exit;
+use crate::plan::{PlannedGroup, Selection, plan};
+use crate::project::{LoadedRoadmap, Project};
+use crate::report::{JsonReporter, PlainReporter};
+use crate::roadmap::seed::roadmap_tasks_txt;
+use crate::runner::{self, GroupJobs, RunInputs, preflight, signals};
+use crate::status::{LockError, ROADMAP_TASKS_FILE, RunLock};
+use std::path::{Path, PathBuf};
+
+pub fn run(project: &Project, args: &RunArgs, verbose: bool, io: Io<'_>) -> Result<i32, CommandError> {
+    let loaded = project.load_roadmap()?;
+    if !loaded.diagnostics.is_empty() {
+        writeln!(io.err, "{}", loaded.render_diagnostics())?;
+    }
+    if loaded.error_count() > 0 {
+        writeln!(
+            io.err,
+            "error: {} has {}: fix them, then run again (nothing was started)",
+            loaded.display,
+            crate::project::plural(loaded.error_count(), "error")
+        )?;
+        return Ok(exit::ROADMAP_INVALID);
+    }
+    let (file, _) = FileConfig::load(&project.dir)?;
+    let settings = Settings::resolve(
+        &file,
+        &Overrides {
+            max_parallel: args.max_parallel,
+            timeout: args.timeout,
+            retries: args.retries,
+            fail_fast: args.fail_fast,
+            claude_bin: args.claude_bin.clone(),
+            no_commit: args.no_commit,
+            no_push: args.no_push,
+        },
+    )?;
+    let template = load_template(project, &settings)?;
+    let selection = Selection::new(&loaded.roadmap, &args.phases, &args.groups, args.task.as_deref())?;
+    let (completed, warnings) = project.status.load_completed()?;
+    let planned = plan(&loaded.roadmap, &completed, &selection);
+    check_prompts(project, &loaded, &planned, &settings, &template)?;
+
+    if args.dry_run {
+        print_dry_run(project, &loaded, &planned, &settings, &template, args.json, io.out)?;
+        return Ok(exit::OK);
+    }
+
+    let _lock = match RunLock::acquire(&project.status.lock_path()) {
+        Ok(lock) => lock,
+        Err(e @ LockError::Held { .. }) => {
+            writeln!(io.err, "error: {e}")?;
+            return Ok(exit::LOCKED);
+        }
+        Err(e) => return Err(CommandError::Usage(e.to_string())),
+    };
+    let program = match preflight_checks(project, &settings) {
+        Ok(p) => p,
+        Err(e) => {
+            writeln!(io.err, "error: {e}")?;
+            return Ok(exit::PREFLIGHT_FAILED);
+        }
+    };
+    project
+        .status
+        .write(ROADMAP_TASKS_FILE, roadmap_tasks_txt(&loaded.roadmap).as_bytes())?;
+
+    let mut reporter: Box<dyn Reporter> = if args.json {
+        Box::new(JsonReporter::new(std::io::stdout()))
+    } else {
+        Box::new(PlainReporter::new(std::io::stdout(), verbose))
+    };
+    for w in &warnings {
+        reporter.report(&Event::Warning {
+            message: format!("status/completed_tasks.txt {w}"),
+        });
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let summary = rt.block_on(async {
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(StopLevel::Run);
+        let signal_state = signals::install(stop_tx)?;
+        let inputs = RunInputs {
+            project,
+            roadmap: &loaded.roadmap,
+            roadmap_display: &loaded.display,
+            settings: &settings,
+            template: &template,
+            program: &program,
+            plan: &planned,
+        };
+        Ok::<_, std::io::Error>(
+            runner::execute(&inputs, stop_rx, &signal_state, reporter.as_mut()).await,
+        )
+    })?;
+    reporter.report(&Event::RunFinished {
+        summary: summary.clone(),
+    });
+    Ok(summary.exit_code)
+}
+
+fn load_template(project: &Project, settings: &Settings) -> Result<String, CommandError> {
+    match &settings.agent.prompt_template {
+        None => Ok(DEFAULT_TEMPLATE.to_string()),
+        Some(p) => {
+            let path = project.dir.join(p);
+            std::fs::read_to_string(&path).map_err(|e| {
+                CommandError::Usage(format!(
+                    "roadmap-runner.toml `agent.prompt_template`: cannot read {}: {e}",
+                    path.display()
+                ))
+            })
+        }
+    }
+}
+
+/// Renders every prompt the run will need, so a template error stops the run
+/// before any agent starts.
+fn check_prompts(
+    project: &Project,
+    loaded: &LoadedRoadmap,
+    planned: &[PlannedGroup<'_>],
+    settings: &Settings,
+    template: &str,
+) -> Result<(), CommandError> {
+    for pg in planned {
+        let jobs = jobs_for(project, loaded, pg, settings, template, Path::new(""));
+        for t in &pg.tasks {
+            jobs.prompt(&t.id).map_err(|e| {
+                CommandError::Usage(format!("prompt template: {e}"))
+            })?;
+        }
+    }
+    Ok(())
+}
+
+fn jobs_for<'a>(
+    project: &'a Project,
+    loaded: &'a LoadedRoadmap,
+    pg: &'a PlannedGroup<'a>,
+    settings: &'a Settings,
+    template: &'a str,
+    program: &'a Path,
+) -> GroupJobs<'a> {
+    GroupJobs {
+        project,
+        roadmap: &loaded.roadmap,
+        planned: pg,
+        settings,
+        template,
+        program,
+    }
+}
+
+fn preflight_checks(project: &Project, settings: &Settings) -> Result<PathBuf, preflight::PreflightError> {
+    preflight::check_git(&project.dir)?;
+    preflight::check_root_sandbox(settings)?;
+    preflight::find_agent(&settings.agent.command[0], &project.dir)
+}
+
+fn print_dry_run(
+    project: &Project,
+    loaded: &LoadedRoadmap,
+    planned: &[PlannedGroup<'_>],
+    settings: &Settings,
+    template: &str,
+    json: bool,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let program = PathBuf::from(&settings.agent.command[0]);
+    let mut groups = Vec::new();
+    for pg in planned {
+        let jobs = jobs_for(project, loaded, pg, settings, template, &program);
+        let mut tasks = Vec::new();
+        for t in &pg.tasks {
+            let log = PathBuf::from(format!(
+                "logs/orchestrator/phase{}_group{}_{}_<timestamp>.log",
+                pg.key.phase, pg.key.group, t.id
+            ));
+            let inv = jobs.invocation(&t.id, &t.title, None, &log);
+            tasks.push(serde_json::json!({
+                "id": t.id,
+                "title": t.title,
+                "command": display_command(&inv),
+                "argv": std::iter::once(inv.program.to_string_lossy().into_owned())
+                    .chain(inv.args.iter().map(|a| a.to_string_lossy().into_owned()))
+                    .collect::<Vec<_>>(),
+                "prompt_bytes": inv.stdin.len(),
+                "log": log,
+            }));
+        }
+        groups.push(serde_json::json!({
+            "phase": pg.key.phase,
+            "phase_title": pg.phase.title,
+            "group": pg.key.group,
+            "group_title": pg.group.title,
+            "annotation": pg.group.annotation,
+            "parallel": settings.max_parallel.min(pg.tasks.len().max(1)),
+            "tasks": tasks,
+        }));
+    }
+    if json {
+        let doc = serde_json::json!({
+            "dry_run": true,
+            "roadmap": loaded.display,
+            "max_parallel": settings.max_parallel,
+            "timeout_secs": settings.timeout.as_secs(),
+            "groups": groups,
+        });
+        writeln!(out, "{doc}")?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "Dry run: {} ({}), {} in parallel, timeout {}s per task. Nothing is started or changed.",
+        loaded.display,
+        loaded.summary(),
+        settings.max_parallel,
+        settings.timeout.as_secs()
+    )?;
+    if planned.is_empty() {
+        writeln!(out, "Nothing to do: every selected group is complete.")?;
+    }
+    for g in &groups {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "Phase {} Group {}{}: {} task(s), {} in parallel",
+            g["phase"],
+            g["group"].as_str().unwrap_or_default(),
+            g["annotation"]
+                .as_str()
+                .map(|a| format!(" ({a})"))
+                .unwrap_or_default(),
+            g["tasks"].as_array().map_or(0, Vec::len),
+            g["parallel"]
+        )?;
+        for t in g["tasks"].as_array().into_iter().flatten() {
+            writeln!(
+                out,
+                "  {} {}\n    $ {} < prompt ({} bytes on stdin)\n    log: {}",
+                t["id"].as_str().unwrap_or_default(),
+                t["title"].as_str().unwrap_or_default(),
+                t["command"].as_str().unwrap_or_default(),
+                t["prompt_bytes"],
+                t["log"].as_str().unwrap_or_default()
+            )?;
+        }
+    }
+    Ok(())
+}

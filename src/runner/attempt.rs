@@ -1,0 +1,116 @@
+//! One attempt at one task: spawn the agent, stream its output to the log and
+//! the observer, classify how it ended.
+
+use crate::agent::classify::classify;
+use crate::agent::command::AgentInvocation;
+use crate::agent::stream_json::StreamObserver;
+use crate::agent::{AgentReport, TaskOutcome};
+use crate::config::OutputFormat;
+use crate::exec::{
+    ExecError, OutputStream, ProcessEvent, ProcessSpec, StdinSource, StopLevel, run_process,
+};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, watch};
+
+/// Everything an attempt needs, owned, so it can run on its own task.
+#[derive(Debug, Clone)]
+pub struct AttemptJob {
+    pub task_id: String,
+    pub attempt: u32,
+    pub invocation: AgentInvocation,
+    pub cwd: PathBuf,
+    pub log_path: PathBuf,
+    pub timeout: Duration,
+    pub grace: Duration,
+    pub output: OutputFormat,
+}
+
+/// What a running attempt tells the group loop.
+#[derive(Debug)]
+pub enum AttemptMsg {
+    Started { task_id: String, pid: u32 },
+    Activity { task_id: String, text: String },
+}
+
+#[derive(Debug)]
+pub struct AttemptResult {
+    pub job: AttemptJob,
+    pub outcome: TaskOutcome,
+    pub report: AgentReport,
+    pub duration: Duration,
+    pub tail: Vec<String>,
+}
+
+/// How long a grandchild may hold the output pipes after the agent exited.
+const LEAK_TIMEOUT: Duration = Duration::from_secs(2);
+
+pub async fn run_attempt(
+    job: AttemptJob,
+    stop: watch::Receiver<StopLevel>,
+    tx: mpsc::UnboundedSender<AttemptMsg>,
+) -> AttemptResult {
+    let started = Instant::now();
+    let spec = ProcessSpec {
+        program: job.invocation.program.clone(),
+        args: job.invocation.args.clone(),
+        env: job.invocation.env.clone(),
+        cwd: job.cwd.clone(),
+        stdin: StdinSource::Bytes(job.invocation.stdin.clone()),
+        log_path: Some(job.log_path.clone()),
+        timeout: Some(job.timeout),
+        grace: job.grace,
+        leak_timeout: LEAK_TIMEOUT,
+    };
+    let mut observer = StreamObserver::new();
+    let mut last_activity: Option<String> = None;
+    let task_id = job.task_id.clone();
+    let result = run_process(spec, stop, &mut |event| match event {
+        ProcessEvent::Started { pid } => {
+            let _ = tx.send(AttemptMsg::Started {
+                task_id: task_id.clone(),
+                pid,
+            });
+        }
+        ProcessEvent::Line(OutputStream::Stdout, line) => {
+            observer.observe(line);
+            if observer.last_activity() != last_activity.as_deref() {
+                last_activity = observer.last_activity().map(str::to_string);
+                if let Some(text) = &last_activity {
+                    let _ = tx.send(AttemptMsg::Activity {
+                        task_id: task_id.clone(),
+                        text: text.clone(),
+                    });
+                }
+            }
+        }
+        ProcessEvent::Line(OutputStream::Stderr, line) => observer.observe_stderr(line),
+    })
+    .await;
+    match result {
+        Ok(proc) => {
+            let (outcome, report) = classify(&proc, &observer, job.output, job.timeout);
+            AttemptResult {
+                tail: proc.tail.clone(),
+                duration: proc.duration,
+                job,
+                outcome,
+                report,
+            }
+        }
+        Err(e) => AttemptResult {
+            outcome: TaskOutcome::Failed {
+                exit_code: None,
+                signal: None,
+                reason: match &e {
+                    ExecError::Spawn { .. } => e.to_string(),
+                    _ => format!("runner error: {e}"),
+                },
+            },
+            report: AgentReport::default(),
+            duration: started.elapsed(),
+            tail: Vec::new(),
+            job,
+        },
+    }
+}

@@ -1,0 +1,284 @@
+//! Runs the tasks of one group in parallel: at most `max_parallel` agents at
+//! once, a freed slot refilled at once (the loop wakes on every exit, never
+//! polls), retries, usage-limit pauses, fail-fast and auth stops.
+
+use super::attempt::{AttemptJob, AttemptMsg, AttemptResult, run_attempt};
+use crate::agent::TaskOutcome;
+use crate::events::{Event, Reporter, TaskSummary};
+use crate::exec::StopLevel;
+use crate::roadmap::GroupKey;
+use chrono::{DateTime, Local, Utc};
+use std::collections::{HashMap, VecDeque};
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
+
+/// A task waiting for a slot.
+#[derive(Debug, Clone)]
+pub struct QueuedTask {
+    pub task_id: String,
+    pub title: String,
+    pub attempt: u32,
+    /// Session to resume (after a usage limit).
+    pub resume: Option<String>,
+    pub limit_hits: u32,
+}
+
+/// Builds the job for a queued task (prompt, command line, log path).
+pub trait JobFactory {
+    fn job(&mut self, task: &QueuedTask) -> AttemptJob;
+}
+
+#[derive(Debug, Clone)]
+pub struct GroupLimits {
+    pub max_parallel: usize,
+    pub retries: u32,
+    pub max_wait: Duration,
+    pub fail_fast: bool,
+}
+
+/// How the group ended.
+#[derive(Debug, Clone)]
+pub struct GroupRun {
+    pub tasks: Vec<TaskSummary>,
+    /// The agent is not logged in: the run must stop.
+    pub auth_failure: Option<String>,
+}
+
+impl GroupRun {
+    pub fn all_succeeded(&self) -> bool {
+        self.tasks.iter().all(|t| t.outcome.is_success())
+    }
+}
+
+/// A usage limit hit this many times in a row on one task stops trying.
+const MAX_LIMIT_HITS: u32 = 10;
+/// How long to wait when the agent did not say when its limit resets.
+const UNKNOWN_RESET_WAIT: Duration = Duration::from_secs(30 * 60);
+
+pub async fn run_group(
+    key: &GroupKey,
+    tasks: Vec<QueuedTask>,
+    limits: &GroupLimits,
+    factory: &mut dyn JobFactory,
+    mut global_stop: watch::Receiver<StopLevel>,
+    reporter: &mut dyn Reporter,
+) -> GroupRun {
+    let order: Vec<String> = tasks.iter().map(|t| t.task_id.clone()).collect();
+    let titles: HashMap<String, String> = tasks
+        .iter()
+        .map(|t| (t.task_id.clone(), t.title.clone()))
+        .collect();
+    let mut queue: VecDeque<QueuedTask> = tasks.into();
+    let mut running: JoinSet<AttemptResult> = JoinSet::new();
+    // Running attempts: the queued task with its log path and timeout.
+    let mut in_flight: InFlight = HashMap::new();
+    let mut finished: HashMap<String, TaskSummary> = HashMap::new();
+    let mut attempts: HashMap<String, (u32, Duration)> = HashMap::new();
+    let (msg_tx, mut msg_rx) = mpsc::unbounded_channel();
+    // The group's own stop: raised by fail-fast and auth failure, and by the
+    // runner's signals, forwarded below.
+    let (group_stop_tx, group_stop_rx) = watch::channel(*global_stop.borrow());
+    let mut paused_until: Option<Instant> = None;
+    let mut auth_failure: Option<String> = None;
+    let mut failed = false;
+    let retries = limits.retries;
+
+    loop {
+        let stopping = *group_stop_tx.borrow() > StopLevel::Run;
+        let halted = stopping || auth_failure.is_some() || (limits.fail_fast && failed);
+        while !halted && paused_until.is_none() && running.len() < limits.max_parallel {
+            let Some(task) = queue.pop_front() else { break };
+            let job = factory.job(&task);
+            in_flight.insert(
+                task.task_id.clone(),
+                (task, job.log_path.clone(), job.timeout),
+            );
+            running.spawn(run_attempt(job, group_stop_rx.clone(), msg_tx.clone()));
+        }
+        if running.is_empty() && (queue.is_empty() || halted) {
+            break;
+        }
+        let pause = paused_until;
+        tokio::select! {
+            biased;
+            Some(msg) = msg_rx.recv() => report_msg(msg, key, &in_flight, reporter),
+            Some(joined) = running.join_next() => {
+                let res = match joined {
+                    Ok(r) => r,
+                    // A panicking attempt is a bug; the group cannot tell which task it was.
+                    Err(e) => panic!("task attempt crashed: {e}"),
+                };
+                // Drain messages the attempt sent before it ended, so events stay in order.
+                while let Ok(msg) = msg_rx.try_recv() {
+                    report_msg(msg, key, &in_flight, reporter);
+                }
+                let (task, _, _) = in_flight.remove(&res.job.task_id).expect("attempt for a queued task");
+                let entry = attempts.entry(task.task_id.clone()).or_default();
+                entry.0 += 1;
+                entry.1 += res.duration;
+                reporter.report(&Event::TaskFinished {
+                    key: key.clone(),
+                    task: task.task_id.clone(),
+                    title: task.title.clone(),
+                    attempt: task.attempt,
+                    outcome: res.outcome.clone(),
+                    duration: res.duration,
+                    report: res.report.clone(),
+                    log: res.job.log_path.clone(),
+                    tail: if res.outcome.is_success() { Vec::new() } else { res.tail.clone() },
+                });
+                let summary = |outcome: TaskOutcome| TaskSummary {
+                    key: key.clone(),
+                    task: task.task_id.clone(),
+                    title: task.title.clone(),
+                    outcome,
+                    attempts: entry.0,
+                    duration: entry.1,
+                    cost_usd: res.report.cost_usd,
+                    log: Some(res.job.log_path.clone()),
+                };
+                match &res.outcome {
+                    TaskOutcome::Succeeded | TaskOutcome::Interrupted => {
+                        finished.insert(task.task_id.clone(), summary(res.outcome.clone()));
+                    }
+                    TaskOutcome::Failed { .. } | TaskOutcome::TimedOut { .. } => {
+                        if task.attempt <= retries && *group_stop_tx.borrow() == StopLevel::Run {
+                            reporter.report(&Event::TaskRetry {
+                                key: key.clone(),
+                                task: task.task_id.clone(),
+                                attempt: task.attempt + 1,
+                                of: retries + 1,
+                            });
+                            queue.push_back(QueuedTask { attempt: task.attempt + 1, resume: None, ..task });
+                        } else {
+                            failed = true;
+                            finished.insert(task.task_id.clone(), summary(res.outcome.clone()));
+                            if limits.fail_fast {
+                                group_stop_tx.send_if_modified(|l| raise(l, StopLevel::Terminate));
+                            }
+                        }
+                    }
+                    TaskOutcome::AuthFailure { message } => {
+                        auth_failure.get_or_insert_with(|| message.clone());
+                        finished.insert(task.task_id.clone(), summary(res.outcome.clone()));
+                        group_stop_tx.send_if_modified(|l| raise(l, StopLevel::Terminate));
+                    }
+                    TaskOutcome::UsageLimit { resets_at, .. } => {
+                        if task.limit_hits + 1 >= MAX_LIMIT_HITS {
+                            failed = true;
+                            finished.insert(task.task_id.clone(), summary(res.outcome.clone()));
+                        } else {
+                            let wait = limit_wait(*resets_at, limits.max_wait);
+                            let until = Instant::now() + wait;
+                            paused_until = Some(paused_until.map_or(until, |p| p.max(until)));
+                            let local_until = Local::now()
+                                + chrono::Duration::from_std(wait).unwrap_or_default();
+                            reporter.report(&Event::UsageLimitWait {
+                                key: key.clone(),
+                                task: task.task_id.clone(),
+                                until: local_until,
+                                resets_at: resets_at.map(|r| r.with_timezone(&Local)),
+                            });
+                            let resume = res.report.session_id.clone().or(task.resume.clone());
+                            queue.push_front(QueuedTask {
+                                resume,
+                                limit_hits: task.limit_hits + 1,
+                                ..task
+                            });
+                        }
+                    }
+                }
+            },
+            _ = sleep_until_opt(pause), if pause.is_some() => {
+                paused_until = None;
+                if let Some(next) = queue.front() {
+                    reporter.report(&Event::UsageLimitResume { key: key.clone(), task: next.task_id.clone() });
+                }
+            },
+            changed = global_stop.changed() => {
+                if changed.is_ok() {
+                    let level = *global_stop.borrow();
+                    group_stop_tx.send_if_modified(|l| raise(l, level));
+                }
+            },
+        }
+    }
+
+    // Tasks never started (stopped, failed fast, auth) are listed as such.
+    let tasks = order
+        .iter()
+        .map(|id| {
+            finished.remove(id).unwrap_or_else(|| TaskSummary {
+                key: key.clone(),
+                task: id.clone(),
+                title: titles.get(id).cloned().unwrap_or_default(),
+                outcome: TaskOutcome::Interrupted,
+                attempts: attempts.get(id).map_or(0, |a| a.0),
+                duration: attempts.get(id).map_or(Duration::ZERO, |a| a.1),
+                cost_usd: None,
+                log: None,
+            })
+        })
+        .collect();
+    GroupRun {
+        tasks,
+        auth_failure,
+    }
+}
+
+type InFlight = HashMap<String, (QueuedTask, std::path::PathBuf, Duration)>;
+
+fn report_msg(msg: AttemptMsg, key: &GroupKey, in_flight: &InFlight, reporter: &mut dyn Reporter) {
+    match msg {
+        AttemptMsg::Started { task_id, pid } => {
+            if let Some((t, log, timeout)) = in_flight.get(&task_id) {
+                reporter.report(&Event::TaskStarted {
+                    key: key.clone(),
+                    task: task_id.clone(),
+                    title: t.title.clone(),
+                    attempt: t.attempt,
+                    pid,
+                    log: log.clone(),
+                    timeout: *timeout,
+                });
+            }
+        }
+        AttemptMsg::Activity { task_id, text } => {
+            reporter.report(&Event::TaskActivity {
+                key: key.clone(),
+                task: task_id,
+                text,
+            });
+        }
+    }
+}
+
+fn raise(current: &mut StopLevel, to: StopLevel) -> bool {
+    if to > *current {
+        *current = to;
+        true
+    } else {
+        false
+    }
+}
+
+async fn sleep_until_opt(at: Option<Instant>) {
+    match at {
+        Some(t) => tokio::time::sleep_until(t).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Until the limit resets (a few seconds' slack), capped by `max_wait`.
+pub fn limit_wait(resets_at: Option<DateTime<Utc>>, max_wait: Duration) -> Duration {
+    let wait = match resets_at {
+        Some(at) => (at - Utc::now())
+            .to_std()
+            .unwrap_or(Duration::ZERO)
+            .saturating_add(Duration::from_secs(2)),
+        None => UNKNOWN_RESET_WAIT,
+    };
+    wait.min(max_wait)
+}

@@ -1,0 +1,81 @@
+//! Checks made before anything is launched, each failing with what is wrong
+//! and how to fix it. Cron runs with a short PATH and often as root: both are
+//! named explicitly.
+
+use crate::config::Settings;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum PreflightError {
+    #[error(
+        "agent `{program}` not found. Searched PATH: {path}\n  Cron runs with a short PATH: set PATH in the crontab, set CLAUDE_BIN=/full/path/to/claude, or set [agent] command in roadmap-runner.toml"
+    )]
+    AgentNotFound { program: String, path: String },
+    #[error("agent `{0}` exists but is not an executable file: check its permissions (chmod +x)")]
+    AgentNotExecutable(PathBuf),
+    #[error(
+        "{0} is not a git repository: roadmap-runner commits each finished phase. Run `git init` (and add a remote to push to), or run from the project root with -C"
+    )]
+    NotGitRepo(PathBuf),
+    #[error(
+        "running as root with --dangerously-skip-permissions, which Claude Code refuses unless IS_SANDBOX=1 is set. If this machine or container is a sandbox, set IS_SANDBOX=1 (in the environment or in [agent] env); otherwise run roadmap-runner as a normal user"
+    )]
+    RootWithoutSandbox,
+}
+
+/// Resolves the agent program the way the child's exec will (PATH search,
+/// or a path relative to the project for names with a `/`).
+pub fn find_agent(program: &str, project_dir: &Path) -> Result<PathBuf, PreflightError> {
+    if program.contains('/') {
+        let p = Path::new(program);
+        let p = if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            project_dir.join(p)
+        };
+        if !p.exists() {
+            return Err(PreflightError::AgentNotFound {
+                program: program.into(),
+                path: "(not searched: the name is a path)".into(),
+            });
+        }
+        return match which::which(&p) {
+            Ok(found) => Ok(found),
+            Err(_) => Err(PreflightError::AgentNotExecutable(p)),
+        };
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    which::which_in(program, Some(&path), project_dir).map_err(|_| PreflightError::AgentNotFound {
+        program: program.into(),
+        path: path.to_string_lossy().into_owned(),
+    })
+}
+
+pub fn check_git(project_dir: &Path) -> Result<(), PreflightError> {
+    git2::Repository::discover(project_dir)
+        .map(|_| ())
+        .map_err(|_| PreflightError::NotGitRepo(project_dir.to_path_buf()))
+}
+
+/// Claude refuses `--dangerously-skip-permissions` as root outside a sandbox.
+pub fn check_root_sandbox(settings: &Settings) -> Result<(), PreflightError> {
+    let agent = &settings.agent;
+    let skips = agent
+        .command
+        .iter()
+        .chain(&agent.extra_args)
+        .any(|a| a == "--dangerously-skip-permissions");
+    if !skips || !nix::unistd::geteuid().is_root() {
+        return Ok(());
+    }
+    let sandbox = agent
+        .env
+        .get("IS_SANDBOX")
+        .cloned()
+        .or_else(|| std::env::var("IS_SANDBOX").ok());
+    if sandbox.as_deref() == Some("1") {
+        Ok(())
+    } else {
+        Err(PreflightError::RootWithoutSandbox)
+    }
+}
