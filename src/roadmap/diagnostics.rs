@@ -105,7 +105,12 @@ impl Diagnostic {
         let mut out = format!("{}: {}\n", self.severity, self.message);
         out.push_str(&format!(" --> {path}:{line_no}:{col}\n"));
         out.push_str(&format!("{:w$} |\n", ""));
-        out.push_str(&format!("{gutter} | {}\n", expand_tabs(text)));
+        if text.is_empty() {
+            // No trailing space after the bar on an empty line.
+            out.push_str(&format!("{gutter} |\n"));
+        } else {
+            out.push_str(&format!("{gutter} | {}\n", expand_tabs(text)));
+        }
         out.push_str(&format!(
             "{:w$} | {}{}\n",
             "",
