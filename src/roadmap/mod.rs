@@ -1,8 +1,12 @@
 //! Reading ROADMAP.md: the model, the parser and its diagnostics.
 
+mod blocks;
 pub mod diagnostics;
 pub mod model;
 pub mod parser;
+pub mod seed;
+mod syntax;
 
-pub use diagnostics::{Diagnostic, Severity};
+pub use diagnostics::{Diagnostic, Severity, has_errors};
 pub use model::{Field, Group, GroupKey, Phase, Roadmap, Span, Task};
+pub use parser::{Parsed, parse};
