@@ -167,10 +167,11 @@ async fn lines_arrive_in_order_and_go_to_the_log() {
     assert!(r.lines.contains(&(OutputStream::Stderr, "oops".into())));
 
     let log = log_text(dir.path());
-    assert!(log.starts_with("line1\nline2\n"), "{log}");
-    assert!(log.contains("\n[stderr] oops\n"), "{log}");
-    assert!(log.ends_with("line200\nno newline\n") || log.ends_with("no newline\n"));
-    assert_eq!(log.lines().count(), 202);
+    // The two streams interleave as their chunks arrive; each is in order.
+    let (err, out): (Vec<&str>, Vec<&str>) = log.lines().partition(|l| l.starts_with("[stderr] "));
+    assert_eq!(out, expected);
+    assert_eq!(err, ["[stderr] oops"]);
+    assert!(log.ends_with('\n'));
 }
 
 #[tokio::test]
