@@ -239,12 +239,13 @@ async fn child_ignoring_sigterm_is_killed_after_grace() {
     let dir = tempfile::tempdir().unwrap();
     // The ignored disposition is inherited by the grandchild too.
     let mut spec = sh("trap '' TERM; sleep 1000 & echo $!; wait", dir.path());
-    spec.timeout = Some(Duration::from_millis(200));
+    // Long enough for the shell to have set its trap before the SIGTERM.
+    spec.timeout = Some(Duration::from_millis(1000));
     spec.grace = Duration::from_millis(500);
     let r = run(spec).await;
     assert!(r.outcome.timed_out);
     assert_eq!(r.outcome.status, ExitStatusKind::Signal(9));
-    assert!(r.outcome.duration >= Duration::from_millis(700));
+    assert!(r.outcome.duration >= Duration::from_millis(1500));
     assert!(r.outcome.duration < Duration::from_secs(60));
     assert!(pid_gone(first_pid(&r)));
     assert!(group_gone(r.outcome.pid));
@@ -280,17 +281,29 @@ async fn stop_kill_is_immediate() {
 async fn kill_after_terminate_escalates_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let (tx, rx) = watch::channel(StopLevel::Run);
-    stop_later(
-        tx,
-        vec![(200, StopLevel::Terminate), (200, StopLevel::Kill)],
-    );
+    let tx = std::sync::Arc::new(tx);
+    // Requests are raised once the shell has set its trap and printed the
+    // grandchild's pid, so the SIGTERM is certainly ignored.
+    let mut lines = Vec::new();
+    let mut on_event = |e: ProcessEvent<'_>| {
+        if let ProcessEvent::Line(OutputStream::Stdout, l) = e {
+            lines.push(l.to_string());
+            tx.send_replace(StopLevel::Terminate);
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(300)).await;
+                tx.send_replace(StopLevel::Kill);
+            });
+        }
+    };
     let mut spec = sh("trap '' TERM; sleep 1000 & echo $!; wait", dir.path());
     spec.grace = Duration::from_secs(600);
-    let r = run_with(spec, rx).await;
-    assert_eq!(r.outcome.stopped, Some(StopLevel::Kill));
-    assert_eq!(r.outcome.status, ExitStatusKind::Signal(9));
-    assert!(r.outcome.duration < Duration::from_secs(60));
-    assert!(pid_gone(first_pid(&r)));
+    let outcome = run_process(spec, rx, &mut on_event).await.unwrap();
+    assert_eq!(outcome.stopped, Some(StopLevel::Kill));
+    assert_eq!(outcome.status, ExitStatusKind::Signal(9));
+    assert!(outcome.duration >= Duration::from_millis(300));
+    assert!(outcome.duration < Duration::from_secs(60));
+    assert!(pid_gone(lines[0].parse().unwrap()));
 }
 
 #[tokio::test]
@@ -457,4 +470,24 @@ fn liveness_helpers_see_a_live_process() {
     child.kill().unwrap();
     child.wait().unwrap();
     assert!(pid_gone(pid));
+}
+
+#[tokio::test]
+async fn dropping_the_future_kills_the_group() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_tx, rx) = watch::channel(StopLevel::Run);
+    let mut pid = 0u32;
+    let mut grandchild = 0i32;
+    let mut on_event = |e: ProcessEvent<'_>| match e {
+        ProcessEvent::Started { pid: p } => pid = p,
+        ProcessEvent::Line(_, l) => grandchild = l.parse().unwrap(),
+    };
+    let spec = sh("sleep 1000 & echo $!; wait", dir.path());
+    // Cancel the run once the grandchild exists (its pid is printed).
+    let run = run_process(spec, rx, &mut on_event);
+    let cancelled = tokio::time::timeout(Duration::from_millis(1500), run).await;
+    assert!(cancelled.is_err(), "the run should still be going");
+    assert!(pid > 0 && grandchild > 0);
+    assert!(group_gone(pid));
+    assert!(pid_gone(grandchild));
 }

@@ -3,8 +3,10 @@
 //! and task titles are data, not shell code.
 
 use crate::config::AgentSettings;
+use crate::exec::{ProcessSpec, StdinSource};
 use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// Placeholder in `resume_args` replaced by the session id.
 pub const SESSION_ID_PLACEHOLDER: &str = "{session_id}";
@@ -44,6 +46,31 @@ pub struct AgentInvocation {
     pub env: Vec<(OsString, OsString)>,
     /// The prompt, written to the agent's stdin, which is then closed.
     pub stdin: Vec<u8>,
+}
+
+impl AgentInvocation {
+    /// The process to run: in `cwd`, output logged to `log_path`, the prompt
+    /// on stdin.
+    pub fn into_spec(
+        self,
+        cwd: PathBuf,
+        log_path: Option<PathBuf>,
+        timeout: Option<Duration>,
+        grace: Duration,
+        leak_timeout: Duration,
+    ) -> ProcessSpec {
+        ProcessSpec {
+            program: self.program,
+            args: self.args,
+            env: self.env,
+            cwd,
+            stdin: StdinSource::Bytes(self.stdin),
+            log_path,
+            timeout,
+            grace,
+            leak_timeout,
+        }
+    }
 }
 
 /// Builds the command line for one attempt at a task.

@@ -226,7 +226,10 @@ pub async fn run_process(
             source: std::io::Error::other("spawned child has no pid"),
         });
     };
-    let mut guard = GroupGuard { pgid: pid };
+    let guard = GroupGuard {
+        pgid: pid,
+        armed: true,
+    };
     on_event(ProcessEvent::Started { pid });
 
     // Stdin is fed from its own task so that a child which never reads cannot
@@ -363,17 +366,22 @@ async fn sleep_until_opt(at: Option<Instant>) {
 /// cancelled `run_process` future.
 struct GroupGuard {
     pgid: u32,
+    armed: bool,
 }
 
 impl GroupGuard {
-    fn kill_now(&mut self) {
+    /// The final kill of the normal path; disarms the guard.
+    fn kill_now(mut self) {
         unix::kill_group(self.pgid);
+        self.armed = false;
     }
 }
 
 impl Drop for GroupGuard {
     fn drop(&mut self) {
-        unix::kill_group(self.pgid);
+        if self.armed {
+            unix::kill_group(self.pgid);
+        }
     }
 }
 
