@@ -22,8 +22,11 @@ fn parallelism_never_exceeds_the_limit_and_reaches_it() {
         .agent_events()
         .iter()
         .map(|e| {
-            let t = e["time"].as_f64().expect("time");
-            (t, if e["event"] == "start" { 1 } else { -1 })
+            if e["event"] == "start" {
+                (e["start"].as_f64().expect("start time"), 1)
+            } else {
+                (e["end"].as_f64().expect("end time"), -1)
+            }
         })
         .collect();
     assert_eq!(points.len(), 12, "6 starts and 6 ends");
@@ -60,7 +63,7 @@ fn env_var_sets_parallelism() {
 fn timeout_kills_the_whole_process_tree() {
     let p = Project::new(&roadmap_with_tasks(&[(
         "A1",
-        "FAKE: grandchild-bg 1000\nFAKE: ignore-term\nFAKE: hang",
+        "FAKE: grandchild 1000\nFAKE: ignore-term\nFAKE: hang",
     )]));
     let pidfile = p.tmp.path().join("grandchild.pid");
     let out = p
@@ -93,7 +96,7 @@ fn spawn_runner(p: &Project, args: &[&str]) -> std::process::Child {
 #[test]
 fn sigterm_to_the_runner_leaves_no_process() {
     let p = Project::new(&roadmap_with_tasks(&[
-        ("A1", "FAKE: grandchild-bg 1000\nFAKE: hang"),
+        ("A1", "FAKE: grandchild 1000\nFAKE: hang"),
         ("A2", "FAKE: ignore-term\nFAKE: hang"),
         ("A3", "FAKE: hang"),
     ]));
@@ -156,7 +159,7 @@ fn usage_limit_waits_for_the_reset_and_resumes_the_session() {
     let i = argv.iter().position(|a| a == "--resume").expect("resumed");
     assert!(!argv[i + 1].is_empty());
     // The second start came after the reset time (2 s after the first).
-    let gap = starts[1]["time"].as_f64().unwrap() - starts[0]["time"].as_f64().unwrap();
+    let gap = starts[1]["start"].as_f64().unwrap() - starts[0]["start"].as_f64().unwrap();
     assert!(gap >= 1.5, "resumed after only {gap}s");
 }
 

@@ -6,9 +6,7 @@ use crate::agent::command::AgentInvocation;
 use crate::agent::stream_json::StreamObserver;
 use crate::agent::{AgentReport, TaskOutcome};
 use crate::config::OutputFormat;
-use crate::exec::{
-    ExecError, OutputStream, ProcessEvent, ProcessSpec, StdinSource, StopLevel, run_process,
-};
+use crate::exec::{ExecError, OutputStream, ProcessEvent, StopLevel, run_process};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
@@ -51,17 +49,13 @@ pub async fn run_attempt(
     tx: mpsc::UnboundedSender<AttemptMsg>,
 ) -> AttemptResult {
     let started = Instant::now();
-    let spec = ProcessSpec {
-        program: job.invocation.program.clone(),
-        args: job.invocation.args.clone(),
-        env: job.invocation.env.clone(),
-        cwd: job.cwd.clone(),
-        stdin: StdinSource::Bytes(job.invocation.stdin.clone()),
-        log_path: Some(job.log_path.clone()),
-        timeout: Some(job.timeout),
-        grace: job.grace,
-        leak_timeout: LEAK_TIMEOUT,
-    };
+    let spec = job.invocation.clone().into_spec(
+        job.cwd.clone(),
+        Some(job.log_path.clone()),
+        Some(job.timeout),
+        job.grace,
+        LEAK_TIMEOUT,
+    );
     let mut observer = StreamObserver::new();
     let mut last_activity: Option<String> = None;
     let task_id = job.task_id.clone();

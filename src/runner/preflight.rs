@@ -2,6 +2,7 @@
 //! and how to fix it. Cron runs with a short PATH and often as root: both are
 //! named explicitly.
 
+use crate::agent::command::root_permission_problem;
 use crate::config::Settings;
 use std::path::{Path, PathBuf};
 
@@ -17,10 +18,8 @@ pub enum PreflightError {
         "{0} is not a git repository: roadmap-runner commits each finished phase. Run `git init` (and add a remote to push to), or run from the project root with -C"
     )]
     NotGitRepo(PathBuf),
-    #[error(
-        "running as root with --dangerously-skip-permissions, which Claude Code refuses unless IS_SANDBOX=1 is set. If this machine or container is a sandbox, set IS_SANDBOX=1 (in the environment or in [agent] env); otherwise run roadmap-runner as a normal user"
-    )]
-    RootWithoutSandbox,
+    #[error("{0}")]
+    RootWithoutSandbox(String),
 }
 
 /// Resolves the agent program the way the child's exec will (PATH search,
@@ -59,23 +58,10 @@ pub fn check_git(project_dir: &Path) -> Result<(), PreflightError> {
 
 /// Claude refuses `--dangerously-skip-permissions` as root outside a sandbox.
 pub fn check_root_sandbox(settings: &Settings) -> Result<(), PreflightError> {
-    let agent = &settings.agent;
-    let skips = agent
-        .command
-        .iter()
-        .chain(&agent.extra_args)
-        .any(|a| a == "--dangerously-skip-permissions");
-    if !skips || !nix::unistd::geteuid().is_root() {
-        return Ok(());
-    }
-    let sandbox = agent
-        .env
-        .get("IS_SANDBOX")
-        .cloned()
-        .or_else(|| std::env::var("IS_SANDBOX").ok());
-    if sandbox.as_deref() == Some("1") {
-        Ok(())
-    } else {
-        Err(PreflightError::RootWithoutSandbox)
+    let is_root = nix::unistd::geteuid().is_root();
+    let env = std::env::var_os("IS_SANDBOX");
+    match root_permission_problem(&settings.agent, is_root, env.as_deref()) {
+        Some(message) => Err(PreflightError::RootWithoutSandbox(message)),
+        None => Ok(()),
     }
 }
