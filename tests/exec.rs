@@ -491,3 +491,15 @@ async fn dropping_the_future_kills_the_group() {
     assert!(group_gone(pid));
     assert!(pid_gone(grandchild));
 }
+
+#[tokio::test]
+async fn huge_durations_mean_never() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut spec = sh("echo hi", dir.path());
+    spec.timeout = Some(Duration::MAX);
+    spec.grace = Duration::MAX;
+    spec.leak_timeout = Duration::MAX;
+    let r = run(spec).await;
+    assert_eq!(r.stdout(), ["hi"]);
+    assert!(!r.outcome.timed_out);
+}

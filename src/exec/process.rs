@@ -250,7 +250,7 @@ pub async fn run_process(
     let mut out = Pipe::new(child.stdout.take().ok_or_else(|| io_err("stdout"))?);
     let mut err = Pipe::new(child.stderr.take().ok_or_else(|| io_err("stderr"))?);
 
-    let timeout_at = spec.timeout.map(|t| started + t);
+    let timeout_at = spec.timeout.and_then(|t| started.checked_add(t));
     let mut term = Terminator {
         pgid: pid,
         grace: spec.grace,
@@ -288,7 +288,7 @@ pub async fn run_process(
                 status = Some(st);
                 term.kill_at = None;
                 if out.open || err.open {
-                    leak_at = Some(Instant::now() + spec.leak_timeout);
+                    leak_at = after(spec.leak_timeout);
                 }
             }
             () = sleep_until_opt(timeout_at), if status.is_none() && !timed_out => {
@@ -355,6 +355,11 @@ pub async fn run_process(
     })
 }
 
+/// `now + d`; `None` (never) when that is beyond what `Instant` can hold.
+fn after(d: Duration) -> Option<Instant> {
+    Instant::now().checked_add(d)
+}
+
 async fn sleep_until_opt(at: Option<Instant>) {
     match at {
         Some(at) => tokio::time::sleep_until(at).await,
@@ -402,7 +407,7 @@ impl Terminator {
             StopLevel::Terminate if self.sent == StopLevel::Run => {
                 unix::terminate_group(self.pgid);
                 self.sent = StopLevel::Terminate;
-                self.kill_at = Some(Instant::now() + self.grace);
+                self.kill_at = after(self.grace);
             }
             StopLevel::Terminate => {}
             StopLevel::Kill => {
