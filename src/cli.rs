@@ -96,7 +96,7 @@ pub struct StatusArgs {
 #[derive(Debug, Clone, Default, Args)]
 pub struct RunArgs {
     /// Print the plan (groups, tasks, exact agent command lines) and change nothing.
-    #[arg(long, env = "DRY_RUN")]
+    #[arg(long, env = "DRY_RUN", value_parser = clap::builder::FalseyValueParser::new())]
     pub dry_run: bool,
 
     /// Agents running at once [default: 4].

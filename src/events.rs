@@ -24,7 +24,9 @@ pub enum Event {
         dry_run: bool,
     },
     /// A note for the user that is not an error (e.g. a status-file warning).
-    Warning { message: String },
+    Warning {
+        message: String,
+    },
     GroupStarted {
         key: GroupKey,
         title: String,
@@ -74,7 +76,10 @@ pub enum Event {
         until: DateTime<Local>,
         resets_at: Option<DateTime<Local>>,
     },
-    UsageLimitResume { key: GroupKey, task: String },
+    UsageLimitResume {
+        key: GroupKey,
+        task: String,
+    },
     GroupFinished {
         key: GroupKey,
         succeeded: usize,
@@ -83,8 +88,12 @@ pub enum Event {
         duration: Duration,
     },
     /// The runner was asked to stop (signal); `level` is `terminate` or `kill`.
-    Stopping { reason: String },
-    RunFinished { summary: RunSummary },
+    Stopping {
+        reason: String,
+    },
+    RunFinished {
+        summary: RunSummary,
+    },
 }
 
 /// One task's final line in the summary table.

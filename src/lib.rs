@@ -16,6 +16,6 @@ pub mod plan;
 pub mod project;
 pub mod report;
 pub mod roadmap;
+pub mod runner;
 pub mod status;
 pub mod vcs;
-pub mod runner;

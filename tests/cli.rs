@@ -31,7 +31,10 @@ fn validate_summarises_the_real_roadmap() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(stdout(&out), "ROADMAP.md: 4 phases, 17 groups, 61 tasks\n");
     assert_eq!(stderr(&out), "");
-    assert!(!d.path().join("status").exists(), "validate writes nothing without --write");
+    assert!(
+        !d.path().join("status").exists(),
+        "validate writes nothing without --write"
+    );
 }
 
 #[test]
@@ -49,9 +52,7 @@ fn validate_write_produces_the_seed_file_byte_for_byte() {
 
 #[test]
 fn validate_reports_errors_with_location_and_exit_4() {
-    let d = project_dir(
-        "# T\n\n## Phase 1: P\n\n### Group A\n\n- A1: one\n- A1: again\n",
-    );
+    let d = project_dir("# T\n\n## Phase 1: P\n\n### Group A\n\n- A1: one\n- A1: again\n");
     let out = run_in(d.path(), &["validate"]);
     assert_eq!(out.status.code(), Some(4));
     let err = stderr(&out);
@@ -67,7 +68,10 @@ fn validate_json_is_machine_readable() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["valid"], true);
     assert_eq!(v["summary"]["tasks"], 61);
-    assert_eq!(v["phases"][0]["groups"][1]["annotation"], "Parallel, after A");
+    assert_eq!(
+        v["phases"][0]["groups"][1]["annotation"],
+        "Parallel, after A"
+    );
 }
 
 #[test]
@@ -115,8 +119,14 @@ fn status_reflects_hand_edits_and_warns_about_bad_lines() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = stdout(&out);
     assert!(text.contains("[x] Group A (Parallel)  completed"), "{text}");
-    assert!(text.contains("[ ] Group B (Parallel, after A)  pending  <- next"), "{text}");
-    assert!(text.contains("Next: Phase 1 Group B: 3 tasks (B1, B2, B3)"), "{text}");
+    assert!(
+        text.contains("[ ] Group B (Parallel, after A)  pending  <- next"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Next: Phase 1 Group B: 3 tasks (B1, B2, B3)"),
+        "{text}"
+    );
     let err = stderr(&out);
     assert!(err.contains("line 4: `this is not a group`"), "{err}");
     assert!(err.contains("PHASE_9:Z"), "{err}");
@@ -134,9 +144,15 @@ fn status_json_names_the_next_group() {
 
 #[test]
 fn bad_usage_exits_64() {
-    let out = Command::new(bin()).args(["--max-parallel", "lots"]).output().unwrap();
+    let out = Command::new(bin())
+        .args(["--max-parallel", "lots"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(64));
-    let out = Command::new(bin()).args(["--timeout", "soon"]).output().unwrap();
+    let out = Command::new(bin())
+        .args(["--timeout", "soon"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(64));
     assert!(stderr(&out).contains("30m"), "{}", stderr(&out));
 }

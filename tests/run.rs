@@ -12,10 +12,19 @@ fn parallelism_never_exceeds_the_limit_and_reaches_it() {
     let tasks: Vec<(String, String)> = (1..=6)
         .map(|i| (format!("A{i}"), "FAKE: sleep 0.6".to_string()))
         .collect();
-    let refs: Vec<(&str, &str)> = tasks.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let refs: Vec<(&str, &str)> = tasks
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
     let p = Project::new(&roadmap_with_tasks(&refs));
     let out = p.run(&["--max-parallel", "2", "--no-push", "--no-commit"]);
-    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
 
     // Sweep the start/end records in time order to find the peak concurrency.
     let mut points: Vec<(f64, i32)> = p
@@ -44,7 +53,10 @@ fn env_var_sets_parallelism() {
     let tasks: Vec<(String, String)> = (1..=3)
         .map(|i| (format!("A{i}"), "FAKE: sleep 0.4".to_string()))
         .collect();
-    let refs: Vec<(&str, &str)> = tasks.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+    let refs: Vec<(&str, &str)> = tasks
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
     let p = Project::new(&roadmap_with_tasks(&refs));
     let out = p
         .cmd()
@@ -72,7 +84,13 @@ fn timeout_kills_the_whole_process_tree() {
         .env("FAKE_AGENT_GRANDCHILD_PIDFILE", &pidfile)
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
     assert!(stdout(&out).contains("timed out"), "{}", stdout(&out));
     let agent_pid = p.agent_starts()[0]["pid"].as_i64().unwrap() as i32;
     let grandchild: i32 = std::fs::read_to_string(&pidfile)
@@ -107,7 +125,9 @@ fn sigterm_to_the_runner_leaves_no_process() {
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     let child = cmd.spawn().unwrap();
-    wait_for("three agents to start", 20, || p.agent_starts().len() == 3 && pidfile.exists());
+    wait_for("three agents to start", 20, || {
+        p.agent_starts().len() == 3 && pidfile.exists()
+    });
     let runner_pid = child.id() as i32;
     nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(runner_pid),
@@ -115,17 +135,33 @@ fn sigterm_to_the_runner_leaves_no_process() {
     )
     .unwrap();
     let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(143), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(143),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
     let mut pids: Vec<i32> = p
         .agent_starts()
         .iter()
         .map(|e| e["pid"].as_i64().unwrap() as i32)
         .collect();
-    pids.push(std::fs::read_to_string(&pidfile).unwrap().trim().parse().unwrap());
+    pids.push(
+        std::fs::read_to_string(&pidfile)
+            .unwrap()
+            .trim()
+            .parse()
+            .unwrap(),
+    );
     for pid in pids {
         assert!(!alive(pid), "process {pid} survived the runner");
     }
-    assert!(stdout(&out).contains("Interrupted by SIGTERM"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("Interrupted by SIGTERM"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[test]
@@ -150,7 +186,13 @@ fn a_second_runner_is_refused_with_75_while_one_runs() {
 fn usage_limit_waits_for_the_reset_and_resumes_the_session() {
     let p = Project::new(&roadmap_with_tasks(&[("A1", "FAKE: rate-limit 2")]));
     let out = p.run(&["--no-commit"]);
-    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
     let text = stdout(&out);
     assert!(text.contains("usage limit reached"), "{text}");
     let starts = p.agent_starts();
@@ -171,11 +213,21 @@ fn auth_failure_stops_the_run_with_login_advice() {
         ("A3", "FAKE: sleep 0.1"),
     ]));
     let out = p.run(&["--no-commit", "--max-parallel", "1"]);
-    assert_eq!(out.status.code(), Some(5), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(5),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
     let text = stdout(&out);
     assert!(text.contains("Not logged in"), "{text}");
     assert!(text.contains("claude setup-token"), "{text}");
-    assert_eq!(p.agent_starts().len(), 1, "nothing launched after the auth failure");
+    assert_eq!(
+        p.agent_starts().len(),
+        1,
+        "nothing launched after the auth failure"
+    );
 }
 
 #[test]
@@ -185,9 +237,18 @@ fn roadmap_text_is_never_executed() {
         - A2: \"; touch pwned5; echo \"\n";
     let p = Project::new(roadmap);
     let out = p.run(&["--no-commit"]);
-    assert_eq!(out.status.code(), Some(0), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
     for i in 1..=5 {
-        assert!(!p.dir.join(format!("pwned{i}")).exists(), "pwned{i} created");
+        assert!(
+            !p.dir.join(format!("pwned{i}")).exists(),
+            "pwned{i} created"
+        );
     }
     assert!(stdout(&out).contains("$(touch pwned1)"), "{}", stdout(&out));
 }
@@ -212,7 +273,10 @@ fn snapshot(dir: &std::path::Path) -> BTreeMap<String, Vec<u8>> {
 
 #[test]
 fn dry_run_prints_the_plan_and_changes_nothing() {
-    let p = Project::new(&roadmap_with_tasks(&[("A1", "FAKE: write x.txt hi"), ("A2", "")]));
+    let p = Project::new(&roadmap_with_tasks(&[
+        ("A1", "FAKE: write x.txt hi"),
+        ("A2", ""),
+    ]));
     let before = snapshot(&p.dir);
     let out = p.cmd().env("DRY_RUN", "1").output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -235,10 +299,22 @@ fn failed_task_fails_the_run_with_its_log_and_outcome() {
         ("A3", "FAKE: sleep 0.1"),
     ]));
     let out = p.run(&["--no-commit"]);
-    assert_eq!(out.status.code(), Some(1), "{}{}", stdout(&out), stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
     let text = stdout(&out);
-    assert!(text.contains("2/3 tasks") || text.contains("1/3 tasks"), "{text}");
-    assert!(text.contains("logs/orchestrator/phase1_groupA_A1_"), "{text}");
+    assert!(
+        text.contains("2/3 tasks") || text.contains("1/3 tasks"),
+        "{text}"
+    );
+    assert!(
+        text.contains("logs/orchestrator/phase1_groupA_A1_"),
+        "{text}"
+    );
     // The rest of the group finished; the group is not complete.
     assert_eq!(p.agent_starts().len(), 3);
     assert!(!p.read("status/completed_tasks.txt").contains("PHASE_1:A"));
@@ -286,5 +362,9 @@ fn not_a_git_repo_is_a_preflight_failure() {
     std::fs::remove_dir_all(p.dir.join(".git")).unwrap();
     let out = p.run(&[]);
     assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
-    assert!(stderr(&out).contains("not a git repository"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("not a git repository"),
+        "{}",
+        stderr(&out)
+    );
 }

@@ -17,7 +17,12 @@ use crate::runner::{self, GroupJobs, RunInputs, preflight, signals};
 use crate::status::{LockError, ROADMAP_TASKS_FILE, RunLock};
 use std::path::{Path, PathBuf};
 
-pub fn run(project: &Project, args: &RunArgs, verbose: bool, io: Io<'_>) -> Result<i32, CommandError> {
+pub fn run(
+    project: &Project,
+    args: &RunArgs,
+    verbose: bool,
+    io: Io<'_>,
+) -> Result<i32, CommandError> {
     let loaded = project.load_roadmap()?;
     if !loaded.diagnostics.is_empty() {
         writeln!(io.err, "{}", loaded.render_diagnostics())?;
@@ -45,13 +50,20 @@ pub fn run(project: &Project, args: &RunArgs, verbose: bool, io: Io<'_>) -> Resu
         },
     )?;
     let template = load_template(project, &settings)?;
-    let selection = Selection::new(&loaded.roadmap, &args.phases, &args.groups, args.task.as_deref())?;
+    let selection = Selection::new(
+        &loaded.roadmap,
+        &args.phases,
+        &args.groups,
+        args.task.as_deref(),
+    )?;
     let (completed, warnings) = project.status.load_completed()?;
     let planned = plan(&loaded.roadmap, &completed, &selection);
     check_prompts(project, &loaded, &planned, &settings, &template)?;
 
     if args.dry_run {
-        print_dry_run(project, &loaded, &planned, &settings, &template, args.json, io.out)?;
+        print_dry_run(
+            project, &loaded, &planned, &settings, &template, args.json, io.out,
+        )?;
         return Ok(exit::OK);
     }
 
@@ -70,9 +82,10 @@ pub fn run(project: &Project, args: &RunArgs, verbose: bool, io: Io<'_>) -> Resu
             return Ok(exit::PREFLIGHT_FAILED);
         }
     };
-    project
-        .status
-        .write(ROADMAP_TASKS_FILE, roadmap_tasks_txt(&loaded.roadmap).as_bytes())?;
+    project.status.write(
+        ROADMAP_TASKS_FILE,
+        roadmap_tasks_txt(&loaded.roadmap).as_bytes(),
+    )?;
 
     let mut reporter: Box<dyn Reporter> = if args.json {
         Box::new(JsonReporter::new(std::io::stdout()))
@@ -136,9 +149,8 @@ fn check_prompts(
     for pg in planned {
         let jobs = jobs_for(project, loaded, pg, settings, template, Path::new(""));
         for t in &pg.tasks {
-            jobs.prompt(&t.id).map_err(|e| {
-                CommandError::Usage(format!("prompt template: {e}"))
-            })?;
+            jobs.prompt(&t.id)
+                .map_err(|e| CommandError::Usage(format!("prompt template: {e}")))?;
         }
     }
     Ok(())
@@ -162,7 +174,10 @@ fn jobs_for<'a>(
     }
 }
 
-fn preflight_checks(project: &Project, settings: &Settings) -> Result<PathBuf, preflight::PreflightError> {
+fn preflight_checks(
+    project: &Project,
+    settings: &Settings,
+) -> Result<PathBuf, preflight::PreflightError> {
     preflight::check_git(&project.dir)?;
     preflight::check_root_sandbox(settings)?;
     preflight::find_agent(&settings.agent.command[0], &project.dir)

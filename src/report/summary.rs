@@ -15,7 +15,9 @@ pub fn render(s: &RunSummary) -> String {
                     format!("{} {}", t.task, t.title),
                     t.outcome.label().to_string(),
                     short_duration(t.duration),
-                    t.cost_usd.map(|c| format!("${c:.2}")).unwrap_or_else(|| "-".into()),
+                    t.cost_usd
+                        .map(|c| format!("${c:.2}"))
+                        .unwrap_or_else(|| "-".into()),
                 ]
             })
             .collect();

@@ -233,7 +233,9 @@ pub async fn execute(
                     ));
                 }
             }
-            next_steps.push("fix the cause, then run roadmap-runner again: it resumes with this group".into());
+            next_steps.push(
+                "fix the cause, then run roadmap-runner again: it resumes with this group".into(),
+            );
             break;
         }
         if !planned.partial {

@@ -15,7 +15,9 @@ pub fn fake_agent() -> PathBuf {
 }
 
 pub fn fixture(rel: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(rel)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(rel)
 }
 
 pub fn git(dir: &Path, args: &[&str]) -> String {
@@ -47,7 +49,10 @@ impl Project {
         let dir = tmp.path().join("project");
         let origin = tmp.path().join("origin.git");
         std::fs::create_dir_all(&dir).unwrap();
-        git(tmp.path(), &["init", "-q", "--bare", "-b", "main", "origin.git"]);
+        git(
+            tmp.path(),
+            &["init", "-q", "--bare", "-b", "main", "origin.git"],
+        );
         git(&dir, &["init", "-q", "-b", "main"]);
         git(&dir, &["config", "user.name", "Test Runner"]);
         git(&dir, &["config", "user.email", "runner@example.invalid"]);
