@@ -3,7 +3,7 @@
 
 use super::{CommandError, Io};
 use crate::agent::command::display_command;
-use crate::agent::prompt::DEFAULT_TEMPLATE;
+use crate::agent::prompt;
 use crate::cli::RunArgs;
 use crate::config::{FileConfig, Overrides, Settings};
 use crate::events::{Event, Reporter};
@@ -123,18 +123,9 @@ pub fn run(
 }
 
 fn load_template(project: &Project, settings: &Settings) -> Result<String, CommandError> {
-    match &settings.agent.prompt_template {
-        None => Ok(DEFAULT_TEMPLATE.to_string()),
-        Some(p) => {
-            let path = project.dir.join(p);
-            std::fs::read_to_string(&path).map_err(|e| {
-                CommandError::Usage(format!(
-                    "roadmap-runner.toml `agent.prompt_template`: cannot read {}: {e}",
-                    path.display()
-                ))
-            })
-        }
-    }
+    let path = settings.agent.prompt_template.as_ref().map(|p| project.dir.join(p));
+    prompt::load_template(path.as_deref())
+        .map_err(|e| CommandError::Usage(format!("roadmap-runner.toml `agent.prompt_template`: {e}")))
 }
 
 /// Renders every prompt the run will need, so a template error stops the run
