@@ -1,7 +1,7 @@
 //! ROADMAP.md parser.
 //!
-//! Two passes: [`blocks::collect`](super::blocks) turns pulldown-cmark's
-//! offset iterator into top-level blocks with byte spans; [`Builder`] walks
+//! Two passes: `blocks::collect` turns pulldown-cmark's
+//! offset iterator into top-level blocks with byte spans; `Builder` walks
 //! those blocks with a small state machine (preamble → phase → group → task)
 //! and fills the [`Roadmap`]. Inline details (ids, titles, annotations) are
 //! read from the raw source of a heading, cell or item line by `syntax`.
