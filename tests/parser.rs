@@ -692,3 +692,23 @@ fn errors_do_not_lose_the_rest_of_the_roadmap() {
     assert!(has_errors(&p.diagnostics));
     assert_eq!(ids_titles(&p.roadmap), ["A1:x", "A1:y", "B1:z"]);
 }
+
+#[test]
+fn setext_and_emphasised_headings() {
+    let src = "\
+Project
+=======
+
+Phase 1: One
+------------
+
+### **Group A**: Database
+
+- A1: x
+";
+    let r = clean(src);
+    assert_eq!(r.title.as_deref(), Some("Project"));
+    assert_eq!(r.phases[0].title, "One");
+    assert_eq!(r.phases[0].groups[0].title, "Database");
+    assert_eq!(ids_titles(&r), ["A1:x"]);
+}

@@ -1,7 +1,7 @@
 //! ROADMAP.md parser.
 //!
-//! Two passes: [`blocks::collect`](super::blocks) turns pulldown-cmark's
-//! offset iterator into top-level blocks with byte spans; [`Builder`] walks
+//! Two passes: `blocks::collect` turns pulldown-cmark's
+//! offset iterator into top-level blocks with byte spans; `Builder` walks
 //! those blocks with a small state machine (preamble → phase → group → task)
 //! and fills the [`Roadmap`]. Inline details (ids, titles, annotations) are
 //! read from the raw source of a heading, cell or item line by `syntax`.
@@ -27,6 +27,7 @@ use super::diagnostics::{Diagnostic, LineIndex};
 use super::model::{Field, Group, Phase, Roadmap, Span, Task};
 use super::syntax::{self, GroupHead, PhaseHead, TaskHead};
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// The result of parsing: the roadmap as far as it could be read, and every diagnostic.
 #[derive(Debug, Clone, Default)]
@@ -51,11 +52,24 @@ pub fn parse(source: &str) -> Parsed {
         0
     };
     let blocks = blocks::collect(source, base);
-    let mut builder = Builder::new(source, phase_level(source, &blocks));
+    let mut builder = Builder::new(source, phase_level(source, &blocks), task_capacity(&blocks));
     for block in &blocks {
         builder.block(block);
     }
     builder.finish()
+}
+
+/// An upper bound on the task count (rows + list items), to size the id map.
+fn task_capacity(blocks: &[Block]) -> usize {
+    blocks
+        .iter()
+        .map(|b| match &b.kind {
+            BlockKind::Table(t) => t.rows.len(),
+            BlockKind::List(items) => items.len(),
+            BlockKind::Heading { .. } => 1,
+            _ => 0,
+        })
+        .sum()
 }
 
 /// The shallowest heading level used by a phase heading.
@@ -128,15 +142,13 @@ struct Builder<'s> {
     heading_task: Option<HeadingTask>,
     contexts: Vec<(Dest, Span)>,
     /// First definition of each task id.
-    ids: HashMap<&'s str, Span>,
-    /// Highest number used per id prefix (`A` → 3), for suggestions.
-    max_number: HashMap<&'s str, u64>,
+    ids: HashMap<&'s str, Span, BuildHasherDefault<IdHasher>>,
     deferred: Vec<Deferred>,
     lines: Option<LineIndex>,
 }
 
 impl<'s> Builder<'s> {
-    fn new(src: &'s str, phase_level: Option<u8>) -> Self {
+    fn new(src: &'s str, phase_level: Option<u8>, tasks: usize) -> Self {
         Builder {
             src,
             phase_level,
@@ -147,8 +159,7 @@ impl<'s> Builder<'s> {
             notes: false,
             heading_task: None,
             contexts: Vec::new(),
-            ids: HashMap::new(),
-            max_number: HashMap::new(),
+            ids: HashMap::with_capacity_and_hasher(tasks, BuildHasherDefault::default()),
             deferred: Vec::new(),
             lines: None,
         }
@@ -287,7 +298,7 @@ impl<'s> Builder<'s> {
             self.group = None;
         }
         if let Some(head) = syntax::task_head(text) {
-            let target = self.add_task(&head, content.start, span, TaskParts::default());
+            let target = self.add_task(head, content.start, span, TaskParts::default());
             self.heading_task = Some(HeadingTask {
                 level,
                 body_start: span.end,
@@ -499,6 +510,7 @@ impl<'s> Builder<'s> {
             .iter()
             .map(|&c| syntax::clean_title(self.text(c)).0)
             .collect();
+        self.reserve_tasks(t.rows.len());
         for (row, head) in t.rows.iter().zip(heads) {
             let cells = t.cells.get(row.cells.clone()).unwrap_or(&[]);
             let Some(first) = cells.first().copied() else {
@@ -514,7 +526,7 @@ impl<'s> Builder<'s> {
                 body: String::new(),
                 done,
             };
-            self.add_task(&head, first.start, row.span, parts);
+            self.add_task(head, first.start, row.span, parts);
         }
     }
 
@@ -553,6 +565,7 @@ impl<'s> Builder<'s> {
 
     /// List items starting with a task id are tasks; the others are context.
     fn list(&mut self, items: &[Item]) {
+        self.reserve_tasks(items.len());
         for item in items {
             let head = item
                 .head
@@ -564,10 +577,24 @@ impl<'s> Builder<'s> {
                         body: dedent(self.text(item.body)),
                         done: item.checked == Some(true),
                     };
-                    self.add_task(&head, h.start, item.span, parts);
+                    self.add_task(head, h.start, item.span, parts);
                 }
                 _ => self.context(self.context_dest(), item.span),
             }
+        }
+    }
+
+    /// Room for `n` more tasks in the open group: growing a `Vec<Task>` one
+    /// row at a time moved about as many bytes as the input holds.
+    fn reserve_tasks(&mut self, n: usize) {
+        if self.group.is_some()
+            && let Some(g) = self
+                .roadmap
+                .phases
+                .last_mut()
+                .and_then(|p| p.groups.last_mut())
+        {
+            g.tasks.reserve(n);
         }
     }
 
@@ -575,7 +602,7 @@ impl<'s> Builder<'s> {
     /// a warning) when there is no group to put it in.
     fn add_task(
         &mut self,
-        head: &TaskHead,
+        head: TaskHead,
         base: usize,
         span: Span,
         parts: TaskParts,
@@ -610,10 +637,10 @@ impl<'s> Builder<'s> {
                 )),
             );
         }
-        self.record_id(id, letters.len(), id_span);
+        self.record_id(id, id_span);
         let task = Task {
             id: id.to_string(),
-            title: head.title.clone(),
+            title: head.title,
             fields: parts.fields,
             body: parts.body,
             done_in_roadmap: head.done || parts.done,
@@ -638,27 +665,27 @@ impl<'s> Builder<'s> {
         );
     }
 
-    /// Remembers the id for duplicate detection and id suggestions.
-    fn record_id(&mut self, id: &'s str, letters: usize, span: Span) {
+    /// Remembers the id for duplicate detection.
+    fn record_id(&mut self, id: &'s str, span: Span) {
         if let Some(&first) = self.ids.get(id) {
             self.deferred.push(Deferred::Duplicate { id: span, first });
         } else {
             self.ids.insert(id, span);
         }
-        let (prefix, digits) = id.split_at(letters.min(id.len()));
-        if let Ok(n) = digits.parse::<u64>() {
-            let max = self.max_number.entry(prefix).or_insert(0);
-            *max = (*max).max(n);
-        }
     }
 
-    /// A free id with the given letters: one past the highest in use.
-    fn free_id(&self, letters: &str) -> String {
-        let next = self
-            .max_number
-            .get(letters)
-            .map_or(1, |n| n.saturating_add(1));
-        format!("{letters}{next}")
+    /// Highest number in use per id prefix (`A` → 3), for suggesting a
+    /// free id. Built only when a diagnostic needs it.
+    fn max_numbers(&self) -> HashMap<&'s str, u64> {
+        let mut max: HashMap<&'s str, u64> = HashMap::new();
+        for id in self.ids.keys() {
+            let digits = id.trim_start_matches(|c: char| c.is_ascii_uppercase());
+            if let Ok(n) = digits.parse::<u64>() {
+                let m = max.entry(&id[..id.len() - digits.len()]).or_insert(0);
+                *m = (*m).max(n);
+            }
+        }
+        max
     }
 
     // ----- finishing --------------------------------------------------------
@@ -685,6 +712,14 @@ impl<'s> Builder<'s> {
     }
 
     fn report_deferred(&mut self) {
+        if self.deferred.is_empty() {
+            return;
+        }
+        let max = self.max_numbers();
+        let free_id = |letters: &str| {
+            let next = max.get(letters).map_or(1, |n| n.saturating_add(1));
+            format!("{letters}{next}")
+        };
         for d in std::mem::take(&mut self.deferred) {
             let diag = match d {
                 Deferred::Duplicate { id, first } => {
@@ -698,7 +733,7 @@ impl<'s> Builder<'s> {
                     )
                     .with_help(format!(
                         "give each task a unique id, e.g. `{}`",
-                        self.free_id(letters)
+                        free_id(letters)
                     ))
                 }
                 Deferred::Mismatch { id, group } => {
@@ -710,7 +745,7 @@ impl<'s> Builder<'s> {
                     )
                     .with_help(format!(
                         "rename it `{}` or move it under its own group",
-                        self.free_id(&group)
+                        free_id(&group)
                     ))
                 }
             };
@@ -786,6 +821,24 @@ impl<'s> Builder<'s> {
     }
 }
 
+/// FxHash-style hasher for the task-id map. Ids are a few ASCII bytes from
+/// the user's own file, so SipHash's flooding resistance buys nothing here
+/// and it was a measurable share of parse time on big roadmaps.
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(0x517c_c1b7_2722_0a95);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
 /// What a task syntax adds besides its head.
 #[derive(Default)]
 struct TaskParts {
@@ -843,8 +896,15 @@ fn normalize(raw: &str) -> String {
     }
 }
 
-/// Removes the common indentation of a list item's nested content.
+/// Removes the common indentation of a list item's nested content; lines
+/// end with `\n` (CRLF dropped), surrounding blank space trimmed.
 fn dedent(raw: &str) -> String {
+    let raw = raw.trim_end();
+    // Leading blank lines go; the first line's indentation must stay
+    // until the common indentation is known.
+    let start = raw.len() - raw.trim_start_matches(['\n', '\r', ' ', '\t']).len();
+    let start = raw[..start].rfind('\n').map_or(0, |i| i + 1);
+    let raw = &raw[start..];
     let indent = |l: &str| l.len() - l.trim_start_matches([' ', '\t']).len();
     let min = raw
         .lines()
@@ -852,14 +912,14 @@ fn dedent(raw: &str) -> String {
         .map(indent)
         .min()
         .unwrap_or(0);
-    if min == 0 {
-        return normalize(raw);
-    }
     let mut out = String::with_capacity(raw.len());
-    for line in raw.lines() {
-        let cut = indent(line).min(min);
-        out.push_str(&line[cut..]);
-        out.push('\n');
+    for (i, line) in raw.lines().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        out.push_str(line.get(indent(line).min(min)..).unwrap_or(""));
     }
-    normalize(&out)
+    let kept = out.trim_end().len();
+    out.truncate(kept);
+    out
 }
