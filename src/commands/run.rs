@@ -123,9 +123,14 @@ pub fn run(
 }
 
 fn load_template(project: &Project, settings: &Settings) -> Result<String, CommandError> {
-    let path = settings.agent.prompt_template.as_ref().map(|p| project.dir.join(p));
-    prompt::load_template(path.as_deref())
-        .map_err(|e| CommandError::Usage(format!("roadmap-runner.toml `agent.prompt_template`: {e}")))
+    let path = settings
+        .agent
+        .prompt_template
+        .as_ref()
+        .map(|p| project.dir.join(p));
+    prompt::load_template(path.as_deref()).map_err(|e| {
+        CommandError::Usage(format!("roadmap-runner.toml `agent.prompt_template`: {e}"))
+    })
 }
 
 /// Renders every prompt the run will need, so a template error stops the run
