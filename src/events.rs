@@ -87,6 +87,44 @@ pub enum Event {
         #[serde(with = "secs")]
         duration: Duration,
     },
+    /// The group needs no agents: done in the roadmap, or only its gate reruns.
+    GroupSkipped { key: GroupKey, reason: String },
+    GateStarted { key: GroupKey, steps: Vec<String>, log: PathBuf },
+    GateStepStarted {
+        key: GroupKey,
+        step: String,
+        command: String,
+    },
+    GateStepFinished {
+        key: GroupKey,
+        step: String,
+        /// `passed`, `failed`, `warning` (a non-fatal step failed), `timed out`, `interrupted`.
+        status: String,
+        #[serde(with = "secs")]
+        duration: Duration,
+        /// The last lines of output when the step did not pass.
+        tail: Vec<String>,
+    },
+    GateFinished {
+        key: GroupKey,
+        passed: bool,
+        log: PathBuf,
+    },
+    /// The group is recorded complete (`completed_tasks.txt`, its report).
+    GroupCompleted {
+        key: GroupKey,
+        report: Option<PathBuf>,
+    },
+    PhaseCommitted {
+        phase: u32,
+        title: String,
+        commit: String,
+    },
+    PhasePushed {
+        phase: Option<u32>,
+        remote: String,
+        branch: String,
+    },
     /// The runner was asked to stop (signal); `level` is `terminate` or `kill`.
     Stopping {
         reason: String,

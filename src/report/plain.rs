@@ -165,6 +165,70 @@ impl<W: Write + Send> Reporter for PlainReporter<W> {
                     short_duration(*duration)
                 ),
             ),
+            Event::GroupSkipped { key, reason } => {
+                self.line("SKIP", &format!("{}: {reason}", group_name(key)))
+            }
+            Event::GateStarted { key, steps, log } => self.line(
+                "GATE",
+                &format!(
+                    "{}: {} ({}), log {}",
+                    group_name(key),
+                    crate::project::plural(steps.len(), "step"),
+                    steps.join(", "),
+                    log.display()
+                ),
+            ),
+            Event::GateStepStarted { step, command, .. } => {
+                self.line("GATE", &format!("{step}: $ {command}"))
+            }
+            Event::GateStepFinished {
+                step,
+                status,
+                duration,
+                tail,
+                ..
+            } => {
+                self.line(
+                    "GATE",
+                    &format!("{step}: {status} in {}", short_duration(*duration)),
+                );
+                for l in tail.iter().rev().take(10).rev() {
+                    let _ = writeln!(self.out, "    | {l}");
+                }
+            }
+            Event::GateFinished { key, passed, log } => {
+                let verdict = if *passed { "passed" } else { "FAILED" };
+                self.line(
+                    "GATE",
+                    &format!("{}: gate {verdict}, log {}", group_name(key), log.display()),
+                );
+            }
+            Event::GroupCompleted { key, report } => {
+                let report = report
+                    .as_ref()
+                    .map(|r| format!(", report {}", r.display()))
+                    .unwrap_or_default();
+                self.line("GROUP", &format!("{}: complete{report}", group_name(key)));
+            }
+            Event::PhaseCommitted {
+                phase,
+                title,
+                commit,
+            } => self.line(
+                "COMMIT",
+                &format!(
+                    "Phase {phase}: {title} committed as {}",
+                    &commit[..commit.len().min(12)]
+                ),
+            ),
+            Event::PhasePushed {
+                phase,
+                remote,
+                branch,
+            } => {
+                let what = phase.map_or("Commits".to_string(), |p| format!("Phase {p}"));
+                self.line("PUSH", &format!("{what} pushed to {remote}/{branch}"));
+            }
             Event::Stopping { reason } => self.line("STOP", reason),
             Event::RunFinished { summary } => {
                 let _ = write!(self.out, "{}", super::summary::render(summary));
