@@ -1,0 +1,600 @@
+//! Reading Claude Code's `--output-format stream-json` output as it arrives.
+//!
+//! One JSON object per line: a `system`/`init` event (with `session_id`),
+//! `assistant` and `user` messages (text, tool uses, tool results),
+//! `rate_limit_event`s, and last a `result` event with `is_error`, `result`,
+//! `session_id`, `num_turns`, `duration_ms`, `total_cost_usd`, `usage`.
+//!
+//! Failure signals come only from structured fields, never from grepping text:
+//! agents read and print files that talk about "rate limits" and "not logged
+//! in", and such text must never stop a run. The exceptions are narrow:
+//! - a whole non-JSON output line (stdout or stderr) that *starts with*
+//!   `Not logged in`: the CLI's own message (`Not logged in · Please run /login`);
+//! - the `result` text of an `is_error` result: starting with `Not logged in`,
+//!   or a usage-limit message (`You've hit your session limit · resets 3pm`).
+//!
+//! The observer keeps bounded state: the last result, a few short strings.
+
+use chrono::{DateTime, Local, NaiveTime, TimeZone, Utc};
+use regex::Regex;
+use serde_json::Value;
+use std::sync::LazyLock;
+
+/// The CLI's message when it has no credentials.
+pub const NOT_LOGGED_IN: &str = "Not logged in";
+/// Longest `last_activity` text, in characters.
+pub const ACTIVITY_CHARS: usize = 100;
+/// Longest kept result text, in bytes.
+const RESULT_TEXT_BYTES: usize = 64 * 1024;
+/// Longest kept message (errors, not-logged-in line), in characters.
+const MESSAGE_CHARS: usize = 1000;
+
+/// The `{"type":"result"}` event.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ResultEvent {
+    pub is_error: bool,
+    pub subtype: Option<String>,
+    pub result: Option<String>,
+    pub session_id: Option<String>,
+    pub num_turns: Option<u64>,
+    pub duration_ms: Option<u64>,
+    pub total_cost_usd: Option<f64>,
+    pub usage: Option<Value>,
+}
+
+/// An `error` field on an assistant message (`authentication_failed`,
+/// `rate_limit`, `overloaded`, `billing_error`, `server_error`, ...) and the
+/// message's text (the CLI's explanation).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiError {
+    pub kind: String,
+    pub message: Option<String>,
+}
+
+/// A `rate_limit_event` whose `rate_limit_info.status` is `rejected`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RateLimitRejection {
+    pub resets_at: Option<DateTime<Utc>>,
+    /// `five_hour`, `seven_day`, ...
+    pub limit_type: Option<String>,
+}
+
+/// The agent hit its usage limit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageLimitInfo {
+    pub resets_at: Option<DateTime<Utc>>,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct StreamObserver {
+    result: Option<ResultEvent>,
+    session_id: Option<String>,
+    rate_limit: Option<RateLimitRejection>,
+    api_error: Option<ApiError>,
+    not_logged_in: Option<String>,
+    last_activity: Option<String>,
+    events: u64,
+}
+
+impl StreamObserver {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Feeds one stdout line.
+    pub fn observe(&mut self, line: &str) {
+        let text = line.trim();
+        if text.starts_with('{') {
+            if let Ok(v @ Value::Object(_)) = serde_json::from_str::<Value>(text) {
+                self.event(&v);
+            }
+            return;
+        }
+        self.plain_line(text);
+    }
+
+    /// Feeds one stderr line: only the CLI's not-logged-in message counts.
+    pub fn observe_stderr(&mut self, line: &str) {
+        self.plain_line(line.trim());
+    }
+
+    fn plain_line(&mut self, text: &str) {
+        if text.starts_with(NOT_LOGGED_IN) {
+            self.not_logged_in = Some(cap_chars(text, MESSAGE_CHARS));
+        }
+    }
+
+    fn event(&mut self, v: &Value) {
+        self.events += 1;
+        if let Some(id) = str_field(v, "session_id") {
+            self.session_id = Some(id.to_string());
+        }
+        match str_field(v, "type") {
+            Some("result") => self.result_event(v),
+            Some("rate_limit_event") => self.rate_limit_event(v),
+            Some("assistant") => self.assistant_event(v),
+            _ => {}
+        }
+    }
+
+    fn result_event(&mut self, v: &Value) {
+        let result = str_field(v, "result").map(|s| cap_bytes(s, RESULT_TEXT_BYTES));
+        let is_error = v.get("is_error").and_then(Value::as_bool).unwrap_or(false);
+        if is_error
+            && let Some(text) = &result
+            && text.trim_start().starts_with(NOT_LOGGED_IN)
+        {
+            self.not_logged_in = Some(cap_chars(text.trim(), MESSAGE_CHARS));
+        }
+        self.result = Some(ResultEvent {
+            is_error,
+            subtype: str_field(v, "subtype").map(str::to_string),
+            result,
+            session_id: str_field(v, "session_id").map(str::to_string),
+            num_turns: v.get("num_turns").and_then(Value::as_u64),
+            duration_ms: v.get("duration_ms").and_then(Value::as_u64),
+            total_cost_usd: v.get("total_cost_usd").and_then(Value::as_f64),
+            usage: v.get("usage").filter(|u| !u.is_null()).cloned(),
+        });
+    }
+
+    fn rate_limit_event(&mut self, v: &Value) {
+        let Some(info) = v.get("rate_limit_info") else {
+            return;
+        };
+        let limit_type = str_field(info, "rateLimitType").map(str::to_string);
+        if str_field(info, "status") == Some("rejected") {
+            let resets_at = info
+                .get("resetsAt")
+                .and_then(Value::as_f64)
+                .and_then(|secs| DateTime::from_timestamp(secs as i64, 0));
+            self.rate_limit = Some(RateLimitRejection {
+                resets_at,
+                limit_type,
+            });
+        } else if self
+            .rate_limit
+            .as_ref()
+            .is_some_and(|r| r.limit_type == limit_type)
+        {
+            // The same window is allowed again (the CLI retried past the reset).
+            self.rate_limit = None;
+        }
+    }
+
+    fn assistant_event(&mut self, v: &Value) {
+        let message = v.get("message");
+        let content = message
+            .and_then(|m| m.get("content"))
+            .and_then(Value::as_array);
+        let error = str_field(v, "error").or_else(|| message.and_then(|m| str_field(m, "error")));
+        if let Some(kind) = error {
+            let text = content.and_then(|items| {
+                items
+                    .iter()
+                    .filter(|i| str_field(i, "type") == Some("text"))
+                    .find_map(|i| str_field(i, "text"))
+                    .map(|t| cap_chars(t.trim(), MESSAGE_CHARS))
+            });
+            self.api_error = Some(ApiError {
+                kind: kind.to_string(),
+                message: text,
+            });
+        }
+        if let Some(activity) = content.and_then(|items| items.iter().rev().find_map(activity_of)) {
+            self.last_activity = Some(activity);
+        }
+    }
+
+    /// The last `result` event, if any.
+    pub fn result(&self) -> Option<&ResultEvent> {
+        self.result.as_ref()
+    }
+
+    /// The session id: the result's, else the last one any event carried.
+    pub fn session_id(&self) -> Option<&str> {
+        self.result
+            .as_ref()
+            .and_then(|r| r.session_id.as_deref())
+            .or(self.session_id.as_deref())
+    }
+
+    pub fn api_error(&self) -> Option<&ApiError> {
+        self.api_error.as_ref()
+    }
+
+    pub fn rate_limit(&self) -> Option<&RateLimitRejection> {
+        self.rate_limit.as_ref()
+    }
+
+    /// What the agent is doing now, for the live view:
+    /// `Tool: Edit src/lib.rs` or the first line of its latest text.
+    pub fn last_activity(&self) -> Option<&str> {
+        self.last_activity.as_deref()
+    }
+
+    /// How many JSON events were seen.
+    pub fn event_count(&self) -> u64 {
+        self.events
+    }
+
+    /// The CLI's own message when it is not logged in or its credentials were
+    /// refused (`authentication_failed`).
+    pub fn auth_failure(&self) -> Option<String> {
+        if let Some(line) = &self.not_logged_in {
+            return Some(line.clone());
+        }
+        let err = self
+            .api_error
+            .as_ref()
+            .filter(|e| e.kind == "authentication_failed")?;
+        Some(
+            err.message
+                .clone()
+                .or_else(|| {
+                    self.error_result_text()
+                        .map(|t| cap_chars(t, MESSAGE_CHARS))
+                })
+                .unwrap_or_else(|| "authentication failed".into()),
+        )
+    }
+
+    /// The usage limit, from a rejected `rate_limit_event`, a `rate_limit`
+    /// API error, or the text of an `is_error` result that is a limit message.
+    pub fn usage_limit(&self) -> Option<UsageLimitInfo> {
+        let text = self.error_result_text().filter(|t| is_limit_message(t));
+        let api = self.api_error.as_ref().filter(|e| e.kind == "rate_limit");
+        if self.rate_limit.is_none() && api.is_none() && text.is_none() {
+            return None;
+        }
+        let message = text
+            .map(str::to_string)
+            .or_else(|| api.and_then(|e| e.message.clone()))
+            .or_else(|| self.error_result_text().map(str::to_string))
+            .unwrap_or_else(|| "usage limit reached".into());
+        let resets_at = self
+            .rate_limit
+            .as_ref()
+            .and_then(|r| r.resets_at)
+            .or_else(|| parse_reset_time(&message, Local::now()));
+        Some(UsageLimitInfo {
+            resets_at,
+            message: cap_chars(first_line(&message), MESSAGE_CHARS),
+        })
+    }
+
+    /// The result text when the result is an error.
+    fn error_result_text(&self) -> Option<&str> {
+        self.result
+            .as_ref()
+            .filter(|r| r.is_error)
+            .and_then(|r| r.result.as_deref())
+    }
+
+    /// What the agent said about the run, for the status report.
+    pub fn report(&self) -> crate::agent::AgentReport {
+        let r = self.result.as_ref();
+        crate::agent::AgentReport {
+            session_id: self.session_id().map(str::to_string),
+            num_turns: r.and_then(|r| r.num_turns),
+            duration_ms: r.and_then(|r| r.duration_ms),
+            cost_usd: r.and_then(|r| r.total_cost_usd),
+            usage: r.and_then(|r| r.usage.clone()),
+            result_text: r.and_then(|r| r.result.clone()),
+        }
+    }
+}
+
+fn str_field<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
+    v.get(key).and_then(Value::as_str).filter(|s| !s.is_empty())
+}
+
+/// `Tool: <name> <summary>` for a tool use, the first line for text.
+fn activity_of(item: &Value) -> Option<String> {
+    match str_field(item, "type")? {
+        "tool_use" => {
+            let name = str_field(item, "name").unwrap_or("?");
+            let input = item.get("input");
+            let summary = [
+                "command",
+                "file_path",
+                "notebook_path",
+                "path",
+                "pattern",
+                "url",
+                "query",
+                "description",
+                "prompt",
+            ]
+            .iter()
+            .find_map(|k| input.and_then(|i| str_field(i, k)))
+            .map(first_line)
+            .unwrap_or("");
+            let text = format!("Tool: {name} {summary}");
+            Some(cap_chars(text.trim_end(), ACTIVITY_CHARS))
+        }
+        "text" => {
+            let line = first_line(str_field(item, "text")?);
+            (!line.is_empty()).then(|| cap_chars(line, ACTIVITY_CHARS))
+        }
+        _ => None,
+    }
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("")
+}
+
+/// At most `max` characters, with `…` when cut.
+pub fn cap_chars(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        None => s.to_string(),
+        Some((i, _)) => {
+            let mut out = s[..i].trim_end().to_string();
+            out.pop();
+            out.push('…');
+            out
+        }
+    }
+}
+
+fn cap_bytes(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s[..end].to_string()
+}
+
+static LIMIT_MESSAGE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?ix)
+        usage\ limit\ reached
+        | \blimit\ reached\ *[·∙•|-]\ *resets
+        | \bhit\ your\ [\w\ -]{0,20}?limit
+        | \b(session|weekly|daily|opus|5-hour|five-hour)\ limit\b.*\breset",
+    )
+    .expect("limit regex")
+});
+
+/// Whether an error result's text is a usage-limit message, such as
+/// `You've hit your session limit · resets 3pm`, `5-hour limit reached ∙
+/// resets 2am` or the older `Claude AI usage limit reached|1750000000`.
+pub fn is_limit_message(text: &str) -> bool {
+    LIMIT_MESSAGE.is_match(first_line(text))
+}
+
+static EPOCH_SUFFIX: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"limit reached\|(\d{9,11})\b").expect("epoch regex"));
+static CLOCK_TIME: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\bresets(?: at)? (\d{1,2})(?::(\d{2}))? ?([ap]m)\b\s*(\()?")
+        .expect("clock regex")
+});
+
+/// The reset time a limit message names: the `|<epoch>` suffix of the older
+/// format, or a clock time (`resets 3pm`, `resets at 10:30am`) taken as the
+/// next such time in the local time zone. A time followed by an explicit zone
+/// (`resets 3pm (Europe/Paris)`) or a date is not guessed at: `None`.
+pub fn parse_reset_time(text: &str, now: DateTime<Local>) -> Option<DateTime<Utc>> {
+    if let Some(c) = EPOCH_SUFFIX.captures(text) {
+        let secs: i64 = c[1].parse().ok()?;
+        return DateTime::from_timestamp(secs, 0);
+    }
+    let c = CLOCK_TIME.captures(text)?;
+    if c.get(4).is_some() {
+        return None;
+    }
+    let mut hour: u32 = c[1].parse().ok()?;
+    let minute: u32 = c.get(2).map_or(Some(0), |m| m.as_str().parse().ok())?;
+    if !(1..=12).contains(&hour) {
+        return None;
+    }
+    let pm = c[3].eq_ignore_ascii_case("pm");
+    hour = match (hour, pm) {
+        (12, false) => 0,
+        (12, true) => 12,
+        (h, true) => h + 12,
+        (h, false) => h,
+    };
+    let time = NaiveTime::from_hms_opt(hour, minute, 0)?;
+    let today = now.date_naive();
+    for day in [today, today.succ_opt()?] {
+        let candidate = Local.from_local_datetime(&day.and_time(time)).earliest()?;
+        if candidate > now {
+            return Some(candidate.with_timezone(&Utc));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const INIT: &str = r#"{"type":"system","subtype":"init","cwd":"/work/p","session_id":"9f1c2d3e-1111-4a2b-8c3d-1234567890ab","tools":["Task","Bash","Edit","Read","Write"],"mcp_servers":[],"model":"claude-sonnet-4-5-20250929","permissionMode":"bypassPermissions","apiKeySource":"none","uuid":"u1"}"#;
+    const TOOL_USE: &str = r#"{"type":"assistant","message":{"id":"msg_01","type":"message","role":"assistant","model":"claude-sonnet-4-5-20250929","content":[{"type":"tool_use","id":"toolu_01","name":"Bash","input":{"command":"cargo test --lib\nsecond line","description":"Run tests"}}],"stop_reason":null,"usage":{"input_tokens":4,"output_tokens":1}},"parent_tool_use_id":null,"session_id":"9f1c2d3e-1111-4a2b-8c3d-1234567890ab","uuid":"u2"}"#;
+    const TOOL_RESULT: &str = r#"{"type":"user","message":{"role":"user","content":[{"tool_use_id":"toolu_01","type":"tool_result","content":"Not logged in · Please run /login\nYou've hit your session limit · resets 3pm\nrate_limit","is_error":false}]},"parent_tool_use_id":null,"session_id":"9f1c2d3e-1111-4a2b-8c3d-1234567890ab","uuid":"u3"}"#;
+    const RESULT_OK: &str = r#"{"type":"result","subtype":"success","is_error":false,"duration_ms":12034,"duration_api_ms":11020,"num_turns":6,"result":"Implemented A1: added the parser.","session_id":"9f1c2d3e-1111-4a2b-8c3d-1234567890ab","total_cost_usd":0.0123,"usage":{"input_tokens":1200,"cache_creation_input_tokens":0,"cache_read_input_tokens":5000,"output_tokens":340,"service_tier":"standard"},"permission_denials":[],"uuid":"u4"}"#;
+
+    fn observe(lines: &[&str]) -> StreamObserver {
+        let mut o = StreamObserver::new();
+        for l in lines {
+            o.observe(l);
+        }
+        o
+    }
+
+    #[test]
+    fn success_run() {
+        let o = observe(&[INIT, TOOL_USE, TOOL_RESULT, RESULT_OK]);
+        let r = o.result().unwrap();
+        assert!(!r.is_error);
+        assert_eq!(r.subtype.as_deref(), Some("success"));
+        assert_eq!(r.num_turns, Some(6));
+        assert_eq!(r.total_cost_usd, Some(0.0123));
+        assert_eq!(o.session_id(), Some("9f1c2d3e-1111-4a2b-8c3d-1234567890ab"));
+        assert_eq!(o.last_activity(), Some("Tool: Bash cargo test --lib"));
+        assert_eq!(o.event_count(), 4);
+        // Tool output mentioning limits and logins is data, not a signal.
+        assert_eq!(o.auth_failure(), None);
+        assert_eq!(o.usage_limit(), None);
+        let rep = o.report();
+        assert_eq!(rep.cost_usd, Some(0.0123));
+        assert_eq!(rep.duration_ms, Some(12034));
+        assert_eq!(rep.usage.unwrap()["output_tokens"], 340);
+        assert_eq!(
+            rep.result_text.as_deref(),
+            Some("Implemented A1: added the parser.")
+        );
+    }
+
+    #[test]
+    fn session_id_from_init_alone() {
+        let o = observe(&[INIT, "garbage", "{not json"]);
+        assert_eq!(o.session_id(), Some("9f1c2d3e-1111-4a2b-8c3d-1234567890ab"));
+        assert!(o.result().is_none());
+    }
+
+    #[test]
+    fn text_activity_is_first_line_truncated() {
+        let long = "x".repeat(300);
+        let line = format!(
+            r#"{{"type":"assistant","message":{{"content":[{{"type":"text","text":"\n\nI will now {long}\nmore"}}]}}}}"#
+        );
+        let o = observe(&[&line]);
+        let a = o.last_activity().unwrap();
+        assert!(a.starts_with("I will now xxx"));
+        assert_eq!(a.chars().count(), ACTIVITY_CHARS);
+        assert!(a.ends_with('…'));
+    }
+
+    #[test]
+    fn not_logged_in() {
+        let o = observe(&["Not logged in · Please run /login"]);
+        assert_eq!(
+            o.auth_failure().as_deref(),
+            Some("Not logged in · Please run /login")
+        );
+        let mut o = StreamObserver::new();
+        o.observe_stderr("Not logged in · Please run /login");
+        assert!(o.auth_failure().is_some());
+        let o = observe(&[
+            INIT,
+            r#"{"type":"assistant","message":{"content":[{"type":"text","text":"Not logged in · Please run /login"}]},"session_id":"s","error":"authentication_failed"}"#,
+            r#"{"type":"result","subtype":"success","is_error":true,"duration_ms":20,"num_turns":1,"result":"Not logged in · Please run /login","session_id":"s","total_cost_usd":0}"#,
+        ]);
+        assert_eq!(
+            o.auth_failure().as_deref(),
+            Some("Not logged in · Please run /login")
+        );
+        assert_eq!(o.api_error().unwrap().kind, "authentication_failed");
+    }
+
+    #[test]
+    fn mentions_are_not_signals() {
+        let o = observe(&[
+            "the docs say: Not logged in · Please run /login",
+            "  rate limit reached, usage limit reached",
+            r#"{"type":"assistant","message":{"content":[{"type":"text","text":"Not logged in · Please run /login — that message appears when a rate limit or usage limit is hit"}]}}"#,
+            // A successful result whose text talks about limits.
+            r#"{"type":"result","subtype":"success","is_error":false,"result":"Added handling for `You've hit your session limit · resets 3pm`","session_id":"s"}"#,
+        ]);
+        assert_eq!(o.auth_failure(), None);
+        assert_eq!(o.usage_limit(), None);
+        assert_eq!(o.api_error(), None);
+    }
+
+    #[test]
+    fn rate_limit_event_rejected() {
+        let o = observe(&[
+            INIT,
+            r#"{"type":"rate_limit_event","rate_limit_info":{"status":"allowed_warning","resetsAt":1700000000,"rateLimitType":"seven_day"},"uuid":"r0","session_id":"s"}"#,
+            r#"{"type":"rate_limit_event","rate_limit_info":{"status":"rejected","resetsAt":1760000000,"rateLimitType":"five_hour","isUsingOverage":false},"uuid":"r1","session_id":"s"}"#,
+            r#"{"type":"assistant","message":{"content":[{"type":"text","text":"You've hit your session limit · resets 3pm"}]},"session_id":"s","error":"rate_limit"}"#,
+            r#"{"type":"result","subtype":"success","is_error":true,"result":"You've hit your session limit · resets 3pm","session_id":"s"}"#,
+        ]);
+        let limit = o.usage_limit().unwrap();
+        assert_eq!(limit.resets_at, DateTime::from_timestamp(1_760_000_000, 0));
+        assert_eq!(limit.message, "You've hit your session limit · resets 3pm");
+        assert_eq!(
+            o.rate_limit().unwrap().limit_type.as_deref(),
+            Some("five_hour")
+        );
+    }
+
+    #[test]
+    fn allowed_again_clears_the_rejection() {
+        let o = observe(&[
+            r#"{"type":"rate_limit_event","rate_limit_info":{"status":"rejected","resetsAt":1760000000,"rateLimitType":"five_hour"}}"#,
+            r#"{"type":"rate_limit_event","rate_limit_info":{"status":"allowed","rateLimitType":"five_hour"}}"#,
+        ]);
+        assert_eq!(o.rate_limit(), None);
+    }
+
+    #[test]
+    fn limit_from_error_result_text_only() {
+        let o = observe(&[
+            r#"{"type":"result","subtype":"success","is_error":true,"result":"Claude AI usage limit reached|1760000000","session_id":"s"}"#,
+        ]);
+        let l = o.usage_limit().unwrap();
+        assert_eq!(l.resets_at, DateTime::from_timestamp(1_760_000_000, 0));
+        let o = observe(&[
+            r#"{"type":"result","subtype":"success","is_error":true,"result":"API Error: 500 internal","session_id":"s"}"#,
+        ]);
+        assert_eq!(o.usage_limit(), None);
+    }
+
+    #[test]
+    fn limit_messages() {
+        for m in [
+            "You've hit your session limit · resets 3pm",
+            "You've hit your weekly limit · resets Oct 9, 5pm",
+            "5-hour limit reached ∙ resets 2am",
+            "Claude AI usage limit reached|1750000000",
+            "Session limit reached ∙ resets 11pm",
+        ] {
+            assert!(is_limit_message(m), "{m}");
+        }
+        for m in [
+            "API Error: 529 Overloaded",
+            "Implemented rate limiting middleware",
+            "Limit the results to 10",
+        ] {
+            assert!(!is_limit_message(m), "{m}");
+        }
+    }
+
+    #[test]
+    fn reset_times() {
+        let now = Local.with_ymd_and_hms(2025, 3, 10, 14, 0, 0).unwrap();
+        let at = |h, m, day| {
+            Local
+                .with_ymd_and_hms(2025, 3, day, h, m, 0)
+                .unwrap()
+                .with_timezone(&Utc)
+        };
+        assert_eq!(parse_reset_time("resets 3pm", now), Some(at(15, 0, 10)));
+        assert_eq!(
+            parse_reset_time("limit · resets at 10:30am", now),
+            Some(at(10, 30, 11))
+        );
+        assert_eq!(parse_reset_time("resets 12am", now), Some(at(0, 0, 11)));
+        assert_eq!(parse_reset_time("resets 3pm (Europe/Paris)", now), None);
+        assert_eq!(parse_reset_time("resets Oct 9, 5pm", now), None);
+        assert_eq!(parse_reset_time("no time here", now), None);
+    }
+
+    #[test]
+    fn caps() {
+        assert_eq!(cap_chars("abcdef", 4), "abc…");
+        assert_eq!(cap_chars("abc", 4), "abc");
+        assert_eq!(cap_bytes("héllo", 2), "h");
+    }
+}
