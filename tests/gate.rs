@@ -410,7 +410,6 @@ async fn stop_requested_before_the_gate_runs_nothing() {
 }
 
 #[tokio::test]
-#[ignore = "needs exec::run_process"]
 async fn npm_runs_the_node_fixture() {
     if which::which("npm").is_err() || which::which("node").is_err() {
         eprintln!("skipped: npm or node is not on PATH");
@@ -444,6 +443,7 @@ async fn npm_runs_the_node_fixture() {
         "==> [test] npm test",
         "==> [build] npm run build",
         "build ok",
+        "==> [build] passed after ",
     ] {
         assert!(
             r.log.contains(expected),
@@ -472,7 +472,6 @@ async fn npm_runs_the_node_fixture() {
 }
 
 #[tokio::test]
-#[ignore = "needs exec::run_process"]
 async fn fatal_failure_stops_later_steps() {
     let tmp = tempfile::tempdir().unwrap();
     let plan = plan_gate(
@@ -512,7 +511,6 @@ async fn fatal_failure_stops_later_steps() {
 }
 
 #[tokio::test]
-#[ignore = "needs exec::run_process"]
 async fn lint_failure_is_only_a_warning() {
     let tmp = tempfile::tempdir().unwrap();
     let plan = plan_gate(
@@ -535,12 +533,25 @@ async fn lint_failure_is_only_a_warning() {
     let warnings: Vec<_> = r.report.warnings().map(|s| s.name.as_str()).collect();
     assert_eq!(warnings, ["lint"]);
     assert!(r.report.failure().is_none());
-    assert!(r.log.contains("unused variable"));
+    assert!(
+        r.log.contains("[stderr] warning: unused variable"),
+        "{}",
+        r.log
+    );
+    assert!(
+        r.log.contains("==> [lint] failed (exit 1) after "),
+        "{}",
+        r.log
+    );
+    assert!(
+        r.log.contains(", warning only\n==> [test] echo tests ok\n"),
+        "{}",
+        r.log
+    );
     assert!(r.log.contains("tests ok"));
 }
 
 #[tokio::test]
-#[ignore = "needs exec::run_process"]
 async fn a_step_over_its_timeout_is_stopped() {
     let tmp = tempfile::tempdir().unwrap();
     let plan = plan_gate(
@@ -571,7 +582,6 @@ async fn a_step_over_its_timeout_is_stopped() {
 }
 
 #[tokio::test]
-#[ignore = "needs exec::run_process"]
 async fn a_missing_program_is_a_failed_step_that_says_why() {
     let tmp = tempfile::tempdir().unwrap();
     let settings = configured(vec![GateStepConfig {
@@ -588,4 +598,45 @@ async fn a_missing_program_is_a_failed_step_that_says_why() {
         "{detail}"
     );
     assert!(r.log.contains("cannot start"));
+}
+
+#[tokio::test]
+async fn a_stop_request_interrupts_the_running_step_and_skips_the_rest() {
+    let tmp = tempfile::tempdir().unwrap();
+    let plan = plan_gate(
+        tmp.path(),
+        &configured(vec![
+            step("test", "echo started; sleep 60"),
+            step("build", "echo should-not-run"),
+        ]),
+    )
+    .unwrap();
+    let (tx, stop) = watch::channel(StopLevel::Run);
+    let stopper = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        tx.send(StopLevel::Terminate).unwrap();
+        tx
+    });
+    let started = std::time::Instant::now();
+    let report = run_gate(
+        &plan,
+        tmp.path(),
+        &tmp.path().join("gate.log"),
+        Duration::from_secs(120),
+        stop,
+        &mut |_| {},
+    )
+    .await
+    .unwrap();
+    drop(stopper.await.unwrap());
+    assert!(started.elapsed() < Duration::from_secs(20));
+    assert!(!report.passed);
+    assert_eq!(
+        statuses(&report),
+        [
+            ("test", StepStatus::Interrupted),
+            ("build", StepStatus::NotRun)
+        ]
+    );
+    assert_eq!(report.failure().unwrap().name, "test");
 }

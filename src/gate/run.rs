@@ -89,9 +89,14 @@ impl StepResult {
             )
     }
 
-    /// One line: `lint (npm run lint) failed (exit 1) after 2.3s, warning only: <detail>`.
+    /// One line: ``lint (`npm run lint`) failed (exit 1) after 2.3s, warning only: <detail>``.
     pub fn summary(&self) -> String {
-        let mut s = format!("{} (`{}`) {}", self.name, self.display, self.status);
+        format!("{} (`{}`) {}", self.name, self.display, self.outcome())
+    }
+
+    /// `failed (exit 1) after 2.3s, warning only: <detail>`.
+    pub fn outcome(&self) -> String {
+        let mut s = self.status.to_string();
         if !matches!(self.status, StepStatus::NotRun) {
             s.push_str(&format!(" after {:.1}s", self.duration.as_secs_f64()));
         }
@@ -155,7 +160,7 @@ pub enum GateProgress {
 ///
 /// Every step's output is appended to `log_path` (created with its directory),
 /// each step preceded by a `==> [name] command` line and followed by a
-/// `==> [name] <status>` line. A step without its own timeout gets
+/// `==> [name] passed after 1.2s` (or failed...) line. A step without its own timeout gets
 /// `default_timeout`. The first failing fatal step ends the gate (later steps
 /// are `NotRun`); a failing non-fatal step is recorded and the gate goes on. A
 /// stop request interrupts the running step and skips the rest.
@@ -193,14 +198,11 @@ pub async fn run_gate(
             name: step.name.clone(),
             display: step.display.clone(),
         });
-        append_log(
-            log_path,
-            &format!("==> [{}] {}  ({})\n", step.name, step.display, step.source),
-        )?;
+        append_log(log_path, &format!("==> [{}] {}\n", step.name, step.display))?;
         let result = run_step(step, project_dir, log_path, default_timeout, stop.clone()).await?;
         append_log(
             log_path,
-            &format!("==> [{}] {}\n", step.name, result.summary()),
+            &format!("==> [{}] {}\n", step.name, result.outcome()),
         )?;
         if !result.is_ok_for_gate() {
             halted = true;
