@@ -4,10 +4,24 @@
 pub mod atomic;
 pub mod completed;
 pub mod lock;
+pub mod progress;
+pub mod records;
+pub mod report_md;
 
 pub use atomic::write_atomic;
 pub use completed::{CompletedGroups, LineWarning};
 pub use lock::{LockError, RunLock};
+pub use progress::{
+    InProgress, RunningGroup, RunningTask, kill_leftovers, recover_in_progress, write_pending,
+};
+pub use records::{
+    GateRecord, GateStepRecord, Record, RecordStore, ResetRecord, ResumeState, StepStatus,
+    TaskRecord, group_resume_state, latest_task_outcomes,
+};
+pub use report_md::{
+    GateStepReport, GroupReportInput, TaskReport, TaskReportOutcome, render_group_report,
+    report_file_name, write_group_report,
+};
 
 use std::path::{Path, PathBuf};
 

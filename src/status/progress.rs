@@ -1,0 +1,511 @@
+//! `status/in_progress_tasks.txt` (what runs now) and
+//! `status/pending_tasks.txt` (what is left), both rewritten atomically.
+//!
+//! ```text
+//! # roadmap-runner: running now (rewritten as tasks start and end)
+//! PHASE_1:B started=2026-01-09T21:27:50+00:00 runner_pid=1234 runner_pid_start=81234
+//! PHASE_1:B:B1 started=2026-01-09T21:27:50+00:00 pid=1240 pid_start=81301 log=logs/orchestrator/phase1_groupB_B1_20260109-212750.log
+//! ```
+//!
+//! `*_pid_start` is the process start time (`/proc/<pid>/stat` field 22, clock
+//! ticks since boot): with the pid it names one process for the lifetime of
+//! the machine, so a pid the kernel has since given to another process is
+//! never mistaken for ours. `log=` comes last and runs to the end of the line
+//! (a path may hold spaces). Unknown `key=value` fields and unreadable lines
+//! are ignored when reading.
+//!
+//! ```text
+//! # roadmap-runner: groups not yet complete, in run order (rewritten as groups complete)
+//! PHASE_1:B B1 B2 B3
+//! PHASE_2:A A1 A2
+//! ```
+
+use super::{StatusDir, StatusError};
+use crate::roadmap::GroupKey;
+use chrono::{DateTime, SecondsFormat, Utc};
+use nix::errno::Errno;
+use nix::sys::signal::{Signal, kill, killpg};
+use nix::unistd::Pid;
+
+pub const IN_PROGRESS_FILE: &str = "in_progress_tasks.txt";
+pub const PENDING_FILE: &str = "pending_tasks.txt";
+pub const IN_PROGRESS_HEADER: &str =
+    "# roadmap-runner: running now (rewritten as tasks start and end)";
+pub const PENDING_HEADER: &str =
+    "# roadmap-runner: groups not yet complete, in run order (rewritten as groups complete)";
+
+/// The group being run and the runner running it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunningGroup {
+    pub key: GroupKey,
+    pub started: DateTime<Utc>,
+    pub runner_pid: u32,
+    /// The runner's start time in clock ticks since boot (`/proc/<pid>/stat`).
+    pub runner_pid_start: Option<u64>,
+}
+
+impl RunningGroup {
+    /// The group as run by this process, starting now.
+    pub fn this_process(key: GroupKey) -> Self {
+        let pid = std::process::id();
+        RunningGroup {
+            key,
+            started: now_secs(),
+            runner_pid: pid,
+            runner_pid_start: process_start_time(pid),
+        }
+    }
+}
+
+/// An agent process running one task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunningTask {
+    pub task_id: String,
+    pub started: DateTime<Utc>,
+    /// The agent's pid, which is also its process group id.
+    pub pid: u32,
+    /// The agent's start time in clock ticks since boot (`/proc/<pid>/stat`);
+    /// without it the process is never killed by [`kill_leftovers`].
+    pub pid_start: Option<u64>,
+    /// The attempt's log, relative to the project directory.
+    pub log: Option<String>,
+}
+
+impl RunningTask {
+    /// A task whose agent `pid` started just now; reads its start time.
+    pub fn new(task_id: impl Into<String>, pid: u32, log: Option<String>) -> Self {
+        RunningTask {
+            task_id: task_id.into(),
+            started: now_secs(),
+            pid,
+            pid_start: process_start_time(pid),
+            log,
+        }
+    }
+}
+
+/// The content of `in_progress_tasks.txt`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InProgress {
+    pub group: Option<RunningGroup>,
+    pub tasks: Vec<RunningTask>,
+}
+
+impl InProgress {
+    pub fn new(group: RunningGroup) -> Self {
+        InProgress {
+            group: Some(group),
+            tasks: Vec::new(),
+        }
+    }
+
+    /// Nothing runs (the file holds only its header).
+    pub fn is_empty(&self) -> bool {
+        self.group.is_none() && self.tasks.is_empty()
+    }
+
+    /// Adds a task, replacing an entry for the same task id.
+    pub fn task_started(&mut self, task: RunningTask) {
+        self.task_finished(&task.task_id);
+        self.tasks.push(task);
+    }
+
+    pub fn task_finished(&mut self, task_id: &str) {
+        self.tasks.retain(|t| t.task_id != task_id);
+    }
+
+    pub fn render(&self) -> String {
+        let mut out = format!("{IN_PROGRESS_HEADER}\n");
+        if let Some(g) = &self.group {
+            out.push_str(&format!(
+                "{} started={} runner_pid={}",
+                g.key,
+                fmt_time(g.started),
+                g.runner_pid
+            ));
+            if let Some(s) = g.runner_pid_start {
+                out.push_str(&format!(" runner_pid_start={s}"));
+            }
+            out.push('\n');
+        }
+        for t in &self.tasks {
+            match &self.group {
+                Some(g) => out.push_str(&format!("{}:{}", g.key, t.task_id)),
+                None => out.push_str(&t.task_id),
+            }
+            out.push_str(&format!(" started={} pid={}", fmt_time(t.started), t.pid));
+            if let Some(s) = t.pid_start {
+                out.push_str(&format!(" pid_start={s}"));
+            }
+            if let Some(log) = &t.log {
+                out.push_str(&format!(" log={}", one_line(log)));
+            }
+            out.push('\n');
+        }
+        out
+    }
+
+    /// Reads the file's text, skipping whatever it cannot read.
+    pub fn parse(text: &str) -> Self {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let mut ip = InProgress::default();
+        for raw in text.lines() {
+            let line = raw.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let (head, rest) = line.split_once(char::is_whitespace).unwrap_or((line, ""));
+            let fields = Fields::parse(rest);
+            if let Some(key) = GroupKey::parse_status(head) {
+                let (Some(started), Some(runner_pid)) =
+                    (fields.time("started"), fields.num("runner_pid"))
+                else {
+                    continue;
+                };
+                ip.group = Some(RunningGroup {
+                    key,
+                    started,
+                    runner_pid,
+                    runner_pid_start: fields.num("runner_pid_start"),
+                });
+                continue;
+            }
+            let task_id = match head.rsplit_once(':') {
+                Some((key, id)) if GroupKey::parse_status(key).is_some() => id,
+                Some(_) => continue,
+                None => head,
+            };
+            if task_id.is_empty() || !task_id.chars().all(|c| c.is_ascii_alphanumeric()) {
+                continue;
+            }
+            let (Some(started), Some(pid)) = (fields.time("started"), fields.num("pid")) else {
+                continue;
+            };
+            ip.tasks.push(RunningTask {
+                task_id: task_id.to_string(),
+                started,
+                pid,
+                pid_start: fields.num("pid_start"),
+                log: fields.log.map(str::to_string),
+            });
+        }
+        ip
+    }
+
+    /// Rewrites `in_progress_tasks.txt` atomically.
+    pub fn write(&self, status: &StatusDir) -> Result<(), StatusError> {
+        status.write(IN_PROGRESS_FILE, self.render().as_bytes())
+    }
+
+    /// Rewrites `in_progress_tasks.txt` with its header only: nothing runs.
+    pub fn clear(status: &StatusDir) -> Result<(), StatusError> {
+        InProgress::default().write(status)
+    }
+
+    /// Reads `in_progress_tasks.txt`; a missing file means nothing runs.
+    pub fn load(status: &StatusDir) -> Result<InProgress, StatusError> {
+        let path = status.file(IN_PROGRESS_FILE);
+        match std::fs::read_to_string(&path) {
+            Ok(text) => Ok(InProgress::parse(&text)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(InProgress::default()),
+            Err(source) => Err(StatusError::Read { path, source }),
+        }
+    }
+
+    /// `the previous run was interrupted during PHASE_1:B (tasks B1, B3 were running)`.
+    pub fn describe_interruption(&self) -> String {
+        let during = match &self.group {
+            Some(g) => format!(" during {}", g.key),
+            None => String::new(),
+        };
+        let ids: Vec<&str> = self.tasks.iter().map(|t| t.task_id.as_str()).collect();
+        let running = match ids.as_slice() {
+            [] => "no task was running".to_string(),
+            [one] => format!("task {one} was running"),
+            many => format!("tasks {} were running", many.join(", ")),
+        };
+        format!("the previous run was interrupted{during} ({running})")
+    }
+}
+
+/// `key=value` fields; `log=` takes the rest of the line.
+struct Fields<'a> {
+    pairs: Vec<(&'a str, &'a str)>,
+    log: Option<&'a str>,
+}
+
+impl<'a> Fields<'a> {
+    fn parse(mut rest: &'a str) -> Self {
+        let mut pairs = Vec::new();
+        let mut log = None;
+        loop {
+            rest = rest.trim_start();
+            if rest.is_empty() {
+                break;
+            }
+            if let Some(path) = rest.strip_prefix("log=") {
+                log = Some(path.trim_end()).filter(|p| !p.is_empty());
+                break;
+            }
+            let (word, tail) = rest.split_once(char::is_whitespace).unwrap_or((rest, ""));
+            if let Some((k, v)) = word.split_once('=') {
+                pairs.push((k, v));
+            }
+            rest = tail;
+        }
+        Fields { pairs, log }
+    }
+
+    fn get(&self, name: &str) -> Option<&'a str> {
+        self.pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| *v)
+    }
+
+    fn num<T: std::str::FromStr>(&self, name: &str) -> Option<T> {
+        self.get(name)?.parse().ok()
+    }
+
+    fn time(&self, name: &str) -> Option<DateTime<Utc>> {
+        DateTime::parse_from_rfc3339(self.get(name)?)
+            .ok()
+            .map(|t| t.with_timezone(&Utc))
+    }
+}
+
+/// Rewrites `pending_tasks.txt`: every group not yet complete, in run order,
+/// with the task ids still to run.
+pub fn write_pending(
+    status: &StatusDir,
+    groups: &[(GroupKey, Vec<String>)],
+) -> Result<(), StatusError> {
+    status.write(PENDING_FILE, render_pending(groups).as_bytes())
+}
+
+pub fn render_pending(groups: &[(GroupKey, Vec<String>)]) -> String {
+    let mut out = format!("{PENDING_HEADER}\n");
+    for (key, tasks) in groups {
+        out.push_str(&key.to_string());
+        for t in tasks {
+            out.push(' ');
+            out.push_str(t);
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Reads `pending_tasks.txt`'s text, skipping lines it cannot read.
+pub fn parse_pending(text: &str) -> Vec<(GroupKey, Vec<String>)> {
+    text.lines()
+        .filter_map(|line| {
+            let line = line.trim();
+            if line.starts_with('#') {
+                return None;
+            }
+            let mut words = line.split_whitespace();
+            let key = GroupKey::parse_status(words.next()?)?;
+            Some((key, words.map(str::to_string).collect()))
+        })
+        .collect()
+}
+
+/// A left-over `in_progress_tasks.txt` from a run that did not end cleanly:
+/// the file names a group or tasks, and its runner is gone (it is not alive,
+/// or its pid now belongs to another process), or `holds_lock` says the
+/// caller holds the run lock (so no other runner can be running). The file
+/// written by this very process is never reported.
+pub fn recover_in_progress(status: &StatusDir, holds_lock: bool) -> Option<InProgress> {
+    let ip = InProgress::load(status).ok()?;
+    if ip.is_empty() {
+        return None;
+    }
+    match &ip.group {
+        Some(g) => {
+            let me = std::process::id();
+            if g.runner_pid == me && g.runner_pid_start == process_start_time(me) {
+                return None;
+            }
+            if !holds_lock && process_alive(g.runner_pid, g.runner_pid_start) {
+                return None;
+            }
+        }
+        None if !holds_lock => return None,
+        None => {}
+    }
+    Some(ip)
+}
+
+/// SIGKILLs the process group of every recorded agent that is still the same
+/// process (its start time matches the recorded one); returns the pids whose
+/// groups were killed. A pid without a recorded start time, a pid now used by
+/// another process, this process's own group, and pids 0 and 1 are never
+/// signalled.
+pub fn kill_leftovers(ip: &InProgress) -> Vec<u32> {
+    let own_group = nix::unistd::getpgrp().as_raw();
+    let mut killed = Vec::new();
+    for t in &ip.tasks {
+        let Ok(raw) = i32::try_from(t.pid) else {
+            continue;
+        };
+        if raw <= 1 || raw == own_group || t.pid == std::process::id() {
+            continue;
+        }
+        let Some(recorded) = t.pid_start else {
+            continue;
+        };
+        if process_start_time(t.pid) != Some(recorded) {
+            continue;
+        }
+        match killpg(Pid::from_raw(raw), Signal::SIGKILL) {
+            Ok(()) => killed.push(t.pid),
+            Err(Errno::ESRCH) => {}
+            Err(e) => tracing::warn!(pgid = t.pid, "cannot kill a left-over agent: {e}"),
+        }
+    }
+    killed
+}
+
+/// The start time of `pid` in clock ticks since boot (`/proc/<pid>/stat`
+/// field 22); `None` when there is no such process (or no `/proc`).
+pub fn process_start_time(pid: u32) -> Option<u64> {
+    stat_fields(pid)?.get(19)?.parse().ok()
+}
+
+/// Whether `pid` runs (zombies count as gone) and, when a start time is
+/// given, is still that same process.
+pub fn process_alive(pid: u32, start: Option<u64>) -> bool {
+    let Ok(raw) = i32::try_from(pid) else {
+        return false;
+    };
+    if raw <= 0 {
+        return false;
+    }
+    if let Some(fields) = stat_fields(pid) {
+        if fields.first().map(String::as_str) == Some("Z") {
+            return false;
+        }
+        return match start {
+            Some(s) => fields.get(19).and_then(|f| f.parse::<u64>().ok()) == Some(s),
+            None => true,
+        };
+    }
+    if std::path::Path::new("/proc/self/stat").exists() {
+        return false;
+    }
+    // No /proc: existence only (a recycled pid cannot be told apart, so a
+    // live pid counts as the same process: the safe answer for "is the
+    // previous runner still running?").
+    !matches!(kill(Pid::from_raw(raw), None), Err(Errno::ESRCH))
+}
+
+/// The fields of `/proc/<pid>/stat` after the command name: index 0 is the
+/// state (field 3), index 19 the start time (field 22).
+fn stat_fields(pid: u32) -> Option<Vec<String>> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name is in parentheses and may itself hold `)` and spaces.
+    let after = &stat[stat.rfind(')')? + 1..];
+    Some(after.split_whitespace().map(str::to_string).collect())
+}
+
+fn now_secs() -> DateTime<Utc> {
+    let now = Utc::now();
+    DateTime::from_timestamp(now.timestamp(), 0).unwrap_or(now)
+}
+
+fn fmt_time(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::AutoSi, false)
+}
+
+fn one_line(s: &str) -> String {
+    s.replace(['\n', '\r'], " ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    #[test]
+    fn renders_the_documented_format() {
+        let mut ip = InProgress::new(RunningGroup {
+            key: GroupKey::new(1, "B"),
+            started: t("2026-01-09T21:27:50Z"),
+            runner_pid: 1234,
+            runner_pid_start: None,
+        });
+        ip.task_started(RunningTask {
+            task_id: "B1".into(),
+            started: t("2026-01-09T21:27:50Z"),
+            pid: 1240,
+            pid_start: Some(81301),
+            log: Some("logs/orchestrator/phase1_groupB_B1_20260109-212750.log".into()),
+        });
+        assert_eq!(
+            ip.render(),
+            "# roadmap-runner: running now (rewritten as tasks start and end)\n\
+             PHASE_1:B started=2026-01-09T21:27:50+00:00 runner_pid=1234\n\
+             PHASE_1:B:B1 started=2026-01-09T21:27:50+00:00 pid=1240 pid_start=81301 log=logs/orchestrator/phase1_groupB_B1_20260109-212750.log\n"
+        );
+    }
+
+    #[test]
+    fn parse_is_tolerant() {
+        let text = "\u{feff}# header\n\
+            garbage line\n\
+            PHASE_1:B started=2026-01-09T21:27:50Z runner_pid=12 extra=1\n\
+            PHASE_1:B:B1 started=not-a-time pid=3\n\
+            PHASE_1:B:B2 pid=4 started=2026-01-09T22:27:50+01:00 log=logs/with space.log  \n\
+            PHASE_1:B:B3 started=2026-01-09T21:27:50Z\n";
+        let ip = InProgress::parse(text);
+        assert_eq!(ip.group.as_ref().unwrap().runner_pid, 12);
+        assert_eq!(ip.tasks.len(), 1);
+        assert_eq!(ip.tasks[0].task_id, "B2");
+        assert_eq!(ip.tasks[0].started, t("2026-01-09T21:27:50Z"));
+        assert_eq!(ip.tasks[0].log.as_deref(), Some("logs/with space.log"));
+    }
+
+    #[test]
+    fn describes_the_interruption() {
+        let mut ip = InProgress::new(RunningGroup::this_process(GroupKey::new(1, "B")));
+        assert_eq!(
+            ip.describe_interruption(),
+            "the previous run was interrupted during PHASE_1:B (no task was running)"
+        );
+        for id in ["B1", "B3"] {
+            ip.task_started(RunningTask::new(id, 1, None));
+        }
+        assert_eq!(
+            ip.describe_interruption(),
+            "the previous run was interrupted during PHASE_1:B (tasks B1, B3 were running)"
+        );
+    }
+
+    #[test]
+    fn own_start_time_is_known_and_stable() {
+        let me = std::process::id();
+        let start = process_start_time(me).expect("/proc is mounted");
+        assert_eq!(process_start_time(me), Some(start));
+        assert!(process_alive(me, Some(start)));
+        assert!(!process_alive(me, Some(start + 1)));
+        assert!(!process_alive(i32::MAX as u32, None));
+    }
+
+    #[test]
+    fn pending_round_trip() {
+        let groups = vec![
+            (
+                GroupKey::new(1, "B"),
+                vec!["B1".to_string(), "B2".to_string()],
+            ),
+            (GroupKey::new(2, "A"), vec![]),
+        ];
+        let text = render_pending(&groups);
+        assert_eq!(
+            text,
+            format!("{PENDING_HEADER}\nPHASE_1:B B1 B2\nPHASE_2:A\n")
+        );
+        assert_eq!(parse_pending(&text), groups);
+    }
+}
