@@ -14,7 +14,10 @@ use crate::project::{LoadedRoadmap, Project};
 use crate::report::{JsonReporter, PlainReporter};
 use crate::roadmap::seed::roadmap_tasks_txt;
 use crate::runner::{self, GroupJobs, RunInputs, preflight, signals};
-use crate::status::{LockError, ROADMAP_TASKS_FILE, RunLock};
+use crate::status::{
+    LockError, ROADMAP_TASKS_FILE, RecordStore, RunLock, kill_leftovers, recover_in_progress,
+};
+use crate::vcs::Repo;
 use std::path::{Path, PathBuf};
 
 pub fn run(
@@ -75,17 +78,24 @@ pub fn run(
         }
         Err(e) => return Err(CommandError::Usage(e.to_string())),
     };
-    let program = match preflight_checks(project, &settings) {
-        Ok(p) => p,
+    let (program, repo) = match preflight_checks(project, &settings) {
+        Ok(found) => found,
         Err(e) => {
             writeln!(io.err, "error: {e}")?;
             return Ok(exit::PREFLIGHT_FAILED);
         }
     };
-    project.status.write(
-        ROADMAP_TASKS_FILE,
-        roadmap_tasks_txt(&loaded.roadmap).as_bytes(),
-    )?;
+    if !args.allow_dirty
+        && let Some(repo) = &repo
+        && let Some(message) = dirty_tree_problem(project, repo, &loaded, &planned, &completed)
+    {
+        writeln!(io.err, "error: {message}")?;
+        return Ok(exit::PREFLIGHT_FAILED);
+    }
+    project
+        .status
+        .write(ROADMAP_TASKS_FILE, roadmap_tasks_txt(&loaded.roadmap).as_bytes())?;
+    ensure_runner_ignores(project)?;
 
     let mut reporter: Box<dyn Reporter> = if args.json {
         Box::new(JsonReporter::new(std::io::stdout()))
@@ -96,6 +106,15 @@ pub fn run(
         reporter.report(&Event::Warning {
             message: format!("status/completed_tasks.txt {w}"),
         });
+    }
+    // A runner killed mid-group left its in-progress file (and maybe agents).
+    if let Some(previous) = recover_in_progress(&project.status, true) {
+        let killed = kill_leftovers(&previous);
+        let mut message = previous.describe_interruption();
+        if !killed.is_empty() {
+            message.push_str(&format!("; stopped its leftover agent processes {killed:?}"));
+        }
+        reporter.report(&Event::Warning { message });
     }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -111,6 +130,8 @@ pub fn run(
             template: &template,
             program: &program,
             plan: &planned,
+            repo: repo.as_ref(),
+            rerun_tasks: args.rerun_tasks,
         };
         Ok::<_, std::io::Error>(
             runner::execute(&inputs, stop_rx, &signal_state, reporter.as_mut()).await,
@@ -170,13 +191,89 @@ fn jobs_for<'a>(
     }
 }
 
+/// The agent program and the repository (`None` only for a project that is
+/// not a git repository and runs with commits off).
 fn preflight_checks(
     project: &Project,
     settings: &Settings,
-) -> Result<PathBuf, preflight::PreflightError> {
-    preflight::check_git(&project.dir)?;
-    preflight::check_root_sandbox(settings)?;
-    preflight::find_agent(&settings.agent.command[0], &project.dir)
+) -> Result<(PathBuf, Option<Repo>), CommandError> {
+    let repo = match Repo::open(&project.dir) {
+        Ok(repo) => Some(repo),
+        Err(crate::vcs::VcsError::NotARepo { .. }) if !settings.git.commit => None,
+        Err(e) => return Err(CommandError::Usage(e.to_string())),
+    };
+    // Hours of agent work must not end at a commit that cannot be made.
+    if settings.git.commit
+        && let Some(repo) = &repo
+    {
+        repo.signature()
+            .map_err(|e| CommandError::Usage(e.to_string()))?;
+    }
+    preflight::check_root_sandbox(settings).map_err(|e| CommandError::Usage(e.to_string()))?;
+    let program = preflight::find_agent(&settings.agent.command[0], &project.dir)
+        .map_err(|e| CommandError::Usage(e.to_string()))?;
+    Ok((program, repo))
+}
+
+/// A phase that starts fresh must start from a clean tree: its commit would
+/// otherwise sweep in changes that are not its work. Resuming a phase (some
+/// group complete, or attempts recorded) is its own work and passes.
+fn dirty_tree_problem(
+    project: &Project,
+    repo: &Repo,
+    loaded: &LoadedRoadmap,
+    planned: &[PlannedGroup<'_>],
+    completed: &crate::status::CompletedGroups,
+) -> Option<String> {
+    let first = planned.first()?;
+    let phase = first.phase;
+    let started = phase
+        .groups
+        .iter()
+        .any(|g| crate::plan::group_state(&g.key(phase), g, completed) != crate::plan::GroupState::Pending);
+    let (records, _) = RecordStore::new(&project.status).load().unwrap_or_default();
+    let attempted = records.iter().any(|r| r.key().phase == phase.number);
+    if started || attempted {
+        return None;
+    }
+    let mut ignore: Vec<&str> = crate::vcs::RUNNER_FILES.to_vec();
+    ignore.push(crate::config::CONFIG_FILE);
+    let files = match repo.dirty_files(&ignore) {
+        Ok(f) => f,
+        Err(e) => return Some(e.to_string()),
+    };
+    if files.is_empty() {
+        return None;
+    }
+    let shown: Vec<String> = files.iter().take(20).map(|f| format!("  {f}")).collect();
+    let more = if files.len() > 20 {
+        format!("\n  ... and {} more", files.len() - 20)
+    } else {
+        String::new()
+    };
+    Some(format!(
+        "the working tree has uncommitted changes and Phase {} of {} starts fresh; its commit would sweep them in:\n{}{more}\nCommit or stash them, or run with --allow-dirty to include them in the phase",
+        phase.number,
+        loaded.display,
+        shown.join("\n")
+    ))
+}
+
+/// `logs/` is never committed and the lock never either; status files are.
+fn ensure_runner_ignores(project: &Project) -> Result<(), CommandError> {
+    for (dir, text) in [
+        (&project.logs_dir, "# written by roadmap-runner: logs are not committed\n*\n"),
+        (
+            &project.status.path().to_path_buf(),
+            "# written by roadmap-runner\n.lock\n.*.tmp\n",
+        ),
+    ] {
+        let path = dir.join(".gitignore");
+        if !path.exists() {
+            crate::status::write_atomic(&path, text.as_bytes())?;
+        }
+    }
+    Ok(())
 }
 
 fn print_dry_run(

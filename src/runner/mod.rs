@@ -3,14 +3,22 @@
 //! alone emits events to the reporter.
 
 pub mod attempt;
+pub mod finish;
 pub mod group;
+pub mod phase;
 pub mod preflight;
+pub mod recorder;
 pub mod signals;
 
 use crate::agent::command::{AgentInvocation, TaskEnv, build_invocation};
 use crate::agent::prompt::{PromptError, PromptVars, render_prompt};
 use crate::config::Settings;
 use crate::events::{Event, Reporter, RunSummary, TaskSummary};
+use crate::plan::{GroupState, group_state};
+use crate::status::{RecordStore, ResumeState, group_resume_state, write_pending};
+use crate::vcs::Repo;
+use finish::GateOutcome;
+use recorder::Recorder;
 use crate::exec::StopLevel;
 use crate::exit;
 use crate::plan::PlannedGroup;
@@ -117,6 +125,27 @@ pub struct RunInputs<'a> {
     pub template: &'a str,
     pub program: &'a Path,
     pub plan: &'a [PlannedGroup<'a>],
+    /// `None` only when the project is not a git repository (tests of parts).
+    pub repo: Option<&'a Repo>,
+    /// Run the agents again even where the records say only the gate failed.
+    pub rerun_tasks: bool,
+}
+
+/// How the run is going: the summary being built.
+struct Progress {
+    tasks: Vec<TaskSummary>,
+    completed: Vec<GroupKey>,
+    exit_code: i32,
+    message: String,
+    next_steps: Vec<String>,
+}
+
+impl Progress {
+    fn fail(&mut self, code: i32, message: String, next_steps: Vec<String>) {
+        self.exit_code = code;
+        self.message = message;
+        self.next_steps.extend(next_steps);
+    }
 }
 
 /// Runs the plan to the end or to the first failure; returns the summary
@@ -137,25 +166,67 @@ pub async fn execute(
         timeout: settings.timeout,
         dry_run: false,
     });
-    let limits = GroupLimits {
-        max_parallel: settings.max_parallel,
-        retries: settings.retries,
-        max_wait: settings.max_wait,
-        fail_fast: settings.fail_fast,
+    let mut run = Progress {
+        tasks: Vec::new(),
+        completed: Vec::new(),
+        exit_code: exit::OK,
+        message: String::new(),
+        next_steps: Vec::new(),
     };
-    let mut tasks: Vec<TaskSummary> = Vec::new();
-    let mut completed: Vec<GroupKey> = Vec::new();
-    let mut exit_code = exit::OK;
-    let mut message = String::new();
-    let mut next_steps = Vec::new();
-
+    // A phase committed but not pushed by an earlier run goes out first.
+    if let (Some(repo), true) = (inputs.repo, settings.git.push)
+        && let Ok(n) = repo.unpushed_commits(&settings.git)
+        && n > 0
+        && let Err(f) = phase::push(repo, None, &settings.git, reporter)
+    {
+        run.fail(exit::VCS_FAILED, f.message, f.next_steps);
+        return finish_summary(run, inputs, signals, started);
+    }
+    write_pending_file(inputs, reporter);
+    let mut noted_no_gate = false;
     for planned in inputs.plan {
         if *stop.borrow() > StopLevel::Run {
             break;
         }
-        let group_started = Instant::now();
-        let queued: Vec<QueuedTask> = planned
-            .tasks
+        if !run_one_group(inputs, planned, &stop, signals, reporter, &mut run, &mut noted_no_gate)
+            .await
+        {
+            break;
+        }
+    }
+    finish_summary(run, inputs, signals, started)
+}
+
+/// One group from agents to completion (and its phase's commit when it is the
+/// phase's last). Returns false when the run must stop.
+async fn run_one_group(
+    inputs: &RunInputs<'_>,
+    planned: &PlannedGroup<'_>,
+    stop: &watch::Receiver<StopLevel>,
+    signals: &signals::SignalState,
+    reporter: &mut dyn Reporter,
+    run: &mut Progress,
+    noted_no_gate: &mut bool,
+) -> bool {
+    let settings = inputs.settings;
+    let project = inputs.project;
+    let key = &planned.key;
+    let group_started = Instant::now();
+    let before = finish::changed_fingerprints(inputs.repo, &project.dir);
+
+    let to_run = tasks_to_run(inputs, planned, reporter);
+    if planned.tasks.is_empty() {
+        reporter.report(&Event::GroupSkipped {
+            key: key.clone(),
+            reason: "every task is marked done in the roadmap".into(),
+        });
+    } else if to_run.is_empty() {
+        reporter.report(&Event::GroupSkipped {
+            key: key.clone(),
+            reason: "every task succeeded in an earlier run, only the gate runs again (--rerun-tasks runs the agents again)".into(),
+        });
+    } else {
+        let queued: Vec<QueuedTask> = to_run
             .iter()
             .map(|t| QueuedTask {
                 task_id: t.id.clone(),
@@ -166,106 +237,267 @@ pub async fn execute(
             })
             .collect();
         reporter.report(&Event::GroupStarted {
-            key: planned.key.clone(),
+            key: key.clone(),
             title: planned.group.title.clone(),
             tasks: queued.len(),
             parallel: settings.max_parallel.min(queued.len()),
         });
         let mut jobs = GroupJobs {
-            project: inputs.project,
+            project,
             roadmap: inputs.roadmap,
             planned,
             settings,
             template: inputs.template,
             program: inputs.program,
         };
-        let run = run_group(
-            &planned.key,
-            queued,
-            &limits,
-            &mut jobs,
-            stop.clone(),
-            reporter,
-        )
-        .await;
-        let failed = run.tasks.iter().filter(|t| !t.outcome.is_success()).count();
+        let limits = GroupLimits {
+            max_parallel: settings.max_parallel,
+            retries: settings.retries,
+            max_wait: settings.max_wait,
+            fail_fast: settings.fail_fast,
+        };
+        let mut recorder = Recorder::new(reporter, &project.status, &project.dir, key);
+        let group = run_group(key, queued, &limits, &mut jobs, stop.clone(), &mut recorder).await;
+        recorder.finish();
+        let failed = group.tasks.iter().filter(|t| !t.outcome.is_success()).count();
         reporter.report(&Event::GroupFinished {
-            key: planned.key.clone(),
-            succeeded: run.tasks.len() - failed,
+            key: key.clone(),
+            succeeded: group.tasks.len() - failed,
             failed,
             duration: group_started.elapsed(),
         });
-        tasks.extend(run.tasks.iter().cloned());
-
-        if let Some(signo) = signals.received() {
-            exit_code = 128 + signo;
-            message = format!(
-                "Interrupted by {}: every agent was stopped",
-                signals::signal_name(signo)
-            );
-            next_steps.push("run roadmap-runner again to resume where it stopped".into());
-            break;
+        run.tasks.extend(group.tasks.iter().cloned());
+        if signals.received().is_some() {
+            return false;
         }
-        if let Some(auth) = run.auth_failure {
-            exit_code = exit::PREFLIGHT_FAILED;
-            message = format!("The agent is not logged in: {auth}");
-            next_steps.push(
-                "for unattended runs, log in with a long-lived credential: set ANTHROPIC_API_KEY, or run `claude setup-token` once and set CLAUDE_CODE_OAUTH_TOKEN in the runner's environment (cron's environment too)".into(),
+        if let Some(auth) = group.auth_failure {
+            run.fail(
+                exit::PREFLIGHT_FAILED,
+                format!("The agent is not logged in: {auth}"),
+                vec![
+                    "for unattended runs, log in with a long-lived credential: set ANTHROPIC_API_KEY, or run `claude setup-token` once and set CLAUDE_CODE_OAUTH_TOKEN in the runner's environment (cron's environment too)".into(),
+                    "then run roadmap-runner again".into(),
+                ],
             );
-            next_steps.push("then run roadmap-runner again".into());
-            break;
+            return false;
         }
         if failed > 0 {
-            exit_code = exit::TASK_FAILED;
-            message = format!(
-                "Phase {} Group {}: {failed} of {} tasks did not succeed",
-                planned.key.phase,
-                planned.key.group,
-                run.tasks.len()
+            let mut next: Vec<String> = group
+                .tasks
+                .iter()
+                .filter(|t| !t.outcome.is_success())
+                .filter_map(|t| {
+                    t.log.as_ref().map(|log| {
+                        format!("{} {}: read {}", t.task, t.outcome.label(), log.display())
+                    })
+                })
+                .collect();
+            next.push(
+                "fix the cause, then run roadmap-runner again: only the tasks that did not succeed run again".into(),
             );
-            for t in run.tasks.iter().filter(|t| !t.outcome.is_success()) {
-                if let Some(log) = &t.log {
-                    next_steps.push(format!(
-                        "{} {}: read {}",
-                        t.task,
-                        t.outcome.label(),
-                        log.display()
-                    ));
-                }
-            }
-            next_steps.push(
-                "fix the cause, then run roadmap-runner again: it resumes with this group".into(),
+            run.fail(
+                exit::TASK_FAILED,
+                format!(
+                    "Phase {} Group {}: {failed} of {} tasks did not succeed",
+                    key.phase,
+                    key.group,
+                    group.tasks.len()
+                ),
+                next,
             );
-            break;
-        }
-        if !planned.partial {
-            let key = planned.key.clone();
-            if let Err(e) = inputs.project.status.update_completed(|c| c.add(&key)) {
-                exit_code = exit::PREFLIGHT_FAILED;
-                message = format!("{}: cannot record the group as complete: {e}", planned.key);
-                break;
-            }
-            completed.push(key);
+            return false;
         }
     }
-    if let (Some(signo), exit::OK) = (signals.received(), exit_code) {
-        exit_code = 128 + signo;
-        message = format!("Interrupted by {}", signals::signal_name(signo));
+    if planned.partial {
+        // One task run alone (`--task`) does not complete its group.
+        return true;
     }
-    if exit_code == exit::OK {
-        message = if inputs.plan.is_empty() {
+
+    let gate_steps = if planned.tasks.is_empty() {
+        Vec::new()
+    } else {
+        match finish::run_group_gate(project, planned, settings, stop.clone(), reporter, noted_no_gate)
+            .await
+        {
+            GateOutcome::Passed(steps) => steps,
+            GateOutcome::Skipped => Vec::new(),
+            _ if signals.received().is_some() => return false,
+            GateOutcome::Failed { report, log } => {
+                let failing = report
+                    .failure()
+                    .map(|s| s.summary())
+                    .unwrap_or_else(|| "a step".into());
+                run.fail(
+                    exit::GATE_FAILED,
+                    format!("Phase {} Group {}: the gate failed: {failing}", key.phase, key.group),
+                    vec![
+                        format!("read the gate log {}", log.display()),
+                        "fix the code, check with `roadmap-runner gate`, then run again: only the gate reruns (--rerun-tasks runs the agents again)".into(),
+                    ],
+                );
+                return false;
+            }
+            GateOutcome::Error(e) => {
+                run.fail(
+                    exit::GATE_FAILED,
+                    format!("Phase {} Group {}: the gate could not run: {e}", key.phase, key.group),
+                    vec!["fix the cause (see above), then run again: only the gate reruns".into()],
+                );
+                return false;
+            }
+        }
+    };
+
+    let after = finish::changed_fingerprints(inputs.repo, &project.dir);
+    let changed = finish::files_changed_by_group(&before, &after);
+    match finish::record_completion(project, planned, &gate_steps, changed, group_started.elapsed()) {
+        Ok(report) => {
+            reporter.report(&Event::GroupCompleted {
+                key: key.clone(),
+                report: Some(report),
+            });
+            run.completed.push(key.clone());
+        }
+        Err(e) => {
+            run.fail(
+                exit::PREFLIGHT_FAILED,
+                format!("{key}: cannot record the group as complete: {e}"),
+                vec!["fix the status directory (permissions, disk space), then run again: only the gate reruns".into()],
+            );
+            return false;
+        }
+    }
+    write_pending_file(inputs, reporter);
+
+    if settings.git.commit
+        && let Some(repo) = inputs.repo
+        && phase_complete(inputs, planned.phase)
+        && let Err(f) = phase::commit_phase(repo, planned.phase, &settings.git, reporter)
+    {
+        run.fail(exit::VCS_FAILED, f.message, f.next_steps);
+        return false;
+    }
+    true
+}
+
+/// The tasks that still need an agent, from the attempt records: a fresh
+/// group runs them all, a group that failed reruns only what did not
+/// succeed, a group whose gate failed reruns none.
+fn tasks_to_run<'a>(
+    inputs: &RunInputs<'_>,
+    planned: &PlannedGroup<'a>,
+    reporter: &mut dyn Reporter,
+) -> Vec<&'a crate::roadmap::Task> {
+    if planned.partial || inputs.rerun_tasks {
+        return planned.tasks.clone();
+    }
+    let records = match RecordStore::new(&inputs.project.status).load() {
+        Ok((records, warnings)) => {
+            for w in warnings {
+                reporter.report(&Event::Warning {
+                    message: format!("status/tasks.jsonl: {w}"),
+                });
+            }
+            records
+        }
+        Err(e) => {
+            reporter.report(&Event::Warning {
+                message: format!("cannot read the attempt records, so every task runs: {e}"),
+            });
+            return planned.tasks.clone();
+        }
+    };
+    let ids: Vec<String> = planned.tasks.iter().map(|t| t.id.clone()).collect();
+    match group_resume_state(&records, &planned.key, &ids) {
+        ResumeState::Fresh => planned.tasks.clone(),
+        ResumeState::RerunFailed { succeeded, to_run } => {
+            if !succeeded.is_empty() {
+                reporter.report(&Event::Warning {
+                    message: format!(
+                        "{}: resuming: {} succeeded in an earlier run; running {}",
+                        planned.key,
+                        succeeded.join(", "),
+                        to_run.join(", ")
+                    ),
+                });
+            }
+            planned
+                .tasks
+                .iter()
+                .copied()
+                .filter(|t| to_run.contains(&t.id))
+                .collect()
+        }
+        ResumeState::GateOnly | ResumeState::Complete => Vec::new(),
+    }
+}
+
+/// Every group of the phase is complete (or done in the roadmap).
+fn phase_complete(inputs: &RunInputs<'_>, phase: &crate::roadmap::Phase) -> bool {
+    let Ok((completed, _)) = inputs.project.status.load_completed() else {
+        return false;
+    };
+    phase
+        .groups
+        .iter()
+        .all(|g| group_state(&g.key(phase), g, &completed) != GroupState::Pending)
+}
+
+/// `status/pending_tasks.txt`: every group not yet complete, in order.
+fn write_pending_file(inputs: &RunInputs<'_>, reporter: &mut dyn Reporter) {
+    let status = &inputs.project.status;
+    let Ok((completed, _)) = status.load_completed() else {
+        return;
+    };
+    let pending: Vec<(GroupKey, Vec<String>)> = inputs
+        .roadmap
+        .groups()
+        .filter(|(p, g)| group_state(&g.key(p), g, &completed) == GroupState::Pending)
+        .map(|(p, g)| {
+            let ids = g
+                .tasks
+                .iter()
+                .filter(|t| !t.done_in_roadmap)
+                .map(|t| t.id.clone())
+                .collect();
+            (g.key(p), ids)
+        })
+        .collect();
+    if let Err(e) = write_pending(status, &pending) {
+        reporter.report(&Event::Warning {
+            message: format!("cannot update status/pending_tasks.txt: {e}"),
+        });
+    }
+}
+
+fn finish_summary(
+    mut run: Progress,
+    inputs: &RunInputs<'_>,
+    signals: &signals::SignalState,
+    started: Instant,
+) -> RunSummary {
+    if let Some(signo) = signals.received() {
+        run.exit_code = 128 + signo;
+        run.message = format!(
+            "Interrupted by {}: every agent was stopped",
+            signals::signal_name(signo)
+        );
+        run.next_steps
+            .push("run roadmap-runner again to resume where it stopped".into());
+    } else if run.exit_code == exit::OK {
+        run.message = if inputs.plan.is_empty() {
             "Nothing to do: every selected group is complete".into()
         } else {
             "Run complete".into()
         };
     }
-    let cost_usd = tasks.iter().filter_map(|t| t.cost_usd).sum();
+    let cost_usd = run.tasks.iter().filter_map(|t| t.cost_usd).sum();
     RunSummary {
-        exit_code,
-        message,
-        next_steps,
-        tasks,
-        groups_completed: completed,
+        exit_code: run.exit_code,
+        message: run.message,
+        next_steps: run.next_steps,
+        tasks: run.tasks,
+        groups_completed: run.completed,
         duration: started.elapsed(),
         cost_usd,
     }

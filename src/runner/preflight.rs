@@ -14,10 +14,6 @@ pub enum PreflightError {
     AgentNotFound { program: String, path: String },
     #[error("agent `{0}` exists but is not an executable file: check its permissions (chmod +x)")]
     AgentNotExecutable(PathBuf),
-    #[error(
-        "{0} is not a git repository: roadmap-runner commits each finished phase. Run `git init` (and add a remote to push to), or run from the project root with -C"
-    )]
-    NotGitRepo(PathBuf),
     #[error("{0}")]
     RootWithoutSandbox(String),
 }
@@ -48,12 +44,6 @@ pub fn find_agent(program: &str, project_dir: &Path) -> Result<PathBuf, Prefligh
         program: program.into(),
         path: path.to_string_lossy().into_owned(),
     })
-}
-
-pub fn check_git(project_dir: &Path) -> Result<(), PreflightError> {
-    git2::Repository::discover(project_dir)
-        .map(|_| ())
-        .map_err(|_| PreflightError::NotGitRepo(project_dir.to_path_buf()))
 }
 
 /// Claude refuses `--dangerously-skip-permissions` as root outside a sandbox.

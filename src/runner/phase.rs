@@ -1,0 +1,84 @@
+//! A finished phase: commit it (once) and push it.
+
+use crate::config::GitSettings;
+use crate::events::{Event, Reporter};
+use crate::roadmap::Phase;
+use crate::vcs::{Repo, commit_message};
+
+/// Why the phase could not be committed or pushed, and what to do.
+pub struct VcsFailure {
+    pub message: String,
+    pub next_steps: Vec<String>,
+}
+
+pub fn commit_phase(
+    repo: &Repo,
+    phase: &Phase,
+    git: &GitSettings,
+    reporter: &mut dyn Reporter,
+) -> Result<(), VcsFailure> {
+    let fail = |what: String, next: Vec<String>| VcsFailure {
+        message: what,
+        next_steps: next,
+    };
+    let existing = repo
+        .find_phase_commit(phase.number)
+        .map_err(|e| fail(format!("Phase {}: {e}", phase.number), vec![]))?;
+    if existing.is_none() {
+        match repo.commit_all(&commit_message(phase)) {
+            Ok(Some(commit)) => reporter.report(&Event::PhaseCommitted {
+                phase: phase.number,
+                title: phase.title.clone(),
+                commit,
+            }),
+            Ok(None) => reporter.report(&Event::Warning {
+                message: format!(
+                    "Phase {}: nothing changed in the working tree, so there is nothing to commit",
+                    phase.number
+                ),
+            }),
+            Err(e) => {
+                return Err(fail(
+                    format!("Phase {} is complete but could not be committed: {e}", phase.number),
+                    vec!["fix the cause, then run roadmap-runner again: it commits the phase before any new work".into()],
+                ));
+            }
+        }
+    }
+    if git.push {
+        push(repo, Some(phase.number), git, reporter)?;
+    }
+    Ok(())
+}
+
+pub fn push(
+    repo: &Repo,
+    phase: Option<u32>,
+    git: &GitSettings,
+    reporter: &mut dyn Reporter,
+) -> Result<(), VcsFailure> {
+    match repo.push(git) {
+        Ok(out) => {
+            if out.commits_pushed > 0 || phase.is_some() {
+                reporter.report(&Event::PhasePushed {
+                    phase,
+                    remote: out.remote,
+                    branch: out.branch,
+                });
+            }
+            Ok(())
+        }
+        Err(e) => {
+            let what = phase.map_or("Earlier commits".to_string(), |p| {
+                format!("Phase {p} is committed but")
+            });
+            Err(VcsFailure {
+                message: format!("{what} could not be pushed: {e}"),
+                next_steps: vec![
+                    "the commit is kept; once the cause is fixed, the next run pushes it before any new work (or push it yourself)".into(),
+                    "to run without pushing: --no-push, or push = false under [git] in roadmap-runner.toml".into(),
+                ],
+            })
+        }
+    }
+}
