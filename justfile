@@ -12,6 +12,7 @@ lint:
 
 bench:
     cargo bench --bench parse
+    benches/runner-vs-xargs
 
 demo:
     cargo run -- -C . --roadmap ROADMAP.example.md validate

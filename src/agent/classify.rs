@@ -305,6 +305,39 @@ mod tests {
         );
     }
 
+    /// Verbatim from the real CLI 2.1.330 (`claude -p --output-format
+    /// stream-json --verbose --dangerously-skip-permissions`, empty HOME, no
+    /// credential variables): after its init event, an assistant message with
+    /// `error: authentication_failed` and a result whose keys come in another
+    /// order (`type` near the end), `is_error` true, `subtype` "success"; exit 1,
+    /// nothing on stderr. `.ci/interop-claude` checks the latest CLI still does this.
+    #[test]
+    fn real_cli_not_logged_in() {
+        const ASSISTANT: &str = r#"{"type":"assistant","message":{"diagnostics":null,"id":"bd173225-7ad1-45f5-971a-a5448a6d0f6c","container":null,"model":"<synthetic>","role":"assistant","stop_details":null,"stop_reason":"stop_sequence","stop_sequence":"","type":"message","usage":{"output_tokens_details":null,"input_tokens":0,"output_tokens":0,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"server_tool_use":{"web_search_requests":0,"web_fetch_requests":0},"service_tier":null,"cache_creation":{"ephemeral_1h_input_tokens":0,"ephemeral_5m_input_tokens":0},"inference_geo":null,"iterations":null,"speed":null,"fallback_credit":null},"content":[{"type":"text","text":"Not logged in · Please run /login"}],"context_management":null},"parent_tool_use_id":null,"session_id":"94379a89-65fa-47a5-8fca-f1595a5a0d23","uuid":"64c6a27c-a168-42ff-8442-aad5a1af888f","timestamp":"2026-11-22T03:23:11.491Z","error":"authentication_failed","is_api_error_message":true}"#;
+        const RESULT: &str = r#"{"duration_api_ms":0,"stop_reason":"stop_sequence","session_id":"94379a89-65fa-47a5-8fca-f1595a5a0d23","total_cost_usd":0,"usage":{"output_tokens_details":{"thinking_tokens":0},"input_tokens":0,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":0,"server_tool_use":{"web_search_requests":0,"web_fetch_requests":0},"service_tier":"standard","cache_creation":{"ephemeral_1h_input_tokens":0,"ephemeral_5m_input_tokens":0},"inference_geo":"","iterations":[],"speed":"standard","fallback_credit":null},"modelUsage":{},"permission_denials":[],"terminal_reason":"api_error","fast_mode_state":"off","fast_mode_disabled_reason":"sdk_opt_in_required","subagent_stats":{"spawned":0,"requested":{"background":0,"foreground":0,"unset":0},"started_in_background":0,"max_depth":0,"spawned_by_subagents":0,"completed":0,"failed":0,"killed":{"parent":0,"user":0,"system":0},"refused":{"depth_limit":0,"concurrency_limit":0,"budget":0},"by_type":{}},"safety_stops":0,"is_error":true,"num_turns":1,"subtype":"success","api_error_status":null,"result":"Not logged in · Please run /login","type":"result","duration_ms":118,"uuid":"47f77ff5-10c9-4b3e-98a8-2f057e0c5529","queued_turn_count":0,"result_index":0,"model_usage_since_last_result":{}}"#;
+        let (o, rep) = classify(
+            &proc(ExitStatusKind::Code(1)),
+            &obs(&[INIT, ASSISTANT, RESULT]),
+            OutputFormat::StreamJson,
+            T,
+        );
+        assert_eq!(
+            o,
+            TaskOutcome::AuthFailure {
+                message: "Not logged in · Please run /login".into()
+            }
+        );
+        assert_eq!(
+            rep.session_id.as_deref(),
+            Some("94379a89-65fa-47a5-8fca-f1595a5a0d23")
+        );
+        // Either line alone is enough.
+        for line in [ASSISTANT, RESULT] {
+            let o = run(&proc(ExitStatusKind::Code(1)), &[line]);
+            assert!(matches!(o, TaskOutcome::AuthFailure { .. }), "{o:?}");
+        }
+    }
+
     #[test]
     fn auth_failure_from_plain_line() {
         let mut o = StreamObserver::new();
