@@ -74,6 +74,36 @@ pub enum Command {
         after_help = "Examples:\n  roadmap-runner status\n  roadmap-runner status --json | jq '.next'"
     )]
     Status(StatusArgs),
+    /// Run the gate (typecheck, lint, test, build) alone, e.g. after a manual fix.
+    #[command(
+        after_help = "Examples:\n  roadmap-runner gate\n  roadmap-runner -C ~/projects/app gate"
+    )]
+    Gate,
+    /// Mark a group complete without running it (adds it to status/completed_tasks.txt).
+    #[command(after_help = "Examples:\n  roadmap-runner skip 1:B")]
+    Skip(SkipArgs),
+    /// Make a completed group run again (removes it from status/completed_tasks.txt).
+    #[command(
+        after_help = "Examples:\n  roadmap-runner rollback 2:A\n  roadmap-runner rollback 2:A --delete-report"
+    )]
+    Rollback(RollbackArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SkipArgs {
+    /// The group, e.g. `1:B`.
+    #[arg(value_name = "N:X")]
+    pub group: String,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct RollbackArgs {
+    /// The group, e.g. `1:B`.
+    #[arg(value_name = "N:X")]
+    pub group: String,
+    /// Also delete its PHASE<N>-GROUP-<X>-STATUS.md report.
+    #[arg(long)]
+    pub delete_report: bool,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -92,9 +92,10 @@ pub fn run(
         writeln!(io.err, "error: {message}")?;
         return Ok(exit::PREFLIGHT_FAILED);
     }
-    project
-        .status
-        .write(ROADMAP_TASKS_FILE, roadmap_tasks_txt(&loaded.roadmap).as_bytes())?;
+    project.status.write(
+        ROADMAP_TASKS_FILE,
+        roadmap_tasks_txt(&loaded.roadmap).as_bytes(),
+    )?;
     ensure_runner_ignores(project)?;
 
     let mut reporter: Box<dyn Reporter> = if args.json {
@@ -112,7 +113,9 @@ pub fn run(
         let killed = kill_leftovers(&previous);
         let mut message = previous.describe_interruption();
         if !killed.is_empty() {
-            message.push_str(&format!("; stopped its leftover agent processes {killed:?}"));
+            message.push_str(&format!(
+                "; stopped its leftover agent processes {killed:?}"
+            ));
         }
         reporter.report(&Event::Warning { message });
     }
@@ -227,10 +230,9 @@ fn dirty_tree_problem(
 ) -> Option<String> {
     let first = planned.first()?;
     let phase = first.phase;
-    let started = phase
-        .groups
-        .iter()
-        .any(|g| crate::plan::group_state(&g.key(phase), g, completed) != crate::plan::GroupState::Pending);
+    let started = phase.groups.iter().any(|g| {
+        crate::plan::group_state(&g.key(phase), g, completed) != crate::plan::GroupState::Pending
+    });
     let (records, _) = RecordStore::new(&project.status).load().unwrap_or_default();
     let attempted = records.iter().any(|r| r.key().phase == phase.number);
     if started || attempted {
@@ -262,7 +264,10 @@ fn dirty_tree_problem(
 /// `logs/` is never committed and the lock never either; status files are.
 fn ensure_runner_ignores(project: &Project) -> Result<(), CommandError> {
     for (dir, text) in [
-        (&project.logs_dir, "# written by roadmap-runner: logs are not committed\n*\n"),
+        (
+            &project.logs_dir,
+            "# written by roadmap-runner: logs are not committed\n*\n",
+        ),
         (
             &project.status.path().to_path_buf(),
             "# written by roadmap-runner\n.lock\n.*.tmp\n",

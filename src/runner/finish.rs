@@ -9,9 +9,9 @@ use crate::gate::{self, GatePlan, GateProgress, GateReport, StepResult};
 use crate::plan::PlannedGroup;
 use crate::project::Project;
 use crate::status::{
-    GateRecord, GateStepRecord, GateStepReport, GroupReportInput, Record, RecordStore,
-    StatusError, StepStatus, TaskReport, TaskReportOutcome, latest_task_outcomes,
-    render_group_report, write_group_report,
+    GateRecord, GateStepRecord, GateStepReport, GroupReportInput, Record, RecordStore, StatusError,
+    StepStatus, TaskReport, TaskReportOutcome, latest_task_outcomes, render_group_report,
+    write_group_report,
 };
 use crate::vcs::Repo;
 use std::collections::HashMap;
@@ -25,7 +25,10 @@ pub enum GateOutcome {
     Passed(Vec<StepResult>),
     /// No steps (nothing detected, or disabled): the group completes unchecked.
     Skipped,
-    Failed { report: GateReport, log: PathBuf },
+    Failed {
+        report: GateReport,
+        log: PathBuf,
+    },
     Error(String),
 }
 
@@ -52,6 +55,9 @@ pub async fn run_group_gate(
             }
             *noted_no_gate = true;
         }
+        // Recorded all the same: the group's tasks are then known to be past
+        // their gate, so a hand-removed completion reruns the tasks.
+        append_gate_record(project, key, true, Vec::new(), None, reporter);
         return GateOutcome::Skipped;
     }
     let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
@@ -64,8 +70,13 @@ pub async fn run_group_gate(
         steps: plan.steps.iter().map(|s| s.name.clone()).collect(),
         log: log.clone(),
     });
-    let result = gate::run_gate(&plan, &project.dir, &log, settings.timeout, stop, &mut |p| {
-        match p {
+    let result = gate::run_gate(
+        &plan,
+        &project.dir,
+        &log,
+        settings.timeout,
+        stop,
+        &mut |p| match p {
             GateProgress::StepStarted { name, display } => {
                 reporter.report(&Event::GateStepStarted {
                     key: key.clone(),
@@ -86,8 +97,8 @@ pub async fn run_group_gate(
                     },
                 });
             }
-        }
-    })
+        },
+    )
     .await;
     let report = match result {
         Ok(r) => r,
@@ -98,23 +109,41 @@ pub async fn run_group_gate(
         passed: report.passed,
         log: log.clone(),
     });
+    append_gate_record(
+        project,
+        key,
+        report.passed,
+        report.steps.iter().map(step_record).collect(),
+        Some(relative(&project.dir, &log)),
+        reporter,
+    );
+    if report.passed {
+        GateOutcome::Passed(report.steps)
+    } else {
+        GateOutcome::Failed { report, log }
+    }
+}
+
+fn append_gate_record(
+    project: &Project,
+    key: &crate::roadmap::GroupKey,
+    passed: bool,
+    steps: Vec<GateStepRecord>,
+    log: Option<String>,
+    reporter: &mut dyn Reporter,
+) {
     let record = GateRecord {
         phase: key.phase,
         group: key.group.clone(),
-        passed: report.passed,
-        steps: report.steps.iter().map(step_record).collect(),
+        passed,
+        steps,
         at: chrono::Utc::now(),
-        log: Some(relative(&project.dir, &log)),
+        log,
     };
     if let Err(e) = RecordStore::new(&project.status).append_gate(&record) {
         reporter.report(&Event::Warning {
             message: format!("cannot record the gate result: {e}"),
         });
-    }
-    if report.passed {
-        GateOutcome::Passed(report.steps)
-    } else {
-        GateOutcome::Failed { report, log }
     }
 }
 
@@ -148,7 +177,10 @@ fn step_record(r: &StepResult) -> GateStepRecord {
 }
 
 pub fn relative(base: &Path, path: &Path) -> String {
-    path.strip_prefix(base).unwrap_or(path).display().to_string()
+    path.strip_prefix(base)
+        .unwrap_or(path)
+        .display()
+        .to_string()
 }
 
 /// Content fingerprints of the files that differ from HEAD, so the report can
@@ -177,12 +209,19 @@ fn fingerprint(path: &Path) -> u64 {
 }
 
 /// Files changed now that were not changed (or had other content) before.
-pub fn files_changed_by_group(before: &HashMap<String, u64>, after: &HashMap<String, u64>) -> Vec<String> {
+pub fn files_changed_by_group(
+    before: &HashMap<String, u64>,
+    after: &HashMap<String, u64>,
+) -> Vec<String> {
     let mut files: Vec<String> = after
         .iter()
         .filter(|(f, fp)| before.get(*f) != Some(fp))
         .map(|(f, _)| f.clone())
-        .filter(|f| !crate::vcs::RUNNER_FILES.iter().any(|p| crate::vcs::path_matches(f, p)))
+        .filter(|f| {
+            !crate::vcs::RUNNER_FILES
+                .iter()
+                .any(|p| crate::vcs::path_matches(f, p))
+        })
         .collect();
     files.sort();
     files

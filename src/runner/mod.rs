@@ -14,18 +14,18 @@ use crate::agent::command::{AgentInvocation, TaskEnv, build_invocation};
 use crate::agent::prompt::{PromptError, PromptVars, render_prompt};
 use crate::config::Settings;
 use crate::events::{Event, Reporter, RunSummary, TaskSummary};
-use crate::plan::{GroupState, group_state};
-use crate::status::{RecordStore, ResumeState, group_resume_state, write_pending};
-use crate::vcs::Repo;
-use finish::GateOutcome;
-use recorder::Recorder;
 use crate::exec::StopLevel;
 use crate::exit;
 use crate::plan::PlannedGroup;
+use crate::plan::{GroupState, group_state};
 use crate::project::Project;
 use crate::roadmap::{GroupKey, Roadmap};
+use crate::status::{RecordStore, ResumeState, group_resume_state, write_pending};
+use crate::vcs::Repo;
 use attempt::AttemptJob;
+use finish::GateOutcome;
 use group::{GroupLimits, JobFactory, QueuedTask, run_group};
+use recorder::Recorder;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use tokio::sync::watch;
@@ -188,8 +188,16 @@ pub async fn execute(
         if *stop.borrow() > StopLevel::Run {
             break;
         }
-        if !run_one_group(inputs, planned, &stop, signals, reporter, &mut run, &mut noted_no_gate)
-            .await
+        if !run_one_group(
+            inputs,
+            planned,
+            &stop,
+            signals,
+            reporter,
+            &mut run,
+            &mut noted_no_gate,
+        )
+        .await
         {
             break;
         }
@@ -259,7 +267,11 @@ async fn run_one_group(
         let mut recorder = Recorder::new(reporter, &project.status, &project.dir, key);
         let group = run_group(key, queued, &limits, &mut jobs, stop.clone(), &mut recorder).await;
         recorder.finish();
-        let failed = group.tasks.iter().filter(|t| !t.outcome.is_success()).count();
+        let failed = group
+            .tasks
+            .iter()
+            .filter(|t| !t.outcome.is_success())
+            .count();
         reporter.report(&Event::GroupFinished {
             key: key.clone(),
             succeeded: group.tasks.len() - failed,
@@ -316,8 +328,15 @@ async fn run_one_group(
     let gate_steps = if planned.tasks.is_empty() {
         Vec::new()
     } else {
-        match finish::run_group_gate(project, planned, settings, stop.clone(), reporter, noted_no_gate)
-            .await
+        match finish::run_group_gate(
+            project,
+            planned,
+            settings,
+            stop.clone(),
+            reporter,
+            noted_no_gate,
+        )
+        .await
         {
             GateOutcome::Passed(steps) => steps,
             GateOutcome::Skipped => Vec::new(),
@@ -340,7 +359,10 @@ async fn run_one_group(
             GateOutcome::Error(e) => {
                 run.fail(
                     exit::GATE_FAILED,
-                    format!("Phase {} Group {}: the gate could not run: {e}", key.phase, key.group),
+                    format!(
+                        "Phase {} Group {}: the gate could not run: {e}",
+                        key.phase, key.group
+                    ),
                     vec!["fix the cause (see above), then run again: only the gate reruns".into()],
                 );
                 return false;
@@ -350,7 +372,13 @@ async fn run_one_group(
 
     let after = finish::changed_fingerprints(inputs.repo, &project.dir);
     let changed = finish::files_changed_by_group(&before, &after);
-    match finish::record_completion(project, planned, &gate_steps, changed, group_started.elapsed()) {
+    match finish::record_completion(
+        project,
+        planned,
+        &gate_steps,
+        changed,
+        group_started.elapsed(),
+    ) {
         Ok(report) => {
             reporter.report(&Event::GroupCompleted {
                 key: key.clone(),
@@ -428,7 +456,18 @@ fn tasks_to_run<'a>(
                 .filter(|t| to_run.contains(&t.id))
                 .collect()
         }
-        ResumeState::GateOnly | ResumeState::Complete => Vec::new(),
+        ResumeState::GateOnly => Vec::new(),
+        // Completed once, yet not in completed_tasks.txt: the line was removed
+        // by hand to run the group again.
+        ResumeState::Complete => {
+            reporter.report(&Event::Warning {
+                message: format!(
+                    "{} completed in an earlier run but is not in status/completed_tasks.txt (removed by hand?): running it again",
+                    planned.key
+                ),
+            });
+            planned.tasks.clone()
+        }
     }
 }
 

@@ -45,6 +45,11 @@ pub struct Project {
 
 impl Project {
     pub fn new(roadmap: &str) -> Project {
+        Self::with_config(roadmap, "")
+    }
+
+    /// A project whose `roadmap-runner.toml` also holds `extra` (e.g. a gate).
+    pub fn with_config(roadmap: &str, extra: &str) -> Project {
         let tmp = tempfile::tempdir().expect("tempdir");
         let dir = tmp.path().join("project");
         let origin = tmp.path().join("origin.git");
@@ -60,7 +65,11 @@ impl Project {
         std::fs::write(dir.join("ROADMAP.md"), roadmap).unwrap();
         std::fs::write(dir.join(".gitignore"), "/.fake-agent/\n").unwrap();
         // A short grace period keeps the tests that stop agents quick.
-        std::fs::write(dir.join("roadmap-runner.toml"), "[run]\ngrace_period = 1\n").unwrap();
+        std::fs::write(
+            dir.join("roadmap-runner.toml"),
+            format!("[run]\ngrace_period = 1\n\n{extra}"),
+        )
+        .unwrap();
         git(&dir, &["add", "-A"]);
         git(&dir, &["commit", "-q", "-m", "initial"]);
         git(&dir, &["remote", "add", "origin", origin.to_str().unwrap()]);
@@ -119,6 +128,19 @@ impl Project {
             .into_iter()
             .filter(|e| e["event"] == "start")
             .collect()
+    }
+
+    /// Commit subjects of `main` in the bare origin, newest first.
+    pub fn origin_log(&self) -> Vec<String> {
+        git(&self.origin, &["log", "--format=%s", "main"])
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// `git status --porcelain` of the work tree.
+    pub fn git_status(&self) -> String {
+        git(&self.dir, &["status", "--porcelain"])
     }
 }
 

@@ -1,0 +1,65 @@
+//! `skip` and `rollback`: edit `completed_tasks.txt` the way a user would by
+//! hand, with the group checked against the roadmap first.
+
+use super::{CommandError, Io};
+use crate::cli::{RollbackArgs, SkipArgs};
+use crate::exit;
+use crate::project::Project;
+use crate::roadmap::GroupKey;
+use crate::status::{RecordStore, report_file_name};
+
+fn group_key(project: &Project, given: &str) -> Result<GroupKey, CommandError> {
+    let key = GroupKey::parse_cli(given).ok_or_else(|| {
+        CommandError::Usage(format!("`{given}`: expected PHASE:GROUP, e.g. `1:B`"))
+    })?;
+    let loaded = project.load_roadmap()?;
+    if loaded.roadmap.group(&key).is_none() {
+        return Err(CommandError::Usage(format!(
+            "{key} is not a group of {} (see `roadmap-runner status`)",
+            loaded.display
+        )));
+    }
+    Ok(key)
+}
+
+pub fn skip(project: &Project, args: &SkipArgs, io: Io<'_>) -> Result<i32, CommandError> {
+    let key = group_key(project, &args.group)?;
+    if project.status.update_completed(|c| c.add(&key))? {
+        writeln!(io.out, "{key} marked complete: runs skip it from now on")?;
+    } else {
+        writeln!(io.out, "{key} was already complete")?;
+    }
+    Ok(exit::OK)
+}
+
+pub fn rollback(project: &Project, args: &RollbackArgs, io: Io<'_>) -> Result<i32, CommandError> {
+    let key = group_key(project, &args.group)?;
+    let changed = project.status.update_completed(|c| c.remove(&key))?;
+    // Earlier attempts no longer count: the next run starts the group afresh.
+    RecordStore::new(&project.status).append_reset(&key)?;
+    if changed {
+        writeln!(
+            io.out,
+            "{key} is pending again: the next run runs all its tasks"
+        )?;
+    } else {
+        writeln!(
+            io.out,
+            "{key} was not complete; its earlier attempts are forgotten"
+        )?;
+    }
+    if args.delete_report {
+        let report = project.dir.join(report_file_name(&key));
+        match std::fs::remove_file(&report) {
+            Ok(()) => writeln!(io.out, "deleted {}", report_file_name(&key))?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => {
+                return Err(CommandError::Usage(format!(
+                    "cannot delete {}: {e}",
+                    report.display()
+                )));
+            }
+        }
+    }
+    Ok(exit::OK)
+}
