@@ -46,6 +46,9 @@ fn run(cli: Cli) -> Result<i32, CommandError> {
     let code = match &cli.command {
         Some(Command::Validate(args)) => commands::validate::run(&project, args, io)?,
         Some(Command::Status(args)) => commands::status::run(&project, args, io)?,
+        Some(Command::Logs(args)) => commands::logs::run(&project, args, io)?,
+        Some(Command::Completions(args)) => commands::completions::run(args, io)?,
+        Some(Command::Man) => commands::completions::man(io)?,
         Some(Command::Run(args)) => commands::run::run(&project, args, g.verbose > 0, io)?,
         None => commands::run::run(&project, &cli.run, g.verbose > 0, io)?,
     };

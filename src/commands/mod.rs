@@ -1,6 +1,8 @@
 //! The subcommands. Each returns the process exit code, or a typed error that
 //! knows its exit code; `main` only prints and exits.
 
+pub mod completions;
+pub mod logs;
 pub mod run;
 pub mod status;
 pub mod validate;
