@@ -88,8 +88,15 @@ pub enum Event {
         duration: Duration,
     },
     /// The group needs no agents: done in the roadmap, or only its gate reruns.
-    GroupSkipped { key: GroupKey, reason: String },
-    GateStarted { key: GroupKey, steps: Vec<String>, log: PathBuf },
+    GroupSkipped {
+        key: GroupKey,
+        reason: String,
+    },
+    GateStarted {
+        key: GroupKey,
+        steps: Vec<String>,
+        log: PathBuf,
+    },
     GateStepStarted {
         key: GroupKey,
         step: String,
