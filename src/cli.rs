@@ -13,6 +13,7 @@ Examples:
   MAX_PARALLEL_AGENTS=8 roadmap-runner --phase 2
   roadmap-runner validate                check ROADMAP.md and print its shape
   roadmap-runner status                  what is complete and what runs next
+  roadmap-runner logs 1:A:A1 --follow    watch a task's agent at work
 
 Exit codes: 0 done, 1 task failed, 2 gate failed, 3 commit/push failed,
 4 roadmap invalid, 5 preflight failed, 64 bad usage, 75 locked by another run,
@@ -87,6 +88,21 @@ pub enum Command {
         after_help = "Examples:\n  roadmap-runner rollback 2:A\n  roadmap-runner rollback 2:A --delete-report"
     )]
     Rollback(RollbackArgs),
+    /// Show the latest log of a task (N:X:ID) or of a group's gate (N:X), readable.
+    #[command(
+        after_help = "Examples:\n  roadmap-runner logs 1:A:A1            the agent's latest log, readable\n  roadmap-runner logs 1:B:B2 --follow   and keep printing until the task ends\n  roadmap-runner logs 1:A               the gate log of Phase 1 Group A\n  roadmap-runner logs 1:A:A1 --raw | jq -c 'select(.type == \"result\")'\n\nExit codes: 0 shown, 1 no such log, 64 bad usage."
+    )]
+    Logs(LogsArgs),
+    /// Print a shell completion script.
+    #[command(
+        after_help = "Examples:\n  roadmap-runner completions bash > ~/.local/share/bash-completion/completions/roadmap-runner\n  roadmap-runner completions zsh > ~/.zfunc/_roadmap-runner\n  roadmap-runner completions fish > ~/.config/fish/completions/roadmap-runner.fish"
+    )]
+    Completions(CompletionsArgs),
+    /// Print the man page (roff).
+    #[command(
+        after_help = "Examples:\n  roadmap-runner man | man -l -\n  roadmap-runner man > ~/.local/share/man/man1/roadmap-runner.1"
+    )]
+    Man,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -121,6 +137,26 @@ pub struct StatusArgs {
     /// Print the status as JSON.
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct LogsArgs {
+    /// The task, `1:A:A1`, or the group, `1:A`, for its gate log (`PHASE_1:A:A1` works too).
+    #[arg(value_name = "N:X[:ID]")]
+    pub target: String,
+    /// Keep printing as the log grows, until the task ends (or Ctrl-C).
+    #[arg(short, long)]
+    pub follow: bool,
+    /// Print the log file as it is (stream-json lines), not readable text.
+    #[arg(long)]
+    pub raw: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Clone, Default, Args)]
@@ -180,6 +216,10 @@ pub struct RunArgs {
     /// One JSON object per event on stdout.
     #[arg(long)]
     pub json: bool,
+
+    /// Run this shell command when the run ends (outcome in env, summary on stdin).
+    #[arg(long, value_name = "CMD")]
+    pub notify: Option<String>,
 }
 
 /// `2` → (2, 2); `2..3` → (2, 3).

@@ -12,6 +12,7 @@ pub mod events;
 pub mod exec;
 pub mod exit;
 pub mod gate;
+pub mod notify;
 pub mod plan;
 pub mod project;
 pub mod report;

@@ -49,6 +49,9 @@ fn run(cli: Cli) -> Result<i32, CommandError> {
         Some(Command::Gate) => commands::gate::run(&project, io)?,
         Some(Command::Skip(args)) => commands::edit::skip(&project, args, io)?,
         Some(Command::Rollback(args)) => commands::edit::rollback(&project, args, io)?,
+        Some(Command::Logs(args)) => commands::logs::run(&project, args, io)?,
+        Some(Command::Completions(args)) => commands::completions::run(args, io)?,
+        Some(Command::Man) => commands::completions::man(io)?,
         Some(Command::Run(args)) => commands::run::run(&project, args, g.verbose > 0, io)?,
         None => commands::run::run(&project, &cli.run, g.verbose > 0, io)?,
     };

@@ -1,8 +1,10 @@
 //! The subcommands. Each returns the process exit code, or a typed error that
 //! knows its exit code; `main` only prints and exits.
 
+pub mod completions;
 pub mod edit;
 pub mod gate;
+pub mod logs;
 pub mod run;
 pub mod status;
 pub mod validate;

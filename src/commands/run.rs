@@ -143,6 +143,15 @@ pub fn run(
     reporter.report(&Event::RunFinished {
         summary: summary.clone(),
     });
+    // A failed notification is worth a warning, never a different exit code.
+    for e in crate::notify::notify(
+        &settings.notify,
+        args.notify.as_deref(),
+        &project.dir,
+        &summary,
+    ) {
+        writeln!(io.err, "warning: notification failed: {e}")?;
+    }
     Ok(summary.exit_code)
 }
 

@@ -3,6 +3,7 @@
 
 pub mod json;
 pub mod plain;
+pub mod readable;
 pub mod summary;
 
 pub use json::JsonReporter;

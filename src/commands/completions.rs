@@ -1,0 +1,27 @@
+//! `roadmap-runner completions SHELL` and `roadmap-runner man`: generated
+//! from the command-line definitions, printed to stdout. Neither needs a
+//! roadmap.
+
+use super::{CommandError, Io};
+use crate::cli::{Cli, CompletionsArgs};
+use clap::CommandFactory;
+
+pub const BIN_NAME: &str = "roadmap-runner";
+
+/// The completion script for `args.shell`.
+pub fn run(args: &CompletionsArgs, io: Io<'_>) -> Result<i32, CommandError> {
+    // Generated into memory first: clap_complete panics on a write error,
+    // and stdout may be a closed pipe.
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut Cli::command(), BIN_NAME, &mut script);
+    io.out.write_all(&script)?;
+    Ok(crate::exit::OK)
+}
+
+/// The man page (roff), section 1.
+pub fn man(io: Io<'_>) -> Result<i32, CommandError> {
+    let mut page = Vec::new();
+    clap_mangen::Man::new(Cli::command()).render(&mut page)?;
+    io.out.write_all(&page)?;
+    Ok(crate::exit::OK)
+}

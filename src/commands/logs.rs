@@ -1,0 +1,491 @@
+//! `roadmap-runner logs N:X[:ID] [--follow] [--raw]`: the latest log of a
+//! task (or a group's gate), readable, optionally followed as it grows.
+//!
+//! Logs live in `logs/orchestrator/`:
+//! `phase<N>_group<X>_<ID>_<YYYYmmdd-HHMMSS>[-<n>].log` for agents (`-<n>` when
+//! a second attempt started in the same second) and
+//! `phase<N>_group<X>_gate_<YYYYmmdd-HHMMSS>[-<n>].log` for gates. The latest
+//! is the one with the latest timestamp, then the highest `-<n>`.
+//!
+//! `--follow` keeps printing what is appended (the file is polled every
+//! 200 ms) while `status/in_progress_tasks.txt` lists the task (for a gate
+//! log: the group) with a live process, until the agent's final
+//! `{"type":"result"}` line, or until Ctrl-C (exit 0).
+
+use super::{CommandError, Io};
+use crate::cli::LogsArgs;
+use crate::project::Project;
+use crate::report::readable::{Readable, is_result_line};
+use crate::roadmap::GroupKey;
+use regex::Regex;
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
+use std::time::Duration;
+
+/// The exit code when there is no such log.
+pub const NOT_FOUND: i32 = 1;
+/// How often `--follow` looks at the file and the status.
+pub const POLL: Duration = Duration::from_millis(200);
+/// `status/in_progress_tasks.txt`: what runs now.
+pub const IN_PROGRESS_FILE: &str = "in_progress_tasks.txt";
+
+/// Whose log: one task's, or a group's gate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogTarget {
+    Task { key: GroupKey, task: String },
+    Gate { key: GroupKey },
+}
+
+impl LogTarget {
+    /// `1:A:A1`, `PHASE_1:A:A1` (a task), `1:A`, `1:A:gate` (the gate).
+    pub fn parse(s: &str) -> Option<LogTarget> {
+        let parts: Vec<&str> = s.trim().split(':').map(str::trim).collect();
+        match parts.as_slice() {
+            [phase, group] => Some(LogTarget::Gate {
+                key: GroupKey::parse_cli(&format!("{phase}:{group}"))?,
+            }),
+            [phase, group, id] => {
+                let key = GroupKey::parse_cli(&format!("{phase}:{group}"))?;
+                if id.eq_ignore_ascii_case("gate") {
+                    return Some(LogTarget::Gate { key });
+                }
+                let valid = !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric());
+                valid.then(|| LogTarget::Task {
+                    key,
+                    task: id.to_ascii_uppercase(),
+                })
+            }
+            _ => None,
+        }
+    }
+
+    pub fn key(&self) -> &GroupKey {
+        match self {
+            LogTarget::Task { key, .. } | LogTarget::Gate { key } => key,
+        }
+    }
+
+    /// The id part of the file name: the task id, or `gate`.
+    fn id(&self) -> &str {
+        match self {
+            LogTarget::Task { task, .. } => task,
+            LogTarget::Gate { .. } => "gate",
+        }
+    }
+}
+
+impl std::fmt::Display for LogTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LogTarget::Task { key, task } => write!(f, "{key}:{task}"),
+            LogTarget::Gate { key } => write!(f, "the gate of {key}"),
+        }
+    }
+}
+
+/// One log file's name, taken apart.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LogName {
+    pub key: GroupKey,
+    /// The task id, or `gate`.
+    pub id: String,
+    /// `20260109-212750`: sorts as time.
+    pub stamp: String,
+    /// 1, or the `-<n>` suffix.
+    pub n: u32,
+}
+
+static LOG_NAME: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^phase(\d+)_group([A-Za-z]+)_([A-Za-z0-9]+)_(\d{8}-\d{6})(?:-(\d+))?\.log$")
+        .expect("log name regex")
+});
+
+impl LogName {
+    pub fn parse(file_name: &str) -> Option<LogName> {
+        let c = LOG_NAME.captures(file_name)?;
+        Some(LogName {
+            key: GroupKey::new(c[1].parse().ok()?, c[2].to_ascii_uppercase()),
+            id: c[3].to_string(),
+            stamp: c[4].to_string(),
+            n: c.get(5).map_or(Some(1), |m| m.as_str().parse().ok())?,
+        })
+    }
+
+    fn is_of(&self, target: &LogTarget) -> bool {
+        &self.key == target.key() && self.id.eq_ignore_ascii_case(target.id())
+    }
+}
+
+/// The logs in `dir` of one group (tasks and gate), oldest first.
+pub fn group_logs(dir: &Path, key: &GroupKey) -> std::io::Result<Vec<(LogName, PathBuf)>> {
+    let mut logs = Vec::new();
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let Some(name) = entry.file_name().to_str().and_then(LogName::parse) else {
+            continue;
+        };
+        if &name.key == key {
+            logs.push((name, entry.path()));
+        }
+    }
+    logs.sort_by(|(a, pa), (b, pb)| (&a.stamp, a.n, &a.id, pa).cmp(&(&b.stamp, b.n, &b.id, pb)));
+    Ok(logs)
+}
+
+/// The latest log of `target` in `dir`: latest timestamp, then highest `-<n>`.
+pub fn latest_log(dir: &Path, target: &LogTarget) -> std::io::Result<Option<PathBuf>> {
+    Ok(group_logs(dir, target.key())?
+        .into_iter()
+        .rev()
+        .find(|(name, _)| name.is_of(target))
+        .map(|(_, path)| path))
+}
+
+pub fn run(project: &Project, args: &LogsArgs, io: Io<'_>) -> Result<i32, CommandError> {
+    let target = LogTarget::parse(&args.target).ok_or_else(|| {
+        CommandError::Usage(format!(
+            "`{}` is not a task or group: write N:X:ID for a task's log (e.g. `1:A:A1`) or N:X for a group's gate log (e.g. `1:A`)",
+            args.target
+        ))
+    })?;
+    let dir = project.orchestrator_logs();
+    let path = match latest_log(&dir, &target) {
+        Ok(Some(path)) => path,
+        Ok(None) => {
+            not_found(&dir, &target, io.err)?;
+            return Ok(NOT_FOUND);
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            writeln!(
+                io.err,
+                "error: no log for {target}: {} does not exist (no run has written logs in this project yet)",
+                dir.display()
+            )?;
+            return Ok(NOT_FOUND);
+        }
+        Err(e) => {
+            writeln!(io.err, "error: cannot read {}: {e}", dir.display())?;
+            return Ok(NOT_FOUND);
+        }
+    };
+    // Gate logs are plain text: shown as they are.
+    let gate = matches!(target, LogTarget::Gate { .. });
+    let mut printer = Printer::new(args.raw || gate, !gate);
+    let mut file = File::open(&path)?;
+    if !args.follow {
+        printer.copy_new(&mut file, io.out)?;
+        printer.finish(io.out)?;
+        io.out.flush()?;
+        return Ok(crate::exit::OK);
+    }
+    follow(project, &target, &path, &mut file, &mut printer, io)
+}
+
+/// Tells what exists instead: the group's logs, or that there are none.
+fn not_found(dir: &Path, target: &LogTarget, err: &mut dyn Write) -> std::io::Result<()> {
+    writeln!(err, "error: no log for {target} in {}", dir.display())?;
+    let logs = group_logs(dir, target.key()).unwrap_or_default();
+    if logs.is_empty() {
+        writeln!(err, "no logs of {} there", target.key())
+    } else {
+        writeln!(err, "logs of {} there:", target.key())?;
+        for (_, path) in &logs {
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            writeln!(err, "  {name}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Prints the log as it grows until the task ends; `Ok(0)` on Ctrl-C too.
+fn follow(
+    project: &Project,
+    target: &LogTarget,
+    path: &Path,
+    file: &mut File,
+    printer: &mut Printer,
+    io: Io<'_>,
+) -> Result<i32, CommandError> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let status_file = project.status.file(IN_PROGRESS_FILE);
+    let file_name = path.file_name().unwrap_or_default().to_string_lossy();
+    rt.block_on(async {
+        let mut int = signal(SignalKind::interrupt())?;
+        let mut term = signal(SignalKind::terminate())?;
+        let mut hup = signal(SignalKind::hangup())?;
+        loop {
+            // The state first, the file second: whatever the task wrote
+            // before it ended is printed before stopping.
+            let running = running_state(&status_file, target, &file_name);
+            printer.copy_new(file, io.out)?;
+            io.out.flush()?;
+            if printer.saw_result {
+                break;
+            }
+            match running {
+                Running::Yes => {}
+                Running::No => break,
+                Running::NewerLog(log) => {
+                    writeln!(
+                        io.err,
+                        "{target} started another attempt, logging to {log}: `roadmap-runner logs {} --follow` shows it",
+                        args_form(target)
+                    )?;
+                    break;
+                }
+            }
+            tokio::select! {
+                _ = int.recv() => break,
+                _ = term.recv() => break,
+                _ = hup.recv() => break,
+                _ = tokio::time::sleep(POLL) => {}
+            }
+        }
+        printer.finish(io.out)?;
+        io.out.flush()?;
+        Ok(crate::exit::OK)
+    })
+}
+
+/// `1:A:A1` / `1:A`: how the command line names the target.
+fn args_form(target: &LogTarget) -> String {
+    match target {
+        LogTarget::Task { key, task } => format!("{}:{}:{task}", key.phase, key.group),
+        LogTarget::Gate { key } => format!("{}:{}", key.phase, key.group),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Running {
+    Yes,
+    No,
+    /// Listed, but writing another log (a retry started).
+    NewerLog(String),
+}
+
+/// Whether `in_progress_tasks.txt` lists the task (for a gate: the group)
+/// with a process that is still there. A missing file means nothing runs.
+fn running_state(status_file: &Path, target: &LogTarget, log_name: &str) -> Running {
+    let Ok(text) = std::fs::read_to_string(status_file) else {
+        return Running::No;
+    };
+    let want = match target {
+        LogTarget::Task { key, task } => format!("{key}:{task}"),
+        LogTarget::Gate { key } => key.to_string(),
+    };
+    let Some(line) = text.lines().map(str::trim).find(|l| {
+        !l.starts_with('#')
+            && l.split_whitespace()
+                .next()
+                .is_some_and(|first| first.eq_ignore_ascii_case(&want))
+    }) else {
+        return Running::No;
+    };
+    let pid_key = match target {
+        LogTarget::Task { .. } => "pid=",
+        LogTarget::Gate { .. } => "runner_pid=",
+    };
+    let pid = line
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix(pid_key))
+        .and_then(|p| p.parse::<i32>().ok());
+    if let Some(pid) = pid
+        && !process_exists(pid)
+    {
+        return Running::No;
+    }
+    // `log=` comes last and runs to the end of the line (paths may hold spaces).
+    if let LogTarget::Task { .. } = target
+        && let Some((_, log)) = line.split_once(" log=")
+    {
+        let listed = Path::new(log.trim())
+            .file_name()
+            .map(|n| n.to_string_lossy());
+        if listed.as_deref().is_some_and(|n| n != log_name) {
+            return Running::NewerLog(log.trim().to_string());
+        }
+    }
+    Running::Yes
+}
+
+fn process_exists(pid: i32) -> bool {
+    use nix::errno::Errno;
+    use nix::sys::signal::kill;
+    use nix::unistd::Pid;
+    if pid <= 0 {
+        return false;
+    }
+    // EPERM: there, but someone else's.
+    !matches!(kill(Pid::from_raw(pid), None), Err(Errno::ESRCH))
+}
+
+/// Turns bytes of the log into output: as they are (`raw`), or readable.
+struct Printer {
+    raw: bool,
+    /// Stop following at the agent's `result` line (not for gate logs).
+    watch_result: bool,
+    readable: Readable,
+    partial: Vec<u8>,
+    pos: u64,
+    saw_result: bool,
+}
+
+impl Printer {
+    fn new(raw: bool, watch_result: bool) -> Self {
+        Printer {
+            raw,
+            watch_result,
+            readable: Readable::new(),
+            partial: Vec::new(),
+            pos: 0,
+            saw_result: false,
+        }
+    }
+
+    /// Prints what was appended since the last call (all of it the first
+    /// time); a file that shrank was rewritten and is read again.
+    fn copy_new(&mut self, file: &mut File, out: &mut dyn Write) -> std::io::Result<()> {
+        let len = file.metadata()?.len();
+        if len < self.pos {
+            self.pos = 0;
+            self.partial.clear();
+        }
+        file.seek(SeekFrom::Start(self.pos))?;
+        let mut buf = Vec::new();
+        file.read_to_end(&mut buf)?;
+        self.pos += buf.len() as u64;
+        self.feed(&buf, out)
+    }
+
+    fn feed(&mut self, bytes: &[u8], out: &mut dyn Write) -> std::io::Result<()> {
+        if bytes.is_empty() {
+            return Ok(());
+        }
+        if self.raw {
+            out.write_all(bytes)?;
+            if !self.watch_result {
+                return Ok(());
+            }
+        }
+        self.partial.extend_from_slice(bytes);
+        let mut start = 0;
+        while let Some(i) = self.partial[start..].iter().position(|&b| b == b'\n') {
+            let end = start + i;
+            let line = String::from_utf8_lossy(&self.partial[start..end]).into_owned();
+            self.line(&line, out)?;
+            start = end + 1;
+        }
+        self.partial.drain(..start);
+        Ok(())
+    }
+
+    fn line(&mut self, line: &str, out: &mut dyn Write) -> std::io::Result<()> {
+        if self.watch_result && is_result_line(line) {
+            self.saw_result = true;
+        }
+        if !self.raw
+            && let Some(text) = self.readable.line(line)
+        {
+            writeln!(out, "{text}")?;
+        }
+        Ok(())
+    }
+
+    /// The last line when it has no newline (yet).
+    fn finish(&mut self, out: &mut dyn Write) -> std::io::Result<()> {
+        if !self.partial.is_empty() {
+            let line = String::from_utf8_lossy(&self.partial).into_owned();
+            self.partial.clear();
+            self.line(&line, out)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn targets() {
+        let k = GroupKey::new(1, "A");
+        assert_eq!(
+            LogTarget::parse("1:a:a1"),
+            Some(LogTarget::Task {
+                key: k.clone(),
+                task: "A1".into()
+            })
+        );
+        assert_eq!(LogTarget::parse("PHASE_1:A:A1"), LogTarget::parse("1:A:A1"));
+        assert_eq!(
+            LogTarget::parse("1:A"),
+            Some(LogTarget::Gate { key: k.clone() })
+        );
+        assert_eq!(
+            LogTarget::parse("phase_1:A"),
+            Some(LogTarget::Gate { key: k.clone() })
+        );
+        assert_eq!(
+            LogTarget::parse("1:A:gate"),
+            Some(LogTarget::Gate { key: k })
+        );
+        for bad in ["", "1", "A:1", "1:A:", "1:A:A-1", "1:A:A1:x", "x:A"] {
+            assert_eq!(LogTarget::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn names() {
+        let n = LogName::parse("phase2_groupBB_BB12_20260109-212750-3.log").unwrap();
+        assert_eq!(n.key, GroupKey::new(2, "BB"));
+        assert_eq!(
+            (n.id.as_str(), n.stamp.as_str(), n.n),
+            ("BB12", "20260109-212750", 3)
+        );
+        let n = LogName::parse("phase1_groupA_gate_20260109-212750.log").unwrap();
+        assert_eq!((n.id.as_str(), n.n), ("gate", 1));
+        for bad in [
+            "phase1_groupA_A1_20260109.log",
+            "phase1_groupA_A1_20260109-212750.txt",
+            "x_phase1_groupA_A1_20260109-212750.log",
+        ] {
+            assert_eq!(LogName::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn in_progress_lines() {
+        let d = tempfile::tempdir().unwrap();
+        let f = d.path().join(IN_PROGRESS_FILE);
+        let task = LogTarget::parse("1:B:B1").unwrap();
+        let gate = LogTarget::parse("1:B").unwrap();
+        let me = std::process::id();
+        let log = "phase1_groupB_B1_20260109-212750.log";
+        assert_eq!(running_state(&f, &task, log), Running::No);
+        std::fs::write(
+            &f,
+            format!(
+                "# header\nPHASE_1:B started=x runner_pid={me}\nPHASE_1:B:B1 started=x pid={me} log=logs/orchestrator/{log}\n"
+            ),
+        )
+        .unwrap();
+        assert_eq!(running_state(&f, &task, log), Running::Yes);
+        assert_eq!(running_state(&f, &gate, "g.log"), Running::Yes);
+        assert_eq!(
+            running_state(&f, &task, "phase1_groupB_B1_20260109-200000.log"),
+            Running::NewerLog(format!("logs/orchestrator/{log}"))
+        );
+        assert_eq!(
+            running_state(&f, &LogTarget::parse("1:B:B2").unwrap(), log),
+            Running::No
+        );
+        // A pid that is gone: a stale file from a killed run.
+        std::fs::write(&f, "PHASE_1:B:B1 started=x pid=2147483646\n").unwrap();
+        assert_eq!(running_state(&f, &task, log), Running::No);
+    }
+}
