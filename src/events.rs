@@ -29,9 +29,15 @@ pub enum Event {
     },
     GroupStarted {
         key: GroupKey,
+        /// The phase heading's title (`Foundation Layer`); may be empty.
+        phase_title: String,
         title: String,
+        /// The group heading's note without parentheses (`Parallel, after A`).
+        annotation: Option<String>,
         tasks: usize,
         parallel: usize,
+        /// The group's tasks to run, in launch order: all queued at this point.
+        task_ids: Vec<String>,
     },
     TaskStarted {
         key: GroupKey,
@@ -88,8 +94,15 @@ pub enum Event {
         duration: Duration,
     },
     /// The group needs no agents: done in the roadmap, or only its gate reruns.
-    GroupSkipped { key: GroupKey, reason: String },
-    GateStarted { key: GroupKey, steps: Vec<String>, log: PathBuf },
+    GroupSkipped {
+        key: GroupKey,
+        reason: String,
+    },
+    GateStarted {
+        key: GroupKey,
+        steps: Vec<String>,
+        log: PathBuf,
+    },
     GateStepStarted {
         key: GroupKey,
         step: String,

@@ -167,9 +167,12 @@ pub async fn execute(
             .collect();
         reporter.report(&Event::GroupStarted {
             key: planned.key.clone(),
+            phase_title: planned.phase.title.clone(),
             title: planned.group.title.clone(),
+            annotation: planned.group.annotation.clone(),
             tasks: queued.len(),
             parallel: settings.max_parallel.min(queued.len()),
+            task_ids: queued.iter().map(|t| t.task_id.clone()).collect(),
         });
         let mut jobs = GroupJobs {
             project: inputs.project,
