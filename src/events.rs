@@ -29,9 +29,15 @@ pub enum Event {
     },
     GroupStarted {
         key: GroupKey,
+        /// The phase heading's title (`Foundation Layer`); may be empty.
+        phase_title: String,
         title: String,
+        /// The group heading's note without parentheses (`Parallel, after A`).
+        annotation: Option<String>,
         tasks: usize,
         parallel: usize,
+        /// The group's tasks to run, in launch order: all queued at this point.
+        task_ids: Vec<String>,
     },
     TaskStarted {
         key: GroupKey,

@@ -36,9 +36,10 @@ fn main() {
 fn run(cli: Cli) -> Result<i32, CommandError> {
     let g = &cli.global;
     let project = Project::new(g.project_dir.as_deref(), g.roadmap.as_deref())?;
-    let stdout = std::io::stdout();
-    let stderr = std::io::stderr();
-    let (mut out, mut err) = (stdout.lock(), stderr.lock());
+    // Unlocked handles (each write locks for itself): a run writes from other
+    // threads too (the live view's ticker, tracing on tokio's workers), and a
+    // lock held here for the whole command would block them forever.
+    let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
     let io = Io {
         out: &mut out,
         err: &mut err,

@@ -11,7 +11,7 @@ use crate::exec::StopLevel;
 use crate::exit;
 use crate::plan::{PlannedGroup, Selection, plan};
 use crate::project::{LoadedRoadmap, Project};
-use crate::report::{JsonReporter, PlainReporter};
+use crate::report::choose_reporter;
 use crate::roadmap::seed::roadmap_tasks_txt;
 use crate::runner::{self, GroupJobs, RunInputs, preflight, signals};
 use crate::status::{
@@ -98,11 +98,7 @@ pub fn run(
     )?;
     ensure_runner_ignores(project)?;
 
-    let mut reporter: Box<dyn Reporter> = if args.json {
-        Box::new(JsonReporter::new(std::io::stdout()))
-    } else {
-        Box::new(PlainReporter::new(std::io::stdout(), verbose))
-    };
+    let mut reporter: Box<dyn Reporter> = choose_reporter(args.json, verbose);
     for w in &warnings {
         reporter.report(&Event::Warning {
             message: format!("status/completed_tasks.txt {w}"),

@@ -53,6 +53,7 @@ impl<W: Write + Send> Reporter for PlainReporter<W> {
                 title,
                 tasks,
                 parallel,
+                ..
             } => {
                 let title = if title.is_empty() {
                     String::new()

@@ -246,9 +246,12 @@ async fn run_one_group(
             .collect();
         reporter.report(&Event::GroupStarted {
             key: key.clone(),
+            phase_title: planned.phase.title.clone(),
             title: planned.group.title.clone(),
+            annotation: planned.group.annotation.clone(),
             tasks: queued.len(),
             parallel: settings.max_parallel.min(queued.len()),
+            task_ids: queued.iter().map(|t| t.task_id.clone()).collect(),
         });
         let mut jobs = GroupJobs {
             project,

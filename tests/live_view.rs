@@ -1,0 +1,251 @@
+//! The live terminal view, seen through a real terminal: the binary runs in a
+//! detached tmux session (its own server, on a private socket) and the test
+//! reads the screen with `tmux capture-pane`. Without tmux these tests skip.
+//! Also: with stdout piped, no escape code is ever written.
+
+mod common;
+
+use common::*;
+use regex::Regex;
+use std::path::Path;
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+static SESSIONS: AtomicUsize = AtomicUsize::new(0);
+
+/// A tmux server of our own, killed on drop (also when the test fails).
+struct Tmux {
+    socket: String,
+    session: String,
+}
+
+impl Tmux {
+    /// False (with the reason printed) when tmux is not installed.
+    fn available() -> bool {
+        match Command::new("tmux").arg("-V").output() {
+            Ok(o) if o.status.success() => true,
+            _ => {
+                eprintln!("skipped: tmux is not installed (it drives the live view's tests)");
+                false
+            }
+        }
+    }
+
+    /// Starts `shell_command` in a detached 160x40 session in `dir`.
+    fn start(dir: &Path, shell_command: &str) -> Tmux {
+        let name = format!(
+            "rr-live-{}-{}",
+            std::process::id(),
+            SESSIONS.fetch_add(1, Ordering::SeqCst)
+        );
+        let tmux = Tmux {
+            socket: name.clone(),
+            session: name,
+        };
+        let out = tmux
+            .cmd()
+            .args([
+                "new-session",
+                "-d",
+                "-s",
+                &tmux.session,
+                "-x",
+                "160",
+                "-y",
+                "40",
+            ])
+            .arg("-c")
+            .arg(dir)
+            .arg(shell_command)
+            .output()
+            .expect("tmux runs");
+        assert!(
+            out.status.success(),
+            "tmux new-session failed: {}",
+            stderr(&out)
+        );
+        tmux
+    }
+
+    fn cmd(&self) -> Command {
+        let mut c = Command::new("tmux");
+        // A private server without the user's config; never the caller's tmux.
+        c.args(["-u", "-L", &self.socket, "-f", "/dev/null"])
+            .env_remove("TMUX");
+        c
+    }
+
+    fn screen(&self) -> String {
+        let out: Output = self
+            .cmd()
+            .args(["capture-pane", "-p", "-t", &self.session])
+            .output()
+            .expect("tmux capture-pane runs");
+        stdout(&out)
+    }
+
+    /// Polls the screen (bounded) until `ready` holds; returns that screen.
+    fn wait_for(&self, what: &str, secs: u64, ready: impl Fn(&str) -> bool) -> String {
+        let end = Instant::now() + Duration::from_secs(secs);
+        let mut screen = String::new();
+        while Instant::now() < end {
+            screen = self.screen();
+            if ready(&screen) {
+                return screen;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("timed out after {secs}s waiting for {what}; the screen:\n{screen}");
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.cmd().arg("kill-server").output();
+    }
+}
+
+/// `'it''s'` → `'it'\''s'`: a word for `sh -c`.
+fn sh_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// The runner as `Project::cmd()` sets it up, as one shell command line, then
+/// a pause that keeps the pane (and the final screen) up.
+fn runner_command(p: &Project, env: &[(&str, &str)], args: &[&str]) -> String {
+    let mut words: Vec<String> = [
+        "env",
+        "-u",
+        "MAX_PARALLEL_AGENTS",
+        "-u",
+        "TASK_TIMEOUT",
+        "-u",
+        "DRY_RUN",
+        "-u",
+        "ROADMAP_FILE",
+        "-u",
+        "RUST_LOG",
+        "-u",
+        "NO_COLOR",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    let state = p.tmp.path().join("agent-state");
+    let fixed = [
+        ("CLAUDE_BIN", fake_agent().display().to_string()),
+        ("IS_SANDBOX", "1".to_string()),
+        ("FAKE_AGENT_LOG", p.agent_log.display().to_string()),
+        ("FAKE_AGENT_STATE_DIR", state.display().to_string()),
+    ];
+    for (k, v) in fixed
+        .iter()
+        .map(|(k, v)| (*k, v.as_str()))
+        .chain(env.iter().copied())
+    {
+        words.push(sh_quote(&format!("{k}={v}")));
+    }
+    words.push(sh_quote(&bin().display().to_string()));
+    words.extend(args.iter().map(|a| sh_quote(a)));
+    format!("{}; sleep 30", words.join(" "))
+}
+
+/// A running task's row: spinner, id, title, `3s / 60m`.
+fn running_row(id: &str) -> Regex {
+    Regex::new(&format!(r"(?m)\b{id}\b.*\d+s / 60m")).unwrap()
+}
+
+#[test]
+fn live_view_shows_running_and_queued_tasks_then_only_what_stays() {
+    if !Tmux::available() {
+        return;
+    }
+    let p = Project::new(&roadmap_with_tasks(&[
+        ("A1", "FAKE: write notes/a1.txt hello\nFAKE: sleep 3"),
+        ("A2", "FAKE: sleep 3"),
+        ("A3", "FAKE: sleep 3"),
+    ]));
+    let tmux = Tmux::start(
+        &p.dir,
+        &runner_command(&p, &[], &["--max-parallel", "2", "--no-commit"]),
+    );
+    let (a1, a2, a3) = (running_row("A1"), running_row("A2"), running_row("A3"));
+    let queued = Regex::new(r"(?m)^\s+A3 queued").unwrap();
+    // The agent's latest activity ends A1's row.
+    let a1_writes = Regex::new(r"(?m)\bA1\b.*\d+s / 60m  Tool: Write \S*a1\.txt").unwrap();
+
+    let mid = tmux.wait_for("A1 (writing) and A2 running, A3 queued", 30, |s| {
+        a1_writes.is_match(s) && a2.is_match(s) && queued.is_match(s)
+    });
+    assert!(a1.is_match(&mid));
+    assert!(
+        mid.contains("Phase 1: Only · Group A (Parallel)"),
+        "the header names the phase and group:\n{mid}"
+    );
+    assert!(mid.contains("3 tasks, 2 in parallel"), "{mid}");
+    eprintln!("mid-run screen:\n{mid}");
+
+    // A1 ends, A3 takes its slot.
+    tmux.wait_for("A3 running", 30, |s| a3.is_match(s) && s.contains("✔ A1"));
+    let last = tmux.wait_for("the summary", 60, |s| s.contains("Run complete"));
+    for (id, row) in [("A1", &a1), ("A2", &a2), ("A3", &a3)] {
+        assert!(!row.is_match(&last), "{id}'s running row is gone:\n{last}");
+        assert!(
+            last.contains(&format!("✔ {id} Task {id}")),
+            "{id}'s permanent line stays:\n{last}"
+        );
+    }
+    assert!(!last.contains("queued"), "{last}");
+    assert!(
+        !last.contains("Phase 1: Only · Group A"),
+        "header gone:\n{last}"
+    );
+    assert!(
+        Regex::new(r"(?m)^GROUP\s+TASK\s+OUTCOME")
+            .unwrap()
+            .is_match(&last),
+        "the summary table:\n{last}"
+    );
+    assert!(last.contains("(3/3 tasks succeeded"), "{last}");
+}
+
+#[test]
+fn a_dumb_terminal_gets_plain_lines() {
+    if !Tmux::available() {
+        return;
+    }
+    let p = Project::new(&roadmap_with_tasks(&[("A1", "FAKE: sleep 0.2")]));
+    let tmux = Tmux::start(
+        &p.dir,
+        &runner_command(&p, &[("TERM", "dumb")], &["--no-commit"]),
+    );
+    let last = tmux.wait_for("the summary", 60, |s| s.contains("Run complete"));
+    assert!(last.contains("[START] A1: Task A1"), "{last}");
+    assert!(last.contains("[DONE] A1: Task A1"), "{last}");
+}
+
+#[test]
+fn piped_stdout_never_gets_an_escape_code() {
+    let p = Project::new(&roadmap_with_tasks(&[
+        ("A1", "FAKE: write notes/a1.txt hello\nFAKE: sleep 0.3"),
+        ("A2", "FAKE: fail"),
+    ]));
+    // Everything that could ask for colour or a live view, except a terminal.
+    let out = p
+        .cmd()
+        .args(["--no-commit"])
+        .env_remove("NO_COLOR")
+        .env("TERM", "xterm-256color")
+        .env("CLICOLOR_FORCE", "1")
+        .output()
+        .expect("runner starts");
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
+    assert!(text.contains("[DONE] A1"), "plain lines:\n{text}");
+    assert!(text.contains("[FAIL] A2"), "plain lines:\n{text}");
+    assert!(
+        !out.stdout.contains(&0x1b),
+        "no escape code on a pipe:\n{text:?}"
+    );
+}
