@@ -368,3 +368,54 @@ fn not_a_git_repo_is_a_preflight_failure() {
         stderr(&out)
     );
 }
+
+#[test]
+fn status_during_a_run_shows_the_running_tasks_and_after_a_kill_the_interruption() {
+    let p = Project::new(&roadmap_with_tasks(&[
+        ("A1", "FAKE: sleep 30"),
+        ("A2", "FAKE: sleep 30"),
+    ]));
+    let mut runner = spawn_runner(&p, &["--no-commit"]);
+    wait_for("both agents", 20, || p.agent_starts().len() == 2);
+    wait_for("the in-progress file", 10, || {
+        p.read("status/in_progress_tasks.txt")
+            .contains("PHASE_1:A:A2")
+    });
+    let out = p.run(&["status"]);
+    let text = stdout(&out);
+    assert!(
+        text.contains(&format!("Running now: pid={}", runner.id())),
+        "{text}"
+    );
+    assert!(text.contains("  PHASE_1:A, for "), "{text}");
+    assert!(text.contains("    A1 running for "), "{text}");
+    assert!(
+        text.contains("logs/orchestrator/phase1_groupA_A2_"),
+        "{text}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&p.run(&["status", "--json"]).stdout).unwrap();
+    assert_eq!(json["in_progress"]["group"], "PHASE_1:A");
+    assert_eq!(json["in_progress"]["tasks"].as_array().unwrap().len(), 2);
+
+    runner.kill().unwrap();
+    runner.wait().unwrap();
+    let text = stdout(&p.run(&["status"]));
+    assert!(!text.contains("Running now"), "{text}");
+    assert!(
+        text.contains(
+            "Note: the previous run was interrupted during PHASE_1:A (tasks A1, A2 were running)"
+        ) || text.contains(
+            "Note: the previous run was interrupted during PHASE_1:A (tasks A2, A1 were running)"
+        ),
+        "{text}"
+    );
+    // Leave no agent behind: the next run kills the orphans it finds.
+    for e in p.agent_starts() {
+        let pid = e["pid"].as_i64().unwrap() as i32;
+        let _ = nix::sys::signal::killpg(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+    }
+}

@@ -5,7 +5,7 @@ use super::{CommandError, Io};
 use crate::cli::StatusArgs;
 use crate::plan::{GroupState, group_state};
 use crate::project::{LoadedRoadmap, Project};
-use crate::status::{CompletedGroups, LineWarning, lock};
+use crate::status::{CompletedGroups, InProgress, LineWarning, lock};
 use serde::Serialize;
 
 #[derive(Debug, Serialize)]
@@ -13,8 +13,30 @@ struct StatusDoc {
     roadmap: String,
     phases: Vec<PhaseDoc>,
     next: Option<NextDoc>,
+    /// Who holds the run lock (a run is going on), from `status/.lock`.
     running: Option<String>,
+    /// What runs now, from `status/in_progress_tasks.txt`.
+    in_progress: Option<InProgressDoc>,
+    /// An earlier run that stopped mid-group without cleaning up.
+    interrupted: Option<String>,
     warnings: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct InProgressDoc {
+    group: Option<String>,
+    started: Option<chrono::DateTime<chrono::Utc>>,
+    elapsed_secs: Option<i64>,
+    tasks: Vec<RunningTaskDoc>,
+}
+
+#[derive(Debug, Serialize)]
+struct RunningTaskDoc {
+    id: String,
+    pid: u32,
+    started: chrono::DateTime<chrono::Utc>,
+    elapsed_secs: i64,
+    log: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -136,11 +158,42 @@ fn build(
                 .collect(),
         })
         .collect();
+    let running = lock::current_holder(&project.status.lock_path());
+    let progress = InProgress::load(&project.status).unwrap_or_default();
+    let now = chrono::Utc::now();
+    let (in_progress, interrupted) = if progress.is_empty() {
+        (None, None)
+    } else if running.is_some() {
+        let doc = InProgressDoc {
+            group: progress.group.as_ref().map(|g| g.key.to_string()),
+            started: progress.group.as_ref().map(|g| g.started),
+            elapsed_secs: progress
+                .group
+                .as_ref()
+                .map(|g| (now - g.started).num_seconds()),
+            tasks: progress
+                .tasks
+                .iter()
+                .map(|t| RunningTaskDoc {
+                    id: t.task_id.clone(),
+                    pid: t.pid,
+                    started: t.started,
+                    elapsed_secs: (now - t.started).num_seconds(),
+                    log: t.log.clone(),
+                })
+                .collect(),
+        };
+        (Some(doc), None)
+    } else {
+        (None, Some(progress.describe_interruption()))
+    };
     StatusDoc {
         roadmap: loaded.display.clone(),
         phases,
         next,
-        running: lock::current_holder(&project.status.lock_path()),
+        running,
+        in_progress,
+        interrupted,
         warnings,
     }
 }
@@ -200,6 +253,28 @@ fn render_text(
     if let Some(holder) = &doc.running {
         writeln!(out, "Running now: {holder}")?;
     }
+    if let Some(ip) = &doc.in_progress {
+        if let (Some(group), Some(secs)) = (&ip.group, ip.elapsed_secs) {
+            writeln!(out, "  {group}, for {}", elapsed(secs))?;
+        }
+        for t in &ip.tasks {
+            let log = t
+                .log
+                .as_deref()
+                .map(|l| format!(", log {l}"))
+                .unwrap_or_default();
+            writeln!(
+                out,
+                "    {} running for {} (pid {}{log})",
+                t.id,
+                elapsed(t.elapsed_secs),
+                t.pid
+            )?;
+        }
+    }
+    if let Some(note) = &doc.interrupted {
+        writeln!(out, "Note: {note}; the next run resumes it")?;
+    }
     match &doc.next {
         Some(n) => writeln!(
             out,
@@ -211,4 +286,8 @@ fn render_text(
         ),
         None => writeln!(out, "Next: nothing, every group is complete"),
     }
+}
+
+fn elapsed(secs: i64) -> String {
+    crate::report::short_duration(std::time::Duration::from_secs(secs.max(0) as u64))
 }
