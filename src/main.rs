@@ -21,7 +21,7 @@ fn main() {
             std::process::exit(code);
         }
     };
-    init_tracing(cli.global.quiet, cli.global.verbose);
+    init_tracing(cli.global.quiet, cli.global.verbose, runner_log(&cli));
     let code = match run(cli) {
         Ok(code) => code,
         Err(e) if is_broken_pipe(&e) => exit::OK,
@@ -64,19 +64,65 @@ fn is_broken_pipe(e: &CommandError) -> bool {
     matches!(e, CommandError::Output(io) if io.kind() == std::io::ErrorKind::BrokenPipe)
 }
 
-fn init_tracing(quiet: bool, verbose: u8) {
-    let default = match (quiet, verbose) {
+/// Diagnostics go to stderr at the chosen level and, for a run that does
+/// work, also to `logs/orchestrator/runner_<timestamp>.log` at info or more.
+fn init_tracing(quiet: bool, verbose: u8, log_file: Option<std::path::PathBuf>) {
+    use tracing_subscriber::{EnvFilter, Layer, layer::SubscriberExt, util::SubscriberInitExt};
+    let level = match (quiet, verbose) {
         (true, _) => "error",
         (false, 0) => "warn",
         (false, 1) => "info",
         (false, 2) => "debug",
         _ => "trace",
     };
-    let filter = tracing_subscriber::EnvFilter::try_from_env("RUST_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
+    let from_env = || EnvFilter::try_from_env("RUST_LOG").ok();
+    let stderr_layer = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_target(false)
+        .with_filter(from_env().unwrap_or_else(|| EnvFilter::new(level)));
+    let file_layer = log_file.and_then(|path| {
+        let logs = path.parent()?.parent()?;
+        std::fs::create_dir_all(path.parent()?).ok()?;
+        roadmap_runner::project::ensure_gitignore(logs, roadmap_runner::project::LOGS_GITIGNORE)
+            .ok()?;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .ok()?;
+        let file_level = if verbose >= 2 { level } else { "info" };
+        Some(
+            tracing_subscriber::fmt::layer()
+                .with_writer(std::sync::Mutex::new(file))
+                .with_ansi(false)
+                .with_target(false)
+                .with_filter(from_env().unwrap_or_else(|| EnvFilter::new(file_level))),
+        )
+    });
+    let _ = tracing_subscriber::registry()
+        .with(stderr_layer)
+        .with(file_layer)
         .try_init();
+}
+
+/// The runner log of a run that does work; none for dry runs and other commands.
+fn runner_log(cli: &Cli) -> Option<std::path::PathBuf> {
+    let args = match &cli.command {
+        None => &cli.run,
+        Some(Command::Run(args)) => args,
+        Some(_) => return None,
+    };
+    if args.dry_run {
+        return None;
+    }
+    let dir = cli
+        .global
+        .project_dir
+        .clone()
+        .unwrap_or_else(|| std::path::PathBuf::from("."));
+    if !dir.is_dir() {
+        return None;
+    }
+    let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
+    Some(dir.join(format!("logs/orchestrator/runner_{stamp}.log")))
 }

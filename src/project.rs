@@ -158,3 +158,17 @@ pub fn plural(n: usize, word: &str) -> String {
         format!("{n} {word}s")
     }
 }
+
+/// `logs/.gitignore`: the logs are never committed.
+pub const LOGS_GITIGNORE: &str = "# written by roadmap-runner: logs are not committed\n*\n";
+/// `status/.gitignore`: the status files are committed, the lock and temp files not.
+pub const STATUS_GITIGNORE: &str = "# written by roadmap-runner\n.lock\n.*.tmp\n";
+
+/// Writes `dir/.gitignore` unless the user already has one there.
+pub fn ensure_gitignore(dir: &Path, text: &str) -> std::io::Result<()> {
+    let path = dir.join(".gitignore");
+    if path.exists() {
+        return Ok(());
+    }
+    crate::status::write_atomic(&path, text.as_bytes())
+}

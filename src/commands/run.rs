@@ -268,21 +268,8 @@ fn dirty_tree_problem(
 
 /// `logs/` is never committed and the lock never either; status files are.
 fn ensure_runner_ignores(project: &Project) -> Result<(), CommandError> {
-    for (dir, text) in [
-        (
-            &project.logs_dir,
-            "# written by roadmap-runner: logs are not committed\n*\n",
-        ),
-        (
-            &project.status.path().to_path_buf(),
-            "# written by roadmap-runner\n.lock\n.*.tmp\n",
-        ),
-    ] {
-        let path = dir.join(".gitignore");
-        if !path.exists() {
-            crate::status::write_atomic(&path, text.as_bytes())?;
-        }
-    }
+    crate::project::ensure_gitignore(&project.logs_dir, crate::project::LOGS_GITIGNORE)?;
+    crate::project::ensure_gitignore(project.status.path(), crate::project::STATUS_GITIGNORE)?;
     Ok(())
 }
 

@@ -49,6 +49,13 @@ pub async fn run_attempt(
     tx: mpsc::UnboundedSender<AttemptMsg>,
 ) -> AttemptResult {
     let started = Instant::now();
+    tracing::info!(
+        task = %job.task_id,
+        attempt = job.attempt,
+        log = %job.log_path.display(),
+        command = %crate::agent::display_command(&job.invocation),
+        "starting agent"
+    );
     let spec = job.invocation.clone().into_spec(
         job.cwd.clone(),
         Some(job.log_path.clone()),
@@ -84,6 +91,15 @@ pub async fn run_attempt(
     match result {
         Ok(proc) => {
             let (outcome, report) = classify(&proc, &observer, job.output, job.timeout);
+            tracing::info!(
+                task = %job.task_id,
+                pid = proc.pid,
+                status = ?proc.status,
+                timed_out = proc.timed_out,
+                leaked = proc.leaked,
+                outcome = outcome.label(),
+                "agent ended"
+            );
             AttemptResult {
                 tail: proc.tail.clone(),
                 duration: proc.duration,
@@ -92,19 +108,22 @@ pub async fn run_attempt(
                 report,
             }
         }
-        Err(e) => AttemptResult {
-            outcome: TaskOutcome::Failed {
-                exit_code: None,
-                signal: None,
-                reason: match &e {
-                    ExecError::Spawn { .. } => e.to_string(),
-                    _ => format!("runner error: {e}"),
+        Err(e) => {
+            tracing::error!(task = %job.task_id, error = %e, "agent could not run");
+            AttemptResult {
+                outcome: TaskOutcome::Failed {
+                    exit_code: None,
+                    signal: None,
+                    reason: match &e {
+                        ExecError::Spawn { .. } => e.to_string(),
+                        _ => format!("runner error: {e}"),
+                    },
                 },
-            },
-            report: AgentReport::default(),
-            duration: started.elapsed(),
-            tail: Vec::new(),
-            job,
-        },
+                report: AgentReport::default(),
+                duration: started.elapsed(),
+                tail: Vec::new(),
+                job,
+            }
+        }
     }
 }

@@ -220,6 +220,7 @@ async fn run_one_group(
     let project = inputs.project;
     let key = &planned.key;
     let group_started = Instant::now();
+    tracing::info!(group = %key, tasks = planned.tasks.len(), "group");
     let before = finish::changed_fingerprints(inputs.repo, &project.dir);
 
     let to_run = tasks_to_run(inputs, planned, reporter);

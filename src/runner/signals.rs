@@ -48,6 +48,11 @@ pub fn install(stop: watch::Sender<StopLevel>) -> std::io::Result<SignalState> {
             } else {
                 StopLevel::Terminate
             };
+            tracing::warn!(
+                signal = %signal_name(signo),
+                "stop requested: {}",
+                if escalate { "killing every agent now" } else { "terminating every agent" }
+            );
             stop.send_if_modified(|cur| {
                 if level > *cur {
                     *cur = level;
