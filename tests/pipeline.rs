@@ -318,7 +318,11 @@ fn sigkill_mid_group_then_the_next_run_resumes_without_duplicates() {
         .map(|e| e["task"].as_str().unwrap().to_string())
         .collect();
     let count = |id: &str| tasks.iter().filter(|t| *t == id).count();
-    assert_eq!((count("A1"), count("A2")), (1, 2), "A1 must not run twice: {tasks:?}");
+    assert_eq!(
+        (count("A1"), count("A2")),
+        (1, 2),
+        "A1 must not run twice: {tasks:?}"
+    );
     assert_eq!(p.read("status/completed_tasks.txt"), "PHASE_1:A\n");
     assert_eq!(
         git(&p.dir, &["log", "--format=%s", "-1"]).trim(),

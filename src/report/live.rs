@@ -297,12 +297,8 @@ impl LiveReporter {
             TaskOutcome::Failed { .. } | TaskOutcome::TimedOut { .. }
         );
         if failed || matches!(outcome, TaskOutcome::AuthFailure { .. }) {
-            // The agent's own words (stderr, plain output); its JSON events
-            // are in the log.
-            let words: Vec<&String> = tail
-                .iter()
-                .filter(|l| !l.trim_start().starts_with('{'))
-                .collect();
+            // The agent's last words, readable; its raw events are in the log.
+            let words = super::readable::tail_lines(tail);
             let skip = words.len().saturating_sub(TAIL_LINES);
             for l in &words[skip..] {
                 let l = format!("    │ {}", one_line(l));

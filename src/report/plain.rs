@@ -124,7 +124,8 @@ impl<W: Write + Send> Reporter for PlainReporter<W> {
                     ),
                 );
                 if !outcome.is_success() {
-                    for l in tail.iter().rev().take(5).rev() {
+                    let lines = super::readable::tail_lines(tail);
+                    for l in &lines[lines.len().saturating_sub(5)..] {
                         let _ = writeln!(self.out, "    | {l}");
                     }
                     let _ = writeln!(self.out, "    log: {}", log.display());

@@ -366,3 +366,14 @@ mod tests {
         assert!(!is_result_line(r#"[stderr] {"type":"result"}"#));
     }
 }
+
+/// The readable lines of an output tail, for failure messages: the agent's
+/// events as text (their JSON is in the log), other lines as they are.
+pub fn tail_lines(tail: &[String]) -> Vec<String> {
+    let mut readable = Readable::new();
+    tail.iter()
+        .filter_map(|l| readable.line(l))
+        .flat_map(|text| text.lines().map(str::to_string).collect::<Vec<_>>())
+        .filter(|l| !l.trim().is_empty())
+        .collect()
+}

@@ -13,7 +13,12 @@ pub fn render(s: &RunSummary) -> String {
                 [
                     format!("{}:{}", t.key.phase, t.key.group),
                     format!("{} {}", t.task, t.title),
-                    t.outcome.label().to_string(),
+                    // Stopped before its agent ever started (signal, auth, fail-fast).
+                    if t.attempts == 0 {
+                        "not started".to_string()
+                    } else {
+                        t.outcome.label().to_string()
+                    },
                     short_duration(t.duration),
                     t.cost_usd
                         .map(|c| format!("${c:.2}"))
