@@ -283,6 +283,17 @@ fn first_line(s: &str) -> &str {
         .unwrap_or("")
 }
 
+/// The readable lines of an output tail, for failure messages: the agent's
+/// events as text (their JSON is in the log), other lines as they are.
+pub fn tail_lines(tail: &[String]) -> Vec<String> {
+    let mut readable = Readable::new();
+    tail.iter()
+        .filter_map(|l| readable.line(l))
+        .flat_map(|text| text.lines().map(str::to_string).collect::<Vec<_>>())
+        .filter(|l| !l.trim().is_empty())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -365,15 +376,4 @@ mod tests {
         assert!(!is_result_line(r#"{"type":"assistant","result":"x"}"#));
         assert!(!is_result_line(r#"[stderr] {"type":"result"}"#));
     }
-}
-
-/// The readable lines of an output tail, for failure messages: the agent's
-/// events as text (their JSON is in the log), other lines as they are.
-pub fn tail_lines(tail: &[String]) -> Vec<String> {
-    let mut readable = Readable::new();
-    tail.iter()
-        .filter_map(|l| readable.line(l))
-        .flat_map(|text| text.lines().map(str::to_string).collect::<Vec<_>>())
-        .filter(|l| !l.trim().is_empty())
-        .collect()
 }
