@@ -200,7 +200,13 @@ pub async fn run_group(
             changed = global_stop.changed() => {
                 if changed.is_ok() {
                     let level = *global_stop.borrow();
-                    group_stop_tx.send_if_modified(|l| raise(l, level));
+                    if group_stop_tx.send_if_modified(|l| raise(l, level)) {
+                        let reason = match level {
+                            StopLevel::Kill => "second signal: killing every agent now",
+                            _ => "signal received: no new task starts, every running agent gets SIGTERM (SIGKILL after the grace period; a second signal kills at once)",
+                        };
+                        reporter.report(&Event::Stopping { reason: reason.into() });
+                    }
                 }
             },
         }
