@@ -419,3 +419,54 @@ fn status_during_a_run_shows_the_running_tasks_and_after_a_kill_the_interruption
         );
     }
 }
+
+#[test]
+fn fail_fast_stops_the_rest_of_the_group() {
+    let p = Project::new(&roadmap_with_tasks(&[
+        ("A1", "FAKE: sleep 0.3\nFAKE: fail 1"),
+        ("A2", "FAKE: hang"),
+        ("A3", "FAKE: sleep 0.1"),
+    ]));
+    let out = p.run(&["--no-commit", "--max-parallel", "2", "--fail-fast"]);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let text = stdout(&out);
+    assert!(text.contains("A2 Task A2  interrupted"), "{text}");
+    assert!(text.contains("A3 Task A3  not started"), "{text}");
+    for e in p.agent_starts() {
+        assert!(!alive(e["pid"].as_i64().unwrap() as i32));
+    }
+}
+
+#[test]
+fn a_grandchild_holding_the_output_open_does_not_hang_the_run() {
+    let p = Project::new(&roadmap_with_tasks(&[("A1", "FAKE: grandchild 1000")]));
+    let pidfile = p.tmp.path().join("grandchild.pid");
+    let out = p
+        .cmd()
+        .args(["--no-commit"])
+        .env("FAKE_AGENT_GRANDCHILD_PIDFILE", &pidfile)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+    let grandchild: i32 = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert!(
+        !alive(grandchild),
+        "grandchild {grandchild} outlived its task"
+    );
+}
