@@ -534,7 +534,11 @@ fn finish_summary(
         };
     }
     // Folding from +0.0: an empty `sum()` of f64 is -0.0, shown as `$-0.00`.
-    let cost_usd = run.tasks.iter().filter_map(|t| t.cost_usd).fold(0.0, |a, c| a + c);
+    let cost_usd = run
+        .tasks
+        .iter()
+        .filter_map(|t| t.cost_usd)
+        .fold(0.0, |a, c| a + c);
     RunSummary {
         exit_code: run.exit_code,
         message: run.message,
