@@ -14,6 +14,6 @@ bench:
     cargo bench --bench parse
     benches/runner-vs-xargs
 
-demo:
-    cargo run -- -C . --roadmap ROADMAP.example.md validate
-    cargo run -- -C . --roadmap ROADMAP.example.md status
+# The README's first command: the whole job on a tiny shop in a temp directory.
+demo *ARGS:
+    cargo run --release -- demo {{ARGS}}

@@ -103,6 +103,48 @@ pub enum Command {
         after_help = "Examples:\n  roadmap-runner man | man -l -\n  roadmap-runner man > ~/.local/share/man/man1/roadmap-runner.1"
     )]
     Man,
+    /// Run a whole demo in a temporary directory: a tiny shop's 2-phase
+    /// roadmap, simulated agents, a real gate, real commits pushed to a bare
+    /// origin. Needs nothing but this binary.
+    #[command(
+        after_help = "Examples:\n  roadmap-runner demo          run it, then remove the temporary directory\n  roadmap-runner demo --keep   keep it, to look around with `status` and `logs`"
+    )]
+    Demo(DemoArgs),
+    /// The demo's agent: this binary behaving like `claude -p --output-format
+    /// stream-json --verbose` (prompt on stdin), writing the task's files.
+    #[command(name = "__simulate-agent", hide = true)]
+    SimulateAgent(SimulateAgentArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    /// Keep the temporary directory (the project, its logs and the bare origin).
+    #[arg(long)]
+    pub keep: bool,
+}
+
+/// The options of Claude Code's batch mode that the simulated agent accepts.
+/// `--verbose` is the global flag (`-v`), read from [`GlobalArgs::verbose`].
+#[derive(Debug, Clone, Default, Args)]
+pub struct SimulateAgentArgs {
+    /// Print the response and exit (batch mode): the only mode simulated.
+    #[arg(short = 'p', long = "print")]
+    pub print: bool,
+    /// text, json or stream-json (which needs --verbose, as in Claude Code).
+    #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = ["text", "json", "stream-json"])]
+    pub output_format: String,
+    /// Accepted; refused as root unless IS_SANDBOX=1, as Claude Code does.
+    #[arg(long)]
+    pub dangerously_skip_permissions: bool,
+    /// Continue this session (its id is reused).
+    #[arg(short = 'r', long, value_name = "SESSION_ID")]
+    pub resume: Option<String>,
+    /// Accepted and reported in the init event.
+    #[arg(long, value_name = "MODEL")]
+    pub model: Option<String>,
+    /// The prompt (default: read from stdin to EOF).
+    #[arg(value_name = "PROMPT")]
+    pub prompt: Option<String>,
 }
 
 #[derive(Debug, Clone, Args)]

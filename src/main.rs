@@ -35,7 +35,10 @@ fn main() {
 
 fn run(cli: Cli) -> Result<i32, CommandError> {
     let g = &cli.global;
-    let project = Project::new(g.project_dir.as_deref(), g.roadmap.as_deref())?;
+    // The demo's agent: its own stdin and stdout, no project, no locks.
+    if let Some(Command::SimulateAgent(args)) = &cli.command {
+        return Ok(roadmap_runner::demo::agent::main(args, g.verbose > 0));
+    }
     // Unlocked handles (each write locks for itself): a run writes from other
     // threads too (the live view's ticker, tracing on tokio's workers), and a
     // lock held here for the whole command would block them forever.
@@ -44,6 +47,13 @@ fn run(cli: Cli) -> Result<i32, CommandError> {
         out: &mut out,
         err: &mut err,
     };
+    // The demo makes its own project in a temporary directory.
+    if let Some(Command::Demo(args)) = &cli.command {
+        let code = commands::demo::run(args, g.verbose > 0, io)?;
+        out.flush()?;
+        return Ok(code);
+    }
+    let project = Project::new(g.project_dir.as_deref(), g.roadmap.as_deref())?;
     let code = match &cli.command {
         Some(Command::Validate(args)) => commands::validate::run(&project, args, io)?,
         Some(Command::Status(args)) => commands::status::run(&project, args, io)?,
@@ -53,6 +63,7 @@ fn run(cli: Cli) -> Result<i32, CommandError> {
         Some(Command::Logs(args)) => commands::logs::run(&project, args, io)?,
         Some(Command::Completions(args)) => commands::completions::run(args, io)?,
         Some(Command::Man) => commands::completions::man(io)?,
+        Some(Command::Demo(_) | Command::SimulateAgent(_)) => unreachable!("handled above"),
         Some(Command::Run(args)) => commands::run::run(&project, args, g.verbose > 0, io)?,
         None => commands::run::run(&project, &cli.run, g.verbose > 0, io)?,
     };

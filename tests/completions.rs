@@ -24,9 +24,11 @@ fn completion_scripts_for_each_shell() {
         assert!(script.contains("roadmap-runner"), "{shell}");
         // The subcommands are completed too.
         assert!(
-            script.contains("validate") && script.contains("logs"),
+            script.contains("validate") && script.contains("logs") && script.contains("demo"),
             "{shell}"
         );
+        // Hidden ones are not.
+        assert!(!script.contains("simulate-agent"), "{shell}");
         assert_eq!(stderr(&out), "", "{shell}");
     }
     let out = run_in_empty_dir(&["completions", "tcsh"]);

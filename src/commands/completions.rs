@@ -13,9 +13,20 @@ pub fn run(args: &CompletionsArgs, io: Io<'_>) -> Result<i32, CommandError> {
     // Generated into memory first: clap_complete panics on a write error,
     // and stdout may be a closed pipe.
     let mut script = Vec::new();
-    clap_complete::generate(args.shell, &mut Cli::command(), BIN_NAME, &mut script);
+    clap_complete::generate(args.shell, &mut visible_command(), BIN_NAME, &mut script);
     io.out.write_all(&script)?;
     Ok(crate::exit::OK)
+}
+
+/// The command line without its hidden subcommands (the demo's agent,
+/// `__simulate-agent`): clap_complete lists hidden subcommands, and a TAB
+/// should never offer them.
+fn visible_command() -> clap::Command {
+    let full = Cli::command();
+    clap::Command::new(BIN_NAME)
+        .version(env!("CARGO_PKG_VERSION"))
+        .args(full.get_arguments().cloned())
+        .subcommands(full.get_subcommands().filter(|s| !s.is_hide_set()).cloned())
 }
 
 /// The man page (roff), section 1.

@@ -2,6 +2,7 @@
 //! knows its exit code; `main` only prints and exits.
 
 pub mod completions;
+pub mod demo;
 pub mod edit;
 pub mod gate;
 pub mod logs;
@@ -25,6 +26,8 @@ pub enum CommandError {
     Plan(#[from] PlanError),
     #[error(transparent)]
     Config(#[from] ConfigError),
+    #[error(transparent)]
+    Demo(#[from] crate::demo::DemoError),
     #[error("{0}")]
     Usage(String),
     #[error(transparent)]
@@ -37,7 +40,7 @@ impl CommandError {
             CommandError::Project(ProjectError::NoDir(_)) => exit::USAGE,
             CommandError::Project(_) => exit::ROADMAP_INVALID,
             CommandError::Plan(_) | CommandError::Usage(_) => exit::USAGE,
-            CommandError::Config(_) => exit::PREFLIGHT_FAILED,
+            CommandError::Config(_) | CommandError::Demo(_) => exit::PREFLIGHT_FAILED,
             CommandError::Status(_) | CommandError::Output(_) => exit::PREFLIGHT_FAILED,
         }
     }

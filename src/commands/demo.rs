@@ -1,0 +1,122 @@
+//! `roadmap-runner demo [--keep]`: the main job end to end, in a temporary
+//! directory, with nothing installed. Sets up the demo shop (see
+//! [`crate::demo::project`]), runs exactly what `roadmap-runner -C <shop>`
+//! runs (live view on a terminal, plain lines otherwise), then shows the
+//! remote's history and where to look.
+
+use super::{CommandError, Io};
+use crate::cli::{DemoArgs, RunArgs};
+use crate::demo::project::{self, ORIGIN_DIR, PROJECT_DIR};
+use crate::project::Project;
+
+/// Printed before the kept directory's path (tests read it).
+pub const KEPT_PREFIX: &str = "Kept in ";
+
+pub fn run(args: &DemoArgs, verbose: bool, io: Io<'_>) -> Result<i32, CommandError> {
+    let exe = std::env::current_exe().map_err(|e| {
+        CommandError::Usage(format!(
+            "cannot find this program's own path for the demo's agent: {e}"
+        ))
+    })?;
+    let demo = project::create(&exe)?;
+    let result = run_in(
+        &demo,
+        verbose,
+        Io {
+            out: &mut *io.out,
+            err: &mut *io.err,
+        },
+    );
+    // Whatever the run did, the directory is kept or removed as asked.
+    let root = demo.root.clone();
+    let shop = demo.shop.clone();
+    if args.keep {
+        demo.keep();
+        let me = command_name(&exe);
+        writeln!(io.out)?;
+        writeln!(io.out, "{KEPT_PREFIX}{}", root.display())?;
+        writeln!(io.out, "  cd {} && {me} status", shop.display())?;
+        writeln!(
+            io.out,
+            "  {me} logs 1:A:A1   the log of A1's agent, readable (`logs 1:A`: the group's gate log)"
+        )?;
+        writeln!(io.out, "  git log --stat   the phase commits")?;
+    } else {
+        let removed = demo.remove();
+        writeln!(io.out)?;
+        match removed {
+            Ok(()) => writeln!(
+                io.out,
+                "Removed {} (`roadmap-runner demo --keep` keeps it, to look around with `status` and `logs`).",
+                root.display()
+            )?,
+            Err(e) => writeln!(
+                io.err,
+                "warning: cannot remove the demo directory {}: {e}",
+                root.display()
+            )?,
+        }
+    }
+    result
+}
+
+/// How to call this program in a hint: `roadmap-runner` when that is on
+/// PATH, else its full path (e.g. `target/release/roadmap-runner` after
+/// `cargo run`).
+fn command_name(exe: &std::path::Path) -> String {
+    const NAME: &str = "roadmap-runner";
+    if which::which(NAME).is_ok() {
+        NAME.to_string()
+    } else {
+        exe.display().to_string()
+    }
+}
+
+/// The intro, the run, the remote's log: the run's exit code.
+fn run_in(demo: &project::DemoProject, verbose: bool, io: Io<'_>) -> Result<i32, CommandError> {
+    let project = Project::new(Some(&demo.shop), None)?;
+    let summary = project.load_roadmap()?.summary();
+    writeln!(io.out, "roadmap-runner demo in {}", demo.root.display())?;
+    writeln!(
+        io.out,
+        "  {PROJECT_DIR}/        a tiny JavaScript shop: ROADMAP.md ({summary}), tests/run.sh as the gate"
+    )?;
+    writeln!(
+        io.out,
+        "  {ORIGIN_DIR}/  its remote (a bare repository): every finished phase is committed and pushed there"
+    )?;
+    writeln!(
+        io.out,
+        "The agents are simulated: this program, speaking Claude Code's stream-json, writes each task's file.\n\
+         Everything else is the real run: parallel agents, the gate, status files, commits, pushes.\n"
+    )?;
+    io.out.flush()?;
+
+    // Exactly `roadmap-runner -C <shop> run`, with its defaults: the settings
+    // come from the demo's roadmap-runner.toml.
+    let code = super::run::run(
+        &project,
+        &RunArgs::default(),
+        verbose,
+        Io {
+            out: &mut *io.out,
+            err: &mut *io.err,
+        },
+    )?;
+
+    writeln!(io.out)?;
+    match project::remote_log(&demo.origin) {
+        Ok(log) => {
+            writeln!(
+                io.out,
+                "git log --oneline of the remote ({ORIGIN_DIR}, {}):",
+                project::BRANCH
+            )?;
+            for (id, subject) in log {
+                writeln!(io.out, "  {id} {subject}")?;
+            }
+        }
+        Err(e) => writeln!(io.err, "warning: {e}")?,
+    }
+    Ok(code)
+}
