@@ -27,10 +27,11 @@ pub fn run(args: &DemoArgs, verbose: bool, io: Io<'_>) -> Result<i32, CommandErr
             err: &mut *io.err,
         },
     );
-    // Whatever the run did, the directory is kept or removed as asked.
+    // Kept as asked, and always after a failure: its logs explain it.
     let root = demo.root.clone();
     let shop = demo.shop.clone();
-    if args.keep {
+    let failed = !matches!(result, Ok(0));
+    if args.keep || failed {
         demo.keep();
         let me = command_name(&exe);
         writeln!(io.out)?;
