@@ -2,13 +2,14 @@
 
 use super::{CommandError, Io};
 use crate::config::{FileConfig, Overrides, Settings};
-use crate::events::{Event, Reporter};
+use crate::events::Reporter;
 use crate::exec::StopLevel;
 use crate::exit;
-use crate::gate::{self, GateProgress};
+use crate::gate;
 use crate::project::Project;
 use crate::report::PlainReporter;
 use crate::roadmap::GroupKey;
+use crate::runner::finish::gate_event;
 
 pub fn run(project: &Project, io: Io<'_>) -> Result<i32, CommandError> {
     let (file, _) = FileConfig::load(&project.dir)?;
@@ -40,28 +41,7 @@ pub fn run(project: &Project, io: Io<'_>) -> Result<i32, CommandError> {
             &log,
             settings.timeout,
             stop_rx,
-            &mut |p| match p {
-                GateProgress::StepStarted { name, display } => {
-                    reporter.report(&Event::GateStepStarted {
-                        key: key.clone(),
-                        step: name,
-                        command: display,
-                    })
-                }
-                GateProgress::StepFinished { result } => {
-                    reporter.report(&Event::GateStepFinished {
-                        key: key.clone(),
-                        step: result.name.clone(),
-                        status: result.outcome(),
-                        duration: result.duration,
-                        tail: if result.status == gate::StepStatus::Passed {
-                            Vec::new()
-                        } else {
-                            result.tail.clone()
-                        },
-                    })
-                }
-            },
+            &mut |p| reporter.report(&gate_event(&key, p)),
         )
         .await;
         Ok::<_, std::io::Error>(result)

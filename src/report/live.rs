@@ -685,13 +685,9 @@ fn title_of(r: &Running) -> String {
 
 /// A live clock: whole seconds, so it does not flicker: `12s`, `1m 05s`, `1h 02m`.
 pub fn clock(d: Duration) -> String {
-    let s = d.as_secs();
-    if s >= 3600 {
-        format!("{}h {:02}m", s / 3600, (s % 3600) / 60)
-    } else if s >= 60 {
-        format!("{}m {:02}s", s / 60, s % 60)
-    } else {
-        format!("{s}s")
+    match d.as_secs() {
+        s @ 0..60 => format!("{s}s"),
+        _ => super::short_duration(d),
     }
 }
 

@@ -76,28 +76,7 @@ pub async fn run_group_gate(
         &log,
         settings.timeout,
         stop,
-        &mut |p| match p {
-            GateProgress::StepStarted { name, display } => {
-                reporter.report(&Event::GateStepStarted {
-                    key: key.clone(),
-                    step: name,
-                    command: display,
-                });
-            }
-            GateProgress::StepFinished { result } => {
-                reporter.report(&Event::GateStepFinished {
-                    key: key.clone(),
-                    step: result.name.clone(),
-                    status: step_label(&result).to_string(),
-                    duration: result.duration,
-                    tail: if result.status == gate::StepStatus::Passed {
-                        Vec::new()
-                    } else {
-                        result.tail.clone()
-                    },
-                });
-            }
-        },
+        &mut |p| reporter.report(&gate_event(key, p)),
     )
     .await;
     let report = match result {
@@ -144,6 +123,28 @@ fn append_gate_record(
         reporter.report(&Event::Warning {
             message: format!("cannot record the gate result: {e}"),
         });
+    }
+}
+
+/// The event for a gate step starting or ending.
+pub fn gate_event(key: &crate::roadmap::GroupKey, progress: GateProgress) -> Event {
+    match progress {
+        GateProgress::StepStarted { name, display } => Event::GateStepStarted {
+            key: key.clone(),
+            step: name,
+            command: display,
+        },
+        GateProgress::StepFinished { result } => Event::GateStepFinished {
+            key: key.clone(),
+            step: result.name.clone(),
+            status: step_label(&result).to_string(),
+            duration: result.duration,
+            tail: if result.status == gate::StepStatus::Passed {
+                Vec::new()
+            } else {
+                result.tail
+            },
+        },
     }
 }
 
