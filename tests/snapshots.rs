@@ -39,7 +39,8 @@ fn masked(p: &Project, text: &str) -> String {
         (r#""(duration|timeout|time)":\s*[0-9.]+"#, "\"$1\":[N]"),
         (r#""pid":\d+"#, "\"pid\":[PID]"),
         (r#""session_id":"[^"]*""#, "\"session_id\":\"[SID]\""),
-        (r#""duration_ms":\d+"#, "\"duration_ms\":[N]"),
+        // Also inside JSON tails, where the quotes are escaped.
+        (r#"(duration_ms|duration_api_ms)(\\?"):\d+"#, "$1$2:[N]"),
     ];
     let mut out = text.replace(&tmp, "[TMP]");
     for (re, with) in rules {
