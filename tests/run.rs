@@ -470,3 +470,39 @@ fn a_grandchild_holding_the_output_open_does_not_hang_the_run() {
         "grandchild {grandchild} outlived its task"
     );
 }
+
+#[test]
+fn an_unknown_prompt_placeholder_stops_the_run_before_any_agent() {
+    let p = Project::with_config(
+        &roadmap_with_tasks(&[("A1", "")]),
+        "[agent]\nprompt_template = \"prompt.md\"\n",
+    );
+    p.write("prompt.md", "Do {{task_id}} for {{custmer}}\n");
+    let out = p.run(&["--no-commit"]);
+    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("custmer"), "{err}");
+    assert!(
+        err.contains("task_title"),
+        "names the known variables: {err}"
+    );
+    assert!(p.agent_events().is_empty());
+}
+
+#[test]
+fn dry_run_warns_about_what_would_stop_a_real_run() {
+    let p = Project::new(&roadmap_with_tasks(&[("A1", "")]));
+    let out = p
+        .cmd()
+        .args(["--dry-run"])
+        .env("CLAUDE_BIN", "no-such-agent-here")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        stderr(&out)
+            .contains("warning: a real run would stop here: agent `no-such-agent-here` not found"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -54,7 +54,7 @@ pub fn rollback(project: &Project, args: &RollbackArgs, io: Io<'_>) -> Result<i3
             Ok(()) => writeln!(io.out, "deleted {}", report_file_name(&key))?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => {
-                return Err(CommandError::Usage(format!(
+                return Err(CommandError::Preflight(format!(
                     "cannot delete {}: {e}",
                     report.display()
                 )));

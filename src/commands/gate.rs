@@ -15,7 +15,7 @@ pub fn run(project: &Project, io: Io<'_>) -> Result<i32, CommandError> {
     let (file, _) = FileConfig::load(&project.dir)?;
     let settings = Settings::resolve(&file, &Overrides::default())?;
     let plan = gate::plan_gate(&project.dir, &settings.gate)
-        .map_err(|e| CommandError::Usage(e.to_string()))?;
+        .map_err(|e| CommandError::Preflight(e.to_string()))?;
     for note in &plan.notes {
         writeln!(io.err, "note: {note}")?;
     }
@@ -46,7 +46,7 @@ pub fn run(project: &Project, io: Io<'_>) -> Result<i32, CommandError> {
         .await;
         Ok::<_, std::io::Error>(result)
     })?;
-    let report = report.map_err(|e| CommandError::Usage(e.to_string()))?;
+    let report = report.map_err(|e| CommandError::Preflight(e.to_string()))?;
     writeln!(io.out, "{}\nlog: {}", report.summary(), log.display())?;
     Ok(if report.passed {
         exit::OK

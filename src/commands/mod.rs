@@ -30,6 +30,9 @@ pub enum CommandError {
     Demo(#[from] crate::demo::DemoError),
     #[error("{0}")]
     Usage(String),
+    /// The environment or configuration is not fit for a run.
+    #[error("{0}")]
+    Preflight(String),
     #[error(transparent)]
     Output(#[from] std::io::Error),
 }
@@ -40,7 +43,9 @@ impl CommandError {
             CommandError::Project(ProjectError::NoDir(_)) => exit::USAGE,
             CommandError::Project(_) => exit::ROADMAP_INVALID,
             CommandError::Plan(_) | CommandError::Usage(_) => exit::USAGE,
-            CommandError::Config(_) | CommandError::Demo(_) => exit::PREFLIGHT_FAILED,
+            CommandError::Config(_) | CommandError::Demo(_) | CommandError::Preflight(_) => {
+                exit::PREFLIGHT_FAILED
+            }
             CommandError::Status(_) | CommandError::Output(_) => exit::PREFLIGHT_FAILED,
         }
     }

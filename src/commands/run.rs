@@ -67,6 +67,10 @@ pub fn run(
         print_dry_run(
             project, &loaded, &planned, &settings, &template, args.json, io.out,
         )?;
+        // Said now rather than at tonight's real run.
+        if let Err(e) = preflight_checks(project, &settings) {
+            writeln!(io.err, "warning: a real run would stop here: {e}")?;
+        }
         return Ok(exit::OK);
     }
 
@@ -76,7 +80,7 @@ pub fn run(
             writeln!(io.err, "error: {e}")?;
             return Ok(exit::LOCKED);
         }
-        Err(e) => return Err(CommandError::Usage(e.to_string())),
+        Err(e) => return Err(CommandError::Preflight(e.to_string())),
     };
     let (program, repo) = match preflight_checks(project, &settings) {
         Ok(found) => found,
@@ -158,7 +162,7 @@ fn load_template(project: &Project, settings: &Settings) -> Result<String, Comma
         .as_ref()
         .map(|p| project.dir.join(p));
     prompt::load_template(path.as_deref()).map_err(|e| {
-        CommandError::Usage(format!("roadmap-runner.toml `agent.prompt_template`: {e}"))
+        CommandError::Preflight(format!("roadmap-runner.toml `agent.prompt_template`: {e}"))
     })
 }
 
@@ -175,7 +179,7 @@ fn check_prompts(
         let jobs = jobs_for(project, loaded, pg, settings, template, Path::new(""));
         for t in &pg.tasks {
             jobs.prompt(&t.id)
-                .map_err(|e| CommandError::Usage(format!("prompt template: {e}")))?;
+                .map_err(|e| CommandError::Preflight(format!("prompt template: {e}")))?;
         }
     }
     Ok(())
@@ -208,18 +212,18 @@ fn preflight_checks(
     let repo = match Repo::open(&project.dir) {
         Ok(repo) => Some(repo),
         Err(crate::vcs::VcsError::NotARepo { .. }) if !settings.git.commit => None,
-        Err(e) => return Err(CommandError::Usage(e.to_string())),
+        Err(e) => return Err(CommandError::Preflight(e.to_string())),
     };
     // Hours of agent work must not end at a commit that cannot be made.
     if settings.git.commit
         && let Some(repo) = &repo
     {
         repo.signature()
-            .map_err(|e| CommandError::Usage(e.to_string()))?;
+            .map_err(|e| CommandError::Preflight(e.to_string()))?;
     }
-    preflight::check_root_sandbox(settings).map_err(|e| CommandError::Usage(e.to_string()))?;
+    preflight::check_root_sandbox(settings).map_err(|e| CommandError::Preflight(e.to_string()))?;
     let program = preflight::find_agent(&settings.agent.command[0], &project.dir)
-        .map_err(|e| CommandError::Usage(e.to_string()))?;
+        .map_err(|e| CommandError::Preflight(e.to_string()))?;
     Ok((program, repo))
 }
 
