@@ -248,6 +248,8 @@ fn rejected_push_keeps_the_commit_and_the_next_run_pushes_it() {
     let local = git(&p.dir, &["log", "--format=%s", "-1"]);
     assert_eq!(local.trim(), "Complete Phase 1: Foundation");
     assert_eq!(p.origin_log()[0], "notes from elsewhere");
+    let status = stdout(&p.run(&["status"]));
+    assert!(status.contains("Not pushed: 1 commit"), "{status}");
 
     // The user integrates the remote; the next run pushes before any work.
     git(&p.dir, &["pull", "-q", "--rebase", "origin", "main"]);

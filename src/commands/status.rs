@@ -19,6 +19,8 @@ struct StatusDoc {
     in_progress: Option<InProgressDoc>,
     /// An earlier run that stopped mid-group without cleaning up.
     interrupted: Option<String>,
+    /// Local commits (e.g. a phase whose push was rejected) not yet pushed.
+    unpushed_commits: Option<usize>,
     warnings: Vec<String>,
 }
 
@@ -194,6 +196,7 @@ fn build(
         running,
         in_progress,
         interrupted,
+        unpushed_commits: unpushed(project),
         warnings,
     }
 }
@@ -272,6 +275,13 @@ fn render_text(
             )?;
         }
     }
+    if let Some(n) = doc.unpushed_commits.filter(|n| *n > 0) {
+        writeln!(
+            out,
+            "Not pushed: {} (the next run pushes before any new work)",
+            crate::project::plural(n, "commit")
+        )?;
+    }
     if let Some(note) = &doc.interrupted {
         writeln!(out, "Note: {note}; the next run resumes it")?;
     }
@@ -290,4 +300,13 @@ fn render_text(
 
 fn elapsed(secs: i64) -> String {
     crate::report::short_duration(std::time::Duration::from_secs(secs.max(0) as u64))
+}
+
+/// Commits ahead of the remote, when the project has a repository and a remote.
+fn unpushed(project: &Project) -> Option<usize> {
+    let repo = crate::vcs::Repo::open(&project.dir).ok()?;
+    let (file, _) = crate::config::FileConfig::load(&project.dir).ok()?;
+    let settings =
+        crate::config::Settings::resolve(&file, &crate::config::Overrides::default()).ok()?;
+    repo.unpushed_commits(&settings.git).ok()
 }
