@@ -42,13 +42,7 @@ fn assert_status_files_parse(p: &Project) {
 fn two_phases_end_to_end_commit_and_push_each_phase() {
     let p = Project::with_config(&two_phases(), GATE);
     let out = p.run(&[]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 0);
 
     let log = p.origin_log();
     assert_eq!(
@@ -111,13 +105,7 @@ fn gate_failure_stops_with_2_and_the_rerun_reruns_only_the_gate() {
     git(&p.dir, &["add", "-A"]);
     git(&p.dir, &["commit", "-qm", "gate needs a file"]);
     let out = p.run(&["--no-push"]);
-    assert_eq!(
-        out.status.code(),
-        Some(2),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 2);
     let text = stdout(&out);
     assert!(text.contains("missing README-by-hand.txt"), "{text}");
     assert!(text.contains("roadmap-runner gate"), "{text}");
@@ -131,13 +119,7 @@ fn gate_failure_stops_with_2_and_the_rerun_reruns_only_the_gate() {
     assert_eq!(gate.status.code(), Some(0), "{}", stdout(&gate));
 
     let out = p.run(&["--no-push", "--group", "1:A"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 0);
     assert!(
         stdout(&out).contains("only the gate runs again"),
         "{}",
@@ -156,18 +138,8 @@ fn hand_edits_of_completed_tasks_are_respected_both_ways() {
         "# done elsewhere\n  phase_1:a\n",
     );
     let out = p.run(&["--no-commit", "--phase", "1"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
-    let tasks: Vec<String> = p
-        .agent_starts()
-        .iter()
-        .map(|e| e["task"].as_str().unwrap().to_string())
-        .collect();
+    assert_exit(&out, 0);
+    let tasks = p.agent_task_ids();
     assert_eq!(tasks, ["B1"]);
     // The runner added its line and kept the user's.
     assert_eq!(
@@ -233,13 +205,7 @@ fn rejected_push_keeps_the_commit_and_the_next_run_pushes_it() {
     git(&other, &["push", "-q", "origin", "main"]);
 
     let out = p.run(&["--phase", "1"]);
-    assert_eq!(
-        out.status.code(),
-        Some(3),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 3);
     assert!(
         stdout(&out).contains("could not be pushed"),
         "{}",
@@ -254,13 +220,7 @@ fn rejected_push_keeps_the_commit_and_the_next_run_pushes_it() {
     // The user integrates the remote; the next run pushes before any work.
     git(&p.dir, &["pull", "-q", "--rebase", "origin", "main"]);
     let out = p.run(&["--phase", "1"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 0);
     assert_eq!(p.origin_log()[0], "Complete Phase 1: Foundation");
     assert_eq!(p.agent_starts().len(), 3, "no task ran twice");
 }
@@ -301,24 +261,14 @@ fn sigkill_mid_group_then_the_next_run_resumes_without_duplicates() {
     );
 
     let out = p.run(&["--no-push"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 0);
     let text = stdout(&out);
     assert!(text.contains("interrupted"), "{text}");
     assert!(
         !alive(orphan),
         "the killed run's agent {orphan} was left running"
     );
-    let tasks: Vec<String> = p
-        .agent_starts()
-        .iter()
-        .map(|e| e["task"].as_str().unwrap().to_string())
-        .collect();
+    let tasks = p.agent_task_ids();
     let count = |id: &str| tasks.iter().filter(|t| *t == id).count();
     assert_eq!(
         (count("A1"), count("A2")),
@@ -362,18 +312,8 @@ fn a_group_done_in_the_roadmap_completes_without_agents() {
         ### Group B\n\n- B1: todo\n";
     let p = Project::with_config(roadmap, "");
     let out = p.run(&["--no-push"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
-    let tasks: Vec<String> = p
-        .agent_starts()
-        .iter()
-        .map(|e| e["task"].as_str().unwrap().to_string())
-        .collect();
+    assert_exit(&out, 0);
+    let tasks = p.agent_task_ids();
     assert_eq!(tasks, ["B1"]);
     assert_eq!(
         p.read("status/completed_tasks.txt"),

@@ -9,22 +9,9 @@ use std::process::Stdio;
 
 #[test]
 fn parallelism_never_exceeds_the_limit_and_reaches_it() {
-    let tasks: Vec<(String, String)> = (1..=6)
-        .map(|i| (format!("A{i}"), "FAKE: sleep 0.6".to_string()))
-        .collect();
-    let refs: Vec<(&str, &str)> = tasks
-        .iter()
-        .map(|(a, b)| (a.as_str(), b.as_str()))
-        .collect();
-    let p = Project::new(&roadmap_with_tasks(&refs));
+    let p = Project::new(&roadmap_of_same_tasks(6, "FAKE: sleep 0.6"));
     let out = p.run(&["--max-parallel", "2", "--no-push", "--no-commit"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 0);
 
     // Sweep the start/end records in time order to find the peak concurrency.
     let mut points: Vec<(f64, i32)> = p
@@ -50,14 +37,7 @@ fn parallelism_never_exceeds_the_limit_and_reaches_it() {
 
 #[test]
 fn env_var_sets_parallelism() {
-    let tasks: Vec<(String, String)> = (1..=3)
-        .map(|i| (format!("A{i}"), "FAKE: sleep 0.4".to_string()))
-        .collect();
-    let refs: Vec<(&str, &str)> = tasks
-        .iter()
-        .map(|(a, b)| (a.as_str(), b.as_str()))
-        .collect();
-    let p = Project::new(&roadmap_with_tasks(&refs));
+    let p = Project::new(&roadmap_of_same_tasks(3, "FAKE: sleep 0.4"));
     let out = p
         .cmd()
         .args(["--no-commit"])
@@ -84,13 +64,7 @@ fn timeout_kills_the_whole_process_tree() {
         .env("FAKE_AGENT_GRANDCHILD_PIDFILE", &pidfile)
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 1);
     assert!(stdout(&out).contains("timed out"), "{}", stdout(&out));
     let agent_pid = p.agent_starts()[0]["pid"].as_i64().unwrap() as i32;
     let grandchild: i32 = std::fs::read_to_string(&pidfile)
@@ -135,13 +109,7 @@ fn sigterm_to_the_runner_leaves_no_process() {
     )
     .unwrap();
     let out = child.wait_with_output().unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(143),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 143);
     let mut pids: Vec<i32> = p
         .agent_starts()
         .iter()
@@ -186,13 +154,7 @@ fn a_second_runner_is_refused_with_75_while_one_runs() {
 fn usage_limit_waits_for_the_reset_and_resumes_the_session() {
     let p = Project::new(&roadmap_with_tasks(&[("A1", "FAKE: rate-limit 2")]));
     let out = p.run(&["--no-commit"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 0);
     let text = stdout(&out);
     assert!(text.contains("usage limit reached"), "{text}");
     let starts = p.agent_starts();
@@ -213,13 +175,7 @@ fn auth_failure_stops_the_run_with_login_advice() {
         ("A3", "FAKE: sleep 0.1"),
     ]));
     let out = p.run(&["--no-commit", "--max-parallel", "1"]);
-    assert_eq!(
-        out.status.code(),
-        Some(5),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 5);
     let text = stdout(&out);
     assert!(text.contains("Not logged in"), "{text}");
     assert!(text.contains("claude setup-token"), "{text}");
@@ -237,13 +193,7 @@ fn roadmap_text_is_never_executed() {
         - A2: \"; touch pwned5; echo \"\n";
     let p = Project::new(roadmap);
     let out = p.run(&["--no-commit"]);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 0);
     for i in 1..=5 {
         assert!(
             !p.dir.join(format!("pwned{i}")).exists(),
@@ -299,13 +249,7 @@ fn failed_task_fails_the_run_with_its_log_and_outcome() {
         ("A3", "FAKE: sleep 0.1"),
     ]));
     let out = p.run(&["--no-commit"]);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 1);
     let text = stdout(&out);
     assert!(
         text.contains("2/3 tasks") || text.contains("1/3 tasks"),
@@ -428,13 +372,7 @@ fn fail_fast_stops_the_rest_of_the_group() {
         ("A3", "FAKE: sleep 0.1"),
     ]));
     let out = p.run(&["--no-commit", "--max-parallel", "2", "--fail-fast"]);
-    assert_eq!(
-        out.status.code(),
-        Some(1),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 1);
     let text = stdout(&out);
     assert!(text.contains("A2 Task A2  interrupted"), "{text}");
     assert!(text.contains("A3 Task A3  not started"), "{text}");
@@ -453,13 +391,7 @@ fn a_grandchild_holding_the_output_open_does_not_hang_the_run() {
         .env("FAKE_AGENT_GRANDCHILD_PIDFILE", &pidfile)
         .output()
         .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}{}",
-        stdout(&out),
-        stderr(&out)
-    );
+    assert_exit(&out, 0);
     let grandchild: i32 = std::fs::read_to_string(&pidfile)
         .unwrap()
         .trim()

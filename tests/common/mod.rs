@@ -123,6 +123,14 @@ impl Project {
             .collect()
     }
 
+    /// The task id of every agent start, in start order.
+    pub fn agent_task_ids(&self) -> Vec<String> {
+        self.agent_starts()
+            .iter()
+            .map(|e| e["task"].as_str().unwrap_or_default().to_string())
+            .collect()
+    }
+
     pub fn agent_starts(&self) -> Vec<serde_json::Value> {
         self.agent_events()
             .into_iter()
@@ -183,4 +191,23 @@ pub fn roadmap_with_tasks(tasks: &[(&str, &str)]) -> String {
         s.push_str(&format!("#### {id}: Task {id}\n\n{body}\n\n"));
     }
     s
+}
+
+/// Asserts the exit code, showing both output streams when it differs.
+#[track_caller]
+pub fn assert_exit(out: &Output, code: i32) {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{}{}",
+        stdout(out),
+        stderr(out)
+    );
+}
+
+/// A one-group roadmap of `n` tasks `A1..An` that all carry `body`.
+pub fn roadmap_of_same_tasks(n: usize, body: &str) -> String {
+    let tasks: Vec<(String, &str)> = (1..=n).map(|i| (format!("A{i}"), body)).collect();
+    let refs: Vec<(&str, &str)> = tasks.iter().map(|(a, b)| (a.as_str(), *b)).collect();
+    roadmap_with_tasks(&refs)
 }
