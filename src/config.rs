@@ -65,14 +65,19 @@ pub enum DurationValue {
 }
 
 impl DurationValue {
-    fn resolve(&self, key: &str) -> Result<Duration, ConfigError> {
+    /// The duration, or why the text is not one.
+    pub fn to_duration(&self) -> Result<Duration, String> {
         match self {
             DurationValue::Seconds(s) => Ok(Duration::from_secs(*s)),
-            DurationValue::Text(t) => parse_duration(t).map_err(|message| ConfigError::Invalid {
-                origin: format!("{CONFIG_FILE} `{key}`"),
-                message,
-            }),
+            DurationValue::Text(t) => parse_duration(t),
         }
+    }
+
+    fn resolve(&self, key: &str) -> Result<Duration, ConfigError> {
+        self.to_duration().map_err(|message| ConfigError::Invalid {
+            origin: format!("{CONFIG_FILE} `{key}`"),
+            message,
+        })
     }
 }
 
@@ -205,7 +210,10 @@ impl FileConfig {
 
     pub fn parse(text: &str, path: &Path) -> Result<FileConfig, ConfigError> {
         toml::from_str(text).map_err(|e| {
-            let (line, col) = e.span().map(|s| line_col(text, s.start)).unwrap_or((1, 1));
+            let (line, col) = e
+                .span()
+                .map(|s| crate::roadmap::diagnostics::line_col(text, s.start))
+                .unwrap_or((1, 1));
             ConfigError::Syntax {
                 path: path.to_path_buf(),
                 line,
@@ -214,16 +222,6 @@ impl FileConfig {
             }
         })
     }
-}
-
-/// 1-based line and column (in characters) of a byte offset.
-pub fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let before = &text[..offset];
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let col = before[line_start..].chars().count() + 1;
-    (line, col)
 }
 
 /// Values given on the command line or in the environment (flag wins over env,

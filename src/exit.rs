@@ -8,5 +8,8 @@ pub const ROADMAP_INVALID: i32 = 4;
 pub const PREFLIGHT_FAILED: i32 = 5;
 pub const USAGE: i32 = 64;
 pub const LOCKED: i32 = 75;
-pub const INTERRUPTED_INT: i32 = 130;
-pub const INTERRUPTED_TERM: i32 = 143;
+
+/// Interrupted by a signal: 128 + its number (130 SIGINT, 143 SIGTERM, 129 SIGHUP).
+pub fn interrupted(signo: i32) -> i32 {
+    128 + signo
+}

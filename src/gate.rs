@@ -11,7 +11,7 @@ mod run;
 
 pub use run::{GateProgress, GateReport, StepResult, StepStatus, run_gate};
 
-use crate::config::{CONFIG_FILE, DurationValue, GateSettings, GateStepConfig, parse_duration};
+use crate::config::{CONFIG_FILE, GateSettings, GateStepConfig};
 use crate::exec::ExecError;
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
@@ -185,7 +185,9 @@ pub fn plan_from_config(steps: &[GateStepConfig]) -> Result<GatePlan, GateError>
         let timeout = match &step.timeout {
             None => None,
             Some(v) => {
-                let d = resolve_duration(v).map_err(|m| invalid(format!("`timeout`: {m}")))?;
+                let d = v
+                    .to_duration()
+                    .map_err(|m| invalid(format!("`timeout`: {m}")))?;
                 if d.is_zero() {
                     return Err(invalid("`timeout` must be more than zero".into()));
                 }
@@ -204,18 +206,10 @@ pub fn plan_from_config(steps: &[GateStepConfig]) -> Result<GatePlan, GateError>
     Ok(plan)
 }
 
-/// `DurationValue::resolve` is private to config.rs; this is the same rule.
-fn resolve_duration(v: &DurationValue) -> Result<Duration, String> {
-    match v {
-        DurationValue::Seconds(s) => Ok(Duration::from_secs(*s)),
-        DurationValue::Text(t) => parse_duration(t),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::CommandSpec;
+    use crate::config::{CommandSpec, DurationValue};
 
     fn cfg(name: &str, command: CommandSpec) -> GateStepConfig {
         GateStepConfig {

@@ -64,8 +64,7 @@ impl Project {
 
     /// The roadmap path as users should read it in messages.
     pub fn roadmap_display(&self) -> String {
-        let p = &self.roadmap_path;
-        p.strip_prefix(&self.dir).unwrap_or(p).display().to_string()
+        relative_display(&self.dir, &self.roadmap_path)
     }
 
     pub fn load_roadmap(&self) -> Result<LoadedRoadmap, ProjectError> {
@@ -83,7 +82,7 @@ impl Project {
         let source = String::from_utf8(bytes).map_err(|e| {
             let offset = e.utf8_error().valid_up_to();
             let valid = String::from_utf8_lossy(&e.as_bytes()[..offset]).into_owned();
-            let (line, col) = crate::config::line_col(&valid, offset);
+            let (line, col) = crate::roadmap::diagnostics::line_col(&valid, offset);
             ProjectError::NotUtf8 {
                 path: display.clone(),
                 line,
@@ -103,6 +102,15 @@ impl Project {
     pub fn orchestrator_logs(&self) -> PathBuf {
         self.logs_dir.join("orchestrator")
     }
+}
+
+/// `path` relative to `base` when it is inside it, as shown to users and
+/// stored in status files.
+pub fn relative_display(base: &Path, path: &Path) -> String {
+    path.strip_prefix(base)
+        .unwrap_or(path)
+        .display()
+        .to_string()
 }
 
 /// A parsed roadmap with the text it came from (diagnostics point into it).

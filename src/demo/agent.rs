@@ -74,7 +74,7 @@ impl AgentEnv {
         AgentEnv {
             task_id: var("ROADMAP_TASK_ID"),
             task_title: var("ROADMAP_TASK_TITLE"),
-            is_root: nix::unistd::geteuid().is_root(),
+            is_root: crate::exec::unix::running_as_root(),
             sandbox: std::env::var_os("IS_SANDBOX").is_some_and(|v| v == "1"),
         }
     }

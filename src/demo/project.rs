@@ -498,7 +498,7 @@ pub fn create(exe: &Path) -> Result<DemoProject, DemoError> {
                 .map_err(DemoError::git(format!("git config {key}")))?;
         }
     }
-    let is_root = nix::unistd::geteuid().is_root();
+    let is_root = crate::exec::unix::running_as_root();
     let files = [
         ("README.md", README.to_string()),
         ("ROADMAP.md", ROADMAP.to_string()),

@@ -7,7 +7,7 @@ use crate::events::{Event, Reporter};
 use crate::exec::StopLevel;
 use crate::gate::{self, GatePlan, GateProgress, GateReport, StepResult};
 use crate::plan::PlannedGroup;
-use crate::project::Project;
+use crate::project::{Project, relative_display};
 use crate::status::{
     GateRecord, GateStepRecord, GateStepReport, GroupReportInput, Record, RecordStore, StatusError,
     StepStatus, TaskReport, TaskReportOutcome, latest_task_outcomes, render_group_report,
@@ -93,7 +93,7 @@ pub async fn run_group_gate(
         key,
         report.passed,
         report.steps.iter().map(step_record).collect(),
-        Some(relative(&project.dir, &log)),
+        Some(relative_display(&project.dir, &log)),
         reporter,
     );
     if report.passed {
@@ -175,13 +175,6 @@ fn step_record(r: &StepResult) -> GateStepRecord {
         status: step_status(r),
         duration_secs: Some((r.duration.as_secs_f64() * 1000.0).round() / 1000.0),
     }
-}
-
-pub fn relative(base: &Path, path: &Path) -> String {
-    path.strip_prefix(base)
-        .unwrap_or(path)
-        .display()
-        .to_string()
 }
 
 /// Content fingerprints of the files that differ from HEAD, so the report can

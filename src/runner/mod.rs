@@ -520,7 +520,7 @@ fn finish_summary(
     started: Instant,
 ) -> RunSummary {
     if let Some(signo) = signals.received() {
-        run.exit_code = 128 + signo;
+        run.exit_code = exit::interrupted(signo);
         run.message = format!(
             "Interrupted by {}: every agent was stopped",
             signals::signal_name(signo)

@@ -48,7 +48,7 @@ pub fn find_agent(program: &str, project_dir: &Path) -> Result<PathBuf, Prefligh
 
 /// Claude refuses `--dangerously-skip-permissions` as root outside a sandbox.
 pub fn check_root_sandbox(settings: &Settings) -> Result<(), PreflightError> {
-    let is_root = nix::unistd::geteuid().is_root();
+    let is_root = crate::exec::unix::running_as_root();
     let env = std::env::var_os("IS_SANDBOX");
     match root_permission_problem(&settings.agent, is_root, env.as_deref()) {
         Some(message) => Err(PreflightError::RootWithoutSandbox(message)),

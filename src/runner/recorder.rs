@@ -4,6 +4,7 @@
 //! never disagree; a write failure becomes a warning on that reporter.
 
 use crate::events::{Event, Reporter};
+use crate::project::relative_display;
 use crate::roadmap::GroupKey;
 use crate::status::{InProgress, RecordStore, RunningGroup, RunningTask, StatusDir, TaskRecord};
 use chrono::{DateTime, Utc};
@@ -48,13 +49,6 @@ impl<'a> Recorder<'a> {
         self.inner.report(&Event::Warning { message });
     }
 
-    fn relative(&self, path: &Path) -> String {
-        path.strip_prefix(self.project_dir)
-            .unwrap_or(path)
-            .display()
-            .to_string()
-    }
-
     /// The group ended: nothing of it runs any more.
     pub fn finish(mut self) {
         if let Err(e) = InProgress::clear(self.status) {
@@ -68,7 +62,7 @@ impl Reporter for Recorder<'_> {
         match event {
             Event::TaskStarted { task, pid, log, .. } => {
                 self.started.insert(task.clone(), Utc::now());
-                let log = self.relative(log);
+                let log = relative_display(self.project_dir, log);
                 self.in_progress
                     .task_started(RunningTask::new(task.clone(), *pid, Some(log)));
                 self.save_progress();
@@ -96,7 +90,7 @@ impl Reporter for Recorder<'_> {
                     started,
                     finished,
                     *duration,
-                    Some(self.relative(log)),
+                    Some(relative_display(self.project_dir, log)),
                 );
                 if let Err(e) = self.store.append_task(&record) {
                     self.warn(format!("cannot record the attempt of {task}: {e}"));
