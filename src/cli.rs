@@ -2,6 +2,7 @@
 //! Turning them into validated settings is `config`'s job.
 
 use crate::config::parse_duration;
+use crate::roadmap::PhaseId;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -217,7 +218,7 @@ pub struct RunArgs {
 
     /// Only these phases: `2`, repeatable, or a range `2..3`.
     #[arg(long = "phase", value_name = "N|A..B", value_parser = parse_phase_range)]
-    pub phases: Vec<(u32, u32)>,
+    pub phases: Vec<(PhaseId, PhaseId)>,
 
     /// Only this group, e.g. `1:B` (repeatable).
     #[arg(long = "group", value_name = "N:X")]
@@ -265,24 +266,20 @@ pub struct RunArgs {
 }
 
 /// `2` → (2, 2); `2..3` → (2, 3).
-fn parse_phase_range(s: &str) -> Result<(u32, u32), String> {
-    let bad = || format!("`{s}` is not a phase number or range (e.g. `2` or `2..3`)");
+fn parse_phase_range(s: &str) -> Result<(PhaseId, PhaseId), String> {
+    let bad = || format!("`{s}` is not a phase number or range (e.g. `2`, `12.1` or `2..3`)");
     match s.split_once("..") {
         Some((a, b)) => {
-            let a: u32 = a.trim().parse().map_err(|_| bad())?;
-            let b: u32 = b
-                .trim_start_matches('=')
-                .trim()
-                .parse()
-                .map_err(|_| bad())?;
+            let a = PhaseId::parse(a).ok_or_else(bad)?;
+            let b = PhaseId::parse(b.trim_start_matches('=')).ok_or_else(bad)?;
             if a > b {
                 return Err(format!("`{s}`: the range is empty (write `{b}..{a}`)"));
             }
             Ok((a, b))
         }
         None => {
-            let n: u32 = s.trim().parse().map_err(|_| bad())?;
-            Ok((n, n))
+            let n = PhaseId::parse(s).ok_or_else(bad)?;
+            Ok((n.clone(), n))
         }
     }
 }
@@ -302,7 +299,7 @@ mod tests {
         let cli = Cli::try_parse_from(["rr", "--dry-run", "--phase", "2..3"]).unwrap();
         assert!(cli.command.is_none());
         assert!(cli.run.dry_run);
-        assert_eq!(cli.run.phases, vec![(2, 3)]);
+        assert_eq!(cli.run.phases, vec![(2.into(), 3.into())]);
         let cli = Cli::try_parse_from(["rr", "-C", "/tmp", "validate", "--json"]).unwrap();
         assert!(matches!(
             cli.command,

@@ -2,7 +2,7 @@
 //! the reporters; nothing else writes to stdout.
 
 use crate::agent::{AgentReport, TaskOutcome};
-use crate::roadmap::GroupKey;
+use crate::roadmap::{GroupKey, PhaseId};
 use chrono::{DateTime, Local};
 use serde::Serialize;
 use std::path::PathBuf;
@@ -129,12 +129,12 @@ pub enum Event {
         report: Option<PathBuf>,
     },
     PhaseCommitted {
-        phase: u32,
+        phase: PhaseId,
         title: String,
         commit: String,
     },
     PhasePushed {
-        phase: Option<u32>,
+        phase: Option<PhaseId>,
         remote: String,
         branch: String,
     },

@@ -1,7 +1,7 @@
 //! Which groups run, in which order, given the roadmap, `completed_tasks.txt`
 //! and the selection flags.
 
-use crate::roadmap::{Group, GroupKey, Phase, Roadmap, Task};
+use crate::roadmap::{Group, GroupKey, Phase, PhaseId, Roadmap, Task};
 use crate::status::CompletedGroups;
 use serde::Serialize;
 
@@ -42,7 +42,7 @@ pub enum PlanError {
     #[error("--group {0}: expected PHASE:GROUP, e.g. `1:B`")]
     BadGroup(String),
     #[error("--group {0}: the roadmap has no such group (phase {1} has {2})")]
-    NoGroup(String, u32, String),
+    NoGroup(String, PhaseId, String),
     #[error("--task {0}: expected PHASE:GROUP:TASK, e.g. `1:A:A2`")]
     BadTask(String),
     #[error("--task {0}: group {1} has no task {2} (it has {3})")]
@@ -52,7 +52,7 @@ pub enum PlanError {
 /// What the user asked to run; empty means everything.
 #[derive(Debug, Clone, Default)]
 pub struct Selection {
-    pub phases: Vec<(u32, u32)>,
+    pub phases: Vec<(PhaseId, PhaseId)>,
     pub groups: Vec<GroupKey>,
     /// One task alone: its group and id.
     pub task: Option<(GroupKey, String)>,
@@ -62,7 +62,7 @@ impl Selection {
     /// Checks every named phase, group and task exists in the roadmap.
     pub fn new(
         roadmap: &Roadmap,
-        phases: &[(u32, u32)],
+        phases: &[(PhaseId, PhaseId)],
         groups: &[String],
         task: Option<&str>,
     ) -> Result<Selection, PlanError> {
@@ -74,8 +74,8 @@ impl Selection {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
-        for &(a, b) in phases {
-            if !roadmap.phases.iter().any(|p| (a..=b).contains(&p.number)) {
+        for (a, b) in phases {
+            if !roadmap.phases.iter().any(|p| (a..=b).contains(&&p.number)) {
                 let shown = if a == b {
                     a.to_string()
                 } else {
@@ -99,15 +99,17 @@ impl Selection {
                 let key =
                     GroupKey::parse_cli(group_part).ok_or_else(|| PlanError::BadTask(t.into()))?;
                 let (_, group) = check_group(roadmap, &key, t)?;
-                let id = id.trim().to_ascii_uppercase();
-                if !group.tasks.iter().any(|x| x.id == id) {
+                let id = id.trim();
+                let Some(task) = group.tasks.iter().find(|x| x.id.eq_ignore_ascii_case(id)) else {
                     let ids = group
                         .tasks
                         .iter()
                         .map(|x| x.id.as_str())
                         .collect::<Vec<_>>();
+                    let id = id.to_string();
                     return Err(PlanError::NoTask(t.into(), key, id, ids.join(", ")));
-                }
+                };
+                let id = task.id.clone();
                 Some((key, id))
             }
         };
@@ -130,7 +132,7 @@ impl Selection {
             || self
                 .phases
                 .iter()
-                .any(|&(a, b)| (a..=b).contains(&key.phase));
+                .any(|(a, b)| (a..=b).contains(&&key.phase));
         let group_ok = self.groups.is_empty() || self.groups.contains(key);
         // `--phase 1 --group 2:B` means both, not only what both allow.
         if !self.phases.is_empty() && !self.groups.is_empty() {
@@ -147,7 +149,7 @@ fn check_group<'a>(
 ) -> Result<(&'a Phase, &'a Group), PlanError> {
     roadmap.group(key).ok_or_else(|| {
         let ids = roadmap
-            .phase(key.phase)
+            .phase(&key.phase)
             .map(|p| {
                 p.groups
                     .iter()
@@ -156,7 +158,7 @@ fn check_group<'a>(
                     .join(", ")
             })
             .unwrap_or_else(|| "no such phase".into());
-        PlanError::NoGroup(given.into(), key.phase, ids)
+        PlanError::NoGroup(given.into(), key.phase.clone(), ids)
     })
 }
 

@@ -14,6 +14,7 @@ mod push;
 
 pub use push::PushOutcome;
 
+use crate::roadmap::PhaseId;
 use crate::roadmap::model::Phase;
 use git2::{
     DiffOptions, ErrorCode, IndexAddOption, Oid, Repository, RepositoryState, Status, StatusOptions,
@@ -375,7 +376,7 @@ impl Repo {
 
     /// The newest commit (searching back from HEAD, at most [`HISTORY_LIMIT`]
     /// commits) whose message carries the trailer `Roadmap-Phase: <phase>`.
-    pub fn find_phase_commit(&self, phase: u32) -> Result<Option<String>, VcsError> {
+    pub fn find_phase_commit(&self, phase: &PhaseId) -> Result<Option<String>, VcsError> {
         let mut walk = self
             .repo
             .revwalk()

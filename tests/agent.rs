@@ -92,7 +92,7 @@ impl Harness {
 
     fn task_env(&self, task: &str) -> TaskEnv {
         TaskEnv {
-            phase: 1,
+            phase: 1.into(),
             group: "A".into(),
             task_id: task.into(),
             task_title: format!("Title of {task}"),

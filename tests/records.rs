@@ -57,7 +57,7 @@ fn task(key: &GroupKey, id: &str, attempt: u32, outcome: TaskOutcome) -> TaskRec
 
 fn gate(key: &GroupKey, passed: bool) -> GateRecord {
     GateRecord {
-        phase: key.phase,
+        phase: key.phase.clone(),
         group: key.group.clone(),
         passed,
         steps: vec![
@@ -390,7 +390,7 @@ fn resume_complete_when_a_later_gate_passed() {
         // Records of other groups after it change nothing.
         Record::Task(task(&GroupKey::new(1, "B"), "B1", 1, failed())),
         Record::Reset(ResetRecord {
-            phase: 1,
+            phase: 1.into(),
             group: "B".into(),
             at: t("2026-01-10T00:00:00Z"),
         }),
@@ -407,7 +407,7 @@ fn resume_after_a_reset_ignores_earlier_records() {
     let a = ids(&["A1", "A2"]);
     let reset = || {
         Record::Reset(ResetRecord {
-            phase: 1,
+            phase: 1.into(),
             group: "A".into(),
             at: t("2026-01-10T08:00:00Z"),
         })
@@ -728,7 +728,7 @@ fn report_input() -> GroupReportInput {
     let completed_at =
         DateTime::<FixedOffset>::parse_from_rfc3339("2026-01-09T22:41:07+01:00").unwrap();
     GroupReportInput {
-        phase: 1,
+        phase: 1.into(),
         phase_title: "Foundation Layer".into(),
         group_id: "A".into(),
         group_title: "Database".into(),

@@ -103,7 +103,7 @@ fn group(id: &str, title: &str, annotation: Option<&str>, tasks: Vec<Task>) -> G
 
 fn phase(number: u32) -> Phase {
     Phase {
-        number,
+        number: number.into(),
         title: "Foundation Layer".into(),
         annotation: None,
         context: String::new(),
@@ -335,7 +335,7 @@ fn first_commit_on_an_unborn_branch() {
     let repo = Repo::open(d).unwrap();
     assert_eq!(repo.head_commit_id(), None);
     assert_eq!(repo.current_branch().as_deref(), Some("main"));
-    assert_eq!(repo.find_phase_commit(1).unwrap(), None);
+    assert_eq!(repo.find_phase_commit(&1.into()).unwrap(), None);
     assert_eq!(repo.commit_all("nothing yet").unwrap(), None, "empty repo");
 
     write(d, "a.txt", "a\n");
@@ -406,10 +406,10 @@ fn find_phase_commit_reads_the_trailer() {
         .commit_all(&commit_message(&phase(12)))
         .unwrap()
         .unwrap();
-    assert_eq!(repo.find_phase_commit(1).unwrap(), Some(one));
-    assert_eq!(repo.find_phase_commit(12).unwrap(), Some(twelve));
-    assert_eq!(repo.find_phase_commit(2).unwrap(), None);
-    assert_eq!(repo.find_phase_commit(3).unwrap(), None);
+    assert_eq!(repo.find_phase_commit(&1.into()).unwrap(), Some(one));
+    assert_eq!(repo.find_phase_commit(&12.into()).unwrap(), Some(twelve));
+    assert_eq!(repo.find_phase_commit(&2.into()).unwrap(), None);
+    assert_eq!(repo.find_phase_commit(&3.into()).unwrap(), None);
 }
 
 #[test]

@@ -4,6 +4,7 @@
 
 use crate::config::AgentSettings;
 use crate::exec::{ProcessSpec, StdinSource};
+use crate::roadmap::PhaseId;
 use std::ffi::{OsStr, OsString};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -15,7 +16,7 @@ pub const SESSION_ID_PLACEHOLDER: &str = "{session_id}";
 /// runs, hooks included) as `ROADMAP_*` environment variables.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TaskEnv {
-    pub phase: u32,
+    pub phase: PhaseId,
     pub group: String,
     pub task_id: String,
     pub task_title: String,
@@ -192,7 +193,7 @@ mod tests {
 
     fn task_env() -> TaskEnv {
         TaskEnv {
-            phase: 2,
+            phase: 2.into(),
             group: "B".into(),
             task_id: "B3".into(),
             task_title: "Auth `$(rm -rf /)`".into(),

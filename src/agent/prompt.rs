@@ -274,7 +274,7 @@ mod tests {
             span: Span::default(),
         };
         let phase = Phase {
-            number: 2,
+            number: 2.into(),
             title: "Core".into(),
             annotation: None,
             context: "Deliverables: auth.".into(),

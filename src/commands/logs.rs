@@ -16,7 +16,8 @@ use super::{CommandError, Io};
 use crate::cli::LogsArgs;
 use crate::project::Project;
 use crate::report::readable::{Readable, is_result_line};
-use crate::roadmap::GroupKey;
+use crate::roadmap::{GroupKey, slug};
+use crate::status::{InProgress, StatusDir, process_alive};
 use regex::Regex;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -28,8 +29,6 @@ use std::time::Duration;
 pub const NOT_FOUND: i32 = 1;
 /// How often `--follow` looks at the file and the status.
 pub const POLL: Duration = Duration::from_millis(200);
-/// `status/in_progress_tasks.txt`: what runs now.
-pub const IN_PROGRESS_FILE: &str = "in_progress_tasks.txt";
 
 /// Whose log: one task's, or a group's gate.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,10 +50,9 @@ impl LogTarget {
                 if id.eq_ignore_ascii_case("gate") {
                     return Some(LogTarget::Gate { key });
                 }
-                let valid = !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric());
-                valid.then(|| LogTarget::Task {
+                crate::roadmap::is_id(id).then(|| LogTarget::Task {
                     key,
-                    task: id.to_ascii_uppercase(),
+                    task: id.to_string(),
                 })
             }
             _ => None,
@@ -85,11 +83,13 @@ impl std::fmt::Display for LogTarget {
     }
 }
 
-/// One log file's name, taken apart.
+/// One log file's name, taken apart. Its parts are slugs of the ids
+/// ([`crate::roadmap::slug`]), which never hold `_`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LogName {
-    pub key: GroupKey,
-    /// The task id, or `gate`.
+    pub phase: String,
+    pub group: String,
+    /// The task id's slug, or `gate`.
     pub id: String,
     /// `20260109-212750`: sorts as time.
     pub stamp: String,
@@ -98,7 +98,7 @@ pub struct LogName {
 }
 
 static LOG_NAME: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^phase(\d+)_group([A-Za-z]+)_([A-Za-z0-9]+)_(\d{8}-\d{6})(?:-(\d+))?\.log$")
+    Regex::new(r"^phase([^_]+)_group([^_]+)_([^_]+)_(\d{8}-\d{6})(?:-(\d+))?\.log$")
         .expect("log name regex")
 });
 
@@ -106,15 +106,21 @@ impl LogName {
     pub fn parse(file_name: &str) -> Option<LogName> {
         let c = LOG_NAME.captures(file_name)?;
         Some(LogName {
-            key: GroupKey::new(c[1].parse().ok()?, c[2].to_ascii_uppercase()),
+            phase: c[1].to_string(),
+            group: c[2].to_string(),
             id: c[3].to_string(),
             stamp: c[4].to_string(),
             n: c.get(5).map_or(Some(1), |m| m.as_str().parse().ok())?,
         })
     }
 
+    fn is_for(&self, key: &GroupKey) -> bool {
+        self.phase.eq_ignore_ascii_case(&slug(key.phase.as_str()))
+            && self.group.eq_ignore_ascii_case(&slug(&key.group))
+    }
+
     fn is_of(&self, target: &LogTarget) -> bool {
-        &self.key == target.key() && self.id.eq_ignore_ascii_case(target.id())
+        self.is_for(target.key()) && self.id.eq_ignore_ascii_case(&slug(target.id()))
     }
 }
 
@@ -126,7 +132,7 @@ pub fn group_logs(dir: &Path, key: &GroupKey) -> std::io::Result<Vec<(LogName, P
         let Some(name) = entry.file_name().to_str().and_then(LogName::parse) else {
             continue;
         };
-        if &name.key == key {
+        if name.is_for(key) {
             logs.push((name, entry.path()));
         }
     }
@@ -212,7 +218,7 @@ fn follow(
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let status_file = project.status.file(IN_PROGRESS_FILE);
+    let status = &project.status;
     let file_name = path.file_name().unwrap_or_default().to_string_lossy();
     rt.block_on(async {
         let mut int = signal(SignalKind::interrupt())?;
@@ -221,7 +227,7 @@ fn follow(
         loop {
             // The state first, the file second: whatever the task wrote
             // before it ended is printed before stopping.
-            let running = running_state(&status_file, target, &file_name);
+            let running = running_state(status, target, &file_name);
             printer.copy_new(file, io.out)?;
             io.out.flush()?;
             if printer.saw_result {
@@ -268,60 +274,47 @@ enum Running {
     NewerLog(String),
 }
 
-/// Whether `in_progress_tasks.txt` lists the task (for a gate: the group)
-/// with a process that is still there. A missing file means nothing runs.
-fn running_state(status_file: &Path, target: &LogTarget, log_name: &str) -> Running {
-    let Ok(text) = std::fs::read_to_string(status_file) else {
+/// Whether `in_progress_tasks.txt` lists the task (for a gate: the group,
+/// while its gate runs) with a process that is still there. A missing file
+/// means nothing runs.
+fn running_state(status: &StatusDir, target: &LogTarget, log_name: &str) -> Running {
+    let Ok(ip) = InProgress::load(status) else {
         return Running::No;
     };
-    let want = match target {
-        LogTarget::Task { key, task } => format!("{key}:{task}"),
-        LogTarget::Gate { key } => key.to_string(),
-    };
-    let Some(line) = text.lines().map(str::trim).find(|l| {
-        !l.starts_with('#')
-            && l.split_whitespace()
-                .next()
-                .is_some_and(|first| first.eq_ignore_ascii_case(&want))
-    }) else {
+    let Some(group) = ip.group.as_ref().filter(|g| &g.key == target.key()) else {
         return Running::No;
     };
-    let pid_key = match target {
-        LogTarget::Task { .. } => "pid=",
-        LogTarget::Gate { .. } => "runner_pid=",
-    };
-    let pid = line
-        .split_whitespace()
-        .find_map(|w| w.strip_prefix(pid_key))
-        .and_then(|p| p.parse::<i32>().ok());
-    if let Some(pid) = pid
-        && !process_exists(pid)
-    {
-        return Running::No;
-    }
-    // `log=` comes last and runs to the end of the line (paths may hold spaces).
-    if let LogTarget::Task { .. } = target
-        && let Some((_, log)) = line.split_once(" log=")
-    {
-        let listed = Path::new(log.trim())
-            .file_name()
-            .map(|n| n.to_string_lossy());
-        if listed.as_deref().is_some_and(|n| n != log_name) {
-            return Running::NewerLog(log.trim().to_string());
+    match target {
+        LogTarget::Gate { .. } => {
+            if ip.gate.is_some() && process_alive(group.runner_pid, group.runner_pid_start) {
+                Running::Yes
+            } else {
+                Running::No
+            }
+        }
+        LogTarget::Task { task, .. } => {
+            let Some(t) = ip
+                .tasks
+                .iter()
+                .find(|t| t.task_id.eq_ignore_ascii_case(task))
+            else {
+                return Running::No;
+            };
+            if !process_alive(t.pid, t.pid_start) {
+                return Running::No;
+            }
+            let listed = t.log.as_deref().map(|log| {
+                let name = Path::new(log)
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned());
+                (log.to_string(), name)
+            });
+            match listed {
+                Some((log, Some(name))) if name != log_name => Running::NewerLog(log),
+                _ => Running::Yes,
+            }
         }
     }
-    Running::Yes
-}
-
-fn process_exists(pid: i32) -> bool {
-    use nix::errno::Errno;
-    use nix::sys::signal::kill;
-    use nix::unistd::Pid;
-    if pid <= 0 {
-        return false;
-    }
-    // EPERM: there, but someone else's.
-    !matches!(kill(Pid::from_raw(pid), None), Err(Errno::ESRCH))
 }
 
 /// Turns bytes of the log into output: as they are (`raw`), or readable.
@@ -418,7 +411,7 @@ mod tests {
             LogTarget::parse("1:a:a1"),
             Some(LogTarget::Task {
                 key: k.clone(),
-                task: "A1".into()
+                task: "a1".into()
             })
         );
         assert_eq!(LogTarget::parse("PHASE_1:A:A1"), LogTarget::parse("1:A:A1"));
@@ -434,7 +427,7 @@ mod tests {
             LogTarget::parse("1:A:gate"),
             Some(LogTarget::Gate { key: k })
         );
-        for bad in ["", "1", "A:1", "1:A:", "1:A:A-1", "1:A:A1:x", "x:A"] {
+        for bad in ["", "1", "A:1", "1:A:", "1:A:../x", "1:A:A1:x", "x:A"] {
             assert_eq!(LogTarget::parse(bad), None, "{bad}");
         }
     }
@@ -442,7 +435,8 @@ mod tests {
     #[test]
     fn names() {
         let n = LogName::parse("phase2_groupBB_BB12_20260109-212750-3.log").unwrap();
-        assert_eq!(n.key, GroupKey::new(2, "BB"));
+        assert!(n.is_for(&GroupKey::new(2, "BB")));
+        assert_eq!((n.phase.as_str(), n.group.as_str()), ("2", "BB"));
         assert_eq!(
             (n.id.as_str(), n.stamp.as_str(), n.n),
             ("BB12", "20260109-212750", 3)
@@ -460,32 +454,49 @@ mod tests {
 
     #[test]
     fn in_progress_lines() {
+        use crate::status::{RunningGate, RunningGroup, RunningTask};
         let d = tempfile::tempdir().unwrap();
-        let f = d.path().join(IN_PROGRESS_FILE);
+        let status = StatusDir::new(d.path());
         let task = LogTarget::parse("1:B:B1").unwrap();
         let gate = LogTarget::parse("1:B").unwrap();
         let me = std::process::id();
         let log = "phase1_groupB_B1_20260109-212750.log";
-        assert_eq!(running_state(&f, &task, log), Running::No);
-        std::fs::write(
-            &f,
-            format!(
-                "# header\nPHASE_1:B started=x runner_pid={me}\nPHASE_1:B:B1 started=x pid={me} log=logs/orchestrator/{log}\n"
-            ),
-        )
-        .unwrap();
-        assert_eq!(running_state(&f, &task, log), Running::Yes);
-        assert_eq!(running_state(&f, &gate, "g.log"), Running::Yes);
+        assert_eq!(running_state(&status, &task, log), Running::No);
+        let mut ip = InProgress::new(RunningGroup::this_process(GroupKey::new(1, "B")));
+        ip.task_started(RunningTask::new(
+            "B1",
+            me,
+            Some(format!("logs/orchestrator/{log}")),
+        ));
+        ip.write(&status).unwrap();
+        assert_eq!(running_state(&status, &task, log), Running::Yes);
+        // Agents run, not the gate.
+        assert_eq!(running_state(&status, &gate, "g.log"), Running::No);
         assert_eq!(
-            running_state(&f, &task, "phase1_groupB_B1_20260109-200000.log"),
+            running_state(&status, &task, "phase1_groupB_B1_20260109-200000.log"),
             Running::NewerLog(format!("logs/orchestrator/{log}"))
         );
         assert_eq!(
-            running_state(&f, &LogTarget::parse("1:B:B2").unwrap(), log),
+            running_state(&status, &LogTarget::parse("1:B:B2").unwrap(), log),
             Running::No
         );
+        ip.tasks.clear();
+        ip.gate = Some(RunningGate {
+            step: "test".into(),
+            started: chrono::Utc::now(),
+            pid: None,
+            pid_start: None,
+            log: None,
+        });
+        ip.write(&status).unwrap();
+        assert_eq!(running_state(&status, &gate, "g.log"), Running::Yes);
         // A pid that is gone: a stale file from a killed run.
-        std::fs::write(&f, "PHASE_1:B:B1 started=x pid=2147483646\n").unwrap();
-        assert_eq!(running_state(&f, &task, log), Running::No);
+        std::fs::write(
+            status.file("in_progress_tasks.txt"),
+            "PHASE_1:B started=2026-01-09T21:27:50Z runner_pid=2147483646\n\
+             PHASE_1:B:B1 started=2026-01-09T21:27:50Z pid=2147483646\n",
+        )
+        .unwrap();
+        assert_eq!(running_state(&status, &task, log), Running::No);
     }
 }

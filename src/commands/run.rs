@@ -293,8 +293,9 @@ fn print_dry_run(
         let mut tasks = Vec::new();
         for t in &pg.tasks {
             let log = PathBuf::from(format!(
-                "logs/orchestrator/phase{}_group{}_{}_<timestamp>.log",
-                pg.key.phase, pg.key.group, t.id
+                "logs/orchestrator/{}_{}_<timestamp>.log",
+                pg.key.log_stem(),
+                crate::roadmap::slug(&t.id)
             ));
             let inv = jobs.invocation(&t.id, &t.title, None, &log);
             tasks.push(serde_json::json!({

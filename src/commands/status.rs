@@ -5,6 +5,7 @@ use super::{CommandError, Io};
 use crate::cli::StatusArgs;
 use crate::plan::{GroupState, group_state};
 use crate::project::{LoadedRoadmap, Project};
+use crate::roadmap::PhaseId;
 use crate::status::{CompletedGroups, InProgress, LineWarning, lock};
 use serde::Serialize;
 
@@ -43,7 +44,7 @@ struct RunningTaskDoc {
 
 #[derive(Debug, Serialize)]
 struct PhaseDoc {
-    number: u32,
+    number: PhaseId,
     title: String,
     groups: Vec<GroupDoc>,
 }
@@ -67,7 +68,7 @@ struct TaskDoc {
 
 #[derive(Debug, Serialize)]
 struct NextDoc {
-    phase: u32,
+    phase: PhaseId,
     group: String,
     tasks: Vec<String>,
 }
@@ -120,7 +121,7 @@ fn build(
         .phases
         .iter()
         .map(|phase| PhaseDoc {
-            number: phase.number,
+            number: phase.number.clone(),
             title: phase.title.clone(),
             groups: phase
                 .groups
@@ -130,7 +131,7 @@ fn build(
                     let state = group_state(&key, group, completed);
                     if state == GroupState::Pending && next.is_none() {
                         next = Some(NextDoc {
-                            phase: phase.number,
+                            phase: phase.number.clone(),
                             group: group.id.clone(),
                             tasks: group
                                 .tasks

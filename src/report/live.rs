@@ -616,7 +616,9 @@ impl Reporter for LiveReporter {
                 remote,
                 branch,
             } => {
-                let what = phase.map_or("Commits".to_string(), |p| format!("Phase {p}"));
+                let what = phase
+                    .as_ref()
+                    .map_or("Commits".to_string(), |p| format!("Phase {p}"));
                 self.println(format!(
                     "{} {what} pushed to {remote}/{branch}",
                     style("↑").green()
@@ -972,7 +974,7 @@ mod tests {
             tail: vec![],
         });
         r.report(&Event::PhaseCommitted {
-            phase: 1,
+            phase: 1.into(),
             title: "Foundation".into(),
             commit: "0123456789abcdef".into(),
         });

@@ -228,7 +228,9 @@ impl<W: Write + Send> Reporter for PlainReporter<W> {
                 remote,
                 branch,
             } => {
-                let what = phase.map_or("Commits".to_string(), |p| format!("Phase {p}"));
+                let what = phase
+                    .as_ref()
+                    .map_or("Commits".to_string(), |p| format!("Phase {p}"));
                 self.line("PUSH", &format!("{what} pushed to {remote}/{branch}"));
             }
             Event::Stopping { reason } => self.line("STOP", reason),

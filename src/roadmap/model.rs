@@ -28,7 +28,7 @@ pub struct Roadmap {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Phase {
-    pub number: u32,
+    pub number: PhaseId,
     /// `Foundation Layer` in `## Phase 1: Foundation Layer`; may be empty.
     pub title: String,
     /// The `(...)` annotation of the heading, without parentheses.
@@ -75,17 +75,161 @@ pub struct Field {
     pub value: String,
 }
 
+/// A phase's number as the roadmap writes it: `1`, `4b`, `12.1`. Compared
+/// by its parts, numbers as numbers (`2` < `4b` < `10` < `12` < `12.1`);
+/// serialised as a JSON number when it is a plain number, so status files
+/// written before decimal phases stay readable and unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PhaseId(String);
+
+impl PhaseId {
+    /// A phase id from its text; `None` unless it is an id (starts with a
+    /// digit, then digits, letters, `.`, `-` or `_`, at most 32 bytes).
+    pub fn parse(text: &str) -> Option<Self> {
+        let t = text.trim();
+        let ok = t.len() <= 32
+            && t.starts_with(|c: char| c.is_ascii_digit())
+            && t.chars().all(is_id_char)
+            && !t.ends_with(['.', '-']);
+        ok.then(|| PhaseId(t.to_ascii_lowercase()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The whole number it starts with: 12 for `12.1`, 4 for `4b`.
+    pub fn leading_number(&self) -> Option<u64> {
+        let end = self
+            .0
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(self.0.len());
+        self.0[..end].parse().ok()
+    }
+
+    /// The parts: runs of digits (as numbers) and runs of other characters.
+    fn parts(&self) -> impl Iterator<Item = IdPart<'_>> {
+        IdParts(self.0.as_str())
+    }
+}
+
+impl From<u32> for PhaseId {
+    fn from(n: u32) -> Self {
+        PhaseId(n.to_string())
+    }
+}
+
+impl PartialEq<u32> for PhaseId {
+    fn eq(&self, other: &u32) -> bool {
+        self.0 == other.to_string()
+    }
+}
+
+impl fmt::Display for PhaseId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Ord for PhaseId {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.parts().cmp(other.parts())
+    }
+}
+
+impl PartialOrd for PhaseId {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Serialize for PhaseId {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self.0.parse::<u64>() {
+            Ok(n) if n.to_string() == self.0 => s.serialize_u64(n),
+            _ => s.serialize_str(&self.0),
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for PhaseId {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(serde::Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Number(u64),
+            Text(String),
+        }
+        let text = match Raw::deserialize(d)? {
+            Raw::Number(n) => n.to_string(),
+            Raw::Text(t) => t,
+        };
+        PhaseId::parse(&text)
+            .ok_or_else(|| serde::de::Error::custom(format!("`{text}` is not a phase number")))
+    }
+}
+
+/// A digit run compares as a number, below any other run at the same place.
+#[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum IdPart<'a> {
+    Number(u128, usize),
+    Text(&'a str),
+}
+
+struct IdParts<'a>(&'a str);
+
+impl<'a> Iterator for IdParts<'a> {
+    type Item = IdPart<'a>;
+    fn next(&mut self) -> Option<IdPart<'a>> {
+        let s = self.0;
+        let first = s.chars().next()?;
+        let digit = first.is_ascii_digit();
+        let len = s
+            .find(|c: char| c.is_ascii_digit() != digit)
+            .unwrap_or(s.len());
+        let (run, rest) = s.split_at(len);
+        self.0 = rest;
+        Some(if digit {
+            let trimmed = run.trim_start_matches('0');
+            // `000` is 0; more digits than u128 holds sort last. The length
+            // breaks ties so `01` and `1` stay distinct ids.
+            let value = if trimmed.len() <= 38 {
+                trimmed.parse().unwrap_or(0)
+            } else {
+                u128::MAX
+            };
+            IdPart::Number(value, len)
+        } else {
+            IdPart::Text(run)
+        })
+    }
+}
+
+/// Characters of phase, group and task ids: ASCII letters, digits, `.`, `-`, `_`.
+pub fn is_id_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_')
+}
+
+/// Whether `text` is a group or task id: 1-64 id characters, not starting
+/// with `.` or `-`.
+pub fn is_id(text: &str) -> bool {
+    !text.is_empty()
+        && text.len() <= 64
+        && text.chars().all(is_id_char)
+        && !text.starts_with(['.', '-'])
+}
+
 /// Identifies a group across the roadmap and the status files: `PHASE_1:A`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct GroupKey {
-    pub phase: u32,
+    pub phase: PhaseId,
     pub group: String,
 }
 
 impl GroupKey {
-    pub fn new(phase: u32, group: impl Into<String>) -> Self {
+    pub fn new(phase: impl Into<PhaseId>, group: impl Into<String>) -> Self {
         GroupKey {
-            phase,
+            phase: phase.into(),
             group: group.into(),
         }
     }
@@ -111,12 +255,27 @@ impl GroupKey {
     }
 
     fn from_parts(number: &str, group: &str) -> Option<Self> {
-        let phase: u32 = number.parse().ok()?;
+        let phase = PhaseId::parse(number)?;
         let group = group.trim();
-        if group.is_empty() || !group.chars().all(|c| c.is_ascii_alphabetic()) {
+        if !is_id(group) {
             return None;
         }
         Some(GroupKey::new(phase, group.to_ascii_uppercase()))
+    }
+
+    /// `phase1_groupA`: how log file names of this group start (slugs, so
+    /// any id is safe in a file name; `_` never occurs inside a slug).
+    pub fn log_stem(&self) -> String {
+        format!(
+            "phase{}_group{}",
+            super::slug(self.phase.as_str()),
+            super::slug(&self.group)
+        )
+    }
+
+    /// `PHASE_1:A:A1`, the key of one task of this group.
+    pub fn task_key(&self, task: &str) -> String {
+        format!("{self}:{task}")
     }
 }
 
@@ -139,12 +298,12 @@ impl Roadmap {
         self.phases.iter().map(|p| p.groups.len()).sum()
     }
 
-    pub fn phase(&self, number: u32) -> Option<&Phase> {
-        self.phases.iter().find(|p| p.number == number)
+    pub fn phase(&self, number: &PhaseId) -> Option<&Phase> {
+        self.phases.iter().find(|p| &p.number == number)
     }
 
     pub fn group(&self, key: &GroupKey) -> Option<(&Phase, &Group)> {
-        let phase = self.phase(key.phase)?;
+        let phase = self.phase(&key.phase)?;
         let group = phase.groups.iter().find(|g| g.id == key.group)?;
         Some((phase, group))
     }
@@ -159,7 +318,7 @@ impl Roadmap {
 
 impl Group {
     pub fn key(&self, phase: &Phase) -> GroupKey {
-        GroupKey::new(phase.number, self.id.clone())
+        GroupKey::new(phase.number.clone(), self.id.clone())
     }
 
     /// `Group A: Database (Parallel)`-style label for messages.
@@ -194,7 +353,41 @@ mod tests {
         );
         assert_eq!(GroupKey::parse_cli("3:aa"), Some(GroupKey::new(3, "AA")));
         assert_eq!(GroupKey::parse_status("PHASE_X:A"), None);
-        assert_eq!(GroupKey::parse_status("PHASE_1:A1"), None);
+        assert_eq!(GroupKey::parse_status("PHASE_1:A:A1"), None);
+        assert_eq!(GroupKey::parse_status("PHASE_1:../x"), None);
+        assert_eq!(
+            GroupKey::parse_status("PHASE_12.1:w2"),
+            Some(GroupKey::new(PhaseId::parse("12.1").unwrap(), "W2"))
+        );
         assert_eq!(GroupKey::new(1, "A").to_string(), "PHASE_1:A");
+    }
+
+    #[test]
+    fn phase_ids_order_by_their_numbers() {
+        let ids: Vec<PhaseId> = ["1", "2", "4", "4b", "10", "12", "12.1", "12.2", "12.10"]
+            .iter()
+            .map(|t| PhaseId::parse(t).unwrap())
+            .collect();
+        let mut sorted = ids.clone();
+        sorted.reverse();
+        sorted.sort();
+        assert_eq!(sorted, ids);
+        assert!(PhaseId::parse("01") != PhaseId::parse("1"));
+        for bad in ["", "a1", "1/2", "1.", "1 2", "../1"] {
+            assert_eq!(PhaseId::parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn phase_ids_serialise_as_numbers_when_they_are() {
+        let one = PhaseId::from(1);
+        assert_eq!(serde_json::to_string(&one).unwrap(), "1");
+        let dec = PhaseId::parse("12.1").unwrap();
+        assert_eq!(serde_json::to_string(&dec).unwrap(), "\"12.1\"");
+        let back: PhaseId = serde_json::from_str("\"12.1\"").unwrap();
+        assert_eq!(back, dec);
+        let back: PhaseId = serde_json::from_str("7").unwrap();
+        assert_eq!(back, PhaseId::from(7));
+        assert!(serde_json::from_str::<PhaseId>("\"x/y\"").is_err());
     }
 }

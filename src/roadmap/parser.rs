@@ -24,7 +24,7 @@
 
 use super::blocks::{self, Block, BlockKind, Item, Table};
 use super::diagnostics::{Diagnostic, LineIndex};
-use super::model::{Field, Group, Phase, Roadmap, Span, Task};
+use super::model::{Field, Group, Phase, PhaseId, Roadmap, Span, Task};
 use super::syntax::{self, GroupHead, PhaseHead, TaskHead};
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
@@ -349,7 +349,8 @@ impl<'s> Builder<'s> {
             return;
         };
         self.region = Region::Phase;
-        self.check_phase_number(number, number_span);
+        let number = PhaseId::from(number);
+        self.check_phase_number(&number, number_span);
         self.roadmap.phases.push(Phase {
             number,
             title: head.title,
@@ -361,16 +362,21 @@ impl<'s> Builder<'s> {
     }
 
     /// Phase numbers must be unique and increasing.
-    fn check_phase_number(&mut self, number: u32, span: Span) {
+    fn check_phase_number(&mut self, number: &PhaseId, span: Span) {
         let first = self
             .roadmap
             .phases
             .iter()
-            .find(|p| p.number == number)
+            .find(|p| &p.number == number)
             .map(|p| p.span.start);
-        let last = self.roadmap.phases.last().map(|p| p.number);
-        let max = self.roadmap.phases.iter().map(|p| p.number).max();
-        let next = max.map_or(1, |m| m.saturating_add(1));
+        let last = self.roadmap.phases.last().map(|p| p.number.clone());
+        let next = self
+            .roadmap
+            .phases
+            .iter()
+            .filter_map(|p| p.number.leading_number())
+            .max()
+            .map_or(1, |m| m.saturating_add(1));
         if let Some(first) = first {
             let line = self.line(first);
             self.diags.push(
@@ -383,7 +389,7 @@ impl<'s> Builder<'s> {
                     "give each phase its own number, e.g. `Phase {next}`"
                 )),
             );
-        } else if let Some(last) = last.filter(|&l| number < l) {
+        } else if let Some(last) = last.filter(|l| number < l) {
             self.diags.push(
                 Diagnostic::error(
                     "phase-out-of-order",
@@ -424,7 +430,7 @@ impl<'s> Builder<'s> {
         } else {
             format!("earlier groups: {}", earlier.join(", "))
         };
-        let phase_number = phase.number;
+        let phase_number = phase.number.clone();
         let suggestion = next_group_letter(&earlier);
         if let Some(first) = first {
             let line = self.line(first.start);

@@ -61,10 +61,9 @@ pub async fn run_group_gate(
         return GateOutcome::Skipped;
     }
     let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
-    let log = project.orchestrator_logs().join(format!(
-        "phase{}_group{}_gate_{stamp}.log",
-        key.phase, key.group
-    ));
+    let log = project
+        .orchestrator_logs()
+        .join(format!("{}_gate_{stamp}.log", key.log_stem()));
     reporter.report(&Event::GateStarted {
         key: key.clone(),
         steps: plan.steps.iter().map(|s| s.name.clone()).collect(),
@@ -112,7 +111,7 @@ fn append_gate_record(
     reporter: &mut dyn Reporter,
 ) {
     let record = GateRecord {
-        phase: key.phase,
+        phase: key.phase.clone(),
         group: key.group.clone(),
         passed,
         steps,
@@ -265,7 +264,7 @@ pub fn record_completion(
         })
         .collect();
     let input = GroupReportInput {
-        phase: key.phase,
+        phase: key.phase.clone(),
         phase_title: planned.phase.title.clone(),
         group_id: key.group.clone(),
         group_title: planned.group.title.clone(),

@@ -66,7 +66,7 @@ impl GroupJobs<'_> {
         // Prompts were checked before the run started; a failure here is a bug.
         let prompt = self.prompt(task_id).expect("prompt rendered in preflight");
         let env = TaskEnv {
-            phase: self.planned.key.phase,
+            phase: self.planned.key.phase.clone(),
             group: self.planned.key.group.clone(),
             task_id: task_id.to_string(),
             task_title: title.to_string(),
@@ -82,8 +82,9 @@ impl GroupJobs<'_> {
         let dir = self.project.orchestrator_logs();
         let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
         let base = format!(
-            "phase{}_group{}_{}_{stamp}",
-            self.planned.key.phase, self.planned.key.group, task_id
+            "{}_{}_{stamp}",
+            self.planned.key.log_stem(),
+            crate::roadmap::slug(task_id)
         );
         let mut path = dir.join(format!("{base}.log"));
         let mut n = 2;

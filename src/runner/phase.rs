@@ -2,7 +2,7 @@
 
 use crate::config::GitSettings;
 use crate::events::{Event, Reporter};
-use crate::roadmap::Phase;
+use crate::roadmap::{Phase, PhaseId};
 use crate::vcs::{Repo, commit_message};
 
 /// Why the phase could not be committed or pushed, and what to do.
@@ -22,12 +22,12 @@ pub fn commit_phase(
         next_steps: next,
     };
     let existing = repo
-        .find_phase_commit(phase.number)
+        .find_phase_commit(&phase.number)
         .map_err(|e| fail(format!("Phase {}: {e}", phase.number), vec![]))?;
     if existing.is_none() {
         match repo.commit_all(&commit_message(phase)) {
             Ok(Some(commit)) => reporter.report(&Event::PhaseCommitted {
-                phase: phase.number,
+                phase: phase.number.clone(),
                 title: phase.title.clone(),
                 commit,
             }),
@@ -46,14 +46,14 @@ pub fn commit_phase(
         }
     }
     if git.push {
-        push(repo, Some(phase.number), git, reporter)?;
+        push(repo, Some(&phase.number), git, reporter)?;
     }
     Ok(())
 }
 
 pub fn push(
     repo: &Repo,
-    phase: Option<u32>,
+    phase: Option<&PhaseId>,
     git: &GitSettings,
     reporter: &mut dyn Reporter,
 ) -> Result<(), VcsFailure> {
@@ -61,7 +61,7 @@ pub fn push(
         Ok(out) => {
             if out.commits_pushed > 0 || phase.is_some() {
                 reporter.report(&Event::PhasePushed {
-                    phase,
+                    phase: phase.cloned(),
                     remote: out.remote,
                     branch: out.branch,
                 });

@@ -12,7 +12,8 @@ pub use atomic::write_atomic;
 pub use completed::{CompletedGroups, LineWarning};
 pub use lock::{LockError, RunLock};
 pub use progress::{
-    InProgress, RunningGroup, RunningTask, kill_leftovers, recover_in_progress, write_pending,
+    InProgress, RunningGate, RunningGroup, RunningTask, kill_leftovers, process_alive,
+    process_start_time, recover_in_progress, write_pending,
 };
 pub use records::{
     GateRecord, GateStepRecord, Record, RecordStore, ResetRecord, ResumeState, StepStatus,

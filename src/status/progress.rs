@@ -5,7 +5,11 @@
 //! # roadmap-runner: running now (rewritten as tasks start and end)
 //! PHASE_1:B started=2026-01-09T21:27:50+00:00 runner_pid=1234 runner_pid_start=81234
 //! PHASE_1:B:B1 started=2026-01-09T21:27:50+00:00 pid=1240 pid_start=81301 log=logs/orchestrator/phase1_groupB_B1_20260109-212750.log
+//! gate step=test started=2026-01-09T21:40:02+00:00 pid=1302 pid_start=82001 log=logs/orchestrator/phase1_groupB_gate_20260109-214002.log
 //! ```
+//!
+//! The `gate` line is there while the group's gate runs: the step and the
+//! process group running it (no `pid` between steps).
 //!
 //! `*_pid_start` is the process start time (`/proc/<pid>/stat` field 22, clock
 //! ticks since boot): with the pid it names one process for the lifetime of
@@ -84,11 +88,24 @@ impl RunningTask {
     }
 }
 
+/// The group's gate, while it runs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunningGate {
+    /// The step running now (`test`), or the one about to start.
+    pub step: String,
+    pub started: DateTime<Utc>,
+    /// The step's process group, once spawned.
+    pub pid: Option<u32>,
+    pub pid_start: Option<u64>,
+    pub log: Option<String>,
+}
+
 /// The content of `in_progress_tasks.txt`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct InProgress {
     pub group: Option<RunningGroup>,
     pub tasks: Vec<RunningTask>,
+    pub gate: Option<RunningGate>,
 }
 
 impl InProgress {
@@ -96,12 +113,13 @@ impl InProgress {
         InProgress {
             group: Some(group),
             tasks: Vec::new(),
+            gate: None,
         }
     }
 
     /// Nothing runs (the file holds only its header).
     pub fn is_empty(&self) -> bool {
-        self.group.is_none() && self.tasks.is_empty()
+        self.group.is_none() && self.tasks.is_empty() && self.gate.is_none()
     }
 
     /// Adds a task, replacing an entry for the same task id.
@@ -142,6 +160,23 @@ impl InProgress {
             }
             out.push('\n');
         }
+        if let Some(g) = &self.gate {
+            out.push_str(&format!(
+                "gate step={} started={}",
+                one_word(&g.step),
+                fmt_time(g.started)
+            ));
+            if let Some(pid) = g.pid {
+                out.push_str(&format!(" pid={pid}"));
+            }
+            if let Some(s) = g.pid_start {
+                out.push_str(&format!(" pid_start={s}"));
+            }
+            if let Some(log) = &g.log {
+                out.push_str(&format!(" log={}", one_line(log)));
+            }
+            out.push('\n');
+        }
         out
     }
 
@@ -170,12 +205,26 @@ impl InProgress {
                 });
                 continue;
             }
+            if head == "gate" {
+                let (Some(step), Some(started)) = (fields.get("step"), fields.time("started"))
+                else {
+                    continue;
+                };
+                ip.gate = Some(RunningGate {
+                    step: step.to_string(),
+                    started,
+                    pid: fields.num("pid"),
+                    pid_start: fields.num("pid_start"),
+                    log: fields.log.map(str::to_string),
+                });
+                continue;
+            }
             let task_id = match head.rsplit_once(':') {
                 Some((key, id)) if GroupKey::parse_status(key).is_some() => id,
                 Some(_) => continue,
                 None => head,
             };
-            if task_id.is_empty() || !task_id.chars().all(|c| c.is_ascii_alphanumeric()) {
+            if !crate::roadmap::is_id(task_id) {
                 continue;
             }
             let (Some(started), Some(pid)) = (fields.time("started"), fields.num("pid")) else {
@@ -413,6 +462,10 @@ fn now_secs() -> DateTime<Utc> {
 
 fn fmt_time(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::AutoSi, false)
+}
+
+fn one_word(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join("-")
 }
 
 fn one_line(s: &str) -> String {

@@ -41,7 +41,7 @@
 
 use super::{StatusDir, StatusError};
 use crate::agent::{AgentReport, TaskOutcome};
-use crate::roadmap::GroupKey;
+use crate::roadmap::{GroupKey, PhaseId};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use std::collections::BTreeMap;
@@ -57,7 +57,7 @@ pub const RESULT_TEXT_CAP: usize = 4096;
 /// One attempt at one task.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskRecord {
-    pub phase: u32,
+    pub phase: PhaseId,
     pub group: String,
     pub task: String,
     /// 1 for the first attempt, counting retries within one run.
@@ -106,7 +106,7 @@ impl TaskRecord {
             _ => None,
         };
         TaskRecord {
-            phase: key.phase,
+            phase: key.phase.clone(),
             group: key.group.clone(),
             task: task.to_string(),
             attempt,
@@ -124,14 +124,14 @@ impl TaskRecord {
     }
 
     pub fn key(&self) -> GroupKey {
-        GroupKey::new(self.phase, self.group.clone())
+        GroupKey::new(self.phase.clone(), self.group.clone())
     }
 }
 
 /// One run of a group's gate.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GateRecord {
-    pub phase: u32,
+    pub phase: PhaseId,
     pub group: String,
     pub passed: bool,
     #[serde(default)]
@@ -144,7 +144,7 @@ pub struct GateRecord {
 
 impl GateRecord {
     pub fn key(&self) -> GroupKey {
-        GroupKey::new(self.phase, self.group.clone())
+        GroupKey::new(self.phase.clone(), self.group.clone())
     }
 }
 
@@ -187,7 +187,7 @@ impl StepStatus {
 /// The group was rolled back: its earlier records no longer count.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ResetRecord {
-    pub phase: u32,
+    pub phase: PhaseId,
     pub group: String,
     #[serde(with = "rfc3339")]
     pub at: DateTime<Utc>,
@@ -195,7 +195,7 @@ pub struct ResetRecord {
 
 impl ResetRecord {
     pub fn key(&self) -> GroupKey {
-        GroupKey::new(self.phase, self.group.clone())
+        GroupKey::new(self.phase.clone(), self.group.clone())
     }
 }
 
@@ -227,11 +227,11 @@ impl Record {
 
     fn is_for(&self, key: &GroupKey) -> bool {
         let (phase, group) = match self {
-            Record::Task(r) => (r.phase, &r.group),
-            Record::Gate(r) => (r.phase, &r.group),
-            Record::Reset(r) => (r.phase, &r.group),
+            Record::Task(r) => (&r.phase, &r.group),
+            Record::Gate(r) => (&r.phase, &r.group),
+            Record::Reset(r) => (&r.phase, &r.group),
         };
-        phase == key.phase && *group == key.group
+        *phase == key.phase && *group == key.group
     }
 
     /// The record as one JSON line, without the newline.
@@ -338,7 +338,7 @@ impl RecordStore {
     /// Marks the group as reset now: its earlier records stop counting.
     pub fn append_reset(&self, key: &GroupKey) -> Result<(), StatusError> {
         self.append(&Record::Reset(ResetRecord {
-            phase: key.phase,
+            phase: key.phase.clone(),
             group: key.group.clone(),
             at: Utc::now(),
         }))
@@ -572,7 +572,7 @@ mod tests {
 
     fn task(task: &str, outcome: TaskOutcome) -> Record {
         Record::Task(TaskRecord {
-            phase: 1,
+            phase: 1.into(),
             group: "A".into(),
             task: task.into(),
             attempt: 1,

@@ -10,7 +10,7 @@
 
 use super::{StatusError, records::StepStatus, write_atomic};
 use crate::agent::TaskOutcome;
-use crate::roadmap::GroupKey;
+use crate::roadmap::{GroupKey, PhaseId};
 use chrono::{DateTime, FixedOffset};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -19,7 +19,7 @@ use std::time::Duration;
 /// Everything the report shows; the caller gathers it when the group ends.
 #[derive(Debug, Clone)]
 pub struct GroupReportInput {
-    pub phase: u32,
+    pub phase: PhaseId,
     pub phase_title: String,
     pub group_id: String,
     pub group_title: String,
@@ -70,7 +70,11 @@ pub struct GateStepReport {
 
 /// `PHASE1-GROUP-A-STATUS.md`.
 pub fn report_file_name(key: &GroupKey) -> String {
-    format!("PHASE{}-GROUP-{}-STATUS.md", key.phase, key.group)
+    format!(
+        "PHASE{}-GROUP-{}-STATUS.md",
+        crate::roadmap::slug(key.phase.as_str()),
+        crate::roadmap::slug(&key.group)
+    )
 }
 
 /// Writes the report atomically at the project root; returns its path.
