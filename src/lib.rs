@@ -17,6 +17,7 @@ pub mod notify;
 pub mod plan;
 pub mod project;
 pub mod report;
+pub mod resume;
 pub mod roadmap;
 pub mod runner;
 pub mod status;

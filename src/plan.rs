@@ -1,7 +1,8 @@
-//! Which groups run, in which order, given the roadmap, `completed_tasks.txt`
-//! and the selection flags.
+//! The selection flags checked against the roadmap, and the state of a group
+//! as `completed_tasks.txt` and the roadmap give it. What runs, in which
+//! order, is decided in [`crate::resume::decide`].
 
-use crate::roadmap::{Group, GroupKey, Phase, PhaseId, Roadmap, Task};
+use crate::roadmap::{Group, GroupKey, Phase, PhaseId, Roadmap};
 use crate::status::CompletedGroups;
 use serde::Serialize;
 
@@ -124,7 +125,16 @@ impl Selection {
         self.phases.is_empty() && self.groups.is_empty() && self.task.is_none()
     }
 
-    fn includes(&self, key: &GroupKey) -> bool {
+    /// Whether the selection names the phase (all of it, or a group or task of it).
+    pub fn includes_phase(&self, phase: &PhaseId) -> bool {
+        if let Some((k, _)) = &self.task {
+            return &k.phase == phase;
+        }
+        self.phases.iter().any(|(a, b)| (a..=b).contains(&phase))
+            || self.groups.iter().any(|k| &k.phase == phase)
+    }
+
+    pub fn includes(&self, key: &GroupKey) -> bool {
         if let Some((k, _)) = &self.task {
             return k == key;
         }
@@ -160,52 +170,4 @@ fn check_group<'a>(
             .unwrap_or_else(|| "no such phase".into());
         PlanError::NoGroup(given.into(), key.phase.clone(), ids)
     })
-}
-
-/// A group the run will visit, with the tasks that still need an agent.
-#[derive(Debug, Clone)]
-pub struct PlannedGroup<'a> {
-    pub phase: &'a Phase,
-    pub group: &'a Group,
-    pub key: GroupKey,
-    /// Tasks to run: not done in the roadmap; only the selected one with `--task`.
-    pub tasks: Vec<&'a Task>,
-    /// Only part of the group runs (`--task`): the group is not completed by it.
-    pub partial: bool,
-}
-
-/// The groups still to run, in roadmap order (phase by phase, group by group).
-pub fn plan<'a>(
-    roadmap: &'a Roadmap,
-    completed: &CompletedGroups,
-    selection: &Selection,
-) -> Vec<PlannedGroup<'a>> {
-    let mut out = Vec::new();
-    for (phase, group) in roadmap.groups() {
-        let key = group.key(phase);
-        if !selection.includes(&key) {
-            continue;
-        }
-        let only = selection.task.as_ref().map(|(_, id)| id.as_str());
-        // A single task named explicitly runs even if its group is complete.
-        if only.is_none() && group_state(&key, group, completed) == GroupState::Completed {
-            continue;
-        }
-        let tasks = group
-            .tasks
-            .iter()
-            .filter(|t| match only {
-                Some(id) => t.id == id,
-                None => !t.done_in_roadmap,
-            })
-            .collect();
-        out.push(PlannedGroup {
-            phase,
-            group,
-            key,
-            tasks,
-            partial: only.is_some(),
-        });
-    }
-    out
 }

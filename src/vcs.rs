@@ -143,6 +143,15 @@ impl std::fmt::Debug for Repo {
     }
 }
 
+/// What [`Repo::head_info`] tells of HEAD.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeadInfo {
+    pub id: String,
+    pub parent: Option<String>,
+    /// The `Roadmap-Phase` trailer of its message.
+    pub phase: Option<String>,
+}
+
 impl Repo {
     /// Opens the repository containing `project_dir` (which may be a
     /// subdirectory of the work tree).
@@ -239,6 +248,26 @@ impl Repo {
     pub fn head_commit_id(&self) -> Option<String> {
         let commit = self.repo.head().ok()?.peel_to_commit().ok()?;
         Some(commit.id().to_string())
+    }
+
+    /// HEAD's id, its first parent's id and its `Roadmap-Phase` trailer:
+    /// enough to tell whether an intended phase commit was made.
+    pub fn head_info(&self) -> Option<HeadInfo> {
+        let commit = self.repo.head().ok()?.peel_to_commit().ok()?;
+        let message = String::from_utf8_lossy(commit.message_bytes()).into_owned();
+        Some(HeadInfo {
+            id: commit.id().to_string(),
+            parent: commit.parent_id(0).ok().map(|p| p.to_string()),
+            phase: phase_of_message(&message),
+        })
+    }
+
+    /// What a file of the work tree holds: git's blob id of it (`git
+    /// hash-object`), or `deleted` when it cannot be read.
+    pub fn file_id(&self, relative: &str) -> String {
+        let path = self.workdir.join(relative);
+        Oid::hash_file(git2::ObjectType::Blob, path)
+            .map_or_else(|_| "deleted".into(), |o| o.to_string())
     }
 
     /// Files that differ between commit `base` (default HEAD) and the work
@@ -401,6 +430,34 @@ impl Repo {
         Ok(None)
     }
 
+    /// The phase commits reachable from HEAD (at most [`HISTORY_LIMIT`]
+    /// commits back), newest first: `(phase, first parent)` of each commit
+    /// with a `Roadmap-Phase` trailer.
+    pub fn phase_commits(&self) -> Result<Vec<(String, Option<String>)>, VcsError> {
+        let mut walk = self
+            .repo
+            .revwalk()
+            .context(|| "cannot walk the history".into())?;
+        let Some(head) = self.head_commit()? else {
+            return Ok(Vec::new());
+        };
+        walk.push(head.id())
+            .context(|| "cannot walk the history".into())?;
+        let mut phases = Vec::new();
+        for oid in walk.take(HISTORY_LIMIT) {
+            let oid = oid.context(|| "cannot walk the history".into())?;
+            let commit = self
+                .repo
+                .find_commit(oid)
+                .context(|| format!("cannot read commit {oid}"))?;
+            let message = String::from_utf8_lossy(commit.message_bytes());
+            if let Some(phase) = phase_of_message(&message) {
+                phases.push((phase, commit.parent_id(0).ok().map(|p| p.to_string())));
+            }
+        }
+        Ok(phases)
+    }
+
     /// The branch HEAD is on (also before its first commit); `None` when detached.
     pub fn current_branch(&self) -> Option<String> {
         let head = self.repo.find_reference("HEAD").ok()?;
@@ -486,6 +543,11 @@ pub fn commit_message(phase: &Phase) -> String {
 
 fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Whether `path` is one of the runner's own files ([`RUNNER_FILES`]).
+pub fn is_runner_file(path: &str) -> bool {
+    RUNNER_FILES.iter().any(|p| path_matches(path, p))
 }
 
 /// Whether a '/'-separated path matches a pattern. Patterns are anchored at

@@ -359,11 +359,16 @@ async fn run(plan: &GatePlan, dir: &Path, stop_level: StopLevel) -> Run {
     let log_path = dir.join("logs/gate.log");
     let (_tx, stop) = watch::channel(stop_level);
     let mut events = Vec::new();
-    let mut on_step = |p: GateProgress| {
-        events.push(match p {
-            GateProgress::StepStarted { name, .. } => format!("start {name}"),
-            GateProgress::StepFinished { result } => format!("{} {}", result.name, result.status),
-        })
+    let mut on_step = |p: GateProgress| match p {
+        GateProgress::StepStarted { name, .. } => events.push(format!("start {name}")),
+        // A step that started has a process group, named before its end.
+        GateProgress::StepSpawned { name, pid } => {
+            assert!(pid > 1);
+            assert_eq!(events.last(), Some(&format!("start {name}")));
+        }
+        GateProgress::StepFinished { result } => {
+            events.push(format!("{} {}", result.name, result.status))
+        }
     };
     let report = run_gate(
         plan,

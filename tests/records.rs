@@ -358,7 +358,10 @@ fn resume_gate_only_when_tasks_succeeded_but_no_later_gate_passed() {
     assert_eq!(group_resume_state(&records, &k, &a), ResumeState::GateOnly);
     // It passes now.
     records.push(Record::Gate(gate(&k, true)));
-    assert_eq!(group_resume_state(&records, &k, &a), ResumeState::Complete);
+    assert_eq!(
+        group_resume_state(&records, &k, &a),
+        ResumeState::GatePassed
+    );
     // A later failing gate is the latest word.
     records.push(Record::Gate(gate(&k, false)));
     assert_eq!(group_resume_state(&records, &k, &a), ResumeState::GateOnly);
@@ -397,7 +400,7 @@ fn resume_complete_when_a_later_gate_passed() {
     ];
     assert_eq!(
         group_resume_state(&records, &k, &ids(&["A1", "A2"])),
-        ResumeState::Complete
+        ResumeState::GatePassed
     );
 }
 
@@ -417,7 +420,10 @@ fn resume_after_a_reset_ignores_earlier_records() {
         Record::Task(task(&k, "A2", 1, TaskOutcome::Succeeded)),
         Record::Gate(gate(&k, true)),
     ];
-    assert_eq!(group_resume_state(&records, &k, &a), ResumeState::Complete);
+    assert_eq!(
+        group_resume_state(&records, &k, &a),
+        ResumeState::GatePassed
+    );
     // Rolled back: everything runs again.
     records.push(reset());
     assert_eq!(group_resume_state(&records, &k, &a), ResumeState::Fresh);
@@ -486,7 +492,7 @@ fn resume_ignores_tasks_the_roadmap_dropped() {
     records.push(Record::Task(task(&k, "A3", 2, failed())));
     assert_eq!(
         group_resume_state(&records, &k, &ids(&["A1", "A2"])),
-        ResumeState::Complete
+        ResumeState::GatePassed
     );
     // Only dropped tasks have records: the current tasks never ran.
     assert_eq!(

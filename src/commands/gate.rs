@@ -41,7 +41,11 @@ pub fn run(project: &Project, io: Io<'_>) -> Result<i32, CommandError> {
             &log,
             settings.timeout,
             stop_rx,
-            &mut |p| reporter.report(&gate_event(&key, p)),
+            &mut |p| {
+                if let Some(event) = gate_event(&key, p) {
+                    reporter.report(&event);
+                }
+            },
         )
         .await;
         Ok::<_, std::io::Error>(result)

@@ -3,6 +3,7 @@
 
 pub mod completions;
 pub mod demo;
+pub mod dry_run;
 pub mod edit;
 pub mod gate;
 pub mod logs;

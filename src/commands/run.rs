@@ -1,22 +1,21 @@
 //! `roadmap-runner [run]`: validate everything, take the lock, check the
 //! environment, then hand the plan to the runner.
 
+use super::dry_run::DryRun;
 use super::{CommandError, Io};
-use crate::agent::command::display_command;
 use crate::agent::prompt;
 use crate::cli::RunArgs;
 use crate::config::{FileConfig, Overrides, Settings};
 use crate::events::{Event, Reporter};
 use crate::exec::StopLevel;
 use crate::exit;
-use crate::plan::{PlannedGroup, Selection, plan};
+use crate::plan::Selection;
 use crate::project::{LoadedRoadmap, Project};
 use crate::report::choose_reporter;
+use crate::resume::{Decision, GroupAction, Options, RunState, decide};
 use crate::roadmap::seed::roadmap_tasks_txt;
 use crate::runner::{self, GroupJobs, RunInputs, preflight, signals};
-use crate::status::{
-    LockError, ROADMAP_TASKS_FILE, RecordStore, RunLock, kill_leftovers, recover_in_progress,
-};
+use crate::status::{LockError, ROADMAP_TASKS_FILE, RunLock};
 use crate::vcs::Repo;
 use std::path::{Path, PathBuf};
 
@@ -31,12 +30,12 @@ pub fn run(
         writeln!(io.err, "{}", loaded.render_diagnostics())?;
     }
     if loaded.error_count() > 0 {
-        writeln!(
-            io.err,
-            "error: {} has {}: fix them, then run again (nothing was started)",
+        let message = format!(
+            "{} has {}: fix them, then run again (nothing was started)",
             loaded.display,
             crate::project::plural(loaded.error_count(), "error")
-        )?;
+        );
+        writeln!(io.err, "{}", error_line(&message))?;
         return Ok(exit::ROADMAP_INVALID);
     }
     let (file, _) = FileConfig::load(&project.dir)?;
@@ -59,14 +58,29 @@ pub fn run(
         &args.groups,
         args.task.as_deref(),
     )?;
-    let (completed, warnings) = project.status.load_completed()?;
-    let planned = plan(&loaded.roadmap, &completed, &selection);
-    check_prompts(project, &loaded, &planned, &settings, &template)?;
-
+    let opts = Options {
+        commit: settings.git.commit,
+        push: settings.git.push,
+        rerun_tasks: args.rerun_tasks,
+    };
     if args.dry_run {
-        print_dry_run(
-            project, &loaded, &planned, &settings, &template, args.json, io.out,
-        )?;
+        let repo = Repo::open(&project.dir).ok();
+        let state = RunState::read(&project.status, repo.as_ref(), &settings.git)?;
+        let decision = decide(&loaded.roadmap, &state, &selection, opts);
+        check_prompts(project, &loaded, &decision, &settings, &template)?;
+        let refusal = repo
+            .as_ref()
+            .filter(|_| settings.git.commit && !args.allow_dirty)
+            .and_then(|r| dirty_tree_problem(r, &loaded, &decision, &state));
+        let doc = DryRun {
+            project,
+            loaded: &loaded,
+            decision: &decision,
+            settings: &settings,
+            template: &template,
+            refusal: refusal.as_deref(),
+        };
+        doc.print(args.json, io.out)?;
         // Said now rather than at tonight's real run.
         if let Err(e) = preflight_checks(project, &settings) {
             writeln!(io.err, "warning: a real run would stop here: {e}")?;
@@ -74,10 +88,13 @@ pub fn run(
         return Ok(exit::OK);
     }
 
+    // The ignore files first: a run that stops at preflight leaves no
+    // untracked `status/` (the lock lives there) behind.
+    ensure_runner_ignores(project)?;
     let _lock = match RunLock::acquire(&project.status.lock_path()) {
         Ok(lock) => lock,
         Err(e @ LockError::Held { .. }) => {
-            writeln!(io.err, "error: {e}")?;
+            writeln!(io.err, "{}", error_line(&e.to_string()))?;
             return Ok(exit::LOCKED);
         }
         Err(e) => return Err(CommandError::Preflight(e.to_string())),
@@ -85,38 +102,40 @@ pub fn run(
     let (program, repo) = match preflight_checks(project, &settings) {
         Ok(found) => found,
         Err(e) => {
-            writeln!(io.err, "error: {e}")?;
+            writeln!(io.err, "{}", error_line(&e.to_string()))?;
             return Ok(exit::PREFLIGHT_FAILED);
         }
     };
-    if !args.allow_dirty
+    // A dead run's agents and gate processes are killed before anything is
+    // read or checked: they could still be writing to the tree.
+    let state = RunState::recover(&project.status, repo.as_ref(), &settings.git)?;
+    let decision = decide(&loaded.roadmap, &state, &selection, opts);
+    check_prompts(project, &loaded, &decision, &settings, &template)?;
+    if settings.git.commit
+        && !args.allow_dirty
         && let Some(repo) = &repo
-        && let Some(message) = dirty_tree_problem(project, repo, &loaded, &planned, &completed)
+        && let Some(message) = dirty_tree_problem(repo, &loaded, &decision, &state)
     {
-        writeln!(io.err, "error: {message}")?;
+        writeln!(io.err, "{}", error_line(&message))?;
         return Ok(exit::PREFLIGHT_FAILED);
     }
     project.status.write(
         ROADMAP_TASKS_FILE,
         roadmap_tasks_txt(&loaded.roadmap).as_bytes(),
     )?;
-    ensure_runner_ignores(project)?;
 
     let mut reporter: Box<dyn Reporter> = choose_reporter(args.json, verbose);
-    for w in &warnings {
+    for w in &state.completed_warnings {
         reporter.report(&Event::Warning {
             message: format!("status/completed_tasks.txt {w}"),
         });
     }
-    // A runner killed mid-group left its in-progress file (and maybe agents).
-    if let Some(previous) = recover_in_progress(&project.status, true) {
-        let killed = kill_leftovers(&previous);
-        let mut message = previous.describe_interruption();
-        if !killed.is_empty() {
-            message.push_str(&format!(
-                "; stopped its leftover agent processes {killed:?}"
-            ));
-        }
+    for w in &state.record_warnings {
+        reporter.report(&Event::Warning {
+            message: format!("status/{w}"),
+        });
+    }
+    if let Some(message) = state.interruption_note() {
         reporter.report(&Event::Warning { message });
     }
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -132,9 +151,9 @@ pub fn run(
             settings: &settings,
             template: &template,
             program: &program,
-            plan: &planned,
+            state: &state,
+            decision: &decision,
             repo: repo.as_ref(),
-            rerun_tasks: args.rerun_tasks,
         };
         Ok::<_, std::io::Error>(
             runner::execute(&inputs, stop_rx, &signal_state, reporter.as_mut()).await,
@@ -155,6 +174,19 @@ pub fn run(
     Ok(summary.exit_code)
 }
 
+/// `error: message`, with a timestamp when stderr is not a terminal (a cron
+/// mail), and logged to the runner log too.
+pub fn error_line(message: &str) -> String {
+    use std::io::IsTerminal;
+    tracing::error!("{message}");
+    if std::io::stderr().is_terminal() {
+        format!("error: {message}")
+    } else {
+        let now = chrono::Local::now().format("%Y-%m-%d %H:%M:%S");
+        format!("{now} error: {message}")
+    }
+}
+
 fn load_template(project: &Project, settings: &Settings) -> Result<String, CommandError> {
     let path = settings
         .agent
@@ -171,13 +203,13 @@ fn load_template(project: &Project, settings: &Settings) -> Result<String, Comma
 fn check_prompts(
     project: &Project,
     loaded: &LoadedRoadmap,
-    planned: &[PlannedGroup<'_>],
+    decision: &Decision<'_>,
     settings: &Settings,
     template: &str,
 ) -> Result<(), CommandError> {
-    for pg in planned {
+    for pg in decision.groups() {
         let jobs = jobs_for(project, loaded, pg, settings, template, Path::new(""));
-        for t in &pg.tasks {
+        for t in pg.tasks() {
             jobs.prompt(&t.id)
                 .map_err(|e| CommandError::Preflight(format!("prompt template: {e}")))?;
         }
@@ -185,10 +217,10 @@ fn check_prompts(
     Ok(())
 }
 
-fn jobs_for<'a>(
+pub(crate) fn jobs_for<'a>(
     project: &'a Project,
     loaded: &'a LoadedRoadmap,
-    pg: &'a PlannedGroup<'a>,
+    pg: &'a GroupAction<'a>,
     settings: &'a Settings,
     template: &'a str,
     program: &'a Path,
@@ -228,25 +260,17 @@ fn preflight_checks(
 }
 
 /// A phase that starts fresh must start from a clean tree: its commit would
-/// otherwise sweep in changes that are not its work. Resuming a phase (some
-/// group complete, or attempts recorded) is its own work and passes.
+/// otherwise sweep in changes that are not its work. Resuming a started
+/// phase (a group complete, started or interrupted), or committing a
+/// finished one, is its own work and passes. Called after recovery, so no
+/// leftover agent is still writing.
 fn dirty_tree_problem(
-    project: &Project,
     repo: &Repo,
     loaded: &LoadedRoadmap,
-    planned: &[PlannedGroup<'_>],
-    completed: &crate::status::CompletedGroups,
+    decision: &Decision<'_>,
+    state: &RunState,
 ) -> Option<String> {
-    let first = planned.first()?;
-    let phase = first.phase;
-    let started = phase.groups.iter().any(|g| {
-        crate::plan::group_state(&g.key(phase), g, completed) != crate::plan::GroupState::Pending
-    });
-    let (records, _) = RecordStore::new(&project.status).load().unwrap_or_default();
-    let attempted = records.iter().any(|r| r.key().phase == phase.number);
-    if started || attempted {
-        return None;
-    }
+    let phase = decision.fresh_phase(state)?;
     let mut ignore: Vec<&str> = crate::vcs::RUNNER_FILES.to_vec();
     ignore.push(crate::config::CONFIG_FILE);
     let files = match repo.dirty_files(&ignore) {
@@ -274,98 +298,5 @@ fn dirty_tree_problem(
 fn ensure_runner_ignores(project: &Project) -> Result<(), CommandError> {
     crate::project::ensure_gitignore(&project.logs_dir, crate::project::LOGS_GITIGNORE)?;
     crate::project::ensure_gitignore(project.status.path(), crate::project::STATUS_GITIGNORE)?;
-    Ok(())
-}
-
-fn print_dry_run(
-    project: &Project,
-    loaded: &LoadedRoadmap,
-    planned: &[PlannedGroup<'_>],
-    settings: &Settings,
-    template: &str,
-    json: bool,
-    out: &mut dyn std::io::Write,
-) -> std::io::Result<()> {
-    let program = PathBuf::from(&settings.agent.command[0]);
-    let mut groups = Vec::new();
-    for pg in planned {
-        let jobs = jobs_for(project, loaded, pg, settings, template, &program);
-        let mut tasks = Vec::new();
-        for t in &pg.tasks {
-            let log = PathBuf::from(format!(
-                "logs/orchestrator/{}_{}_<timestamp>.log",
-                pg.key.log_stem(),
-                crate::roadmap::slug(&t.id)
-            ));
-            let inv = jobs.invocation(&t.id, &t.title, None, &log);
-            tasks.push(serde_json::json!({
-                "id": t.id,
-                "title": t.title,
-                "command": display_command(&inv),
-                "argv": std::iter::once(inv.program.to_string_lossy().into_owned())
-                    .chain(inv.args.iter().map(|a| a.to_string_lossy().into_owned()))
-                    .collect::<Vec<_>>(),
-                "prompt_bytes": inv.stdin.len(),
-                "log": log,
-            }));
-        }
-        groups.push(serde_json::json!({
-            "phase": pg.key.phase,
-            "phase_title": pg.phase.title,
-            "group": pg.key.group,
-            "group_title": pg.group.title,
-            "annotation": pg.group.annotation,
-            "parallel": settings.max_parallel.min(pg.tasks.len().max(1)),
-            "tasks": tasks,
-        }));
-    }
-    if json {
-        let doc = serde_json::json!({
-            "dry_run": true,
-            "roadmap": loaded.display,
-            "max_parallel": settings.max_parallel,
-            "timeout_secs": settings.timeout.as_secs(),
-            "groups": groups,
-        });
-        writeln!(out, "{doc}")?;
-        return Ok(());
-    }
-    writeln!(
-        out,
-        "Dry run: {} ({}), {} in parallel, timeout {}s per task. Nothing is started or changed.",
-        loaded.display,
-        loaded.summary(),
-        settings.max_parallel,
-        settings.timeout.as_secs()
-    )?;
-    if planned.is_empty() {
-        writeln!(out, "Nothing to do: every selected group is complete.")?;
-    }
-    for g in &groups {
-        writeln!(out)?;
-        writeln!(
-            out,
-            "Phase {} Group {}{}: {} task(s), {} in parallel",
-            g["phase"],
-            g["group"].as_str().unwrap_or_default(),
-            g["annotation"]
-                .as_str()
-                .map(|a| format!(" ({a})"))
-                .unwrap_or_default(),
-            g["tasks"].as_array().map_or(0, Vec::len),
-            g["parallel"]
-        )?;
-        for t in g["tasks"].as_array().into_iter().flatten() {
-            writeln!(
-                out,
-                "  {} {}\n    $ {} < prompt ({} bytes on stdin)\n    log: {}",
-                t["id"].as_str().unwrap_or_default(),
-                t["title"].as_str().unwrap_or_default(),
-                t["command"].as_str().unwrap_or_default(),
-                t["prompt_bytes"],
-                t["log"].as_str().unwrap_or_default()
-            )?;
-        }
-    }
     Ok(())
 }

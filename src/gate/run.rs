@@ -152,8 +152,18 @@ impl GateReport {
 
 #[derive(Debug, Clone)]
 pub enum GateProgress {
-    StepStarted { name: String, display: String },
-    StepFinished { result: StepResult },
+    StepStarted {
+        name: String,
+        display: String,
+    },
+    /// The step's process (and process group) `pid` is running.
+    StepSpawned {
+        name: String,
+        pid: u32,
+    },
+    StepFinished {
+        result: StepResult,
+    },
 }
 
 /// Runs the plan's steps in order in `project_dir`.
@@ -199,7 +209,15 @@ pub async fn run_gate(
             display: step.display.clone(),
         });
         append_log(log_path, &format!("==> [{}] {}\n", step.name, step.display))?;
-        let result = run_step(step, project_dir, log_path, default_timeout, stop.clone()).await?;
+        let result = run_step(
+            step,
+            project_dir,
+            log_path,
+            default_timeout,
+            stop.clone(),
+            on_step,
+        )
+        .await?;
         append_log(
             log_path,
             &format!("==> [{}] {}\n", step.name, result.outcome()),
@@ -237,6 +255,7 @@ async fn run_step(
     log_path: &Path,
     default_timeout: Duration,
     stop: watch::Receiver<StopLevel>,
+    on_step: &mut (dyn FnMut(GateProgress) + Send),
 ) -> Result<StepResult, GateError> {
     let timeout = step.timeout.unwrap_or(default_timeout);
     let Some((program, args)) = step.argv.split_first() else {
@@ -261,13 +280,17 @@ async fn run_step(
     let mut tail = VecDeque::with_capacity(TAIL_LINES);
     let started = Instant::now();
     let outcome = {
-        let mut on_event = |event: ProcessEvent<'_>| {
-            if let ProcessEvent::Line(_, line) = event {
+        let mut on_event = |event: ProcessEvent<'_>| match event {
+            ProcessEvent::Line(_, line) => {
                 if tail.len() == TAIL_LINES {
                     tail.pop_front();
                 }
                 tail.push_back(line.to_string());
             }
+            ProcessEvent::Started { pid } => on_step(GateProgress::StepSpawned {
+                name: step.name.clone(),
+                pid,
+            }),
         };
         run_process(spec, stop, &mut on_event).await
     };

@@ -6,17 +6,17 @@ use crate::config::Settings;
 use crate::events::{Event, Reporter};
 use crate::exec::StopLevel;
 use crate::gate::{self, GatePlan, GateProgress, GateReport, StepResult};
-use crate::plan::PlannedGroup;
 use crate::project::{Project, relative_display};
+use crate::resume::GroupAction;
+use crate::roadmap::GroupKey;
 use crate::status::{
-    GateRecord, GateStepRecord, GateStepReport, GroupReportInput, Record, RecordStore, StatusError,
-    StepStatus, TaskReport, TaskReportOutcome, latest_task_outcomes, render_group_report,
-    write_group_report,
+    GateRecord, GateStepRecord, GateStepReport, GroupReportInput, Record, RecordStore, StartRecord,
+    StatusError, StepStatus, Store, TaskReport, TaskReportOutcome, group_base, group_run_time,
+    latest_task_outcomes, render_group_report, write_group_report,
 };
 use crate::vcs::Repo;
-use std::collections::HashMap;
-use std::hash::{DefaultHasher, Hash, Hasher};
-use std::path::{Path, PathBuf};
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
 use std::time::Duration;
 use tokio::sync::watch;
 
@@ -32,13 +32,26 @@ pub enum GateOutcome {
     Error(String),
 }
 
+/// Where the gate's progress goes.
+pub struct GateIo<'r, 's> {
+    pub reporter: &'r mut dyn Reporter,
+    pub store: &'r mut Store<'s>,
+    /// The no-gate note is said once per run.
+    pub noted_no_gate: &'r mut bool,
+}
+
+impl GateIo<'_, '_> {
+    fn warn(&mut self, message: String) {
+        self.reporter.report(&Event::Warning { message });
+    }
+}
+
 pub async fn run_group_gate(
     project: &Project,
-    planned: &PlannedGroup<'_>,
+    planned: &GroupAction<'_>,
     settings: &Settings,
     stop: watch::Receiver<StopLevel>,
-    reporter: &mut dyn Reporter,
-    noted_no_gate: &mut bool,
+    io: &mut GateIo<'_, '_>,
 ) -> GateOutcome {
     let key = &planned.key;
     let plan: GatePlan = match gate::plan_gate(&project.dir, &settings.gate) {
@@ -47,54 +60,72 @@ pub async fn run_group_gate(
     };
     if plan.is_empty() {
         // Said once per run: the same note after every group is noise.
-        if !*noted_no_gate {
+        if !*io.noted_no_gate {
             for note in &plan.notes {
-                reporter.report(&Event::Warning {
-                    message: note.clone(),
-                });
+                io.warn(note.clone());
             }
-            *noted_no_gate = true;
+            *io.noted_no_gate = true;
         }
         // Recorded all the same: the group's tasks are then known to be past
         // their gate, so a hand-removed completion reruns the tasks.
-        append_gate_record(project, key, true, Vec::new(), None, reporter);
+        gate_finished(io, key, true, Vec::new(), None);
         return GateOutcome::Skipped;
     }
     let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
     let log = project
         .orchestrator_logs()
         .join(format!("{}_gate_{stamp}.log", key.log_stem()));
-    reporter.report(&Event::GateStarted {
+    let rel_log = relative_display(&project.dir, &log);
+    io.reporter.report(&Event::GateStarted {
         key: key.clone(),
         steps: plan.steps.iter().map(|s| s.name.clone()).collect(),
         log: log.clone(),
     });
-    let result = gate::run_gate(
-        &plan,
-        &project.dir,
-        &log,
-        settings.timeout,
-        stop,
-        &mut |p| reporter.report(&gate_event(key, p)),
-    )
-    .await;
+    let result = {
+        let GateIo {
+            reporter, store, ..
+        } = io;
+        gate::run_gate(
+            &plan,
+            &project.dir,
+            &log,
+            settings.timeout,
+            stop,
+            &mut |p| {
+                // The in-progress file names the step's process group, so a
+                // run killed mid-gate leaves nothing running for long.
+                let recorded = match &p {
+                    GateProgress::StepStarted { name, .. } => {
+                        store.gate_step(name, None, Some(rel_log.clone()))
+                    }
+                    GateProgress::StepSpawned { name, pid } => {
+                        store.gate_step(name, Some(*pid), Some(rel_log.clone()))
+                    }
+                    GateProgress::StepFinished { .. } => Ok(()),
+                };
+                if let Err(e) = recorded {
+                    reporter.report(&Event::Warning {
+                        message: format!("cannot update the in-progress file: {e}"),
+                    });
+                }
+                if let Some(event) = gate_event(key, p) {
+                    reporter.report(&event);
+                }
+            },
+        )
+        .await
+    };
     let report = match result {
         Ok(r) => r,
         Err(e) => return GateOutcome::Error(e.to_string()),
     };
-    reporter.report(&Event::GateFinished {
+    io.reporter.report(&Event::GateFinished {
         key: key.clone(),
         passed: report.passed,
         log: log.clone(),
     });
-    append_gate_record(
-        project,
-        key,
-        report.passed,
-        report.steps.iter().map(step_record).collect(),
-        Some(relative_display(&project.dir, &log)),
-        reporter,
-    );
+    let steps = report.steps.iter().map(step_record).collect();
+    gate_finished(io, key, report.passed, steps, Some(rel_log));
     if report.passed {
         GateOutcome::Passed(report.steps)
     } else {
@@ -102,13 +133,12 @@ pub async fn run_group_gate(
     }
 }
 
-fn append_gate_record(
-    project: &Project,
-    key: &crate::roadmap::GroupKey,
+fn gate_finished(
+    io: &mut GateIo<'_, '_>,
+    key: &GroupKey,
     passed: bool,
     steps: Vec<GateStepRecord>,
     log: Option<String>,
-    reporter: &mut dyn Reporter,
 ) {
     let record = GateRecord {
         phase: key.phase.clone(),
@@ -118,21 +148,20 @@ fn append_gate_record(
         at: chrono::Utc::now(),
         log,
     };
-    if let Err(e) = RecordStore::new(&project.status).append_gate(&record) {
-        reporter.report(&Event::Warning {
-            message: format!("cannot record the gate result: {e}"),
-        });
+    if let Err(e) = io.store.gate_finished(&record) {
+        io.warn(format!("cannot record the gate result: {e}"));
     }
 }
 
-/// The event for a gate step starting or ending.
-pub fn gate_event(key: &crate::roadmap::GroupKey, progress: GateProgress) -> Event {
-    match progress {
+/// The event for a gate step starting or ending (a spawn is not shown).
+pub fn gate_event(key: &GroupKey, progress: GateProgress) -> Option<Event> {
+    Some(match progress {
         GateProgress::StepStarted { name, display } => Event::GateStepStarted {
             key: key.clone(),
             step: name,
             command: display,
         },
+        GateProgress::StepSpawned { .. } => return None,
         GateProgress::StepFinished { result } => Event::GateStepFinished {
             key: key.clone(),
             step: result.name.clone(),
@@ -144,7 +173,7 @@ pub fn gate_event(key: &crate::roadmap::GroupKey, progress: GateProgress) -> Eve
                 result.tail
             },
         },
-    }
+    })
 }
 
 fn step_status(r: &StepResult) -> StepStatus {
@@ -176,61 +205,43 @@ fn step_record(r: &StepResult) -> GateStepRecord {
     }
 }
 
-/// Content fingerprints of the files that differ from HEAD, so the report can
-/// name the files this group changed, not those earlier groups of the phase
-/// left uncommitted.
-pub fn changed_fingerprints(repo: Option<&Repo>, dir: &Path) -> HashMap<String, u64> {
-    let Some(files) = repo.and_then(|r| r.changed_files_since(None).ok()) else {
-        return HashMap::new();
+/// The files the group changed since its base (recorded at its first
+/// start, across runs): those that differ from the base's HEAD now and did
+/// not differ, or had other content, then; and those it put back.
+pub fn files_changed_by_group(repo: Option<&Repo>, base: Option<&StartRecord>) -> Vec<String> {
+    let Some(repo) = repo else {
+        return Vec::new();
     };
-    files
-        .into_iter()
-        .map(|f| {
-            let fp = fingerprint(&dir.join(&f));
-            (f, fp)
-        })
-        .collect()
-}
-
-fn fingerprint(path: &Path) -> u64 {
-    let mut h = DefaultHasher::new();
-    match std::fs::read(path) {
-        Ok(bytes) => bytes.hash(&mut h),
-        Err(_) => "<missing>".hash(&mut h),
-    }
-    h.finish()
-}
-
-/// Files changed now that were not changed (or had other content) before.
-pub fn files_changed_by_group(
-    before: &HashMap<String, u64>,
-    after: &HashMap<String, u64>,
-) -> Vec<String> {
-    let mut files: Vec<String> = after
+    let empty = BTreeMap::new();
+    let before = base.and_then(|b| b.base.as_ref()).unwrap_or(&empty);
+    let head = base.and_then(|b| b.head.as_deref());
+    let now = repo.changed_files_since(head).unwrap_or_default();
+    let mut files: Vec<String> = now
         .iter()
-        .filter(|(f, fp)| before.get(*f) != Some(fp))
-        .map(|(f, _)| f.clone())
-        .filter(|f| {
-            !crate::vcs::RUNNER_FILES
-                .iter()
-                .any(|p| crate::vcs::path_matches(f, p))
-        })
+        .filter(|f| before.get(*f) != Some(&repo.file_id(f)))
+        .chain(before.keys().filter(|f| !now.contains(f)))
+        .filter(|f| !crate::vcs::is_runner_file(f))
+        .cloned()
         .collect();
     files.sort();
+    files.dedup();
     files
 }
 
-/// Records the group complete: the report, then `completed_tasks.txt` (the
-/// authority, written last so a crash in between reruns only this step).
+/// Records the group complete: the report (covering every run of the
+/// group since its base), then `completed_tasks.txt` and the `complete`
+/// record (written last, so a crash in between reruns only this step).
 pub fn record_completion(
     project: &Project,
-    planned: &PlannedGroup<'_>,
+    repo: Option<&Repo>,
+    planned: &GroupAction<'_>,
     gate_steps: &[StepResult],
-    changed_files: Vec<String>,
-    duration: Duration,
+    store: &mut Store<'_>,
 ) -> Result<PathBuf, StatusError> {
     let key = &planned.key;
     let (records, _) = RecordStore::new(&project.status).load()?;
+    let changed_files = files_changed_by_group(repo, group_base(&records, key));
+    let duration = group_run_time(&records, key);
     let latest = latest_task_outcomes(&records, key);
     let attempts_cost = attempts_and_cost(&records, key);
     let tasks = planned
@@ -239,12 +250,16 @@ pub fn record_completion(
         .iter()
         .map(|t| match latest.get(&t.id) {
             Some(rec) if !t.done_in_roadmap => {
-                let (attempts, cost) = attempts_cost.get(&t.id).copied().unwrap_or((1, None));
+                let (attempts, cost, secs) =
+                    attempts_cost
+                        .get(&t.id)
+                        .copied()
+                        .unwrap_or((1, None, rec.duration_secs));
                 TaskReport {
                     id: t.id.clone(),
                     title: t.title.clone(),
                     outcome: TaskReportOutcome::Ran(rec.outcome.clone()),
-                    duration: Duration::from_secs_f64(rec.duration_secs.max(0.0)),
+                    duration: Duration::from_secs_f64(secs.max(0.0)),
                     attempts,
                     cost_usd: cost,
                     summary: rec.result_text.clone(),
@@ -284,22 +299,24 @@ pub fn record_completion(
             .collect(),
     };
     let path = write_group_report(&project.dir, key, &render_group_report(&input))?;
-    project.status.update_completed(|c| c.add(key))?;
+    store.group_completed(key)?;
     Ok(path)
 }
 
-/// Attempts and total cost per task since the group's last reset.
+/// Attempts, total cost and total seconds per task since the group's last
+/// reset, over every run.
 fn attempts_and_cost(
     records: &[Record],
-    key: &crate::roadmap::GroupKey,
-) -> HashMap<String, (u32, Option<f64>)> {
-    let mut out: HashMap<String, (u32, Option<f64>)> = HashMap::new();
+    key: &GroupKey,
+) -> HashMap<String, (u32, Option<f64>, f64)> {
+    let mut out: HashMap<String, (u32, Option<f64>, f64)> = HashMap::new();
     for r in records {
         match r {
             Record::Reset(reset) if &reset.key() == key => out.clear(),
             Record::Task(t) if &t.key() == key => {
-                let e = out.entry(t.task.clone()).or_insert((0, None));
+                let e = out.entry(t.task.clone()).or_insert((0, None, 0.0));
                 e.0 += 1;
+                e.2 += t.duration_secs;
                 if let Some(c) = t.cost_usd {
                     e.1 = Some(e.1.unwrap_or(0.0) + c);
                 }

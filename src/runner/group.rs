@@ -7,6 +7,7 @@ use crate::agent::TaskOutcome;
 use crate::events::{Event, Reporter, TaskSummary};
 use crate::exec::StopLevel;
 use crate::roadmap::GroupKey;
+use crate::status::{Store, TaskRecord};
 use chrono::{DateTime, Local, Utc};
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
@@ -57,13 +58,31 @@ const MAX_LIMIT_HITS: u32 = 10;
 /// How long to wait when the agent did not say when its limit resets.
 const UNKNOWN_RESET_WAIT: Duration = Duration::from_secs(30 * 60);
 
+/// Where a group's run goes: the store records it, the reporter shows it.
+pub struct GroupIo<'r, 's> {
+    pub reporter: &'r mut dyn Reporter,
+    pub store: &'r mut Store<'s>,
+    /// Log paths in records and the in-progress file are relative to it.
+    pub project_dir: &'r std::path::Path,
+}
+
+impl GroupIo<'_, '_> {
+    fn warn_on_err(&mut self, what: &str, r: Result<(), crate::status::StatusError>) {
+        if let Err(e) = r {
+            self.reporter.report(&Event::Warning {
+                message: format!("cannot {what}: {e}"),
+            });
+        }
+    }
+}
+
 pub async fn run_group(
     key: &GroupKey,
     tasks: Vec<QueuedTask>,
     limits: &GroupLimits,
     factory: &mut dyn JobFactory,
     mut global_stop: watch::Receiver<StopLevel>,
-    reporter: &mut dyn Reporter,
+    io: &mut GroupIo<'_, '_>,
 ) -> GroupRun {
     let order: Vec<String> = tasks.iter().map(|t| t.task_id.clone()).collect();
     let titles: HashMap<String, String> = tasks
@@ -75,7 +94,10 @@ pub async fn run_group(
     // Running attempts: the queued task with its log path and timeout.
     let mut in_flight: InFlight = HashMap::new();
     let mut finished: HashMap<String, TaskSummary> = HashMap::new();
-    let mut attempts: HashMap<String, (u32, Duration)> = HashMap::new();
+    let mut attempts: HashMap<String, Attempts> = HashMap::new();
+    // Attempts that ended, recorded once the freed slot is refilled.
+    let mut to_record: Vec<(AttemptResult, chrono::DateTime<Utc>)> = Vec::new();
+    let mut started_at: HashMap<String, chrono::DateTime<Utc>> = HashMap::new();
     let (msg_tx, mut msg_rx) = mpsc::unbounded_channel();
     // The group's own stop: raised by fail-fast and auth failure, and by the
     // runner's signals, forwarded below.
@@ -97,13 +119,18 @@ pub async fn run_group(
             );
             running.spawn(run_attempt(job, group_stop_rx.clone(), msg_tx.clone()));
         }
+        // The next agent is already running: now the fsyncs of the ones that ended.
+        for (res, finished) in to_record.drain(..) {
+            let start = started_at.remove(&res.job.task_id);
+            record_attempt(key, &res, start, finished, io);
+        }
         if running.is_empty() && (queue.is_empty() || halted) {
             break;
         }
         let pause = paused_until;
         tokio::select! {
             biased;
-            Some(msg) = msg_rx.recv() => report_msg(msg, key, &in_flight, reporter),
+            Some(msg) = msg_rx.recv() => report_msg(msg, key, &in_flight, &mut started_at, io),
             Some(joined) = running.join_next() => {
                 let res = match joined {
                     Ok(r) => r,
@@ -112,12 +139,12 @@ pub async fn run_group(
                 };
                 // Drain messages the attempt sent before it ended, so events stay in order.
                 while let Ok(msg) = msg_rx.try_recv() {
-                    report_msg(msg, key, &in_flight, reporter);
+                    report_msg(msg, key, &in_flight, &mut started_at, io);
                 }
+                let reporter = &mut *io.reporter;
                 let (task, _, _) = in_flight.remove(&res.job.task_id).expect("attempt for a queued task");
                 let entry = attempts.entry(task.task_id.clone()).or_default();
-                entry.0 += 1;
-                entry.1 += res.duration;
+                entry.add(&res);
                 reporter.report(&Event::TaskFinished {
                     key: key.clone(),
                     task: task.task_id.clone(),
@@ -134,9 +161,9 @@ pub async fn run_group(
                     task: task.task_id.clone(),
                     title: task.title.clone(),
                     outcome,
-                    attempts: entry.0,
-                    duration: entry.1,
-                    cost_usd: res.report.cost_usd,
+                    attempts: entry.count,
+                    duration: entry.duration,
+                    cost_usd: entry.cost_usd,
                     log: Some(res.job.log_path.clone()),
                 };
                 match &res.outcome {
@@ -190,11 +217,12 @@ pub async fn run_group(
                         }
                     }
                 }
+                to_record.push((res, Utc::now()));
             },
             _ = sleep_until_opt(pause), if pause.is_some() => {
                 paused_until = None;
                 if let Some(next) = queue.front() {
-                    reporter.report(&Event::UsageLimitResume { key: key.clone(), task: next.task_id.clone() });
+                    io.reporter.report(&Event::UsageLimitResume { key: key.clone(), task: next.task_id.clone() });
                 }
             },
             changed = global_stop.changed() => {
@@ -205,13 +233,17 @@ pub async fn run_group(
                             StopLevel::Kill => "second signal: killing every agent now",
                             _ => "signal received: no new task starts, every running agent gets SIGTERM (SIGKILL after the grace period; a second signal kills at once)",
                         };
-                        reporter.report(&Event::Stopping { reason: reason.into() });
+                        io.reporter.report(&Event::Stopping { reason: reason.into() });
                     }
                 }
             },
         }
     }
 
+    for (res, finished) in to_record.drain(..) {
+        let start = started_at.remove(&res.job.task_id);
+        record_attempt(key, &res, start, finished, io);
+    }
     // Tasks never started (stopped, failed fast, auth) are listed as such.
     let tasks = order
         .iter()
@@ -221,9 +253,9 @@ pub async fn run_group(
                 task: id.clone(),
                 title: titles.get(id).cloned().unwrap_or_default(),
                 outcome: TaskOutcome::Interrupted,
-                attempts: attempts.get(id).map_or(0, |a| a.0),
-                duration: attempts.get(id).map_or(Duration::ZERO, |a| a.1),
-                cost_usd: None,
+                attempts: attempts.get(id).map_or(0, |a| a.count),
+                duration: attempts.get(id).map_or(Duration::ZERO, |a| a.duration),
+                cost_usd: attempts.get(id).and_then(|a| a.cost_usd),
                 log: None,
             })
         })
@@ -236,11 +268,70 @@ pub async fn run_group(
 
 type InFlight = HashMap<String, (QueuedTask, std::path::PathBuf, Duration)>;
 
-fn report_msg(msg: AttemptMsg, key: &GroupKey, in_flight: &InFlight, reporter: &mut dyn Reporter) {
+/// A task's attempts in this run, summed.
+#[derive(Debug, Default)]
+struct Attempts {
+    count: u32,
+    duration: Duration,
+    cost_usd: Option<f64>,
+}
+
+impl Attempts {
+    fn add(&mut self, res: &AttemptResult) {
+        self.count += 1;
+        self.duration += res.duration;
+        if let Some(c) = res.report.cost_usd {
+            self.cost_usd = Some(self.cost_usd.unwrap_or(0.0) + c);
+        }
+    }
+}
+
+/// The attempt's `tasks.jsonl` record (and the in-progress file without it).
+fn record_attempt(
+    key: &GroupKey,
+    res: &AttemptResult,
+    started: Option<chrono::DateTime<Utc>>,
+    finished: chrono::DateTime<Utc>,
+    io: &mut GroupIo<'_, '_>,
+) {
+    let started = started
+        .unwrap_or_else(|| finished - chrono::Duration::from_std(res.duration).unwrap_or_default());
+    let record = TaskRecord::new(
+        key,
+        &res.job.task_id,
+        res.job.attempt,
+        res.outcome.clone(),
+        &res.report,
+        started,
+        finished,
+        res.duration,
+        Some(crate::project::relative_display(
+            io.project_dir,
+            &res.job.log_path,
+        )),
+    );
+    let written = io.store.task_finished(&record);
+    io.warn_on_err(
+        &format!("record the attempt of {}", res.job.task_id),
+        written,
+    );
+}
+
+fn report_msg(
+    msg: AttemptMsg,
+    key: &GroupKey,
+    in_flight: &InFlight,
+    started_at: &mut HashMap<String, chrono::DateTime<Utc>>,
+    io: &mut GroupIo<'_, '_>,
+) {
     match msg {
         AttemptMsg::Started { task_id, pid } => {
             if let Some((t, log, timeout)) = in_flight.get(&task_id) {
-                reporter.report(&Event::TaskStarted {
+                started_at.insert(task_id.clone(), Utc::now());
+                let rel = crate::project::relative_display(io.project_dir, log);
+                let written = io.store.task_started(&task_id, pid, Some(rel));
+                io.warn_on_err("update the in-progress file", written);
+                io.reporter.report(&Event::TaskStarted {
                     key: key.clone(),
                     task: task_id.clone(),
                     title: t.title.clone(),
@@ -252,7 +343,7 @@ fn report_msg(msg: AttemptMsg, key: &GroupKey, in_flight: &InFlight, reporter: &
             }
         }
         AttemptMsg::Activity { task_id, text } => {
-            reporter.report(&Event::TaskActivity {
+            io.reporter.report(&Event::TaskActivity {
                 key: key.clone(),
                 task: task_id,
                 text,

@@ -7,7 +7,6 @@ pub mod finish;
 pub mod group;
 pub mod phase;
 pub mod preflight;
-pub mod recorder;
 pub mod signals;
 
 use crate::agent::command::{AgentInvocation, TaskEnv, build_invocation};
@@ -16,16 +15,16 @@ use crate::config::Settings;
 use crate::events::{Event, Reporter, RunSummary, TaskSummary};
 use crate::exec::StopLevel;
 use crate::exit;
-use crate::plan::PlannedGroup;
+use crate::gate;
 use crate::plan::{GroupState, group_state};
 use crate::project::Project;
-use crate::roadmap::{GroupKey, Roadmap};
-use crate::status::{RecordStore, ResumeState, group_resume_state, write_pending};
+use crate::resume::{Action, Decision, GroupAction, GroupStep, RunState};
+use crate::roadmap::{GroupKey, Phase, Roadmap};
+use crate::status::{GroupBase, Store, group_base, write_pending};
 use crate::vcs::Repo;
 use attempt::AttemptJob;
 use finish::GateOutcome;
-use group::{GroupLimits, JobFactory, QueuedTask, run_group};
-use recorder::Recorder;
+use group::{GroupIo, GroupLimits, JobFactory, QueuedTask, run_group};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use tokio::sync::watch;
@@ -34,7 +33,7 @@ use tokio::sync::watch;
 pub struct GroupJobs<'a> {
     pub project: &'a Project,
     pub roadmap: &'a Roadmap,
-    pub planned: &'a PlannedGroup<'a>,
+    pub planned: &'a GroupAction<'a>,
     pub settings: &'a Settings,
     pub template: &'a str,
     /// The agent program as resolved by preflight (absolute when found on PATH).
@@ -125,11 +124,11 @@ pub struct RunInputs<'a> {
     pub settings: &'a Settings,
     pub template: &'a str,
     pub program: &'a Path,
-    pub plan: &'a [PlannedGroup<'a>],
+    /// The state the decision was made from (loaded under the lock).
+    pub state: &'a RunState,
+    pub decision: &'a Decision<'a>,
     /// `None` only when the project is not a git repository (tests of parts).
     pub repo: Option<&'a Repo>,
-    /// Run the agents again even where the records say only the gate failed.
-    pub rerun_tasks: bool,
 }
 
 /// How the run is going: the summary being built.
@@ -139,6 +138,8 @@ struct Progress {
     exit_code: i32,
     message: String,
     next_steps: Vec<String>,
+    /// The no-gate note is said once per run.
+    noted_no_gate: bool,
 }
 
 impl Progress {
@@ -149,8 +150,17 @@ impl Progress {
     }
 }
 
-/// Runs the plan to the end or to the first failure; returns the summary
-/// whose `exit_code` is the process exit code.
+/// What every step of the run shares.
+struct Ctx<'i, 'a, 's> {
+    inputs: &'i RunInputs<'a>,
+    stop: &'i watch::Receiver<StopLevel>,
+    signals: &'i signals::SignalState,
+    store: Store<'s>,
+    run: Progress,
+}
+
+/// Runs the decision's actions to the end or to the first failure; returns
+/// the summary whose `exit_code` is the process exit code.
 pub async fn execute(
     inputs: &RunInputs<'_>,
     stop: watch::Receiver<StopLevel>,
@@ -159,84 +169,207 @@ pub async fn execute(
 ) -> RunSummary {
     let started = Instant::now();
     let settings = inputs.settings;
+    let groups: Vec<&GroupAction> = inputs.decision.groups().collect();
     reporter.report(&Event::RunStarted {
         roadmap: inputs.roadmap_display.to_string(),
-        groups: inputs.plan.len(),
-        tasks: inputs.plan.iter().map(|g| g.tasks.len()).sum(),
+        groups: groups.len(),
+        tasks: groups.iter().map(|g| g.tasks().len()).sum(),
         max_parallel: settings.max_parallel,
         timeout: settings.timeout,
         dry_run: false,
     });
-    let mut run = Progress {
-        tasks: Vec::new(),
-        completed: Vec::new(),
-        exit_code: exit::OK,
-        message: String::new(),
-        next_steps: Vec::new(),
+    let mut ctx = Ctx {
+        inputs,
+        stop: &stop,
+        signals,
+        store: Store::new(&inputs.project.status),
+        run: Progress {
+            tasks: Vec::new(),
+            completed: Vec::new(),
+            exit_code: exit::OK,
+            message: String::new(),
+            next_steps: Vec::new(),
+            noted_no_gate: false,
+        },
     };
-    // A phase committed but not pushed by an earlier run goes out first.
-    if let (Some(repo), true) = (inputs.repo, settings.git.push)
-        && let Ok(n) = repo.unpushed_commits(&settings.git)
-        && n > 0
-        && let Err(f) = phase::push(repo, None, &settings.git, reporter)
-    {
-        run.fail(exit::VCS_FAILED, f.message, f.next_steps);
-        return finish_summary(run, inputs, signals, started);
-    }
     write_pending_file(inputs, reporter);
-    let mut noted_no_gate = false;
-    for planned in inputs.plan {
-        if *stop.borrow() > StopLevel::Run {
-            break;
-        }
-        if !run_one_group(
-            inputs,
-            planned,
-            &stop,
-            signals,
-            reporter,
-            &mut run,
-            &mut noted_no_gate,
-        )
-        .await
-        {
+    for action in &inputs.decision.actions {
+        if *stop.borrow() > StopLevel::Run || !ctx.act(action, reporter).await {
             break;
         }
     }
-    finish_summary(run, inputs, signals, started)
+    finish_summary(ctx.run, inputs, signals, started)
 }
 
-/// One group from agents to completion (and its phase's commit when it is the
-/// phase's last). Returns false when the run must stop.
-async fn run_one_group(
-    inputs: &RunInputs<'_>,
-    planned: &PlannedGroup<'_>,
-    stop: &watch::Receiver<StopLevel>,
-    signals: &signals::SignalState,
-    reporter: &mut dyn Reporter,
-    run: &mut Progress,
-    noted_no_gate: &mut bool,
-) -> bool {
-    let settings = inputs.settings;
-    let project = inputs.project;
-    let key = &planned.key;
-    let group_started = Instant::now();
-    tracing::info!(group = %key, tasks = planned.tasks.len(), "group");
-    let before = finish::changed_fingerprints(inputs.repo, &project.dir);
+impl Ctx<'_, '_, '_> {
+    /// One action; false when the run must stop.
+    async fn act(&mut self, action: &Action<'_>, reporter: &mut dyn Reporter) -> bool {
+        let git = &self.inputs.settings.git;
+        match action {
+            Action::Group(g) => self.run_one_group(g, reporter).await,
+            Action::CommitPhase { phase, leftover } => self.commit(phase, *leftover, reporter),
+            Action::Push => match self.inputs.repo {
+                Some(repo) if git.push => match phase::push(repo, None, git, reporter) {
+                    Ok(()) => true,
+                    Err(f) => {
+                        self.run.fail(exit::VCS_FAILED, f.message, f.next_steps);
+                        false
+                    }
+                },
+                _ => true,
+            },
+            Action::Stop { reason, .. } => {
+                self.run.fail(
+                    exit::ROADMAP_INVALID,
+                    reason.clone(),
+                    vec!["`roadmap-runner validate` shows what was read under each heading".into()],
+                );
+                false
+            }
+        }
+    }
 
-    let to_run = tasks_to_run(inputs, planned, reporter);
-    if planned.tasks.is_empty() {
-        reporter.report(&Event::GroupSkipped {
-            key: key.clone(),
-            reason: "every task is marked done in the roadmap".into(),
-        });
-    } else if to_run.is_empty() {
-        reporter.report(&Event::GroupSkipped {
-            key: key.clone(),
-            reason: "every task succeeded in an earlier run, only the gate runs again (--rerun-tasks runs the agents again)".into(),
-        });
-    } else {
-        let queued: Vec<QueuedTask> = to_run
+    fn push_after_commit(&mut self, phase: Option<&Phase>, reporter: &mut dyn Reporter) -> bool {
+        let git = &self.inputs.settings.git;
+        let Some(repo) = self.inputs.repo.filter(|_| git.push) else {
+            return true;
+        };
+        match phase::push(repo, phase.map(|p| &p.number), git, reporter) {
+            Ok(()) => true,
+            Err(f) => {
+                self.run.fail(exit::VCS_FAILED, f.message, f.next_steps);
+                false
+            }
+        }
+    }
+
+    /// Commits a complete phase (with commits off: records that none is owed).
+    fn commit(&mut self, phase: &Phase, leftover: bool, reporter: &mut dyn Reporter) -> bool {
+        let git = &self.inputs.settings.git;
+        let Some(repo) = self.inputs.repo.filter(|_| git.commit) else {
+            if let Err(e) = self.store.commit_skipped(&phase.number) {
+                reporter.report(&Event::Warning {
+                    message: format!("cannot record Phase {} as complete: {e}", phase.number),
+                });
+            }
+            return true;
+        };
+        if leftover {
+            reporter.report(&Event::Warning {
+                message: format!(
+                    "Phase {} is complete but was not committed (the commit failed or the run stopped first): committing it now, before any new work",
+                    phase.number
+                ),
+            });
+        }
+        match phase::commit_phase(repo, phase, &mut self.store, reporter) {
+            Ok(()) => self.push_after_commit(Some(phase), reporter),
+            Err(f) => {
+                self.run.fail(exit::VCS_FAILED, f.message, f.next_steps);
+                false
+            }
+        }
+    }
+
+    /// One group from agents to completion. Returns false when the run must stop.
+    async fn run_one_group(
+        &mut self,
+        planned: &GroupAction<'_>,
+        reporter: &mut dyn Reporter,
+    ) -> bool {
+        let key = &planned.key;
+        let to_run = planned.tasks();
+        tracing::info!(group = %key, tasks = to_run.len(), "group");
+        match planned.step {
+            GroupStep::RecordComplete => {
+                reporter.report(&Event::Warning {
+                    message: format!(
+                        "{key}: its gate passed in a run that stopped before recording the group complete: recording it now"
+                    ),
+                });
+                return self.complete(planned, &[], reporter);
+            }
+            GroupStep::DoneInRoadmap => {
+                reporter.report(&Event::GroupSkipped {
+                    key: key.clone(),
+                    reason: "every task is marked done in the roadmap".into(),
+                });
+                return self.complete(planned, &[], reporter);
+            }
+            GroupStep::Run { .. } | GroupStep::GateOnly => {}
+        }
+        self.group_started(planned, reporter);
+        if let GroupStep::Run { succeeded, .. } = &planned.step
+            && !succeeded.is_empty()
+        {
+            let ids: Vec<&str> = to_run.iter().map(|t| t.id.as_str()).collect();
+            reporter.report(&Event::Warning {
+                message: format!(
+                    "{key}: resuming: {} succeeded in an earlier run; running {}",
+                    succeeded.join(", "),
+                    ids.join(", ")
+                ),
+            });
+        }
+        if to_run.is_empty() {
+            reporter.report(&Event::GroupSkipped {
+                key: key.clone(),
+                reason: "every task succeeded in an earlier run, only the gate runs again (--rerun-tasks runs the agents again)".into(),
+            });
+        } else if !self.run_agents(planned, reporter).await {
+            self.group_ended(reporter);
+            return false;
+        }
+        if planned.partial {
+            // One task run alone (`--task`) does not complete its group.
+            self.group_ended(reporter);
+            return true;
+        }
+        let gate_steps = self.gate(planned, reporter).await;
+        let ok = match gate_steps {
+            Some(steps) => self.complete(planned, &steps, reporter),
+            None => false,
+        };
+        self.group_ended(reporter);
+        ok
+    }
+
+    fn group_started(&mut self, planned: &GroupAction<'_>, reporter: &mut dyn Reporter) {
+        let key = &planned.key;
+        let restart = matches!(planned.step, GroupStep::Run { restart: true, .. });
+        let first = restart || group_base(&self.inputs.state.records, key).is_none();
+        let base = first.then(|| group_base_now(self.inputs.repo));
+        if restart {
+            reporter.report(&Event::Warning {
+                message: format!(
+                    "{key} completed in an earlier run but is not in status/completed_tasks.txt (removed by hand?): running it again"
+                ),
+            });
+        }
+        if let Err(e) = self.store.group_started(key, restart, base) {
+            reporter.report(&Event::Warning {
+                message: format!("cannot record the start of {key}: {e}"),
+            });
+        }
+    }
+
+    fn group_ended(&mut self, reporter: &mut dyn Reporter) {
+        if let Err(e) = self.store.group_ended() {
+            reporter.report(&Event::Warning {
+                message: format!("cannot clear the in-progress file: {e}"),
+            });
+        }
+    }
+
+    /// The group's agents; false when the run must stop (a task failed, the
+    /// agent is not logged in, or a signal).
+    async fn run_agents(&mut self, planned: &GroupAction<'_>, reporter: &mut dyn Reporter) -> bool {
+        let inputs = self.inputs;
+        let settings = inputs.settings;
+        let key = &planned.key;
+        let group_started = Instant::now();
+        let queued: Vec<QueuedTask> = planned
+            .tasks()
             .iter()
             .map(|t| QueuedTask {
                 task_id: t.id.clone(),
@@ -256,7 +389,7 @@ async fn run_one_group(
             task_ids: queued.iter().map(|t| t.task_id.clone()).collect(),
         });
         let mut jobs = GroupJobs {
-            project,
+            project: inputs.project,
             roadmap: inputs.roadmap,
             planned,
             settings,
@@ -269,9 +402,12 @@ async fn run_one_group(
             max_wait: settings.max_wait,
             fail_fast: settings.fail_fast,
         };
-        let mut recorder = Recorder::new(reporter, &project.status, &project.dir, key);
-        let group = run_group(key, queued, &limits, &mut jobs, stop.clone(), &mut recorder).await;
-        recorder.finish();
+        let mut io = GroupIo {
+            reporter: &mut *reporter,
+            store: &mut self.store,
+            project_dir: &inputs.project.dir,
+        };
+        let group = run_group(key, queued, &limits, &mut jobs, self.stop.clone(), &mut io).await;
         let failed = group
             .tasks
             .iter()
@@ -283,12 +419,12 @@ async fn run_one_group(
             failed,
             duration: group_started.elapsed(),
         });
-        run.tasks.extend(group.tasks.iter().cloned());
-        if signals.received().is_some() {
+        self.run.tasks.extend(group.tasks.iter().cloned());
+        if self.signals.received().is_some() {
             return false;
         }
         if let Some(auth) = group.auth_failure {
-            run.fail(
+            self.run.fail(
                 exit::PREFLIGHT_FAILED,
                 format!("The agent is not logged in: {auth}"),
                 vec![
@@ -312,7 +448,7 @@ async fn run_one_group(
             next.push(
                 "fix the cause, then run roadmap-runner again: only the tasks that did not succeed run again".into(),
             );
-            run.fail(
+            self.run.fail(
                 exit::TASK_FAILED,
                 format!(
                     "Phase {} Group {}: {failed} of {} tasks did not succeed",
@@ -324,34 +460,39 @@ async fn run_one_group(
             );
             return false;
         }
-    }
-    if planned.partial {
-        // One task run alone (`--task`) does not complete its group.
-        return true;
+        true
     }
 
-    let gate_steps = if planned.tasks.is_empty() {
-        Vec::new()
-    } else {
-        match finish::run_group_gate(
-            project,
+    /// The group's gate; its steps when it passed (or has no steps), `None`
+    /// when the run must stop.
+    async fn gate(
+        &mut self,
+        planned: &GroupAction<'_>,
+        reporter: &mut dyn Reporter,
+    ) -> Option<Vec<gate::StepResult>> {
+        let key = &planned.key;
+        let outcome = finish::run_group_gate(
+            self.inputs.project,
             planned,
-            settings,
-            stop.clone(),
-            reporter,
-            noted_no_gate,
+            self.inputs.settings,
+            self.stop.clone(),
+            &mut finish::GateIo {
+                reporter: &mut *reporter,
+                store: &mut self.store,
+                noted_no_gate: &mut self.run.noted_no_gate,
+            },
         )
-        .await
-        {
-            GateOutcome::Passed(steps) => steps,
-            GateOutcome::Skipped => Vec::new(),
-            _ if signals.received().is_some() => return false,
+        .await;
+        match outcome {
+            GateOutcome::Passed(steps) => Some(steps),
+            GateOutcome::Skipped => Some(Vec::new()),
+            _ if self.signals.received().is_some() => None,
             GateOutcome::Failed { report, log } => {
                 let failing = report
                     .failure()
                     .map(|s| s.summary())
                     .unwrap_or_else(|| "a step".into());
-                run.fail(
+                self.run.fail(
                     exit::GATE_FAILED,
                     format!("Phase {} Group {}: the gate failed: {failing}", key.phase, key.group),
                     vec![
@@ -359,10 +500,10 @@ async fn run_one_group(
                         "fix the code, check with `roadmap-runner gate`, then run again: only the gate reruns (--rerun-tasks runs the agents again)".into(),
                     ],
                 );
-                return false;
+                None
             }
             GateOutcome::Error(e) => {
-                run.fail(
+                self.run.fail(
                     exit::GATE_FAILED,
                     format!(
                         "Phase {} Group {}: the gate could not run: {e}",
@@ -370,121 +511,66 @@ async fn run_one_group(
                     ),
                     vec!["fix the cause (see above), then run again: only the gate reruns".into()],
                 );
-                return false;
+                None
             }
         }
-    };
-
-    let after = finish::changed_fingerprints(inputs.repo, &project.dir);
-    let changed = finish::files_changed_by_group(&before, &after);
-    match finish::record_completion(
-        project,
-        planned,
-        &gate_steps,
-        changed,
-        group_started.elapsed(),
-    ) {
-        Ok(report) => {
-            reporter.report(&Event::GroupCompleted {
-                key: key.clone(),
-                report: Some(report),
-            });
-            run.completed.push(key.clone());
-        }
-        Err(e) => {
-            run.fail(
-                exit::PREFLIGHT_FAILED,
-                format!("{key}: cannot record the group as complete: {e}"),
-                vec!["fix the status directory (permissions, disk space), then run again: only the gate reruns".into()],
-            );
-            return false;
-        }
     }
-    write_pending_file(inputs, reporter);
 
-    if settings.git.commit
-        && let Some(repo) = inputs.repo
-        && phase_complete(inputs, planned.phase)
-        && let Err(f) = phase::commit_phase(repo, planned.phase, &settings.git, reporter)
-    {
-        run.fail(exit::VCS_FAILED, f.message, f.next_steps);
-        return false;
-    }
-    true
-}
-
-/// The tasks that still need an agent, from the attempt records: a fresh
-/// group runs them all, a group that failed reruns only what did not
-/// succeed, a group whose gate failed reruns none.
-fn tasks_to_run<'a>(
-    inputs: &RunInputs<'_>,
-    planned: &PlannedGroup<'a>,
-    reporter: &mut dyn Reporter,
-) -> Vec<&'a crate::roadmap::Task> {
-    if planned.partial || inputs.rerun_tasks {
-        return planned.tasks.clone();
-    }
-    let records = match RecordStore::new(&inputs.project.status).load() {
-        Ok((records, warnings)) => {
-            for w in warnings {
-                reporter.report(&Event::Warning {
-                    message: format!("status/tasks.jsonl: {w}"),
+    /// Records the group complete: report, `completed_tasks.txt`, record.
+    fn complete(
+        &mut self,
+        planned: &GroupAction<'_>,
+        gate_steps: &[gate::StepResult],
+        reporter: &mut dyn Reporter,
+    ) -> bool {
+        let key = &planned.key;
+        match finish::record_completion(
+            self.inputs.project,
+            self.inputs.repo,
+            planned,
+            gate_steps,
+            &mut self.store,
+        ) {
+            Ok(report) => {
+                reporter.report(&Event::GroupCompleted {
+                    key: key.clone(),
+                    report: Some(report),
                 });
+                self.run.completed.push(key.clone());
+                write_pending_file(self.inputs, reporter);
+                true
             }
-            records
-        }
-        Err(e) => {
-            reporter.report(&Event::Warning {
-                message: format!("cannot read the attempt records, so every task runs: {e}"),
-            });
-            return planned.tasks.clone();
-        }
-    };
-    let ids: Vec<String> = planned.tasks.iter().map(|t| t.id.clone()).collect();
-    match group_resume_state(&records, &planned.key, &ids) {
-        ResumeState::Fresh => planned.tasks.clone(),
-        ResumeState::RerunFailed { succeeded, to_run } => {
-            if !succeeded.is_empty() {
-                reporter.report(&Event::Warning {
-                    message: format!(
-                        "{}: resuming: {} succeeded in an earlier run; running {}",
-                        planned.key,
-                        succeeded.join(", "),
-                        to_run.join(", ")
-                    ),
-                });
+            Err(e) => {
+                self.run.fail(
+                    exit::PREFLIGHT_FAILED,
+                    format!("{key}: cannot record the group as complete: {e}"),
+                    vec!["fix the status directory (permissions, disk space), then run again: only the gate reruns".into()],
+                );
+                false
             }
-            planned
-                .tasks
-                .iter()
-                .copied()
-                .filter(|t| to_run.contains(&t.id))
-                .collect()
-        }
-        ResumeState::GateOnly => Vec::new(),
-        // Completed once, yet not in completed_tasks.txt: the line was removed
-        // by hand to run the group again.
-        ResumeState::Complete => {
-            reporter.report(&Event::Warning {
-                message: format!(
-                    "{} completed in an earlier run but is not in status/completed_tasks.txt (removed by hand?): running it again",
-                    planned.key
-                ),
-            });
-            planned.tasks.clone()
         }
     }
 }
 
-/// Every group of the phase is complete (or done in the roadmap).
-fn phase_complete(inputs: &RunInputs<'_>, phase: &crate::roadmap::Phase) -> bool {
-    let Ok((completed, _)) = inputs.project.status.load_completed() else {
-        return false;
+/// HEAD and the blob ids of the files that differ from it now.
+fn group_base_now(repo: Option<&Repo>) -> GroupBase {
+    let Some(repo) = repo else {
+        return GroupBase::default();
     };
-    phase
-        .groups
-        .iter()
-        .all(|g| group_state(&g.key(phase), g, &completed) != GroupState::Pending)
+    let files = repo
+        .changed_files_since(None)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|f| !crate::vcs::is_runner_file(f))
+        .map(|f| {
+            let id = repo.file_id(&f);
+            (f, id)
+        })
+        .collect();
+    GroupBase {
+        head: repo.head_commit_id(),
+        files,
+    }
 }
 
 /// `status/pending_tasks.txt`: every group not yet complete, in order.
@@ -529,7 +615,7 @@ fn finish_summary(
         run.next_steps
             .push("run roadmap-runner again to resume where it stopped".into());
     } else if run.exit_code == exit::OK {
-        run.message = if inputs.plan.is_empty() {
+        run.message = if inputs.decision.is_empty() {
             "Nothing to do: every selected group is complete".into()
         } else {
             "Run complete".into()

@@ -1,8 +1,9 @@
-//! A finished phase: commit it (once) and push it.
+//! A finished phase: commit it and push it.
 
 use crate::config::GitSettings;
 use crate::events::{Event, Reporter};
 use crate::roadmap::{Phase, PhaseId};
+use crate::status::Store;
 use crate::vcs::{Repo, commit_message};
 
 /// Why the phase could not be committed or pushed, and what to do.
@@ -11,44 +12,53 @@ pub struct VcsFailure {
     pub next_steps: Vec<String>,
 }
 
+/// Commits the phase: the `commit` record first (HEAD is its parent; the
+/// commit holds it), then the commit. A later run tells whether it was made
+/// from the history: a commit of the phase on that parent.
 pub fn commit_phase(
     repo: &Repo,
     phase: &Phase,
-    git: &GitSettings,
+    store: &mut Store<'_>,
     reporter: &mut dyn Reporter,
 ) -> Result<(), VcsFailure> {
-    let fail = |what: String, next: Vec<String>| VcsFailure {
+    let fail = |what: String| {
+        VcsFailure {
         message: what,
-        next_steps: next,
+        next_steps: vec!["fix the cause, then run roadmap-runner again: it commits the phase before any new work".into()],
+    }
     };
-    let existing = repo
-        .find_phase_commit(&phase.number)
-        .map_err(|e| fail(format!("Phase {}: {e}", phase.number), vec![]))?;
-    if existing.is_none() {
-        match repo.commit_all(&commit_message(phase)) {
-            Ok(Some(commit)) => reporter.report(&Event::PhaseCommitted {
+    let parent = repo.head_commit_id();
+    store
+        .commit_intended(&phase.number, parent.clone())
+        .map_err(|e| {
+            fail(format!(
+                "Phase {} is complete but its commit cannot be recorded: {e}",
+                phase.number
+            ))
+        })?;
+    match repo.commit_all(&commit_message(phase)) {
+        Ok(Some(commit)) => {
+            reporter.report(&Event::PhaseCommitted {
                 phase: phase.number.clone(),
                 title: phase.title.clone(),
                 commit,
-            }),
-            Ok(None) => reporter.report(&Event::Warning {
+            });
+            Ok(())
+        }
+        Ok(None) => {
+            reporter.report(&Event::Warning {
                 message: format!(
                     "Phase {}: nothing changed in the working tree, so there is nothing to commit",
                     phase.number
                 ),
-            }),
-            Err(e) => {
-                return Err(fail(
-                    format!("Phase {} is complete but could not be committed: {e}", phase.number),
-                    vec!["fix the cause, then run roadmap-runner again: it commits the phase before any new work".into()],
-                ));
-            }
+            });
+            Ok(())
         }
+        Err(e) => Err(fail(format!(
+            "Phase {} is complete but could not be committed: {e}",
+            phase.number
+        ))),
     }
-    if git.push {
-        push(repo, Some(&phase.number), git, reporter)?;
-    }
-    Ok(())
 }
 
 pub fn push(

@@ -7,6 +7,7 @@ pub mod lock;
 pub mod progress;
 pub mod records;
 pub mod report_md;
+pub mod store;
 
 pub use atomic::write_atomic;
 pub use completed::{CompletedGroups, LineWarning};
@@ -16,13 +17,15 @@ pub use progress::{
     process_start_time, recover_in_progress, write_pending,
 };
 pub use records::{
-    GateRecord, GateStepRecord, Record, RecordStore, ResetRecord, ResumeState, StepStatus,
-    TaskRecord, group_resume_state, latest_task_outcomes,
+    CommitRecord, CommitState, CompleteRecord, GateRecord, GateStepRecord, Record, RecordStore,
+    ResetRecord, ResumeState, StartRecord, StepStatus, TaskRecord, group_base, group_resume_state,
+    group_run_time, group_started, latest_task_outcomes, phase_commit_state,
 };
 pub use report_md::{
     GateStepReport, GroupReportInput, TaskReport, TaskReportOutcome, render_group_report,
     report_file_name, write_group_report,
 };
+pub use store::{GroupBase, Store};
 
 use std::path::{Path, PathBuf};
 

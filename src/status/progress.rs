@@ -383,34 +383,78 @@ pub fn recover_in_progress(status: &StatusDir, holds_lock: bool) -> Option<InPro
     Some(ip)
 }
 
-/// SIGKILLs the process group of every recorded agent that is still the same
-/// process (its start time matches the recorded one); returns the pids whose
-/// groups were killed. A pid without a recorded start time, a pid now used by
-/// another process, this process's own group, and pids 0 and 1 are never
-/// signalled.
+/// The process groups a dead run left: every recorded agent's and the
+/// gate step's, with the leader's recorded start time.
+fn leftover_groups(ip: &InProgress) -> Vec<(u32, Option<u64>)> {
+    let mut groups: Vec<(u32, Option<u64>)> =
+        ip.tasks.iter().map(|t| (t.pid, t.pid_start)).collect();
+    if let Some(g) = &ip.gate
+        && let Some(pid) = g.pid
+    {
+        groups.push((pid, g.pid_start));
+    }
+    groups
+}
+
+/// SIGKILLs every process group a dead run left (agents and gate step), and
+/// waits (a few seconds at most) until they are gone; returns the groups
+/// killed. A group is killed when its leader is still the recorded process,
+/// or when the leader is gone: a pid is never reused while a process group
+/// of that id exists, so members still in the group are the dead run's own
+/// (a backgrounded `npm run dev` that outlived its agent). A leader pid now
+/// used by another process, a pid without a recorded start time, this
+/// process's own group, and pids 0 and 1 are never signalled.
 pub fn kill_leftovers(ip: &InProgress) -> Vec<u32> {
     let own_group = nix::unistd::getpgrp().as_raw();
     let mut killed = Vec::new();
-    for t in &ip.tasks {
-        let Ok(raw) = i32::try_from(t.pid) else {
+    for (pid, start) in leftover_groups(ip) {
+        let Ok(raw) = i32::try_from(pid) else {
             continue;
         };
-        if raw <= 1 || raw == own_group || t.pid == std::process::id() {
+        if raw <= 1 || raw == own_group || pid == std::process::id() {
             continue;
         }
-        let Some(recorded) = t.pid_start else {
+        let Some(recorded) = start else {
             continue;
         };
-        if process_start_time(t.pid) != Some(recorded) {
+        if process_start_time(pid).is_some_and(|now| now != recorded) {
             continue;
         }
         match killpg(Pid::from_raw(raw), Signal::SIGKILL) {
-            Ok(()) => killed.push(t.pid),
+            Ok(()) => killed.push(pid),
             Err(Errno::ESRCH) => {}
-            Err(e) => tracing::warn!(pgid = t.pid, "cannot kill a left-over agent: {e}"),
+            Err(e) => tracing::warn!(pgid = pid, "cannot kill a left-over process group: {e}"),
         }
     }
+    wait_gone(&killed, std::time::Duration::from_secs(5));
     killed
+}
+
+/// Waits until none of `groups` has a process left (zombies aside), or `limit`.
+fn wait_gone(groups: &[u32], limit: std::time::Duration) {
+    let until = std::time::Instant::now() + limit;
+    while std::time::Instant::now() < until
+        && groups.iter().any(|&g| {
+            i32::try_from(g)
+                .is_ok_and(|raw| !matches!(killpg(Pid::from_raw(raw), None), Err(Errno::ESRCH)))
+                && group_has_live_member(g)
+        })
+    {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// Whether a process other than a zombie is in process group `pgid`.
+fn group_has_live_member(pgid: u32) -> bool {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return true;
+    };
+    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter_map(stat_fields)
+        .any(|f| {
+            f.first().map(String::as_str) != Some("Z")
+                && f.get(2).and_then(|p| p.parse().ok()) == Some(pgid)
+        })
 }
 
 /// The start time of `pid` in clock ticks since boot (`/proc/<pid>/stat`
@@ -447,7 +491,8 @@ pub fn process_alive(pid: u32, start: Option<u64>) -> bool {
 }
 
 /// The fields of `/proc/<pid>/stat` after the command name: index 0 is the
-/// state (field 3), index 19 the start time (field 22).
+/// state (field 3), index 2 the process group (field 5), index 19 the start
+/// time (field 22).
 fn stat_fields(pid: u32) -> Option<Vec<String>> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The command name is in parentheses and may itself hold `)` and spaces.

@@ -10,10 +10,24 @@
 //! {"v":1,"kind":"task","phase":1,"group":"A","task":"A1","attempt":1,"outcome":{"kind":"succeeded"},"started_at":"2026-01-09T21:27:50.000Z","finished_at":"2026-01-09T21:28:02.300Z","duration_secs":12.3,"exit_code":0,"cost_usd":0.01,"session_id":"abc","num_turns":7,"log":"logs/orchestrator/phase1_groupA_A1_20260109-212750.log","result_text":"Added the users table."}
 //! {"v":1,"kind":"gate","phase":1,"group":"A","passed":true,"steps":[{"name":"test","status":"passed","duration_secs":4.2}],"at":"2026-01-09T21:29:00.000Z","log":"logs/orchestrator/phase1_groupA_gate_20260109-212900.log"}
 //! {"v":1,"kind":"reset","phase":1,"group":"A","at":"2026-01-10T08:00:00.000Z"}
+//! {"v":1,"kind":"start","phase":1,"group":"A","at":"2026-01-09T21:27:49.000Z","head":"3f2a…","base":{"src/a.js":"e69d…"}}
+//! {"v":1,"kind":"complete","phase":1,"group":"A","at":"2026-01-09T21:29:01.000Z"}
+//! {"v":1,"kind":"commit","phase":1,"at":"2026-01-09T21:29:02.000Z","parent":"3f2a…"}
 //! ```
 //!
-//! * `kind` is `task`, `gate` or `reset`; a line without `kind` is a `task`
-//!   record (the first format had none). The runner always writes it.
+//! * `kind` is `task`, `gate`, `reset`, `start`, `complete` or `commit`; a
+//!   line without `kind` is a `task` record (the first format had none). The
+//!   runner always writes it.
+//! * `start` is written before a group's first agent (or its gate) starts:
+//!   the phase has begun even if no task has finished. `head` and `base`
+//!   (git blob ids of the files that differed from HEAD then) are the group's
+//!   base, so its report names the files it changed across runs.
+//! * `complete` follows the group's line in `completed_tasks.txt`.
+//! * `commit` is written just before a phase commit, so the commit holds
+//!   it (nothing is written after a commit: the tree stays clean). Its
+//!   `parent` is HEAD then: the commit was made when HEAD's history has a
+//!   commit of the phase (its `Roadmap-Phase` trailer) on that parent.
+//!   `skipped` marks a phase completed with commits off.
 //! * `outcome` is [`TaskOutcome`] as serde writes it (`{"kind":"failed",
 //!   "exit_code":1,"signal":null,"reason":"..."}`...).
 //! * Times are RFC 3339 in UTC; `log` is relative to the project directory.
@@ -199,6 +213,45 @@ impl ResetRecord {
     }
 }
 
+/// A group began running (agents or gate) in some run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StartRecord {
+    pub phase: PhaseId,
+    pub group: String,
+    #[serde(with = "rfc3339")]
+    pub at: DateTime<Utc>,
+    /// HEAD when the group started.
+    #[serde(default)]
+    pub head: Option<String>,
+    /// Blob ids of the files that differed from HEAD when the group first
+    /// started (`None` for a resumed start: the first one's base holds).
+    #[serde(default)]
+    pub base: Option<BTreeMap<String, String>>,
+}
+
+/// The group was recorded complete (its `completed_tasks.txt` line written).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CompleteRecord {
+    pub phase: PhaseId,
+    pub group: String,
+    #[serde(with = "rfc3339")]
+    pub at: DateTime<Utc>,
+}
+
+/// A phase commit about to be made, or skipped.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CommitRecord {
+    pub phase: PhaseId,
+    #[serde(with = "rfc3339")]
+    pub at: DateTime<Utc>,
+    /// HEAD before the commit.
+    #[serde(default)]
+    pub parent: Option<String>,
+    /// Completed with commits off (`--no-commit`): no commit is owed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub skipped: bool,
+}
+
 /// One line of `tasks.jsonl`. Serialises with its `v` and `kind` fields;
 /// deserialises any version-1 line (a missing `kind` meaning `task`).
 #[derive(Debug, Clone, PartialEq)]
@@ -206,6 +259,9 @@ pub enum Record {
     Task(TaskRecord),
     Gate(GateRecord),
     Reset(ResetRecord),
+    Start(StartRecord),
+    Complete(CompleteRecord),
+    Commit(CommitRecord),
 }
 
 impl Record {
@@ -214,24 +270,38 @@ impl Record {
             Record::Task(_) => "task",
             Record::Gate(_) => "gate",
             Record::Reset(_) => "reset",
+            Record::Start(_) => "start",
+            Record::Complete(_) => "complete",
+            Record::Commit(_) => "commit",
         }
     }
 
-    pub fn key(&self) -> GroupKey {
+    /// The phase the record belongs to.
+    pub fn phase(&self) -> &PhaseId {
         match self {
-            Record::Task(r) => r.key(),
-            Record::Gate(r) => r.key(),
-            Record::Reset(r) => r.key(),
+            Record::Task(r) => &r.phase,
+            Record::Gate(r) => &r.phase,
+            Record::Reset(r) => &r.phase,
+            Record::Start(r) => &r.phase,
+            Record::Complete(r) => &r.phase,
+            Record::Commit(r) => &r.phase,
         }
     }
 
-    fn is_for(&self, key: &GroupKey) -> bool {
-        let (phase, group) = match self {
-            Record::Task(r) => (&r.phase, &r.group),
-            Record::Gate(r) => (&r.phase, &r.group),
-            Record::Reset(r) => (&r.phase, &r.group),
-        };
-        *phase == key.phase && *group == key.group
+    /// The group the record belongs to; `None` for a phase's `commit`.
+    pub fn group(&self) -> Option<&str> {
+        match self {
+            Record::Task(r) => Some(&r.group),
+            Record::Gate(r) => Some(&r.group),
+            Record::Reset(r) => Some(&r.group),
+            Record::Start(r) => Some(&r.group),
+            Record::Complete(r) => Some(&r.group),
+            Record::Commit(_) => None,
+        }
+    }
+
+    pub fn is_for(&self, key: &GroupKey) -> bool {
+        *self.phase() == key.phase && self.group() == Some(key.group.as_str())
     }
 
     /// The record as one JSON line, without the newline.
@@ -274,6 +344,15 @@ impl Record {
             "reset" => serde_json::from_value(value.clone())
                 .map(Record::Reset)
                 .map_err(bad),
+            "start" => serde_json::from_value(value.clone())
+                .map(Record::Start)
+                .map_err(bad),
+            "complete" => serde_json::from_value(value.clone())
+                .map(Record::Complete)
+                .map_err(bad),
+            "commit" => serde_json::from_value(value.clone())
+                .map(Record::Commit)
+                .map_err(bad),
             other => Err(format!("unknown record kind `{other}`")),
         }
     }
@@ -296,6 +375,9 @@ impl Serialize for Record {
             Record::Task(body) => Envelope { v, kind, body }.serialize(s),
             Record::Gate(body) => Envelope { v, kind, body }.serialize(s),
             Record::Reset(body) => Envelope { v, kind, body }.serialize(s),
+            Record::Start(body) => Envelope { v, kind, body }.serialize(s),
+            Record::Complete(body) => Envelope { v, kind, body }.serialize(s),
+            Record::Commit(body) => Envelope { v, kind, body }.serialize(s),
         }
     }
 }
@@ -505,9 +587,12 @@ pub enum ResumeState {
     /// Every task's latest attempt succeeded but no gate passed after them
     /// (it failed, or the run stopped first): run only the gate.
     GateOnly,
-    /// Every task succeeded and the latest gate after them passed: the group
-    /// is complete (record it, if `completed_tasks.txt` does not say so yet).
-    Complete,
+    /// Every task succeeded and the latest gate after them passed, but the
+    /// group was never recorded complete (the run stopped in between).
+    GatePassed,
+    /// The group was recorded complete after its passing gate: if
+    /// `completed_tasks.txt` lacks it now, its line was removed by hand.
+    Recorded,
 }
 
 /// The resume state of a group whose tasks (as the roadmap has them now) are
@@ -517,12 +602,14 @@ pub fn group_resume_state(records: &[Record], key: &GroupKey, task_ids: &[String
     // Latest attempt (and its position) per current task.
     let mut latest: BTreeMap<&str, (usize, &TaskRecord)> = BTreeMap::new();
     let mut last_gate: Option<(usize, &GateRecord)> = None;
+    let mut last_complete: Option<usize> = None;
     for (i, r) in since_reset(records, key) {
         match r {
             Record::Task(t) if task_ids.contains(&t.task) => {
                 latest.insert(t.task.as_str(), (i, t));
             }
             Record::Gate(g) => last_gate = Some((i, g)),
+            Record::Complete(_) => last_complete = Some(i),
             _ => {}
         }
     }
@@ -540,8 +627,101 @@ pub fn group_resume_state(records: &[Record], key: &GroupKey, task_ids: &[String
     }
     let last_task = latest.values().map(|(i, _)| *i).max().unwrap_or(0);
     match last_gate {
-        Some((i, g)) if i > last_task && g.passed => ResumeState::Complete,
+        Some((i, g)) if i > last_task && g.passed => match last_complete {
+            Some(c) if c > i => ResumeState::Recorded,
+            _ => ResumeState::GatePassed,
+        },
         _ => ResumeState::GateOnly,
+    }
+}
+
+/// Whether the group has any record since its latest reset (it was started).
+pub fn group_started(records: &[Record], key: &GroupKey) -> bool {
+    since_reset(records, key).next().is_some()
+}
+
+/// The base the group's first start (since its latest reset) recorded.
+pub fn group_base<'a>(records: &'a [Record], key: &'a GroupKey) -> Option<&'a StartRecord> {
+    since_reset(records, key).find_map(|(_, r)| match r {
+        Record::Start(s) if s.base.is_some() => Some(s),
+        _ => None,
+    })
+}
+
+/// The wall-clock time the group ran, summed over runs: from each `start`
+/// to the group's last record before the next `start`.
+pub fn group_run_time(records: &[Record], key: &GroupKey) -> std::time::Duration {
+    let mut total = chrono::Duration::zero();
+    let mut segment: Option<(DateTime<Utc>, DateTime<Utc>)> = None;
+    for (_, r) in since_reset(records, key) {
+        let at = match r {
+            Record::Start(s) => {
+                if let Some((a, b)) = segment.take() {
+                    total += b - a;
+                }
+                segment = Some((s.at, s.at));
+                continue;
+            }
+            Record::Task(t) => t.finished_at,
+            Record::Gate(g) => g.at,
+            Record::Complete(c) => c.at,
+            _ => continue,
+        };
+        if let Some((_, end)) = segment.as_mut() {
+            *end = (*end).max(at);
+        }
+    }
+    if let Some((a, b)) = segment {
+        total += b - a;
+    }
+    total.to_std().unwrap_or_default()
+}
+
+/// How the phase's commit stands, from its `commit` records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommitState {
+    /// No commit record since the phase's latest work: one is owed if the
+    /// phase did any work (`worked`). `recorded`: some earlier commit of the
+    /// phase is recorded (runs before these records existed left none).
+    Owed { worked: bool, recorded: bool },
+    /// The latest work of the phase needs no commit (commits were off).
+    Skipped,
+    /// The latest work is followed by a commit made on `parent`: done when
+    /// the history has this phase's commit on that parent (else it failed).
+    Intended { parent: Option<String> },
+}
+
+/// The phase's commit state: compares the position of its latest group
+/// work (task, gate, start, complete, reset) with its latest commit record.
+pub fn phase_commit_state(records: &[Record], phase: &PhaseId) -> CommitState {
+    let mut last_work = None;
+    let mut last_commit: Option<(usize, &CommitRecord)> = None;
+    for (i, r) in records.iter().enumerate() {
+        if r.phase() != phase {
+            continue;
+        }
+        match r {
+            Record::Commit(c) => last_commit = Some((i, c)),
+            _ => last_work = Some(i),
+        }
+    }
+    match (last_work, last_commit) {
+        (None, None) => CommitState::Owed {
+            worked: false,
+            recorded: false,
+        },
+        (Some(_), None) => CommitState::Owed {
+            worked: true,
+            recorded: false,
+        },
+        (Some(w), Some((c, _))) if w > c => CommitState::Owed {
+            worked: true,
+            recorded: true,
+        },
+        (_, Some((_, c))) if c.skipped => CommitState::Skipped,
+        (_, Some((_, c))) => CommitState::Intended {
+            parent: c.parent.clone(),
+        },
     }
 }
 

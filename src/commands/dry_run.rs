@@ -1,0 +1,284 @@
+//! `--dry-run`: the decision printed, with the exact agent command lines,
+//! the gate, the commits and pushes, and what would stop the real run. The
+//! document is built as JSON once; the text is printed from it, so `--json`
+//! and text cannot drift apart.
+
+use super::run::jobs_for;
+use crate::agent::command::display_command;
+use crate::config::Settings;
+use crate::project::{LoadedRoadmap, Project};
+use crate::resume::{Action, Decision, GroupAction, GroupStep};
+use serde_json::{Value, json};
+use std::path::PathBuf;
+
+pub struct DryRun<'a> {
+    pub project: &'a Project,
+    pub loaded: &'a LoadedRoadmap,
+    pub decision: &'a Decision<'a>,
+    pub settings: &'a Settings,
+    pub template: &'a str,
+    /// The dirty-tree refusal the real run would stop with.
+    pub refusal: Option<&'a str>,
+}
+
+impl DryRun<'_> {
+    pub fn doc(&self) -> Value {
+        let gate = crate::gate::plan_gate(&self.project.dir, &self.settings.gate)
+            .map(|plan| {
+                json!({
+                    "steps": plan.steps.iter().map(|s| json!({
+                        "name": s.name, "command": s.display, "fatal": s.fatal,
+                    })).collect::<Vec<_>>(),
+                    "notes": plan.notes,
+                })
+            })
+            .unwrap_or_else(|e| json!({ "error": e.to_string() }));
+        let actions: Vec<Value> = self
+            .decision
+            .actions
+            .iter()
+            .map(|a| self.action(a))
+            .collect();
+        json!({
+            "dry_run": true,
+            "roadmap": self.loaded.display,
+            "max_parallel": self.settings.max_parallel,
+            "timeout_secs": self.settings.timeout.as_secs(),
+            "commit": self.settings.git.commit,
+            "push": self.settings.git.push,
+            "gate": gate,
+            "refusal": self.refusal,
+            "actions": actions,
+            "groups": self.decision.groups().map(|g| self.group(g)).collect::<Vec<_>>(),
+        })
+    }
+
+    fn action(&self, action: &Action<'_>) -> Value {
+        let push = self.settings.git.push;
+        match action {
+            Action::CommitPhase { phase, leftover } => json!({
+                "action": "commit_phase", "phase": phase.number, "title": phase.title,
+                "leftover": leftover, "commit": self.settings.git.commit, "push": push,
+            }),
+            Action::Push => json!({ "action": "push" }),
+            Action::Stop { phase, reason } => json!({
+                "action": "stop", "phase": phase.number, "reason": reason,
+            }),
+            Action::Group(g) => {
+                let mut v = self.group(g);
+                v["action"] = json!("group");
+                v
+            }
+        }
+    }
+
+    fn group(&self, g: &GroupAction<'_>) -> Value {
+        let program = PathBuf::from(&self.settings.agent.command[0]);
+        let jobs = jobs_for(
+            self.project,
+            self.loaded,
+            g,
+            self.settings,
+            self.template,
+            &program,
+        );
+        let tasks: Vec<Value> = g
+            .tasks()
+            .iter()
+            .map(|t| {
+                let log = PathBuf::from(format!(
+                    "logs/orchestrator/{}_{}_<timestamp>.log",
+                    g.key.log_stem(),
+                    crate::roadmap::slug(&t.id)
+                ));
+                let inv = jobs.invocation(&t.id, &t.title, None, &log);
+                json!({
+                    "id": t.id,
+                    "title": t.title,
+                    "command": display_command(&inv),
+                    "argv": std::iter::once(inv.program.to_string_lossy().into_owned())
+                        .chain(inv.args.iter().map(|a| a.to_string_lossy().into_owned()))
+                        .collect::<Vec<_>>(),
+                    "prompt_bytes": inv.stdin.len(),
+                    "log": log,
+                })
+            })
+            .collect();
+        let (step, succeeded) = match &g.step {
+            GroupStep::Run { succeeded, .. } => ("run", succeeded.clone()),
+            GroupStep::GateOnly => ("gate_only", Vec::new()),
+            GroupStep::RecordComplete => ("record_complete", Vec::new()),
+            GroupStep::DoneInRoadmap => ("done_in_roadmap", Vec::new()),
+        };
+        json!({
+            "phase": g.key.phase,
+            "phase_title": g.phase.title,
+            "group": g.key.group,
+            "group_title": g.group.title,
+            "annotation": g.group.annotation,
+            "step": step,
+            "succeeded_earlier": succeeded,
+            "gate": g.runs_gate(),
+            "partial": g.partial,
+            "parallel": self.settings.max_parallel.min(tasks.len().max(1)),
+            "tasks": tasks,
+        })
+    }
+
+    pub fn print(&self, json: bool, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        let doc = self.doc();
+        if json {
+            return writeln!(out, "{doc}");
+        }
+        writeln!(
+            out,
+            "Dry run: {} ({}), {} in parallel, timeout {}s per task. Nothing is started or changed.",
+            self.loaded.display,
+            self.loaded.summary(),
+            self.settings.max_parallel,
+            self.settings.timeout.as_secs()
+        )?;
+        print_gate(&doc["gate"], out)?;
+        if self.decision.is_empty() {
+            writeln!(out, "Nothing to do: every selected group is complete.")?;
+        }
+        for a in doc["actions"].as_array().into_iter().flatten() {
+            print_action(a, out)?;
+        }
+        if let Some(refusal) = self.refusal {
+            writeln!(out, "\nA real run would stop before starting: {refusal}")?;
+        }
+        Ok(())
+    }
+}
+
+fn text(v: &Value) -> &str {
+    v.as_str().unwrap_or_default()
+}
+
+/// A phase number as the roadmap writes it (a JSON number or string).
+fn phase(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn print_gate(gate: &Value, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    if let Some(e) = gate["error"].as_str() {
+        return writeln!(out, "Gate after every group: cannot be planned: {e}");
+    }
+    let steps: Vec<String> = gate["steps"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|s| {
+            let warn = if s["fatal"] == json!(false) {
+                ", warning only"
+            } else {
+                ""
+            };
+            format!("{} (`{}`{warn})", text(&s["name"]), text(&s["command"]))
+        })
+        .collect();
+    if steps.is_empty() {
+        writeln!(
+            out,
+            "Gate after every group: none (no steps detected or configured)"
+        )
+    } else {
+        writeln!(out, "Gate after every group: {}", steps.join(", "))
+    }
+}
+
+fn print_action(a: &Value, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let push = |a: &Value| {
+        if a["push"] == json!(true) {
+            ", then push"
+        } else {
+            ""
+        }
+    };
+    match text(&a["action"]) {
+        "commit_phase" if a["commit"] == json!(false) => writeln!(
+            out,
+            "\nPhase {} complete: not committed (commits are off)",
+            phase(&a["phase"])
+        ),
+        "commit_phase" => {
+            let why = if a["leftover"] == json!(true) {
+                " (complete, not yet committed: first, before any new work)"
+            } else {
+                ""
+            };
+            writeln!(
+                out,
+                "\nCommit \"Complete Phase {}: {}\"{why}{}",
+                phase(&a["phase"]),
+                text(&a["title"]),
+                push(a)
+            )
+        }
+        "push" => writeln!(out, "\nPush the commits not yet on the remote"),
+        "stop" => writeln!(out, "\nStop: {}", text(&a["reason"])),
+        _ => print_group(a, out),
+    }
+}
+
+fn print_group(g: &Value, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let mut head = format!("Phase {} Group {}", phase(&g["phase"]), text(&g["group"]));
+    if !text(&g["group_title"]).is_empty() {
+        head.push_str(&format!(": {}", text(&g["group_title"])));
+    }
+    if let Some(a) = g["annotation"].as_str() {
+        head.push_str(&format!(" ({a})"));
+    }
+    let tasks = g["tasks"].as_array().map_or(0, Vec::len);
+    writeln!(out)?;
+    match text(&g["step"]) {
+        "gate_only" => writeln!(
+            out,
+            "{head}: gate only (every task succeeded earlier; no agent runs)"
+        )?,
+        "record_complete" => writeln!(
+            out,
+            "{head}: record complete (its gate passed earlier; nothing runs)"
+        )?,
+        "done_in_roadmap" => writeln!(
+            out,
+            "{head}: every task is marked done in the roadmap; recorded complete"
+        )?,
+        _ => {
+            let n = crate::project::plural(tasks, "task");
+            writeln!(out, "{head}: {n}, {} in parallel", g["parallel"])?;
+            let earlier: Vec<&str> = g["succeeded_earlier"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(text)
+                .collect();
+            if !earlier.is_empty() {
+                writeln!(
+                    out,
+                    "  succeeded earlier, not run again: {}",
+                    earlier.join(", ")
+                )?;
+            }
+        }
+    }
+    for t in g["tasks"].as_array().into_iter().flatten() {
+        writeln!(
+            out,
+            "  {} {}\n    $ {} < prompt ({} bytes on stdin)\n    log: {}",
+            text(&t["id"]),
+            text(&t["title"]),
+            text(&t["command"]),
+            t["prompt_bytes"],
+            text(&t["log"])
+        )?;
+    }
+    if g["gate"] == json!(true) {
+        writeln!(out, "  then the gate")?;
+    }
+    Ok(())
+}

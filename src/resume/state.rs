@@ -1,0 +1,117 @@
+//! The one run state: everything the decision reads, loaded once.
+
+use crate::config::GitSettings;
+use crate::roadmap::PhaseId;
+use crate::status::{
+    CommitState, CompletedGroups, InProgress, LineWarning, Record, RecordStore, StatusDir,
+    StatusError, kill_leftovers, phase_commit_state, recover_in_progress,
+};
+use crate::vcs::Repo;
+
+/// What git says, as far as the decision needs it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GitState {
+    pub head: Option<String>,
+    pub head_parent: Option<String>,
+    /// HEAD's `Roadmap-Phase` trailer.
+    pub head_phase: Option<String>,
+    /// Commits on the branch the remote does not have.
+    pub unpushed: usize,
+    /// `(phase, parent)` of the phase commits in HEAD's recent history.
+    pub phase_commits: Vec<(String, Option<String>)>,
+}
+
+impl GitState {
+    pub fn read(repo: &Repo, git: &GitSettings) -> GitState {
+        let head = repo.head_info();
+        GitState {
+            head: head.as_ref().map(|h| h.id.clone()),
+            head_parent: head.as_ref().and_then(|h| h.parent.clone()),
+            head_phase: head.and_then(|h| h.phase),
+            unpushed: repo.unpushed_commits(git).unwrap_or(0),
+            phase_commits: repo.phase_commits().unwrap_or_default(),
+        }
+    }
+}
+
+/// `completed_tasks.txt` (the authority, hand edits included), every record
+/// of `tasks.jsonl`, what a dead run left in `in_progress_tasks.txt`, and
+/// the git state.
+#[derive(Debug, Clone, Default)]
+pub struct RunState {
+    pub completed: CompletedGroups,
+    pub completed_warnings: Vec<LineWarning>,
+    pub records: Vec<Record>,
+    pub record_warnings: Vec<String>,
+    /// The in-progress file of a run that died (its runner is gone).
+    pub interrupted: Option<InProgress>,
+    /// Process groups of that run found alive and killed on load.
+    pub killed: Vec<u32>,
+    /// `None` without a repository.
+    pub git: Option<GitState>,
+}
+
+impl RunState {
+    /// Reads the state without changing anything (for `status`): a dead
+    /// run's leftovers are reported, not killed.
+    pub fn read(
+        status: &StatusDir,
+        repo: Option<&Repo>,
+        git: &GitSettings,
+    ) -> Result<RunState, StatusError> {
+        let mut state = Self::files(status)?;
+        state.interrupted = recover_in_progress(status, false);
+        state.git = repo.map(|r| GitState::read(r, git));
+        Ok(state)
+    }
+
+    /// Loads the state for a run, under the run lock: a dead run's agents and
+    /// gate processes are killed first (so nothing writes to the tree while
+    /// it is checked), its in-progress file is cleared, then everything is read.
+    pub fn recover(
+        status: &StatusDir,
+        repo: Option<&Repo>,
+        git: &GitSettings,
+    ) -> Result<RunState, StatusError> {
+        let interrupted = recover_in_progress(status, true);
+        let killed = interrupted.as_ref().map(kill_leftovers).unwrap_or_default();
+        if interrupted.is_some() {
+            InProgress::clear(status)?;
+        }
+        let mut state = Self::files(status)?;
+        state.interrupted = interrupted;
+        state.killed = killed;
+        state.git = repo.map(|r| GitState::read(r, git));
+        Ok(state)
+    }
+
+    fn files(status: &StatusDir) -> Result<RunState, StatusError> {
+        let (completed, completed_warnings) = status.load_completed()?;
+        let (records, record_warnings) = RecordStore::new(status).load()?;
+        Ok(RunState {
+            completed,
+            completed_warnings,
+            records,
+            record_warnings,
+            ..RunState::default()
+        })
+    }
+
+    pub fn commit_state(&self, phase: &PhaseId) -> CommitState {
+        phase_commit_state(&self.records, phase)
+    }
+
+    /// `the previous run was interrupted during PHASE_1:B (...)`, with what
+    /// recovery killed.
+    pub fn interruption_note(&self) -> Option<String> {
+        let ip = self.interrupted.as_ref()?;
+        let mut message = ip.describe_interruption();
+        if !self.killed.is_empty() {
+            message.push_str(&format!(
+                "; stopped its leftover processes (groups {:?})",
+                self.killed
+            ));
+        }
+        Some(message)
+    }
+}

@@ -1,0 +1,163 @@
+//! The one writer of run state. Every change a run makes to `tasks.jsonl`,
+//! `in_progress_tasks.txt` and `completed_tasks.txt` goes through here, in
+//! an order where any prefix of the writes is a state the decision
+//! (`crate::resume::decide`) handles:
+//!
+//! 1. `start` (and a `reset` first when a hand-removed group reruns) before
+//!    the group's first agent or gate process spawns;
+//! 2. the in-progress file names each agent and gate step with its process
+//!    group while it runs, so a later run can kill what a dead one left;
+//! 3. one `task` record per finished attempt, one `gate` record per gate;
+//! 4. the group's line in `completed_tasks.txt`, then `complete`;
+//! 5. `commit` just before a phase commit (which holds it), and nothing
+//!    after: the tree is clean once the phase is committed.
+
+use super::{
+    CommitRecord, CompleteRecord, GateRecord, InProgress, Record, RecordStore, RunningGate,
+    RunningGroup, RunningTask, StartRecord, StatusDir, StatusError, TaskRecord,
+};
+use crate::roadmap::{GroupKey, PhaseId};
+use chrono::Utc;
+use std::collections::BTreeMap;
+
+pub struct Store<'a> {
+    status: &'a StatusDir,
+    records: RecordStore,
+    in_progress: InProgress,
+}
+
+/// Where a group starts from: HEAD and the blob ids of the files that
+/// differed from it (earlier groups' uncommitted work).
+#[derive(Debug, Clone, Default)]
+pub struct GroupBase {
+    pub head: Option<String>,
+    pub files: BTreeMap<String, String>,
+}
+
+impl<'a> Store<'a> {
+    pub fn new(status: &'a StatusDir) -> Self {
+        Store {
+            status,
+            records: RecordStore::new(status),
+            in_progress: InProgress::default(),
+        }
+    }
+
+    pub fn status(&self) -> &StatusDir {
+        self.status
+    }
+
+    /// The group begins: `reset` when `restart`, then `start` (with the base
+    /// on a first start), then the in-progress file names the group.
+    pub fn group_started(
+        &mut self,
+        key: &GroupKey,
+        restart: bool,
+        base: Option<GroupBase>,
+    ) -> Result<(), StatusError> {
+        if restart {
+            self.records.append_reset(key)?;
+        }
+        self.records.append(&Record::Start(StartRecord {
+            phase: key.phase.clone(),
+            group: key.group.clone(),
+            at: Utc::now(),
+            head: base.as_ref().and_then(|b| b.head.clone()),
+            base: base.map(|b| b.files),
+        }))?;
+        self.in_progress = InProgress::new(RunningGroup::this_process(key.clone()));
+        self.in_progress.write(self.status)
+    }
+
+    pub fn task_started(
+        &mut self,
+        task: &str,
+        pid: u32,
+        log: Option<String>,
+    ) -> Result<(), StatusError> {
+        self.in_progress
+            .task_started(RunningTask::new(task, pid, log));
+        self.in_progress.write(self.status)
+    }
+
+    /// The attempt's record, then the in-progress file without it.
+    pub fn task_finished(&mut self, record: &TaskRecord) -> Result<(), StatusError> {
+        let appended = self.records.append_task(record);
+        self.in_progress.task_finished(&record.task);
+        let written = self.in_progress.write(self.status);
+        appended.and(written)
+    }
+
+    /// A gate step is about to start (`pid` none) or has spawned.
+    pub fn gate_step(
+        &mut self,
+        step: &str,
+        pid: Option<u32>,
+        log: Option<String>,
+    ) -> Result<(), StatusError> {
+        let started = match &self.in_progress.gate {
+            Some(g) if g.step == step => g.started,
+            _ => Utc::now(),
+        };
+        self.in_progress.gate = Some(RunningGate {
+            step: step.to_string(),
+            started,
+            pid,
+            pid_start: pid.and_then(super::process_start_time),
+            log,
+        });
+        self.in_progress.write(self.status)
+    }
+
+    pub fn gate_finished(&mut self, record: &GateRecord) -> Result<(), StatusError> {
+        let appended = self.records.append_gate(record);
+        self.in_progress.gate = None;
+        let written = self.in_progress.write(self.status);
+        appended.and(written)
+    }
+
+    /// The authority first (`completed_tasks.txt`), then the `complete`
+    /// record: a crash in between leaves a complete group, which is right.
+    pub fn group_completed(&mut self, key: &GroupKey) -> Result<(), StatusError> {
+        self.status.update_completed(|c| c.add(key))?;
+        self.records.append(&Record::Complete(CompleteRecord {
+            phase: key.phase.clone(),
+            group: key.group.clone(),
+            at: Utc::now(),
+        }))
+    }
+
+    /// Nothing of the group runs any more.
+    pub fn group_ended(&mut self) -> Result<(), StatusError> {
+        self.in_progress = InProgress::default();
+        InProgress::clear(self.status)
+    }
+
+    /// Just before a phase commit on top of `parent`.
+    pub fn commit_intended(
+        &mut self,
+        phase: &PhaseId,
+        parent: Option<String>,
+    ) -> Result<(), StatusError> {
+        self.commit(phase, parent, false)
+    }
+
+    /// The phase completed with commits off: no commit is owed for it.
+    pub fn commit_skipped(&mut self, phase: &PhaseId) -> Result<(), StatusError> {
+        self.commit(phase, None, true)
+    }
+
+    fn commit(
+        &mut self,
+        phase: &PhaseId,
+        parent: Option<String>,
+        skipped: bool,
+    ) -> Result<(), StatusError> {
+        self.records.append(&Record::Commit(CommitRecord {
+            phase: phase.clone(),
+            at: Utc::now(),
+            parent,
+            skipped,
+        }))
+    }
+}
