@@ -1,6 +1,6 @@
 //! `notify::notify`: the command's environment and stdin, failures as
 //! errors, nothing of the command left running, the webhook against a local
-//! HTTP server.
+//! HTTP server, and the real binary notifying at the end of a run.
 
 mod common;
 
@@ -336,5 +336,27 @@ fn nothing_configured_does_nothing() {
     assert_eq!(
         notify::notify(&NotifySection::default(), None, &dir, &failed_run()),
         vec![]
+    );
+}
+
+#[test]
+fn the_binary_notifies_once_the_run_has_ended() {
+    let p = common::Project::new(&common::roadmap_with_tasks(&[("A1", "FAKE: sleep 0")]));
+    let out_file = p.tmp.path().join("notified.txt");
+    let script = format!(
+        "{{ echo \"$ROADMAP_RUNNER_OUTCOME\"; cat; }} > '{}'; echo 'smtp down' >&2; exit 4",
+        out_file.display()
+    );
+    let out = p.run(&["--no-commit", "--no-push", "--notify", &script]);
+    // A failed notification is a warning: the run's exit code stays.
+    common::assert_exit(&out, 0);
+    let text = std::fs::read_to_string(&out_file).unwrap();
+    assert!(text.starts_with("success\n"), "{text}");
+    assert!(text.contains("A1"), "{text}");
+    let err = common::stderr(&out);
+    assert!(
+        err.contains("warning: notification failed: notify command `")
+            && err.contains("exited with 4:\nsmtp down"),
+        "{err}"
     );
 }
