@@ -18,22 +18,30 @@
 //! | `ROADMAP_RUNNER_PROJECT` | the project directory's name |
 //! | `ROADMAP_RUNNER_PROJECT_DIR` | the project directory's full path |
 //!
-//! Its stdout is discarded; it has [`COMMAND_TIMEOUT`] to finish, after which
-//! its process group is killed.
+//! It runs through the runner's one process-control path
+//! ([`crate::exec::run_process`]), in a process group of its own. Its stdout
+//! is discarded; it has [`COMMAND_TIMEOUT`] to finish, after which its group
+//! gets SIGTERM and, [`COMMAND_GRACE`] later, SIGKILL. Once it has exited,
+//! whatever it left in the background is killed with its group (after
+//! [`COMMAND_LEAK_TIMEOUT`] when that still holds its output pipes): nothing
+//! of a notification outlives the run.
 //!
 //! The webhook gets a POST of `application/json`: see [`WebhookPayload`].
 
 use crate::agent::TaskOutcome;
+use crate::agent::stream_json::cap_chars;
 use crate::config::{CommandSpec, NotifySection};
 use crate::events::RunSummary;
+use crate::exec::{
+    ExecError, ExitStatusKind, OutputStream, ProcessEvent, ProcessOutcome, ProcessSpec,
+    StdinSource, StopLevel, run_process,
+};
 use crate::exit;
 use serde::Serialize;
-use std::io::{Read, Write};
+use std::collections::VecDeque;
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
-use wait_timeout::ChildExt;
+use tokio::sync::watch;
 
 /// Longest a notify command may run.
 pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
@@ -41,10 +49,15 @@ pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(60);
 pub const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(10);
 /// Bumped when a field of the webhook body changes meaning or goes away.
 pub const WEBHOOK_SCHEMA_VERSION: u32 = 1;
-/// Bytes of the command's stderr kept for the error message.
-const STDERR_TAIL_BYTES: usize = 4096;
+/// Time between SIGTERM and SIGKILL to the command's process group.
+pub const COMMAND_GRACE: Duration = Duration::from_secs(2);
+/// After the command exits, how long what it left in the background may hold
+/// its output pipes before the group is killed.
+pub const COMMAND_LEAK_TIMEOUT: Duration = Duration::from_secs(2);
 /// Lines of the command's stderr shown in the error message.
 const STDERR_TAIL_LINES: usize = 10;
+/// Longest stderr line shown in the error message.
+const STDERR_LINE_CHARS: usize = 500;
 
 /// One notification that did not go out.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -64,13 +77,24 @@ pub fn notify(
     project_dir: &Path,
     summary: &RunSummary,
 ) -> Vec<NotifyError> {
+    notify_with_timeout(section, cli_command, project_dir, summary, COMMAND_TIMEOUT)
+}
+
+/// [`notify`] with the command's timeout given instead of [`COMMAND_TIMEOUT`].
+pub fn notify_with_timeout(
+    section: &NotifySection,
+    cli_command: Option<&str>,
+    project_dir: &Path,
+    summary: &RunSummary,
+    command_timeout: Duration,
+) -> Vec<NotifyError> {
     let mut errors = Vec::new();
     let command = match cli_command {
         Some(s) if !s.trim().is_empty() => Some(CommandSpec::Shell(s.to_string())),
         _ => section.command.clone(),
     };
     if let Some(spec) = command
-        && let Err(e) = run_command(&spec, project_dir, summary, COMMAND_TIMEOUT)
+        && let Err(e) = run_command(&spec, project_dir, summary, command_timeout)
     {
         errors.push(e);
     }
@@ -166,16 +190,17 @@ pub fn command_env(project_dir: &Path, summary: &RunSummary) -> Vec<(&'static st
     ]
 }
 
-/// Runs the notify command with the summary on stdin; an error when it cannot
-/// start, exits non-zero, or outlives `timeout` (then its process group is
-/// killed).
+/// Runs the notify command with the summary on stdin through the one
+/// process-control path ([`run_process`]): an error when it cannot start,
+/// exits non-zero, or outlives `timeout` (then its process group gets
+/// SIGTERM, and SIGKILL after [`COMMAND_GRACE`]). Whatever it started is
+/// killed with its group once it has exited.
 pub fn run_command(
     spec: &CommandSpec,
     project_dir: &Path,
     summary: &RunSummary,
     timeout: Duration,
 ) -> Result<(), NotifyError> {
-    use std::os::unix::process::CommandExt;
     let err = |message: String| NotifyError {
         target: format!("notify command `{}`", spec.display()),
         message,
@@ -184,82 +209,37 @@ pub fn run_command(
     let Some((program, args)) = argv.split_first().filter(|(p, _)| !p.is_empty()) else {
         return Err(err("the command is empty".into()));
     };
-    let mut child = Command::new(program)
-        .args(args)
-        .current_dir(project_dir)
-        .envs(command_env(project_dir, summary))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        // Its own process group, so a timeout stops whatever it started.
-        .process_group(0)
-        .spawn()
-        .map_err(|e| err(format!("cannot start it: {e}")))?;
-
-    // stdin and stderr in threads: a command that reads neither, or writes a
-    // lot, must not block the runner.
-    let text = crate::report::summary::render(summary);
-    if let Some(mut stdin) = child.stdin.take() {
-        std::thread::spawn(move || {
-            // A command that does not read its stdin is fine.
-            let _ = stdin.write_all(text.as_bytes());
-        });
-    }
-    let tail = Arc::new(Mutex::new(Vec::<u8>::new()));
-    let (done_tx, done_rx) = mpsc::channel();
-    if let Some(mut stderr) = child.stderr.take() {
-        let tail = tail.clone();
-        std::thread::spawn(move || {
-            let mut buf = [0u8; 4096];
-            while let Ok(n) = stderr.read(&mut buf) {
-                if n == 0 {
-                    break;
-                }
-                if let Ok(mut t) = tail.lock() {
-                    t.extend_from_slice(&buf[..n]);
-                    let excess = t.len().saturating_sub(STDERR_TAIL_BYTES);
-                    t.drain(..excess);
-                }
-            }
-            let _ = done_tx.send(());
-        });
-    }
-
-    let status = match child.wait_timeout(timeout) {
-        Ok(Some(status)) => status,
-        Ok(None) => {
-            kill_group(child.id());
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(err(format!(
-                "still running after {}s: stopped",
-                timeout.as_secs_f64()
-            )));
-        }
-        Err(e) => {
-            kill_group(child.id());
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(err(format!("cannot wait for it: {e}")));
-        }
+    let process = ProcessSpec {
+        program: program.into(),
+        args: args.iter().map(Into::into).collect(),
+        env: command_env(project_dir, summary)
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect(),
+        cwd: project_dir.to_path_buf(),
+        stdin: StdinSource::Bytes(crate::report::summary::render(summary).into_bytes()),
+        log_path: None,
+        timeout: Some(timeout),
+        grace: COMMAND_GRACE,
+        leak_timeout: COMMAND_LEAK_TIMEOUT,
     };
-    if status.success() {
-        return Ok(());
+    let (outcome, stderr) = run_to_end(process).map_err(|e| err(e.to_string()))?;
+    let outcome = outcome.map_err(|e| match e {
+        ExecError::Spawn { source, .. } => err(format!("cannot start it: {source}")),
+        other => err(other.to_string()),
+    })?;
+    if outcome.timed_out {
+        return Err(err(format!(
+            "still running after {}s: stopped",
+            timeout.as_secs_f64()
+        )));
     }
-    // Whatever it left running may hold stderr open: wait a little only.
-    let _ = done_rx.recv_timeout(Duration::from_secs(1));
-    let tail = tail.lock().map(|t| t.clone()).unwrap_or_default();
-    let tail = String::from_utf8_lossy(&tail);
-    let lines: Vec<&str> = tail.lines().filter(|l| !l.trim().is_empty()).collect();
-    let shown = lines[lines.len().saturating_sub(STDERR_TAIL_LINES)..].join("\n");
-    let how = match (
-        status.code(),
-        std::os::unix::process::ExitStatusExt::signal(&status),
-    ) {
-        (Some(code), _) => format!("exited with {code}"),
-        (None, Some(sig)) => format!("killed by signal {sig}"),
-        _ => "failed".to_string(),
+    let how = match outcome.status {
+        ExitStatusKind::Code(0) => return Ok(()),
+        ExitStatusKind::Code(code) => format!("exited with {code}"),
+        ExitStatusKind::Signal(sig) => format!("killed by signal {sig}"),
     };
+    let shown = Vec::from(stderr).join("\n");
     Err(err(if shown.is_empty() {
         how
     } else {
@@ -267,12 +247,40 @@ pub fn run_command(
     }))
 }
 
-fn kill_group(pid: u32) {
-    use nix::sys::signal::{Signal, killpg};
-    use nix::unistd::Pid;
-    if let Ok(pid) = i32::try_from(pid) {
-        let _ = killpg(Pid::from_raw(pid), Signal::SIGKILL);
-    }
+/// The last [`STDERR_TAIL_LINES`] non-empty lines of stderr.
+type StderrTail = VecDeque<String>;
+
+/// Drives [`run_process`] on a current-thread runtime of its own, in a thread
+/// of its own: a runtime cannot be started inside another one, and the caller
+/// may be in one. Stdout is discarded; stderr's last lines are kept.
+fn run_to_end(
+    process: ProcessSpec,
+) -> std::io::Result<(Result<ProcessOutcome, ExecError>, StderrTail)> {
+    std::thread::scope(|scope| {
+        let runner = scope.spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            // Nothing asks the command to stop early: the sender goes at once.
+            let (_, stop) = watch::channel(StopLevel::Run);
+            let mut stderr = StderrTail::with_capacity(STDERR_TAIL_LINES);
+            let mut on_event = |event: ProcessEvent<'_>| {
+                if let ProcessEvent::Line(OutputStream::Stderr, line) = event
+                    && !line.trim().is_empty()
+                {
+                    if stderr.len() == STDERR_TAIL_LINES {
+                        stderr.pop_front();
+                    }
+                    stderr.push_back(cap_chars(line, STDERR_LINE_CHARS));
+                }
+            };
+            let outcome = rt.block_on(run_process(process, stop, &mut on_event));
+            Ok((outcome, stderr))
+        });
+        runner
+            .join()
+            .unwrap_or_else(|_| Err(std::io::Error::other("the notify runner panicked")))
+    })
 }
 
 /// The webhook's JSON body.

@@ -1,5 +1,8 @@
 //! `notify::notify`: the command's environment and stdin, failures as
-//! errors, the webhook against a local HTTP server.
+//! errors, nothing of the command left running, the webhook against a local
+//! HTTP server, and the real binary notifying at the end of a run.
+
+mod common;
 
 use roadmap_runner::agent::TaskOutcome;
 use roadmap_runner::config::{CommandSpec, NotifySection};
@@ -153,6 +156,66 @@ fn a_command_that_runs_too_long_is_stopped() {
     assert!(e.message.contains("still running"), "{e}");
 }
 
+fn pid_in(dir: &Path, name: &str) -> i32 {
+    read(dir, name).trim().parse().unwrap_or_else(|e| {
+        panic!("{name} holds no pid ({e}): {:?}", read(dir, name));
+    })
+}
+
+#[test]
+fn nothing_the_command_starts_outlives_it() {
+    let (_tmp, dir) = project();
+    // One grandchild keeps the command's output pipes (the leak timeout ends
+    // it), one let go of them (the group kill after the exit ends it).
+    let script = "sleep 300 & echo $! > held.pid; \
+                  sleep 300 >/dev/null 2>&1 & echo $! > free.pid; \
+                  echo $$ > sh.pid";
+    let start = Instant::now();
+    let errors = notify::notify(&section(None, None), Some(script), &dir, &failed_run());
+    assert_eq!(errors, vec![]);
+    assert!(
+        start.elapsed() < Duration::from_secs(60),
+        "{:?}",
+        start.elapsed()
+    );
+    for name in ["held.pid", "free.pid", "sh.pid"] {
+        let pid = pid_in(&dir, name);
+        common::wait_for(&format!("{name} ({pid}) to be gone"), 10, || {
+            !common::alive(pid)
+        });
+    }
+}
+
+#[test]
+fn a_command_that_hangs_is_killed_at_the_timeout() {
+    let (_tmp, dir) = project();
+    // SIGTERM is ignored (and so by the sleep too): only the SIGKILL after the
+    // grace period ends them.
+    let script = "echo $$ > sh.pid; trap '' TERM; sleep 300 & echo $! > sleep.pid; wait";
+    let start = Instant::now();
+    let errors = notify::notify_with_timeout(
+        &section(None, None),
+        Some(script),
+        &dir,
+        &failed_run(),
+        Duration::from_millis(500),
+    );
+    let took = start.elapsed();
+    assert!(took >= Duration::from_millis(500), "{took:?}");
+    assert!(
+        took < notify::COMMAND_GRACE + Duration::from_secs(30),
+        "{took:?}"
+    );
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].message, "still running after 0.5s: stopped");
+    for name in ["sh.pid", "sleep.pid"] {
+        let pid = pid_in(&dir, name);
+        common::wait_for(&format!("{name} ({pid}) to be gone"), 10, || {
+            !common::alive(pid)
+        });
+    }
+}
+
 /// A one-request HTTP server on 127.0.0.1: answers `status`, returns the
 /// request (head and body) it got.
 fn http_server(status: &'static str) -> (String, std::thread::JoinHandle<(String, String)>) {
@@ -273,5 +336,27 @@ fn nothing_configured_does_nothing() {
     assert_eq!(
         notify::notify(&NotifySection::default(), None, &dir, &failed_run()),
         vec![]
+    );
+}
+
+#[test]
+fn the_binary_notifies_once_the_run_has_ended() {
+    let p = common::Project::new(&common::roadmap_with_tasks(&[("A1", "FAKE: sleep 0")]));
+    let out_file = p.tmp.path().join("notified.txt");
+    let script = format!(
+        "{{ echo \"$ROADMAP_RUNNER_OUTCOME\"; cat; }} > '{}'; echo 'smtp down' >&2; exit 4",
+        out_file.display()
+    );
+    let out = p.run(&["--no-commit", "--no-push", "--notify", &script]);
+    // A failed notification is a warning: the run's exit code stays.
+    common::assert_exit(&out, 0);
+    let text = std::fs::read_to_string(&out_file).unwrap();
+    assert!(text.starts_with("success\n"), "{text}");
+    assert!(text.contains("A1"), "{text}");
+    let err = common::stderr(&out);
+    assert!(
+        err.contains("warning: notification failed: notify command `")
+            && err.contains("exited with 4:\nsmtp down"),
+        "{err}"
     );
 }

@@ -9,8 +9,29 @@
 //! optional spaces and `}}`. An unknown name is an error (a typo must not
 //! silently reach the agent as literal braces). Any other `{{...` (template
 //! syntax of other tools, code samples) is left as it is.
+//!
+//! Empty values leave no trace, decided in code from the template's shape
+//! (there is no conditional syntax), for every template:
+//!
+//! - An empty value takes along the separator text right before it on its
+//!   line (spaces and `: , ; - – — · | /`): `Group {{group_id}}:
+//!   {{group_title}} {{group_annotation}}` gives `Group A (Parallel)` without
+//!   a title and `Group A: Database` without an annotation.
+//! - A template line that renders blank (`{{task_body}}` with no body) is left
+//!   out.
+//! - A block (lines between blank lines; blank lines inside a fenced code
+//!   block do not split) whose every line was left out goes with its blank
+//!   line.
+//! - A one-line block that is a Markdown heading (`## Task details`) or ends
+//!   in `:` (`Project:`) opens a section: up to the next heading of the same
+//!   or a higher level, or for a `:` line up to the next heading or `:` line.
+//!   When everything in its section was left out, the heading goes too. A
+//!   heading with nothing under it in the template stays.
+//!
+//! Only template text is ever trimmed or dropped; values are inserted whole.
 
 use crate::roadmap::model::{Group, Phase, Roadmap, Task};
+use std::ops::Range;
 use std::path::{Path, PathBuf};
 
 /// The built-in prompt template (used when `agent.prompt_template` is unset).
@@ -179,39 +200,210 @@ pub fn render_named(
     vars: &PromptVars,
     origin: &str,
 ) -> Result<String, PromptError> {
-    let mut out = String::with_capacity(template.len() + 4096);
-    let mut rest = template;
-    while let Some(open) = rest.find("{{") {
-        out.push_str(&rest[..open]);
-        let after = &rest[open + 2..];
-        match placeholder(after) {
-            Some((name, len)) => {
-                let Some(value) = vars.get(name) else {
-                    let consumed = template.len() - rest.len() + open;
-                    return Err(PromptError::UnknownVariable {
-                        origin: origin.to_string(),
-                        line: template[..consumed].matches('\n').count() + 1,
-                        name: name.to_string(),
-                        known: TEMPLATE_VARIABLES
-                            .iter()
-                            .map(|(n, _)| *n)
-                            .collect::<Vec<_>>()
-                            .join(", "),
-                    });
-                };
-                out.push_str(value);
-                rest = &after[len..];
-            }
-            None => {
+    let lines = template
+        .split_inclusive('\n')
+        .enumerate()
+        .map(|(i, line)| {
+            Line::render(line, vars).map_err(|name| PromptError::UnknownVariable {
+                origin: origin.to_string(),
+                line: i + 1,
+                name: name.to_string(),
+                known: TEMPLATE_VARIABLES
+                    .iter()
+                    .map(|(n, _)| *n)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(layout(&lines))
+}
+
+/// One template line and what it rendered to.
+struct Line<'t> {
+    /// The template line without its line ending.
+    template: &'t str,
+    /// `\n`, `\r\n` or nothing (the last line).
+    ending: &'t str,
+    rendered: String,
+}
+
+impl<'t> Line<'t> {
+    /// Fills the placeholders of one line; `Err(name)` for an unknown one.
+    /// An empty value takes the separator before it along (`Group A: ` →
+    /// `Group A`); only template text is trimmed, never a value.
+    fn render(line: &'t str, vars: &PromptVars) -> Result<Line<'t>, &'t str> {
+        let body = line.trim_end_matches('\n').trim_end_matches('\r');
+        let mut out = String::with_capacity(body.len());
+        // Where the template text after the last value starts.
+        let mut literal_from = 0;
+        let mut rest = body;
+        while let Some(open) = rest.find("{{") {
+            out.push_str(&rest[..open]);
+            let after = &rest[open + 2..];
+            let Some((name, len)) = placeholder(after) else {
                 // Not a placeholder: keep one brace and look again from the
                 // next one, so `{{{task_id}}}` gives `{B1}`.
                 out.push('{');
                 rest = &rest[open + 1..];
+                continue;
+            };
+            let value = vars.get(name).ok_or(name)?;
+            if value.is_empty() {
+                let kept = out[literal_from..].trim_end_matches(is_separator).len();
+                out.truncate(literal_from + kept);
+            } else {
+                out.push_str(value);
+                literal_from = out.len();
             }
+            rest = &after[len..];
+        }
+        out.push_str(rest);
+        Ok(Line {
+            template: body,
+            ending: &line[body.len()..],
+            rendered: out,
+        })
+    }
+
+    fn blank(&self) -> bool {
+        self.template.trim().is_empty()
+    }
+
+    /// Had something in the template, renders to nothing: left out.
+    fn vanished(&self) -> bool {
+        !self.blank() && self.rendered.trim().is_empty()
+    }
+
+    fn is_fence(&self) -> bool {
+        let t = self.template.trim_start();
+        t.starts_with("```") || t.starts_with("~~~")
+    }
+
+    fn heading(&self) -> Option<Heading> {
+        let t = self.template.trim();
+        let hashes = t.len() - t.trim_start_matches('#').len();
+        if (1..=6).contains(&hashes) && t[hashes..].starts_with(' ') {
+            Some(Heading::Atx(hashes))
+        } else {
+            t.ends_with(':').then_some(Heading::Label)
         }
     }
-    out.push_str(rest);
-    Ok(out)
+}
+
+/// Template text an empty value takes along when it directly precedes it.
+fn is_separator(c: char) -> bool {
+    c.is_whitespace() || matches!(c, ':' | ',' | ';' | '-' | '–' | '—' | '·' | '|' | '/')
+}
+
+/// A one-line block that opens a section (see the module doc).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Heading {
+    /// `## Title`, with its level.
+    Atx(usize),
+    /// A line ending in `:`.
+    Label,
+}
+
+impl Heading {
+    /// Whether `next` starts a block outside this heading's section.
+    fn ended_by(self, next: Heading) -> bool {
+        match (self, next) {
+            (Heading::Atx(level), Heading::Atx(other)) => other <= level,
+            (Heading::Atx(_), Heading::Label) => false,
+            (Heading::Label, _) => true,
+        }
+    }
+}
+
+/// Lines of the template between blank lines (blank lines inside a code
+/// fence do not split).
+struct Block {
+    lines: Range<usize>,
+    /// The blank lines before it.
+    gap: Range<usize>,
+    heading: Option<Heading>,
+}
+
+/// The blocks, and the blank lines after the last one.
+fn blocks(lines: &[Line<'_>]) -> (Vec<Block>, Range<usize>) {
+    let mut blocks = Vec::new();
+    let mut gap_from = 0;
+    let mut start = None;
+    let mut fenced = false;
+    let close = |start: usize, end: usize, gap_from: usize, blocks: &mut Vec<Block>| {
+        let one = (end == start + 1).then(|| lines[start].heading()).flatten();
+        blocks.push(Block {
+            lines: start..end,
+            gap: gap_from..start,
+            heading: one,
+        });
+    };
+    for (i, line) in lines.iter().enumerate() {
+        let gap = line.blank() && !fenced;
+        fenced ^= line.is_fence();
+        match (gap, start) {
+            (true, Some(s)) => {
+                close(s, i, gap_from, &mut blocks);
+                start = None;
+                gap_from = i;
+            }
+            (false, None) => start = Some(i),
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        close(s, lines.len(), gap_from, &mut blocks);
+        gap_from = lines.len();
+    }
+    (blocks, gap_from..lines.len())
+}
+
+/// Which blocks are left out: those whose every line vanished, and headings
+/// whose whole section was left out. From the end, so a heading's section is
+/// decided before the heading.
+fn left_out(blocks: &[Block], lines: &[Line<'_>]) -> Vec<bool> {
+    let mut out = vec![false; blocks.len()];
+    for i in (0..blocks.len()).rev() {
+        let vanished = blocks[i].lines.clone().all(|l| lines[l].vanished());
+        out[i] = vanished
+            || blocks[i].heading.is_some_and(|h| {
+                let end = (i + 1..blocks.len())
+                    .find(|&j| blocks[j].heading.is_some_and(|n| h.ended_by(n)))
+                    .unwrap_or(blocks.len());
+                end > i + 1 && out[i + 1..end].iter().all(|&o| o)
+            });
+    }
+    out
+}
+
+/// The rendered prompt without what was left out, blank lines as in the template.
+fn layout(lines: &[Line<'_>]) -> String {
+    let (blocks, trailing) = blocks(lines);
+    let left_out = left_out(&blocks, lines);
+    let mut out = String::new();
+    let push = |range: Range<usize>, out: &mut String| {
+        for line in lines[range].iter().filter(|l| !l.vanished()) {
+            out.push_str(&line.rendered);
+            out.push_str(line.ending);
+        }
+    };
+    let mut kept = blocks
+        .iter()
+        .zip(left_out)
+        .filter(|(_, l)| !l)
+        .map(|(b, _)| b);
+    if let Some(first) = kept.next() {
+        // The template's leading blank lines, whichever block comes first.
+        push(blocks[0].gap.clone(), &mut out);
+        push(first.lines.clone(), &mut out);
+    }
+    for block in kept {
+        push(block.gap.clone(), &mut out);
+        push(block.lines.clone(), &mut out);
+    }
+    push(trailing, &mut out);
+    out
 }
 
 /// Parses `  name  }}` at the start of `s`: the name and the length consumed.
@@ -355,6 +547,255 @@ mod tests {
         assert!(out.contains("- B1: Login API\n- B3: Roles"));
         assert!(out.contains("Do NOT commit"));
         assert!(!out.contains("{{"));
+    }
+
+    /// The default template's end, written out here so that a change to it
+    /// shows up in these tests.
+    fn how_to_work(task_id: &str) -> String {
+        format!(
+            "\
+## How to work
+
+1. Implement task {task_id} fully: no placeholders, no TODOs left for later, nothing stubbed out.
+2. Write tests for what you build, run them, and make them pass.
+3. Keep the build, the type checker and the linter passing. The runner checks all of them after every group of tasks.
+4. Other agents are changing this working tree in parallel for their own tasks. Only touch the files your task needs. Do not reformat, rename or restructure code that other tasks own, and do not undo changes you did not make.
+5. Do NOT commit, push, or change git state (no `git commit`, `git push`, `git reset`, `git checkout`, `git stash`). The runner commits the work when the whole phase is done.
+6. Do not ask questions: nobody is there to answer. When something is unclear, make the most reasonable choice and say so in your summary.
+
+When you are done, finish with a short summary: what you changed (files and features), how you tested it, and anything left open.
+"
+        )
+    }
+
+    const INTRO: &str = "You are a coding agent working unattended on the project \"EduConnect\". \
+        A runner is working through the project's ROADMAP.md; it has given you exactly one task.\n\n";
+
+    fn default_prompt(roadmap: &Roadmap, phase: &Phase, task: usize) -> String {
+        let group = &phase.groups[0];
+        let v = PromptVars::new(roadmap, phase, group, &group.tasks[task]);
+        render_prompt(DEFAULT_TEMPLATE, &v).unwrap()
+    }
+
+    #[test]
+    fn full_prompt() {
+        let (roadmap, phase) = sample();
+        let expected = format!(
+            "{INTRO}\
+# Your task: B1 — Login API
+
+Phase 2: Core
+Group B: Auth (Parallel, after A)
+
+## Task details
+
+- Complexity: High
+- Files: src/auth.rs
+
+- Use argon2 {{{{task_id}}}}
+- FAKE: sleep 1
+
+## Context from the roadmap
+
+Project:
+
+Overview.
+
+Phase 2:
+
+Deliverables: auth.
+
+Group B:
+
+Auth stuff.
+
+## Other tasks of this group
+
+Other agents are working on these tasks at the same time, in the same working tree:
+
+- B2: Sessions
+- B3: Roles
+
+{}",
+            how_to_work("B1")
+        );
+        assert_eq!(default_prompt(&roadmap, &phase, 0), expected);
+    }
+
+    #[test]
+    fn a_task_without_fields_or_body_has_no_task_details() {
+        let (roadmap, phase) = sample();
+        let expected = format!(
+            "{INTRO}\
+# Your task: B2 — Sessions
+
+Phase 2: Core
+Group B: Auth (Parallel, after A)
+
+## Context from the roadmap
+
+Project:
+
+Overview.
+
+Phase 2:
+
+Deliverables: auth.
+
+Group B:
+
+Auth stuff.
+
+## Other tasks of this group
+
+Other agents are working on these tasks at the same time, in the same working tree:
+
+- B1: Login API
+- B3: Roles
+
+{}",
+            how_to_work("B2")
+        );
+        assert_eq!(default_prompt(&roadmap, &phase, 1), expected);
+    }
+
+    #[test]
+    fn a_group_without_title_or_context() {
+        let (roadmap, mut phase) = sample();
+        let group = &mut phase.groups[0];
+        group.title = String::new();
+        group.annotation = Some("Parallel".into());
+        group.context = "\n\n".into();
+        group.tasks[0].fields.clear();
+        let expected = format!(
+            "{INTRO}\
+# Your task: B1 — Login API
+
+Phase 2: Core
+Group B (Parallel)
+
+## Task details
+
+- Use argon2 {{{{task_id}}}}
+- FAKE: sleep 1
+
+## Context from the roadmap
+
+Project:
+
+Overview.
+
+Phase 2:
+
+Deliverables: auth.
+
+## Other tasks of this group
+
+Other agents are working on these tasks at the same time, in the same working tree:
+
+- B2: Sessions
+- B3: Roles
+
+{}",
+            how_to_work("B1")
+        );
+        assert_eq!(default_prompt(&roadmap, &phase, 0), expected);
+    }
+
+    #[test]
+    fn a_group_with_title_and_annotation_and_no_context_anywhere() {
+        let (mut roadmap, mut phase) = sample();
+        roadmap.context = " \n".into();
+        phase.context = String::new();
+        phase.groups[0].context = String::new();
+        phase.groups[0].tasks[0].body = String::new();
+        let expected = format!(
+            "{INTRO}\
+# Your task: B1 — Login API
+
+Phase 2: Core
+Group B: Auth (Parallel, after A)
+
+## Task details
+
+- Complexity: High
+- Files: src/auth.rs
+
+## Other tasks of this group
+
+Other agents are working on these tasks at the same time, in the same working tree:
+
+- B2: Sessions
+- B3: Roles
+
+{}",
+            how_to_work("B1")
+        );
+        assert_eq!(default_prompt(&roadmap, &phase, 0), expected);
+    }
+
+    #[test]
+    fn heading_lines_lose_the_separator_of_an_empty_value() {
+        let (roadmap, mut phase) = sample();
+        phase.title = String::new();
+        let group = &mut phase.groups[0];
+        group.annotation = None;
+        let out = default_prompt(&roadmap, &phase, 1);
+        assert!(
+            out.contains("\n\nPhase 2\nGroup B: Auth\n\n## Context"),
+            "{out}"
+        );
+        phase.groups[0].title = String::new();
+        let out = default_prompt(&roadmap, &phase, 1);
+        assert!(out.contains("\n\nPhase 2\nGroup B\n\n## Context"), "{out}");
+    }
+
+    fn render_with(template: &str, vars: &[(&str, &str)]) -> String {
+        let mut v = PromptVars::default();
+        for (name, value) in vars {
+            match *name {
+                "task_id" => v.task_id = value.to_string(),
+                "task_title" => v.task_title = value.to_string(),
+                "task_body" => v.task_body = value.to_string(),
+                "group_context" => v.group_context = value.to_string(),
+                other => panic!("no such test variable {other}"),
+            }
+        }
+        render_prompt(template, &v).unwrap()
+    }
+
+    #[test]
+    fn user_templates_lose_empty_sections_only() {
+        let t = "# {{task_id}}\n\n## Body\n\n{{task_body}}\n\n### Sub\n\nNotes:\n\n\
+                 {{group_context}}\n\n## Static\n\nAlways here.\n";
+        assert_eq!(
+            render_with(t, &[("task_id", "B1")]),
+            "# B1\n\n## Static\n\nAlways here.\n"
+        );
+        // A section keeps its heading while anything of it is left.
+        assert_eq!(
+            render_with(t, &[("task_id", "B1"), ("group_context", "ctx")]),
+            "# B1\n\n## Body\n\n### Sub\n\nNotes:\n\nctx\n\n## Static\n\nAlways here.\n"
+        );
+        // A heading with nothing under it in the template stays.
+        assert_eq!(render_with("## A\n\n## B\n", &[]), "## A\n\n## B\n");
+        // Within a block, only the lines that vanished go; line endings stay.
+        assert_eq!(
+            render_with(
+                "x\r\n- {{task_body}}\r\ny: {{task_id}}\r\n",
+                &[("task_id", "B1")]
+            ),
+            "x\r\ny: B1\r\n"
+        );
+        // Blank lines inside a code fence do not split it into blocks: only
+        // the line that vanished goes.
+        let fenced = "Run:\n\n```sh\nmake\n\n{{task_body}}\n\n```\n";
+        assert_eq!(render_with(fenced, &[]), "Run:\n\n```sh\nmake\n\n\n```\n");
+        // Separators only go from template text, never from a value.
+        assert_eq!(
+            render_with("{{task_title}} {{task_body}}!", &[("task_title", "a -")]),
+            "a -!"
+        );
     }
 
     #[test]
