@@ -262,6 +262,15 @@ impl Repo {
         })
     }
 
+    /// The content of `relative` (to the project directory) in HEAD's tree.
+    pub fn head_file(&self, relative: &str) -> Option<Vec<u8>> {
+        let tree = self.head_commit().ok()??.tree().ok()?;
+        let path = format!("{}{relative}", self.project_prefix);
+        let entry = tree.get_path(Path::new(&path)).ok()?;
+        let blob = entry.to_object(&self.repo).ok()?.peel_to_blob().ok()?;
+        Some(blob.content().to_vec())
+    }
+
     /// What a file of the work tree holds: git's blob id of it (`git
     /// hash-object`), or `deleted` when it cannot be read.
     pub fn file_id(&self, relative: &str) -> String {

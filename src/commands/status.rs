@@ -3,10 +3,13 @@
 
 use super::{CommandError, Io};
 use crate::cli::StatusArgs;
+use crate::plan::Selection;
 use crate::plan::{GroupState, group_state};
+use crate::project::plural;
 use crate::project::{LoadedRoadmap, Project};
+use crate::resume::{Action, GroupStep, Options, RunState, decide};
 use crate::roadmap::PhaseId;
-use crate::status::{CompletedGroups, InProgress, LineWarning, lock};
+use crate::status::{InProgress, lock};
 use serde::Serialize;
 
 #[derive(Debug, Serialize)]
@@ -66,17 +69,31 @@ struct TaskDoc {
     done_in_roadmap: bool,
 }
 
+/// What the next run does first, from the one decision.
 #[derive(Debug, Serialize)]
 struct NextDoc {
-    phase: PhaseId,
-    group: String,
+    /// `run`, `gate_only`, `record_complete`, `done_in_roadmap`, `commit`,
+    /// `push` or `stop`.
+    action: &'static str,
+    phase: Option<PhaseId>,
+    group: Option<String>,
+    /// The agents that start (none for a gate-only group).
     tasks: Vec<String>,
+    /// The sentence `status` prints after "Next:".
+    text: String,
 }
 
 pub fn run(project: &Project, args: &StatusArgs, io: Io<'_>) -> Result<i32, CommandError> {
     let loaded = project.load_roadmap()?;
-    let (completed, line_warnings) = project.status.load_completed()?;
-    let doc = build(project, &loaded, &completed, &line_warnings);
+    let (file, _) = crate::config::FileConfig::load(&project.dir)?;
+    let settings = crate::config::Settings::resolve(&file, &crate::config::Overrides::default())?;
+    let repo = crate::vcs::Repo::open(&project.dir).ok();
+    let state = RunState::read(&project.status, repo.as_ref(), &settings.git)?;
+    let doc = build(project, &loaded, &state, &settings);
+    if loaded.error_count() > 0 && !args.json {
+        // The errors first: a roadmap that was not read is not "complete".
+        writeln!(io.err, "{}", loaded.render_diagnostics())?;
+    }
     if args.json {
         serde_json::to_writer_pretty(&mut *io.out, &doc).map_err(std::io::Error::from)?;
         writeln!(io.out)?;
@@ -100,13 +117,16 @@ pub fn run(project: &Project, args: &StatusArgs, io: Io<'_>) -> Result<i32, Comm
 fn build(
     project: &Project,
     loaded: &LoadedRoadmap,
-    completed: &CompletedGroups,
-    line_warnings: &[LineWarning],
+    state: &RunState,
+    settings: &crate::config::Settings,
 ) -> StatusDoc {
-    let mut warnings: Vec<String> = line_warnings
+    let completed = &state.completed;
+    let mut warnings: Vec<String> = state
+        .completed_warnings
         .iter()
         .map(|w| format!("status/completed_tasks.txt {w}"))
         .collect();
+    warnings.extend(state.record_warnings.iter().map(|w| format!("status/{w}")));
     for key in completed.keys() {
         if loaded.roadmap.group(key).is_none() {
             warnings.push(format!(
@@ -115,7 +135,17 @@ fn build(
             ));
         }
     }
-    let mut next = None;
+    let opts = Options {
+        commit: settings.git.commit,
+        push: settings.git.push,
+        rerun_tasks: false,
+    };
+    let decision = decide(&loaded.roadmap, state, &Selection::default(), opts);
+    let next = if loaded.error_count() > 0 {
+        None
+    } else {
+        decision.next().map(next_doc)
+    };
     let phases = loaded
         .roadmap
         .phases
@@ -129,18 +159,6 @@ fn build(
                 .map(|group| {
                     let key = group.key(phase);
                     let state = group_state(&key, group, completed);
-                    if state == GroupState::Pending && next.is_none() {
-                        next = Some(NextDoc {
-                            phase: phase.number.clone(),
-                            group: group.id.clone(),
-                            tasks: group
-                                .tasks
-                                .iter()
-                                .filter(|t| !t.done_in_roadmap)
-                                .map(|t| t.id.clone())
-                                .collect(),
-                        });
-                    }
                     GroupDoc {
                         id: group.id.clone(),
                         key: key.to_string(),
@@ -162,7 +180,12 @@ fn build(
         })
         .collect();
     let running = lock::current_holder(&project.status.lock_path());
-    let progress = InProgress::load(&project.status).unwrap_or_default();
+    // A live run's progress, or a dead one's leftovers (which `read` found).
+    let progress = if running.is_some() {
+        InProgress::load(&project.status).unwrap_or_default()
+    } else {
+        state.interrupted.clone().unwrap_or_default()
+    };
     let now = chrono::Utc::now();
     let (in_progress, interrupted) = if progress.is_empty() {
         (None, None)
@@ -197,8 +220,67 @@ fn build(
         running,
         in_progress,
         interrupted,
-        unpushed_commits: unpushed(project),
+        unpushed_commits: state.git.as_ref().map(|g| g.unpushed),
         warnings,
+    }
+}
+
+fn next_doc(action: &Action<'_>) -> NextDoc {
+    let doc = |action, phase: &PhaseId, group: Option<&str>, tasks: Vec<String>, text| NextDoc {
+        action,
+        phase: Some(phase.clone()),
+        group: group.map(str::to_string),
+        tasks,
+        text,
+    };
+    match action {
+        Action::Group(g) => {
+            let ids: Vec<String> = g.tasks().iter().map(|t| t.id.clone()).collect();
+            let head = format!("Phase {} Group {}", g.key.phase, g.key.group);
+            let (name, text) = match &g.step {
+                GroupStep::Run { .. } => (
+                    "run",
+                    format!("{head}: {} ({})", plural(ids.len(), "task"), ids.join(", ")),
+                ),
+                GroupStep::GateOnly => (
+                    "gate_only",
+                    format!("{head}: gate only (every task succeeded earlier; no agent runs)"),
+                ),
+                GroupStep::RecordComplete => (
+                    "record_complete",
+                    format!("{head}: record complete (its gate passed; nothing runs)"),
+                ),
+                GroupStep::DoneInRoadmap => (
+                    "done_in_roadmap",
+                    format!("{head}: record complete (every task is marked done in the roadmap)"),
+                ),
+            };
+            doc(name, &g.key.phase, Some(g.key.group.as_str()), ids, text)
+        }
+        Action::CommitPhase { phase, .. } => doc(
+            "commit",
+            &phase.number,
+            None,
+            Vec::new(),
+            format!(
+                "commit Phase {} (complete, not yet committed)",
+                phase.number
+            ),
+        ),
+        Action::Push => NextDoc {
+            action: "push",
+            phase: None,
+            group: None,
+            tasks: Vec::new(),
+            text: "push the commits not yet on the remote".into(),
+        },
+        Action::Stop { phase, reason } => doc(
+            "stop",
+            &phase.number,
+            None,
+            Vec::new(),
+            format!("stop: {reason}"),
+        ),
     }
 }
 
@@ -226,10 +308,9 @@ fn render_text(
             phase.groups.len()
         )?;
         for g in &phase.groups {
-            let is_next = doc
-                .next
-                .as_ref()
-                .is_some_and(|n| n.phase == phase.number && n.group == g.id);
+            let is_next = doc.next.as_ref().is_some_and(|n| {
+                n.phase.as_ref() == Some(&phase.number) && n.group.as_deref() == Some(g.id.as_str())
+            });
             let mark = match g.state {
                 GroupState::Completed | GroupState::DoneInRoadmap => "[x]",
                 GroupState::Pending => "[ ]",
@@ -287,13 +368,11 @@ fn render_text(
         writeln!(out, "Note: {note}; the next run resumes it")?;
     }
     match &doc.next {
-        Some(n) => writeln!(
+        Some(n) => writeln!(out, "Next: {}", n.text),
+        None if loaded.error_count() > 0 => writeln!(
             out,
-            "Next: Phase {} Group {}: {} ({})",
-            n.phase,
-            n.group,
-            crate::project::plural(n.tasks.len(), "task"),
-            n.tasks.join(", ")
+            "Next: nothing can run until {} reads without errors (see above)",
+            loaded.display
         ),
         None => writeln!(out, "Next: nothing, every group is complete"),
     }
@@ -301,13 +380,4 @@ fn render_text(
 
 fn elapsed(secs: i64) -> String {
     crate::report::short_duration(std::time::Duration::from_secs(secs.max(0) as u64))
-}
-
-/// Commits ahead of the remote, when the project has a repository and a remote.
-fn unpushed(project: &Project) -> Option<usize> {
-    let repo = crate::vcs::Repo::open(&project.dir).ok()?;
-    let (file, _) = crate::config::FileConfig::load(&project.dir).ok()?;
-    let settings =
-        crate::config::Settings::resolve(&file, &crate::config::Overrides::default()).ok()?;
-    repo.unpushed_commits(&settings.git).ok()
 }

@@ -293,9 +293,13 @@ fn owed_commit<'a>(
             recorded: false, ..
         } if leftover && committed(None) => None,
         CommitState::Owed { .. } => Some(Action::CommitPhase { phase, leftover }),
-        // Made, unless the commit failed (or the run died before it).
-        CommitState::Intended { parent } if committed(Some(&parent)) => None,
-        CommitState::Intended { .. } => Some(Action::CommitPhase { phase, leftover }),
+        // Made, unless the commit failed (or the run died before it): the
+        // commit holds its own record, and a rebase keeps it.
+        CommitState::Intended { parent, index } => {
+            let held = state.git.as_ref().and_then(|g| g.committed_records);
+            let made = held.is_some_and(|n| n > index) || committed(Some(&parent));
+            (!made).then_some(Action::CommitPhase { phase, leftover })
+        }
     }
 }
 

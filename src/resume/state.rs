@@ -19,17 +19,25 @@ pub struct GitState {
     pub unpushed: usize,
     /// `(phase, parent)` of the phase commits in HEAD's recent history.
     pub phase_commits: Vec<(String, Option<String>)>,
+    /// How many records HEAD's committed `status/tasks.jsonl` holds (a
+    /// phase commit holds its own `commit` record; a rebase keeps it).
+    pub committed_records: Option<usize>,
 }
 
 impl GitState {
     pub fn read(repo: &Repo, git: &GitSettings) -> GitState {
         let head = repo.head_info();
+        let records = format!("status/{}", crate::status::records::RECORDS_FILE);
+        let committed_records = repo
+            .head_file(&records)
+            .map(|bytes| crate::status::records::parse_records(&bytes).0.len());
         GitState {
             head: head.as_ref().map(|h| h.id.clone()),
             head_parent: head.as_ref().and_then(|h| h.parent.clone()),
             head_phase: head.and_then(|h| h.phase),
             unpushed: repo.unpushed_commits(git).unwrap_or(0),
             phase_commits: repo.phase_commits().unwrap_or_default(),
+            committed_records,
         }
     }
 }

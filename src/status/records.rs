@@ -686,9 +686,13 @@ pub enum CommitState {
     Owed { worked: bool, recorded: bool },
     /// The latest work of the phase needs no commit (commits were off).
     Skipped,
-    /// The latest work is followed by a commit made on `parent`: done when
-    /// the history has this phase's commit on that parent (else it failed).
-    Intended { parent: Option<String> },
+    /// The latest work is followed by a commit about to be made on
+    /// `parent`, recorded at position `index`: done when HEAD's committed
+    /// `tasks.jsonl` holds that record (else the commit failed).
+    Intended {
+        parent: Option<String>,
+        index: usize,
+    },
 }
 
 /// The phase's commit state: compares the position of its latest group
@@ -719,8 +723,9 @@ pub fn phase_commit_state(records: &[Record], phase: &PhaseId) -> CommitState {
             recorded: true,
         },
         (_, Some((_, c))) if c.skipped => CommitState::Skipped,
-        (_, Some((_, c))) => CommitState::Intended {
+        (_, Some((i, c))) => CommitState::Intended {
             parent: c.parent.clone(),
+            index: i,
         },
     }
 }
