@@ -126,13 +126,7 @@ fn phase(number: u32) -> Phase {
 }
 
 fn settings() -> GitSettings {
-    GitSettings {
-        remote: None,
-        branch: None,
-        commit: true,
-        push: true,
-        token_env: None,
-    }
+    GitSettings::default()
 }
 
 /// A bare repository to push to, added as `origin` of `repo`.

@@ -227,9 +227,10 @@ impl<W: Write + Send> Reporter for PlainReporter<W> {
                 phase,
                 remote,
                 branch,
+                commits,
             } => {
-                let what = phase.map_or("Commits".to_string(), |p| format!("Phase {p}"));
-                self.line("PUSH", &format!("{what} pushed to {remote}/{branch}"));
+                let what = super::pushed_commits(*phase, *commits);
+                self.line("PUSH", &format!("{what} to {remote}/{branch}"));
             }
             Event::Stopping { reason } => self.line("STOP", reason),
             Event::RunFinished { summary } => {

@@ -173,11 +173,10 @@ pub async fn execute(
         message: String::new(),
         next_steps: Vec::new(),
     };
-    // A phase committed but not pushed by an earlier run goes out first.
+    // A phase committed but not pushed by an earlier run goes out first
+    // (never the user's own unpushed commits, unless push_foreign allows it).
     if let (Some(repo), true) = (inputs.repo, settings.git.push)
-        && let Ok(n) = repo.unpushed_commits(&settings.git)
-        && n > 0
-        && let Err(f) = phase::push(repo, None, &settings.git, reporter)
+        && let Err(f) = phase::push_pending(repo, &settings.git, reporter)
     {
         run.fail(exit::VCS_FAILED, f.message, f.next_steps);
         return finish_summary(run, inputs, signals, started);
