@@ -305,3 +305,292 @@ impl Repo {
 fn describe(commit: &Commit<'_>) -> String {
     super::publish::short_and_subject(&commit.id().to_string(), &super::publish::subject(commit))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vcs::{PHASE_TRAILER, made_by_runner};
+    use git2::{Repository, RepositoryInitOptions, Signature};
+    use std::path::Path;
+    use tempfile::TempDir;
+
+    /// A repository on `main` with one commit (`a.txt`), an identity and no
+    /// remote: the "upstream" is a plain ref, `refs/remotes/origin/main`.
+    fn repo() -> (TempDir, Repository) {
+        let tmp = tempfile::tempdir().unwrap();
+        let mut opts = RepositoryInitOptions::new();
+        opts.initial_head("main");
+        let repo = Repository::init_opts(tmp.path(), &opts).unwrap();
+        let mut config = repo.config().unwrap();
+        config.set_str("user.name", "Tester").unwrap();
+        config
+            .set_str("user.email", "tester@example.invalid")
+            .unwrap();
+        let base = commit_on(&repo, None, &[("a.txt", "line\n")], "base");
+        repo.reference("refs/heads/main", base, true, "init")
+            .unwrap();
+        checkout_main(&repo);
+        (tmp, repo)
+    }
+
+    fn sig() -> Signature<'static> {
+        Signature::now("Someone Else", "else@example.invalid").unwrap()
+    }
+
+    /// A commit of `parent`'s tree with `files` (top-level) written, no ref moved.
+    fn commit_on(repo: &Repository, parent: Option<Oid>, files: &[(&str, &str)], msg: &str) -> Oid {
+        let parent = parent.map(|p| repo.find_commit(p).unwrap());
+        let base = parent.as_ref().map(|p| p.tree().unwrap());
+        let mut builder = repo.treebuilder(base.as_ref()).unwrap();
+        for (path, text) in files {
+            let blob = repo.blob(text.as_bytes()).unwrap();
+            builder.insert(path, blob, 0o100644).unwrap();
+        }
+        let tree = repo.find_tree(builder.write().unwrap()).unwrap();
+        let parents: Vec<&Commit<'_>> = parent.iter().collect();
+        repo.commit(None, &sig(), &sig(), msg, &tree, &parents)
+            .unwrap()
+    }
+
+    fn checkout_main(repo: &Repository) {
+        repo.set_head("refs/heads/main").unwrap();
+        repo.checkout_head(Some(CheckoutBuilder::new().force()))
+            .unwrap();
+    }
+
+    fn main_tip(repo: &Repository) -> Oid {
+        repo.refname_to_id("refs/heads/main").unwrap()
+    }
+
+    /// Commits `files` on main and checks them out, as the runner's commit would.
+    fn commit_main(repo: &Repository, files: &[(&str, &str)], msg: &str) -> Oid {
+        let id = commit_on(repo, Some(main_tip(repo)), files, msg);
+        repo.reference("refs/heads/main", id, true, "test").unwrap();
+        checkout_main(repo);
+        id
+    }
+
+    fn set_upstream(repo: &Repository, id: Oid) {
+        repo.reference("refs/remotes/origin/main", id, true, "test")
+            .unwrap();
+    }
+
+    fn read(dir: &Path, path: &str) -> String {
+        std::fs::read_to_string(dir.join(path)).unwrap_or_default()
+    }
+
+    fn integrate(dir: &Path, how: Integrate) -> Result<Integration, VcsError> {
+        Repo::open(dir)
+            .unwrap()
+            .integrate("origin", "main", "refs/remotes/origin/main", how)
+    }
+
+    fn clean(repo: &Repository) -> bool {
+        repo.state() == git2::RepositoryState::Clean
+            && repo
+                .statuses(None)
+                .unwrap()
+                .iter()
+                .all(|s| s.status().is_ignored())
+    }
+
+    fn phase_msg(n: u32) -> String {
+        format!("Complete Phase {n}\n\n{PHASE_TRAILER}: {n}\n")
+    }
+
+    #[test]
+    fn rebase_replays_the_local_commits_onto_the_upstream() {
+        let (tmp, repo) = repo();
+        let base = main_tip(&repo);
+        let theirs = commit_on(&repo, Some(base), &[("theirs.txt", "t\n")], "Their work");
+        set_upstream(&repo, theirs);
+        commit_main(&repo, &[("one.txt", "1\n")], &phase_msg(1));
+        commit_main(&repo, &[("two.txt", "2\n")], &phase_msg(2));
+
+        let done = integrate(tmp.path(), Integrate::Rebase).unwrap();
+        assert_eq!(
+            (
+                done.upstream.as_str(),
+                done.upstream_commits,
+                done.new_commits,
+                done.dropped
+            ),
+            ("origin/main", 1, 2, 0)
+        );
+        let head = repo.find_commit(main_tip(&repo)).unwrap();
+        assert_eq!(done.head, head.id().to_string());
+        assert_eq!(head.message().ok(), Some(phase_msg(2).as_str()));
+        assert_eq!(
+            head.author().name().ok(),
+            Some("Someone Else"),
+            "the author is kept"
+        );
+        assert_eq!(head.committer().name().ok(), Some("Tester"));
+        let first = head.parent(0).unwrap();
+        assert_eq!(first.message().ok(), Some(phase_msg(1).as_str()));
+        assert_eq!(first.parent_id(0).unwrap(), theirs);
+        // Both sides are in the working tree, which is clean, on the branch.
+        for (f, text) in [
+            ("theirs.txt", "t\n"),
+            ("one.txt", "1\n"),
+            ("two.txt", "2\n"),
+        ] {
+            assert_eq!(read(tmp.path(), f), text, "{f}");
+        }
+        assert!(clean(&repo));
+        assert_eq!(repo.head().unwrap().name().ok(), Some("refs/heads/main"));
+    }
+
+    #[test]
+    fn local_changes_the_update_does_not_touch_are_kept() {
+        let (tmp, repo) = repo();
+        let theirs = commit_on(
+            &repo,
+            Some(main_tip(&repo)),
+            &[("theirs.txt", "t\n")],
+            "Theirs",
+        );
+        set_upstream(&repo, theirs);
+        commit_main(&repo, &[("one.txt", "1\n")], &phase_msg(1));
+        std::fs::write(tmp.path().join("a.txt"), "edited by hand\n").unwrap();
+        std::fs::write(tmp.path().join("notes.txt"), "untracked\n").unwrap();
+
+        integrate(tmp.path(), Integrate::Rebase).unwrap();
+        assert_eq!(read(tmp.path(), "a.txt"), "edited by hand\n");
+        assert_eq!(read(tmp.path(), "notes.txt"), "untracked\n");
+        assert_eq!(read(tmp.path(), "theirs.txt"), "t\n");
+    }
+
+    #[test]
+    fn a_conflict_changes_nothing() {
+        let (tmp, repo) = repo();
+        let base = main_tip(&repo);
+        let theirs = commit_on(&repo, Some(base), &[("a.txt", "theirs\n")], "Theirs");
+        set_upstream(&repo, theirs);
+        let ours = commit_main(&repo, &[("a.txt", "ours\n")], &phase_msg(1));
+
+        for how in [Integrate::Rebase, Integrate::Merge] {
+            let err = integrate(tmp.path(), how).unwrap_err();
+            match &err {
+                VcsError::Conflict {
+                    files, upstream, ..
+                } => {
+                    assert_eq!(
+                        (files.as_str(), upstream.as_str()),
+                        ("a.txt", "origin/main")
+                    );
+                }
+                other => panic!("expected a conflict, got {other:?}"),
+            }
+            let msg = err.to_string();
+            assert!(msg.contains("git pull --rebase origin main"), "{msg}");
+            assert!(msg.contains("Nothing was changed"), "{msg}");
+            assert_eq!(main_tip(&repo), ours);
+            assert_eq!(read(tmp.path(), "a.txt"), "ours\n");
+            assert!(clean(&repo), "{how:?} left the repository changed");
+            assert!(!tmp.path().join(".git/rebase-merge").exists());
+            assert!(!tmp.path().join(".git/MERGE_HEAD").exists());
+        }
+        let err = integrate(tmp.path(), Integrate::Rebase).unwrap_err();
+        assert!(
+            err.to_string().contains("Complete Phase 1"),
+            "names the commit: {err}"
+        );
+    }
+
+    #[test]
+    fn merge_makes_a_merge_commit_marked_as_the_runners() {
+        let (tmp, repo) = repo();
+        let theirs = commit_on(
+            &repo,
+            Some(main_tip(&repo)),
+            &[("theirs.txt", "t\n")],
+            "Theirs",
+        );
+        set_upstream(&repo, theirs);
+        let ours = commit_main(&repo, &[("one.txt", "1\n")], &phase_msg(1));
+
+        let done = integrate(tmp.path(), Integrate::Merge).unwrap();
+        assert_eq!((done.upstream_commits, done.new_commits), (1, 1));
+        let head = repo.find_commit(main_tip(&repo)).unwrap();
+        assert_eq!(head.parent_ids().collect::<Vec<_>>(), [ours, theirs]);
+        assert!(
+            made_by_runner(head.message().unwrap()),
+            "{:?}",
+            head.message()
+        );
+        assert_eq!(read(tmp.path(), "theirs.txt"), "t\n");
+        assert_eq!(read(tmp.path(), "one.txt"), "1\n");
+        assert!(clean(&repo));
+    }
+
+    #[test]
+    fn a_local_change_in_the_way_refuses_before_anything_moves() {
+        let (tmp, repo) = repo();
+        let theirs = commit_on(
+            &repo,
+            Some(main_tip(&repo)),
+            &[("a.txt", "theirs\n")],
+            "Theirs",
+        );
+        set_upstream(&repo, theirs);
+        let ours = commit_main(&repo, &[("one.txt", "1\n")], &phase_msg(1));
+        std::fs::write(tmp.path().join("a.txt"), "mine, not committed\n").unwrap();
+
+        let err = integrate(tmp.path(), Integrate::Rebase).unwrap_err();
+        match &err {
+            VcsError::WorktreeInTheWay { files, .. } => assert_eq!(files, "a.txt"),
+            other => panic!("expected WorktreeInTheWay, got {other:?}"),
+        }
+        assert!(err.to_string().contains("commit or stash"), "{err}");
+        assert_eq!(main_tip(&repo), ours);
+        assert_eq!(read(tmp.path(), "a.txt"), "mine, not committed\n");
+        assert_eq!(read(tmp.path(), "one.txt"), "1\n");
+    }
+
+    #[test]
+    fn a_change_the_upstream_already_has_is_left_out_and_behind_fast_forwards() {
+        let (tmp, repo) = repo();
+        let base = main_tip(&repo);
+        let theirs = commit_on(&repo, Some(base), &[("one.txt", "1\n")], "Same change");
+        set_upstream(&repo, theirs);
+        commit_main(&repo, &[("one.txt", "1\n")], &phase_msg(1));
+        let done = integrate(tmp.path(), Integrate::Rebase).unwrap();
+        assert_eq!((done.new_commits, done.dropped), (0, 1));
+        assert_eq!(main_tip(&repo), theirs);
+
+        // Only behind: the branch fast-forwards.
+        let newer = commit_on(&repo, Some(theirs), &[("more.txt", "m\n")], "More");
+        set_upstream(&repo, newer);
+        let done = integrate(tmp.path(), Integrate::Merge).unwrap();
+        assert_eq!((done.upstream_commits, done.new_commits), (1, 0));
+        assert_eq!(main_tip(&repo), newer);
+        assert_eq!(read(tmp.path(), "more.txt"), "m\n");
+        assert!(clean(&repo));
+    }
+
+    #[test]
+    fn a_merge_among_the_local_commits_is_not_rebased() {
+        let (tmp, repo) = repo();
+        let base = main_tip(&repo);
+        let side = commit_on(&repo, Some(base), &[("side.txt", "s\n")], "Side");
+        let ours = commit_main(&repo, &[("one.txt", "1\n")], &phase_msg(1));
+        let tree = repo.find_commit(ours).unwrap().tree().unwrap();
+        let (o, s) = (
+            repo.find_commit(ours).unwrap(),
+            repo.find_commit(side).unwrap(),
+        );
+        let merge = repo
+            .commit(None, &sig(), &sig(), "Merge side", &tree, &[&o, &s])
+            .unwrap();
+        repo.reference("refs/heads/main", merge, true, "test")
+            .unwrap();
+        let theirs = commit_on(&repo, Some(base), &[("theirs.txt", "t\n")], "Theirs");
+        set_upstream(&repo, theirs);
+
+        let err = integrate(tmp.path(), Integrate::Rebase).unwrap_err();
+        assert!(matches!(err, VcsError::MergeInRebase { .. }), "{err:?}");
+        assert!(err.to_string().contains("Merge side"), "{err}");
+        assert_eq!(main_tip(&repo), merge);
+    }
+}
