@@ -117,9 +117,18 @@ pub fn push(
             let what = phase.map_or("Earlier commits".to_string(), |p| {
                 format!("Phase {p} is committed but")
             });
+            let message = match &e {
+                // The two ways on are the next steps.
+                VcsError::ForeignCommits {
+                    branch, commits, ..
+                } => format!(
+                    "{what} not pushed: `{branch}` has commits that roadmap-runner did not make, which it does not publish ([git] push_foreign = \"refuse\"): {commits}"
+                ),
+                _ => format!("{what} could not be pushed: {e}"),
+            };
             Err(VcsFailure {
                 next_steps: next_steps(&e, git),
-                message: format!("{what} could not be pushed: {e}"),
+                message,
             })
         }
     }
