@@ -43,7 +43,7 @@ impl Repo {
         self.unpushed_to(&target)
     }
 
-    fn unpushed_to(&self, target: &Target) -> Result<Vec<UnpushedCommit>, VcsError> {
+    pub(super) fn unpushed_to(&self, target: &Target) -> Result<Vec<UnpushedCommit>, VcsError> {
         let Some(local) = self.oid(&format!("refs/heads/{}", target.branch)) else {
             return Ok(Vec::new());
         };

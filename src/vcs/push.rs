@@ -86,36 +86,17 @@ impl Repo {
 
     /// Commits on the local branch that its remote-tracking branch
     /// (`refs/remotes/<remote>/<branch>`) does not have — what the next push
-    /// sends. Every commit of the branch when nothing was pushed yet; 0 before
-    /// the first commit.
+    /// sends. Every commit of the branch when nothing was pushed yet (at most
+    /// [`super::HISTORY_LIMIT`]); 0 before the first commit.
     pub fn unpushed_commits(&self, settings: &GitSettings) -> Result<usize, VcsError> {
         let target = self.push_target(settings)?;
         self.find_remote(&target.remote)?;
         self.ahead_of_tracking(&target)
     }
 
-    pub(super) fn ahead_of_tracking(&self, target: &Target) -> Result<usize, VcsError> {
-        let Some(local) = self.oid(&format!("refs/heads/{}", target.branch)) else {
-            return Ok(0);
-        };
-        let tracking = self.oid(&target.tracking_ref());
-        match tracking {
-            Some(t) => {
-                let (ahead, _behind) = self.repo.graph_ahead_behind(local, t).context(|| {
-                    "cannot compare the branch with its remote-tracking branch".into()
-                })?;
-                Ok(ahead)
-            }
-            None => {
-                let mut walk = self
-                    .repo
-                    .revwalk()
-                    .context(|| "cannot walk the history".into())?;
-                walk.push(local)
-                    .context(|| "cannot walk the history".into())?;
-                Ok(walk.count())
-            }
-        }
+    /// How many commits [`Repo::unpushed`] lists: one walk for both.
+    fn ahead_of_tracking(&self, target: &Target) -> Result<usize, VcsError> {
+        Ok(self.unpushed_to(target)?.len())
     }
 
     /// Pushes the branch (`refs/heads/<b>:refs/heads/<b>`, never forced) and
