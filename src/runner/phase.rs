@@ -118,11 +118,20 @@ pub fn push(
                 format!("Phase {p} is committed but")
             });
             let message = match &e {
-                // The two ways on are the next steps.
+                // Short where the next steps say what to do.
                 VcsError::ForeignCommits {
                     branch, commits, ..
                 } => format!(
                     "{what} not pushed: `{branch}` has commits that roadmap-runner did not make, which it does not publish ([git] push_foreign = \"refuse\"): {commits}"
+                ),
+                VcsError::Conflict {
+                    branch,
+                    upstream,
+                    how,
+                    files,
+                    ..
+                } => format!(
+                    "{what} could not be pushed: `{upstream}` has commits that `{branch}` does not, and {how} conflicts in {files}"
                 ),
                 _ => format!("{what} could not be pushed: {e}"),
             };
@@ -156,7 +165,8 @@ fn integration_note(i: &Integration, branch: &str) -> String {
 }
 
 fn next_steps(e: &VcsError, git: &GitSettings) -> Vec<String> {
-    let kept = "the commit is kept and nothing else was changed".to_string();
+    let kept =
+        "the commit is kept locally; the branch and the working tree are as they were".to_string();
     match e {
         VcsError::ForeignCommits { remote, branch, .. } => vec![
             format!("push those commits yourself when they are ready (`git push {remote} {branch}`, which sends the phase commits too)"),
