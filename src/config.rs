@@ -296,13 +296,6 @@ impl Diverged {
         ("merge", Diverged::Merge),
         ("stop", Diverged::Stop),
     ];
-
-    pub fn name(self) -> &'static str {
-        Self::CHOICES
-            .iter()
-            .find(|(_, v)| *v == self)
-            .map_or("rebase", |(n, _)| n)
-    }
 }
 
 /// One of `choices` by name, or an error naming the key and the choices.
