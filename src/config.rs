@@ -184,6 +184,10 @@ pub struct GitSection {
     pub push: Option<bool>,
     /// Name of an env var holding an HTTPS token for push.
     pub token_env: Option<String>,
+    /// `refuse` or `allow`: see [`PushForeign`].
+    pub push_foreign: Option<String>,
+    /// `rebase`, `merge` or `stop`: see [`Diverged`].
+    pub diverged: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -257,6 +261,69 @@ pub struct GateSettings {
     pub steps: Option<Vec<GateStepConfig>>,
 }
 
+/// What a push does with unpushed commits that the runner did not make
+/// (no `Roadmap-Phase` trailer): the user's own work in progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PushForeign {
+    /// Push nothing while there are any: the run exits 3 and names them.
+    #[default]
+    Refuse,
+    Allow,
+}
+
+/// What a push does when the remote branch has commits the local one lacks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Diverged {
+    /// Replay the unpushed commits onto the remote branch, when they apply cleanly.
+    #[default]
+    Rebase,
+    /// Merge the remote branch into the local one (a merge commit).
+    Merge,
+    /// Stop with exit 3, as a plain `git push` would.
+    Stop,
+}
+
+impl PushForeign {
+    pub const CHOICES: &[(&str, PushForeign)] = &[
+        ("refuse", PushForeign::Refuse),
+        ("allow", PushForeign::Allow),
+    ];
+}
+
+impl Diverged {
+    pub const CHOICES: &[(&str, Diverged)] = &[
+        ("rebase", Diverged::Rebase),
+        ("merge", Diverged::Merge),
+        ("stop", Diverged::Stop),
+    ];
+}
+
+/// One of `choices` by name, or an error naming the key and the choices.
+fn choice<T: Copy + Default>(
+    value: Option<&str>,
+    key: &str,
+    choices: &[(&str, T)],
+) -> Result<T, ConfigError> {
+    let Some(value) = value else {
+        return Ok(T::default());
+    };
+    choices
+        .iter()
+        .find(|(name, _)| *name == value.trim())
+        .map(|(_, v)| *v)
+        .ok_or_else(|| ConfigError::Invalid {
+            origin: format!("{CONFIG_FILE} `{key}`"),
+            message: format!(
+                "`{value}` is not one of {}",
+                choices
+                    .iter()
+                    .map(|(n, _)| format!("\"{n}\""))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        })
+}
+
 #[derive(Debug, Clone)]
 pub struct GitSettings {
     pub remote: Option<String>,
@@ -264,6 +331,24 @@ pub struct GitSettings {
     pub commit: bool,
     pub push: bool,
     pub token_env: Option<String>,
+    pub push_foreign: PushForeign,
+    pub diverged: Diverged,
+}
+
+/// What an empty `[git]` section gives: commit and push, refuse foreign
+/// commits, rebase onto a diverged remote.
+impl Default for GitSettings {
+    fn default() -> Self {
+        GitSettings {
+            remote: None,
+            branch: None,
+            commit: true,
+            push: true,
+            token_env: None,
+            push_foreign: PushForeign::default(),
+            diverged: Diverged::default(),
+        }
+    }
 }
 
 /// Everything a run needs, validated.
@@ -372,6 +457,16 @@ impl Settings {
                 commit: !over.no_commit && file.git.commit.unwrap_or(true),
                 push: !over.no_push && !over.no_commit && file.git.push.unwrap_or(true),
                 token_env: file.git.token_env.clone(),
+                push_foreign: choice(
+                    file.git.push_foreign.as_deref(),
+                    "git.push_foreign",
+                    PushForeign::CHOICES,
+                )?,
+                diverged: choice(
+                    file.git.diverged.as_deref(),
+                    "git.diverged",
+                    Diverged::CHOICES,
+                )?,
             },
             notify: file.notify.clone(),
         })
@@ -417,5 +512,42 @@ mod tests {
         assert_eq!(Settings::resolve(&file, &over).unwrap().max_parallel, 8);
         assert_eq!(s.agent.command[0], "claude");
         assert_eq!(s.agent.output, OutputFormat::StreamJson);
+    }
+
+    #[test]
+    fn git_choices_default_and_reject_unknown_values() {
+        let resolve = |text: &str| {
+            Settings::resolve(
+                &FileConfig::parse(text, Path::new("x")).unwrap(),
+                &Overrides::default(),
+            )
+        };
+        let s = resolve("").unwrap();
+        assert_eq!(s.git.push_foreign, PushForeign::Refuse);
+        assert_eq!(s.git.diverged, Diverged::Rebase);
+        let s = resolve("[git]\npush_foreign = \"allow\"\ndiverged = \"merge\"\n").unwrap();
+        assert_eq!(s.git.push_foreign, PushForeign::Allow);
+        assert_eq!(s.git.diverged, Diverged::Merge);
+        assert_eq!(
+            resolve("[git]\ndiverged = \"stop\"\n")
+                .unwrap()
+                .git
+                .diverged,
+            Diverged::Stop
+        );
+        let err = resolve("[git]\npush_foreign = \"yes\"\n")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "roadmap-runner.toml `git.push_foreign`: `yes` is not one of \"refuse\", \"allow\""
+        );
+        let err = resolve("[git]\ndiverged = \"force\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.starts_with("roadmap-runner.toml `git.diverged`: `force`"),
+            "{err}"
+        );
     }
 }

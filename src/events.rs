@@ -133,10 +133,13 @@ pub enum Event {
         title: String,
         commit: String,
     },
+    /// Commits went out (`commits` > 0; a push that sent nothing is not
+    /// reported). `phase` is `None` for commits of an earlier run.
     PhasePushed {
         phase: Option<PhaseId>,
         remote: String,
         branch: String,
+        commits: usize,
     },
     /// The runner was asked to stop (signal); `level` is `terminate` or `kill`.
     Stopping {

@@ -10,9 +10,13 @@
 //! patterns ([`path_matches`]) are relative to the project directory, which may
 //! be a subdirectory of the work tree.
 
+mod publish;
 mod push;
+mod rebase;
 
+pub use publish::{Published, UnpushedCommit, name_commits};
 pub use push::PushOutcome;
+pub use rebase::{Integrate, Integration};
 
 use crate::roadmap::PhaseId;
 use crate::roadmap::model::Phase;
@@ -30,6 +34,11 @@ pub const HISTORY_LIMIT: usize = 10_000;
 
 /// The commit trailer that marks a phase commit.
 pub const PHASE_TRAILER: &str = "Roadmap-Phase";
+
+/// The commit trailer of the runner's other commits (a merge of a diverged
+/// remote): with [`PHASE_TRAILER`], what tells the runner's commits from the
+/// user's own.
+pub const RUNNER_TRAILER: &str = "Roadmap-Runner";
 
 #[derive(Debug, thiserror::Error)]
 pub enum VcsError {
@@ -84,14 +93,16 @@ pub enum VcsError {
         reason: String,
     },
     #[error(
-        "cannot authenticate to `{remote}` ({url}) for push; tried: {tried}. {hint} The phase \
-         commit is kept locally and is pushed by the next run"
+        "cannot authenticate to `{remote}` ({url}) for {action}; tried: {tried}. {hint} The \
+         phase commit is kept locally and is pushed by the next run"
     )]
     PushAuth {
         remote: String,
         url: String,
         tried: String,
         hint: String,
+        /// `push`, or `fetch` (of a diverged remote branch).
+        action: &'static str,
     },
     #[error(
         "push of `{branch}` to `{remote}` ({url}) failed: {message}. The phase commit is kept \
@@ -102,6 +113,68 @@ pub enum VcsError {
         url: String,
         branch: String,
         message: String,
+    },
+    #[error(
+        "fetch of `{branch}` from `{remote}` ({url}) failed: {message}. The phase commit is kept \
+         locally and is pushed by the next run"
+    )]
+    Fetch {
+        remote: String,
+        url: String,
+        branch: String,
+        message: String,
+    },
+    #[error(
+        "`{branch}` has commits that are not on `{remote}` and that roadmap-runner did not \
+         make: {commits}. They are not pushed, nor is anything after them ([git] push_foreign \
+         = \"refuse\"); the phase commit is kept locally. Either push them yourself when they \
+         are ready (`git push {remote} {branch}`, which sends the phase commits too), or set \
+         push_foreign = \"allow\" under [git] in roadmap-runner.toml to let the runner push \
+         them"
+    )]
+    ForeignCommits {
+        remote: String,
+        branch: String,
+        /// `abc1234 subject`, newest first, joined with `, `.
+        commits: String,
+    },
+    #[error(
+        "`{upstream}` has commits that `{branch}` does not, and {how} conflicts in {files}. \
+         Nothing was changed: the phase commit is kept locally and the working tree is \
+         untouched. Bring the branch up to date by hand (`git pull --rebase {remote} {branch}`, \
+         resolve the conflicts, `git rebase --continue`), then run roadmap-runner again: it \
+         pushes committed phases before it starts new work"
+    )]
+    Conflict {
+        remote: String,
+        branch: String,
+        upstream: String,
+        /// `replaying abc1234 Complete Phase 2 onto them`, `merging them`.
+        how: String,
+        files: String,
+    },
+    #[error(
+        "`{upstream}` has commits that `{branch}` does not, and {how} would overwrite local \
+         changes to {files}. Nothing was changed: commit or stash those changes, then run \
+         roadmap-runner again"
+    )]
+    WorktreeInTheWay {
+        branch: String,
+        upstream: String,
+        how: String,
+        files: String,
+    },
+    #[error(
+        "`{upstream}` has commits that `{branch}` does not, and the unpushed commits include \
+         the merge commit {commit}, which the runner does not rebase. Nothing was changed: \
+         bring the branch up to date by hand (`git pull {remote} {branch}`), or set diverged = \
+         \"merge\" under [git] in roadmap-runner.toml, then run again"
+    )]
+    MergeInRebase {
+        remote: String,
+        branch: String,
+        upstream: String,
+        commit: String,
     },
     #[error("git: {context}: {source}")]
     Git {
@@ -507,10 +580,19 @@ fn state_name(state: RepositoryState) -> &'static str {
 
 /// The value of the `Roadmap-Phase` trailer of a commit message, if any.
 pub fn phase_of_message(message: &str) -> Option<String> {
+    trailer(message, PHASE_TRAILER)
+}
+
+/// Whether roadmap-runner made the commit with this message.
+pub fn made_by_runner(message: &str) -> bool {
+    trailer(message, PHASE_TRAILER).is_some() || trailer(message, RUNNER_TRAILER).is_some()
+}
+
+fn trailer(message: &str, key: &str) -> Option<String> {
     let trailers = git2::message_trailers_strs(message).ok()?;
     trailers
         .iter()
-        .find(|(k, _)| k.trim().eq_ignore_ascii_case(PHASE_TRAILER))
+        .find(|(k, _)| k.trim().eq_ignore_ascii_case(key))
         .map(|(_, v)| v.trim().to_string())
 }
 

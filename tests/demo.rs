@@ -59,9 +59,9 @@ fn demo_keep_runs_both_phases_and_pushes_one_commit_per_phase() {
     );
     for line in [
         "[COMMIT] Phase 1: Catalog committed",
-        "[PUSH] Phase 1 pushed to origin/main",
+        "[PUSH] Phase 1: 1 commit pushed to origin/main",
         "[COMMIT] Phase 2: Checkout committed",
-        "[PUSH] Phase 2 pushed to origin/main",
+        "[PUSH] Phase 2: 1 commit pushed to origin/main",
         "Run complete",
         " Complete Phase 1: Catalog\n",
         " Complete Phase 2: Checkout\n",

@@ -190,7 +190,8 @@ fn skip_and_rollback_commands() {
 
 #[test]
 fn rejected_push_keeps_the_commit_and_the_next_run_pushes_it() {
-    let p = Project::with_config(&two_phases(), "");
+    // `stop`: the user integrates by hand (the default rebases, tests/git_push.rs).
+    let p = Project::with_config(&two_phases(), "[git]\ndiverged = \"stop\"\n");
     // Someone else pushes first: origin is ahead.
     let other = p.tmp.path().join("other");
     git(

@@ -1,7 +1,8 @@
 //! git through git2, on real repositories in temp dirs; a bare repository on
 //! a file path plays `origin`. The git CLI is used only to set up and check.
 
-use roadmap_runner::config::GitSettings;
+use roadmap_runner::config::{Diverged, GitSettings, PushForeign};
+use roadmap_runner::events::{Event, Reporter};
 use roadmap_runner::roadmap::model::{Group, Phase, Span, Task};
 use roadmap_runner::vcs::{RUNNER_FILES, Repo, VcsError, commit_message};
 use std::path::Path;
@@ -126,13 +127,7 @@ fn phase(number: u32) -> Phase {
 }
 
 fn settings() -> GitSettings {
-    GitSettings {
-        remote: None,
-        branch: None,
-        commit: true,
-        push: true,
-        token_env: None,
-    }
+    GitSettings::default()
 }
 
 /// A bare repository to push to, added as `origin` of `repo`.
@@ -667,6 +662,117 @@ impl Drop for Daemon {
     }
 }
 
+// ---------------------------------------------------------------- publish
+
+/// A repository pushed to a bare origin, and a clone of that origin where
+/// someone else works.
+fn pushed_repo() -> (TempDir, TempDir, TempDir) {
+    let tmp = repo_with_commit();
+    let bare = add_origin(tmp.path());
+    Repo::open(tmp.path()).unwrap().push(&settings()).unwrap();
+    let other = tempfile::tempdir().unwrap();
+    git(
+        other.path(),
+        &["clone", "-q", bare.path().to_str().unwrap(), "."],
+    );
+    identity(other.path());
+    (tmp, bare, other)
+}
+
+fn commit_and_push_from(other: &Path, file: &str, subject: &str) -> String {
+    git(other, &["pull", "-q", "--ff-only"]);
+    write(other, file, "theirs\n");
+    git(other, &["add", "-A"]);
+    git(other, &["commit", "-q", "-m", subject]);
+    git(other, &["push", "-q", "origin", "main"]);
+    head(other)
+}
+
+#[test]
+fn publish_refuses_commits_the_runner_did_not_make_unless_allowed() {
+    let (tmp, bare, _other) = pushed_repo();
+    let d = tmp.path();
+    let pushed = head(d);
+    write(d, "wip.txt", "mine\n");
+    git(d, &["add", "-A"]);
+    git(d, &["commit", "-q", "-m", "Work in progress"]);
+    let wip = head(d);
+    write(d, "phase.txt", "done\n");
+    let repo = Repo::open(d).unwrap();
+    repo.commit_all(&commit_message(&phase(1)))
+        .unwrap()
+        .unwrap();
+
+    let unpushed = repo.unpushed(&settings()).unwrap();
+    let by_runner: Vec<bool> = unpushed.iter().map(|c| c.by_runner).collect();
+    assert_eq!(by_runner, [true, false], "newest first");
+    assert_eq!(
+        unpushed[1].describe(),
+        format!("{} Work in progress", &wip[..7])
+    );
+
+    let err = repo.publish(&settings()).unwrap_err();
+    match &err {
+        VcsError::ForeignCommits { commits, .. } => {
+            assert_eq!(commits, &format!("{} Work in progress", &wip[..7]));
+        }
+        other => panic!("expected ForeignCommits, got {other:?}"),
+    }
+    assert!(
+        err.to_string().contains("push_foreign = \"allow\""),
+        "{err}"
+    );
+    assert_eq!(git(bare.path(), &["rev-parse", "main"]), pushed);
+
+    let allow = GitSettings {
+        push_foreign: PushForeign::Allow,
+        ..settings()
+    };
+    let out = repo.publish(&allow).unwrap();
+    assert_eq!((out.push.commits_pushed, out.integrated), (2, None));
+    assert_eq!(git(bare.path(), &["rev-parse", "main"]), head(d));
+}
+
+#[test]
+fn publish_rebases_onto_a_diverged_remote_and_pushes() {
+    let (tmp, bare, other) = pushed_repo();
+    let d = tmp.path();
+    let theirs = commit_and_push_from(other.path(), "theirs.txt", "Their work");
+    write(d, "ours.txt", "ours\n");
+    let repo = Repo::open(d).unwrap();
+    repo.commit_all(&commit_message(&phase(1)))
+        .unwrap()
+        .unwrap();
+
+    let out = repo.publish(&settings()).unwrap();
+    let integrated = out.integrated.expect("integrated");
+    assert_eq!(integrated.upstream, "origin/main");
+    assert_eq!(
+        (integrated.upstream_commits, integrated.new_commits),
+        (1, 1)
+    );
+    assert_eq!(out.push.commits_pushed, 1);
+    assert_eq!(git(bare.path(), &["rev-parse", "main"]), head(d));
+    assert_eq!(git(d, &["rev-parse", "HEAD~1"]), theirs);
+    assert_eq!(git(d, &["status", "--porcelain"]), "");
+    assert!(d.join("theirs.txt").exists());
+
+    // `stop` leaves a diverged remote alone.
+    commit_and_push_from(other.path(), "more.txt", "More of theirs");
+    write(d, "two.txt", "2\n");
+    repo.commit_all(&commit_message(&phase(2)))
+        .unwrap()
+        .unwrap();
+    let ours = head(d);
+    let stop = GitSettings {
+        diverged: Diverged::Stop,
+        ..settings()
+    };
+    let err = repo.publish(&stop).unwrap_err();
+    assert!(matches!(err, VcsError::PushRejected { .. }), "{err:?}");
+    assert_eq!(head(d), ours);
+}
+
 #[test]
 fn a_push_the_server_refuses_is_rejected_with_its_reason() {
     let tmp = repo_with_commit();
@@ -699,9 +805,62 @@ fn a_push_the_server_refuses_is_rejected_with_its_reason() {
         }
         other => panic!("expected PushRejected, got {other:?}"),
     }
+    // Not a diverged remote: publish fetches, sees that, and gives the reason
+    // (the initial commit is the user's: allowed here).
+    let allow = GitSettings {
+        push_foreign: PushForeign::Allow,
+        ..settings()
+    };
+    let err = repo.publish(&allow).unwrap_err();
+    match &err {
+        VcsError::PushRejected { reason, .. } => {
+            assert!(reason.contains("pre-receive hook declined"), "{reason}");
+        }
+        other => panic!("expected PushRejected, got {other:?}"),
+    }
     drop(daemon);
     assert!(git(server.path(), &["-C", "origin.git", "branch", "--list"]).is_empty());
     assert_eq!(repo.unpushed_commits(&settings()).unwrap(), 1);
+}
+
+/// Keeps every event.
+struct Events(Vec<Event>);
+
+impl Reporter for Events {
+    fn report(&mut self, event: &Event) {
+        self.0.push(event.clone());
+    }
+}
+
+#[test]
+fn a_phase_push_that_sends_nothing_reports_nothing() {
+    use roadmap_runner::runner::phase;
+    let (tmp, _bare, _other) = pushed_repo();
+    let d = tmp.path();
+    let repo = Repo::open(d).unwrap();
+    let mut events = Events(Vec::new());
+    let six = roadmap_runner::roadmap::PhaseId::from(6);
+    assert!(phase::push(&repo, Some(&six), &settings(), &mut events).is_ok());
+    assert!(events.0.is_empty(), "{:?}", events.0);
+
+    write(d, "six.txt", "6\n");
+    repo.commit_all(&commit_message(&phase(6)))
+        .unwrap()
+        .unwrap();
+    assert!(phase::push(&repo, Some(&six), &settings(), &mut events).is_ok());
+    match events.0.as_slice() {
+        [
+            Event::PhasePushed {
+                phase: Some(p),
+                commits: 1,
+                remote,
+                branch,
+            },
+        ] if *p == six => {
+            assert_eq!((remote.as_str(), branch.as_str()), ("origin", "main"));
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 /// An HTTP server that refuses every request with 401 (Basic), recording the

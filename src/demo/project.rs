@@ -536,14 +536,7 @@ pub fn create(exe: &Path) -> Result<DemoProject, DemoError> {
     let repo = Repo::open(&shop).map_err(vcs_err("cannot open the project"))?;
     repo.commit_all(INITIAL_COMMIT)
         .map_err(vcs_err("git commit"))?;
-    let git = GitSettings {
-        remote: None,
-        branch: None,
-        commit: true,
-        push: true,
-        token_env: None,
-    };
-    repo.push(&git)
+    repo.push(&GitSettings::default())
         .map_err(vcs_err("git push -u origin main"))?;
     Ok(DemoProject {
         tmp,

@@ -615,12 +615,11 @@ impl Reporter for LiveReporter {
                 phase,
                 remote,
                 branch,
+                commits,
             } => {
-                let what = phase
-                    .as_ref()
-                    .map_or("Commits".to_string(), |p| format!("Phase {p}"));
+                let what = super::pushed_commits(phase.as_ref(), *commits);
                 self.println(format!(
-                    "{} {what} pushed to {remote}/{branch}",
+                    "{} {what} to {remote}/{branch}",
                     style("↑").green()
                 ));
             }

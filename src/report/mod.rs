@@ -49,9 +49,27 @@ pub fn short_duration(d: std::time::Duration) -> String {
     }
 }
 
+/// `Phase 2: 1 commit pushed`, `3 commits pushed` (an earlier run's).
+pub fn pushed_commits(phase: Option<&crate::roadmap::PhaseId>, commits: usize) -> String {
+    let n = crate::project::plural(commits, "commit");
+    match phase {
+        Some(p) => format!("Phase {p}: {n} pushed"),
+        None => format!("{n} pushed"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::live_view;
+    use super::{live_view, pushed_commits};
+
+    #[test]
+    fn pushes_say_how_many_commits() {
+        assert_eq!(
+            pushed_commits(Some(&2.into()), 1),
+            "Phase 2: 1 commit pushed"
+        );
+        assert_eq!(pushed_commits(None, 3), "3 commits pushed");
+    }
 
     #[test]
     fn the_live_view_needs_a_terminal_that_can_draw() {

@@ -227,11 +227,10 @@ impl<W: Write + Send> Reporter for PlainReporter<W> {
                 phase,
                 remote,
                 branch,
+                commits,
             } => {
-                let what = phase
-                    .as_ref()
-                    .map_or("Commits".to_string(), |p| format!("Phase {p}"));
-                self.line("PUSH", &format!("{what} pushed to {remote}/{branch}"));
+                let what = super::pushed_commits(phase.as_ref(), *commits);
+                self.line("PUSH", &format!("{what} to {remote}/{branch}"));
             }
             Event::Stopping { reason } => self.line("STOP", reason),
             Event::RunFinished { summary } => {

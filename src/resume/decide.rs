@@ -124,8 +124,8 @@ pub fn group_state(state: &RunState, key: &GroupKey, group: &Group) -> GroupStat
     crate::plan::group_state(key, group, &state.completed)
 }
 
-/// Decides the run. Earlier phases' owed commits come first, then a push of
-/// what is not on the remote, then the selected groups in roadmap order,
+/// Decides the run. A push of what earlier runs committed comes first, then
+/// earlier phases' owed commits, then the selected groups in roadmap order,
 /// each phase followed by its commit once all its groups are complete.
 pub fn decide<'a>(
     roadmap: &'a Roadmap,
@@ -134,16 +134,13 @@ pub fn decide<'a>(
     opts: Options,
 ) -> Decision<'a> {
     let mut actions = Vec::new();
+    if opts.push && state.git.as_ref().is_some_and(|g| g.unpushed > 0) {
+        actions.push(Action::Push);
+    }
     for phase in &roadmap.phases {
         if phase_complete(state, phase, &[]) {
             actions.extend(owed_commit(state, phase, opts, true));
         }
-    }
-    let committing = actions
-        .iter()
-        .any(|a| matches!(a, Action::CommitPhase { .. }));
-    if opts.push && !committing && state.git.as_ref().is_some_and(|g| g.unpushed > 0) {
-        actions.push(Action::Push);
     }
     for phase in &roadmap.phases {
         let planned = phase_groups(state, phase, selection, opts);

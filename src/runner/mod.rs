@@ -208,8 +208,10 @@ impl Ctx<'_, '_, '_> {
         match action {
             Action::Group(g) => self.run_one_group(g, reporter).await,
             Action::CommitPhase { phase, leftover } => self.commit(phase, *leftover, reporter),
+            // A phase committed but not pushed by an earlier run goes out first
+            // (never the user's own unpushed commits, unless push_foreign allows it).
             Action::Push => match self.inputs.repo {
-                Some(repo) if git.push => match phase::push(repo, None, git, reporter) {
+                Some(repo) if git.push => match phase::push_pending(repo, git, reporter) {
                     Ok(()) => true,
                     Err(f) => {
                         self.run.fail(exit::VCS_FAILED, f.message, f.next_steps);

@@ -1,10 +1,11 @@
 //! A finished phase: commit it and push it.
 
-use crate::config::GitSettings;
+use crate::config::{Diverged, GitSettings, PushForeign};
 use crate::events::{Event, Reporter};
+use crate::project::plural;
 use crate::roadmap::{Phase, PhaseId};
 use crate::status::Store;
-use crate::vcs::{Repo, commit_message};
+use crate::vcs::{Integrate, Integration, Repo, VcsError, commit_message};
 
 /// Why the phase could not be committed or pushed, and what to do.
 pub struct VcsFailure {
@@ -61,19 +62,63 @@ pub fn commit_phase(
     }
 }
 
+/// At the start of a run: pushes what an earlier run committed but could not
+/// push, after saying which unpushed commits are not the runner's. While
+/// such commits are there and `push_foreign` refuses them, nothing is pushed
+/// (the next phase's push fails and says why).
+pub fn push_pending(
+    repo: &Repo,
+    git: &GitSettings,
+    reporter: &mut dyn Reporter,
+) -> Result<(), VcsFailure> {
+    // Without a remote or a branch there is nothing to push yet; the phase's
+    // push reports the cause.
+    let Ok(unpushed) = repo.unpushed(git) else {
+        return Ok(());
+    };
+    let foreign: Vec<_> = unpushed.iter().filter(|c| !c.by_runner).cloned().collect();
+    if !foreign.is_empty() {
+        let names = crate::vcs::name_commits(&foreign);
+        let what = match git.push_foreign {
+            PushForeign::Refuse => {
+                "nothing is pushed while they are there ([git] push_foreign = \"refuse\"): push them yourself when they are ready, or set push_foreign = \"allow\""
+            }
+            PushForeign::Allow => {
+                "they are pushed with the runner's commits ([git] push_foreign = \"allow\")"
+            }
+        };
+        reporter.report(&Event::Warning {
+            message: format!("unpushed commits that roadmap-runner did not make: {names}; {what}"),
+        });
+        if git.push_foreign == PushForeign::Refuse {
+            return Ok(());
+        }
+    }
+    if unpushed.is_empty() {
+        return Ok(());
+    }
+    push(repo, None, git, reporter)
+}
+
 pub fn push(
     repo: &Repo,
     phase: Option<&PhaseId>,
     git: &GitSettings,
     reporter: &mut dyn Reporter,
 ) -> Result<(), VcsFailure> {
-    match repo.push(git) {
+    match repo.publish(git) {
         Ok(out) => {
-            if out.commits_pushed > 0 || phase.is_some() {
+            if let Some(integrated) = &out.integrated {
+                reporter.report(&Event::Warning {
+                    message: integration_note(integrated, &out.push.branch),
+                });
+            }
+            if out.push.commits_pushed > 0 {
                 reporter.report(&Event::PhasePushed {
                     phase: phase.cloned(),
-                    remote: out.remote,
-                    branch: out.branch,
+                    remote: out.push.remote,
+                    branch: out.push.branch,
+                    commits: out.push.commits_pushed,
                 });
             }
             Ok(())
@@ -82,13 +127,77 @@ pub fn push(
             let what = phase.map_or("Earlier commits".to_string(), |p| {
                 format!("Phase {p} is committed but")
             });
+            let message = match &e {
+                // Short where the next steps say what to do.
+                VcsError::ForeignCommits {
+                    branch, commits, ..
+                } => format!(
+                    "{what} not pushed: `{branch}` has commits that roadmap-runner did not make, which it does not publish ([git] push_foreign = \"refuse\"): {commits}"
+                ),
+                VcsError::Conflict {
+                    branch,
+                    upstream,
+                    how,
+                    files,
+                    ..
+                } => format!(
+                    "{what} could not be pushed: `{upstream}` has commits that `{branch}` does not, and {how} conflicts in {files}"
+                ),
+                _ => format!("{what} could not be pushed: {e}"),
+            };
             Err(VcsFailure {
-                message: format!("{what} could not be pushed: {e}"),
-                next_steps: vec![
-                    "the commit is kept; once the cause is fixed, the next run pushes it before any new work (or push it yourself)".into(),
-                    "to run without pushing: --no-push, or push = false under [git] in roadmap-runner.toml".into(),
-                ],
+                next_steps: next_steps(&e, git),
+                message,
             })
         }
+    }
+}
+
+/// `origin/main had 1 commit that main did not: replayed 2 commits onto it`.
+fn integration_note(i: &Integration, branch: &str) -> String {
+    let action = match (i.how, i.new_commits) {
+        (_, 0) => "fast-forwarded to it".to_string(),
+        (Integrate::Rebase, n) => format!("replayed {} onto it", plural(n, "local commit")),
+        (Integrate::Merge, _) => "merged it ([git] diverged = \"merge\")".to_string(),
+    };
+    let dropped = match i.dropped {
+        0 => String::new(),
+        n => format!(
+            "; left out {} whose changes it already had",
+            plural(n, "commit")
+        ),
+    };
+    format!(
+        "{} had {} that {branch} did not: {action}{dropped}",
+        i.upstream,
+        plural(i.upstream_commits, "commit")
+    )
+}
+
+fn next_steps(e: &VcsError, git: &GitSettings) -> Vec<String> {
+    let kept =
+        "the commit is kept locally; the branch and the working tree are as they were".to_string();
+    match e {
+        VcsError::ForeignCommits { remote, branch, .. } => vec![
+            format!("push those commits yourself when they are ready (`git push {remote} {branch}`, which sends the phase commits too)"),
+            "or set push_foreign = \"allow\" under [git] in roadmap-runner.toml to let the runner push them".into(),
+        ],
+        VcsError::Conflict { remote, branch, .. } => vec![
+            kept,
+            format!("bring the branch up to date by hand: `git pull --rebase {remote} {branch}`, resolve the conflicts, `git rebase --continue`"),
+            "then run roadmap-runner again: it pushes committed phases before any new work".into(),
+        ],
+        VcsError::WorktreeInTheWay { .. } | VcsError::MergeInRebase { .. } => vec![
+            kept,
+            "then run roadmap-runner again: it pushes committed phases before any new work".into(),
+        ],
+        VcsError::PushRejected { .. } if git.diverged == Diverged::Stop => vec![
+            "the commit is kept; once the branch is up to date, the next run pushes it before any new work".into(),
+            "or set diverged = \"rebase\" under [git] in roadmap-runner.toml to let the runner rebase its commits onto the remote branch".into(),
+        ],
+        _ => vec![
+            "the commit is kept; once the cause is fixed, the next run pushes it before any new work (or push it yourself)".into(),
+            "to run without pushing: --no-push, or push = false under [git] in roadmap-runner.toml".into(),
+        ],
     }
 }

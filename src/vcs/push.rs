@@ -17,7 +17,7 @@
 
 use super::{Context, Repo, VcsError};
 use crate::config::GitSettings;
-use git2::{Cred, CredentialType, ErrorCode, PushOptions, RemoteCallbacks};
+use git2::{Cred, CredentialType, ErrorCode, FetchOptions, PushOptions, RemoteCallbacks};
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
@@ -41,15 +41,15 @@ pub struct PushOutcome {
     pub upstream_set: bool,
 }
 
-struct Target {
-    remote: String,
-    branch: String,
+pub(super) struct Target {
+    pub(super) remote: String,
+    pub(super) branch: String,
 }
 
 impl Repo {
     /// The remote and branch a push goes to: `[git] remote` / `branch`, else
     /// the current branch and its upstream remote, else `origin`.
-    fn push_target(&self, settings: &GitSettings) -> Result<Target, VcsError> {
+    pub(super) fn push_target(&self, settings: &GitSettings) -> Result<Target, VcsError> {
         let branch = match settings.branch.as_deref().map(str::trim) {
             Some(b) if !b.is_empty() => b.strip_prefix("refs/heads/").unwrap_or(b).to_string(),
             _ => self
@@ -71,7 +71,7 @@ impl Repo {
         Ok(Target { remote, branch })
     }
 
-    fn find_remote(&self, name: &str) -> Result<git2::Remote<'_>, VcsError> {
+    pub(super) fn find_remote(&self, name: &str) -> Result<git2::Remote<'_>, VcsError> {
         self.repo.find_remote(name).map_err(|e| match e.code() {
             ErrorCode::NotFound | ErrorCode::InvalidSpec => VcsError::NoRemote {
                 remote: name.to_string(),
@@ -86,36 +86,17 @@ impl Repo {
 
     /// Commits on the local branch that its remote-tracking branch
     /// (`refs/remotes/<remote>/<branch>`) does not have — what the next push
-    /// sends. Every commit of the branch when nothing was pushed yet; 0 before
-    /// the first commit.
+    /// sends. Every commit of the branch when nothing was pushed yet (at most
+    /// [`super::HISTORY_LIMIT`]); 0 before the first commit.
     pub fn unpushed_commits(&self, settings: &GitSettings) -> Result<usize, VcsError> {
         let target = self.push_target(settings)?;
         self.find_remote(&target.remote)?;
         self.ahead_of_tracking(&target)
     }
 
+    /// How many commits [`Repo::unpushed`] lists: one walk for both.
     fn ahead_of_tracking(&self, target: &Target) -> Result<usize, VcsError> {
-        let Some(local) = self.oid(&format!("refs/heads/{}", target.branch)) else {
-            return Ok(0);
-        };
-        let tracking = self.oid(&format!("refs/remotes/{}/{}", target.remote, target.branch));
-        match tracking {
-            Some(t) => {
-                let (ahead, _behind) = self.repo.graph_ahead_behind(local, t).context(|| {
-                    "cannot compare the branch with its remote-tracking branch".into()
-                })?;
-                Ok(ahead)
-            }
-            None => {
-                let mut walk = self
-                    .repo
-                    .revwalk()
-                    .context(|| "cannot walk the history".into())?;
-                walk.push(local)
-                    .context(|| "cannot walk the history".into())?;
-                Ok(walk.count())
-            }
-        }
+        Ok(self.unpushed_to(target)?.len())
     }
 
     /// Pushes the branch (`refs/heads/<b>:refs/heads/<b>`, never forced) and
@@ -138,24 +119,12 @@ impl Repo {
             );
         };
         let mut git_remote = self.find_remote(remote)?;
-        let url = git_remote
-            .pushurl()
-            .ok()
-            .flatten()
-            .or_else(|| git_remote.url().ok())
-            .unwrap_or("")
-            .to_string();
+        let url = remote_url(&git_remote);
         let commits_pushed = self.ahead_of_tracking(&target)?;
 
-        let config = self
-            .repo
-            .config()
-            .context(|| "cannot read git config".into())?;
-        let creds = RefCell::new(Credentials::new(settings, config));
+        let creds = self.credentials(settings)?;
         let rejected: RefCell<Option<String>> = RefCell::new(None);
-        let mut callbacks = RemoteCallbacks::new();
-        callbacks
-            .credentials(|url, username, allowed| creds.borrow_mut().next(url, username, allowed));
+        let mut callbacks = callbacks(&creds);
         callbacks.push_update_reference(|refname, status| {
             if let Some(reason) = status {
                 rejected
@@ -171,30 +140,7 @@ impl Repo {
         drop(options);
 
         if let Err(e) = result {
-            let creds = creds.into_inner();
-            return Err(if e.code() == ErrorCode::NotFastForward {
-                VcsError::PushRejected {
-                    remote: remote.clone(),
-                    branch: branch.clone(),
-                    reason: "the remote branch has commits that the local branch does not \
-                             have (non-fast-forward)"
-                        .into(),
-                }
-            } else if e.code() == ErrorCode::Auth || creds.gave_up {
-                VcsError::PushAuth {
-                    remote: remote.clone(),
-                    hint: creds.hint(&url),
-                    url,
-                    tried: creds.tried_summary(),
-                }
-            } else {
-                VcsError::Push {
-                    remote: remote.clone(),
-                    message: explain_push_error(&e, &url),
-                    url,
-                    branch: branch.clone(),
-                }
-            });
+            return Err(transfer_error(e, creds.into_inner(), &target, url, "push"));
         }
         if let Some(reason) = rejected.into_inner() {
             return Err(VcsError::PushRejected {
@@ -229,6 +175,103 @@ impl Repo {
             .and_then(|()| config.set_str(&key("merge"), &format!("refs/heads/{}", target.branch)))
             .context(|| format!("pushed, but cannot set the upstream of `{}`", target.branch))?;
         Ok(true)
+    }
+}
+
+impl Repo {
+    /// Fetches the remote's branch into its remote-tracking branch
+    /// (`+refs/heads/<b>:refs/remotes/<remote>/<b>`), with the same
+    /// credentials as a push; returns the name of the remote-tracking ref.
+    pub(super) fn fetch_upstream(&self, settings: &GitSettings) -> Result<String, VcsError> {
+        let target = self.push_target(settings)?;
+        let mut git_remote = self.find_remote(&target.remote)?;
+        let url = remote_url(&git_remote);
+        let creds = self.credentials(settings)?;
+        let mut options = FetchOptions::new();
+        options.remote_callbacks(callbacks(&creds));
+        let tracking = target.tracking_ref();
+        let refspec = format!("+refs/heads/{}:{tracking}", target.branch);
+        let result = git_remote.fetch(
+            &[refspec.as_str()],
+            Some(&mut options),
+            Some("roadmap-runner: fetch"),
+        );
+        drop(options);
+        result.map_err(|e| transfer_error(e, creds.into_inner(), &target, url, "fetch"))?;
+        Ok(tracking)
+    }
+
+    fn credentials(&self, settings: &GitSettings) -> Result<RefCell<Credentials>, VcsError> {
+        let config = self
+            .repo
+            .config()
+            .context(|| "cannot read git config".into())?;
+        Ok(RefCell::new(Credentials::new(settings, config)))
+    }
+}
+
+impl Target {
+    pub(super) fn tracking_ref(&self) -> String {
+        format!("refs/remotes/{}/{}", self.remote, self.branch)
+    }
+}
+
+fn remote_url(remote: &git2::Remote<'_>) -> String {
+    remote
+        .pushurl()
+        .ok()
+        .flatten()
+        .or_else(|| remote.url().ok())
+        .unwrap_or("")
+        .to_string()
+}
+
+/// The credentials callback over `creds`, for a push or a fetch.
+fn callbacks(creds: &RefCell<Credentials>) -> RemoteCallbacks<'_> {
+    let mut callbacks = RemoteCallbacks::new();
+    callbacks.credentials(|url, username, allowed| creds.borrow_mut().next(url, username, allowed));
+    callbacks
+}
+
+/// What a failed push or fetch (`action`) means, in words that say what to do.
+fn transfer_error(
+    e: git2::Error,
+    creds: Credentials,
+    target: &Target,
+    url: String,
+    action: &'static str,
+) -> VcsError {
+    let Target { remote, branch } = target;
+    if action == "push" && e.code() == ErrorCode::NotFastForward {
+        VcsError::PushRejected {
+            remote: remote.clone(),
+            branch: branch.clone(),
+            reason: "the remote branch has commits that the local branch does not have \
+                     (non-fast-forward)"
+                .into(),
+        }
+    } else if e.code() == ErrorCode::Auth || creds.gave_up {
+        VcsError::PushAuth {
+            remote: remote.clone(),
+            hint: creds.hint(&url),
+            url,
+            tried: creds.tried_summary(),
+            action,
+        }
+    } else if action == "push" {
+        VcsError::Push {
+            remote: remote.clone(),
+            message: explain_push_error(&e, &url),
+            url,
+            branch: branch.clone(),
+        }
+    } else {
+        VcsError::Fetch {
+            remote: remote.clone(),
+            message: explain_push_error(&e, &url),
+            url,
+            branch: branch.clone(),
+        }
     }
 }
 
