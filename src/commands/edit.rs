@@ -1,12 +1,13 @@
 //! `skip` and `rollback`: edit `completed_tasks.txt` the way a user would by
-//! hand, with the group checked against the roadmap first.
+//! hand, with the group checked against the roadmap first, under the run
+//! lock (exit 75 while a run holds it).
 
 use super::{CommandError, Io};
 use crate::cli::{RollbackArgs, SkipArgs};
 use crate::exit;
 use crate::project::Project;
 use crate::roadmap::GroupKey;
-use crate::status::{RecordStore, report_file_name};
+use crate::status::{LockError, RecordStore, RunLock, report_file_name};
 
 fn group_key(project: &Project, given: &str) -> Result<GroupKey, CommandError> {
     let key = GroupKey::parse_cli(given).ok_or_else(|| {
@@ -22,8 +23,25 @@ fn group_key(project: &Project, given: &str) -> Result<GroupKey, CommandError> {
     Ok(key)
 }
 
-pub fn skip(project: &Project, args: &SkipArgs, io: Io<'_>) -> Result<i32, CommandError> {
+/// The run lock, so an edit never races a run's own update of the same
+/// files; `None` (after saying so) while a run holds it.
+fn lock(project: &Project, io: &mut Io<'_>) -> Result<Option<RunLock>, CommandError> {
+    crate::project::ensure_gitignore(project.status.path(), crate::project::STATUS_GITIGNORE)?;
+    match RunLock::acquire(&project.status.lock_path()) {
+        Ok(lock) => Ok(Some(lock)),
+        Err(e @ LockError::Held { .. }) => {
+            writeln!(io.err, "error: {e}")?;
+            Ok(None)
+        }
+        Err(e) => Err(CommandError::Preflight(e.to_string())),
+    }
+}
+
+pub fn skip(project: &Project, args: &SkipArgs, mut io: Io<'_>) -> Result<i32, CommandError> {
     let key = group_key(project, &args.group)?;
+    let Some(_lock) = lock(project, &mut io)? else {
+        return Ok(exit::LOCKED);
+    };
     if project.status.update_completed(|c| c.add(&key))? {
         writeln!(io.out, "{key} marked complete: runs skip it from now on")?;
     } else {
@@ -32,8 +50,15 @@ pub fn skip(project: &Project, args: &SkipArgs, io: Io<'_>) -> Result<i32, Comma
     Ok(exit::OK)
 }
 
-pub fn rollback(project: &Project, args: &RollbackArgs, io: Io<'_>) -> Result<i32, CommandError> {
+pub fn rollback(
+    project: &Project,
+    args: &RollbackArgs,
+    mut io: Io<'_>,
+) -> Result<i32, CommandError> {
     let key = group_key(project, &args.group)?;
+    let Some(_lock) = lock(project, &mut io)? else {
+        return Ok(exit::LOCKED);
+    };
     let changed = project.status.update_completed(|c| c.remove(&key))?;
     // Earlier attempts no longer count: the next run starts the group afresh.
     RecordStore::new(&project.status).append_reset(&key)?;

@@ -37,7 +37,9 @@ pub fn commit_phase(
                 phase.number
             ))
         })?;
-    match repo.commit_all(&commit_message(phase)) {
+    let made = repo.commit_all(&commit_message(phase));
+    crate::status::store::crash_point("committed");
+    match made {
         Ok(Some(commit)) => {
             reporter.report(&Event::PhaseCommitted {
                 phase: phase.number.clone(),

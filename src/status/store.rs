@@ -19,6 +19,35 @@ use super::{
 use crate::roadmap::{GroupKey, PhaseId};
 use chrono::Utc;
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// `ROADMAP_RUNNER_CRASH_AT=<point>[:<n>]`: the process SIGKILLs itself
+/// right after the n-th (default first) write named `point`, so the tests
+/// can stop a real run in each crash window ([`crash_point`]'s names).
+pub const CRASH_AT_ENV: &str = "ROADMAP_RUNNER_CRASH_AT";
+
+static CRASH_AT: LazyLock<Option<(String, usize)>> = LazyLock::new(|| {
+    let v = std::env::var(CRASH_AT_ENV).ok()?;
+    let (name, n) = match v.split_once(':') {
+        Some((name, n)) => (name.to_string(), n.parse().ok()?),
+        None => (v, 1),
+    };
+    Some((name, n))
+});
+static CRASH_COUNT: AtomicUsize = AtomicUsize::new(0);
+
+/// A named moment between two writes: `start`, `task`, `gate-step`, `gate`,
+/// `completed-line`, `complete`, `commit-record`, `committed`. Does nothing
+/// unless [`CRASH_AT_ENV`] names it.
+pub fn crash_point(name: &str) {
+    let Some((want, n)) = CRASH_AT.as_ref() else {
+        return;
+    };
+    if want == name && CRASH_COUNT.fetch_add(1, Ordering::SeqCst) + 1 == *n {
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::this(), nix::sys::signal::Signal::SIGKILL);
+    }
+}
 
 pub struct Store<'a> {
     status: &'a StatusDir,
@@ -66,7 +95,9 @@ impl<'a> Store<'a> {
             base: base.map(|b| b.files),
         }))?;
         self.in_progress = InProgress::new(RunningGroup::this_process(key.clone()));
-        self.in_progress.write(self.status)
+        self.in_progress.write(self.status)?;
+        crash_point("start");
+        Ok(())
     }
 
     pub fn task_started(
@@ -85,6 +116,7 @@ impl<'a> Store<'a> {
         let appended = self.records.append_task(record);
         self.in_progress.task_finished(&record.task);
         let written = self.in_progress.write(self.status);
+        crash_point("task");
         appended.and(written)
     }
 
@@ -106,13 +138,18 @@ impl<'a> Store<'a> {
             pid_start: pid.and_then(super::process_start_time),
             log,
         });
-        self.in_progress.write(self.status)
+        self.in_progress.write(self.status)?;
+        if pid.is_some() {
+            crash_point("gate-step");
+        }
+        Ok(())
     }
 
     pub fn gate_finished(&mut self, record: &GateRecord) -> Result<(), StatusError> {
         let appended = self.records.append_gate(record);
         self.in_progress.gate = None;
         let written = self.in_progress.write(self.status);
+        crash_point("gate");
         appended.and(written)
     }
 
@@ -120,11 +157,14 @@ impl<'a> Store<'a> {
     /// record: a crash in between leaves a complete group, which is right.
     pub fn group_completed(&mut self, key: &GroupKey) -> Result<(), StatusError> {
         self.status.update_completed(|c| c.add(key))?;
+        crash_point("completed-line");
         self.records.append(&Record::Complete(CompleteRecord {
             phase: key.phase.clone(),
             group: key.group.clone(),
             at: Utc::now(),
-        }))
+        }))?;
+        crash_point("complete");
+        Ok(())
     }
 
     /// Nothing of the group runs any more.
@@ -158,6 +198,8 @@ impl<'a> Store<'a> {
             at: Utc::now(),
             parent,
             skipped,
-        }))
+        }))?;
+        crash_point("commit-record");
+        Ok(())
     }
 }
