@@ -747,8 +747,11 @@ fn report_input() -> GroupReportInput {
                 title: "Users table".into(),
                 outcome: TaskReportOutcome::Ran(TaskOutcome::Succeeded),
                 duration: Duration::from_secs(12 * 60 + 3),
-                attempts: 1,
-                cost_usd: Some(0.4312),
+                attempts: vec![AttemptReport {
+                    outcome: "succeeded".into(),
+                    duration: Duration::from_secs(12 * 60 + 3),
+                    cost_usd: Some(0.4312),
+                }],
                 summary: Some(
                     "## Summary\n\
                      Created the `users` table | with a pipe.\n\
@@ -774,8 +777,18 @@ fn report_input() -> GroupReportInput {
                 title: "Migrations | rollback <script>".into(),
                 outcome: TaskReportOutcome::Ran(TaskOutcome::Succeeded),
                 duration: Duration::from_millis(48_700),
-                attempts: 2,
-                cost_usd: Some(0.12),
+                attempts: vec![
+                    AttemptReport {
+                        outcome: "failed".into(),
+                        duration: Duration::from_millis(20_000),
+                        cost_usd: Some(0.05),
+                    },
+                    AttemptReport {
+                        outcome: "succeeded".into(),
+                        duration: Duration::from_millis(28_700),
+                        cost_usd: Some(0.07),
+                    },
+                ],
                 summary: None,
                 log: Some("logs/orchestrator/phase1_groupA_A2_20260109-222904-2.log".into()),
             },
@@ -784,8 +797,7 @@ fn report_input() -> GroupReportInput {
                 title: "Seed data".into(),
                 outcome: TaskReportOutcome::DoneInRoadmap,
                 duration: Duration::ZERO,
-                attempts: 0,
-                cost_usd: None,
+                attempts: Vec::new(),
                 summary: None,
                 log: None,
             },

@@ -433,3 +433,63 @@ fn torture_kill_at_random_moments_then_finish() {
         assert!(p.dir.join(f).exists(), "{f} lost (seed {seed})");
     }
 }
+
+/// A group resumed in a second run: its report covers both runs.
+#[test]
+fn a_resumed_groups_report_covers_every_run_and_attempt() {
+    let failing = "# T\n\n## Phase 1: P\n\n### Group B\n\n\
+        - B5: five\n  - FAKE: write B5.js five\n\
+        - B6: six\n  - FAKE: write B6.js draft\n  - FAKE: cost 0.02\n  - FAKE: fail\n";
+    let p = Project::with_config(failing, "");
+    let out = p.run(&["--no-push"]);
+    assert_exit(&out, 1);
+    p.write(
+        "ROADMAP.md",
+        &failing
+            .replace("  - FAKE: cost 0.02\n  - FAKE: fail\n", "")
+            .replace("draft", "final"),
+    );
+    let out = p.run(&["--no-push"]);
+    assert_exit(&out, 0);
+    let mut ids = p.agent_task_ids();
+    ids.sort();
+    assert_eq!(ids, ["B5", "B6", "B6"]);
+    let report = p.read("PHASE1-GROUP-B-STATUS.md");
+    // B5.js was written by the first run: still a file the group changed.
+    assert!(
+        report.contains("- `B5.js`") && report.contains("- `B6.js`"),
+        "{report}"
+    );
+    assert!(!report.contains("No files changed"), "{report}");
+    assert!(report.contains("- **Attempts:** 2"), "{report}");
+    assert!(report.contains("1. failed after"), "{report}");
+    assert!(report.contains("$0.02\n  2. succeeded after"), "{report}");
+    // B6: $0.02 + $0.0123.
+    assert!(
+        report.contains("| B6 | six | ✅ succeeded | 2 |"),
+        "{report}"
+    );
+    assert!(report.contains("$0.03 |"), "{report}");
+}
+
+/// Two attempts in one run: the summary shows their total cost.
+#[test]
+fn the_summary_counts_every_attempts_cost() {
+    let roadmap = roadmap_with_tasks(&[("A14", "FAKE: cost 0.0123\nFAKE: fail")]);
+    let p = Project::new(&roadmap);
+    let out = p.run(&["--no-commit", "--retries", "1", "--json"]);
+    assert_exit(&out, 1);
+    let finished = stdout(&out)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|e| e["event"] == "run_finished")
+        .unwrap();
+    let task = &finished["summary"]["tasks"][0];
+    assert_eq!(task["attempts"], 2);
+    assert!(
+        (task["cost_usd"].as_f64().unwrap() - 0.0246).abs() < 1e-9,
+        "{task}"
+    );
+    let out = p.run(&["--no-commit", "--retries", "1"]);
+    assert!(stdout(&out).contains("$0.02"), "{}", stdout(&out));
+}

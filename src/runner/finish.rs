@@ -10,12 +10,12 @@ use crate::project::{Project, relative_display};
 use crate::resume::GroupAction;
 use crate::roadmap::GroupKey;
 use crate::status::{
-    GateRecord, GateStepRecord, GateStepReport, GroupReportInput, Record, RecordStore, StartRecord,
-    StatusError, StepStatus, Store, TaskReport, TaskReportOutcome, group_base, group_run_time,
-    latest_task_outcomes, render_group_report, write_group_report,
+    AttemptReport, GateRecord, GateStepRecord, GateStepReport, GroupReportInput, RecordStore,
+    StartRecord, StatusError, StepStatus, Store, TaskRecord, TaskReport, TaskReportOutcome,
+    group_base, group_run_time, render_group_report, task_attempts, write_group_report,
 };
 use crate::vcs::Repo;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 use tokio::sync::watch;
@@ -242,37 +242,19 @@ pub fn record_completion(
     let (records, _) = RecordStore::new(&project.status).load()?;
     let changed_files = files_changed_by_group(repo, group_base(&records, key));
     let duration = group_run_time(&records, key);
-    let latest = latest_task_outcomes(&records, key);
-    let attempts_cost = attempts_and_cost(&records, key);
+    let attempts = task_attempts(&records, key);
     let tasks = planned
         .group
         .tasks
         .iter()
-        .map(|t| match latest.get(&t.id) {
-            Some(rec) if !t.done_in_roadmap => {
-                let (attempts, cost, secs) =
-                    attempts_cost
-                        .get(&t.id)
-                        .copied()
-                        .unwrap_or((1, None, rec.duration_secs));
-                TaskReport {
-                    id: t.id.clone(),
-                    title: t.title.clone(),
-                    outcome: TaskReportOutcome::Ran(rec.outcome.clone()),
-                    duration: Duration::from_secs_f64(secs.max(0.0)),
-                    attempts,
-                    cost_usd: cost,
-                    summary: rec.result_text.clone(),
-                    log: rec.log.clone(),
-                }
-            }
+        .map(|t| match attempts.get(&t.id) {
+            Some(all) if !t.done_in_roadmap => task_report(t, all),
             _ => TaskReport {
                 id: t.id.clone(),
                 title: t.title.clone(),
                 outcome: TaskReportOutcome::DoneInRoadmap,
                 duration: Duration::ZERO,
-                attempts: 0,
-                cost_usd: None,
+                attempts: Vec::new(),
                 summary: None,
                 log: None,
             },
@@ -303,26 +285,26 @@ pub fn record_completion(
     Ok(path)
 }
 
-/// Attempts, total cost and total seconds per task since the group's last
-/// reset, over every run.
-fn attempts_and_cost(
-    records: &[Record],
-    key: &GroupKey,
-) -> HashMap<String, (u32, Option<f64>, f64)> {
-    let mut out: HashMap<String, (u32, Option<f64>, f64)> = HashMap::new();
-    for r in records {
-        match r {
-            Record::Reset(reset) if &reset.key() == key => out.clear(),
-            Record::Task(t) if &t.key() == key => {
-                let e = out.entry(t.task.clone()).or_insert((0, None, 0.0));
-                e.0 += 1;
-                e.2 += t.duration_secs;
-                if let Some(c) = t.cost_usd {
-                    e.1 = Some(e.1.unwrap_or(0.0) + c);
-                }
-            }
-            _ => {}
-        }
+/// A task's report from all its attempts (the latest gives the outcome).
+fn task_report(task: &crate::roadmap::Task, all: &[&TaskRecord]) -> TaskReport {
+    let last = all.last().expect("a task with attempts");
+    TaskReport {
+        id: task.id.clone(),
+        title: task.title.clone(),
+        outcome: TaskReportOutcome::Ran(last.outcome.clone()),
+        duration: all
+            .iter()
+            .map(|a| Duration::from_secs_f64(a.duration_secs.max(0.0)))
+            .sum(),
+        attempts: all
+            .iter()
+            .map(|a| AttemptReport {
+                outcome: a.outcome.label().to_string(),
+                duration: Duration::from_secs_f64(a.duration_secs.max(0.0)),
+                cost_usd: a.cost_usd,
+            })
+            .collect(),
+        summary: last.result_text.clone(),
+        log: last.log.clone(),
     }
-    out
 }

@@ -19,11 +19,11 @@ pub use progress::{
 pub use records::{
     CommitRecord, CommitState, CompleteRecord, GateRecord, GateStepRecord, Record, RecordStore,
     ResetRecord, ResumeState, StartRecord, StepStatus, TaskRecord, group_base, group_resume_state,
-    group_run_time, group_started, latest_task_outcomes, phase_commit_state,
+    group_run_time, group_started, latest_task_outcomes, phase_commit_state, task_attempts,
 };
 pub use report_md::{
-    GateStepReport, GroupReportInput, TaskReport, TaskReportOutcome, render_group_report,
-    report_file_name, write_group_report,
+    AttemptReport, GateStepReport, GroupReportInput, TaskReport, TaskReportOutcome,
+    render_group_report, report_file_name, write_group_report,
 };
 pub use store::{GroupBase, Store};
 

@@ -573,6 +573,21 @@ pub fn latest_task_outcomes(records: &[Record], key: &GroupKey) -> BTreeMap<Stri
     latest
 }
 
+/// Every attempt of every task of the group since its latest reset (over
+/// all runs), in file order, by task id.
+pub fn task_attempts<'a>(
+    records: &'a [Record],
+    key: &'a GroupKey,
+) -> BTreeMap<String, Vec<&'a TaskRecord>> {
+    let mut out: BTreeMap<String, Vec<&TaskRecord>> = BTreeMap::new();
+    for (_, r) in since_reset(records, key) {
+        if let Record::Task(t) = r {
+            out.entry(t.task.clone()).or_default().push(t);
+        }
+    }
+    out
+}
+
 /// What running a group again should do, from its records.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ResumeState {

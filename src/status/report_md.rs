@@ -43,12 +43,31 @@ pub struct TaskReport {
     pub outcome: TaskReportOutcome,
     /// All attempts together.
     pub duration: Duration,
-    pub attempts: u32,
-    pub cost_usd: Option<f64>,
+    /// Every attempt, over all runs since the group's base, oldest first.
+    pub attempts: Vec<AttemptReport>,
     /// The agent's final summary (Markdown, untrusted).
     pub summary: Option<String>,
     /// Relative to the project directory.
     pub log: Option<String>,
+}
+
+/// One attempt of a task.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AttemptReport {
+    /// `succeeded`, `failed`, `timed out`, ...
+    pub outcome: String,
+    pub duration: Duration,
+    pub cost_usd: Option<f64>,
+}
+
+impl TaskReport {
+    /// What all attempts cost together; `None` when none reported a cost.
+    pub fn cost_usd(&self) -> Option<f64> {
+        self.attempts
+            .iter()
+            .filter_map(|a| a.cost_usd)
+            .reduce(|a, b| a + b)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -130,7 +149,7 @@ pub fn render_group_report(input: &GroupReportInput) -> String {
             cell(&t.title),
             outcome_badge(&t.outcome),
             if ran {
-                t.attempts.to_string()
+                t.attempts.len().to_string()
             } else {
                 "—".into()
             },
@@ -139,7 +158,7 @@ pub fn render_group_report(input: &GroupReportInput) -> String {
             } else {
                 "—".into()
             },
-            fmt_cost(t.cost_usd),
+            fmt_cost(t.cost_usd()),
         );
     }
     out.push('\n');
@@ -165,8 +184,20 @@ pub fn render_group_report(input: &GroupReportInput) -> String {
             }
         }
         let _ = writeln!(out, "- **Duration:** {}", fmt_duration(t.duration));
-        let _ = writeln!(out, "- **Attempts:** {}", t.attempts);
-        let _ = writeln!(out, "- **Cost:** {}", fmt_cost(t.cost_usd));
+        let _ = writeln!(out, "- **Attempts:** {}", t.attempts.len());
+        if t.attempts.len() > 1 {
+            for (i, a) in t.attempts.iter().enumerate() {
+                let _ = writeln!(
+                    out,
+                    "  {}. {} after {}, {}",
+                    i + 1,
+                    a.outcome,
+                    fmt_duration(a.duration),
+                    fmt_cost(a.cost_usd)
+                );
+            }
+        }
+        let _ = writeln!(out, "- **Cost:** {}", fmt_cost(t.cost_usd()));
         if let Some(log) = &t.log {
             let _ = writeln!(out, "- **Log:** {}", code_span(log, false));
         }
@@ -223,7 +254,11 @@ pub fn render_group_report(input: &GroupReportInput) -> String {
         .filter(|t| matches!(&t.outcome, TaskReportOutcome::Ran(o) if o.is_success()))
         .count();
     let not_succeeded = total - done_in_roadmap - succeeded;
-    let costs: Vec<f64> = input.tasks.iter().filter_map(|t| t.cost_usd).collect();
+    let costs: Vec<f64> = input
+        .tasks
+        .iter()
+        .filter_map(TaskReport::cost_usd)
+        .collect();
     let agent_time: Duration = input
         .tasks
         .iter()
