@@ -34,6 +34,11 @@ impl Tmux {
 
     /// Starts `shell_command` in a detached 160x40 session in `dir`.
     fn start(dir: &Path, shell_command: &str) -> Tmux {
+        Self::start_sized(dir, shell_command, 160)
+    }
+
+    /// The same, `columns` wide.
+    fn start_sized(dir: &Path, shell_command: &str, columns: u16) -> Tmux {
         let name = format!(
             "rr-live-{}-{}",
             std::process::id(),
@@ -51,7 +56,7 @@ impl Tmux {
                 "-s",
                 &tmux.session,
                 "-x",
-                "160",
+                &columns.to_string(),
                 "-y",
                 "40",
             ])
@@ -83,6 +88,16 @@ impl Tmux {
             .output()
             .expect("tmux capture-pane runs");
         stdout(&out)
+    }
+
+    /// Types keys into the pane, as a user would (`C-c` is Ctrl-C).
+    fn send_keys(&self, keys: &str) {
+        let out = self
+            .cmd()
+            .args(["send-keys", "-t", &self.session, keys])
+            .output()
+            .expect("tmux send-keys runs");
+        assert!(out.status.success(), "send-keys failed: {}", stderr(&out));
     }
 
     /// Polls the screen (bounded) until `ready` holds; returns that screen.
@@ -208,6 +223,54 @@ fn live_view_shows_running_and_queued_tasks_then_only_what_stays() {
         "the summary table:\n{last}"
     );
     assert!(last.contains("(3/3 tasks succeeded"), "{last}");
+}
+
+/// Ctrl-C typed in the terminal, as the user does: the tty echoes it and the
+/// runner gets SIGINT. Nothing of the drawn rows may stay on the screen.
+fn ctrl_c_leaves_no_stale_rows(columns: u16) {
+    let p = Project::new(&roadmap_with_tasks(&[
+        ("A1", "FAKE: sleep 30"),
+        ("A2", "FAKE: sleep 30"),
+    ]));
+    let tmux = Tmux::start_sized(&p.dir, &runner_command(&p, &[], &["--no-commit"]), columns);
+    let (a1, a2) = (running_row("A1"), running_row("A2"));
+    tmux.wait_for("A1 and A2 running", 30, |s| {
+        a1.is_match(s) && a2.is_match(s)
+    });
+    tmux.send_keys("C-c");
+    let last = tmux.wait_for("the summary", 60, |s| s.contains("Interrupted by SIGINT"));
+    let lines: Vec<&str> = last.lines().collect();
+    let stop = lines
+        .iter()
+        .position(|l| l.starts_with("■ stopping: signal received"))
+        .unwrap_or_else(|| panic!("a stop line:\n{last}"));
+    assert!(
+        lines[..stop]
+            .iter()
+            .all(|l| l.starts_with("roadmap-runner ")),
+        "above the stop line only the run's first line, no header or row:\n{last}"
+    );
+    assert!(!a1.is_match(&last) && !a2.is_match(&last), "{last}");
+    assert!(!last.contains("Group A (Parallel)"), "header gone:\n{last}");
+    assert!(!last.contains("^C"), "no echoed ^C in the drawing:\n{last}");
+    assert!(last.contains("■ A1 Task A1"), "{last}");
+    assert!(last.contains("■ A2 Task A2"), "{last}");
+}
+
+#[test]
+fn ctrl_c_leaves_no_stale_rows_at_150_columns() {
+    if !Tmux::available() {
+        return;
+    }
+    ctrl_c_leaves_no_stale_rows(150);
+}
+
+#[test]
+fn ctrl_c_leaves_no_stale_rows_at_200_columns() {
+    if !Tmux::available() {
+        return;
+    }
+    ctrl_c_leaves_no_stale_rows(200);
 }
 
 #[test]

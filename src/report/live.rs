@@ -42,6 +42,10 @@ pub struct LiveReporter {
     wait: Option<ProgressBar>,
     gate: Option<ProgressBar>,
     done: bool,
+    /// A stop was requested: only permanent lines from now on, no rows.
+    stopping: bool,
+    /// Keeps the tty from echoing `^C` into the rows while they are drawn.
+    quiet_echo: Option<crate::exec::unix::QuietControlEcho>,
 }
 
 #[derive(Clone, Copy)]
@@ -60,12 +64,14 @@ struct Running {
 impl LiveReporter {
     /// Draws on stdout, which the caller checked is a terminal.
     pub fn new() -> Self {
-        Self::with_target(
+        let mut r = Self::with_target(
             ProgressDrawTarget::stdout(),
             Box::new(std::io::stdout()),
             true,
             None,
-        )
+        );
+        r.quiet_echo = crate::exec::unix::QuietControlEcho::on_stdout();
+        r
     }
 
     /// `target` gets the rows and permanent lines, `out` the final summary.
@@ -90,6 +96,8 @@ impl LiveReporter {
             wait: None,
             gate: None,
             done: false,
+            stopping: false,
+            quiet_echo: None,
         }
     }
 
@@ -107,7 +115,11 @@ impl LiveReporter {
 
     /// A new row at `index` (0 = top). The style is set once the bar belongs
     /// to the multi, so it styles for stdout, not indicatif's default stderr.
+    /// Once stopping, a row is never drawn (the bar stays hidden).
     fn row(&self, index: usize, style: ProgressStyle, tick: Option<Duration>) -> ProgressBar {
+        if self.stopping {
+            return ProgressBar::hidden();
+        }
         let bar = self.multi.insert(index, ProgressBar::hidden());
         bar.set_style(style);
         match tick {
@@ -349,6 +361,9 @@ impl LiveReporter {
                 let _ = write!(w, "{}", clock(s.elapsed()));
             },
         );
+        if self.stopping {
+            return;
+        }
         let bar = self.multi.add(ProgressBar::hidden());
         bar.set_style(st);
         match self.tick {
@@ -623,18 +638,17 @@ impl Reporter for LiveReporter {
                 ));
             }
             Event::Stopping { reason } => {
-                self.println(format!(
-                    "{} stopping: {}",
-                    style("■").yellow(),
-                    one_line(reason)
-                ));
-                if let Some(h) = &self.header {
-                    h.set_message(style("stopping…").yellow().to_string());
-                }
+                // Nothing new starts: the rows go now, so none is left frozen
+                // above the stop line while the agents wind down.
+                self.clear_all();
+                self.stopping = true;
+                let line = format!("{} stopping: {}", style("■").yellow(), one_line(reason));
+                self.println(truncate_str(&line, self.width(), "…"));
             }
             Event::RunFinished { summary } => {
                 self.clear_all();
                 self.done = true;
+                self.quiet_echo = None;
                 let _ = write!(self.out, "{}", super::summary::render(summary));
                 let _ = self.out.flush();
             }
