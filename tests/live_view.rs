@@ -255,6 +255,11 @@ fn ctrl_c_leaves_no_stale_rows(columns: u16) {
     assert!(!last.contains("^C"), "no echoed ^C in the drawing:\n{last}");
     assert!(last.contains("■ A1 Task A1"), "{last}");
     assert!(last.contains("■ A2 Task A2"), "{last}");
+    assert!(last.contains("0 succeeded, 2 interrupted"), "{last}");
+    assert!(
+        last.contains("(0/2 tasks succeeded, 2 interrupted,"),
+        "{last}"
+    );
 }
 
 #[test]

@@ -435,6 +435,9 @@ impl Reporter for LiveReporter {
                 style("⚠ warning:").yellow(),
                 one_line(message)
             )),
+            Event::Note { message } => {
+                self.println(style(format!("ℹ {}", one_line(message))).dim().to_string())
+            }
             Event::GroupStarted {
                 key,
                 phase_title,
@@ -526,11 +529,12 @@ impl Reporter for LiveReporter {
                 key,
                 succeeded,
                 failed,
+                interrupted,
                 duration,
             } => {
                 self.end_wait();
                 self.clear_queue();
-                let counts = format!("{succeeded} succeeded, {failed} failed");
+                let counts = super::group_counts(*succeeded, *failed, *interrupted);
                 let counts = if *failed > 0 {
                     style(counts).red()
                 } else {
@@ -817,6 +821,20 @@ mod tests {
     }
 
     #[test]
+    fn notes_are_dim_information_lines_not_warnings() {
+        let (mut r, term, _) = reporter(100);
+        r.report(&Event::Note {
+            message: "1:A: resuming: A1 succeeded in an earlier run; running A2".into(),
+        });
+        let screen = term.contents();
+        assert!(
+            screen.contains("ℹ 1:A: resuming: A1 succeeded in an earlier run; running A2"),
+            "{screen}"
+        );
+        assert!(!screen.contains("warning"), "{screen}");
+    }
+
+    #[test]
     fn shows_header_running_and_queued_rows_then_permanent_lines() {
         let (mut r, term, sink) = reporter(120);
         r.report(&group_started(&["A1", "A2", "A3"]));
@@ -968,6 +986,7 @@ mod tests {
             key: key(),
             succeeded: 1,
             failed: 0,
+            interrupted: 0,
             duration: Duration::from_secs(3),
         });
         r.report(&Event::GateStepStarted {

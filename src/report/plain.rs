@@ -48,6 +48,7 @@ impl<W: Write + Send> Reporter for PlainReporter<W> {
                 );
             }
             Event::Warning { message } => self.line("WARN", message),
+            Event::Note { message } => self.line("NOTE", message),
             Event::GroupStarted {
                 key,
                 title,
@@ -158,12 +159,14 @@ impl<W: Write + Send> Reporter for PlainReporter<W> {
                 key,
                 succeeded,
                 failed,
+                interrupted,
                 duration,
             } => self.line(
                 "GROUP",
                 &format!(
-                    "{}: {succeeded} succeeded, {failed} failed, {}",
+                    "{}: {}, {}",
                     group_name(key),
+                    super::group_counts(*succeeded, *failed, *interrupted),
                     short_duration(*duration)
                 ),
             ),

@@ -276,10 +276,16 @@ async fn run_one_group(
             .iter()
             .filter(|t| !t.outcome.is_success())
             .count();
+        let interrupted = group
+            .tasks
+            .iter()
+            .filter(|t| t.outcome == crate::agent::TaskOutcome::Interrupted)
+            .count();
         reporter.report(&Event::GroupFinished {
             key: key.clone(),
             succeeded: group.tasks.len() - failed,
-            failed,
+            failed: failed - interrupted,
+            interrupted,
             duration: group_started.elapsed(),
         });
         run.tasks.extend(group.tasks.iter().cloned());
@@ -444,7 +450,7 @@ fn tasks_to_run<'a>(
         ResumeState::Fresh => planned.tasks.clone(),
         ResumeState::RerunFailed { succeeded, to_run } => {
             if !succeeded.is_empty() {
-                reporter.report(&Event::Warning {
+                reporter.report(&Event::Note {
                     message: format!(
                         "{}: resuming: {} succeeded in an earlier run; running {}",
                         planned.key,
@@ -525,8 +531,9 @@ fn finish_summary(
             "Interrupted by {}: every agent was stopped",
             signals::signal_name(signo)
         );
-        run.next_steps
-            .push("run roadmap-runner again to resume where it stopped".into());
+        run.next_steps.push(
+            "run roadmap-runner again, as it is (no flag needed): the interrupted tasks run again, the ones that succeeded are kept".into(),
+        );
     } else if run.exit_code == exit::OK {
         run.message = if inputs.plan.is_empty() {
             "Nothing to do: every selected group is complete".into()
