@@ -66,6 +66,15 @@ fn timeout_kills_the_whole_process_tree() {
         .unwrap();
     assert_exit(&out, 1);
     assert!(stdout(&out).contains("timed out"), "{}", stdout(&out));
+    // The next step names the limit in force and how to raise it.
+    assert!(
+        stdout(&out).contains(
+            "next: the time limit per task is 1.0s (--timeout / TASK_TIMEOUT / [run] timeout); if the task needs longer, raise it: `TASK_TIMEOUT=2s roadmap-runner`"
+        ),
+        "{}",
+        stdout(&out)
+    );
+    assert!(!stdout(&out).contains("fix the cause"), "{}", stdout(&out));
     let agent_pid = p.agent_starts()[0]["pid"].as_i64().unwrap() as i32;
     let grandchild: i32 = std::fs::read_to_string(&pidfile)
         .expect("grandchild pid written")

@@ -2,6 +2,7 @@
 //! The runner owns all run state; attempts talk to it through messages and it
 //! alone emits events to the reporter.
 
+pub mod advice;
 pub mod attempt;
 pub mod finish;
 pub mod group;
@@ -304,19 +305,7 @@ async fn run_one_group(
             return false;
         }
         if failed > 0 {
-            let mut next: Vec<String> = group
-                .tasks
-                .iter()
-                .filter(|t| !t.outcome.is_success())
-                .filter_map(|t| {
-                    t.log.as_ref().map(|log| {
-                        format!("{} {}: read {}", t.task, t.outcome.label(), log.display())
-                    })
-                })
-                .collect();
-            next.push(
-                "fix the cause, then run roadmap-runner again: only the tasks that did not succeed run again".into(),
-            );
+            let next = advice::after_failed_tasks(&group.tasks, settings.timeout);
             run.fail(
                 exit::TASK_FAILED,
                 format!(
