@@ -1,7 +1,7 @@
 //! Command-line definitions only: raw arguments and their env fallbacks.
 //! Turning them into validated settings is `config`'s job.
 
-use crate::config::parse_duration;
+use crate::config::{parse_max_parallel, parse_timeout};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -207,12 +207,15 @@ pub struct RunArgs {
     #[arg(long, env = "DRY_RUN", value_parser = clap::builder::FalseyValueParser::new())]
     pub dry_run: bool,
 
-    /// Agents running at once [default: 4].
-    #[arg(long, env = "MAX_PARALLEL_AGENTS", value_name = "N")]
+    // MAX_PARALLEL_AGENTS, TASK_TIMEOUT and CLAUDE_BIN are read by
+    // `config::Overrides`, not by clap: an error then names the variable the
+    // user set (not a flag they never typed), and an empty one is unset.
+    /// Agents running at once [default: 4] [env: MAX_PARALLEL_AGENTS].
+    #[arg(long, value_name = "N", value_parser = parse_max_parallel)]
     pub max_parallel: Option<usize>,
 
-    /// Time limit per task: 90, 90s, 30m, 2h [default: 3600s].
-    #[arg(long, env = "TASK_TIMEOUT", value_name = "DURATION", value_parser = parse_duration)]
+    /// Time limit per task: 90, 90s, 30m, 2h [default: 1h 00m] [env: TASK_TIMEOUT].
+    #[arg(long, value_name = "DURATION", value_parser = parse_timeout)]
     pub timeout: Option<Duration>,
 
     /// Only these phases: `2`, repeatable, or a range `2..3`.
@@ -251,8 +254,10 @@ pub struct RunArgs {
     #[arg(long)]
     pub allow_dirty: bool,
 
-    /// Agent binary for the default Claude command line.
-    #[arg(long, env = "CLAUDE_BIN", value_name = "PATH", hide = true)]
+    /// The Claude Code binary of the default agent command (default: `claude`
+    /// on PATH); ignored when roadmap-runner.toml sets `[agent] command`
+    /// [env: CLAUDE_BIN].
+    #[arg(long, value_name = "PATH")]
     pub claude_bin: Option<String>,
 
     /// One JSON object per event on stdout.

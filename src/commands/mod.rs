@@ -43,6 +43,8 @@ impl CommandError {
             CommandError::Project(ProjectError::NoDir(_)) => exit::USAGE,
             CommandError::Project(_) => exit::ROADMAP_INVALID,
             CommandError::Plan(_) | CommandError::Usage(_) => exit::USAGE,
+            // A bad environment variable is bad usage, as the flag would be.
+            CommandError::Config(ConfigError::Env { .. }) => exit::USAGE,
             CommandError::Config(_) | CommandError::Demo(_) | CommandError::Preflight(_) => {
                 exit::PREFLIGHT_FAILED
             }

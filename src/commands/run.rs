@@ -40,18 +40,7 @@ pub fn run(
         return Ok(exit::ROADMAP_INVALID);
     }
     let (file, _) = FileConfig::load(&project.dir)?;
-    let settings = Settings::resolve(
-        &file,
-        &Overrides {
-            max_parallel: args.max_parallel,
-            timeout: args.timeout,
-            retries: args.retries,
-            fail_fast: args.fail_fast,
-            claude_bin: args.claude_bin.clone(),
-            no_commit: args.no_commit,
-            no_push: args.no_push,
-        },
-    )?;
+    let settings = Settings::resolve(&file, &Overrides::from_run_args(args)?)?;
     let template = load_template(project, &settings)?;
     let selection = Selection::new(
         &loaded.roadmap,
