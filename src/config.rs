@@ -386,7 +386,8 @@ pub struct Settings {
     pub gate: GateSettings,
     pub git: GitSettings,
     pub notify: NotifySection,
-    /// Where the group reports go, relative to the project directory.
+    /// Where the group reports go, relative to the project directory
+    /// (empty: the project directory itself).
     pub report_dir: PathBuf,
 }
 
@@ -486,11 +487,7 @@ impl Settings {
                 token_env: file.git.token_env.clone(),
             },
             notify: file.notify.clone(),
-            report_dir: file
-                .report
-                .dir
-                .clone()
-                .unwrap_or_else(|| PathBuf::from(".")),
+            report_dir: file.report.dir.clone().unwrap_or_default(),
         })
     }
 }

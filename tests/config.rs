@@ -107,3 +107,34 @@ fn a_number_in_quotes_in_the_file_is_accepted() {
         stderr(&out)
     );
 }
+
+#[test]
+fn report_dir_puts_the_group_reports_there_and_rollback_finds_them() {
+    let p = Project::with_config(
+        &roadmap_with_tasks(&[("A1", "")]),
+        "[report]\ndir = \"docs/status\"\n",
+    );
+    let out = p.run(&[]);
+    assert_exit(&out, 0);
+    let report = p.dir.join("docs/status/PHASE1-GROUP-A-STATUS.md");
+    assert!(report.is_file(), "{}", stdout(&out));
+    assert!(!p.dir.join("PHASE1-GROUP-A-STATUS.md").exists());
+    assert!(
+        stdout(&out).contains("docs/status/PHASE1-GROUP-A-STATUS.md"),
+        "{}",
+        stdout(&out)
+    );
+    let committed = git(&p.dir, &["show", "--stat", "--format=", "HEAD"]);
+    assert!(
+        committed.contains("docs/status/PHASE1-GROUP-A-STATUS.md"),
+        "the report is committed with its phase:\n{committed}"
+    );
+    let out = p.run(&["rollback", "1:A", "--delete-report"]);
+    assert_exit(&out, 0);
+    assert!(
+        stdout(&out).contains("deleted docs/status/PHASE1-GROUP-A-STATUS.md"),
+        "{}",
+        stdout(&out)
+    );
+    assert!(!report.exists());
+}

@@ -222,7 +222,11 @@ fn other_rows(file: &FileConfig, over: &Overrides, s: &Settings) -> Vec<SettingL
         ),
         line(
             "report.dir",
-            s.report_dir.display().to_string(),
+            if s.report_dir.as_os_str().is_empty() {
+                "(the project directory)".into()
+            } else {
+                s.report_dir.display().to_string()
+            },
             file_or_default(file.report.dir.is_some()),
         ),
     ]

@@ -225,6 +225,7 @@ pub fn files_changed_by_group(
 /// authority, written last so a crash in between reruns only this step).
 pub fn record_completion(
     project: &Project,
+    report_dir: &Path,
     planned: &PlannedGroup<'_>,
     gate_steps: &[StepResult],
     changed_files: Vec<String>,
@@ -284,7 +285,7 @@ pub fn record_completion(
             })
             .collect(),
     };
-    let path = write_group_report(&project.dir, key, &render_group_report(&input))?;
+    let path = write_group_report(report_dir, key, &render_group_report(&input))?;
     project.status.update_completed(|c| c.add(key))?;
     Ok(path)
 }

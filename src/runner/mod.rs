@@ -373,6 +373,7 @@ async fn run_one_group(
     let changed = finish::files_changed_by_group(&before, &after);
     match finish::record_completion(
         project,
+        &project.dir.join(&settings.report_dir),
         planned,
         &gate_steps,
         changed,

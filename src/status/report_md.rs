@@ -1,5 +1,5 @@
-//! The group report `PHASE<N>-GROUP-<X>-STATUS.md` at the project root: what
-//! a finished group did, for people and for the agents of later groups.
+//! The group report `PHASE<N>-GROUP-<X>-STATUS.md` (at the project root, or
+//! in `[report] dir`): what a finished group did, for people and for the agents of later groups.
 //!
 //! Agent-written text (a task's final summary) is untrusted Markdown: it is
 //! quoted as a blockquote (every line prefixed with `> `) with its headings
@@ -73,13 +73,14 @@ pub fn report_file_name(key: &GroupKey) -> String {
     format!("PHASE{}-GROUP-{}-STATUS.md", key.phase, key.group)
 }
 
-/// Writes the report atomically at the project root; returns its path.
-pub fn write_group_report(
-    project_dir: &Path,
-    key: &GroupKey,
-    text: &str,
-) -> Result<PathBuf, StatusError> {
-    let path = project_dir.join(report_file_name(key));
+/// Writes the report atomically in `dir` (the project root unless `[report]
+/// dir` says otherwise), creating `dir` if needed; returns its path.
+pub fn write_group_report(dir: &Path, key: &GroupKey, text: &str) -> Result<PathBuf, StatusError> {
+    let path = dir.join(report_file_name(key));
+    std::fs::create_dir_all(dir).map_err(|source| StatusError::Write {
+        path: dir.to_path_buf(),
+        source,
+    })?;
     write_atomic(&path, text.as_bytes()).map_err(|source| StatusError::Write {
         path: path.clone(),
         source,
