@@ -75,6 +75,13 @@ pub enum Command {
         after_help = "Examples:\n  roadmap-runner status\n  roadmap-runner status --json | jq '.next'"
     )]
     Status(StatusArgs),
+    /// Print the effective settings and where each came from: default,
+    /// roadmap-runner.toml, an environment variable or a flag (it takes the
+    /// options of `run`, to show what they would change).
+    #[command(
+        after_help = "Examples:\n  roadmap-runner config\n  MAX_PARALLEL_AGENTS=8 roadmap-runner config --timeout 2h\n  roadmap-runner config --json | jq -r '.settings[] | select(.from != \"default\") | .key'"
+    )]
+    Config(RunArgs),
     /// Run the gate (typecheck, lint, test, build) alone, e.g. after a manual fix.
     #[command(
         after_help = "Examples:\n  roadmap-runner gate\n  roadmap-runner -C ~/projects/app gate"

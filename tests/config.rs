@@ -138,3 +138,117 @@ fn report_dir_puts_the_group_reports_there_and_rollback_finds_them() {
     );
     assert!(!report.exists());
 }
+
+/// `KEY FROM VALUE` rows of `roadmap-runner config`, as (key, from, value).
+fn config_rows(text: &str) -> Vec<(String, String, String)> {
+    let re = regex::Regex::new(r"^(\S+)\s{2,}(\S.*?)\s{2,}(\S.*)$").unwrap();
+    text.lines()
+        .filter_map(|l| re.captures(l))
+        .map(|c| (c[1].to_string(), c[2].to_string(), c[3].to_string()))
+        .collect()
+}
+
+#[test]
+fn config_prints_each_setting_and_where_it_came_from() {
+    let p = Project::with_config(
+        &roadmap_with_tasks(&[("A1", "")]),
+        "retries = \"2\"\n\n[git]\npush = false\n",
+    );
+    let out = p
+        .cmd()
+        .env("MAX_PARALLEL_AGENTS", "3")
+        .args(["config", "--timeout", "2h"])
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    let text = stdout(&out);
+    assert!(
+        text.starts_with(&format!(
+            "{}\n",
+            p.dir.join("roadmap-runner.toml").display()
+        )),
+        "{text}"
+    );
+    let rows = config_rows(&text);
+    let row = |key: &str| {
+        rows.iter()
+            .find(|r| r.0 == key)
+            .map(|r| (r.1.as_str(), r.2.as_str()))
+            .unwrap_or_else(|| panic!("{key} in:\n{text}"))
+    };
+    assert_eq!(row("run.max_parallel"), ("env MAX_PARALLEL_AGENTS", "3"));
+    assert_eq!(row("run.timeout"), ("flag --timeout", "2h 00m"));
+    assert_eq!(row("run.grace_period"), ("roadmap-runner.toml", "1.0s"));
+    assert_eq!(row("run.retries"), ("roadmap-runner.toml", "2"));
+    assert_eq!(row("run.max_wait"), ("default", "6h 00m"));
+    assert_eq!(row("git.push"), ("roadmap-runner.toml", "false"));
+    assert_eq!(row("git.commit"), ("default", "true"));
+    // The tests' CLAUDE_BIN is the fake agent: the command's origin is the variable.
+    let (from, command) = row("agent.command");
+    assert_eq!(from, "env CLAUDE_BIN");
+    assert!(
+        command.ends_with(
+            "fake-agent -p --output-format stream-json --verbose --dangerously-skip-permissions"
+        ),
+        "{command}"
+    );
+    assert_eq!(row("report.dir"), ("default", "(the project directory)"));
+    assert_eq!(rows.len(), 23, "the header and 22 settings:\n{text}");
+}
+
+#[test]
+fn config_without_a_file_and_as_json() {
+    let p = project();
+    std::fs::remove_file(p.dir.join("roadmap-runner.toml")).unwrap();
+    let out = p.run(&["config", "--json", "--no-commit"]);
+    assert_exit(&out, 0);
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(doc["file"], serde_json::Value::Null);
+    let commit = doc["settings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["key"] == "git.commit")
+        .unwrap();
+    assert_eq!(commit["value"], "false");
+    assert_eq!(commit["from"], "flag --no-commit");
+}
+
+#[test]
+fn validate_catches_a_mistyped_config_key_at_its_position_as_a_run_does() {
+    let p = project();
+    p.write(
+        "roadmap-runner.toml",
+        "# settings\n[run]\ngrace_period = 1\nmax_paralel = 3\n",
+    );
+    let validate = p.run(&["validate"]);
+    assert_exit(&validate, 5);
+    let expected = format!(
+        "error: {}:4:1: unknown field `max_paralel`, expected one of `max_parallel`, `timeout`, `grace_period`, `retries`, `max_wait`, `fail_fast`\n",
+        p.dir.join("roadmap-runner.toml").display()
+    );
+    assert_eq!(stderr(&validate), expected);
+    assert_eq!(stdout(&validate), "ROADMAP.md: 1 phase, 1 group, 1 task\n");
+    let run = p.run(&["--dry-run"]);
+    assert_exit(&run, 5);
+    assert_eq!(stderr(&run), expected, "the same message as a run");
+
+    // A bad value, too, and the JSON output stays one document.
+    p.write("roadmap-runner.toml", "[run]\ntimeout = \"soon\"\n");
+    let json = p.run(&["validate", "--json"]);
+    assert_exit(&json, 5);
+    assert!(
+        stderr(&json).contains("roadmap-runner.toml:2:11: `soon` is not a duration"),
+        "{}",
+        stderr(&json)
+    );
+    serde_json::from_str::<serde_json::Value>(&stdout(&json)).expect("one JSON document");
+    p.write("roadmap-runner.toml", "[run]\nmax_parallel = 0\n");
+    let zero = p.run(&["validate"]);
+    assert_exit(&zero, 5);
+    assert!(
+        stderr(&zero).contains("`run.max_parallel`: must be at least 1"),
+        "{}",
+        stderr(&zero)
+    );
+}

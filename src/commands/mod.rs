@@ -2,6 +2,7 @@
 //! knows its exit code; `main` only prints and exits.
 
 pub mod completions;
+pub mod config;
 pub mod demo;
 pub mod edit;
 pub mod gate;
