@@ -6,25 +6,75 @@ use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::time::Duration;
 
-const AFTER_HELP: &str = "\
-Examples:
-  roadmap-runner                         run every pending group, phase by phase
-  roadmap-runner --dry-run               show what would run, change nothing
-  MAX_PARALLEL_AGENTS=8 roadmap-runner --phase 2
-  roadmap-runner validate                check ROADMAP.md and print its shape
-  roadmap-runner status                  what is complete and what runs next
-  roadmap-runner logs 1:A:A1 --follow    watch a task's agent at work
+/// The examples of `--help` and of the man page: command line, what it does.
+pub const EXAMPLES: &[(&str, &str)] = &[
+    ("roadmap-runner", "run every pending group, phase by phase"),
+    (
+        "roadmap-runner --dry-run",
+        "show what would run, change nothing",
+    ),
+    (
+        "MAX_PARALLEL_AGENTS=8 roadmap-runner --phase 2",
+        "run phase 2 only, 8 agents at once",
+    ),
+    (
+        "roadmap-runner validate",
+        "check ROADMAP.md and roadmap-runner.toml",
+    ),
+    (
+        "roadmap-runner status",
+        "what is complete and what runs next",
+    ),
+    (
+        "roadmap-runner config",
+        "the settings in force and where each came from",
+    ),
+    (
+        "roadmap-runner logs 1:A:A1 --follow",
+        "watch a task's agent at work",
+    ),
+];
 
-Exit codes: 0 done, 1 task failed, 2 gate failed, 3 commit/push failed,
-4 roadmap invalid, 5 preflight failed, 64 bad usage, 75 locked by another run,
-130/143 interrupted.";
+/// The exit codes of `--help` and of the man page (README "Exit codes").
+pub const EXIT_CODES: &[(&str, &str)] = &[
+    ("0", "done, or nothing to do"),
+    ("1", "a task failed (or timed out)"),
+    ("2", "the gate failed"),
+    ("3", "commit or push failed"),
+    ("4", "the roadmap is invalid (or missing)"),
+    (
+        "5",
+        "preflight failed (agent, git, root, dirty tree, bad config), or the agent is not logged in",
+    ),
+    (
+        "64",
+        "bad usage (unknown option, bad value, bad environment variable)",
+    ),
+    ("75", "another run holds the lock"),
+    ("130", "interrupted by SIGINT (Ctrl-C)"),
+    ("143", "interrupted by SIGTERM"),
+    ("129", "interrupted by SIGHUP"),
+];
+
+fn after_help() -> String {
+    let width = EXAMPLES.iter().map(|(c, _)| c.len()).max().unwrap_or(0);
+    let mut s = String::from("Examples:\n");
+    for (command, what) in EXAMPLES {
+        s.push_str(&format!("  {command:<width$}  {what}\n"));
+    }
+    s.push_str("\nExit codes:\n");
+    for (code, what) in EXIT_CODES {
+        s.push_str(&format!("  {code:>3}  {what}\n"));
+    }
+    s.trim_end().to_string()
+}
 
 #[derive(Debug, Parser)]
 #[command(
     name = "roadmap-runner",
     version,
     about = "Drive coding agents through ROADMAP.md: phases in order, groups in order, tasks in parallel, gated, recorded, committed.",
-    after_help = AFTER_HELP,
+    after_help = after_help(),
     subcommand_negates_reqs = true
 )]
 pub struct Cli {

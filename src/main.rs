@@ -63,7 +63,7 @@ fn run(cli: Cli) -> Result<i32, CommandError> {
         Some(Command::Rollback(args)) => commands::edit::rollback(&project, args, io)?,
         Some(Command::Logs(args)) => commands::logs::run(&project, args, io)?,
         Some(Command::Completions(args)) => commands::completions::run(args, io)?,
-        Some(Command::Man) => commands::completions::man(io)?,
+        Some(Command::Man) => commands::man::run(io)?,
         Some(Command::Demo(_) | Command::SimulateAgent(_)) => unreachable!("handled above"),
         Some(Command::Run(args)) => commands::run::run(&project, args, g.verbose > 0, io)?,
         None => commands::run::run(&project, &cli.run, g.verbose > 0, io)?,

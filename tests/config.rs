@@ -252,3 +252,38 @@ fn validate_catches_a_mistyped_config_key_at_its_position_as_a_run_does() {
         stderr(&zero)
     );
 }
+
+#[test]
+fn the_example_config_loads_and_changes_nothing() {
+    let example = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("roadmap-runner.example.toml"),
+    )
+    .unwrap();
+    let p = project();
+    std::fs::remove_file(p.dir.join("roadmap-runner.toml")).unwrap();
+    let defaults = p.run(&["config"]);
+    assert_exit(&defaults, 0);
+    p.write("roadmap-runner.toml", &example);
+    let validate = p.run(&["validate"]);
+    assert_exit(&validate, 0);
+    assert_eq!(stderr(&validate), "");
+    let with_example = p.run(&["config"]);
+    assert_exit(&with_example, 0);
+    let values = |text: &str| -> Vec<(String, String)> {
+        config_rows(text)
+            .into_iter()
+            .map(|(k, _, v)| (k, v))
+            .collect()
+    };
+    assert_eq!(
+        values(&stdout(&with_example)),
+        values(&stdout(&defaults)),
+        "the example's uncommented values are the defaults"
+    );
+    let from_file = config_rows(&stdout(&with_example))
+        .into_iter()
+        .filter(|r| r.1 == "roadmap-runner.toml")
+        .count();
+    // Every key whose default is a plain value is set (uncommented) in it.
+    assert_eq!(from_file, 11, "{}", stdout(&with_example));
+}

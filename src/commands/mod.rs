@@ -7,6 +7,7 @@ pub mod demo;
 pub mod edit;
 pub mod gate;
 pub mod logs;
+pub mod man;
 pub mod run;
 pub mod status;
 pub mod validate;
