@@ -166,9 +166,9 @@ fn runner_command(p: &Project, env: &[(&str, &str)], args: &[&str]) -> String {
     format!("{}; sleep 30", words.join(" "))
 }
 
-/// A running task's row: spinner, id, title, `3s / 60m`.
+/// A running task's row: spinner, id, title, `3s / 1h 00m`.
 fn running_row(id: &str) -> Regex {
-    Regex::new(&format!(r"(?m)\b{id}\b.*\d+s / 60m")).unwrap()
+    Regex::new(&format!(r"(?m)\b{id}\b.*\d+s / 1h 00m")).unwrap()
 }
 
 #[test]
@@ -188,7 +188,7 @@ fn live_view_shows_running_and_queued_tasks_then_only_what_stays() {
     let (a1, a2, a3) = (running_row("A1"), running_row("A2"), running_row("A3"));
     let queued = Regex::new(r"(?m)^\s+A3 queued").unwrap();
     // The agent's latest activity ends A1's row.
-    let a1_writes = Regex::new(r"(?m)\bA1\b.*\d+s / 60m  Tool: Write \S*a1\.txt").unwrap();
+    let a1_writes = Regex::new(r"(?m)\bA1\b.*\d+s / 1h 00m  Tool: Write \S*a1\.txt").unwrap();
 
     let mid = tmux.wait_for("A1 (writing) and A2 running, A3 queued", 30, |s| {
         a1_writes.is_match(s) && a2.is_match(s) && queued.is_match(s)

@@ -179,7 +179,7 @@ impl LiveReporter {
             .map(|r| r.id.chars().count())
             .max()
             .unwrap_or(0);
-        // spinner, id, title, clock (`1m 05s / 60m`), at least 20 of activity.
+        // spinner, id, title, clock (`1m 05s / 1h 00m`), at least 20 of activity.
         let room = self.width().saturating_sub(2 + id_w + 1 + 2 + 14 + 2 + 20);
         let longest = self
             .running
@@ -220,7 +220,7 @@ impl LiveReporter {
             let old = self.running.remove(i);
             self.remove(&old.bar);
         }
-        let limit = limit(timeout);
+        let limit = short_duration(timeout);
         let st = spinner_style("{spinner:.cyan} {prefix}  {clock}  {wide_msg}").with_key(
             "clock",
             move |s: &ProgressState, w: &mut dyn std::fmt::Write| {
@@ -275,7 +275,10 @@ impl LiveReporter {
             }
             TaskOutcome::TimedOut { after_secs } => (
                 style("✘").red(),
-                format!("  timed out: no result after {after_secs}s, stopped"),
+                format!(
+                    "  timed out: no result after {}, stopped",
+                    short_duration(Duration::from_secs(*after_secs))
+                ),
             ),
             TaskOutcome::Interrupted => (style("■").yellow(), "  interrupted".to_string()),
             TaskOutcome::AuthFailure { message } => (
@@ -428,7 +431,7 @@ impl Reporter for LiveReporter {
                 style("roadmap-runner").bold(),
                 crate::project::plural(*groups, "group"),
                 crate::project::plural(*tasks, "task"),
-                limit(*timeout)
+                short_duration(*timeout)
             )),
             Event::Warning { message } => self.println(format!(
                 "{} {}",
@@ -580,9 +583,9 @@ impl Reporter for LiveReporter {
                     _ => style("✘").red(),
                 };
                 self.println(format!(
-                    "{mark} gate: {}  {status} in {}",
+                    "{mark} gate: {}  {status}{}",
                     style(step).bold(),
-                    short_duration(*duration)
+                    step_time(status, *duration)
                 ));
                 let width = self.width();
                 let skip = tail.len().saturating_sub(2 * TAIL_LINES);
@@ -709,15 +712,12 @@ pub fn clock(d: Duration) -> String {
     }
 }
 
-/// A limit, as round as it is: `60m`, `2h`, `90s`, `1m 30s`.
-pub fn limit(d: Duration) -> String {
-    let s = d.as_secs();
-    if s >= 7200 && s.is_multiple_of(3600) {
-        format!("{}h", s / 3600)
-    } else if s >= 60 && s.is_multiple_of(60) {
-        format!("{}m", s / 60)
+/// ` in 2.3s`; nothing for a step that did not run (it has no duration).
+fn step_time(status: &str, d: Duration) -> String {
+    if status == "not run" {
+        String::new()
     } else {
-        clock(d)
+        format!(" in {}", short_duration(d))
     }
 }
 
@@ -859,7 +859,7 @@ mod tests {
         let screen = term.contents();
         let a1 = line_with(&screen, "A1").expect("A1 row");
         assert!(a1.contains("Database Schema"), "{a1}");
-        assert!(a1.contains("0s / 60m"), "{a1}");
+        assert!(a1.contains("0s / 1h 00m"), "{a1}");
         assert!(a1.contains("Bash: cargo test"), "{a1}");
         assert!(!screen.contains("second line"), "{screen}");
         assert!(!a1.contains("queued"), "{a1}");
@@ -893,7 +893,7 @@ mod tests {
         );
         assert!(screen.contains("│ boom"), "{screen}");
         assert!(screen.contains("log: logs/a2.log"), "{screen}");
-        assert!(!screen.contains(" / 60m"), "running rows gone: {screen}");
+        assert!(!screen.contains(" / 1h 00m"), "running rows gone: {screen}");
 
         r.report(&Event::RunFinished {
             summary: RunSummary {
@@ -941,7 +941,7 @@ mod tests {
         let a1 = line_with(&screen, "A1").expect("A1 row");
         assert!(a1.chars().count() <= 70, "{a1}");
         assert!(a1.contains("…"), "{a1}");
-        assert!(a1.contains("/ 60m"), "{a1}");
+        assert!(a1.contains("/ 1h 00m"), "{a1}");
         assert_eq!(screen.lines().filter(|l| l.contains("xxx")).count(), 1);
     }
 
@@ -1023,10 +1023,6 @@ mod tests {
         assert_eq!(clock(Duration::from_secs(7)), "7s");
         assert_eq!(clock(Duration::from_secs(65)), "1m 05s");
         assert_eq!(clock(Duration::from_secs(3720)), "1h 02m");
-        assert_eq!(limit(Duration::from_secs(3600)), "60m");
-        assert_eq!(limit(Duration::from_secs(7200)), "2h");
-        assert_eq!(limit(Duration::from_secs(90)), "1m 30s");
-        assert_eq!(limit(Duration::from_secs(30)), "30s");
         assert_eq!(one_line("  a\u{1b}[31mb\nc"), "a [31mb");
     }
 }

@@ -281,7 +281,8 @@ pub fn record_completion(
                 name: s.name.clone(),
                 command: s.display.clone(),
                 status: step_status(s),
-                duration: Some(s.duration),
+                // A step that did not run has no duration.
+                duration: (s.status != gate::StepStatus::NotRun).then_some(s.duration),
             })
             .collect(),
     };

@@ -309,10 +309,10 @@ async fn run_one_group(
             run.fail(
                 exit::TASK_FAILED,
                 format!(
-                    "Phase {} Group {}: {failed} of {} tasks did not succeed",
+                    "Phase {} Group {}: {failed} of {} did not succeed",
                     key.phase,
                     key.group,
-                    group.tasks.len()
+                    crate::project::plural(group.tasks.len(), "task")
                 ),
                 next,
             );

@@ -261,7 +261,7 @@ fn outcome_detail(outcome: &TaskOutcome) -> String {
         TaskOutcome::TimedOut { after_secs } => {
             format!(
                 "timed out after {}",
-                fmt_duration(Duration::from_secs(*after_secs))
+                crate::report::short_duration(Duration::from_secs(*after_secs))
             )
         }
         TaskOutcome::AuthFailure { message } => format!("auth failure: {message}"),
@@ -557,7 +557,7 @@ mod tests {
         );
         assert_eq!(
             outcome_detail(&TaskOutcome::TimedOut { after_secs: 3600 }),
-            "timed out after 1h 00m 00s"
+            "timed out after 1h 00m"
         );
         assert_eq!(heading_text("C #"), "C \\#");
     }
