@@ -163,5 +163,17 @@ fn help_shows_examples_and_exit_codes() {
     assert_eq!(out.status.code(), Some(0));
     let text = stdout(&out);
     assert!(text.contains("Examples:"));
-    assert!(text.contains("75 locked"));
+    assert!(text.contains("   75  another run holds the lock"), "{text}");
+    // Every signal's code, SIGHUP's too.
+    for line in [
+        "  130  interrupted by SIGINT (Ctrl-C)",
+        "  143  interrupted by SIGTERM",
+        "  129  interrupted by SIGHUP",
+    ] {
+        assert!(text.contains(line), "{line}:\n{text}");
+    }
+    assert!(
+        text.contains("--claude-bin <PATH>"),
+        "--claude-bin is documented:\n{text}"
+    );
 }
