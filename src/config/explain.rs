@@ -150,26 +150,15 @@ fn agent_rows(file: &FileConfig, over: &Overrides, s: &Settings) -> Vec<SettingL
 }
 
 fn other_rows(file: &FileConfig, over: &Overrides, s: &Settings) -> Vec<SettingLine> {
-    let (g, n) = (&file.git, &file.notify);
-    let or = |v: &Option<String>, default: &str| v.clone().unwrap_or_else(|| default.into());
-    let git_flag = if over.no_commit {
-        Some(Origin::Flag("--no-commit"))
-    } else if over.no_push {
-        Some(Origin::Flag("--no-push"))
-    } else {
-        None
-    };
     let steps = s
         .gate
         .steps
         .as_ref()
         .map_or("(detected from the project)".into(), |v| {
-            v.iter()
-                .map(|st| st.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
+            let names: Vec<&str> = v.iter().map(|st| st.name.as_str()).collect();
+            names.join(", ")
         });
-    vec![
+    let mut rows = vec![
         line(
             "gate.enabled",
             s.gate.enabled.to_string(),
@@ -180,34 +169,15 @@ fn other_rows(file: &FileConfig, over: &Overrides, s: &Settings) -> Vec<SettingL
             steps,
             file_or_default(file.gate.steps.is_some()),
         ),
-        line(
-            "git.remote",
-            or(&s.git.remote, "(the branch's upstream)"),
-            file_or_default(g.remote.is_some()),
-        ),
-        line(
-            "git.branch",
-            or(&s.git.branch, "(the current branch)"),
-            file_or_default(g.branch.is_some()),
-        ),
-        line(
-            "git.commit",
-            s.git.commit.to_string(),
-            first(
-                over.no_commit.then_some(Origin::Flag("--no-commit")),
-                g.commit.is_some(),
-            ),
-        ),
-        line(
-            "git.push",
-            s.git.push.to_string(),
-            first(git_flag, g.push.is_some()),
-        ),
-        line(
-            "git.token_env",
-            or(&s.git.token_env, "(none)"),
-            file_or_default(g.token_env.is_some()),
-        ),
+    ];
+    rows.extend(git_rows(file, over, s));
+    let n = &file.notify;
+    let report_dir = if s.report_dir.as_os_str().is_empty() {
+        "(the project directory)".into()
+    } else {
+        s.report_dir.display().to_string()
+    };
+    rows.extend([
         line(
             "notify.command",
             n.command.as_ref().map_or("(none)".into(), |c| c.display()),
@@ -222,12 +192,44 @@ fn other_rows(file: &FileConfig, over: &Overrides, s: &Settings) -> Vec<SettingL
         ),
         line(
             "report.dir",
-            if s.report_dir.as_os_str().is_empty() {
-                "(the project directory)".into()
-            } else {
-                s.report_dir.display().to_string()
-            },
+            report_dir,
             file_or_default(file.report.dir.is_some()),
+        ),
+    ]);
+    rows
+}
+
+fn git_rows(file: &FileConfig, over: &Overrides, s: &Settings) -> Vec<SettingLine> {
+    let g = &file.git;
+    let or = |v: &Option<String>, default: &str| v.clone().unwrap_or_else(|| default.into());
+    let no_commit = over.no_commit.then_some(Origin::Flag("--no-commit"));
+    // --no-commit turns the push off too.
+    let no_push = no_commit.or(over.no_push.then_some(Origin::Flag("--no-push")));
+    vec![
+        line(
+            "git.remote",
+            or(&s.git.remote, "(the branch's upstream)"),
+            file_or_default(g.remote.is_some()),
+        ),
+        line(
+            "git.branch",
+            or(&s.git.branch, "(the current branch)"),
+            file_or_default(g.branch.is_some()),
+        ),
+        line(
+            "git.commit",
+            s.git.commit.to_string(),
+            first(no_commit, g.commit.is_some()),
+        ),
+        line(
+            "git.push",
+            s.git.push.to_string(),
+            first(no_push, g.push.is_some()),
+        ),
+        line(
+            "git.token_env",
+            or(&s.git.token_env, "(none)"),
+            file_or_default(g.token_env.is_some()),
         ),
     ]
 }
