@@ -95,8 +95,9 @@ pub struct GlobalArgs {
     #[arg(short = 'C', long, global = true, value_name = "DIR")]
     pub project_dir: Option<PathBuf>,
 
-    /// Roadmap file (default: ROADMAP.md in the project directory).
-    #[arg(long, global = true, env = "ROADMAP_FILE", value_name = "PATH")]
+    /// Roadmap file (default: ROADMAP.md in the project directory) [env: ROADMAP_FILE].
+    // ROADMAP_FILE is read by `roadmap_path`, so an empty one counts as unset.
+    #[arg(long, global = true, value_name = "PATH")]
     pub roadmap: Option<PathBuf>,
 
     /// Less output from the runner's own diagnostics.
@@ -106,6 +107,17 @@ pub struct GlobalArgs {
     /// More output from the runner's own diagnostics (-v, -vv).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+}
+
+impl GlobalArgs {
+    /// `--roadmap`, else `ROADMAP_FILE` when it is set and not empty.
+    pub fn roadmap_path(&self) -> Option<PathBuf> {
+        self.roadmap.clone().or_else(|| {
+            std::env::var_os("ROADMAP_FILE")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        })
+    }
 }
 
 #[derive(Debug, Subcommand)]

@@ -287,3 +287,28 @@ fn the_example_config_loads_and_changes_nothing() {
     // Every key whose default is a plain value is set (uncommented) in it.
     assert_eq!(from_file, 11, "{}", stdout(&with_example));
 }
+
+#[test]
+fn roadmap_file_from_the_environment_and_empty_is_unset() {
+    let p = project();
+    let out = p
+        .cmd()
+        .env("ROADMAP_FILE", "")
+        .arg("validate")
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    assert_eq!(stdout(&out), "ROADMAP.md: 1 phase, 1 group, 1 task\n");
+    p.write(
+        "docs/plan.md",
+        &roadmap_with_tasks(&[("A1", ""), ("A2", "")]),
+    );
+    let out = p
+        .cmd()
+        .env("ROADMAP_FILE", p.dir.join("docs/plan.md"))
+        .arg("validate")
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    assert_eq!(stdout(&out), "docs/plan.md: 1 phase, 1 group, 2 tasks\n");
+}
