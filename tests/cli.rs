@@ -177,3 +177,15 @@ fn help_shows_examples_and_exit_codes() {
         "--claude-bin is documented:\n{text}"
     );
 }
+
+#[test]
+fn status_counts_read_right_for_one_group() {
+    let d = project_dir("# P\n\n## Phase 1: Only\n\n### Group A\n\n- A1: One\n");
+    let out = run_in(d.path(), &["status"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("Phase 1: Only  [0/1 group complete]"),
+        "{}",
+        stdout(&out)
+    );
+}
