@@ -1,31 +1,81 @@
 //! Command-line definitions only: raw arguments and their env fallbacks.
 //! Turning them into validated settings is `config`'s job.
 
-use crate::config::parse_duration;
+use crate::config::{parse_max_parallel, parse_timeout};
 use crate::roadmap::PhaseId;
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::time::Duration;
 
-const AFTER_HELP: &str = "\
-Examples:
-  roadmap-runner                         run every pending group, phase by phase
-  roadmap-runner --dry-run               show what would run, change nothing
-  MAX_PARALLEL_AGENTS=8 roadmap-runner --phase 2
-  roadmap-runner validate                check ROADMAP.md and print its shape
-  roadmap-runner status                  what is complete and what runs next
-  roadmap-runner logs 1:A:A1 --follow    watch a task's agent at work
+/// The examples of `--help` and of the man page: command line, what it does.
+pub const EXAMPLES: &[(&str, &str)] = &[
+    ("roadmap-runner", "run every pending group, phase by phase"),
+    (
+        "roadmap-runner --dry-run",
+        "show what would run, change nothing",
+    ),
+    (
+        "MAX_PARALLEL_AGENTS=8 roadmap-runner --phase 2",
+        "run phase 2 only, 8 agents at once",
+    ),
+    (
+        "roadmap-runner validate",
+        "check ROADMAP.md and roadmap-runner.toml",
+    ),
+    (
+        "roadmap-runner status",
+        "what is complete and what runs next",
+    ),
+    (
+        "roadmap-runner config",
+        "the settings in force and where each came from",
+    ),
+    (
+        "roadmap-runner logs 1:A:A1 --follow",
+        "watch a task's agent at work",
+    ),
+];
 
-Exit codes: 0 done, 1 task failed, 2 gate failed, 3 commit/push failed,
-4 roadmap invalid, 5 preflight failed, 64 bad usage, 75 locked by another run,
-130/143 interrupted.";
+/// The exit codes of `--help` and of the man page (README "Exit codes").
+pub const EXIT_CODES: &[(&str, &str)] = &[
+    ("0", "done, or nothing to do"),
+    ("1", "a task failed (or timed out)"),
+    ("2", "the gate failed"),
+    ("3", "commit or push failed"),
+    ("4", "the roadmap is invalid (or missing)"),
+    (
+        "5",
+        "preflight failed (agent, git, root, dirty tree, bad config), or the agent is not logged in",
+    ),
+    (
+        "64",
+        "bad usage (unknown option, bad value, bad environment variable)",
+    ),
+    ("75", "another run holds the lock"),
+    ("130", "interrupted by SIGINT (Ctrl-C)"),
+    ("143", "interrupted by SIGTERM"),
+    ("129", "interrupted by SIGHUP"),
+];
+
+fn after_help() -> String {
+    let width = EXAMPLES.iter().map(|(c, _)| c.len()).max().unwrap_or(0);
+    let mut s = String::from("Examples:\n");
+    for (command, what) in EXAMPLES {
+        s.push_str(&format!("  {command:<width$}  {what}\n"));
+    }
+    s.push_str("\nExit codes:\n");
+    for (code, what) in EXIT_CODES {
+        s.push_str(&format!("  {code:>3}  {what}\n"));
+    }
+    s.trim_end().to_string()
+}
 
 #[derive(Debug, Parser)]
 #[command(
     name = "roadmap-runner",
     version,
     about = "Drive coding agents through ROADMAP.md: phases in order, groups in order, tasks in parallel, gated, recorded, committed.",
-    after_help = AFTER_HELP,
+    after_help = after_help(),
     subcommand_negates_reqs = true
 )]
 pub struct Cli {
@@ -46,8 +96,9 @@ pub struct GlobalArgs {
     #[arg(short = 'C', long, global = true, value_name = "DIR")]
     pub project_dir: Option<PathBuf>,
 
-    /// Roadmap file (default: ROADMAP.md in the project directory).
-    #[arg(long, global = true, env = "ROADMAP_FILE", value_name = "PATH")]
+    /// Roadmap file (default: ROADMAP.md in the project directory) [env: ROADMAP_FILE].
+    // ROADMAP_FILE is read by `roadmap_path`, so an empty one counts as unset.
+    #[arg(long, global = true, value_name = "PATH")]
     pub roadmap: Option<PathBuf>,
 
     /// Less output from the runner's own diagnostics.
@@ -57,6 +108,17 @@ pub struct GlobalArgs {
     /// More output from the runner's own diagnostics (-v, -vv).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+}
+
+impl GlobalArgs {
+    /// `--roadmap`, else `ROADMAP_FILE` when it is set and not empty.
+    pub fn roadmap_path(&self) -> Option<PathBuf> {
+        self.roadmap.clone().or_else(|| {
+            std::env::var_os("ROADMAP_FILE")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        })
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -76,6 +138,13 @@ pub enum Command {
         after_help = "Examples:\n  roadmap-runner status\n  roadmap-runner status --json | jq '.next'"
     )]
     Status(StatusArgs),
+    /// Print the effective settings and where each came from: default,
+    /// roadmap-runner.toml, an environment variable or a flag (it takes the
+    /// options of `run`, to show what they would change).
+    #[command(
+        after_help = "Examples:\n  roadmap-runner config\n  MAX_PARALLEL_AGENTS=8 roadmap-runner config --timeout 2h\n  roadmap-runner config --json | jq -r '.settings[] | select(.from != \"default\") | .key'"
+    )]
+    Config(RunArgs),
     /// Run the gate (typecheck, lint, test, build) alone, e.g. after a manual fix.
     #[command(
         after_help = "Examples:\n  roadmap-runner gate\n  roadmap-runner -C ~/projects/app gate"
@@ -208,12 +277,15 @@ pub struct RunArgs {
     #[arg(long, env = "DRY_RUN", value_parser = clap::builder::FalseyValueParser::new())]
     pub dry_run: bool,
 
-    /// Agents running at once [default: 4].
-    #[arg(long, env = "MAX_PARALLEL_AGENTS", value_name = "N")]
+    // MAX_PARALLEL_AGENTS, TASK_TIMEOUT and CLAUDE_BIN are read by
+    // `config::Overrides`, not by clap: an error then names the variable the
+    // user set (not a flag they never typed), and an empty one is unset.
+    /// Agents running at once [default: 4] [env: MAX_PARALLEL_AGENTS].
+    #[arg(long, value_name = "N", value_parser = parse_max_parallel)]
     pub max_parallel: Option<usize>,
 
-    /// Time limit per task: 90, 90s, 30m, 2h [default: 3600s].
-    #[arg(long, env = "TASK_TIMEOUT", value_name = "DURATION", value_parser = parse_duration)]
+    /// Time limit per task: 90, 90s, 30m, 2h [default: 1h 00m] [env: TASK_TIMEOUT].
+    #[arg(long, value_name = "DURATION", value_parser = parse_timeout)]
     pub timeout: Option<Duration>,
 
     /// Only these phases: `2`, repeatable, or a range `2..3`.
@@ -252,8 +324,10 @@ pub struct RunArgs {
     #[arg(long)]
     pub allow_dirty: bool,
 
-    /// Agent binary for the default Claude command line.
-    #[arg(long, env = "CLAUDE_BIN", value_name = "PATH", hide = true)]
+    /// The Claude Code binary of the default agent command (default: `claude`
+    /// on PATH); ignored when roadmap-runner.toml sets `[agent] command`
+    /// [env: CLAUDE_BIN].
+    #[arg(long, value_name = "PATH")]
     pub claude_bin: Option<String>,
 
     /// One JSON object per event on stdout.

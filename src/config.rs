@@ -3,6 +3,12 @@
 //! The file is read with unknown keys refused, so a typo in a key is an error
 //! that names the file and line instead of a setting silently ignored.
 
+mod explain;
+mod values;
+
+pub use explain::{Origin, SettingLine, explain};
+pub use values::{number_or_quoted, parse_max_parallel, parse_timeout};
+
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -40,6 +46,13 @@ pub enum ConfigError {
     },
     #[error("{origin}: {message}")]
     Invalid { origin: String, message: String },
+    /// A bad value in an environment variable: bad usage, like a bad flag.
+    #[error("{var}={value}: {message}")]
+    Env {
+        var: &'static str,
+        value: String,
+        message: String,
+    },
 }
 
 /// A duration as users write it: `90` (seconds), `90s`, `30m`, `2h`, `1h 30m`.
@@ -51,17 +64,39 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     if let Ok(secs) = t.parse::<u64>() {
         return Ok(Duration::from_secs(secs));
     }
-    humantime::parse_duration(t).map_err(|e| {
-        format!("`{text}` is not a duration ({e}); write seconds (`90`) or `90s`, `30m`, `2h`")
+    // humantime's own message lists every unit it knows; say what we document.
+    humantime::parse_duration(t).map_err(|_| {
+        format!("`{text}` is not a duration: write seconds (`90`) or `90s`, `30m`, `2h`")
     })
 }
 
-/// A duration in the file: a number of seconds or a string like `30m`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(untagged)]
+/// A duration in the file: a number of seconds or a string like `30m`,
+/// checked as it is read, so a bad one is reported at its line and column.
+#[derive(Debug, Clone)]
 pub enum DurationValue {
     Seconds(u64),
     Text(String),
+}
+
+impl<'de> Deserialize<'de> for DurationValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Seconds(u64),
+            Text(String),
+        }
+        let value = match Raw::deserialize(d).map_err(|_| {
+            serde::de::Error::custom(
+                "expected a duration: a number of seconds (`90`) or a string (`\"90s\"`, `\"30m\"`, `\"2h\"`)",
+            )
+        })? {
+            Raw::Seconds(s) => DurationValue::Seconds(s),
+            Raw::Text(t) => DurationValue::Text(t),
+        };
+        value.to_duration().map_err(serde::de::Error::custom)?;
+        Ok(value)
+    }
 }
 
 impl DurationValue {
@@ -119,14 +154,26 @@ pub struct FileConfig {
     pub git: GitSection,
     #[serde(default)]
     pub notify: NotifySection,
+    #[serde(default)]
+    pub report: ReportSection,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportSection {
+    /// Where the `PHASE<N>-GROUP-<X>-STATUS.md` reports go, relative to the
+    /// project directory (default: the project directory itself).
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RunSection {
+    #[serde(default, deserialize_with = "number_or_quoted")]
     pub max_parallel: Option<usize>,
     pub timeout: Option<DurationValue>,
     pub grace_period: Option<DurationValue>,
+    #[serde(default, deserialize_with = "number_or_quoted")]
     pub retries: Option<u32>,
     pub max_wait: Option<DurationValue>,
     pub fail_fast: Option<bool>,
@@ -228,17 +275,77 @@ impl FileConfig {
     }
 }
 
-/// Values given on the command line or in the environment (flag wins over env,
-/// clap resolves that); `None` means "not given here".
+/// Values given on the command line or in the environment, each with where
+/// it came from (a flag wins over its variable); `None` means "not given here".
 #[derive(Debug, Clone, Default)]
 pub struct Overrides {
-    pub max_parallel: Option<usize>,
-    pub timeout: Option<Duration>,
+    pub max_parallel: Option<(usize, Origin)>,
+    pub timeout: Option<(Duration, Origin)>,
     pub retries: Option<u32>,
     pub fail_fast: bool,
-    pub claude_bin: Option<String>,
+    pub claude_bin: Option<(String, Origin)>,
     pub no_commit: bool,
     pub no_push: bool,
+}
+
+pub const ENV_MAX_PARALLEL: &str = "MAX_PARALLEL_AGENTS";
+pub const ENV_TIMEOUT: &str = "TASK_TIMEOUT";
+pub const ENV_CLAUDE_BIN: &str = "CLAUDE_BIN";
+
+impl Overrides {
+    /// The flags of `run`, and the environment for those not given as flags.
+    pub fn from_run_args(args: &crate::cli::RunArgs) -> Result<Overrides, ConfigError> {
+        Self::from_run_args_with(args, |name| std::env::var(name).ok())
+    }
+
+    /// The same, with the environment read through `env` (tests). An empty
+    /// (or blank) variable counts as unset, as in most tools.
+    pub fn from_run_args_with(
+        args: &crate::cli::RunArgs,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Overrides, ConfigError> {
+        let var = |name: &'static str| env(name).filter(|v| !v.trim().is_empty());
+        let max_parallel = match args.max_parallel {
+            Some(n) => Some((n, Origin::Flag("--max-parallel"))),
+            None => from_env(ENV_MAX_PARALLEL, var(ENV_MAX_PARALLEL), parse_max_parallel)?,
+        };
+        let timeout = match args.timeout {
+            Some(t) => Some((t, Origin::Flag("--timeout"))),
+            None => from_env(ENV_TIMEOUT, var(ENV_TIMEOUT), parse_timeout)?,
+        };
+        let claude_bin = match &args.claude_bin {
+            Some(b) => Some((b.clone(), Origin::Flag("--claude-bin"))),
+            None => var(ENV_CLAUDE_BIN).map(|b| (b, Origin::Env(ENV_CLAUDE_BIN))),
+        };
+        Ok(Overrides {
+            max_parallel,
+            timeout,
+            retries: args.retries,
+            fail_fast: args.fail_fast,
+            claude_bin,
+            no_commit: args.no_commit,
+            no_push: args.no_push,
+        })
+    }
+}
+
+/// A variable's value parsed, or an error that names the variable.
+fn from_env<T>(
+    var: &'static str,
+    value: Option<String>,
+    parse: fn(&str) -> Result<T, String>,
+) -> Result<Option<(T, Origin)>, ConfigError> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    match parse(&value) {
+        Ok(v) => Ok(Some((v, Origin::Env(var)))),
+        Err(message) => Err(ConfigError::Env {
+            var,
+            value,
+            message,
+        }),
+    }
 }
 
 /// The settings of the agent command.
@@ -364,23 +471,28 @@ pub struct Settings {
     pub gate: GateSettings,
     pub git: GitSettings,
     pub notify: NotifySection,
+    /// Where the group reports go, relative to the project directory
+    /// (empty: the project directory itself).
+    pub report_dir: PathBuf,
 }
 
 impl Settings {
     pub fn resolve(file: &FileConfig, over: &Overrides) -> Result<Settings, ConfigError> {
         let run = &file.run;
+        // Flags and variables were checked as they were read; the file's now.
         let max_parallel = over
             .max_parallel
+            .map(|(n, _)| n)
             .or(run.max_parallel)
             .unwrap_or(DEFAULT_MAX_PARALLEL);
         if max_parallel == 0 {
             return Err(ConfigError::Invalid {
-                origin: "MAX_PARALLEL_AGENTS / --max-parallel / run.max_parallel".into(),
+                origin: format!("{CONFIG_FILE} `run.max_parallel`"),
                 message: "must be at least 1".into(),
             });
         }
         let timeout = match over.timeout {
-            Some(t) => t,
+            Some((t, _)) => t,
             None => match &run.timeout {
                 Some(v) => v.resolve("run.timeout")?,
                 None => DEFAULT_TIMEOUT,
@@ -388,7 +500,7 @@ impl Settings {
         };
         if timeout.is_zero() {
             return Err(ConfigError::Invalid {
-                origin: "TASK_TIMEOUT / --timeout / run.timeout".into(),
+                origin: format!("{CONFIG_FILE} `run.timeout`"),
                 message: "must be more than zero".into(),
             });
         }
@@ -413,7 +525,8 @@ impl Settings {
                 cmd.clone()
             }
             (None, bin) => {
-                let mut v = vec![bin.clone().unwrap_or_else(|| "claude".into())];
+                let bin = bin.as_ref().map(|(b, _)| b.clone());
+                let mut v = vec![bin.unwrap_or_else(|| "claude".into())];
                 v.extend(CLAUDE_ARGS.iter().map(|s| s.to_string()));
                 v
             }
@@ -469,6 +582,7 @@ impl Settings {
                 )?,
             },
             notify: file.notify.clone(),
+            report_dir: file.report.dir.clone().unwrap_or_default(),
         })
     }
 }
@@ -506,7 +620,7 @@ mod tests {
         assert_eq!(s.max_parallel, 3);
         assert_eq!(s.timeout, Duration::from_secs(1800));
         let over = Overrides {
-            max_parallel: Some(8),
+            max_parallel: Some((8, Origin::Flag("--max-parallel"))),
             ..Default::default()
         };
         assert_eq!(Settings::resolve(&file, &over).unwrap().max_parallel, 8);
@@ -549,5 +663,80 @@ mod tests {
             err.starts_with("roadmap-runner.toml `git.diverged`: `force`"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_number_in_quotes_is_the_number() {
+        let file = FileConfig::parse(
+            "[run]\nmax_parallel = \"2\"\nretries = \"1\"\n",
+            Path::new("x"),
+        )
+        .unwrap();
+        assert_eq!(
+            (file.run.max_parallel, file.run.retries),
+            (Some(2), Some(1))
+        );
+        let err = FileConfig::parse("[run]\nmax_parallel = \"two\"\n", Path::new("x.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("x.toml:2:16: "), "{err}");
+        assert!(
+            err.contains("\"two\" is not a whole number: write one without quotes, e.g. 2"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_bad_duration_in_the_file_names_its_line_and_column() {
+        let err = FileConfig::parse("[run]\ntimeout = \"10x\"\n", Path::new("x.toml"))
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            err,
+            "x.toml:2:11: `10x` is not a duration: write seconds (`90`) or `90s`, `30m`, `2h`"
+        );
+    }
+
+    #[test]
+    fn the_environment_fills_in_for_flags_and_an_empty_variable_is_unset() {
+        let args = crate::cli::RunArgs::default();
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let over =
+            Overrides::from_run_args_with(&args, env(&[("MAX_PARALLEL_AGENTS", "3")])).unwrap();
+        assert_eq!(
+            over.max_parallel,
+            Some((3, Origin::Env("MAX_PARALLEL_AGENTS")))
+        );
+        let over = Overrides::from_run_args_with(
+            &args,
+            env(&[("MAX_PARALLEL_AGENTS", ""), ("TASK_TIMEOUT", " ")]),
+        )
+        .unwrap();
+        assert_eq!((over.max_parallel, over.timeout), (None, None));
+        let err = Overrides::from_run_args_with(&args, env(&[("TASK_TIMEOUT", "0")])).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ConfigError::Env {
+                    var: "TASK_TIMEOUT",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        let flag = crate::cli::RunArgs {
+            max_parallel: Some(5),
+            ..Default::default()
+        };
+        let over =
+            Overrides::from_run_args_with(&flag, env(&[("MAX_PARALLEL_AGENTS", "abc")])).unwrap();
+        assert_eq!(over.max_parallel, Some((5, Origin::Flag("--max-parallel"))));
     }
 }

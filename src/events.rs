@@ -23,8 +23,12 @@ pub enum Event {
         timeout: Duration,
         dry_run: bool,
     },
-    /// A note for the user that is not an error (e.g. a status-file warning).
+    /// Something the user should look at (e.g. a status-file warning).
     Warning {
+        message: String,
+    },
+    /// Information, not a problem (e.g. what a resumed group runs again).
+    Note {
         message: String,
     },
     GroupStarted {
@@ -89,7 +93,10 @@ pub enum Event {
     GroupFinished {
         key: GroupKey,
         succeeded: usize,
+        /// Did not succeed, not counting `interrupted`.
         failed: usize,
+        /// Stopped by a signal (or fail-fast) before they could finish.
+        interrupted: usize,
         #[serde(with = "secs")]
         duration: Duration,
     },

@@ -53,16 +53,17 @@ fn run(cli: Cli) -> Result<i32, CommandError> {
         out.flush()?;
         return Ok(code);
     }
-    let project = Project::new(g.project_dir.as_deref(), g.roadmap.as_deref())?;
+    let project = Project::new(g.project_dir.as_deref(), g.roadmap_path().as_deref())?;
     let code = match &cli.command {
         Some(Command::Validate(args)) => commands::validate::run(&project, args, io)?,
         Some(Command::Status(args)) => commands::status::run(&project, args, io)?,
         Some(Command::Gate) => commands::gate::run(&project, io)?,
+        Some(Command::Config(args)) => commands::config::run(&project, args, io)?,
         Some(Command::Skip(args)) => commands::edit::skip(&project, args, io)?,
         Some(Command::Rollback(args)) => commands::edit::rollback(&project, args, io)?,
         Some(Command::Logs(args)) => commands::logs::run(&project, args, io)?,
         Some(Command::Completions(args)) => commands::completions::run(args, io)?,
-        Some(Command::Man) => commands::completions::man(io)?,
+        Some(Command::Man) => commands::man::run(io)?,
         Some(Command::Demo(_) | Command::SimulateAgent(_)) => unreachable!("handled above"),
         Some(Command::Run(args)) => commands::run::run(&project, args, g.verbose > 0, io)?,
         None => commands::run::run(&project, &cli.run, g.verbose > 0, io)?,

@@ -163,5 +163,29 @@ fn help_shows_examples_and_exit_codes() {
     assert_eq!(out.status.code(), Some(0));
     let text = stdout(&out);
     assert!(text.contains("Examples:"));
-    assert!(text.contains("75 locked"));
+    assert!(text.contains("   75  another run holds the lock"), "{text}");
+    // Every signal's code, SIGHUP's too.
+    for line in [
+        "  130  interrupted by SIGINT (Ctrl-C)",
+        "  143  interrupted by SIGTERM",
+        "  129  interrupted by SIGHUP",
+    ] {
+        assert!(text.contains(line), "{line}:\n{text}");
+    }
+    assert!(
+        text.contains("--claude-bin <PATH>"),
+        "--claude-bin is documented:\n{text}"
+    );
+}
+
+#[test]
+fn status_counts_read_right_for_one_group() {
+    let d = project_dir("# P\n\n## Phase 1: Only\n\n### Group A\n\n- A1: One\n");
+    let out = run_in(d.path(), &["status"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("Phase 1: Only  [0/1 group complete]"),
+        "{}",
+        stdout(&out)
+    );
 }

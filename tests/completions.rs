@@ -45,3 +45,38 @@ fn man_page() {
     assert!(page.contains("validate"), "{page}");
     assert!(page.contains("logs"), "{page}");
 }
+
+#[test]
+fn man_page_sections() {
+    let out = run_in_empty_dir(&["man"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let page = stdout(&out);
+    let headings: Vec<&str> = page
+        .lines()
+        .filter_map(|l| l.strip_prefix(".SH "))
+        .collect();
+    assert_eq!(
+        headings,
+        [
+            "NAME",
+            "SYNOPSIS",
+            "DESCRIPTION",
+            "OPTIONS",
+            "SUBCOMMANDS",
+            "EXAMPLES",
+            "EXIT STATUS",
+            "ENVIRONMENT",
+            "FILES",
+            "CONFIGURATION",
+            "VERSION"
+        ]
+    );
+    assert!(
+        !page.contains("simulate\\-agent"),
+        "the hidden subcommand stays hidden"
+    );
+    // The sections written by hand, as roff (the rest comes from clap).
+    let start = page.find(".SH EXAMPLES").unwrap();
+    let end = page.find(".SH VERSION").unwrap();
+    insta::assert_snapshot!("man_page_sections", &page[start..end]);
+}

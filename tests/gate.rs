@@ -582,7 +582,7 @@ async fn a_step_over_its_timeout_is_stopped() {
         ]
     );
     let detail = r.report.steps[0].detail.as_deref().unwrap();
-    assert!(detail.contains("1s timeout"), "{detail}");
+    assert!(detail.contains("1.0s timeout"), "{detail}");
     assert!(r.log.contains("started"));
 }
 

@@ -34,6 +34,11 @@ impl Tmux {
 
     /// Starts `shell_command` in a detached 160x40 session in `dir`.
     fn start(dir: &Path, shell_command: &str) -> Tmux {
+        Self::start_sized(dir, shell_command, 160)
+    }
+
+    /// The same, `columns` wide.
+    fn start_sized(dir: &Path, shell_command: &str, columns: u16) -> Tmux {
         let name = format!(
             "rr-live-{}-{}",
             std::process::id(),
@@ -51,7 +56,7 @@ impl Tmux {
                 "-s",
                 &tmux.session,
                 "-x",
-                "160",
+                &columns.to_string(),
                 "-y",
                 "40",
             ])
@@ -83,6 +88,16 @@ impl Tmux {
             .output()
             .expect("tmux capture-pane runs");
         stdout(&out)
+    }
+
+    /// Types keys into the pane, as a user would (`C-c` is Ctrl-C).
+    fn send_keys(&self, keys: &str) {
+        let out = self
+            .cmd()
+            .args(["send-keys", "-t", &self.session, keys])
+            .output()
+            .expect("tmux send-keys runs");
+        assert!(out.status.success(), "send-keys failed: {}", stderr(&out));
     }
 
     /// Polls the screen (bounded) until `ready` holds; returns that screen.
@@ -151,9 +166,9 @@ fn runner_command(p: &Project, env: &[(&str, &str)], args: &[&str]) -> String {
     format!("{}; sleep 30", words.join(" "))
 }
 
-/// A running task's row: spinner, id, title, `3s / 60m`.
+/// A running task's row: spinner, id, title, `3s / 1h 00m`.
 fn running_row(id: &str) -> Regex {
-    Regex::new(&format!(r"(?m)\b{id}\b.*\d+s / 60m")).unwrap()
+    Regex::new(&format!(r"(?m)\b{id}\b.*\d+s / 1h 00m")).unwrap()
 }
 
 #[test]
@@ -173,7 +188,7 @@ fn live_view_shows_running_and_queued_tasks_then_only_what_stays() {
     let (a1, a2, a3) = (running_row("A1"), running_row("A2"), running_row("A3"));
     let queued = Regex::new(r"(?m)^\s+A3 queued").unwrap();
     // The agent's latest activity ends A1's row.
-    let a1_writes = Regex::new(r"(?m)\bA1\b.*\d+s / 60m  Tool: Write \S*a1\.txt").unwrap();
+    let a1_writes = Regex::new(r"(?m)\bA1\b.*\d+s / 1h 00m  Tool: Write \S*a1\.txt").unwrap();
 
     let mid = tmux.wait_for("A1 (writing) and A2 running, A3 queued", 30, |s| {
         a1_writes.is_match(s) && a2.is_match(s) && queued.is_match(s)
@@ -208,6 +223,59 @@ fn live_view_shows_running_and_queued_tasks_then_only_what_stays() {
         "the summary table:\n{last}"
     );
     assert!(last.contains("(3/3 tasks succeeded"), "{last}");
+}
+
+/// Ctrl-C typed in the terminal, as the user does: the tty echoes it and the
+/// runner gets SIGINT. Nothing of the drawn rows may stay on the screen.
+fn ctrl_c_leaves_no_stale_rows(columns: u16) {
+    let p = Project::new(&roadmap_with_tasks(&[
+        ("A1", "FAKE: sleep 30"),
+        ("A2", "FAKE: sleep 30"),
+    ]));
+    let tmux = Tmux::start_sized(&p.dir, &runner_command(&p, &[], &["--no-commit"]), columns);
+    let (a1, a2) = (running_row("A1"), running_row("A2"));
+    tmux.wait_for("A1 and A2 running", 30, |s| {
+        a1.is_match(s) && a2.is_match(s)
+    });
+    tmux.send_keys("C-c");
+    let last = tmux.wait_for("the summary", 60, |s| s.contains("Interrupted by SIGINT"));
+    let lines: Vec<&str> = last.lines().collect();
+    let stop = lines
+        .iter()
+        .position(|l| l.starts_with("■ stopping: signal received"))
+        .unwrap_or_else(|| panic!("a stop line:\n{last}"));
+    assert!(
+        lines[..stop]
+            .iter()
+            .all(|l| l.starts_with("roadmap-runner ")),
+        "above the stop line only the run's first line, no header or row:\n{last}"
+    );
+    assert!(!a1.is_match(&last) && !a2.is_match(&last), "{last}");
+    assert!(!last.contains("Group A (Parallel)"), "header gone:\n{last}");
+    assert!(!last.contains("^C"), "no echoed ^C in the drawing:\n{last}");
+    assert!(last.contains("■ A1 Task A1"), "{last}");
+    assert!(last.contains("■ A2 Task A2"), "{last}");
+    assert!(last.contains("0 succeeded, 2 interrupted"), "{last}");
+    assert!(
+        last.contains("(0/2 tasks succeeded, 2 interrupted,"),
+        "{last}"
+    );
+}
+
+#[test]
+fn ctrl_c_leaves_no_stale_rows_at_150_columns() {
+    if !Tmux::available() {
+        return;
+    }
+    ctrl_c_leaves_no_stale_rows(150);
+}
+
+#[test]
+fn ctrl_c_leaves_no_stale_rows_at_200_columns() {
+    if !Tmux::available() {
+        return;
+    }
+    ctrl_c_leaves_no_stale_rows(200);
 }
 
 #[test]

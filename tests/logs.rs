@@ -381,3 +381,34 @@ fn ctrl_c_stops_following() {
     // What was there is printed, the unfinished last line too.
     assert_eq!(stdout(&out), "partial\n");
 }
+
+#[test]
+fn a_task_not_in_the_roadmap_is_named_with_the_groups_tasks() {
+    let l = Logs::new();
+    std::fs::write(
+        l.dir.join("ROADMAP.md"),
+        "# Shop\n\n## Phase 1: Catalog\n\n### Group A\n\n- A1: Products\n- A2: Prices\n\n### Group B\n\n- B1: Search\n",
+    )
+    .unwrap();
+    l.write("phase1_groupA_A1_20260109-212750.log", "x\n");
+    let out = l.run(&["1:A:Z9"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        "error: Phase 1 Group A of ROADMAP.md has no task Z9; its tasks:\n  1:A:A1  Products\n  1:A:A2  Prices\n"
+    );
+    let out = l.run(&["1:C:C1"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        "error: ROADMAP.md has no group 1:C; the groups of phase 1 are 1:A, 1:B\n"
+    );
+    // A task of the roadmap without a log yet still says "no log".
+    let out = l.run(&["1:A:A2"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr(&out).starts_with("error: no log for PHASE_1:A:A2 in "),
+        "{}",
+        stderr(&out)
+    );
+}

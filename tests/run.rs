@@ -66,6 +66,15 @@ fn timeout_kills_the_whole_process_tree() {
         .unwrap();
     assert_exit(&out, 1);
     assert!(stdout(&out).contains("timed out"), "{}", stdout(&out));
+    // The next step names the limit in force and how to raise it.
+    assert!(
+        stdout(&out).contains(
+            "next: the time limit per task is 1.0s (--timeout / TASK_TIMEOUT / [run] timeout); if the task needs longer, raise it: `TASK_TIMEOUT=2s roadmap-runner`"
+        ),
+        "{}",
+        stdout(&out)
+    );
+    assert!(!stdout(&out).contains("fix the cause"), "{}", stdout(&out));
     let agent_pid = p.agent_starts()[0]["pid"].as_i64().unwrap() as i32;
     let grandchild: i32 = std::fs::read_to_string(&pidfile)
         .expect("grandchild pid written")
@@ -129,6 +138,75 @@ fn sigterm_to_the_runner_leaves_no_process() {
         stdout(&out).contains("Interrupted by SIGTERM"),
         "{}",
         stdout(&out)
+    );
+}
+
+#[test]
+fn ctrl_c_labels_the_stopped_tasks_interrupted_and_a_plain_rerun_goes_on() {
+    let p = Project::new(&roadmap_with_tasks(&[
+        ("A1", "FAKE: write notes/a1.txt x"),
+        ("A2", "FAKE: hang"),
+        ("A3", "FAKE: hang"),
+    ]));
+    let child = spawn_runner(&p, &["--no-commit", "--max-parallel", "3"]);
+    wait_for("A1 done, A2 and A3 running", 20, || {
+        p.agent_starts().len() == 3 && p.dir.join("notes/a1.txt").exists()
+    });
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_exit(&out, 130);
+    let text = stdout(&out);
+    assert!(
+        text.contains("Phase 1 Group A: 1 succeeded, 2 interrupted, "),
+        "{text}"
+    );
+    assert!(!text.contains("failed"), "nothing failed:\n{text}");
+    assert!(
+        text.contains("(1/3 tasks succeeded, 2 interrupted, 0 groups completed, "),
+        "{text}"
+    );
+    assert!(
+        text.contains("next: run roadmap-runner again, as it is (no flag needed): the interrupted tasks run again"),
+        "{text}"
+    );
+    // And so it does: only the two interrupted tasks run again.
+    std::fs::write(
+        p.dir.join("ROADMAP.md"),
+        roadmap_with_tasks(&[("A1", "FAKE: write notes/a1.txt x"), ("A2", ""), ("A3", "")]),
+    )
+    .unwrap();
+    let again = p.run(&["--no-commit"]);
+    assert_exit(&again, 0);
+    let ids = p.agent_task_ids();
+    assert_eq!(ids.iter().filter(|t| *t == "A1").count(), 1, "{ids:?}");
+}
+
+#[test]
+fn resume_notes_are_information_not_warnings() {
+    let p = Project::new(&roadmap_with_tasks(&[("A1", ""), ("A2", "FAKE: fail")]));
+    assert_exit(&p.run(&["--no-commit"]), 1);
+    let plain = p.run(&["--no-commit"]);
+    assert_exit(&plain, 1);
+    let text = stdout(&plain);
+    assert!(
+        text.contains("[NOTE] PHASE_1:A: resuming: A1 succeeded in an earlier run; running A2"),
+        "{text}"
+    );
+    assert!(!text.contains("[WARN]"), "{text}");
+    let json = p.run(&["--no-commit", "--json"]);
+    let note = stdout(&json)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|e| e["event"] == "note")
+        .unwrap_or_else(|| panic!("a note event:\n{}", stdout(&json)));
+    assert!(
+        note["message"].as_str().unwrap().contains("resuming: A1"),
+        "{note}"
     );
 }
 

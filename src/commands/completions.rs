@@ -1,6 +1,5 @@
-//! `roadmap-runner completions SHELL` and `roadmap-runner man`: generated
-//! from the command-line definitions, printed to stdout. Neither needs a
-//! roadmap.
+//! `roadmap-runner completions SHELL`: generated from the command-line
+//! definitions, printed to stdout. Needs no roadmap.
 
 use super::{CommandError, Io};
 use crate::cli::{Cli, CompletionsArgs};
@@ -27,12 +26,4 @@ fn visible_command() -> clap::Command {
         .version(env!("CARGO_PKG_VERSION"))
         .args(full.get_arguments().cloned())
         .subcommands(full.get_subcommands().filter(|s| !s.is_hide_set()).cloned())
-}
-
-/// The man page (roff), section 1.
-pub fn man(io: Io<'_>) -> Result<i32, CommandError> {
-    let mut page = Vec::new();
-    clap_mangen::Man::new(Cli::command()).render(&mut page)?;
-    io.out.write_all(&page)?;
-    Ok(crate::exit::OK)
 }

@@ -132,11 +132,11 @@ impl DryRun<'_> {
         }
         writeln!(
             out,
-            "Dry run: {} ({}), {} in parallel, timeout {}s per task. Nothing is started or changed.",
+            "Dry run: {} ({}), {} in parallel, timeout {} per task. Nothing is started or changed.",
             self.loaded.display,
             self.loaded.summary(),
             self.settings.max_parallel,
-            self.settings.timeout.as_secs()
+            crate::report::short_duration(self.settings.timeout)
         )?;
         print_gate(&doc["gate"], out)?;
         if self.decision.is_empty() {

@@ -74,9 +74,16 @@ pub fn rollback(
         )?;
     }
     if args.delete_report {
-        let report = project.dir.join(report_file_name(&key));
+        // Where the runner wrote it: `[report] dir`, else the project root.
+        let (file, _) = crate::config::FileConfig::load(&project.dir)?;
+        let dir = file.report.dir.unwrap_or_default();
+        let report = project.dir.join(&dir).join(report_file_name(&key));
         match std::fs::remove_file(&report) {
-            Ok(()) => writeln!(io.out, "deleted {}", report_file_name(&key))?,
+            Ok(()) => writeln!(
+                io.out,
+                "deleted {}",
+                crate::project::relative_display(&project.dir, &report)
+            )?,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => {
                 return Err(CommandError::Preflight(format!(

@@ -157,7 +157,15 @@ pub fn run(project: &Project, args: &LogsArgs, io: Io<'_>) -> Result<i32, Comman
         ))
     })?;
     let dir = project.orchestrator_logs();
-    let path = match latest_log(&dir, &target) {
+    let found = latest_log(&dir, &target);
+    // No log, and the roadmap has no such task: say that, not "no log".
+    if !matches!(found, Ok(Some(_)))
+        && let Some(message) = not_in_roadmap(project, &target)
+    {
+        writeln!(io.err, "error: {message}")?;
+        return Ok(NOT_FOUND);
+    }
+    let path = match found {
         Ok(Some(path)) => path,
         Ok(None) => {
             not_found(&dir, &target, io.err)?;
@@ -187,6 +195,52 @@ pub fn run(project: &Project, args: &LogsArgs, io: Io<'_>) -> Result<i32, Comman
         return Ok(crate::exit::OK);
     }
     follow(project, &target, &path, &mut file, &mut printer, io)
+}
+
+/// Why the roadmap has no such task or group, with what it has instead;
+/// `None` when it has it (or there is no readable roadmap to ask).
+fn not_in_roadmap(project: &Project, target: &LogTarget) -> Option<String> {
+    let loaded = project.load_roadmap().ok()?;
+    let key = target.key();
+    let Some((_, group)) = loaded.roadmap.group(key) else {
+        let groups: Vec<String> = loaded
+            .roadmap
+            .groups()
+            .filter(|(p, _)| p.number == key.phase)
+            .map(|(p, g)| format!("{}:{}", p.number, g.id))
+            .collect();
+        let has = if groups.is_empty() {
+            format!("it has no phase {}", key.phase)
+        } else {
+            format!(
+                "the groups of phase {} are {}",
+                key.phase,
+                groups.join(", ")
+            )
+        };
+        return Some(format!(
+            "{} has no group {}:{}; {has}",
+            loaded.display, key.phase, key.group
+        ));
+    };
+    let LogTarget::Task { task, .. } = target else {
+        return None;
+    };
+    if group.tasks.iter().any(|t| t.id.eq_ignore_ascii_case(task)) {
+        return None;
+    }
+    let tasks: Vec<String> = group
+        .tasks
+        .iter()
+        .map(|t| format!("  {}:{}:{}  {}", key.phase, key.group, t.id, t.title))
+        .collect();
+    Some(format!(
+        "Phase {} Group {} of {} has no task {task}; its tasks:\n{}",
+        key.phase,
+        key.group,
+        loaded.display,
+        tasks.join("\n")
+    ))
 }
 
 /// Tells what exists instead: the group's logs, or that there are none.

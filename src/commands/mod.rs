@@ -2,11 +2,13 @@
 //! knows its exit code; `main` only prints and exits.
 
 pub mod completions;
+pub mod config;
 pub mod demo;
 pub mod dry_run;
 pub mod edit;
 pub mod gate;
 pub mod logs;
+pub mod man;
 pub mod run;
 pub mod status;
 pub mod validate;
@@ -44,6 +46,8 @@ impl CommandError {
             CommandError::Project(ProjectError::NoDir(_)) => exit::USAGE,
             CommandError::Project(_) => exit::ROADMAP_INVALID,
             CommandError::Plan(_) | CommandError::Usage(_) => exit::USAGE,
+            // A bad environment variable is bad usage, as the flag would be.
+            CommandError::Config(ConfigError::Env { .. }) => exit::USAGE,
             CommandError::Config(_) | CommandError::Demo(_) | CommandError::Preflight(_) => {
                 exit::PREFLIGHT_FAILED
             }

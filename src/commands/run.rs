@@ -39,18 +39,7 @@ pub fn run(
         return Ok(exit::ROADMAP_INVALID);
     }
     let (file, _) = FileConfig::load(&project.dir)?;
-    let settings = Settings::resolve(
-        &file,
-        &Overrides {
-            max_parallel: args.max_parallel,
-            timeout: args.timeout,
-            retries: args.retries,
-            fail_fast: args.fail_fast,
-            claude_bin: args.claude_bin.clone(),
-            no_commit: args.no_commit,
-            no_push: args.no_push,
-        },
-    )?;
+    let settings = Settings::resolve(&file, &Overrides::from_run_args(args)?)?;
     let template = load_template(project, &settings)?;
     let selection = Selection::new(
         &loaded.roadmap,
@@ -71,7 +60,7 @@ pub fn run(
         let refusal = repo
             .as_ref()
             .filter(|_| settings.git.commit && !args.allow_dirty)
-            .and_then(|r| dirty_tree_problem(r, &loaded, &decision, &state));
+            .and_then(|r| dirty_tree_problem(r, &loaded, &decision, &state, &settings.report_dir));
         let doc = DryRun {
             project,
             loaded: &loaded,
@@ -114,7 +103,8 @@ pub fn run(
     if settings.git.commit
         && !args.allow_dirty
         && let Some(repo) = &repo
-        && let Some(message) = dirty_tree_problem(repo, &loaded, &decision, &state)
+        && let Some(message) =
+            dirty_tree_problem(repo, &loaded, &decision, &state, &settings.report_dir)
     {
         writeln!(io.err, "{}", error_line(&message))?;
         return Ok(exit::PREFLIGHT_FAILED);
@@ -136,7 +126,7 @@ pub fn run(
         });
     }
     if let Some(message) = state.interruption_note() {
-        reporter.report(&Event::Warning { message });
+        reporter.report(&Event::Note { message });
     }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -269,10 +259,13 @@ fn dirty_tree_problem(
     loaded: &LoadedRoadmap,
     decision: &Decision<'_>,
     state: &RunState,
+    report_dir: &Path,
 ) -> Option<String> {
     let phase = decision.fresh_phase(state)?;
+    let reports = format!("{}/PHASE*-GROUP-*-STATUS.md", report_dir.display());
     let mut ignore: Vec<&str> = crate::vcs::RUNNER_FILES.to_vec();
     ignore.push(crate::config::CONFIG_FILE);
+    ignore.push(&reports);
     let files = match repo.dirty_files(&ignore) {
         Ok(f) => f,
         Err(e) => return Some(e.to_string()),

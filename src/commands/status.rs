@@ -304,8 +304,8 @@ fn render_text(
         }
         writeln!(
             out,
-            "{head}  [{done}/{} groups complete]",
-            phase.groups.len()
+            "{head}  [{done}/{} complete]",
+            crate::project::plural(phase.groups.len(), "group")
         )?;
         for g in &phase.groups {
             let is_next = doc.next.as_ref().is_some_and(|n| {

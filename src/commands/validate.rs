@@ -2,12 +2,42 @@
 
 use super::{CommandError, Io};
 use crate::cli::ValidateArgs;
+use crate::config::{FileConfig, Overrides, Settings};
 use crate::exit;
 use crate::project::Project;
 use crate::roadmap::seed::roadmap_tasks_txt;
 use crate::status::ROADMAP_TASKS_FILE;
 
 pub fn run(project: &Project, args: &ValidateArgs, io: Io<'_>) -> Result<i32, CommandError> {
+    let code = run_roadmap(
+        project,
+        args,
+        Io {
+            out: &mut *io.out,
+            err: &mut *io.err,
+        },
+    )?;
+    let config = check_config(project, io)?;
+    Ok(if code == exit::OK { config } else { code })
+}
+
+/// `roadmap-runner.toml` read and resolved as a run reads it, so a mistyped
+/// key or a bad value shows now, with the run's `file:line:col` message, not
+/// tonight. On stderr also with `--json` (stdout stays one document); exit 5,
+/// as the run would.
+fn check_config(project: &Project, io: Io<'_>) -> Result<i32, CommandError> {
+    let problem = FileConfig::load(&project.dir)
+        .and_then(|(file, _)| Settings::resolve(&file, &Overrides::default()));
+    match problem {
+        Ok(_) => Ok(exit::OK),
+        Err(e) => {
+            writeln!(io.err, "error: {e}")?;
+            Ok(exit::PREFLIGHT_FAILED)
+        }
+    }
+}
+
+fn run_roadmap(project: &Project, args: &ValidateArgs, io: Io<'_>) -> Result<i32, CommandError> {
     let loaded = project.load_roadmap()?;
     let errors = loaded.error_count();
     if args.json {

@@ -11,6 +11,7 @@ use nix::errno::Errno;
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 use std::io;
+use std::os::fd::AsFd;
 use std::process::ExitStatus;
 
 /// Sends `signal` to the process group `pgid`.
@@ -77,6 +78,41 @@ pub fn exit_status_kind(status: ExitStatus) -> ExitStatusKind {
 fn checked_pid(pid: u32) -> Option<Pid> {
     let raw = i32::try_from(pid).ok()?;
     (raw > 1).then(|| Pid::from_raw(raw))
+}
+
+/// Turns the tty's `ECHOCTL` off while it lives, and back on when dropped.
+///
+/// With `ECHOCTL` the tty echoes Ctrl-C as `^C` at the cursor. The live view
+/// pads every row to the last column, so those two characters wrap: the
+/// drawing ends a line lower than indicatif believes, and every redraw after
+/// that leaves its top rows frozen on the screen. Without `ECHOCTL` the
+/// control character is echoed as itself, which a terminal does not show.
+pub struct QuietControlEcho {
+    fd: std::os::fd::OwnedFd,
+    saved: nix::sys::termios::Termios,
+}
+
+impl QuietControlEcho {
+    /// `None` when stdout is not a tty or `ECHOCTL` is already off.
+    pub fn on_stdout() -> Option<QuietControlEcho> {
+        use nix::sys::termios::{LocalFlags, SetArg, tcgetattr, tcsetattr};
+        let fd = std::io::stdout().as_fd().try_clone_to_owned().ok()?;
+        let saved = tcgetattr(&fd).ok()?;
+        if !saved.local_flags.contains(LocalFlags::ECHOCTL) {
+            return None;
+        }
+        let mut quiet = saved.clone();
+        quiet.local_flags.remove(LocalFlags::ECHOCTL);
+        tcsetattr(&fd, SetArg::TCSANOW, &quiet).ok()?;
+        Some(QuietControlEcho { fd, saved })
+    }
+}
+
+impl Drop for QuietControlEcho {
+    fn drop(&mut self) {
+        use nix::sys::termios::{SetArg, tcsetattr};
+        let _ = tcsetattr(&self.fd, SetArg::TCSANOW, &self.saved);
+    }
 }
 
 #[cfg(test)]

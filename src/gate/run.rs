@@ -336,7 +336,7 @@ fn classify(result: &mut StepResult, outcome: &ProcessOutcome, timeout: Duration
         result.status = StepStatus::TimedOut;
         details.push(format!(
             "still running after the {} timeout, stopped",
-            humantime::format_duration(timeout)
+            crate::report::short_duration(timeout)
         ));
     } else if let Some(level) = outcome.stopped {
         result.status = StepStatus::Interrupted;
@@ -442,7 +442,7 @@ mod tests {
         let mut r = result(true, StepStatus::NotRun);
         classify(&mut r, &outcome(ExitStatusKind::Signal(15), true, None), t);
         assert_eq!(r.status, StepStatus::TimedOut);
-        assert!(r.detail.as_deref().unwrap().contains("1m timeout"));
+        assert!(r.detail.as_deref().unwrap().contains("1m 00s timeout"));
 
         let mut r = result(true, StepStatus::NotRun);
         // exit 0 after we interrupted it is not a pass

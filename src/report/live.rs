@@ -42,6 +42,10 @@ pub struct LiveReporter {
     wait: Option<ProgressBar>,
     gate: Option<ProgressBar>,
     done: bool,
+    /// A stop was requested: only permanent lines from now on, no rows.
+    stopping: bool,
+    /// Keeps the tty from echoing `^C` into the rows while they are drawn.
+    quiet_echo: Option<crate::exec::unix::QuietControlEcho>,
 }
 
 #[derive(Clone, Copy)]
@@ -60,12 +64,14 @@ struct Running {
 impl LiveReporter {
     /// Draws on stdout, which the caller checked is a terminal.
     pub fn new() -> Self {
-        Self::with_target(
+        let mut r = Self::with_target(
             ProgressDrawTarget::stdout(),
             Box::new(std::io::stdout()),
             true,
             None,
-        )
+        );
+        r.quiet_echo = crate::exec::unix::QuietControlEcho::on_stdout();
+        r
     }
 
     /// `target` gets the rows and permanent lines, `out` the final summary.
@@ -90,6 +96,8 @@ impl LiveReporter {
             wait: None,
             gate: None,
             done: false,
+            stopping: false,
+            quiet_echo: None,
         }
     }
 
@@ -107,7 +115,11 @@ impl LiveReporter {
 
     /// A new row at `index` (0 = top). The style is set once the bar belongs
     /// to the multi, so it styles for stdout, not indicatif's default stderr.
+    /// Once stopping, a row is never drawn (the bar stays hidden).
     fn row(&self, index: usize, style: ProgressStyle, tick: Option<Duration>) -> ProgressBar {
+        if self.stopping {
+            return ProgressBar::hidden();
+        }
         let bar = self.multi.insert(index, ProgressBar::hidden());
         bar.set_style(style);
         match tick {
@@ -167,7 +179,7 @@ impl LiveReporter {
             .map(|r| r.id.chars().count())
             .max()
             .unwrap_or(0);
-        // spinner, id, title, clock (`1m 05s / 60m`), at least 20 of activity.
+        // spinner, id, title, clock (`1m 05s / 1h 00m`), at least 20 of activity.
         let room = self.width().saturating_sub(2 + id_w + 1 + 2 + 14 + 2 + 20);
         let longest = self
             .running
@@ -208,7 +220,7 @@ impl LiveReporter {
             let old = self.running.remove(i);
             self.remove(&old.bar);
         }
-        let limit = limit(timeout);
+        let limit = short_duration(timeout);
         let st = spinner_style("{spinner:.cyan} {prefix}  {clock}  {wide_msg}").with_key(
             "clock",
             move |s: &ProgressState, w: &mut dyn std::fmt::Write| {
@@ -263,7 +275,10 @@ impl LiveReporter {
             }
             TaskOutcome::TimedOut { after_secs } => (
                 style("✘").red(),
-                format!("  timed out: no result after {after_secs}s, stopped"),
+                format!(
+                    "  timed out: no result after {}, stopped",
+                    short_duration(Duration::from_secs(*after_secs))
+                ),
             ),
             TaskOutcome::Interrupted => (style("■").yellow(), "  interrupted".to_string()),
             TaskOutcome::AuthFailure { message } => (
@@ -349,6 +364,9 @@ impl LiveReporter {
                 let _ = write!(w, "{}", clock(s.elapsed()));
             },
         );
+        if self.stopping {
+            return;
+        }
         let bar = self.multi.add(ProgressBar::hidden());
         bar.set_style(st);
         match self.tick {
@@ -413,13 +431,16 @@ impl Reporter for LiveReporter {
                 style("roadmap-runner").bold(),
                 crate::project::plural(*groups, "group"),
                 crate::project::plural(*tasks, "task"),
-                limit(*timeout)
+                short_duration(*timeout)
             )),
             Event::Warning { message } => self.println(format!(
                 "{} {}",
                 style("⚠ warning:").yellow(),
                 one_line(message)
             )),
+            Event::Note { message } => {
+                self.println(style(format!("ℹ {}", one_line(message))).dim().to_string())
+            }
             Event::GroupStarted {
                 key,
                 phase_title,
@@ -511,11 +532,12 @@ impl Reporter for LiveReporter {
                 key,
                 succeeded,
                 failed,
+                interrupted,
                 duration,
             } => {
                 self.end_wait();
                 self.clear_queue();
-                let counts = format!("{succeeded} succeeded, {failed} failed");
+                let counts = super::group_counts(*succeeded, *failed, *interrupted);
                 let counts = if *failed > 0 {
                     style(counts).red()
                 } else {
@@ -561,9 +583,9 @@ impl Reporter for LiveReporter {
                     _ => style("✘").red(),
                 };
                 self.println(format!(
-                    "{mark} gate: {}  {status} in {}",
+                    "{mark} gate: {}  {status}{}",
                     style(step).bold(),
-                    short_duration(*duration)
+                    step_time(status, *duration)
                 ));
                 let width = self.width();
                 let skip = tail.len().saturating_sub(2 * TAIL_LINES);
@@ -624,18 +646,17 @@ impl Reporter for LiveReporter {
                 ));
             }
             Event::Stopping { reason } => {
-                self.println(format!(
-                    "{} stopping: {}",
-                    style("■").yellow(),
-                    one_line(reason)
-                ));
-                if let Some(h) = &self.header {
-                    h.set_message(style("stopping…").yellow().to_string());
-                }
+                // Nothing new starts: the rows go now, so none is left frozen
+                // above the stop line while the agents wind down.
+                self.clear_all();
+                self.stopping = true;
+                let line = format!("{} stopping: {}", style("■").yellow(), one_line(reason));
+                self.println(truncate_str(&line, self.width(), "…"));
             }
             Event::RunFinished { summary } => {
                 self.clear_all();
                 self.done = true;
+                self.quiet_echo = None;
                 let _ = write!(self.out, "{}", super::summary::render(summary));
                 let _ = self.out.flush();
             }
@@ -692,15 +713,12 @@ pub fn clock(d: Duration) -> String {
     }
 }
 
-/// A limit, as round as it is: `60m`, `2h`, `90s`, `1m 30s`.
-pub fn limit(d: Duration) -> String {
-    let s = d.as_secs();
-    if s >= 7200 && s.is_multiple_of(3600) {
-        format!("{}h", s / 3600)
-    } else if s >= 60 && s.is_multiple_of(60) {
-        format!("{}m", s / 60)
+/// ` in 2.3s`; nothing for a step that did not run (it has no duration).
+fn step_time(status: &str, d: Duration) -> String {
+    if status == "not run" {
+        String::new()
     } else {
-        clock(d)
+        format!(" in {}", short_duration(d))
     }
 }
 
@@ -804,6 +822,20 @@ mod tests {
     }
 
     #[test]
+    fn notes_are_dim_information_lines_not_warnings() {
+        let (mut r, term, _) = reporter(100);
+        r.report(&Event::Note {
+            message: "1:A: resuming: A1 succeeded in an earlier run; running A2".into(),
+        });
+        let screen = term.contents();
+        assert!(
+            screen.contains("ℹ 1:A: resuming: A1 succeeded in an earlier run; running A2"),
+            "{screen}"
+        );
+        assert!(!screen.contains("warning"), "{screen}");
+    }
+
+    #[test]
     fn shows_header_running_and_queued_rows_then_permanent_lines() {
         let (mut r, term, sink) = reporter(120);
         r.report(&group_started(&["A1", "A2", "A3"]));
@@ -828,7 +860,7 @@ mod tests {
         let screen = term.contents();
         let a1 = line_with(&screen, "A1").expect("A1 row");
         assert!(a1.contains("Database Schema"), "{a1}");
-        assert!(a1.contains("0s / 60m"), "{a1}");
+        assert!(a1.contains("0s / 1h 00m"), "{a1}");
         assert!(a1.contains("Bash: cargo test"), "{a1}");
         assert!(!screen.contains("second line"), "{screen}");
         assert!(!a1.contains("queued"), "{a1}");
@@ -862,7 +894,7 @@ mod tests {
         );
         assert!(screen.contains("│ boom"), "{screen}");
         assert!(screen.contains("log: logs/a2.log"), "{screen}");
-        assert!(!screen.contains(" / 60m"), "running rows gone: {screen}");
+        assert!(!screen.contains(" / 1h 00m"), "running rows gone: {screen}");
 
         r.report(&Event::RunFinished {
             summary: RunSummary {
@@ -910,7 +942,7 @@ mod tests {
         let a1 = line_with(&screen, "A1").expect("A1 row");
         assert!(a1.chars().count() <= 70, "{a1}");
         assert!(a1.contains("…"), "{a1}");
-        assert!(a1.contains("/ 60m"), "{a1}");
+        assert!(a1.contains("/ 1h 00m"), "{a1}");
         assert_eq!(screen.lines().filter(|l| l.contains("xxx")).count(), 1);
     }
 
@@ -955,6 +987,7 @@ mod tests {
             key: key(),
             succeeded: 1,
             failed: 0,
+            interrupted: 0,
             duration: Duration::from_secs(3),
         });
         r.report(&Event::GateStepStarted {
@@ -991,10 +1024,6 @@ mod tests {
         assert_eq!(clock(Duration::from_secs(7)), "7s");
         assert_eq!(clock(Duration::from_secs(65)), "1m 05s");
         assert_eq!(clock(Duration::from_secs(3720)), "1h 02m");
-        assert_eq!(limit(Duration::from_secs(3600)), "60m");
-        assert_eq!(limit(Duration::from_secs(7200)), "2h");
-        assert_eq!(limit(Duration::from_secs(90)), "1m 30s");
-        assert_eq!(limit(Duration::from_secs(30)), "30s");
         assert_eq!(one_line("  a\u{1b}[31mb\nc"), "a [31mb");
     }
 }

@@ -42,12 +42,15 @@ impl<W: Write + Send> Reporter for PlainReporter<W> {
                 self.line(
                     "RUN",
                     &format!(
-                        "{what}: {roadmap}, {groups} group(s) and {tasks} task(s) to run, {max_parallel} in parallel, timeout {} per task",
+                        "{what}: {roadmap}, {} and {} to run, {max_parallel} in parallel, timeout {} per task",
+                        crate::project::plural(*groups, "group"),
+                        crate::project::plural(*tasks, "task"),
                         short_duration(*timeout)
                     ),
                 );
             }
             Event::Warning { message } => self.line("WARN", message),
+            Event::Note { message } => self.line("NOTE", message),
             Event::GroupStarted {
                 key,
                 title,
@@ -63,8 +66,9 @@ impl<W: Write + Send> Reporter for PlainReporter<W> {
                 self.line(
                     "GROUP",
                     &format!(
-                        "{}{title}: {tasks} tasks, {parallel} in parallel",
-                        group_name(key)
+                        "{}{title}: {}, {parallel} in parallel",
+                        group_name(key),
+                        crate::project::plural(*tasks, "task")
                     ),
                 );
             }
@@ -109,7 +113,8 @@ impl<W: Write + Send> Reporter for PlainReporter<W> {
                     TaskOutcome::Succeeded => ("DONE", String::new()),
                     TaskOutcome::Failed { reason, .. } => ("FAIL", format!(": {reason}")),
                     TaskOutcome::TimedOut { after_secs } => {
-                        ("FAIL", format!(": no result after {after_secs}s, stopped"))
+                        let after = short_duration(std::time::Duration::from_secs(*after_secs));
+                        ("FAIL", format!(": no result after {after}, stopped"))
                     }
                     TaskOutcome::Interrupted => ("STOP", String::new()),
                     TaskOutcome::AuthFailure { message } => ("AUTH", format!(": {message}")),
@@ -158,12 +163,14 @@ impl<W: Write + Send> Reporter for PlainReporter<W> {
                 key,
                 succeeded,
                 failed,
+                interrupted,
                 duration,
             } => self.line(
                 "GROUP",
                 &format!(
-                    "{}: {succeeded} succeeded, {failed} failed, {}",
+                    "{}: {}, {}",
                     group_name(key),
+                    super::group_counts(*succeeded, *failed, *interrupted),
                     short_duration(*duration)
                 ),
             ),
@@ -190,10 +197,13 @@ impl<W: Write + Send> Reporter for PlainReporter<W> {
                 tail,
                 ..
             } => {
-                self.line(
-                    "GATE",
-                    &format!("{step}: {status} in {}", short_duration(*duration)),
-                );
+                // A step that did not run has no duration to show.
+                let time = if status == "not run" {
+                    String::new()
+                } else {
+                    format!(" in {}", short_duration(*duration))
+                };
+                self.line("GATE", &format!("{step}: {status}{time}"));
                 for l in tail.iter().rev().take(10).rev() {
                     let _ = writeln!(self.out, "    | {l}");
                 }
@@ -238,5 +248,74 @@ impl<W: Write + Send> Reporter for PlainReporter<W> {
             }
         }
         let _ = self.out.flush();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::roadmap::GroupKey;
+    use std::time::Duration;
+
+    fn lines(events: &[Event]) -> String {
+        let mut out = Vec::new();
+        {
+            let mut r = PlainReporter::new(&mut out, false);
+            for e in events {
+                r.report(e);
+            }
+        }
+        // Without the timestamps.
+        String::from_utf8(out)
+            .unwrap()
+            .lines()
+            .map(|l| l.get(20..).unwrap_or(l).to_string())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    #[test]
+    fn counts_read_right_and_a_step_not_run_has_no_time() {
+        let key = GroupKey::new(1, "A");
+        let text = lines(&[
+            Event::RunStarted {
+                roadmap: "ROADMAP.md".into(),
+                groups: 1,
+                tasks: 1,
+                max_parallel: 4,
+                timeout: Duration::from_secs(3600),
+                dry_run: false,
+            },
+            Event::GroupStarted {
+                key: key.clone(),
+                phase_title: String::new(),
+                title: String::new(),
+                annotation: None,
+                tasks: 1,
+                parallel: 1,
+                task_ids: vec!["A1".into()],
+            },
+            Event::GateStepFinished {
+                key: key.clone(),
+                step: "lint".into(),
+                status: "not run".into(),
+                duration: Duration::ZERO,
+                tail: Vec::new(),
+            },
+            Event::GateStepFinished {
+                key,
+                step: "test".into(),
+                status: "passed".into(),
+                duration: Duration::from_millis(2300),
+                tail: Vec::new(),
+            },
+        ]);
+        assert_eq!(
+            text,
+            "[RUN] Run: ROADMAP.md, 1 group and 1 task to run, 4 in parallel, timeout 1h 00m per task\n\
+             [GROUP] Phase 1 Group A: 1 task, 1 in parallel\n\
+             [GATE] lint: not run\n\
+             [GATE] test: passed in 2.3s"
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! The end-of-run summary table and what to do next.
 
 use super::short_duration;
+use crate::agent::TaskOutcome;
 use crate::events::RunSummary;
 
 pub fn render(s: &RunSummary) -> String {
@@ -47,12 +48,11 @@ pub fn render(s: &RunSummary) -> String {
             out.push('\n');
         }
     }
-    let done = s.tasks.iter().filter(|t| t.outcome.is_success()).count();
     out.push_str(&format!(
-        "\n{}  ({done}/{} tasks succeeded, {} group(s) completed, {}, ${:.2})\n",
+        "\n{}  ({}, {} completed, {}, ${:.2})\n",
         s.message,
-        s.tasks.len(),
-        s.groups_completed.len(),
+        task_counts(s),
+        crate::project::plural(s.groups_completed.len(), "group"),
         short_duration(s.duration),
         s.cost_usd
     ));
@@ -60,4 +60,31 @@ pub fn render(s: &RunSummary) -> String {
         out.push_str(&format!("  next: {step}\n"));
     }
     out
+}
+
+/// `1/4 tasks succeeded, 1 failed, 2 interrupted, 1 not started`: what did
+/// not succeed, split by why (an interrupted task is not a failure: a plain
+/// rerun goes on with it).
+fn task_counts(s: &RunSummary) -> String {
+    let (mut done, mut failed, mut interrupted, mut not_started) = (0, 0, 0, 0);
+    for t in &s.tasks {
+        match &t.outcome {
+            _ if t.attempts == 0 => not_started += 1,
+            o if o.is_success() => done += 1,
+            TaskOutcome::Interrupted => interrupted += 1,
+            _ => failed += 1,
+        }
+    }
+    let total = crate::project::plural(s.tasks.len(), "task");
+    let mut text = format!("{done}/{total} succeeded");
+    for (n, what) in [
+        (failed, "failed"),
+        (interrupted, "interrupted"),
+        (not_started, "not started"),
+    ] {
+        if n > 0 {
+            text.push_str(&format!(", {n} {what}"));
+        }
+    }
+    text
 }

@@ -16,7 +16,7 @@ use crate::status::{
 };
 use crate::vcs::Repo;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 use tokio::sync::watch;
 
@@ -234,6 +234,7 @@ pub fn files_changed_by_group(repo: Option<&Repo>, base: Option<&StartRecord>) -
 pub fn record_completion(
     project: &Project,
     repo: Option<&Repo>,
+    report_dir: &Path,
     planned: &GroupAction<'_>,
     gate_steps: &[StepResult],
     store: &mut Store<'_>,
@@ -276,11 +277,12 @@ pub fn record_completion(
                 name: s.name.clone(),
                 command: s.display.clone(),
                 status: step_status(s),
-                duration: Some(s.duration),
+                // A step that did not run has no duration.
+                duration: (s.status != gate::StepStatus::NotRun).then_some(s.duration),
             })
             .collect(),
     };
-    let path = write_group_report(&project.dir, key, &render_group_report(&input))?;
+    let path = write_group_report(report_dir, key, &render_group_report(&input))?;
     store.group_completed(key)?;
     Ok(path)
 }

@@ -2,6 +2,7 @@
 //! The runner owns all run state; attempts talk to it through messages and it
 //! alone emits events to the reporter.
 
+pub mod advice;
 pub mod attempt;
 pub mod finish;
 pub mod group;
@@ -257,7 +258,7 @@ impl Ctx<'_, '_, '_> {
             return true;
         };
         if leftover {
-            reporter.report(&Event::Warning {
+            reporter.report(&Event::Note {
                 message: format!(
                     "Phase {} is complete but was not committed (the commit failed or the run stopped first): committing it now, before any new work",
                     phase.number
@@ -284,7 +285,7 @@ impl Ctx<'_, '_, '_> {
         tracing::info!(group = %key, tasks = to_run.len(), "group");
         match planned.step {
             GroupStep::RecordComplete => {
-                reporter.report(&Event::Warning {
+                reporter.report(&Event::Note {
                     message: format!(
                         "{key}: its gate passed in a run that stopped before recording the group complete: recording it now"
                     ),
@@ -305,7 +306,7 @@ impl Ctx<'_, '_, '_> {
             && !succeeded.is_empty()
         {
             let ids: Vec<&str> = to_run.iter().map(|t| t.id.as_str()).collect();
-            reporter.report(&Event::Warning {
+            reporter.report(&Event::Note {
                 message: format!(
                     "{key}: resuming: {} succeeded in an earlier run; running {}",
                     succeeded.join(", "),
@@ -342,7 +343,7 @@ impl Ctx<'_, '_, '_> {
         let first = restart || group_base(&self.inputs.state.records, key).is_none();
         let base = first.then(|| group_base_now(self.inputs.repo));
         if restart {
-            reporter.report(&Event::Warning {
+            reporter.report(&Event::Note {
                 message: format!(
                     "{key} completed in an earlier run but is not in status/completed_tasks.txt (removed by hand?): running it again"
                 ),
@@ -415,10 +416,16 @@ impl Ctx<'_, '_, '_> {
             .iter()
             .filter(|t| !t.outcome.is_success())
             .count();
+        let interrupted = group
+            .tasks
+            .iter()
+            .filter(|t| t.outcome == crate::agent::TaskOutcome::Interrupted)
+            .count();
         reporter.report(&Event::GroupFinished {
             key: key.clone(),
             succeeded: group.tasks.len() - failed,
-            failed,
+            failed: failed - interrupted,
+            interrupted,
             duration: group_started.elapsed(),
         });
         self.run.tasks.extend(group.tasks.iter().cloned());
@@ -437,26 +444,14 @@ impl Ctx<'_, '_, '_> {
             return false;
         }
         if failed > 0 {
-            let mut next: Vec<String> = group
-                .tasks
-                .iter()
-                .filter(|t| !t.outcome.is_success())
-                .filter_map(|t| {
-                    t.log.as_ref().map(|log| {
-                        format!("{} {}: read {}", t.task, t.outcome.label(), log.display())
-                    })
-                })
-                .collect();
-            next.push(
-                "fix the cause, then run roadmap-runner again: only the tasks that did not succeed run again".into(),
-            );
+            let next = advice::after_failed_tasks(&group.tasks, settings.timeout);
             self.run.fail(
                 exit::TASK_FAILED,
                 format!(
-                    "Phase {} Group {}: {failed} of {} tasks did not succeed",
+                    "Phase {} Group {}: {failed} of {} did not succeed",
                     key.phase,
                     key.group,
-                    group.tasks.len()
+                    crate::project::plural(group.tasks.len(), "task")
                 ),
                 next,
             );
@@ -529,6 +524,11 @@ impl Ctx<'_, '_, '_> {
         match finish::record_completion(
             self.inputs.project,
             self.inputs.repo,
+            &self
+                .inputs
+                .project
+                .dir
+                .join(&self.inputs.settings.report_dir),
             planned,
             gate_steps,
             &mut self.store,
@@ -614,8 +614,9 @@ fn finish_summary(
             "Interrupted by {}: every agent was stopped",
             signals::signal_name(signo)
         );
-        run.next_steps
-            .push("run roadmap-runner again to resume where it stopped".into());
+        run.next_steps.push(
+            "run roadmap-runner again, as it is (no flag needed): the interrupted tasks run again, the ones that succeeded are kept".into(),
+        );
     } else if run.exit_code == exit::OK {
         run.message = if inputs.decision.is_empty() {
             "Nothing to do: every selected group is complete".into()

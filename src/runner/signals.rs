@@ -48,7 +48,9 @@ pub fn install(stop: watch::Sender<StopLevel>) -> std::io::Result<SignalState> {
             } else {
                 StopLevel::Terminate
             };
-            tracing::warn!(
+            // Info, not warn: the user sees the Stopping event, and a line on
+            // stderr in the middle of the live view would tear its rows.
+            tracing::info!(
                 signal = %signal_name(signo),
                 "stop requested: {}",
                 if escalate { "killing every agent now" } else { "terminating every agent" }

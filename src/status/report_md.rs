@@ -1,5 +1,5 @@
-//! The group report `PHASE<N>-GROUP-<X>-STATUS.md` at the project root: what
-//! a finished group did, for people and for the agents of later groups.
+//! The group report `PHASE<N>-GROUP-<X>-STATUS.md` (at the project root, or
+//! in `[report] dir`): what a finished group did, for people and for the agents of later groups.
 //!
 //! Agent-written text (a task's final summary) is untrusted Markdown: it is
 //! quoted as a blockquote (every line prefixed with `> `) with its headings
@@ -96,13 +96,14 @@ pub fn report_file_name(key: &GroupKey) -> String {
     )
 }
 
-/// Writes the report atomically at the project root; returns its path.
-pub fn write_group_report(
-    project_dir: &Path,
-    key: &GroupKey,
-    text: &str,
-) -> Result<PathBuf, StatusError> {
-    let path = project_dir.join(report_file_name(key));
+/// Writes the report atomically in `dir` (the project root unless `[report]
+/// dir` says otherwise), creating `dir` if needed; returns its path.
+pub fn write_group_report(dir: &Path, key: &GroupKey, text: &str) -> Result<PathBuf, StatusError> {
+    let path = dir.join(report_file_name(key));
+    std::fs::create_dir_all(dir).map_err(|source| StatusError::Write {
+        path: dir.to_path_buf(),
+        source,
+    })?;
     write_atomic(&path, text.as_bytes()).map_err(|source| StatusError::Write {
         path: path.clone(),
         source,
@@ -299,7 +300,7 @@ fn outcome_detail(outcome: &TaskOutcome) -> String {
         TaskOutcome::TimedOut { after_secs } => {
             format!(
                 "timed out after {}",
-                fmt_duration(Duration::from_secs(*after_secs))
+                crate::report::short_duration(Duration::from_secs(*after_secs))
             )
         }
         TaskOutcome::AuthFailure { message } => format!("auth failure: {message}"),
@@ -595,7 +596,7 @@ mod tests {
         );
         assert_eq!(
             outcome_detail(&TaskOutcome::TimedOut { after_secs: 3600 }),
-            "timed out after 1h 00m 00s"
+            "timed out after 1h 00m"
         );
         assert_eq!(heading_text("C #"), "C \\#");
     }

@@ -1,0 +1,242 @@
+//! `roadmap-runner config`: every effective setting and where it came from.
+
+use super::{CONFIG_FILE, FileConfig, Overrides, Settings};
+use crate::report::short_duration;
+
+/// Where a setting's value came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    Default,
+    File,
+    Env(&'static str),
+    Flag(&'static str),
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Origin::Default => write!(f, "default"),
+            Origin::File => write!(f, "{CONFIG_FILE}"),
+            Origin::Env(var) => write!(f, "env {var}"),
+            Origin::Flag(flag) => write!(f, "flag {flag}"),
+        }
+    }
+}
+
+/// One row of `roadmap-runner config`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingLine {
+    /// The key as written in the file: `run.max_parallel`.
+    pub key: &'static str,
+    pub value: String,
+    pub origin: Origin,
+}
+
+/// The file's origin when it set the key, else the default.
+fn file_or_default(set: bool) -> Origin {
+    if set { Origin::File } else { Origin::Default }
+}
+
+/// Flag, env, file, default: the first that gave the value.
+fn first(over: Option<Origin>, in_file: bool) -> Origin {
+    over.unwrap_or_else(|| file_or_default(in_file))
+}
+
+/// Every setting of `s` (resolved from `file` and `over`) with its origin.
+pub fn explain(file: &FileConfig, over: &Overrides, s: &Settings) -> Vec<SettingLine> {
+    let mut rows = run_rows(file, over, s);
+    rows.extend(agent_rows(file, over, s));
+    rows.extend(other_rows(file, over, s));
+    rows
+}
+
+fn line(key: &'static str, value: impl Into<String>, origin: Origin) -> SettingLine {
+    SettingLine {
+        key,
+        value: value.into(),
+        origin,
+    }
+}
+
+fn run_rows(file: &FileConfig, over: &Overrides, s: &Settings) -> Vec<SettingLine> {
+    let r = &file.run;
+    let flag = |on: bool, name| on.then_some(Origin::Flag(name));
+    vec![
+        line(
+            "run.max_parallel",
+            s.max_parallel.to_string(),
+            first(over.max_parallel.map(|(_, o)| o), r.max_parallel.is_some()),
+        ),
+        line(
+            "run.timeout",
+            short_duration(s.timeout),
+            first(over.timeout.map(|(_, o)| o), r.timeout.is_some()),
+        ),
+        line(
+            "run.grace_period",
+            short_duration(s.grace),
+            file_or_default(r.grace_period.is_some()),
+        ),
+        line(
+            "run.retries",
+            s.retries.to_string(),
+            first(
+                flag(over.retries.is_some(), "--retries"),
+                r.retries.is_some(),
+            ),
+        ),
+        line(
+            "run.max_wait",
+            short_duration(s.max_wait),
+            file_or_default(r.max_wait.is_some()),
+        ),
+        line(
+            "run.fail_fast",
+            s.fail_fast.to_string(),
+            first(flag(over.fail_fast, "--fail-fast"), r.fail_fast.is_some()),
+        ),
+    ]
+}
+
+fn agent_rows(file: &FileConfig, over: &Overrides, s: &Settings) -> Vec<SettingLine> {
+    let a = &file.agent;
+    let command_origin = if a.command.is_some() {
+        Origin::File
+    } else {
+        over.claude_bin
+            .as_ref()
+            .map_or(Origin::Default, |(_, o)| *o)
+    };
+    // Only the names: the values often hold credentials.
+    let env: Vec<&str> = s.agent.env.keys().map(String::as_str).collect();
+    vec![
+        line("agent.command", s.agent.command.join(" "), command_origin),
+        line(
+            "agent.extra_args",
+            s.agent.extra_args.join(" "),
+            file_or_default(!a.extra_args.is_empty()),
+        ),
+        line(
+            "agent.env",
+            if env.is_empty() {
+                String::new()
+            } else {
+                format!("{} (values not shown)", env.join(", "))
+            },
+            file_or_default(!a.env.is_empty()),
+        ),
+        line(
+            "agent.prompt_template",
+            s.agent
+                .prompt_template
+                .as_ref()
+                .map_or("(built-in)".to_string(), |p| p.display().to_string()),
+            file_or_default(a.prompt_template.is_some()),
+        ),
+        line(
+            "agent.output",
+            match s.agent.output {
+                super::OutputFormat::StreamJson => "stream-json",
+                super::OutputFormat::Plain => "plain",
+            },
+            file_or_default(a.output.is_some()),
+        ),
+        line(
+            "agent.resume_args",
+            s.agent.resume_args.join(" "),
+            file_or_default(a.resume_args.is_some()),
+        ),
+    ]
+}
+
+fn other_rows(file: &FileConfig, over: &Overrides, s: &Settings) -> Vec<SettingLine> {
+    let steps = s
+        .gate
+        .steps
+        .as_ref()
+        .map_or("(detected from the project)".into(), |v| {
+            let names: Vec<&str> = v.iter().map(|st| st.name.as_str()).collect();
+            names.join(", ")
+        });
+    let mut rows = vec![
+        line(
+            "gate.enabled",
+            s.gate.enabled.to_string(),
+            file_or_default(file.gate.enabled.is_some()),
+        ),
+        line(
+            "gate.steps",
+            steps,
+            file_or_default(file.gate.steps.is_some()),
+        ),
+    ];
+    rows.extend(git_rows(file, over, s));
+    let n = &file.notify;
+    let report_dir = if s.report_dir.as_os_str().is_empty() {
+        "(the project directory)".into()
+    } else {
+        s.report_dir.display().to_string()
+    };
+    rows.extend([
+        line(
+            "notify.command",
+            n.command.as_ref().map_or("(none)".into(), |c| c.display()),
+            file_or_default(n.command.is_some()),
+        ),
+        line(
+            "notify.webhook",
+            n.webhook
+                .as_ref()
+                .map_or("(none)".into(), |w| webhook_host(w)),
+            file_or_default(n.webhook.is_some()),
+        ),
+        line(
+            "report.dir",
+            report_dir,
+            file_or_default(file.report.dir.is_some()),
+        ),
+    ]);
+    rows
+}
+
+fn git_rows(file: &FileConfig, over: &Overrides, s: &Settings) -> Vec<SettingLine> {
+    let g = &file.git;
+    let or = |v: &Option<String>, default: &str| v.clone().unwrap_or_else(|| default.into());
+    let no_commit = over.no_commit.then_some(Origin::Flag("--no-commit"));
+    // --no-commit turns the push off too.
+    let no_push = no_commit.or(over.no_push.then_some(Origin::Flag("--no-push")));
+    vec![
+        line(
+            "git.remote",
+            or(&s.git.remote, "(the branch's upstream)"),
+            file_or_default(g.remote.is_some()),
+        ),
+        line(
+            "git.branch",
+            or(&s.git.branch, "(the current branch)"),
+            file_or_default(g.branch.is_some()),
+        ),
+        line(
+            "git.commit",
+            s.git.commit.to_string(),
+            first(no_commit, g.commit.is_some()),
+        ),
+        line(
+            "git.push",
+            s.git.push.to_string(),
+            first(no_push, g.push.is_some()),
+        ),
+        line(
+            "git.token_env",
+            or(&s.git.token_env, "(none)"),
+            file_or_default(g.token_env.is_some()),
+        ),
+    ]
+}
+
+/// Webhook URLs often hold a secret in their path: show only the host.
+fn webhook_host(url: &str) -> String {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    format!("https://{host}/… (path not shown)")
+}
