@@ -26,7 +26,8 @@ fn main() {
         Ok(code) => code,
         Err(e) if is_broken_pipe(&e) => exit::OK,
         Err(e) => {
-            eprintln!("error: {e}");
+            // Timestamped in a cron mail, and kept in the runner log too.
+            eprintln!("{}", roadmap_runner::report::error_line(&e.to_string()));
             e.exit_code()
         }
     };

@@ -493,3 +493,37 @@ fn the_summary_counts_every_attempts_cost() {
     let out = p.run(&["--no-commit", "--retries", "1"]);
     assert!(stdout(&out).contains("$0.02"), "{}", stdout(&out));
 }
+
+/// A run that stops at preflight changes nothing git shows, and its error
+/// is timestamped (a cron mail) and kept in the runner log.
+#[test]
+fn a_failed_preflight_leaves_no_trace_in_git_and_is_logged() {
+    let p = Project::new(&roadmap_with_tasks(&[("A1", "")]));
+    let out = p
+        .cmd()
+        .env("CLAUDE_BIN", "/nonexistent/claude")
+        .output()
+        .unwrap();
+    assert_exit(&out, 5);
+    let err = stderr(&out);
+    let first = err
+        .lines()
+        .find(|l| l.contains("error: "))
+        .unwrap_or_default();
+    let stamp = first.split(" error: ").next().unwrap_or_default();
+    assert!(
+        chrono::NaiveDateTime::parse_from_str(stamp, "%Y-%m-%d %H:%M:%S").is_ok(),
+        "no timestamp: {err}"
+    );
+    assert_eq!(p.git_status(), "", "a failed preflight left files behind");
+    let logs = std::fs::read_dir(p.dir.join("logs/orchestrator")).unwrap();
+    let runner_log = logs
+        .filter_map(|e| e.ok())
+        .find(|e| e.file_name().to_string_lossy().starts_with("runner_"))
+        .map(|e| std::fs::read_to_string(e.path()).unwrap())
+        .unwrap_or_default();
+    assert!(
+        runner_log.contains("/nonexistent/claude"),
+        "runner log: {runner_log}"
+    );
+}

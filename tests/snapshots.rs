@@ -146,3 +146,28 @@ fn status_tree() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     insta::assert_snapshot!("status_tree", stdout(&out));
 }
+
+/// The dry run after a failed gate: the gate, the gate-only group (no
+/// agent), the other groups' command lines, each phase's commit and push.
+#[test]
+fn dry_run_plan() {
+    let roadmap = "# Snap\n\n## Phase 1: Base\n\n### Group A: Models (Parallel)\n\n\
+         - A1: First\n  - FAKE: write a1.txt one\n- A2: Second\n\n\
+         ### Group B: Views\n\n- B1: Third\n\n## Phase 2: More\n\n### Group C\n\n- C1: Fourth\n";
+    let gate = "[[gate.steps]]\nname = \"test\"\ncommand = \"test -f never.txt\"\n";
+    let p = Project::with_config(roadmap, gate);
+    assert_exit(&p.run(&["--group", "1:A"]), 2);
+    p.write("dirty.txt", "mine\n");
+    let out = p.run(&["--dry-run"]);
+    assert_exit(&out, 0);
+    let mut text = masked(&p, &stdout(&out));
+    // A fresh phase on a dirty tree: the refusal the real run would stop with.
+    let fresh = Project::with_config(roadmap, gate);
+    fresh.write("dirty.txt", "mine\n");
+    let out = fresh.run(&["--dry-run", "--phase", "2"]);
+    assert_exit(&out, 0);
+    text.push_str("\n--- a fresh phase on a dirty tree ---\n");
+    text.push_str(&masked(&fresh, &stdout(&out)));
+    let text = text.replace(&fake_agent().display().to_string(), "[AGENT]");
+    insta::assert_snapshot!("dry_run_plan", text);
+}

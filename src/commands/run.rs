@@ -11,7 +11,7 @@ use crate::exec::StopLevel;
 use crate::exit;
 use crate::plan::Selection;
 use crate::project::{LoadedRoadmap, Project};
-use crate::report::choose_reporter;
+use crate::report::{choose_reporter, error_line};
 use crate::resume::{Decision, GroupAction, Options, RunState, decide};
 use crate::roadmap::seed::roadmap_tasks_txt;
 use crate::runner::{self, GroupJobs, RunInputs, preflight, signals};
@@ -77,9 +77,15 @@ pub fn run(
         return Ok(exit::OK);
     }
 
-    // The ignore files first: a run that stops at preflight leaves no
-    // untracked `status/` (the lock lives there) behind.
-    ensure_runner_ignores(project)?;
+    // A lock in `status/` is ignored before it is made; in `.git/` it never
+    // shows, and a run that stops at preflight leaves nothing git shows.
+    if project
+        .status
+        .lock_path()
+        .starts_with(project.status.path())
+    {
+        ensure_runner_ignores(project)?;
+    }
     let _lock = match RunLock::acquire(&project.status.lock_path()) {
         Ok(lock) => lock,
         Err(e @ LockError::Held { .. }) => {
@@ -95,6 +101,7 @@ pub fn run(
             return Ok(exit::PREFLIGHT_FAILED);
         }
     };
+    ensure_runner_ignores(project)?;
     // A dead run's agents and gate processes are killed before anything is
     // read or checked: they could still be writing to the tree.
     let state = RunState::recover(&project.status, repo.as_ref(), &settings.git)?;
@@ -162,19 +169,6 @@ pub fn run(
         writeln!(io.err, "warning: notification failed: {e}")?;
     }
     Ok(summary.exit_code)
-}
-
-/// `error: message`, with a timestamp when stderr is not a terminal (a cron
-/// mail), and logged to the runner log too.
-pub fn error_line(message: &str) -> String {
-    use std::io::IsTerminal;
-    tracing::error!("{message}");
-    if std::io::stderr().is_terminal() {
-        format!("error: {message}")
-    } else {
-        let now = chrono::Local::now().format("%Y-%m-%d %H:%M:%S");
-        format!("{now} error: {message}")
-    }
 }
 
 fn load_template(project: &Project, settings: &Settings) -> Result<String, CommandError> {

@@ -71,6 +71,19 @@ pub fn pushed_commits(phase: Option<&crate::roadmap::PhaseId>, commits: usize) -
     }
 }
 
+/// `error: message`, with a timestamp when stderr is not a terminal (a cron
+/// mail), and logged to the runner log too.
+pub fn error_line(message: &str) -> String {
+    use std::io::IsTerminal;
+    tracing::error!("{message}");
+    if std::io::stderr().is_terminal() {
+        format!("error: {message}")
+    } else {
+        let now = chrono::Local::now().format("%Y-%m-%d %H:%M:%S");
+        format!("{now} error: {message}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::{live_view, pushed_commits};

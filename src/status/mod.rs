@@ -32,6 +32,7 @@ use std::path::{Path, PathBuf};
 pub const COMPLETED_FILE: &str = "completed_tasks.txt";
 pub const ROADMAP_TASKS_FILE: &str = "roadmap_tasks.txt";
 pub const LOCK_FILE: &str = ".lock";
+pub const GIT_LOCK_FILE: &str = "roadmap-runner.lock";
 
 #[derive(Debug, thiserror::Error)]
 pub enum StatusError {
@@ -70,8 +71,15 @@ impl StatusDir {
         self.dir.join(name)
     }
 
+    /// The run lock. In a project at the root of its git work tree it lives
+    /// in `.git/` (`roadmap-runner.lock`), where it can never show as an
+    /// untracked file, not even after a run that stopped at preflight;
+    /// elsewhere `status/.lock` (ignored by `status/.gitignore`).
     pub fn lock_path(&self) -> PathBuf {
-        self.file(LOCK_FILE)
+        match self.dir.parent().map(|p| p.join(".git")) {
+            Some(git) if git.is_dir() => git.join(GIT_LOCK_FILE),
+            _ => self.file(LOCK_FILE),
+        }
     }
 
     /// Reads `completed_tasks.txt`; a missing file means nothing is complete.
