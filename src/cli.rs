@@ -308,6 +308,18 @@ pub struct RunArgs {
     #[arg(long)]
     pub fail_fast: bool,
 
+    /// Repair agents after a failed gate, per group; 0 stops at the failure [default: 2].
+    #[arg(long, value_name = "N")]
+    pub fix_attempts: Option<u32>,
+
+    /// Start a reviewer agent after each passing gate; its requested changes get a repair round.
+    #[arg(long)]
+    pub review: bool,
+
+    /// Stop starting agents once this run has spent USD on them [env: ROADMAP_MAX_COST].
+    #[arg(long, value_name = "USD", value_parser = crate::config::parse_cost)]
+    pub max_cost: Option<f64>,
+
     /// Run the agents again even where only the gate failed last time.
     #[arg(long)]
     pub rerun_tasks: bool,

@@ -156,6 +156,31 @@ pub struct FileConfig {
     pub notify: NotifySection,
     #[serde(default)]
     pub report: ReportSection,
+    #[serde(default)]
+    pub repair: RepairSection,
+    #[serde(default)]
+    pub review: ReviewSection,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RepairSection {
+    /// Repair agents after a failed gate, per group (0: none).
+    #[serde(default, deserialize_with = "number_or_quoted")]
+    pub attempts: Option<u32>,
+    /// A repair prompt template file (default: the built-in one).
+    pub prompt: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewSection {
+    pub enabled: Option<bool>,
+    /// Review → repair rounds per group.
+    #[serde(default, deserialize_with = "number_or_quoted")]
+    pub rounds: Option<u32>,
+    /// A review prompt template file (default: the built-in one).
+    pub prompt: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -177,6 +202,8 @@ pub struct RunSection {
     pub retries: Option<u32>,
     pub max_wait: Option<DurationValue>,
     pub fail_fast: Option<bool>,
+    /// What one run may spend on agents, in USD.
+    pub max_cost: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, Default)]
@@ -200,6 +227,8 @@ pub struct AgentSection {
     pub env: BTreeMap<String, String>,
     pub prompt_template: Option<PathBuf>,
     pub output: Option<OutputFormat>,
+    /// Passed to Claude Code as `--max-budget-usd`: one agent's cap, in USD.
+    pub max_budget_usd: Option<f64>,
     /// Arguments that resume a session; `{session_id}` is replaced.
     pub resume_args: Option<Vec<String>>,
 }
@@ -286,8 +315,12 @@ pub struct Overrides {
     pub claude_bin: Option<(String, Origin)>,
     pub no_commit: bool,
     pub no_push: bool,
+    pub fix_attempts: Option<u32>,
+    pub review: bool,
+    pub max_cost: Option<(f64, Origin)>,
 }
 
+pub const ENV_MAX_COST: &str = "ROADMAP_MAX_COST";
 pub const ENV_MAX_PARALLEL: &str = "MAX_PARALLEL_AGENTS";
 pub const ENV_TIMEOUT: &str = "TASK_TIMEOUT";
 pub const ENV_CLAUDE_BIN: &str = "CLAUDE_BIN";
@@ -317,6 +350,10 @@ impl Overrides {
             Some(b) => Some((b.clone(), Origin::Flag("--claude-bin"))),
             None => var(ENV_CLAUDE_BIN).map(|b| (b, Origin::Env(ENV_CLAUDE_BIN))),
         };
+        let max_cost = match args.max_cost {
+            Some(c) => Some((c, Origin::Flag("--max-cost"))),
+            None => from_env(ENV_MAX_COST, var(ENV_MAX_COST), parse_cost)?,
+        };
         Ok(Overrides {
             max_parallel,
             timeout,
@@ -325,7 +362,20 @@ impl Overrides {
             claude_bin,
             no_commit: args.no_commit,
             no_push: args.no_push,
+            fix_attempts: args.fix_attempts,
+            review: args.review,
+            max_cost,
         })
+    }
+}
+
+/// A spending cap in USD: a positive number (`5`, `0.50`).
+pub fn parse_cost(text: &str) -> Result<f64, String> {
+    match text.trim().trim_start_matches('$').parse::<f64>() {
+        Ok(c) if c > 0.0 && c.is_finite() => Ok(c),
+        _ => Err(format!(
+            "`{text}` is not an amount in USD: write a positive number, e.g. 5 or 0.50"
+        )),
     }
 }
 
@@ -359,6 +409,8 @@ pub struct AgentSettings {
     pub output: OutputFormat,
     /// Empty when the agent cannot resume sessions.
     pub resume_args: Vec<String>,
+    /// `--max-budget-usd` for Claude Code, when set.
+    pub max_budget_usd: Option<f64>,
 }
 
 #[derive(Debug, Clone)]
@@ -474,6 +526,27 @@ pub struct Settings {
     /// Where the group reports go, relative to the project directory
     /// (empty: the project directory itself).
     pub report_dir: PathBuf,
+    pub repair: RepairSettings,
+    pub review: ReviewSettings,
+    /// What one run may spend on agents (tasks, repairs, reviews), in USD.
+    pub max_cost: Option<f64>,
+}
+
+/// Two repair agents per failed gate: one is given the failure; a second
+/// sees what the first left. Peers cap such loops at 1–3 because more drift.
+pub const DEFAULT_FIX_ATTEMPTS: u32 = 2;
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RepairSettings {
+    pub attempts: u32,
+    pub prompt: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ReviewSettings {
+    pub enabled: bool,
+    pub rounds: u32,
+    pub prompt: Option<PathBuf>,
 }
 
 impl Settings {
@@ -558,6 +631,7 @@ impl Settings {
                 env: a.env.clone(),
                 prompt_template: a.prompt_template.clone(),
                 output,
+                max_budget_usd: a.max_budget_usd,
                 resume_args,
             },
             gate: GateSettings {
@@ -583,6 +657,31 @@ impl Settings {
             },
             notify: file.notify.clone(),
             report_dir: file.report.dir.clone().unwrap_or_default(),
+            repair: RepairSettings {
+                attempts: over
+                    .fix_attempts
+                    .or(file.repair.attempts)
+                    .unwrap_or(DEFAULT_FIX_ATTEMPTS),
+                prompt: file.repair.prompt.clone(),
+            },
+            review: ReviewSettings {
+                enabled: over.review || file.review.enabled.unwrap_or(false),
+                rounds: file.review.rounds.unwrap_or(1),
+                prompt: file.review.prompt.clone(),
+            },
+            max_cost: match over.max_cost {
+                Some((c, _)) => Some(c),
+                None => file
+                    .run
+                    .max_cost
+                    .map(|c| {
+                        parse_cost(&c.to_string()).map_err(|message| ConfigError::Invalid {
+                            origin: format!("{CONFIG_FILE} `run.max_cost`"),
+                            message,
+                        })
+                    })
+                    .transpose()?,
+            },
         })
     }
 }

@@ -11,6 +11,8 @@ use std::time::Duration;
 /// Bumped when a field of the JSON event stream changes meaning or goes away.
 pub const EVENT_SCHEMA_VERSION: u32 = 1;
 
+// Events are made, reported by reference and dropped: their size is no cost.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {

@@ -21,13 +21,20 @@ fn main() {
             std::process::exit(code);
         }
     };
-    init_tracing(cli.global.quiet, cli.global.verbose, runner_log(&cli));
+    let log = runner_log(&cli);
+    // A run that does work may be a cron job's: its errors get a timestamp.
+    let working_run = log.is_some();
+    init_tracing(cli.global.quiet, cli.global.verbose, log);
     let code = match run(cli) {
         Ok(code) => code,
         Err(e) if is_broken_pipe(&e) => exit::OK,
         Err(e) => {
             // Timestamped in a cron mail, and kept in the runner log too.
-            eprintln!("{}", roadmap_runner::report::error_line(&e.to_string()));
+            if working_run {
+                eprintln!("{}", roadmap_runner::report::error_line(&e.to_string()));
+            } else {
+                eprintln!("error: {e}");
+            }
             e.exit_code()
         }
     };

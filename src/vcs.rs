@@ -352,6 +352,56 @@ impl Repo {
             .map_or_else(|_| "deleted".into(), |o| o.to_string())
     }
 
+    /// The change from commit `base` (default HEAD) to the work tree, as a
+    /// stat and a patch cut at `max_bytes` (untracked files included, the
+    /// runner's own files left out): what a reviewer reads.
+    pub fn diff_text(&self, base: Option<&str>, max_bytes: usize) -> Result<String, VcsError> {
+        let tree = match base {
+            Some(rev) => self
+                .repo
+                .revparse_single(rev)
+                .and_then(|o| o.peel_to_tree())
+                .ok(),
+            None => match self.head_commit()? {
+                Some(c) => Some(c.tree().context(|| "cannot read the HEAD tree".into())?),
+                None => None,
+            },
+        };
+        let mut opts = DiffOptions::new();
+        opts.include_untracked(true)
+            .recurse_untracked_dirs(true)
+            .show_untracked_content(true);
+        for p in RUNNER_FILES {
+            opts.pathspec(format!(":(exclude){p}"));
+        }
+        let diff = self
+            .repo
+            .diff_tree_to_workdir_with_index(tree.as_ref(), Some(&mut opts))
+            .context(|| "cannot compare the work tree with the base commit".into())?;
+        let mut out = diff
+            .stats()
+            .and_then(|s| s.to_buf(git2::DiffStatsFormat::FULL, 80))
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default();
+        out.push('\n');
+        let mut cut = false;
+        let _ = diff.print(git2::DiffFormat::Patch, |_, _, line| {
+            if out.len() >= max_bytes {
+                cut = true;
+                return false;
+            }
+            if matches!(line.origin(), '+' | '-' | ' ') {
+                out.push(line.origin());
+            }
+            out.push_str(&String::from_utf8_lossy(line.content()));
+            true
+        });
+        if cut {
+            out.push_str("\n... (the rest of the patch is left out)\n");
+        }
+        Ok(out)
+    }
+
     /// Files that differ between commit `base` (default HEAD) and the work
     /// tree with the index, untracked files included: what a group changed
     /// when `base` is the commit the group started from (commits made in

@@ -75,6 +75,7 @@ impl Harness {
             prompt_template: None,
             output: OutputFormat::StreamJson,
             resume_args: vec!["--resume".into(), "{session_id}".into()],
+            max_budget_usd: None,
         };
         std::fs::create_dir_all(dir.path().join("project")).unwrap();
         Harness {

@@ -104,7 +104,8 @@ fn gate_failure_stops_with_2_and_the_rerun_reruns_only_the_gate() {
     p.write("gate-needs.txt", "db/schema.sql\nREADME-by-hand.txt\n");
     git(&p.dir, &["add", "-A"]);
     git(&p.dir, &["commit", "-qm", "gate needs a file"]);
-    let out = p.run(&["--no-push"]);
+    // Without repairs: the behaviour before repair agents existed.
+    let out = p.run(&["--no-push", "--fix-attempts", "0"]);
     assert_exit(&out, 2);
     let text = stdout(&out);
     assert!(text.contains("missing README-by-hand.txt"), "{text}");

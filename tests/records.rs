@@ -44,6 +44,7 @@ fn task(key: &GroupKey, id: &str, attempt: u32, outcome: TaskOutcome) -> TaskRec
             cost_usd: Some(0.25),
             usage: None,
             result_text: Some(format!("Did {id}.")),
+            structured_output: None,
         },
         t("2026-01-09T21:27:50Z"),
         t("2026-01-09T21:28:02.3Z"),

@@ -27,6 +27,9 @@ use std::time::Duration;
 /// Longest failure reason, in characters.
 pub const REASON_CHARS: usize = 300;
 
+/// The result subtype of a run that stopped at `--max-budget-usd`.
+pub const OVER_BUDGET: &str = "error_max_budget_usd";
+
 /// The reason for exit 0 in stream-json mode without any `result` event.
 pub const NO_RESULT_REASON: &str = "agent exited 0 without a result";
 
@@ -49,6 +52,22 @@ pub fn classify(
         return (TaskOutcome::Interrupted, report);
     }
 
+    // Not a success even with `is_error` false, and not a crash either.
+    if let Some(r) = obs
+        .result()
+        .filter(|r| r.subtype.as_deref() == Some(OVER_BUDGET))
+    {
+        let message = r
+            .result
+            .clone()
+            .unwrap_or_else(|| "the agent stopped at its spending cap (--max-budget-usd)".into());
+        return (
+            TaskOutcome::OverBudget {
+                message: one_line(&message),
+            },
+            report,
+        );
+    }
     let exit0 = proc.status == ExitStatusKind::Code(0);
     let success = match format {
         OutputFormat::StreamJson => exit0 && obs.result().is_some_and(|r| !r.is_error),

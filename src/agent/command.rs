@@ -89,6 +89,10 @@ pub fn build_invocation(
     let program = argv.next().unwrap_or_default();
     let mut args: Vec<OsString> = argv.collect();
     args.extend(settings.extra_args.iter().map(OsString::from));
+    if let Some(cap) = settings.max_budget_usd {
+        args.push("--max-budget-usd".into());
+        args.push(format!("{cap}").into());
+    }
     if let Some(session) = resume_session {
         args.extend(
             settings
@@ -188,6 +192,7 @@ mod tests {
             prompt_template: None,
             output: OutputFormat::StreamJson,
             resume_args: vec!["--resume".into(), "{session_id}".into()],
+            max_budget_usd: None,
         }
     }
 

@@ -27,6 +27,10 @@ pub enum TaskOutcome {
         resets_at: Option<DateTime<Utc>>,
         message: String,
     },
+    /// The agent stopped at its own spending cap (`--max-budget-usd`, a
+    /// result with subtype `error_max_budget_usd`): neither a success nor a
+    /// crash; its work may be partial.
+    OverBudget { message: String },
 }
 
 impl TaskOutcome {
@@ -43,6 +47,7 @@ impl TaskOutcome {
             TaskOutcome::Interrupted => "interrupted",
             TaskOutcome::AuthFailure { .. } => "auth failure",
             TaskOutcome::UsageLimit { .. } => "usage limit",
+            TaskOutcome::OverBudget { .. } => "over budget",
         }
     }
 }
@@ -58,4 +63,7 @@ pub struct AgentReport {
     pub usage: Option<serde_json::Value>,
     /// The agent's final summary text.
     pub result_text: Option<String>,
+    /// The answer to `--json-schema` (Claude's `result.structured_output`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub structured_output: Option<serde_json::Value>,
 }

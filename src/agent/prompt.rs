@@ -157,6 +157,24 @@ impl PromptVars {
 
     /// The value of a variable by its template name.
     pub fn get(&self, name: &str) -> Option<&str> {
+        TemplateVars::var(self, name)
+    }
+}
+
+/// The values a template's placeholders are filled from.
+pub trait TemplateVars {
+    /// The value of `name`; `None` for an unknown placeholder.
+    fn var(&self, name: &str) -> Option<&str>;
+    /// The known names, for the unknown-placeholder error.
+    fn names(&self) -> Vec<&'static str>;
+}
+
+impl TemplateVars for PromptVars {
+    fn names(&self) -> Vec<&'static str> {
+        TEMPLATE_VARIABLES.iter().map(|(n, _)| *n).collect()
+    }
+
+    fn var(&self, name: &str) -> Option<&str> {
         let v = match name {
             "project_title" => &self.project_title,
             "phase_number" => &self.phase_number,
@@ -197,7 +215,7 @@ pub fn render_prompt(template: &str, vars: &PromptVars) -> Result<String, Prompt
 /// [`render_prompt`] with the template's origin (a path) for error messages.
 pub fn render_named(
     template: &str,
-    vars: &PromptVars,
+    vars: &dyn TemplateVars,
     origin: &str,
 ) -> Result<String, PromptError> {
     let lines = template
@@ -208,11 +226,7 @@ pub fn render_named(
                 origin: origin.to_string(),
                 line: i + 1,
                 name: name.to_string(),
-                known: TEMPLATE_VARIABLES
-                    .iter()
-                    .map(|(n, _)| *n)
-                    .collect::<Vec<_>>()
-                    .join(", "),
+                known: vars.names().join(", "),
             })
         })
         .collect::<Result<Vec<_>, _>>()?;
@@ -232,7 +246,7 @@ impl<'t> Line<'t> {
     /// Fills the placeholders of one line; `Err(name)` for an unknown one.
     /// An empty value takes the separator before it along (`Group A: ` →
     /// `Group A`); only template text is trimmed, never a value.
-    fn render(line: &'t str, vars: &PromptVars) -> Result<Line<'t>, &'t str> {
+    fn render(line: &'t str, vars: &dyn TemplateVars) -> Result<Line<'t>, &'t str> {
         let body = line.trim_end_matches('\n').trim_end_matches('\r');
         let mut out = String::with_capacity(body.len());
         // Where the template text after the last value starts.
@@ -248,7 +262,7 @@ impl<'t> Line<'t> {
                 rest = &rest[open + 1..];
                 continue;
             };
-            let value = vars.get(name).ok_or(name)?;
+            let value = vars.var(name).ok_or(name)?;
             if value.is_empty() {
                 let kept = out[literal_from..].trim_end_matches(is_separator).len();
                 out.truncate(literal_from + kept);

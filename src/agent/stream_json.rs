@@ -40,6 +40,7 @@ pub struct ResultEvent {
     pub duration_ms: Option<u64>,
     pub total_cost_usd: Option<f64>,
     pub usage: Option<Value>,
+    pub structured_output: Option<Value>,
 }
 
 /// An `error` field on an assistant message (`authentication_failed`,
@@ -136,6 +137,7 @@ impl StreamObserver {
             duration_ms: v.get("duration_ms").and_then(Value::as_u64),
             total_cost_usd: v.get("total_cost_usd").and_then(Value::as_f64),
             usage: v.get("usage").filter(|u| !u.is_null()).cloned(),
+            structured_output: v.get("structured_output").filter(|u| !u.is_null()).cloned(),
         });
     }
 
@@ -282,6 +284,7 @@ impl StreamObserver {
             cost_usd: r.and_then(|r| r.total_cost_usd),
             usage: r.and_then(|r| r.usage.clone()),
             result_text: r.and_then(|r| r.result.clone()),
+            structured_output: r.and_then(|r| r.structured_output.clone()),
         }
     }
 }

@@ -289,6 +289,10 @@ impl LiveReporter {
                 style("⏸").yellow(),
                 format!("  usage limit: {}", one_line(message)),
             ),
+            TaskOutcome::OverBudget { message } => (
+                style("$").yellow(),
+                format!("  over budget: {}", one_line(message)),
+            ),
         };
         let width = self.width();
         let title = truncate_str(title, MAX_TITLE, "…");

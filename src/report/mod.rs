@@ -75,7 +75,8 @@ pub fn pushed_commits(phase: Option<&crate::roadmap::PhaseId>, commits: usize) -
 /// mail), and logged to the runner log too.
 pub fn error_line(message: &str) -> String {
     use std::io::IsTerminal;
-    tracing::error!("{message}");
+    // Info level: the runner log records it; stderr shows only the line below.
+    tracing::info!("error: {message}");
     if std::io::stderr().is_terminal() {
         format!("error: {message}")
     } else {

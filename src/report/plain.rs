@@ -119,6 +119,7 @@ impl<W: Write + Send> Reporter for PlainReporter<W> {
                     TaskOutcome::Interrupted => ("STOP", String::new()),
                     TaskOutcome::AuthFailure { message } => ("AUTH", format!(": {message}")),
                     TaskOutcome::UsageLimit { message, .. } => ("LIMIT", format!(": {message}")),
+                    TaskOutcome::OverBudget { message } => ("BUDGET", format!(": {message}")),
                 };
                 self.line(
                     tag,

@@ -22,6 +22,10 @@ pub struct AttemptJob {
     pub timeout: Duration,
     pub grace: Duration,
     pub output: OutputFormat,
+    /// Who the agent works for (a task, a repair, a review).
+    pub role: super::budget::Role,
+    /// A repair: the fingerprint of the failure it was given.
+    pub fingerprint: Option<String>,
 }
 
 /// What a running attempt tells the group loop.

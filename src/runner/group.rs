@@ -3,6 +3,7 @@
 //! polls), retries, usage-limit pauses, fail-fast and auth stops.
 
 use super::attempt::{AttemptJob, AttemptMsg, AttemptResult, run_attempt};
+use super::budget::Budget;
 use crate::agent::TaskOutcome;
 use crate::events::{Event, Reporter, TaskSummary};
 use crate::exec::StopLevel;
@@ -21,9 +22,25 @@ pub struct QueuedTask {
     pub task_id: String,
     pub title: String,
     pub attempt: u32,
-    /// Session to resume (after a usage limit).
+    /// Session to resume (after a usage limit, or a failed attempt).
     pub resume: Option<String>,
     pub limit_hits: u32,
+    /// How the previous attempt ended, when it failed: the retry is told.
+    pub previous: Option<String>,
+}
+
+impl QueuedTask {
+    /// A first attempt.
+    pub fn new(task_id: impl Into<String>, title: impl Into<String>) -> Self {
+        QueuedTask {
+            task_id: task_id.into(),
+            title: title.into(),
+            attempt: 1,
+            resume: None,
+            limit_hits: 0,
+            previous: None,
+        }
+    }
 }
 
 /// Builds the job for a queued task (prompt, command line, log path).
@@ -45,6 +62,8 @@ pub struct GroupRun {
     pub tasks: Vec<TaskSummary>,
     /// The agent is not logged in: the run must stop.
     pub auth_failure: Option<String>,
+    /// Tasks were left unstarted because the run's budget was spent.
+    pub budget_stopped: bool,
 }
 
 impl GroupRun {
@@ -64,6 +83,8 @@ pub struct GroupIo<'r, 's> {
     pub store: &'r mut Store<'s>,
     /// Log paths in records and the in-progress file are relative to it.
     pub project_dir: &'r std::path::Path,
+    /// The run's spending: no agent starts once its cap is reached.
+    pub budget: &'r mut Budget,
 }
 
 impl GroupIo<'_, '_> {
@@ -105,12 +126,20 @@ pub async fn run_group(
     let mut paused_until: Option<Instant> = None;
     let mut auth_failure: Option<String> = None;
     let mut failed = false;
+    let mut budget_stopped = false;
     let retries = limits.retries;
 
     loop {
         let stopping = *group_stop_tx.borrow() > StopLevel::Run;
         let halted = stopping || auth_failure.is_some() || (limits.fail_fast && failed);
         while !halted && paused_until.is_none() && running.len() < limits.max_parallel {
+            if queue.is_empty() {
+                break;
+            }
+            if io.budget.reached() {
+                budget_stopped = true;
+                break;
+            }
             let Some(task) = queue.pop_front() else { break };
             let job = factory.job(&task);
             in_flight.insert(
@@ -124,7 +153,7 @@ pub async fn run_group(
             let start = started_at.remove(&res.job.task_id);
             record_attempt(key, &res, start, finished, io);
         }
-        if running.is_empty() && (queue.is_empty() || halted) {
+        if running.is_empty() && (queue.is_empty() || halted || budget_stopped) {
             break;
         }
         let pause = paused_until;
@@ -145,6 +174,7 @@ pub async fn run_group(
                 let (task, _, _) = in_flight.remove(&res.job.task_id).expect("attempt for a queued task");
                 let entry = attempts.entry(task.task_id.clone()).or_default();
                 entry.add(&res);
+                io.budget.spend(res.job.role, res.report.cost_usd);
                 reporter.report(&Event::TaskFinished {
                     key: key.clone(),
                     task: task.task_id.clone(),
@@ -178,7 +208,7 @@ pub async fn run_group(
                                 attempt: task.attempt + 1,
                                 of: retries + 1,
                             });
-                            queue.push_back(QueuedTask { attempt: task.attempt + 1, resume: None, ..task });
+                            queue.push_back(retry_of(task, &res));
                         } else {
                             failed = true;
                             finished.insert(task.task_id.clone(), summary(res.outcome.clone()));
@@ -186,6 +216,10 @@ pub async fn run_group(
                                 group_stop_tx.send_if_modified(|l| raise(l, StopLevel::Terminate));
                             }
                         }
+                    }
+                    TaskOutcome::OverBudget { .. } => {
+                        failed = true;
+                        finished.insert(task.task_id.clone(), summary(res.outcome.clone()));
                     }
                     TaskOutcome::AuthFailure { message } => {
                         auth_failure.get_or_insert_with(|| message.clone());
@@ -263,6 +297,23 @@ pub async fn run_group(
     GroupRun {
         tasks,
         auth_failure,
+        budget_stopped,
+    }
+}
+
+/// The next attempt after a failure. A failed agent's own session goes on,
+/// told how the attempt ended, instead of starting cold; a timed-out one
+/// starts afresh (its session may be what hung).
+fn retry_of(task: QueuedTask, res: &AttemptResult) -> QueuedTask {
+    let (resume, previous) = match &res.outcome {
+        TaskOutcome::Failed { reason, .. } => (res.report.session_id.clone(), Some(reason.clone())),
+        _ => (None, None),
+    };
+    QueuedTask {
+        attempt: task.attempt + 1,
+        resume,
+        previous,
+        ..task
     }
 }
 
@@ -310,6 +361,16 @@ fn record_attempt(
             &res.job.log_path,
         )),
     );
+    let record = TaskRecord {
+        role: res.job.role.record_name().map(str::to_string),
+        fingerprint: res.job.fingerprint.clone(),
+        verdict: res
+            .report
+            .structured_output
+            .clone()
+            .filter(|_| res.job.role == super::budget::Role::Review),
+        ..record
+    };
     let written = io.store.task_finished(&record);
     io.warn_on_err(
         &format!("record the attempt of {}", res.job.task_id),

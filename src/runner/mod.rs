@@ -4,10 +4,12 @@
 
 pub mod advice;
 pub mod attempt;
+pub mod budget;
 pub mod finish;
 pub mod group;
 pub mod phase;
 pub mod preflight;
+pub mod repair;
 pub mod signals;
 
 use crate::agent::command::{AgentInvocation, TaskEnv, build_invocation};
@@ -65,6 +67,20 @@ impl GroupJobs<'_> {
     ) -> AgentInvocation {
         // Prompts were checked before the run started; a failure here is a bug.
         let prompt = self.prompt(task_id).expect("prompt rendered in preflight");
+        self.invocation_for(task_id, title, &prompt, resume, log_file, &[])
+    }
+
+    /// The command line of an agent given `prompt`, with `extra` arguments
+    /// (a reviewer's `--json-schema`).
+    pub fn invocation_for(
+        &self,
+        task_id: &str,
+        title: &str,
+        prompt: &str,
+        resume: Option<&str>,
+        log_file: &Path,
+        extra: &[String],
+    ) -> AgentInvocation {
         let env = TaskEnv {
             phase: self.planned.key.phase.clone(),
             group: self.planned.key.group.clone(),
@@ -72,9 +88,42 @@ impl GroupJobs<'_> {
             task_title: title.to_string(),
             log_file: log_file.to_path_buf(),
         };
-        let mut inv = build_invocation(&self.settings.agent, &prompt, resume, &env);
+        let mut inv = build_invocation(&self.settings.agent, prompt, resume, &env);
         inv.program = self.program.as_os_str().to_os_string();
+        inv.args.extend(extra.iter().map(Into::into));
         inv
+    }
+
+    /// The job of an agent working for `role` on `prompt`.
+    pub fn job_for(
+        &self,
+        task: &QueuedTask,
+        prompt: &str,
+        role: budget::Role,
+        fingerprint: Option<String>,
+        extra: &[String],
+    ) -> AttemptJob {
+        let log_path = self.log_path(&task.task_id);
+        let invocation = self.invocation_for(
+            &task.task_id,
+            &task.title,
+            prompt,
+            task.resume.as_deref(),
+            &log_path,
+            extra,
+        );
+        AttemptJob {
+            task_id: task.task_id.clone(),
+            attempt: task.attempt,
+            invocation,
+            cwd: self.project.dir.clone(),
+            log_path,
+            timeout: self.settings.timeout,
+            grace: self.settings.grace,
+            output: self.settings.agent.output,
+            role,
+            fingerprint,
+        }
     }
 
     /// `logs/orchestrator/phase1_groupA_A1_20260109-212750.log`, made unique.
@@ -98,22 +147,22 @@ impl GroupJobs<'_> {
 
 impl JobFactory for GroupJobs<'_> {
     fn job(&mut self, task: &QueuedTask) -> AttemptJob {
-        let log_path = self.log_path(&task.task_id);
-        AttemptJob {
-            task_id: task.task_id.clone(),
-            attempt: task.attempt,
-            invocation: self.invocation(
-                &task.task_id,
-                &task.title,
-                task.resume.as_deref(),
-                &log_path,
+        let full = self
+            .prompt(&task.task_id)
+            .expect("prompt rendered in preflight");
+        // A retry after a failure is told how the attempt ended: in its own
+        // session a short follow-up is enough; a cold start gets it all.
+        let prompt = match (&task.previous, &task.resume) {
+            (Some(prev), Some(_)) => format!(
+                "Your previous attempt at task {} ended with: {prev}\n\nGo on from where you stopped and finish the task as it was given to you.\n",
+                task.task_id
             ),
-            cwd: self.project.dir.clone(),
-            log_path,
-            timeout: self.settings.timeout,
-            grace: self.settings.grace,
-            output: self.settings.agent.output,
-        }
+            (Some(prev), None) => {
+                format!("{full}\n\nYour previous attempt at this task ended with: {prev}\n")
+            }
+            (None, _) => full,
+        };
+        self.job_for(task, &prompt, budget::Role::Task, None, &[])
     }
 }
 
@@ -158,6 +207,8 @@ struct Ctx<'i, 'a, 's> {
     signals: &'i signals::SignalState,
     store: Store<'s>,
     run: Progress,
+    /// What the run may spend (`--max-cost`) and has spent.
+    budget: budget::Budget,
 }
 
 /// Runs the decision's actions to the end or to the first failure; returns
@@ -184,6 +235,7 @@ pub async fn execute(
         stop: &stop,
         signals,
         store: Store::new(&inputs.project.status),
+        budget: budget::Budget::new(settings.max_cost),
         run: Progress {
             tasks: Vec::new(),
             completed: Vec::new(),
@@ -356,6 +408,21 @@ impl Ctx<'_, '_, '_> {
         }
     }
 
+    /// The run's budget is spent: it stops here, and the next run goes on.
+    fn budget_spent(&mut self) {
+        let limit = self.budget.limit.unwrap_or_default();
+        self.run.fail(
+            exit::BUDGET_SPENT,
+            format!(
+                "The run's budget is spent: ${:.2} of ${limit:.2} (--max-cost); no agent was started after that",
+                self.budget.spent.total()
+            ),
+            vec![
+                "run roadmap-runner again (with a new --max-cost or [run] max_cost) to go on: what succeeded is not run again".into(),
+            ],
+        );
+    }
+
     fn group_ended(&mut self, reporter: &mut dyn Reporter) {
         if let Err(e) = self.store.group_ended() {
             reporter.report(&Event::Warning {
@@ -374,13 +441,7 @@ impl Ctx<'_, '_, '_> {
         let queued: Vec<QueuedTask> = planned
             .tasks()
             .iter()
-            .map(|t| QueuedTask {
-                task_id: t.id.clone(),
-                title: t.title.clone(),
-                attempt: 1,
-                resume: None,
-                limit_hits: 0,
-            })
+            .map(|t| QueuedTask::new(t.id.clone(), t.title.clone()))
             .collect();
         reporter.report(&Event::GroupStarted {
             key: key.clone(),
@@ -409,6 +470,7 @@ impl Ctx<'_, '_, '_> {
             reporter: &mut *reporter,
             store: &mut self.store,
             project_dir: &inputs.project.dir,
+            budget: &mut self.budget,
         };
         let group = run_group(key, queued, &limits, &mut jobs, self.stop.clone(), &mut io).await;
         let failed = group
@@ -430,6 +492,10 @@ impl Ctx<'_, '_, '_> {
         });
         self.run.tasks.extend(group.tasks.iter().cloned());
         if self.signals.received().is_some() {
+            return false;
+        }
+        if group.budget_stopped {
+            self.budget_spent();
             return false;
         }
         if let Some(auth) = group.auth_failure {
@@ -460,15 +526,13 @@ impl Ctx<'_, '_, '_> {
         true
     }
 
-    /// The group's gate; its steps when it passed (or has no steps), `None`
-    /// when the run must stop.
-    async fn gate(
+    /// One run of the group's gate.
+    async fn gate_once(
         &mut self,
         planned: &GroupAction<'_>,
         reporter: &mut dyn Reporter,
-    ) -> Option<Vec<gate::StepResult>> {
-        let key = &planned.key;
-        let outcome = finish::run_group_gate(
+    ) -> GateOutcome {
+        finish::run_group_gate(
             self.inputs.project,
             planned,
             self.inputs.settings,
@@ -479,38 +543,7 @@ impl Ctx<'_, '_, '_> {
                 noted_no_gate: &mut self.run.noted_no_gate,
             },
         )
-        .await;
-        match outcome {
-            GateOutcome::Passed(steps) => Some(steps),
-            GateOutcome::Skipped => Some(Vec::new()),
-            _ if self.signals.received().is_some() => None,
-            GateOutcome::Failed { report, log } => {
-                let failing = report
-                    .failure()
-                    .map(|s| s.summary())
-                    .unwrap_or_else(|| "a step".into());
-                self.run.fail(
-                    exit::GATE_FAILED,
-                    format!("Phase {} Group {}: the gate failed: {failing}", key.phase, key.group),
-                    vec![
-                        format!("read the gate log {}", log.display()),
-                        "fix the code, check with `roadmap-runner gate`, then run again: only the gate reruns (--rerun-tasks runs the agents again)".into(),
-                    ],
-                );
-                None
-            }
-            GateOutcome::Error(e) => {
-                self.run.fail(
-                    exit::GATE_FAILED,
-                    format!(
-                        "Phase {} Group {}: the gate could not run: {e}",
-                        key.phase, key.group
-                    ),
-                    vec!["fix the cause (see above), then run again: only the gate reruns".into()],
-                );
-                None
-            }
-        }
+        .await
     }
 
     /// Records the group complete: report, `completed_tasks.txt`, record.

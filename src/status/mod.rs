@@ -19,7 +19,8 @@ pub use progress::{
 pub use records::{
     CommitRecord, CommitState, CompleteRecord, GateRecord, GateStepRecord, Record, RecordStore,
     ResetRecord, ResumeState, StartRecord, StepStatus, TaskRecord, group_base, group_resume_state,
-    group_run_time, group_started, latest_task_outcomes, phase_commit_state, task_attempts,
+    group_run_time, group_started, latest_task_outcomes, phase_commit_state, repairs_since_work,
+    runner_attempts, task_attempts,
 };
 pub use report_md::{
     AttemptReport, GateStepReport, GroupReportInput, TaskReport, TaskReportOutcome,

@@ -96,6 +96,16 @@ pub struct TaskRecord {
     /// The agent's final summary, capped at [`RESULT_TEXT_CAP`] bytes.
     #[serde(default)]
     pub result_text: Option<String>,
+    /// `repair` or `review` for the runner's own agents (their `task` is
+    /// `repair-1`, `review-1`...); none for a roadmap task.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    /// A repair: the fingerprint of the gate failure it was given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fingerprint: Option<String>,
+    /// A review: the verdict (`{"verdict":"approve"|"changes","items":[...]}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<serde_json::Value>,
 }
 
 impl TaskRecord {
@@ -134,11 +144,18 @@ impl TaskRecord {
             num_turns: report.num_turns,
             log,
             result_text: report.result_text.as_deref().map(cap_text),
+            role: None,
+            fingerprint: None,
+            verdict: None,
         }
     }
 
     pub fn key(&self) -> GroupKey {
         GroupKey::new(self.phase.clone(), self.group.clone())
+    }
+
+    pub fn is_for_group(&self, key: &GroupKey) -> bool {
+        self.phase == key.phase && self.group == key.group
     }
 }
 
@@ -254,6 +271,9 @@ pub struct CommitRecord {
 
 /// One line of `tasks.jsonl`. Serialises with its `v` and `kind` fields;
 /// deserialises any version-1 line (a missing `kind` meaning `task`).
+// Most records are task records: boxing them would cost an allocation each
+// for nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Record {
     Task(TaskRecord),
@@ -581,11 +601,39 @@ pub fn task_attempts<'a>(
 ) -> BTreeMap<String, Vec<&'a TaskRecord>> {
     let mut out: BTreeMap<String, Vec<&TaskRecord>> = BTreeMap::new();
     for (_, r) in since_reset(records, key) {
-        if let Record::Task(t) = r {
+        if let Record::Task(t) = r
+            && t.role.is_none()
+        {
             out.entry(t.task.clone()).or_default().push(t);
         }
     }
     out
+}
+
+/// The runner's own agents of the group since its latest reset (repairs and
+/// reviews), in file order.
+pub fn runner_attempts<'a>(records: &'a [Record], key: &'a GroupKey) -> Vec<&'a TaskRecord> {
+    since_reset(records, key)
+        .filter_map(|(_, r)| match r {
+            Record::Task(t) if t.role.is_some() => Some(t),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Repairs made since the group's latest roadmap-task attempt or passing
+/// gate: what the repair loop has used of its attempts.
+pub fn repairs_since_work(records: &[Record], key: &GroupKey) -> u32 {
+    let mut n = 0;
+    for (_, r) in since_reset(records, key) {
+        match r {
+            Record::Task(t) if t.role.as_deref() == Some("repair") => n += 1,
+            Record::Task(t) if t.role.is_none() => n = 0,
+            Record::Gate(g) if g.passed => n = 0,
+            _ => {}
+        }
+    }
+    n
 }
 
 /// What running a group again should do, from its records.
@@ -618,9 +666,12 @@ pub fn group_resume_state(records: &[Record], key: &GroupKey, task_ids: &[String
     let mut latest: BTreeMap<&str, (usize, &TaskRecord)> = BTreeMap::new();
     let mut last_gate: Option<(usize, &GateRecord)> = None;
     let mut last_complete: Option<usize> = None;
+    // A repair changes code too: a gate must pass after it.
+    let mut last_repair = None;
     for (i, r) in since_reset(records, key) {
         match r {
-            Record::Task(t) if task_ids.contains(&t.task) => {
+            Record::Task(t) if t.role.as_deref() == Some("repair") => last_repair = Some(i),
+            Record::Task(t) if t.role.is_none() && task_ids.contains(&t.task) => {
                 latest.insert(t.task.as_str(), (i, t));
             }
             Record::Gate(g) => last_gate = Some((i, g)),
@@ -640,7 +691,12 @@ pub fn group_resume_state(records: &[Record], key: &GroupKey, task_ids: &[String
     if !to_run.is_empty() {
         return ResumeState::RerunFailed { succeeded, to_run };
     }
-    let last_task = latest.values().map(|(i, _)| *i).max().unwrap_or(0);
+    let last_task = latest
+        .values()
+        .map(|(i, _)| *i)
+        .chain(last_repair)
+        .max()
+        .unwrap_or(0);
     match last_gate {
         Some((i, g)) if i > last_task && g.passed => match last_complete {
             Some(c) if c > i => ResumeState::Recorded,
@@ -786,6 +842,9 @@ mod tests {
             num_turns: None,
             log: None,
             result_text: None,
+            role: None,
+            fingerprint: None,
+            verdict: None,
         })
     }
 

@@ -211,3 +211,10 @@ pub fn roadmap_of_same_tasks(n: usize, body: &str) -> String {
     let refs: Vec<(&str, &str)> = tasks.iter().map(|(a, b)| (a.as_str(), *b)).collect();
     roadmap_with_tasks(&refs)
 }
+
+/// The text with the timestamp a run puts before its errors off a terminal
+/// (`2026-01-09 21:27:50 error: ...`) taken out.
+pub fn without_stamps(text: &str) -> String {
+    let stamp = regex::Regex::new(r"(?m)^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d ").unwrap();
+    stamp.replace_all(text, "").into_owned()
+}

@@ -1,0 +1,660 @@
+//! After a group's agents: the gate, mended by repair agents when a fatal
+//! step fails, and an optional reviewer whose requested changes get a repair
+//! round. Both loops are bounded (`[repair] attempts`, `[review] rounds`),
+//! a repair loop stops early when the failure repeats unchanged, and no
+//! agent starts once the run's budget is spent. Every attempt is a record
+//! (`role` repair or review), so a killed run resumes the loop where it was.
+//!
+//! A repair agent starts fresh (no `--resume`): it is given the failing
+//! output, the group's tasks and the files they changed, which is what it
+//! needs, and a task agent's session knows only its own task.
+
+use super::budget::Role;
+use super::finish::{self, GateOutcome};
+use super::group::{GroupIo, GroupLimits, JobFactory, QueuedTask, run_group};
+use super::{Ctx, GroupJobs};
+use crate::agent::prompt::{TemplateVars, load_template, render_named};
+use crate::events::{Event, Reporter, TaskSummary};
+use crate::exit;
+use crate::gate::{GateReport, StepResult};
+use crate::resume::GroupAction;
+use crate::status::{Record, RecordStore, group_base, repairs_since_work};
+use std::path::Path;
+
+pub const REPAIR_TEMPLATE: &str = include_str!("../agent/repair_prompt.md");
+pub const REVIEW_TEMPLATE: &str = include_str!("../agent/review_prompt.md");
+/// The failing output a repair agent is shown, at most.
+const OUTPUT_CAP: usize = 8 * 1024;
+/// The patch a reviewer is shown, at most.
+const DIFF_CAP: usize = 40 * 1024;
+/// The first error-looking lines of the failing output kept before its tail.
+const FIRST_ERRORS: usize = 20;
+const TAIL: usize = 40;
+
+/// A reviewer's answer, asked for with Claude Code's `--json-schema`.
+pub const VERDICT_SCHEMA: &str = r#"{"type":"object","properties":{"verdict":{"type":"string","enum":["approve","changes"]},"items":{"type":"array","items":{"type":"string"}}},"required":["verdict"]}"#;
+
+/// Named values for the repair and review templates.
+struct Vars(Vec<(&'static str, String)>);
+
+impl TemplateVars for Vars {
+    fn var(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn names(&self) -> Vec<&'static str> {
+        self.0.iter().map(|(n, _)| *n).collect()
+    }
+}
+
+/// The failing step, as a repair agent is shown it.
+pub struct Failure {
+    pub step: String,
+    pub command: String,
+    /// The first error lines and the tail of the step's output, bounded.
+    pub output: String,
+    /// The step's whole output, for the fingerprint.
+    full: Vec<String>,
+}
+
+impl Failure {
+    /// The failing fatal step of `report`, with its output from the gate log.
+    pub fn read(report: &GateReport, log: &Path) -> Failure {
+        let step = report.failure();
+        let name = step.map_or("gate", |s| s.name.as_str());
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        let mut full = step_section(&text, name);
+        if full.is_empty() {
+            full = step.map(|s| s.tail.clone()).unwrap_or_default();
+        }
+        Failure {
+            step: name.to_string(),
+            command: step.map(|s| s.display.clone()).unwrap_or_default(),
+            output: trimmed(&full),
+            full,
+        }
+    }
+
+    /// The failure with what differs between runs (numbers, paths, hex ids,
+    /// times) taken out, hashed: the same failure twice has one fingerprint.
+    pub fn fingerprint(&self) -> String {
+        fingerprint(&self.step, &self.full)
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "The gate step `{}` failed. Its command:\n\n    {}\n\nIts output (the first errors, then the end):\n\n```text\n{}\n```",
+            self.step, self.command, self.output
+        )
+    }
+}
+
+/// The lines between `==> [name] <command>` and `==> [name] <outcome>`.
+fn step_section(log: &str, name: &str) -> Vec<String> {
+    let head = format!("==> [{name}] ");
+    let mut lines = Vec::new();
+    let mut inside = false;
+    for line in log.lines() {
+        if line.starts_with(&head) {
+            if inside {
+                break;
+            }
+            inside = true;
+            lines.clear();
+            continue;
+        }
+        if inside {
+            lines.push(line.to_string());
+        }
+    }
+    lines
+}
+
+/// The first error-looking lines, then the tail, at most [`OUTPUT_CAP`].
+fn trimmed(lines: &[String]) -> String {
+    let looks_bad = |l: &str| {
+        let l = l.to_ascii_lowercase();
+        ["error", "fail", "panic", "assert", "expected", "✗", "✘"]
+            .iter()
+            .any(|w| l.contains(w))
+    };
+    let tail_from = lines.len().saturating_sub(TAIL);
+    let mut picked: Vec<&str> = lines[..tail_from]
+        .iter()
+        .filter(|l| looks_bad(l))
+        .take(FIRST_ERRORS)
+        .map(String::as_str)
+        .collect();
+    if !picked.is_empty() && tail_from > 0 {
+        picked.push("...");
+    }
+    picked.extend(lines[tail_from..].iter().map(String::as_str));
+    let mut out = picked.join("\n");
+    if out.len() > OUTPUT_CAP {
+        let mut cut = out.len() - OUTPUT_CAP;
+        while !out.is_char_boundary(cut) {
+            cut += 1;
+        }
+        out = format!("...{}", &out[cut..]);
+    }
+    out
+}
+
+/// FNV-1a over the normalised lines: stable across runs and builds.
+fn fingerprint(step: &str, lines: &[String]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in std::iter::once(step.to_string())
+        .chain(lines.iter().map(|l| normalise(l)))
+        .flat_map(|l| l.into_bytes().into_iter().chain([b'\n']))
+    {
+        h ^= u64::from(byte);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+/// A line without what changes from run to run: paths, hex ids, numbers.
+fn normalise(line: &str) -> String {
+    let mut out = String::with_capacity(line.len());
+    for word in line.split_whitespace() {
+        let w = word.trim_matches(|c: char| "\"'`()[],;".contains(c));
+        let shown = if w.contains('/') {
+            "<path>".to_string()
+        } else if w.len() >= 7 && w.chars().all(|c| c.is_ascii_hexdigit()) {
+            "<hex>".to_string()
+        } else {
+            let mut s = String::new();
+            let mut digits = false;
+            for c in w.chars() {
+                if c.is_ascii_digit() {
+                    if !digits {
+                        s.push('0');
+                    }
+                    digits = true;
+                } else {
+                    s.push(c);
+                    digits = false;
+                }
+            }
+            s
+        };
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(&shown);
+    }
+    out
+}
+
+/// An agent of the runner's own with a prompt made for it.
+struct Fixed<'a, 'j> {
+    jobs: &'j GroupJobs<'a>,
+    prompt: String,
+    role: Role,
+    fingerprint: Option<String>,
+    extra: Vec<String>,
+}
+
+impl JobFactory for Fixed<'_, '_> {
+    fn job(&mut self, task: &QueuedTask) -> super::attempt::AttemptJob {
+        self.jobs.job_for(
+            task,
+            &self.prompt,
+            self.role,
+            self.fingerprint.clone(),
+            &self.extra,
+        )
+    }
+}
+
+/// What the repair loop tried, for the summary.
+struct Tried(Vec<String>);
+
+impl Ctx<'_, '_, '_> {
+    /// The gate until it passes, with repairs and reviews as configured:
+    /// the passing steps, or `None` when the run must stop (and why is set).
+    pub(super) async fn gate(
+        &mut self,
+        planned: &GroupAction<'_>,
+        reporter: &mut dyn Reporter,
+    ) -> Option<Vec<StepResult>> {
+        let settings = self.inputs.settings;
+        let mut used = repairs_since_work(&self.inputs.state.records, &planned.key);
+        let mut last: Option<String> = None;
+        let mut reviews = 0;
+        let mut tried = Tried(Vec::new());
+        loop {
+            let steps = match self.gate_once(planned, reporter).await {
+                GateOutcome::Passed(steps) => steps,
+                GateOutcome::Skipped => Vec::new(),
+                _ if self.signals.received().is_some() => return None,
+                GateOutcome::Failed { report, log } => {
+                    let failure = Failure::read(&report, &log);
+                    let fp = failure.fingerprint();
+                    let why = if last.as_deref() == Some(fp.as_str()) {
+                        Some("the failure repeated unchanged after the last repair")
+                    } else if used >= settings.repair.attempts {
+                        (settings.repair.attempts > 0).then_some("every repair attempt is used")
+                    } else if self.budget.reached() {
+                        Some("the run's budget is spent")
+                    } else {
+                        None
+                    };
+                    if used >= settings.repair.attempts || why.is_some() {
+                        self.gate_failed(planned, &report, &log, &tried, why);
+                        return None;
+                    }
+                    used += 1;
+                    let brief = "Make the failing command pass.".to_string();
+                    let done = self
+                        .repair(planned, used, Some(&failure), brief, &fp, reporter)
+                        .await;
+                    tried.0.push(format!("repair-{used}: {}", done?));
+                    last = Some(fp);
+                    continue;
+                }
+                GateOutcome::Error(e) => {
+                    let key = &planned.key;
+                    self.run.fail(
+                        exit::GATE_FAILED,
+                        format!(
+                            "Phase {} Group {}: the gate could not run: {e}",
+                            key.phase, key.group
+                        ),
+                        vec![
+                            "fix the cause (see above), then run again: only the gate reruns"
+                                .into(),
+                        ],
+                    );
+                    return None;
+                }
+            };
+            if !settings.review.enabled
+                || reviews >= settings.review.rounds
+                || self.budget.reached()
+            {
+                return Some(steps);
+            }
+            reviews += 1;
+            let items = self.review(planned, reviews, reporter).await?;
+            if items.is_empty() {
+                return Some(steps);
+            }
+            used += 1;
+            let brief = format!(
+                "A reviewer asked for these changes to the group's work:\n\n{}",
+                items
+                    .iter()
+                    .map(|i| format!("- {i}"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            );
+            let done = self
+                .repair(planned, used, None, brief, "review", reporter)
+                .await;
+            tried.0.push(format!("repair-{used} (review): {}", done?));
+        }
+    }
+
+    /// One repair agent; how it ended, or `None` when the run must stop.
+    async fn repair(
+        &mut self,
+        planned: &GroupAction<'_>,
+        n: u32,
+        failure: Option<&Failure>,
+        brief: String,
+        fingerprint: &str,
+        reporter: &mut dyn Reporter,
+    ) -> Option<String> {
+        let attempts = self.inputs.settings.repair.attempts.max(n);
+        let vars = Vars(vec![
+            (
+                "project_title",
+                self.inputs.roadmap.title.clone().unwrap_or_default(),
+            ),
+            ("phase_number", planned.key.phase.to_string()),
+            ("group_id", planned.key.group.clone()),
+            ("attempt", n.to_string()),
+            ("attempts", attempts.to_string()),
+            (
+                "failure",
+                failure.map(Failure::describe).unwrap_or_default(),
+            ),
+            ("step", failure.map(|f| f.step.clone()).unwrap_or_default()),
+            (
+                "command",
+                failure.map(|f| f.command.clone()).unwrap_or_default(),
+            ),
+            (
+                "output",
+                failure.map(|f| f.output.clone()).unwrap_or_default(),
+            ),
+            ("brief", brief),
+            ("tasks", task_list(planned)),
+            ("files", self.changed_files(planned)),
+        ]);
+        let template = self.template(
+            self.inputs.settings.repair.prompt.as_deref(),
+            REPAIR_TEMPLATE,
+        )?;
+        let prompt = self.render(&template, &vars, "repair prompt")?;
+        let title = failure.map_or("apply the review".to_string(), |f| {
+            format!("mend `{}`", f.step)
+        });
+        let fp = Some(fingerprint.to_string());
+        let s = self
+            .helper(
+                planned,
+                format!("repair-{n}"),
+                title,
+                prompt,
+                Role::Repair,
+                fp,
+                Vec::new(),
+                reporter,
+            )
+            .await?;
+        Some(s.outcome.label().to_string())
+    }
+
+    /// One reviewer; the items it asks to change (none: approved), or
+    /// `None` when the run must stop.
+    async fn review(
+        &mut self,
+        planned: &GroupAction<'_>,
+        n: u32,
+        reporter: &mut dyn Reporter,
+    ) -> Option<Vec<String>> {
+        let base = self.base_head(planned);
+        let diff = self
+            .inputs
+            .repo
+            .and_then(|r| r.diff_text(base.as_deref(), DIFF_CAP).ok())
+            .unwrap_or_default();
+        let vars = Vars(vec![
+            (
+                "project_title",
+                self.inputs.roadmap.title.clone().unwrap_or_default(),
+            ),
+            ("phase_number", planned.key.phase.to_string()),
+            ("group_id", planned.key.group.clone()),
+            ("tasks", task_list(planned)),
+            ("files", self.changed_files(planned)),
+            ("diff", diff),
+        ]);
+        let template = self.template(
+            self.inputs.settings.review.prompt.as_deref(),
+            REVIEW_TEMPLATE,
+        )?;
+        let prompt = self.render(&template, &vars, "review prompt")?;
+        let id = format!("review-{n}");
+        let extra = vec!["--json-schema".to_string(), VERDICT_SCHEMA.to_string()];
+        self.helper(
+            planned,
+            id.clone(),
+            "review the group's change".into(),
+            prompt,
+            Role::Review,
+            None,
+            extra,
+            reporter,
+        )
+        .await?;
+        let verdict = self.verdict(&planned.key, &id);
+        let (word, items) = match &verdict {
+            Some(v) => (
+                v["verdict"].as_str().unwrap_or("approve").to_string(),
+                v["items"]
+                    .as_array()
+                    .map(|a| {
+                        a.iter()
+                            .filter_map(|i| i.as_str().map(str::to_string))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            ),
+            None => ("none".to_string(), Vec::new()),
+        };
+        let message = match (word.as_str(), items.len()) {
+            ("changes", n) if n > 0 => format!(
+                "{}: the reviewer asks for {}: {}",
+                planned.key,
+                crate::project::plural(n, "change"),
+                items.join("; ")
+            ),
+            ("none", _) => format!(
+                "{}: the reviewer gave no verdict the runner could read: the group completes",
+                planned.key
+            ),
+            _ => format!("{}: the reviewer approves", planned.key),
+        };
+        reporter.report(&Event::Note { message });
+        Some(if word == "changes" { items } else { Vec::new() })
+    }
+
+    /// The reviewer's verdict as recorded: `structured_output`, or JSON in
+    /// its result text.
+    fn verdict(&self, key: &crate::roadmap::GroupKey, id: &str) -> Option<serde_json::Value> {
+        let (records, _) = RecordStore::new(&self.inputs.project.status).load().ok()?;
+        let rec = records.iter().rev().find_map(|r| match r {
+            Record::Task(t) if t.is_for_group(key) && t.task == id => Some(t),
+            _ => None,
+        })?;
+        rec.verdict.clone().or_else(|| {
+            let text = rec.result_text.as_deref()?;
+            let json = &text[text.find('{')?..=text.rfind('}')?];
+            serde_json::from_str(json).ok()
+        })
+    }
+
+    /// Runs one agent of the runner's own in this group.
+    #[allow(clippy::too_many_arguments)]
+    async fn helper(
+        &mut self,
+        planned: &GroupAction<'_>,
+        id: String,
+        title: String,
+        prompt: String,
+        role: Role,
+        fingerprint: Option<String>,
+        extra: Vec<String>,
+        reporter: &mut dyn Reporter,
+    ) -> Option<TaskSummary> {
+        let inputs = self.inputs;
+        let settings = inputs.settings;
+        let jobs = GroupJobs {
+            project: inputs.project,
+            roadmap: inputs.roadmap,
+            planned,
+            settings,
+            template: inputs.template,
+            program: inputs.program,
+        };
+        let mut factory = Fixed {
+            jobs: &jobs,
+            prompt,
+            role,
+            fingerprint,
+            extra,
+        };
+        let limits = GroupLimits {
+            max_parallel: 1,
+            retries: 0,
+            max_wait: settings.max_wait,
+            fail_fast: false,
+        };
+        let mut io = GroupIo {
+            reporter: &mut *reporter,
+            store: &mut self.store,
+            project_dir: &inputs.project.dir,
+            budget: &mut self.budget,
+        };
+        let queued = vec![QueuedTask::new(id, title)];
+        let run = run_group(
+            &planned.key,
+            queued,
+            &limits,
+            &mut factory,
+            self.stop.clone(),
+            &mut io,
+        )
+        .await;
+        self.run.tasks.extend(run.tasks.iter().cloned());
+        if self.signals.received().is_some() {
+            return None;
+        }
+        if let Some(auth) = run.auth_failure {
+            self.run.fail(exit::PREFLIGHT_FAILED, format!("The agent is not logged in: {auth}"), vec![
+                "log in with a long-lived credential (ANTHROPIC_API_KEY or CLAUDE_CODE_OAUTH_TOKEN), then run roadmap-runner again".into(),
+            ]);
+            return None;
+        }
+        if run.budget_stopped {
+            self.budget_spent();
+            return None;
+        }
+        run.tasks.into_iter().next()
+    }
+
+    fn template(&mut self, path: Option<&Path>, built_in: &str) -> Option<String> {
+        let Some(p) = path else {
+            return Some(built_in.to_string());
+        };
+        match load_template(Some(&self.inputs.project.dir.join(p))) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                self.run.fail(
+                    exit::PREFLIGHT_FAILED,
+                    e.to_string(),
+                    vec!["fix the template path in roadmap-runner.toml, then run again".into()],
+                );
+                None
+            }
+        }
+    }
+
+    fn render(&mut self, template: &str, vars: &Vars, origin: &str) -> Option<String> {
+        match render_named(template, vars, origin) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                self.run.fail(
+                    exit::PREFLIGHT_FAILED,
+                    e.to_string(),
+                    vec!["fix the template, then run again".into()],
+                );
+                None
+            }
+        }
+    }
+
+    /// HEAD when the group first started (its base).
+    fn base_head(&self, planned: &GroupAction<'_>) -> Option<String> {
+        let (records, _) = RecordStore::new(&self.inputs.project.status).load().ok()?;
+        group_base(&records, &planned.key).and_then(|b| b.head.clone())
+    }
+
+    /// `- path` lines of the files the group changed since its base.
+    fn changed_files(&self, planned: &GroupAction<'_>) -> String {
+        let records = RecordStore::new(&self.inputs.project.status)
+            .load()
+            .map(|(r, _)| r)
+            .unwrap_or_default();
+        let files =
+            finish::files_changed_by_group(self.inputs.repo, group_base(&records, &planned.key));
+        files
+            .iter()
+            .map(|f| format!("- {f}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// The gate failed for good: exit 2, saying what the repairs tried.
+    fn gate_failed(
+        &mut self,
+        planned: &GroupAction<'_>,
+        report: &GateReport,
+        log: &Path,
+        tried: &Tried,
+        why: Option<&str>,
+    ) {
+        let key = &planned.key;
+        let failing = report
+            .failure()
+            .map(|s| s.summary())
+            .unwrap_or_else(|| "a step".into());
+        let mut next = vec![format!("read the gate log {}", log.display())];
+        next.extend(
+            tried
+                .0
+                .iter()
+                .map(|t| format!("{t}; the gate still failed")),
+        );
+        if let Some(why) = why {
+            next.push(format!("no more repairs: {why}"));
+        }
+        next.push("fix the code, check with `roadmap-runner gate`, then run again: only the gate reruns (--rerun-tasks runs the agents again)".into());
+        self.run.fail(
+            exit::GATE_FAILED,
+            format!(
+                "Phase {} Group {}: the gate failed: {failing}",
+                key.phase, key.group
+            ),
+            next,
+        );
+    }
+}
+
+/// `- A1: title` lines of the group's tasks.
+fn task_list(planned: &GroupAction<'_>) -> String {
+    planned
+        .group
+        .tasks
+        .iter()
+        .map(|t| format!("- {}: {}", t.id, t.title))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fingerprint_ignores_times_paths_and_numbers() {
+        let a = vec![
+            "FAIL src/app.test.js (1.23 s)".to_string(),
+            "  expected 3 to be 4 at /tmp/x123/src/app.js:10:5".to_string(),
+        ];
+        let b = vec![
+            "FAIL src/app.test.js (0.98 s)".to_string(),
+            "  expected 3 to be 4 at /home/ci/work/src/app.js:11:7".to_string(),
+        ];
+        assert_eq!(fingerprint("test", &a), fingerprint("test", &b));
+        let c = vec!["FAIL src/other.test.js".to_string()];
+        assert_ne!(fingerprint("test", &a), fingerprint("test", &c));
+        assert_ne!(fingerprint("test", &a), fingerprint("lint", &a));
+    }
+
+    #[test]
+    fn the_output_keeps_the_first_errors_and_the_tail() {
+        let mut lines: Vec<String> = (0..200).map(|i| format!("ok line {i}")).collect();
+        lines[5] = "error: the first failure".into();
+        let out = trimmed(&lines);
+        assert!(out.starts_with("error: the first failure\n...\n"), "{out}");
+        assert!(out.ends_with("ok line 199"));
+        assert!(!out.contains("ok line 100\n"));
+        let huge: Vec<String> = (0..10_000)
+            .map(|i| format!("error {i} {}", "x".repeat(50)))
+            .collect();
+        assert!(trimmed(&huge).len() <= OUTPUT_CAP + 3);
+    }
+
+    #[test]
+    fn a_step_section_is_read_from_the_gate_log() {
+        let log = "==> [lint] npm run lint\nfine\n==> [lint] passed after 1.0s\n==> [test] npm test\nboom\nbang\n==> [test] failed (exit 1) after 2.0s\n";
+        assert_eq!(step_section(log, "test"), ["boom", "bang"]);
+    }
+}
