@@ -40,6 +40,7 @@ use super::diagnostics::{Diagnostic, LineIndex};
 use super::dialect::{self, Dialect};
 use super::model::{Group, Phase, PhaseId, Roadmap, Span};
 use super::syntax::{self, GroupHead, HeadCtx, PhaseHead};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -217,7 +218,8 @@ enum Deferred {
     },
 }
 
-type IdMap = HashMap<(usize, String), Span, BuildHasherDefault<IdHasher>>;
+/// Task ids per phase index: written ids borrowed from the source, derived ones owned.
+type IdMap<'s> = HashMap<(usize, Cow<'s, str>), Span, BuildHasherDefault<IdHasher>>;
 
 struct Builder<'s> {
     src: &'s str,
@@ -235,7 +237,7 @@ struct Builder<'s> {
     heading_task: Option<HeadingTask>,
     contexts: Vec<(Dest, Span)>,
     /// First definition of each task id, per phase index.
-    ids: IdMap,
+    ids: IdMap<'s>,
     deferred: Vec<Deferred>,
     /// GSD: phases from the phase list, merged with the heading phases.
     listed: Vec<Phase>,

@@ -79,8 +79,8 @@ pub(crate) struct GroupHead {
 pub(crate) struct IdToken {
     /// The characters pointed at in diagnostics (`Task 3`, `A1`).
     pub span: Range<usize>,
-    /// The id itself (`3` for `Task 3`).
-    pub value: String,
+    /// The id itself (`3` for `Task 3`), as a range of the text.
+    pub value: Range<usize>,
     /// The letters of a letters+number id (`A` in `A1`).
     pub letters: Option<Range<usize>>,
 }
@@ -206,8 +206,10 @@ pub(crate) fn task_head(text: &str, ctx: HeadCtx) -> Option<TaskHead> {
         None => return None,
     };
     let (title, parallel) = strip_tags(text[rest..].trim());
-    let (title, marked) = clean_title(title);
-    let title = title.trim_matches('~').trim().to_string();
+    let (mut title, marked) = clean_title(title);
+    if title.starts_with('~') || title.ends_with('~') {
+        title = title.trim_matches('~').trim().to_string();
+    }
     Some(TaskHead {
         id,
         title,
@@ -240,8 +242,7 @@ fn id_token(text: &str, i: usize, ctx: HeadCtx) -> Option<(IdToken, usize)> {
     if n_letters > 0 {
         end = digits_end + dotted_len(&text[digits_end..]);
     }
-    let value = &text[value_at..end];
-    if !is_id(value) {
+    if !is_id(&text[value_at..end]) {
         return None;
     }
     let after = end + count(&text[end..], |b| matches!(b, b'*' | b'_' | b'~'));
@@ -261,7 +262,7 @@ fn id_token(text: &str, i: usize, ctx: HeadCtx) -> Option<(IdToken, usize)> {
     let letters = (n_letters > 0).then_some(value_at..letters_end);
     let token = IdToken {
         span: start..end,
-        value: value.to_string(),
+        value: value_at..end,
         letters,
     };
     Some((token, title_at.min(text.len())))
@@ -395,6 +396,11 @@ pub(crate) fn bold_phase_item(text: &str) -> Option<(PhaseHead, usize)> {
     let t = text.trim_start();
     let lead = text.len() - t.len();
     let inner = t.strip_prefix("**")?;
+    // Cheap refusal first: this runs on every list item during detection.
+    let first = inner.as_bytes().first()?.to_ascii_lowercase();
+    if !PHASE_WORDS.iter().any(|w| w.as_bytes()[0] == first) {
+        return None;
+    }
     let close = inner.find("**")?;
     let mut head = phase_head(&inner[..close])?;
     let shift = lead + 2;
@@ -822,7 +828,7 @@ mod tests {
 
     fn task_ctx(t: &str, ctx: HeadCtx) -> Option<(String, String, bool)> {
         task_head(t, ctx).map(|h| {
-            let id = h.id.map_or(String::new(), |i| i.value);
+            let id = h.id.map_or(String::new(), |i| t[i.value].to_string());
             (id, h.title, h.done)
         })
     }
@@ -910,10 +916,11 @@ mod tests {
         let h = task_head("T003 [P] [US1] Create tests/", HeadCtx::Checklist).unwrap();
         assert!(h.parallel);
         assert_eq!(h.title, "Create tests/");
-        let h = task_head("[ ]* 1.3 Write property test", HeadCtx::Item).unwrap();
+        let text = "[ ]* 1.3 Write property test";
+        let h = task_head(text, HeadCtx::Item).unwrap();
         assert!(h.optional && !h.done);
         assert_eq!(h.checkbox, Some(0..3));
-        assert_eq!(h.id.map(|i| i.value), Some(s("1.3")));
+        assert_eq!(h.id.map(|i| &text[i.value]), Some("1.3"));
     }
 
     #[test]

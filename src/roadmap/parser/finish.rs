@@ -57,7 +57,7 @@ impl Builder<'_> {
         if self.deferred.is_empty() {
             return;
         }
-        let mut free = FreeIds::new(self.ids.keys().map(|(p, id)| (*p, id.as_str())));
+        let mut free = FreeIds::new(self.ids.keys().map(|(p, id)| (*p, id.as_ref())));
         for d in std::mem::take(&mut self.deferred) {
             let diag = match d {
                 Deferred::Duplicate {

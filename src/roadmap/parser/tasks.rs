@@ -7,6 +7,7 @@ use crate::roadmap::diagnostics::Diagnostic;
 use crate::roadmap::dialect::Dialect;
 use crate::roadmap::model::{DoneMark, Field, Group, Phase, Span, Task, is_id};
 use crate::roadmap::syntax::{self, HeadCtx, TaskHead};
+use std::borrow::Cow;
 
 /// What a task syntax adds besides its head.
 #[derive(Default)]
@@ -37,10 +38,11 @@ impl<'s> Builder<'s> {
             .iter()
             .map(|r| {
                 let first = t.cells.get(r.cells.start).copied()?;
-                let head = syntax::task_head(self.text(first), HeadCtx::Marked)?;
+                let text = self.text(first);
+                let head = syntax::task_head(text, HeadCtx::Marked)?;
                 let id = head.id.as_ref()?;
-                (id.letters.is_some() || id_column || !id.value.bytes().all(|b| b.is_ascii_digit()))
-                    .then_some(head)
+                let number = text[id.value.clone()].bytes().all(|b| b.is_ascii_digit());
+                (id.letters.is_some() || id_column || !number).then_some(head)
             })
             .collect();
         if heads.iter().all(Option::is_none) {
@@ -222,11 +224,9 @@ impl<'s> Builder<'s> {
             self.context(dest, item.span);
             return;
         };
-        let Some(number) = head
-            .id
-            .as_ref()
-            .and_then(|id| crate::roadmap::PhaseId::parse(&id.value))
-        else {
+        let text = self.text(h);
+        let written = head.id.as_ref().map(|id| &text[id.value.clone()]);
+        let Some(number) = written.and_then(crate::roadmap::PhaseId::parse) else {
             return;
         };
         let done = item.checked == Some(true) || head.done;
@@ -303,9 +303,10 @@ impl<'s> Builder<'s> {
             .id
             .as_ref()
             .map_or(Span::new(span.start, span.start), |t| offset(base, &t.span));
-        let (id, derived) = match &head.id {
-            Some(t) => (t.value.clone(), false),
-            None => (self.derive_id(pi, &head.title), true),
+        let written = head.id.as_ref().map(|t| self.text(offset(base, &t.value)));
+        let (id, derived) = match written {
+            Some(v) => (Cow::Borrowed(v), false),
+            None => (Cow::Owned(self.derive_id(pi, &head.title)), true),
         };
         let gi = self.target_group(pi, &id, head.parallel, span);
         let group = &self.roadmap.phases[pi].groups[gi];
@@ -323,14 +324,14 @@ impl<'s> Builder<'s> {
         if head.title.is_empty() {
             self.empty_title(&id, id_span);
         }
-        self.record_id(pi, &id, id_span);
+        self.record_id(pi, id.clone(), id_span);
         let done_mark = parts
             .done_mark
             .or(head.checkbox.as_ref().map(|r| DoneMark::Checkbox {
                 span: offset(base, r),
             }));
         let task = Task {
-            id,
+            id: id.into_owned(),
             title: head.title,
             fields: parts.fields,
             body: parts.body,
@@ -412,17 +413,20 @@ impl<'s> Builder<'s> {
     /// phase gets `-2`, `-3`.
     fn derive_id(&self, pi: usize, title: &str) -> String {
         let base = format!("t{:06x}", title_hash(title) & 0xff_ffff);
-        unique(&base, |id| self.ids.contains_key(&(pi, id.to_string())))
+        unique(&base, |id| {
+            self.ids.contains_key(&(pi, Cow::Owned(id.to_string())))
+        })
     }
 
-    /// Remembers the id (per phase) for duplicate detection.
-    fn record_id(&mut self, pi: usize, id: &str, span: Span) {
-        let key = (pi, id.to_string());
+    /// Remembers the id (per phase) for duplicate detection; an id written
+    /// in the roadmap is borrowed, not copied.
+    fn record_id(&mut self, pi: usize, id: Cow<'s, str>, span: Span) {
+        let key = (pi, id);
         if let Some(&first) = self.ids.get(&key) {
             self.deferred.push(super::Deferred::Duplicate {
                 phase: pi,
                 id: span,
-                value: key.1,
+                value: key.1.into_owned(),
                 first,
             });
         } else {
