@@ -325,3 +325,44 @@ fn heading_levels_case_and_emoji() {
     assert_eq!(shape(&p.roadmap), ["P 1 \"Launch\"", "G B [t1bfd71*]"]);
     assert_eq!(diags(&p, src), []);
 }
+
+#[test]
+fn done_markers_everywhere_and_partial_ones_not() {
+    let src = "\
+## Phase 1: Marks
+
+### Group A
+
+- [x] A1: lower x
+- [X] A2: upper X
+- A3: check ✅
+- ~~A4: struck~~
+- [ ] A5: open 🔶
+
+#### A6: Heading (DONE)
+
+#### A7: Heading — COMPLETE
+
+#### A8: Heading (in progress)
+
+### Group B
+
+| Task | Status |
+|---|---|
+| **B1: a** | ✅ |
+| **B2: b** | Complete |
+| **B3: c** | 🔶 Partial |
+| **B4: d** | in progress |
+| **B5: e** | Not done |
+";
+    let p = parse(src);
+    assert_eq!(diags(&p, src), []);
+    assert_eq!(
+        shape(&p.roadmap),
+        [
+            "P 1 \"Marks\"",
+            "G A [A1x A2x A3x A4x A5 A6x A7x A8]",
+            "G B [B1x B2x B3 B4 B5]",
+        ]
+    );
+}

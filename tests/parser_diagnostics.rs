@@ -330,10 +330,10 @@ fn empty_phase_and_group() {
 }
 
 #[test]
-fn group_of_notes_without_ids_is_an_error() {
-    // The issue's case: list items with no ids and no checkboxes were
-    // "every task is marked done" and got committed. Now: an error.
-    let src = "## Phase 1: One\n\n### Group A: Setup\n\n- write the schema\n- add a migration\n";
+fn group_with_nothing_read_is_an_error() {
+    // The issue's case: a group nothing was read from was "every task is
+    // marked done" and got committed. Now: an error, and no task at all too.
+    let src = "## Phase 1: One\n\n### Group A: Setup\n\nWrite the schema, then a migration.\n\n> quoted: - [ ] not a task\n";
     let p = diags(src, &["no-tasks", "empty-group"]);
     assert!(has_errors(&p.diagnostics));
     assert_eq!(at(&p.diagnostics[1], src), (3, 1, "### Group A: Setup"));
@@ -344,6 +344,34 @@ fn group_of_notes_without_ids_is_an_error() {
             .unwrap()
             .contains("`- [ ] Title`")
     );
+}
+
+#[test]
+fn group_of_plain_list_items_takes_them_as_tasks() {
+    let src = "## Phase 1: One\n\n### Group A: Setup\n\nIntro.\n\n- write the schema\n- add a **migration**\n  with a body\n\n### Group B\n\n- B1: real\n- a note, not a task\n";
+    let p = diags(src, &[]);
+    let a = &p.roadmap.phases[0].groups[0];
+    let got: Vec<(&str, bool, &str)> = a
+        .tasks
+        .iter()
+        .map(|t| (t.title.as_str(), t.derived_id, t.body.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("write the schema", true, ""),
+            ("add a **migration**", true, "with a body")
+        ]
+    );
+    assert_eq!(a.context, "Intro.");
+    assert!(
+        a.tasks
+            .iter()
+            .all(|t| t.id.starts_with('t') && t.id.len() == 7)
+    );
+    let b = &p.roadmap.phases[0].groups[1];
+    assert_eq!(b.tasks.len(), 1);
+    assert_eq!(b.context, "- a note, not a task");
 }
 
 #[test]

@@ -35,7 +35,7 @@
 mod finish;
 mod tasks;
 
-use super::blocks::{self, Block, BlockKind};
+use super::blocks::{self, Block, BlockKind, Item};
 use super::diagnostics::{Diagnostic, LineIndex};
 use super::dialect::{self, Dialect};
 use super::model::{Group, Phase, PhaseId, Roadmap, Span};
@@ -245,6 +245,9 @@ struct Builder<'s> {
     phase_like: Vec<Span>,
     /// Every heading, for the "no phases" message.
     headings: Vec<Span>,
+    /// Plain list items of heading groups: `(phase, group, item)`. They
+    /// become tasks if their group has no other task.
+    loose: Vec<(usize, usize, Item)>,
     lines: Option<LineIndex>,
 }
 
@@ -270,6 +273,7 @@ impl<'s> Builder<'s> {
             listed: Vec::new(),
             phase_like: Vec::new(),
             headings: Vec::new(),
+            loose: Vec::new(),
             lines: None,
         }
     }
@@ -474,7 +478,8 @@ impl<'s> Builder<'s> {
         if self.group.as_ref().is_some_and(|g| level <= g.level) {
             self.group = None;
         }
-        if let Some(head) = syntax::task_head(text, HeadCtx::Item).filter(|h| h.id.is_some()) {
+        if let Some(mut head) = syntax::task_head(text, HeadCtx::Item).filter(|h| h.id.is_some()) {
+            head.done |= syntax::title_says_done(&head.title);
             let parts = tasks::TaskParts::default();
             let target = self.add_task(head, content.start, span, parts);
             self.heading_task = Some(HeadingTask {

@@ -365,6 +365,15 @@ fn last_word_is_done(title: &str) -> bool {
     })
 }
 
+/// A heading task's title that ends by saying it is done: `(Done)`,
+/// `— COMPLETE`.
+pub(crate) fn title_says_done(title: &str) -> bool {
+    let t = title.trim_end();
+    let paren = t.ends_with(')')
+        && matching_open(t).is_some_and(|open| is_done_status(&t[open + 1..t.len() - 1]));
+    paren || last_word_is_done(t)
+}
+
 /// The text of a status value marks done: ✅ or a done word, and no "in
 /// progress" / "partial" / "not" qualifier.
 pub(crate) fn is_done_status(value: &str) -> bool {
@@ -436,6 +445,27 @@ pub(crate) fn is_speckit_item(text: &str) -> bool {
     n >= 3
 }
 
+/// Drops the `*` runs around a title (and the dangling `**` an id's bold
+/// leaves, `Title**`), but not the closing stars of emphasis inside it
+/// (`add a **migration**`).
+fn strip_star_runs(s: &str) -> &str {
+    let lead = s.len() - s.trim_start_matches('*').len();
+    let trail = s.len() - s.trim_end_matches('*').len();
+    if lead + trail >= s.len() {
+        return "";
+    }
+    let inner = s[lead..s.len() - trail]
+        .bytes()
+        .filter(|&b| b == b'*')
+        .count();
+    match (lead, trail) {
+        (0, t) if inner >= t => s,
+        (l, 0) if inner >= l => s,
+        (l, t) if l > 0 && t > 0 && inner > 0 => s,
+        _ => &s[lead..s.len() - trail],
+    }
+}
+
 /// `**Status:** complete` (a Superpowers phase's status line).
 pub(crate) fn is_done_status_line(paragraph: &str) -> bool {
     let p = paragraph.trim_start().trim_start_matches(['*', '_']);
@@ -466,7 +496,7 @@ pub(crate) fn clean_title(raw: &str) -> (String, bool) {
             done = true;
             s = t;
         }
-        s = s.trim().trim_matches('*').trim();
+        s = strip_star_runs(s.trim()).trim();
         s = s.strip_prefix("__").unwrap_or(s);
         s = s.strip_suffix("__").unwrap_or(s).trim();
         if s.len() == before {
@@ -942,6 +972,27 @@ mod tests {
         assert!(is_done_status("✅ Done") && is_done_status("Complete"));
         assert!(!is_done_status("🔶 Partial") && !is_done_status("in progress"));
         assert!(!is_done_status("Not done"));
+    }
+
+    #[test]
+    fn star_runs() {
+        assert_eq!(strip_star_runs("Title**"), "Title");
+        assert_eq!(strip_star_runs("*Start*"), "Start");
+        assert_eq!(
+            strip_star_runs("add a **migration**"),
+            "add a **migration**"
+        );
+        assert_eq!(strip_star_runs("**a** and **b**"), "**a** and **b**");
+        assert_eq!(strip_star_runs("***"), "");
+    }
+
+    #[test]
+    fn titles_that_say_done() {
+        assert!(title_says_done("Schema (DONE)"));
+        assert!(title_says_done("Schema — COMPLETE"));
+        assert!(!title_says_done("Schema (in progress)"));
+        assert!(!title_says_done("Done criteria"));
+        assert!(!title_says_done("Mark tasks complete"));
     }
 
     #[test]

@@ -13,6 +13,7 @@ const NAMED_HEADINGS: usize = 5;
 impl Builder<'_> {
     pub(super) fn finish(mut self) -> Parsed {
         self.close_heading_task(self.src.len());
+        self.promote_loose_items();
         self.report_deferred();
         self.assign_contexts();
         self.merge_listed();

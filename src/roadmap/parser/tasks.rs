@@ -125,8 +125,49 @@ impl<'s> Builder<'s> {
                     };
                     self.add_task(head, h.start, item.span, parts);
                 }
-                None => self.context(self.context_dest(), item.span),
+                None => {
+                    let dest = self.context_dest();
+                    if let Dest::Group(pi, gi) = dest
+                        && item.head.is_some()
+                    {
+                        self.loose.push((pi, gi, item.clone()));
+                    }
+                    self.context(dest, item.span);
+                }
             }
+        }
+    }
+
+    /// A heading group without any task takes its plain list items as
+    /// tasks (derived ids): the list is what its author meant to be done.
+    pub(super) fn promote_loose_items(&mut self) {
+        let loose = std::mem::take(&mut self.loose);
+        let groups = &self.roadmap.phases;
+        let empty: Vec<bool> = loose
+            .iter()
+            .map(|&(pi, gi, _)| groups[pi].groups[gi].tasks.is_empty())
+            .collect();
+        for ((pi, gi, item), empty) in loose.into_iter().zip(empty) {
+            let Some(h) = item.head.filter(|_| empty) else {
+                continue;
+            };
+            let title = syntax::clean_title(self.text(h)).0;
+            let id = self.derive_id(pi, &title);
+            self.record_id(pi, Cow::Owned(id.clone()), Span::new(h.start, h.start));
+            self.contexts
+                .retain(|&(d, s)| !(d == Dest::Group(pi, gi) && s == item.span));
+            let body = dedent(self.text(item.body));
+            self.roadmap.phases[pi].groups[gi].tasks.push(Task {
+                id,
+                title,
+                fields: Vec::new(),
+                body,
+                done_in_roadmap: false,
+                done_mark: None,
+                optional: false,
+                derived_id: true,
+                span: item.span,
+            });
         }
     }
 
