@@ -366,3 +366,35 @@ fn done_markers_everywhere_and_partial_ones_not() {
         ]
     );
 }
+
+#[test]
+fn readme_examples_read_as_their_dialects() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme.find("## The roadmap format").unwrap();
+    let end = start + readme[start..].find("\n## Commands").unwrap();
+    let examples: Vec<&str> = readme[start..end]
+        .split("```markdown\n")
+        .skip(1)
+        .map(|b| &b[..b.find("```").unwrap()])
+        .collect();
+    let want = [
+        Dialect::Table,
+        Dialect::SpecKit,
+        Dialect::Kiro,
+        Dialect::Superpowers,
+        Dialect::Gsd,
+    ];
+    assert_eq!(examples.len(), want.len());
+    for (src, dialect) in examples.iter().zip(want) {
+        assert_eq!(src.lines().count(), 5, "{src}");
+        let p = parse(src);
+        assert_eq!(p.roadmap.dialect, dialect, "{src}");
+        assert!(
+            !roadmap_runner::roadmap::has_errors(&p.diagnostics),
+            "{src}\n{:?}",
+            p.diagnostics
+        );
+        assert!(p.roadmap.task_count() > 0, "{src}");
+    }
+}

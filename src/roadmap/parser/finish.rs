@@ -276,14 +276,14 @@ impl FreeIds {
     }
 
     fn next(&mut self, phase: usize, letters: &str) -> String {
-        let start = self
-            .max
-            .get(&(phase, letters.to_string()))
-            .map_or(1, |n| n.saturating_add(1));
-        let id = (start..)
-            .map(|n| format!("{letters}{n}"))
-            .find(|id| !self.taken.contains(&(phase, id.clone())))
-            .unwrap_or_else(|| format!("{letters}{start}"));
+        let max = self.max.entry((phase, letters.to_string())).or_insert(0);
+        let mut n = max.saturating_add(1);
+        while self.taken.contains(&(phase, format!("{letters}{n}"))) && n < u64::MAX {
+            n += 1;
+        }
+        // The next suggestion starts after this one: linear in the duplicates.
+        *max = n;
+        let id = format!("{letters}{n}");
         self.taken.insert((phase, id.clone()));
         id
     }
