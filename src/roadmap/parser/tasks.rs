@@ -25,26 +25,7 @@ impl<'s> Builder<'s> {
     /// A table: rows whose first cell starts with a task id are tasks; a
     /// table without any is context.
     pub(super) fn table(&mut self, t: &Table, span: Span) {
-        let id_column = t.header.first().is_some_and(|&h| {
-            ID_COLUMNS.contains(
-                &syntax::clean_title(self.text(h))
-                    .0
-                    .to_ascii_lowercase()
-                    .as_str(),
-            )
-        });
-        let heads: Vec<Option<TaskHead>> = t
-            .rows
-            .iter()
-            .map(|r| {
-                let first = t.cells.get(r.cells.start).copied()?;
-                let text = self.text(first);
-                let head = syntax::task_head(text, HeadCtx::Marked)?;
-                let id = head.id.as_ref()?;
-                let number = text[id.value.clone()].bytes().all(|b| b.is_ascii_digit());
-                (id.letters.is_some() || id_column || !number).then_some(head)
-            })
-            .collect();
+        let heads = self.row_heads(t);
         if heads.iter().all(Option::is_none) {
             self.context(self.context_dest(), span);
             return;
@@ -74,6 +55,26 @@ impl<'s> Builder<'s> {
             let parts = self.fields(&names, cells, 1 + skip);
             self.add_task(head, first.start, row.span, parts);
         }
+    }
+
+    /// The task head of each row's first cell; a bare number counts only
+    /// under an id-like column name (`| # | Task |`).
+    fn row_heads(&self, t: &Table) -> Vec<Option<TaskHead>> {
+        let id_column = t.header.first().is_some_and(|&h| {
+            let name = syntax::clean_title(self.text(h)).0.to_ascii_lowercase();
+            ID_COLUMNS.contains(&name.as_str())
+        });
+        t.rows
+            .iter()
+            .map(|r| {
+                let first = t.cells.get(r.cells.start).copied()?;
+                let text = self.text(first);
+                let head = syntax::task_head(text, HeadCtx::Marked)?;
+                let id = head.id.as_ref()?;
+                let number = text[id.value.clone()].bytes().all(|b| b.is_ascii_digit());
+                (id.letters.is_some() || id_column || !number).then_some(head)
+            })
+            .collect()
     }
 
     /// Named fields from the cells after `from`; a `Status` column with ✅
@@ -350,17 +351,8 @@ impl<'s> Builder<'s> {
             None => (Cow::Owned(self.derive_id(pi, &head.title)), true),
         };
         let gi = self.target_group(pi, &id, head.parallel, span);
-        let group = &self.roadmap.phases[pi].groups[gi];
-        if let Some(letters) = head.id.as_ref().and_then(|t| t.letters.clone())
-            && !group.derived_id
-            && group.id.bytes().all(|b| b.is_ascii_uppercase())
-            && self.text(offset(base, &letters)) != group.id
-        {
-            self.deferred.push(super::Deferred::Mismatch {
-                phase: pi,
-                id: id_span,
-                group: group.id.clone(),
-            });
+        if let Some(letters) = head.id.as_ref().and_then(|t| t.letters.clone()) {
+            self.check_letters(pi, gi, offset(base, &letters), id_span);
         }
         if head.title.is_empty() {
             self.empty_title(&id, id_span);
@@ -385,6 +377,21 @@ impl<'s> Builder<'s> {
         let tasks = &mut self.roadmap.phases[pi].groups[gi].tasks;
         tasks.push(task);
         Some((pi, gi, tasks.len() - 1))
+    }
+
+    /// `B1` in group A: a warning (only for letter groups named by a heading).
+    fn check_letters(&mut self, pi: usize, gi: usize, letters: Span, id_span: Span) {
+        let group = &self.roadmap.phases[pi].groups[gi];
+        if !group.derived_id
+            && group.id.bytes().all(|b| b.is_ascii_uppercase())
+            && self.text(letters) != group.id
+        {
+            self.deferred.push(super::Deferred::Mismatch {
+                phase: pi,
+                id: id_span,
+                group: group.id.clone(),
+            });
+        }
     }
 
     fn empty_title(&mut self, id: &str, id_span: Span) {
