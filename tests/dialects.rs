@@ -398,3 +398,17 @@ fn readme_examples_read_as_their_dialects() {
         assert!(p.roadmap.task_count() > 0, "{src}");
     }
 }
+
+#[test]
+fn superpowers_step_headings_stay_inside_their_task() {
+    let src = "# Plan\n\n### Task 1: First\n\n#### Step 1: Write the test\n\nx\n\n#### Step 2: Commit\n\n### Task 2: Second\n\n- [ ] Do it\n";
+    let p = parse(src);
+    assert_eq!(p.roadmap.dialect, Dialect::Superpowers);
+    assert_eq!(diags(&p, src), []);
+    assert_eq!(shape(&p.roadmap), ["P 1 \"Plan\"", "G 1* [1]", "G 2* [2]"]);
+    let t1 = &p.roadmap.phases[0].groups[0].tasks[0];
+    assert_eq!(
+        t1.body,
+        "#### Step 1: Write the test\n\nx\n\n#### Step 2: Commit"
+    );
+}

@@ -27,13 +27,28 @@ fn run_refuses_a_group_it_could_not_read() {
     let p = Project::new(UNREAD);
     let out = p.run(&[]);
     assert_exit(&out, 4);
-    assert!(stderr(&out).contains("group A of phase 2 has no tasks"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("group A of phase 2 has no tasks"),
+        "{}",
+        stderr(&out)
+    );
     assert!(p.agent_events().is_empty(), "no agent may start");
-    assert!(!p.dir.join("status/completed_tasks.txt").exists(), "nothing recorded");
-    assert_eq!(git(&p.dir, &["rev-list", "--count", "HEAD"]).trim(), "1", "nothing committed");
+    assert!(
+        !p.dir.join("status/completed_tasks.txt").exists(),
+        "nothing recorded"
+    );
+    assert_eq!(
+        git(&p.dir, &["rev-list", "--count", "HEAD"]).trim(),
+        "1",
+        "nothing committed"
+    );
     let v = p.run(&["validate"]);
     assert_exit(&v, 4);
-    assert!(stderr(&v).contains(" --> ROADMAP.md:11:1\n"), "{}", stderr(&v));
+    assert!(
+        stderr(&v).contains(" --> ROADMAP.md:11:1\n"),
+        "{}",
+        stderr(&v)
+    );
 }
 
 #[test]
@@ -46,9 +61,17 @@ fn run_with_a_forced_dialect_reads_the_same_way_as_validate() {
     assert_exit(&out, 0);
     let v = p.run(&["validate", "--dialect", "table"]);
     assert_exit(&v, 0);
-    assert!(stdout(&v).contains("1 phase, 1 group, 2 tasks (read as table roadmap)"), "{}", stdout(&v));
+    assert!(
+        stdout(&v).contains("1 phase, 1 group, 2 tasks (read as table roadmap)"),
+        "{}",
+        stdout(&v)
+    );
     let v = p.run(&["validate", "--dialect", "spec-kit"]);
-    assert!(stdout(&v).contains("1 phase, 2 groups, 2 tasks (read as spec-kit tasks.md)"), "{}", stdout(&v));
+    assert!(
+        stdout(&v).contains("1 phase, 2 groups, 2 tasks (read as spec-kit tasks.md)"),
+        "{}",
+        stdout(&v)
+    );
     let dry = stdout(&out);
     assert!(dry.contains("T001") && dry.contains("T002"), "{dry}");
 }

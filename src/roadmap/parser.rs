@@ -74,7 +74,7 @@ pub fn parse_as(source: &str, dialect: Option<Dialect>) -> Parsed {
     let (base, front_title) = front_matter(source, bom);
     let blocks = blocks::collect(source, base);
     let dialect = dialect.unwrap_or_else(|| dialect::detect(source, &blocks));
-    let (word, level) = phase_level(source, &blocks);
+    let (word, level) = phase_level(source, &blocks, dialect);
     let mut builder = Builder::new(source, dialect, task_capacity(&blocks));
     builder.phase_word = word;
     builder.phase_level = level;
@@ -125,8 +125,10 @@ fn task_capacity(blocks: &[Block]) -> usize {
 }
 
 /// The phase word in use (`phase` when any heading uses it, else the first
-/// one seen) and the shallowest heading level it is used at.
-fn phase_level(source: &str, blocks: &[Block]) -> (usize, Option<u8>) {
+/// one seen) and the shallowest heading level it is used at. A Superpowers
+/// plan's phases are only ever `Phase` headings: its `#### Step 1:` headings
+/// are steps of a task.
+fn phase_level(source: &str, blocks: &[Block], dialect: Dialect) -> (usize, Option<u8>) {
     let heads: Vec<(usize, u8)> = blocks
         .iter()
         .filter_map(|b| match b.kind {
@@ -135,6 +137,7 @@ fn phase_level(source: &str, blocks: &[Block]) -> (usize, Option<u8>) {
             }
             _ => None,
         })
+        .filter(|&(w, _)| w == 0 || dialect != Dialect::Superpowers)
         .collect();
     let word = if heads.iter().any(|&(w, _)| w == 0) {
         0
