@@ -148,6 +148,7 @@ impl<'s> Builder<'s> {
             .iter()
             .map(|&(pi, gi, _)| groups[pi].groups[gi].tasks.is_empty())
             .collect();
+        let mut promoted = std::collections::HashSet::new();
         for ((pi, gi, item), empty) in loose.into_iter().zip(empty) {
             let Some(h) = item.head.filter(|_| empty) else {
                 continue;
@@ -155,8 +156,7 @@ impl<'s> Builder<'s> {
             let title = syntax::clean_title(self.text(h)).0;
             let id = self.derive_id(pi, &title);
             self.record_id(pi, Cow::Owned(id.clone()), Span::new(h.start, h.start));
-            self.contexts
-                .retain(|&(d, s)| !(d == Dest::Group(pi, gi) && s == item.span));
+            promoted.insert(item.span.start);
             let body = dedent(self.text(item.body));
             self.roadmap.phases[pi].groups[gi].tasks.push(Task {
                 id,
@@ -169,6 +169,9 @@ impl<'s> Builder<'s> {
                 derived_id: true,
                 span: item.span,
             });
+        }
+        if !promoted.is_empty() {
+            self.contexts.retain(|(_, s)| !promoted.contains(&s.start));
         }
     }
 
