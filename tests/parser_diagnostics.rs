@@ -398,7 +398,7 @@ fn no_tasks_names_the_headings_it_saw() {
 
 #[test]
 fn phase_heading_without_separator_is_pointed_at() {
-    let src = "# Plan\n\n## Phase 1 Foundation\n\n### Group A\n\n- A1: x\n\n## Phase 2: Two\n\n### Group B\n\n- B1: y\n";
+    let src = "# Plan\n\n## Phase 1 Foundation\n\n### Group A\n\n- A1: x\n\n## Phase 2: Two\n\n### Group B\n\n- B1: y\n\n## Release 2024 notes\n";
     let p = diags(src, &["phase-heading-format", "group-outside-phase"]);
     let d = &p.diagnostics[0];
     assert_eq!(d.severity, Severity::Error);

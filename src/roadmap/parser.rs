@@ -415,7 +415,12 @@ impl<'s> Builder<'s> {
             return;
         }
         let at_phase_level = self.phase_level.is_none_or(|pl| level <= pl);
-        if at_phase_level && let Some(r) = syntax::phase_like(text) {
+        // With phases, only their own word counts (`## Release 2024 notes`
+        // next to `## Phase 1:` headings is a section).
+        if at_phase_level
+            && let Some((word, r)) = syntax::phase_like(text)
+            && (self.phase_level.is_none() || word == self.phase_word)
+        {
             self.phase_like_heading(offset(content.start, &r), span);
         }
         if at_phase_level && self.phase_level.is_some() && self.region == Region::Phase {

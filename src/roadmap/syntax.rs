@@ -141,12 +141,13 @@ pub(crate) fn phase_head(text: &str) -> Option<PhaseHead> {
 
 /// A heading that starts like a phase (`Phase 1 Foundation`) but is not
 /// one: the span of the word and number, for a diagnostic.
-pub(crate) fn phase_like(text: &str) -> Option<Range<usize>> {
+/// The index of its phase word comes first.
+pub(crate) fn phase_like(text: &str) -> Option<(usize, Range<usize>)> {
     let (lead, _) = skip_lead(text, 0);
-    let (_, at) = keyword_of(text, lead, &PHASE_WORDS)?;
+    let (word, at) = keyword_of(text, lead, &PHASE_WORDS)?;
     let end = at + id_run(&text[at..]);
     let digit = text.as_bytes().get(at).is_some_and(u8::is_ascii_digit);
-    (digit && phase_head(text).is_none()).then_some(lead..end)
+    (digit && phase_head(text).is_none()).then_some((word, lead..end))
 }
 
 /// Recognises a group heading: a group word, an id (1-3 uppercase letters,
@@ -800,7 +801,8 @@ mod tests {
         );
         assert_eq!(done("Phase 1 Complete When:"), None);
         assert_eq!(phase_like("## Phase 1 Foundation"), None);
-        assert_eq!(phase_like("Phase 1 Foundation"), Some(0..7));
+        assert_eq!(phase_like("Phase 1 Foundation"), Some((0, 0..7)));
+        assert_eq!(phase_like("🎯 Stage 2 build"), Some((1, 5..12)));
         assert_eq!(phase_like("Phase 1: Foundation"), None);
         assert_eq!(phase_like("Phase one"), None);
     }
