@@ -75,3 +75,19 @@ fn run_with_a_forced_dialect_reads_the_same_way_as_validate() {
     let dry = stdout(&out);
     assert!(dry.contains("T001") && dry.contains("T002"), "{dry}");
 }
+
+#[test]
+fn validate_shows_the_reading_and_every_derived_id() {
+    let roadmap = "## Phase 1: Setup\n\n- [ ] T001 [P] Lint\n- [ ] T002 [P] Test\n- [ ] T003 Ship\n\n## Phase 2: Docs\n\n### Group A\n\n- [ ] Write the guide\n";
+    let p = Project::new(roadmap);
+    let out = p.run(&["validate", "--dialect", "spec-kit"]);
+    assert_exit(&out, 0);
+    assert_eq!(
+        stdout(&out),
+        "ROADMAP.md: 2 phases, 3 groups, 4 tasks (read as spec-kit tasks.md)\n\
+         derived ids (phase:group <- tasks):\n  \
+         1:T001 <- T001 T002\n  \
+         1:T003 <- T003\n  \
+         2:A <- tee5ab1 \"Write the guide\"\n"
+    );
+}

@@ -573,6 +573,12 @@ fn every_diagnostic_has_help_and_a_kebab_case_code() {
 ## Phase 9999999999999999999999999999999999999: Big
 
 ## Phase 3 Without colon
+
+## Phase 4: Four
+
+### Phase 4.1: Nested
+
+- [ ] inside
 ";
     let p = parse(src);
     let mut codes: Vec<&str> = p.diagnostics.iter().map(|d| d.code).collect();
@@ -590,6 +596,7 @@ fn every_diagnostic_has_help_and_a_kebab_case_code() {
             "empty-task-title",
             "group-outside-phase",
             "invalid-phase-number",
+            "nested-phase",
             "non-task-row",
             "phase-heading-format",
             "phase-out-of-order",
@@ -628,4 +635,23 @@ fn thousands_of_diagnostics_render_in_linear_time() {
         p.diagnostics.iter().map(|d| d.help.clone()).collect();
     assert_eq!(helps.len(), 8_999);
     assert!(took < std::time::Duration::from_secs(10), "{took:?}");
+}
+
+#[test]
+fn phase_heading_nested_in_a_phase_is_said() {
+    let src = "## Phase 3: Three\n\n### Group A\n\n- A1: x\n\n### Phase 3.1: Hotfix (INSERTED)\n\n- [ ] Patch it\n";
+    let p = diags(src, &["nested-phase"]);
+    let d = &p.diagnostics[0];
+    assert_eq!(d.severity, Severity::Warning);
+    assert_eq!(at(d, src), (7, 11, "3.1"));
+    assert_eq!(
+        d.message,
+        "this level-3 phase heading is inside phase 3; its tasks are read as phase 3's"
+    );
+    assert_eq!(
+        d.help.as_deref(),
+        Some("to run it as a phase of its own, make it a `##` heading like the other phases")
+    );
+    // Its task is not lost: phase 3 reads it (in an implicit group).
+    assert_eq!(p.roadmap.task_count(), 2);
 }

@@ -461,6 +461,27 @@ impl<'s> Builder<'s> {
         );
     }
 
+    /// `### Phase 3.1: Hotfix` inside `## Phase 3`: read as part of phase 3,
+    /// which the author may not expect, so say it.
+    fn nested_phase(&mut self, head: &PhaseHead, content: Span, level: u8) {
+        let Some(outer) = self.roadmap.phases.last().map(|p| p.number.clone()) else {
+            return;
+        };
+        let hashes = "#".repeat(usize::from(self.phase_level.unwrap_or(2)));
+        self.diags.push(
+            Diagnostic::warning(
+                "nested-phase",
+                offset(content.start, &head.number_span),
+                format!(
+                    "this level-{level} phase heading is inside phase {outer}; its tasks are read as phase {outer}'s"
+                ),
+            )
+            .with_help(format!(
+                "to run it as a phase of its own, make it a `{hashes}` heading like the other phases"
+            )),
+        );
+    }
+
     /// A Superpowers plan without phase headings: its first `### Task N:`
     /// opens one implicit phase 1.
     fn implicit_phase(&mut self, text: &str, span: Span) -> bool {
@@ -479,6 +500,9 @@ impl<'s> Builder<'s> {
     /// task, or a section whose text is context.
     fn sub_heading(&mut self, level: u8, content: Span, span: Span) {
         let text = self.text(content);
+        if let Some(head) = syntax::phase_head(text).filter(|h| h.word == self.phase_word) {
+            self.nested_phase(&head, content, level);
+        }
         if let Some(head) = syntax::group_head(text) {
             self.start_group(head, level, content, span);
             return;
