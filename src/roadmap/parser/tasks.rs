@@ -1,11 +1,11 @@
 //! Reading tasks: table rows, list items, Kiro's numbered checklist and
 //! GSD's phase list, and where each task goes (its group, its id).
 
-use super::{Builder, Dest, GroupKind, OpenGroup, offset};
+use super::{Builder, Dest, GroupKind, OpenGroup, offset, slice};
 use crate::roadmap::blocks::{self, BlockKind, Item, Table};
 use crate::roadmap::diagnostics::Diagnostic;
 use crate::roadmap::dialect::Dialect;
-use crate::roadmap::model::{DoneMark, Field, Group, Phase, Span, Task, is_id};
+use crate::roadmap::model::{DoneMark, Field, Group, Phase, PhaseId, Span, Task, is_id};
 use crate::roadmap::syntax::{self, HeadCtx, TaskHead};
 use std::borrow::Cow;
 
@@ -194,18 +194,14 @@ impl<'s> Builder<'s> {
     /// Lists that a dialect reads its own way: Kiro's numbered checklist
     /// (phases and their sub-tasks) and GSD's phase list. True if consumed.
     pub(super) fn dialect_list(&mut self, items: &[Item]) -> bool {
-        let heads: Vec<Option<&str>> = items.iter().map(|i| i.head.map(|h| self.text(h))).collect();
+        let src = self.src;
+        let mut heads = items.iter().filter_map(|i| i.head.map(|h| slice(src, h)));
         match self.dialect {
-            Dialect::Kiro if heads.iter().flatten().any(|h| syntax::is_numbered_item(h)) => {
+            Dialect::Kiro if heads.any(syntax::is_numbered_item) => {
                 items.iter().for_each(|item| self.kiro_item(item));
                 true
             }
-            Dialect::Gsd
-                if heads
-                    .iter()
-                    .flatten()
-                    .any(|h| syntax::bold_phase_item(h).is_some()) =>
-            {
+            Dialect::Gsd if heads.any(|h| syntax::bold_phase_item(h).is_some()) => {
                 items.iter().for_each(|item| self.gsd_phase_item(item));
                 true
             }
@@ -238,7 +234,7 @@ impl<'s> Builder<'s> {
         });
     }
 
-    fn check_listed_duplicate(&mut self, number: &crate::roadmap::PhaseId, span: Span) {
+    fn check_listed_duplicate(&mut self, number: &PhaseId, span: Span) {
         self.diags.push(
             Diagnostic::error(
                 "duplicate-phase",
@@ -271,7 +267,7 @@ impl<'s> Builder<'s> {
         };
         let text = self.text(h);
         let written = head.id.as_ref().map(|id| &text[id.value.clone()]);
-        let Some(number) = written.and_then(crate::roadmap::PhaseId::parse) else {
+        let Some(number) = written.and_then(PhaseId::parse) else {
             return;
         };
         let done = item.checked == Some(true) || head.done;
