@@ -2,7 +2,7 @@
 //! Turning them into validated settings is `config`'s job.
 
 use crate::config::{parse_max_parallel, parse_timeout};
-use crate::roadmap::PhaseId;
+use crate::roadmap::{Dialect, PhaseId};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -100,6 +100,11 @@ pub struct GlobalArgs {
     // ROADMAP_FILE is read by `roadmap_path`, so an empty one counts as unset.
     #[arg(long, global = true, value_name = "PATH")]
     pub roadmap: Option<PathBuf>,
+
+    /// How to read the roadmap: table, spec-kit, kiro, superpowers or gsd
+    /// [default: detected]. Every command reads it the same way.
+    #[arg(long, global = true, env = "ROADMAP_DIALECT", value_name = "NAME", value_parser = parse_dialect)]
+    pub dialect: Option<Dialect>,
 
     /// Less output from the runner's own diagnostics.
     #[arg(short, long, global = true, conflicts_with = "verbose")]
@@ -351,6 +356,11 @@ pub struct RunArgs {
     pub notify: Option<String>,
 }
 
+fn parse_dialect(s: &str) -> Result<Dialect, String> {
+    s.parse()
+        .map_err(|e: crate::roadmap::dialect::UnknownDialect| e.to_string())
+}
+
 /// `2` → (2, 2); `2..3` → (2, 3).
 fn parse_phase_range(s: &str) -> Result<(PhaseId, PhaseId), String> {
     let bad = || format!("`{s}` is not a phase number or range (e.g. `2`, `12.1` or `2..3`)");
@@ -391,5 +401,21 @@ mod tests {
             cli.command,
             Some(Command::Validate(ValidateArgs { json: true, .. }))
         ));
+        assert_eq!(cli.global.dialect, None);
+    }
+
+    #[test]
+    fn dialect_is_accepted_by_every_command_that_reads_the_roadmap() {
+        for args in [
+            &["rr", "validate", "--dialect", "spec-kit"][..],
+            &["rr", "status", "--dialect", "spec-kit"],
+            &["rr", "run", "--dialect", "spec-kit"],
+            &["rr", "--dialect", "spec-kit", "--dry-run"],
+        ] {
+            let cli = Cli::try_parse_from(args).unwrap();
+            assert_eq!(cli.global.dialect, Some(Dialect::SpecKit), "{args:?}");
+        }
+        let err = Cli::try_parse_from(["rr", "validate", "--dialect", "yaml"]).unwrap_err();
+        assert!(err.to_string().contains("known: table, spec-kit"), "{err}");
     }
 }

@@ -61,7 +61,8 @@ fn run(cli: Cli) -> Result<i32, CommandError> {
         out.flush()?;
         return Ok(code);
     }
-    let project = Project::new(g.project_dir.as_deref(), g.roadmap_path().as_deref())?;
+    let project = Project::new(g.project_dir.as_deref(), g.roadmap_path().as_deref())?
+        .with_dialect(g.dialect);
     let code = match &cli.command {
         Some(Command::Validate(args)) => commands::validate::run(&project, args, io)?,
         Some(Command::Status(args)) => commands::status::run(&project, args, io)?,

@@ -26,10 +26,19 @@ impl GroupState {
     }
 }
 
-pub fn group_state(key: &GroupKey, group: &Group, completed: &CompletedGroups) -> GroupState {
+/// A group's state. Done in the roadmap: every task is marked done or
+/// optional (Kiro's `- [ ]*`, which the runner leaves to the user), or the
+/// phase heading itself is marked done (`## Phase 8 ✅ COMPLETE`).
+pub fn group_state(
+    key: &GroupKey,
+    phase: &Phase,
+    group: &Group,
+    completed: &CompletedGroups,
+) -> GroupState {
+    let done = |t: &crate::roadmap::Task| t.done_in_roadmap || t.optional;
     if completed.contains(key) {
         GroupState::Completed
-    } else if !group.tasks.is_empty() && group.tasks.iter().all(|t| t.done_in_roadmap) {
+    } else if !group.tasks.is_empty() && (phase.done_in_roadmap || group.tasks.iter().all(done)) {
         GroupState::DoneInRoadmap
     } else {
         GroupState::Pending

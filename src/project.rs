@@ -1,7 +1,7 @@
 //! One project on disk: its directory, roadmap, status and log locations, and
 //! loading its roadmap with diagnostics.
 
-use crate::roadmap::{Diagnostic, Roadmap, Severity, parse};
+use crate::roadmap::{Diagnostic, Dialect, Roadmap, Severity, parse_as};
 use crate::status::StatusDir;
 use std::path::{Path, PathBuf};
 
@@ -36,6 +36,8 @@ pub struct Project {
     pub roadmap_path: PathBuf,
     pub status: StatusDir,
     pub logs_dir: PathBuf,
+    /// `--dialect`: how every command reads the roadmap (`None`: detected).
+    pub dialect: Option<Dialect>,
 }
 
 impl Project {
@@ -59,7 +61,14 @@ impl Project {
             logs_dir: dir.join("logs"),
             dir,
             roadmap_path,
+            dialect: None,
         })
+    }
+
+    /// The project with the roadmap read in `dialect` (`None`: detected).
+    pub fn with_dialect(mut self, dialect: Option<Dialect>) -> Project {
+        self.dialect = dialect;
+        self
     }
 
     /// The roadmap path as users should read it in messages.
@@ -90,7 +99,7 @@ impl Project {
                 offset,
             }
         })?;
-        let parsed = parse(&source);
+        let parsed = parse_as(&source, self.dialect);
         Ok(LoadedRoadmap {
             display,
             source,
@@ -138,13 +147,10 @@ impl LoadedRoadmap {
             .count()
     }
 
-    /// Every diagnostic, rendered with its source line and caret.
+    /// Every diagnostic, rendered with its source line and caret (one line
+    /// index for all of them: linear time).
     pub fn render_diagnostics(&self) -> String {
-        self.diagnostics
-            .iter()
-            .map(|d| d.render(&self.display, &self.source))
-            .collect::<Vec<_>>()
-            .join("\n")
+        crate::roadmap::diagnostics::render_all(&self.diagnostics, &self.display, &self.source)
     }
 
     /// `4 phases, 17 groups, 61 tasks`.

@@ -29,7 +29,10 @@ fn validate_summarises_the_real_roadmap() {
     let d = project_dir(&educonnect());
     let out = run_in(d.path(), &["validate"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert_eq!(stdout(&out), "ROADMAP.md: 4 phases, 17 groups, 61 tasks\n");
+    assert_eq!(
+        stdout(&out),
+        "ROADMAP.md: 4 phases, 17 groups, 61 tasks (read as table roadmap)\n"
+    );
     assert_eq!(stderr(&out), "");
     assert!(
         !d.path().join("status").exists(),

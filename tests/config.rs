@@ -228,7 +228,10 @@ fn validate_catches_a_mistyped_config_key_at_its_position_as_a_run_does() {
         p.dir.join("roadmap-runner.toml").display()
     );
     assert_eq!(stderr(&validate), expected);
-    assert_eq!(stdout(&validate), "ROADMAP.md: 1 phase, 1 group, 1 task\n");
+    assert_eq!(
+        stdout(&validate),
+        "ROADMAP.md: 1 phase, 1 group, 1 task (read as table roadmap)\n"
+    );
     let run = p.run(&["--dry-run"]);
     assert_exit(&run, 5);
     assert_eq!(stderr(&run), expected, "the same message as a run");
@@ -298,7 +301,10 @@ fn roadmap_file_from_the_environment_and_empty_is_unset() {
         .output()
         .unwrap();
     assert_exit(&out, 0);
-    assert_eq!(stdout(&out), "ROADMAP.md: 1 phase, 1 group, 1 task\n");
+    assert_eq!(
+        stdout(&out),
+        "ROADMAP.md: 1 phase, 1 group, 1 task (read as table roadmap)\n"
+    );
     p.write(
         "docs/plan.md",
         &roadmap_with_tasks(&[("A1", ""), ("A2", "")]),
@@ -310,5 +316,8 @@ fn roadmap_file_from_the_environment_and_empty_is_unset() {
         .output()
         .unwrap();
     assert_exit(&out, 0);
-    assert_eq!(stdout(&out), "docs/plan.md: 1 phase, 1 group, 2 tasks\n");
+    assert_eq!(
+        stdout(&out),
+        "docs/plan.md: 1 phase, 1 group, 2 tasks (read as table roadmap)\n"
+    );
 }

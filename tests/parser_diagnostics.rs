@@ -68,20 +68,60 @@ fn duplicate_task_id_across_groups_and_syntaxes() {
 
 - A1: x
 
-## Phase 2: Two
-
 ### Group B
 
 #### A1: again
 ";
     let p = diags(src, &["task-group-mismatch", "duplicate-task-id"]);
     let d = &p.diagnostics[1];
-    assert_eq!(at(d, src), (11, 6, "A1"));
+    assert_eq!(at(d, src), (9, 6, "A1"));
     assert_eq!(
         d.message,
         "duplicate task id `A1` (first defined at line 5)"
     );
-    assert_eq!(at(&p.diagnostics[0], src), (11, 6, "A1"));
+    assert_eq!(at(&p.diagnostics[0], src), (9, 6, "A1"));
+}
+
+#[test]
+fn task_ids_are_scoped_by_phase() {
+    // Every phase starts again at Group A / A1 (issue 8).
+    let src = "\
+## Phase 1: One
+
+### Group A
+
+- A1: x
+- A2: y
+
+## Phase 2: Two
+
+### Group A
+
+- A1: again
+- A2: and again
+";
+    let p = diags(src, &[]);
+    assert_eq!(p.roadmap.task_count(), 4);
+}
+
+#[test]
+fn two_duplicates_get_distinct_free_ids() {
+    let src = "## Phase 1: One\n\n### Group A\n\n- A1: x\n- A2: y\n- A1: dup\n- A2: dup\n\n## Phase 2: Two\n\n### Group A\n\n- A7: other phase\n";
+    let p = diags(src, &["duplicate-task-id", "duplicate-task-id"]);
+    let helps: Vec<&str> = p
+        .diagnostics
+        .iter()
+        .filter_map(|d| d.help.as_deref())
+        .collect();
+    assert_eq!(
+        helps,
+        [
+            "give each task a unique id, e.g. `A3`",
+            "give each task a unique id, e.g. `A4`"
+        ]
+    );
+    let got: Vec<_> = p.diagnostics.iter().map(|d| at(d, src)).collect();
+    assert_eq!(got, [(7, 3, "A1"), (8, 3, "A2")]);
 }
 
 #[test]
@@ -115,11 +155,17 @@ fn phase_out_of_order() {
 
 #[test]
 fn invalid_phase_number() {
-    let src = "## Phase 1: One\n\n### Group A\n\n- A1: x\n\n## Phase 99999999999: Big\n\n### Group B\n\n- B1: y\n";
+    let big = "9".repeat(40);
+    let src = format!(
+        "## Phase 1: One\n\n### Group A\n\n- A1: x\n\n## Phase {big}: Big\n\n### Group B\n\n- B1: y\n"
+    );
     // The section is skipped (not merged into phase 1), so its group is stray.
-    let p = diags(src, &["invalid-phase-number", "group-outside-phase"]);
-    assert_eq!(at(&p.diagnostics[0], src), (7, 10, "99999999999"));
+    let p = diags(&src, &["invalid-phase-number", "group-outside-phase"]);
+    assert_eq!(at(&p.diagnostics[0], &src), (7, 10, big.as_str()));
     assert_eq!(p.roadmap.task_count(), 1);
+    // Eleven digits are a phase id like any other now.
+    let p = diags(&src.replace(&big, "99999999999"), &[]);
+    assert_eq!(p.roadmap.phases[1].number.as_str(), "99999999999");
 }
 
 #[test]
@@ -215,7 +261,7 @@ warning: task `B1` is in group A but its id names another group
 }
 
 #[test]
-fn task_outside_group_is_dropped_with_a_warning() {
+fn tasks_outside_a_group_get_an_implicit_group() {
     let src = "\
 ## Phase 1: One
 
@@ -233,20 +279,31 @@ fn task_outside_group_is_dropped_with_a_warning() {
 
 #### A4: under a non-group section
 ";
-    let p = diags(
-        src,
-        &[
-            "task-outside-group",
-            "task-outside-group",
-            "task-outside-group",
-        ],
-    );
-    let got: Vec<_> = p.diagnostics.iter().map(|d| at(d, src)).collect();
-    assert_eq!(got, [(3, 3, "A1"), (7, 5, "A2"), (15, 6, "A4")]);
-    assert_eq!(p.roadmap.task_count(), 1);
+    let p = diags(src, &[]);
+    // A1 and A2 form one implicit group named after A1; A4 gets its own.
+    let groups: Vec<(&str, bool, Vec<&str>)> = p.roadmap.phases[0]
+        .groups
+        .iter()
+        .map(|g| {
+            (
+                g.id.as_str(),
+                g.derived_id,
+                g.tasks.iter().map(|t| t.id.as_str()).collect(),
+            )
+        })
+        .collect();
     assert_eq!(
-        p.diagnostics[0].message,
-        "task `A1` is not inside a group; it is ignored"
+        groups,
+        [
+            ("A1", true, vec!["A1", "A2"]),
+            ("A", false, vec!["A3"]),
+            ("A4", true, vec!["A4"])
+        ]
+    );
+    let a4 = &p.roadmap.phases[0].groups[2];
+    assert_eq!(
+        &src[a4.span.start..a4.span.end],
+        "#### A4: under a non-group section"
     );
 }
 
@@ -259,9 +316,123 @@ fn empty_phase_and_group() {
         got,
         [(7, 1, "### Group B"), (11, 1, "## Phase 2: Empty ##")]
     );
-    assert!(!has_errors(&p.diagnostics));
-    assert_eq!(p.diagnostics[0].message, "group B of phase 1 has no tasks");
-    assert_eq!(p.diagnostics[1].message, "phase 2 has no groups");
+    // A group nothing was read from must never be completed: an error.
+    assert_eq!(p.diagnostics[0].severity, Severity::Error);
+    assert_eq!(p.diagnostics[1].severity, Severity::Warning);
+    assert_eq!(
+        p.diagnostics[0].message,
+        "group B of phase 1 has no tasks: nothing under it was read as a task, so it could never be completed"
+    );
+    assert_eq!(
+        p.diagnostics[1].message,
+        "phase 2 has no groups or tasks; a run stops before it"
+    );
+}
+
+#[test]
+fn group_with_nothing_read_is_an_error() {
+    // The issue's case: a group nothing was read from was "every task is
+    // marked done" and got committed. Now: an error, and no task at all too.
+    let src = "## Phase 1: One\n\n### Group A: Setup\n\nWrite the schema, then a migration.\n\n> quoted: - [ ] not a task\n";
+    let p = diags(src, &["no-tasks", "empty-group"]);
+    assert!(has_errors(&p.diagnostics));
+    assert_eq!(at(&p.diagnostics[1], src), (3, 1, "### Group A: Setup"));
+    assert!(
+        p.diagnostics[1]
+            .help
+            .as_deref()
+            .unwrap()
+            .contains("`- [ ] Title`")
+    );
+}
+
+#[test]
+fn group_of_plain_list_items_takes_them_as_tasks() {
+    let src = "## Phase 1: One\n\n### Group A: Setup\n\nIntro.\n\n- write the schema\n- add a **migration**\n  with a body\n\n### Group B\n\n- B1: real\n- a note, not a task\n";
+    let p = diags(src, &[]);
+    let a = &p.roadmap.phases[0].groups[0];
+    let got: Vec<(&str, bool, &str)> = a
+        .tasks
+        .iter()
+        .map(|t| (t.title.as_str(), t.derived_id, t.body.as_str()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("write the schema", true, ""),
+            ("add a **migration**", true, "with a body")
+        ]
+    );
+    assert_eq!(a.context, "Intro.");
+    assert!(
+        a.tasks
+            .iter()
+            .all(|t| t.id.starts_with('t') && t.id.len() == 7)
+    );
+    let b = &p.roadmap.phases[0].groups[1];
+    assert_eq!(b.tasks.len(), 1);
+    assert_eq!(b.context, "- a note, not a task");
+}
+
+#[test]
+fn done_phase_without_tasks_is_not_reported() {
+    let src = "## Phase 1: Shipped ✅\n\nAll done.\n\n## Phase 2: Next\n\n- [ ] Build it\n";
+    let p = diags(src, &[]);
+    assert!(p.roadmap.phases[0].done_in_roadmap);
+    assert_eq!(p.roadmap.task_count(), 1);
+}
+
+#[test]
+fn no_tasks_names_the_headings_it_saw() {
+    let src = "# Plan\n\n## Phase 1: One\n\nWords.\n\n## Phase 2: Two\n\n* more words\n";
+    let p = diags(src, &["empty-phase", "no-tasks", "empty-phase"]);
+    let d = &p.diagnostics[1];
+    assert_eq!(d.severity, Severity::Error);
+    assert_eq!(at(d, src), (3, 1, "## Phase 1: One"));
+    assert_eq!(
+        d.message,
+        "no task was read in any of the 2 phases (`## Phase 1: One` (line 3), `## Phase 2: Two` (line 7)), so nothing would run"
+    );
+    assert!(d.help.as_deref().unwrap().contains("table roadmap"));
+}
+
+#[test]
+fn phase_heading_without_separator_is_pointed_at() {
+    let src = "# Plan\n\n## Phase 1 Foundation\n\n### Group A\n\n- A1: x\n\n## Phase 2: Two\n\n### Group B\n\n- B1: y\n\n## Release 2024 notes\n";
+    let p = diags(src, &["phase-heading-format", "group-outside-phase"]);
+    let d = &p.diagnostics[0];
+    assert_eq!(d.severity, Severity::Error);
+    assert_eq!(at(d, src), (3, 4, "Phase 1"));
+    assert_eq!(
+        d.render("ROADMAP.md", src),
+        "\
+error: `Phase 1` looks like a phase heading but is not read as one
+ --> ROADMAP.md:3:4
+  |
+3 | ## Phase 1 Foundation
+  |    ^^^^^^^
+  = help: put `:`, `-`, `—` or `(` after the number, e.g. `Phase 1: Title`; without it the heading and everything under it is not run
+"
+    );
+}
+
+#[test]
+fn no_phases_points_at_phase_like_headings() {
+    let src =
+        "---\ntitle: My plan\n---\n# Plan\n\n## Stage 1 setup\n\n## Stage 2 build\n\n- [ ] thing\n";
+    let p = diags(
+        src,
+        &["no-phases", "phase-heading-format", "phase-heading-format"],
+    );
+    assert_eq!(at(&p.diagnostics[1], src), (6, 4, "Stage 1"));
+    let d = &p.diagnostics[0];
+    assert_eq!(at(d, src), (6, 1, "## Stage 1 setup"));
+    assert_eq!(
+        d.message,
+        "the roadmap has no phases; these headings look like phases but are not written as one: \
+         `## Stage 1 setup` (line 6), `## Stage 2 build` (line 8)"
+    );
+    assert_eq!(p.roadmap.title.as_deref(), Some("My plan"));
 }
 
 #[test]
@@ -322,10 +493,15 @@ fn no_phases_in_prose() {
     assert_eq!(p.diagnostics[0].line_col(src), (1, 1));
     assert_eq!(p.roadmap.title.as_deref(), Some("Just a title"));
     assert_eq!(p.roadmap.context, "Some text.");
+    // It points at the headings it saw, here the only one.
+    assert_eq!(
+        p.diagnostics[0].message,
+        "the roadmap has no phases; its headings are `# Just a title` (line 1)"
+    );
     assert!(
         p.diagnostics[0]
             .render("R", src)
-            .contains("1 | # Just a title\n  | ^\n")
+            .contains("1 | # Just a title\n  | ^^^^^^^^^^^^^^\n")
     );
 }
 
@@ -394,7 +570,15 @@ fn every_diagnostic_has_help_and_a_kebab_case_code() {
 
 ## Phase 1: Back
 
-## Phase 99999999999: Big
+## Phase 9999999999999999999999999999999999999: Big
+
+## Phase 3 Without colon
+
+## Phase 4: Four
+
+### Phase 4.1: Nested
+
+- [ ] inside
 ";
     let p = parse(src);
     let mut codes: Vec<&str> = p.diagnostics.iter().map(|d| d.code).collect();
@@ -412,10 +596,11 @@ fn every_diagnostic_has_help_and_a_kebab_case_code() {
             "empty-task-title",
             "group-outside-phase",
             "invalid-phase-number",
+            "nested-phase",
             "non-task-row",
+            "phase-heading-format",
             "phase-out-of-order",
             "task-group-mismatch",
-            "task-outside-group",
         ]
     );
     for d in &p.diagnostics {
@@ -423,6 +608,50 @@ fn every_diagnostic_has_help_and_a_kebab_case_code() {
         assert!(d.code.bytes().all(|b| b.is_ascii_lowercase() || b == b'-'));
         assert!(d.span.end <= src.len() && d.span.start <= d.span.end);
     }
-    // `no-phases` is the one code this roadmap cannot show.
+    // `no-phases` and `no-tasks` are the codes this roadmap cannot show.
     diags("no phases here", &["no-phases"]);
+    diags("## Phase 1: Words only\n", &["empty-phase", "no-tasks"]);
+}
+
+#[test]
+fn thousands_of_diagnostics_render_in_linear_time() {
+    // 9,000 duplicates once took 2.1 s to render: each found its line by
+    // scanning from the start. A quadratic renderer needs minutes here in a
+    // debug build; a linear one, milliseconds.
+    let mut src = String::from("## Phase 1: One\n\n### Group A\n\n");
+    for i in 0..9_000 {
+        src.push_str(&format!(
+            "- A1: duplicate number {i} with some words to make the line longer\n"
+        ));
+    }
+    let t = std::time::Instant::now();
+    let p = parse(&src);
+    assert_eq!(p.diagnostics.len(), 8_999);
+    let out = roadmap_runner::roadmap::diagnostics::render_all(&p.diagnostics, "ROADMAP.md", &src);
+    let took = t.elapsed();
+    assert!(out.contains(" --> ROADMAP.md:9004:3\n"));
+    // Every suggestion is distinct.
+    let helps: std::collections::HashSet<_> =
+        p.diagnostics.iter().map(|d| d.help.clone()).collect();
+    assert_eq!(helps.len(), 8_999);
+    assert!(took < std::time::Duration::from_secs(10), "{took:?}");
+}
+
+#[test]
+fn phase_heading_nested_in_a_phase_is_said() {
+    let src = "## Phase 3: Three\n\n### Group A\n\n- A1: x\n\n### Phase 3.1: Hotfix (INSERTED)\n\n- [ ] Patch it\n";
+    let p = diags(src, &["nested-phase"]);
+    let d = &p.diagnostics[0];
+    assert_eq!(d.severity, Severity::Warning);
+    assert_eq!(at(d, src), (7, 11, "3.1"));
+    assert_eq!(
+        d.message,
+        "this level-3 phase heading is inside phase 3; its tasks are read as phase 3's"
+    );
+    assert_eq!(
+        d.help.as_deref(),
+        Some("to run it as a phase of its own, make it a `##` heading like the other phases")
+    );
+    // Its task is not lost: phase 3 reads it (in an implicit group).
+    assert_eq!(p.roadmap.task_count(), 2);
 }

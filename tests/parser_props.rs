@@ -2,12 +2,21 @@
 //! source on character boundaries, and generated roadmaps round-trip.
 
 use proptest::prelude::*;
+use roadmap_runner::roadmap::dialect::DIALECTS;
 use roadmap_runner::roadmap::seed::roadmap_tasks_txt;
-use roadmap_runner::roadmap::{Span, parse};
+use roadmap_runner::roadmap::write_back::tick;
+use roadmap_runner::roadmap::{Dialect, DoneMark, GroupKey, Span, is_id, parse, parse_as};
 
-/// Parses, renders every diagnostic, and checks every span.
+/// Parses (detected dialect), renders every diagnostic, and checks every span.
 fn check(src: &str) {
-    let p = parse(src);
+    check_as(src, None);
+}
+
+/// Parses in `dialect`, renders every diagnostic, checks every span, that
+/// every id is an id whose status key round-trips, and that ticking any
+/// task changes nothing but its mark.
+fn check_as(src: &str, dialect: Option<Dialect>) {
+    let p = parse_as(src, dialect);
     let ok = |s: Span| {
         s.start <= s.end
             && s.end <= src.len()
@@ -25,8 +34,23 @@ fn check(src: &str) {
         assert!(ok(phase.span));
         for group in &phase.groups {
             assert!(ok(group.span));
+            let key = group.key(phase);
+            assert!(is_id(&group.id), "group id {:?} in {src:?}", group.id);
+            assert_eq!(GroupKey::parse_status(&key.to_string()), Some(key.clone()));
             for task in &group.tasks {
                 assert!(ok(task.span), "task span {:?} in {src:?}", task.span);
+                assert!(is_id(&task.id), "task id {:?} in {src:?}", task.id);
+                if let (Ok(out), Some(mark)) = (tick(src, task), task.done_mark) {
+                    let (DoneMark::Checkbox { span } | DoneMark::StatusCell { span }) = mark;
+                    assert!(
+                        out.starts_with(&src[..span.start]),
+                        "tick changed bytes before the mark"
+                    );
+                    assert!(
+                        out.ends_with(&src[span.end..]),
+                        "tick changed bytes after the mark"
+                    );
+                }
             }
         }
     }
@@ -84,6 +108,35 @@ const FRAGMENTS: &[&str] = &[
     "===",
     "***Phase 1: bold***",
     "__A9__: underscores",
+    // Other words, ids and marks.
+    "## Stage 2: Build",
+    "## 🎯 Milestone 3 ✅ COMPLETE",
+    "### Wave 0",
+    "## Phase 12.1 (INSERTED)",
+    "## Phase 4b: Extra",
+    "## Phase 1 Foundation",
+    "### Track A: Backend",
+    "### Stream W2 (after W1.1, Group A)",
+    "#### Agent 3",
+    "### Task 3: Remove it",
+    "#### Item 1.1: Sub",
+    "- [ ] T001 [P] Create package",
+    "- [X] T002 [P] [US1] Story",
+    "- [ ] T003 Alone",
+    "- [ ] 1. Kiro top",
+    "  - [ ]* 1.1 Optional sub",
+    "  - [x] 1.2 Done sub",
+    "- [x] **Phase 2.1: Listed** - what (INSERTED)",
+    "- [x] 12.1-01-PLAN.md — plan",
+    "- [ ] checklist without id",
+    "- ~~A3: struck~~",
+    "| ID | Task | Status |",
+    "| W1.1 | Title | 🔶 Partial |",
+    "| 1 | bare number |",
+    "**Status:** complete",
+    "---\ntitle: Front\n---",
+    "---",
+    "title: \"x\"",
 ];
 
 fn fragment_doc() -> impl Strategy<Value = String> {
@@ -110,30 +163,44 @@ fn fragment_doc() -> impl Strategy<Value = String> {
 struct Plan {
     phases: Vec<Vec<Vec<u8>>>, // phase → group → task syntax choices
     crlf: bool,
+    /// Which phase and group words the roadmap uses.
+    words: (usize, usize),
+    front_matter: bool,
 }
+
+const PHASE_WORDS: [&str; 4] = ["Phase", "Stage", "Milestone", "sprint"];
+const GROUP_WORDS: [&str; 4] = ["Group", "Track", "Lane", "WORKSTREAM"];
 
 fn plan() -> impl Strategy<Value = Plan> {
     (
         prop::collection::vec(
-            prop::collection::vec(prop::collection::vec(0u8..6, 1..5), 1..4),
+            prop::collection::vec(prop::collection::vec(0u8..8, 1..5), 1..4),
             1..4,
         ),
         any::<bool>(),
+        (0..PHASE_WORDS.len(), 0..GROUP_WORDS.len()),
+        any::<bool>(),
     )
-        .prop_map(|(phases, crlf)| Plan { phases, crlf })
+        .prop_map(|(phases, crlf, words, front_matter)| Plan {
+            phases,
+            crlf,
+            words,
+            front_matter,
+        })
 }
 
 /// Writes the plan as Markdown and the seed lines it must parse into.
 fn write_plan(plan: &Plan) -> (String, String) {
-    let mut md = String::from("# Generated\n\nIntro.\n\n");
+    let mut md = String::new();
+    if plan.front_matter {
+        md.push_str("---\ntitle: Generated\ntags: [a, b]\n---\n");
+    }
+    md.push_str("# Generated\n\nIntro.\n\n");
+    let (pw, gw) = (PHASE_WORDS[plan.words.0], GROUP_WORDS[plan.words.1]);
     let mut seed = String::new();
     let mut letter = b'A';
     for (pi, groups) in plan.phases.iter().enumerate() {
-        md.push_str(&format!(
-            "## Phase {}: P{}\n\nAbout it.\n\n",
-            pi + 1,
-            pi + 1
-        ));
+        md.push_str(&format!("## {pw} {}: P{}\n\nAbout it.\n\n", pi + 1, pi + 1));
         for (gi, tasks) in groups.iter().enumerate() {
             let g = char::from(letter);
             letter += 1;
@@ -142,7 +209,7 @@ fn write_plan(plan: &Plan) -> (String, String) {
             } else {
                 String::new()
             };
-            md.push_str(&format!("### Group {g}{after}\n\n"));
+            md.push_str(&format!("### {gw} {g}{after}\n\n"));
             let mut in_table = false;
             // A heading task's body runs to the next heading: once one is
             // used, the rest of the group must be heading tasks too.
@@ -168,6 +235,8 @@ fn write_plan(plan: &Plan) -> (String, String) {
                     2 => md.push_str(&format!("- [x] **{id}** — {title}\n\n")),
                     3 => md.push_str(&format!("1. {id} - {title}\n\n")),
                     4 => md.push_str(&format!("#### {id}: {title}\n\nBody.\n\n")),
+                    6 => md.push_str(&format!("- [ ] {id} [P] {title}\n\n")),
+                    7 => md.push_str(&format!("- [X] ~~{id}: {title}~~\n\n")),
                     _ => md.push_str(&format!("* **{id}: {title}** ✅\n\n")),
                 }
                 seed.push_str(&format!("PHASE_{}:{g}:{id}:{title}\n", pi + 1));
@@ -201,6 +270,11 @@ proptest! {
     #[test]
     fn roadmap_fragments_never_panic(doc in fragment_doc()) {
         check(&doc);
+    }
+
+    #[test]
+    fn every_dialect_reads_any_fragments(doc in fragment_doc(), d in 0..DIALECTS.len()) {
+        check_as(&doc, Some(DIALECTS[d].0));
     }
 
     #[test]

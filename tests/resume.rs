@@ -472,12 +472,14 @@ fn a_resumed_groups_report_covers_every_run_and_attempt() {
     assert!(report.contains("$0.03 |"), "{report}");
 }
 
-/// Two attempts in one run: the summary shows their total cost.
+/// Two attempts in one run: the summary shows their total cost. The retry
+/// goes on in the failed attempt's own session, told how it ended.
 #[test]
-fn the_summary_counts_every_attempts_cost() {
+fn a_retry_resumes_its_session_and_the_summary_counts_every_attempts_cost() {
     let roadmap = roadmap_with_tasks(&[("A14", "FAKE: cost 0.0123\nFAKE: fail")]);
     let p = Project::new(&roadmap);
     let out = p.run(&["--no-commit", "--retries", "1", "--json"]);
+    // The resumed session still fails: two attempts at $0.0123 each.
     assert_exit(&out, 1);
     let finished = stdout(&out)
         .lines()
@@ -490,8 +492,15 @@ fn the_summary_counts_every_attempts_cost() {
         (task["cost_usd"].as_f64().unwrap() - 0.0246).abs() < 1e-9,
         "{task}"
     );
-    let out = p.run(&["--no-commit", "--retries", "1"]);
-    assert!(stdout(&out).contains("$0.02"), "{}", stdout(&out));
+    let starts = p.agent_starts();
+    let argv = |i: usize| starts[i]["argv"].as_array().unwrap().clone();
+    assert!(!argv(0).iter().any(|a| a == "--resume"));
+    let second = argv(1);
+    let at = second
+        .iter()
+        .position(|a| a == "--resume")
+        .expect("the retry resumes");
+    assert!(second[at + 1].as_str().is_some_and(|s| !s.is_empty()));
 }
 
 /// A run that stops at preflight changes nothing git shows, and its error

@@ -86,6 +86,9 @@ fn task(id: &str, title: &str) -> Task {
         fields: vec![],
         body: String::new(),
         done_in_roadmap: false,
+        done_mark: None,
+        optional: false,
+        derived_id: false,
         span: Span::default(),
     }
 }
@@ -98,6 +101,7 @@ fn group(id: &str, title: &str, annotation: Option<&str>, tasks: Vec<Task>) -> G
         after: vec![],
         context: String::new(),
         tasks,
+        derived_id: false,
         span: Span::default(),
     }
 }
@@ -122,6 +126,7 @@ fn phase(number: u32) -> Phase {
                 vec![task("B1", "REST endpoints")],
             ),
         ],
+        done_in_roadmap: false,
         span: Span::default(),
     }
 }

@@ -453,6 +453,9 @@ mod tests {
             fields: Vec::new(),
             body: String::new(),
             done_in_roadmap: false,
+            done_mark: None,
+            optional: false,
+            derived_id: false,
             span: Span::default(),
         }
     }
@@ -477,6 +480,7 @@ mod tests {
             after: vec!["A".into()],
             context: "\nAuth stuff.\n".into(),
             tasks: vec![b1, task("B2", "Sessions"), task("B3", "Roles")],
+            derived_id: false,
             span: Span::default(),
         };
         let phase = Phase {
@@ -485,12 +489,14 @@ mod tests {
             annotation: None,
             context: "Deliverables: auth.".into(),
             groups: vec![group],
+            done_in_roadmap: false,
             span: Span::default(),
         };
         let roadmap = Roadmap {
             title: Some("EduConnect".into()),
             context: "Overview.".into(),
             phases: vec![phase.clone()],
+            ..Roadmap::default()
         };
         (roadmap, phase)
     }

@@ -158,7 +158,7 @@ fn build(
                 .iter()
                 .map(|group| {
                     let key = group.key(phase);
-                    let state = group_state(&key, group, completed);
+                    let state = group_state(&key, phase, group, completed);
                     GroupDoc {
                         id: group.id.clone(),
                         key: key.to_string(),

@@ -4,9 +4,14 @@ use super::{CommandError, Io};
 use crate::cli::ValidateArgs;
 use crate::config::{FileConfig, Overrides, Settings};
 use crate::exit;
-use crate::project::Project;
+use crate::project::{LoadedRoadmap, Project};
+use crate::roadmap::diagnostics::LineIndex;
 use crate::roadmap::seed::roadmap_tasks_txt;
+use crate::roadmap::{Group, Phase, Roadmap};
 use crate::status::ROADMAP_TASKS_FILE;
+
+/// Derived-id lines the human output shows before pointing at `--json`.
+const DERIVED_LINES: usize = 40;
 
 pub fn run(project: &Project, args: &ValidateArgs, io: Io<'_>) -> Result<i32, CommandError> {
     let code = run_roadmap(
@@ -41,32 +46,7 @@ fn run_roadmap(project: &Project, args: &ValidateArgs, io: Io<'_>) -> Result<i32
     let loaded = project.load_roadmap()?;
     let errors = loaded.error_count();
     if args.json {
-        let diagnostics: Vec<_> = loaded
-            .diagnostics
-            .iter()
-            .map(|d| {
-                let (line, col) = d.line_col(&loaded.source);
-                serde_json::json!({
-                    "severity": d.severity,
-                    "code": d.code,
-                    "message": d.message,
-                    "help": d.help,
-                    "line": line,
-                    "column": col,
-                })
-            })
-            .collect();
-        let doc = serde_json::json!({
-            "roadmap": loaded.display,
-            "valid": errors == 0,
-            "summary": {
-                "phases": loaded.roadmap.phases.len(),
-                "groups": loaded.roadmap.group_count(),
-                "tasks": loaded.roadmap.task_count(),
-            },
-            "diagnostics": diagnostics,
-            "phases": loaded.roadmap.phases,
-        });
+        let doc = json_doc(&loaded, errors);
         serde_json::to_writer_pretty(&mut *io.out, &doc).map_err(std::io::Error::from)?;
         writeln!(io.out)?;
     } else {
@@ -84,7 +64,9 @@ fn run_roadmap(project: &Project, args: &ValidateArgs, io: Io<'_>) -> Result<i32
                 crate::project::plural(warnings, "warning")
             ));
         }
+        line.push_str(&format!(" (read as {})", loaded.roadmap.dialect));
         writeln!(io.out, "{line}")?;
+        write!(io.out, "{}", derived_lines(&loaded.roadmap))?;
     }
     if errors > 0 {
         return Ok(exit::ROADMAP_INVALID);
@@ -96,4 +78,90 @@ fn run_roadmap(project: &Project, args: &ValidateArgs, io: Io<'_>) -> Result<i32
         )?;
     }
     Ok(exit::OK)
+}
+
+/// The `--json` document: the reading, counts, diagnostics and the tree.
+fn json_doc(loaded: &LoadedRoadmap, errors: usize) -> serde_json::Value {
+    let index = LineIndex::new(&loaded.source);
+    let diagnostics: Vec<_> = loaded
+        .diagnostics
+        .iter()
+        .map(|d| {
+            let (line, col) = index.line_col(&loaded.source, d.span.start);
+            serde_json::json!({
+                "severity": d.severity,
+                "code": d.code,
+                "message": d.message,
+                "help": d.help,
+                "line": line,
+                "column": col,
+            })
+        })
+        .collect();
+    let r = &loaded.roadmap;
+    let tasks = || {
+        r.phases
+            .iter()
+            .flat_map(|p| &p.groups)
+            .flat_map(|g| &g.tasks)
+    };
+    serde_json::json!({
+        "roadmap": loaded.display,
+        "valid": errors == 0,
+        "dialect": r.dialect,
+        "reading": r.dialect.description(),
+        "title": r.title,
+        "summary": {
+            "phases": r.phases.len(),
+            "phases_done": r.phases.iter().filter(|p| p.done_in_roadmap).count(),
+            "groups": r.group_count(),
+            "tasks": r.task_count(),
+            "tasks_done": tasks().filter(|t| t.done_in_roadmap).count(),
+            "tasks_optional": tasks().filter(|t| t.optional).count(),
+            "derived_group_ids": r.groups().filter(|(_, g)| g.derived_id).count(),
+            "derived_task_ids": tasks().filter(|t| t.derived_id).count(),
+        },
+        "diagnostics": diagnostics,
+        "phases": r.phases,
+    })
+}
+
+/// `derived ids:` then `  1:T003 <- T003 T004 T005` for every group whose
+/// id, or one of whose task ids, the roadmap did not write.
+fn derived_lines(r: &Roadmap) -> String {
+    let lines: Vec<String> = r
+        .groups()
+        .filter(|(_, g)| g.derived_id || g.tasks.iter().any(|t| t.derived_id))
+        .map(|(p, g)| derived_line(p, g))
+        .collect();
+    if lines.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("derived ids (phase:group <- tasks):\n");
+    for l in lines.iter().take(DERIVED_LINES) {
+        out.push_str(l);
+        out.push('\n');
+    }
+    if lines.len() > DERIVED_LINES {
+        out.push_str(&format!(
+            "  ... and {} more (validate --json shows all)\n",
+            lines.len() - DERIVED_LINES
+        ));
+    }
+    out
+}
+
+fn derived_line(p: &Phase, g: &Group) -> String {
+    let tasks: Vec<String> = g
+        .tasks
+        .iter()
+        .map(|t| {
+            if t.derived_id {
+                format!("{} \"{}\"", t.id, t.title)
+            } else {
+                t.id.clone()
+            }
+        })
+        .collect();
+    format!("  {}:{} <- {}", p.number, g.id, tasks.join(" "))
 }

@@ -120,8 +120,8 @@ impl<'a> Decision<'a> {
 }
 
 /// The state of one group, as `status` shows it.
-pub fn group_state(state: &RunState, key: &GroupKey, group: &Group) -> GroupState {
-    crate::plan::group_state(key, group, &state.completed)
+pub fn group_state(state: &RunState, key: &GroupKey, phase: &Phase, group: &Group) -> GroupState {
+    crate::plan::group_state(key, phase, group, &state.completed)
 }
 
 /// Decides the run. A push of what earlier runs committed comes first, then
@@ -166,9 +166,8 @@ pub fn decide<'a>(
 /// Why the run cannot go into `phase`: it has no tasks yet, or a group to
 /// run has none the parser could read. Such a group is never "completed".
 fn unreadable(phase: &Phase, planned: &[GroupAction<'_>], selection: &Selection) -> Option<String> {
-    if phase.groups.is_empty()
-        && (selection.is_everything() || selection.includes_phase(&phase.number))
-    {
+    let named = selection.is_everything() || selection.includes_phase(&phase.number);
+    if phase.groups.is_empty() && !phase.done_in_roadmap && named {
         return Some(format!(
             "Phase {} has no tasks yet: add its tasks to the roadmap (task items under the phase heading, or groups of them), then run again",
             phase.number
@@ -195,7 +194,7 @@ fn phase_groups<'a>(
             continue;
         }
         let only = selection.task.as_ref().map(|(_, id)| id.as_str());
-        let step = match (only, group_state(state, &key, group)) {
+        let step = match (only, group_state(state, &key, phase, group)) {
             // A single task named explicitly runs even if its group is complete.
             (Some(id), _) => GroupStep::Run {
                 tasks: group.tasks.iter().filter(|t| t.id == id).collect(),
@@ -224,7 +223,11 @@ fn group_step<'a>(
     group: &'a Group,
     opts: Options,
 ) -> GroupStep<'a> {
-    let runnable: Vec<&Task> = group.tasks.iter().filter(|t| !t.done_in_roadmap).collect();
+    let runnable: Vec<&Task> = group
+        .tasks
+        .iter()
+        .filter(|t| !t.done_in_roadmap && !t.optional)
+        .collect();
     let ids: Vec<String> = runnable.iter().map(|t| t.id.clone()).collect();
     let all = |restart| GroupStep::Run {
         tasks: runnable.clone(),
@@ -254,12 +257,14 @@ fn group_step<'a>(
 /// Whether every group of the phase is complete, or becomes complete through
 /// one of `planned` (a whole-group action, not a `--task`).
 fn phase_complete(state: &RunState, phase: &Phase, planned: &[GroupAction<'_>]) -> bool {
-    !phase.groups.is_empty()
-        && phase.groups.iter().all(|g| {
-            let key = g.key(phase);
-            group_state(state, &key, g) != GroupState::Pending
-                || planned.iter().any(|p| p.key == key && !p.partial)
-        })
+    if phase.groups.is_empty() {
+        return phase.done_in_roadmap;
+    }
+    phase.groups.iter().all(|g| {
+        let key = g.key(phase);
+        group_state(state, &key, phase, g) != GroupState::Pending
+            || planned.iter().any(|p| p.key == key && !p.partial)
+    })
 }
 
 /// The commit the phase is owed, if any, once it is complete.

@@ -58,6 +58,8 @@ pub(crate) struct Item {
     pub span: Span,
     /// `Some(checked)` for a task-list item (`- [ ]` / `- [x]`).
     pub checked: Option<bool>,
+    /// The `[ ]` / `[x]` of a task-list item, three bytes.
+    pub marker: Option<Span>,
     /// The first line of the item's text, if it starts with text.
     pub head: Option<Span>,
     /// Everything after the first line, up to the end of the item.
@@ -68,7 +70,14 @@ pub(crate) struct Item {
 /// offset: the caller parses `source[base..]` (after a BOM) but spans must
 /// point into the original text.
 pub(crate) fn collect(source: &str, base: usize) -> Vec<Block> {
-    let text = &source[base..];
+    collect_in(source, Span::new(base, source.len()))
+}
+
+/// Collects the blocks of `source[within]` (e.g. a list item's nested
+/// content), with spans into the whole `source`.
+pub(crate) fn collect_in(source: &str, within: Span) -> Vec<Block> {
+    let base = within.start;
+    let text = source.get(within.start..within.end).unwrap_or("");
     let mut c = Collector {
         source,
         blocks: Vec::new(),
@@ -116,6 +125,7 @@ struct ListBuilder {
 struct ItemBuilder {
     span: Span,
     checked: Option<bool>,
+    marker: Option<Span>,
     head: Option<Span>,
     state: HeadState,
 }
@@ -153,7 +163,7 @@ impl Collector<'_> {
                 }
             }
             Event::Rule if self.depth == 0 => self.push(BlockKind::Rule, r),
-            Event::TaskListMarker(checked) => self.marker(*checked),
+            Event::TaskListMarker(checked) => self.marker(*checked, r),
             _ if self.depth == 0 => self.push(BlockKind::Other, r),
             _ => self.inline(self.depth, r),
         }
@@ -220,13 +230,15 @@ impl Collector<'_> {
         }
     }
 
-    fn marker(&mut self, checked: bool) {
+    fn marker(&mut self, checked: bool, r: Span) {
+        let marker = checkbox_at(self.source, r);
         if let Some(Building::List(l)) = &mut self.cur
             && let Some(item) = &mut l.item
             && item.state != HeadState::Done
             && item.head.is_none()
         {
             item.checked = Some(checked);
+            item.marker = marker;
         }
     }
 }
@@ -272,6 +284,7 @@ impl ListBuilder {
             self.item = Some(ItemBuilder {
                 span: r,
                 checked: None,
+                marker: None,
                 head: None,
                 state: HeadState::Pending,
             });
@@ -342,6 +355,7 @@ impl ItemBuilder {
         Item {
             span,
             checked: self.checked,
+            marker: self.marker,
             head,
             body: Span::new(body_start, span.end),
         }
@@ -373,6 +387,15 @@ fn is_block_end(end: &TagEnd) -> bool {
             | TagEnd::Link
             | TagEnd::Image
     )
+}
+
+/// The three bytes `[ ]`/`[x]`/`[X]` at or just after `r.start`.
+fn checkbox_at(source: &str, r: Span) -> Option<Span> {
+    let end = super::diagnostics::floor_char_boundary(source, r.start + 8);
+    let window = source.get(r.start..end)?;
+    let at = r.start + window.find('[')?;
+    let mark = source.get(at..at + 3)?;
+    matches!(mark, "[ ]" | "[x]" | "[X]").then_some(Span::new(at, at + 3))
 }
 
 /// Grows `acc` to cover `r` (events arrive in source order).

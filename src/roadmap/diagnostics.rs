@@ -89,8 +89,18 @@ impl Diagnostic {
     /// The rustc-style report: header, location, source line, caret, help.
     /// Every line ends with `\n`. Never panics, whatever the span.
     pub fn render(&self, path: &str, source: &str) -> String {
+        self.render_at(path, source, line_col(source, self.span.start))
+    }
+
+    /// [`render`](Self::render) with the line found in `index` (built once
+    /// for many diagnostics: finding it by scanning from the start each time
+    /// made thousands of diagnostics quadratic).
+    pub fn render_indexed(&self, path: &str, source: &str, index: &LineIndex) -> String {
+        self.render_at(path, source, index.line_col(source, self.span.start))
+    }
+
+    fn render_at(&self, path: &str, source: &str, (line_no, col): (usize, usize)) -> String {
         let start = floor_char_boundary(source, self.span.start);
-        let (line_no, col) = line_col(source, start);
         let line = line_bounds(source, start);
         // A span on the BOM or on a line's `\r\n` is shown at the nearest visible character.
         let start = start.clamp(line.start, line.end);
@@ -122,6 +132,17 @@ impl Diagnostic {
         }
         out
     }
+}
+
+/// Every diagnostic rendered, separated by blank lines, in time linear in
+/// the source and the output.
+pub fn render_all(diagnostics: &[Diagnostic], path: &str, source: &str) -> String {
+    let index = LineIndex::new(source);
+    diagnostics
+        .iter()
+        .map(|d| d.render_indexed(path, source, &index))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// 1-based line and column (in characters, BOM not counted) of a byte offset.
@@ -161,6 +182,16 @@ impl LineIndex {
     /// 1-based line of a byte offset.
     pub fn line(&self, offset: usize) -> usize {
         self.starts.partition_point(|&s| s <= offset).max(1)
+    }
+
+    /// What [`line_col`] says, without scanning the lines before: `source`
+    /// must be the text the index was built from.
+    pub fn line_col(&self, source: &str, offset: usize) -> (usize, usize) {
+        let offset = floor_char_boundary(source, offset);
+        let line = self.line(offset);
+        let line_start = self.starts.get(line - 1).copied().unwrap_or(0).min(offset);
+        let skip = visible_start(source, line_start).min(offset);
+        (line, source[skip..offset].chars().count() + 1)
     }
 }
 
@@ -233,6 +264,20 @@ mod tests {
         for off in 0..=src.len() {
             assert_eq!(idx.line(off), line_col(src, off).0, "offset {off}");
         }
+    }
+
+    #[test]
+    fn indexed_line_col_and_render_match_the_scanning_ones() {
+        let src = "\u{feff}ab\r\nxé\tz\n\n| **A1** |\n";
+        let idx = LineIndex::new(src);
+        for off in 0..=src.len() + 2 {
+            assert_eq!(idx.line_col(src, off), line_col(src, off), "offset {off}");
+            let d = Diagnostic::error("e", Span::new(off, off + 2), "m").with_help("h");
+            assert_eq!(d.render_indexed("p", src, &idx), d.render("p", src));
+        }
+        let diags = vec![Diagnostic::warning("w", Span::new(4, 5), "one"); 3];
+        let all = render_all(&diags, "p", src);
+        assert_eq!(all, vec![diags[0].render("p", src); 3].join("\n"));
     }
 
     #[test]

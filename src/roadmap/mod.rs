@@ -2,13 +2,16 @@
 
 mod blocks;
 pub mod diagnostics;
+pub mod dialect;
 pub mod model;
 pub mod parser;
 pub mod seed;
 pub mod slug;
 mod syntax;
+pub mod write_back;
 
 pub use diagnostics::{Diagnostic, Severity, has_errors};
-pub use model::{Field, Group, GroupKey, Phase, PhaseId, Roadmap, Span, Task, is_id};
-pub use parser::{Parsed, parse};
+pub use dialect::Dialect;
+pub use model::{DoneMark, Field, Group, GroupKey, Phase, PhaseId, Roadmap, Span, Task, is_id};
+pub use parser::{Parsed, parse, parse_as};
 pub use slug::slug;

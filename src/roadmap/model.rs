@@ -1,6 +1,7 @@
 //! The parsed roadmap: phases → groups → tasks. Every item keeps the byte span
 //! of the source it came from so diagnostics and reports can point back at it.
 
+pub use super::dialect::Dialect;
 use serde::Serialize;
 use std::fmt;
 
@@ -24,6 +25,8 @@ pub struct Roadmap {
     /// Text under the title that belongs to no phase (overview, legend...).
     pub context: String,
     pub phases: Vec<Phase>,
+    /// Which reading of the Markdown was used (detected or forced).
+    pub dialect: Dialect,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -36,6 +39,9 @@ pub struct Phase {
     /// Phase text that is not a group: descriptions, deliverables, notes.
     pub context: String,
     pub groups: Vec<Group>,
+    /// Marked done in the roadmap itself: ✅ / `COMPLETE` / `Done` in its
+    /// heading, `[x]` on its list item, a `**Status:** complete` line.
+    pub done_in_roadmap: bool,
     pub span: Span,
 }
 
@@ -52,6 +58,9 @@ pub struct Group {
     /// Group text that is not a task.
     pub context: String,
     pub tasks: Vec<Task>,
+    /// No heading named it: an implicit group whose id was derived (the
+    /// id of its first task).
+    pub derived_id: bool,
     pub span: Span,
 }
 
@@ -64,9 +73,27 @@ pub struct Task {
     pub fields: Vec<Field>,
     /// Markdown source of the task's nested content or section body.
     pub body: String,
-    /// Marked done in the roadmap itself (`[x]`, or a Status cell with ✅ / Done).
+    /// Marked done in the roadmap itself (`[x]`, ✅, strikethrough, or a
+    /// Status cell with ✅ / Done).
     pub done_in_roadmap: bool,
+    /// Where the done mark is or goes: the `[ ]`/`[x]` of a checklist item or
+    /// the Status cell of a table row (for write-back).
+    pub done_mark: Option<DoneMark>,
+    /// Marked optional (Kiro's `- [ ]*`): may be skipped.
+    pub optional: bool,
+    /// The roadmap gave no id: this one is derived from the title.
+    pub derived_id: bool,
     pub span: Span,
+}
+
+/// Where a task's done state is written in the source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum DoneMark {
+    /// The three bytes `[ ]` / `[x]` / `[X]`.
+    Checkbox { span: Span },
+    /// The trimmed content of a table's Status cell (may be empty).
+    StatusCell { span: Span },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -617,7 +617,7 @@ fn write_pending_file(inputs: &RunInputs<'_>, reporter: &mut dyn Reporter) {
     let pending: Vec<(GroupKey, Vec<String>)> = inputs
         .roadmap
         .groups()
-        .filter(|(p, g)| group_state(&g.key(p), g, &completed) == GroupState::Pending)
+        .filter(|(p, g)| group_state(&g.key(p), p, g, &completed) == GroupState::Pending)
         .map(|(p, g)| {
             let ids = g
                 .tasks
