@@ -321,6 +321,11 @@ pub struct RunArgs {
     #[arg(long)]
     pub review: bool,
 
+    /// Tick each task of a completed group in the roadmap file (`- [ ]` → `- [x]`,
+    /// or its Status cell); every other byte stays, the tick goes into the phase commit.
+    #[arg(long)]
+    pub write_back: bool,
+
     /// Stop starting agents once this run has spent USD on them [env: ROADMAP_MAX_COST].
     #[arg(long, value_name = "USD", value_parser = crate::config::parse_cost)]
     pub max_cost: Option<f64>,

@@ -204,6 +204,8 @@ pub struct RunSection {
     pub fail_fast: Option<bool>,
     /// What one run may spend on agents, in USD.
     pub max_cost: Option<f64>,
+    /// Tick finished tasks in the roadmap file (`[ ]` → `[x]`).
+    pub write_back: Option<bool>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, Default)]
@@ -318,6 +320,7 @@ pub struct Overrides {
     pub fix_attempts: Option<u32>,
     pub review: bool,
     pub max_cost: Option<(f64, Origin)>,
+    pub write_back: bool,
 }
 
 pub const ENV_MAX_COST: &str = "ROADMAP_MAX_COST";
@@ -365,6 +368,7 @@ impl Overrides {
             fix_attempts: args.fix_attempts,
             review: args.review,
             max_cost,
+            write_back: args.write_back,
         })
     }
 }
@@ -530,6 +534,8 @@ pub struct Settings {
     pub review: ReviewSettings,
     /// What one run may spend on agents (tasks, repairs, reviews), in USD.
     pub max_cost: Option<f64>,
+    /// Tick each task of a completed group in the roadmap file.
+    pub write_back: bool,
 }
 
 /// Two repair agents per failed gate: one is given the failure; a second
@@ -669,6 +675,7 @@ impl Settings {
                 rounds: file.review.rounds.unwrap_or(1),
                 prompt: file.review.prompt.clone(),
             },
+            write_back: over.write_back || file.run.write_back.unwrap_or(false),
             max_cost: match over.max_cost {
                 Some((c, _)) => Some(c),
                 None => file

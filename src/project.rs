@@ -176,6 +176,20 @@ pub fn plural(n: usize, word: &str) -> String {
 /// `logs/.gitignore`: the logs are never committed.
 pub const LOGS_GITIGNORE: &str = "# written by roadmap-runner: logs are not committed\n*\n";
 /// `status/.gitignore`: the status files are committed, the lock and temp files not.
+/// `<dir>/<name>_<YYYYmmdd-HHMMSS>.log`, with `-2`, `-3`... when a log of
+/// that second exists already: every attempt and gate run has its own log.
+pub fn new_log_path(dir: &Path, name: &str) -> PathBuf {
+    let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
+    let base = format!("{name}_{stamp}");
+    let mut path = dir.join(format!("{base}.log"));
+    let mut n = 2;
+    while path.exists() {
+        path = dir.join(format!("{base}-{n}.log"));
+        n += 1;
+    }
+    path
+}
+
 pub const STATUS_GITIGNORE: &str = "# written by roadmap-runner\n.lock\n.*.tmp\n";
 
 /// Writes `dir/.gitignore` unless the user already has one there.

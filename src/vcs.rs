@@ -371,21 +371,36 @@ impl Repo {
         opts.include_untracked(true)
             .recurse_untracked_dirs(true)
             .show_untracked_content(true);
-        for p in RUNNER_FILES {
-            opts.pathspec(format!(":(exclude){p}"));
-        }
         let diff = self
             .repo
             .diff_tree_to_workdir_with_index(tree.as_ref(), Some(&mut opts))
             .context(|| "cannot compare the work tree with the base commit".into())?;
-        let mut out = diff
-            .stats()
-            .and_then(|s| s.to_buf(git2::DiffStatsFormat::FULL, 80))
-            .map(|b| String::from_utf8_lossy(&b).into_owned())
-            .unwrap_or_default();
+        let path_of = |d: &git2::DiffDelta<'_>| {
+            d.new_file()
+                .path()
+                .or_else(|| d.old_file().path())
+                .map(|p| p.to_string_lossy().into_owned())
+                .unwrap_or_default()
+        };
+        let mut out = String::new();
+        for d in diff.deltas() {
+            let path = path_of(&d);
+            if !is_runner_file(&path) {
+                let status = match d.status() {
+                    git2::Delta::Added | git2::Delta::Untracked => "added",
+                    git2::Delta::Deleted => "deleted",
+                    git2::Delta::Renamed => "renamed",
+                    _ => "modified",
+                };
+                out.push_str(&format!(" {status}: {path}\n"));
+            }
+        }
         out.push('\n');
         let mut cut = false;
-        let _ = diff.print(git2::DiffFormat::Patch, |_, _, line| {
+        let _ = diff.print(git2::DiffFormat::Patch, |delta, _, line| {
+            if is_runner_file(&path_of(&delta)) {
+                return true;
+            }
             if out.len() >= max_bytes {
                 cut = true;
                 return false;

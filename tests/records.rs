@@ -830,6 +830,22 @@ fn report_input() -> GroupReportInput {
                 duration: None,
             },
         ],
+        helpers: vec![
+            HelperReport {
+                id: "repair-1".into(),
+                role: "repair".into(),
+                outcome: "succeeded".into(),
+                cost_usd: Some(0.02),
+                verdict: None,
+            },
+            HelperReport {
+                id: "review-1".into(),
+                role: "review".into(),
+                outcome: "succeeded".into(),
+                cost_usd: Some(0.01),
+                verdict: Some("approve".into()),
+            },
+        ],
     }
 }
 
@@ -927,6 +943,7 @@ fn agent_markdown_cannot_break_the_report() {
             "A1: Users table",
             "A2: Migrations | rollback <script>",
             "A3: Seed data",
+            "Repairs and reviews",
             "Files changed",
             "Gate",
             "Totals",
@@ -934,8 +951,8 @@ fn agent_markdown_cannot_break_the_report() {
     );
     assert_eq!(s.headings_in_quotes, 0);
     assert!(s.html.is_empty(), "raw HTML reached the page: {:?}", s.html);
-    // The summary table and the gate table: every cell where it belongs.
-    assert_eq!(s.tables.len(), 2, "{:?}", s.tables);
+    // The summary, repairs and gate tables: every cell where it belongs.
+    assert_eq!(s.tables.len(), 3, "{:?}", s.tables);
     // The agent's own table stays inside its quote.
     assert_eq!(s.quoted_tables, [[["col", "type"], ["id", "int"]]]);
     let summary = &s.tables[0];
@@ -958,7 +975,8 @@ fn agent_markdown_cannot_break_the_report() {
         summary[3],
         ["A3", "Seed data", "☑️ done in roadmap", "—", "—", "—"]
     );
-    let gate = &s.tables[1];
+    assert_eq!(s.tables[1][1], ["repair-1", "succeeded", "$0.02"]);
+    let gate = &s.tables[2];
     assert_eq!(
         gate[2],
         [
@@ -985,7 +1003,7 @@ fn agent_markdown_cannot_break_the_report() {
         let mut input = report_input();
         input.tasks[0].summary = Some(nasty.into());
         let s = structure(&render_group_report(&input));
-        assert_eq!(s.top_headings.len(), 7, "{nasty:?}: {:?}", s.top_headings);
+        assert_eq!(s.top_headings.len(), 8, "{nasty:?}: {:?}", s.top_headings);
         assert_eq!(s.top_headings[1], "A1: Users table", "{nasty:?}");
         assert_eq!(
             s.top_headings[2], "A2: Migrations | rollback <script>",

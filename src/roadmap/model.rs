@@ -96,6 +96,14 @@ pub enum DoneMark {
     StatusCell { span: Span },
 }
 
+impl DoneMark {
+    pub fn span(self) -> Span {
+        match self {
+            DoneMark::Checkbox { span } | DoneMark::StatusCell { span } => span,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Field {
     pub name: String,

@@ -10,9 +10,10 @@ use crate::project::{Project, relative_display};
 use crate::resume::GroupAction;
 use crate::roadmap::GroupKey;
 use crate::status::{
-    AttemptReport, GateRecord, GateStepRecord, GateStepReport, GroupReportInput, RecordStore,
-    StartRecord, StatusError, StepStatus, Store, TaskRecord, TaskReport, TaskReportOutcome,
-    group_base, group_run_time, render_group_report, task_attempts, write_group_report,
+    AttemptReport, GateRecord, GateStepRecord, GateStepReport, GroupReportInput, HelperReport,
+    RecordStore, StartRecord, StatusError, StepStatus, Store, TaskRecord, TaskReport,
+    TaskReportOutcome, group_base, group_run_time, render_group_report, runner_attempts,
+    task_attempts, write_group_report,
 };
 use crate::vcs::Repo;
 use std::collections::BTreeMap;
@@ -71,10 +72,10 @@ pub async fn run_group_gate(
         gate_finished(io, key, true, Vec::new(), None);
         return GateOutcome::Skipped;
     }
-    let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
-    let log = project
-        .orchestrator_logs()
-        .join(format!("{}_gate_{stamp}.log", key.log_stem()));
+    let log = crate::project::new_log_path(
+        &project.orchestrator_logs(),
+        &format!("{}_gate", key.log_stem()),
+    );
     let rel_log = relative_display(&project.dir, &log);
     io.reporter.report(&Event::GateStarted {
         key: key.clone(),
@@ -228,6 +229,34 @@ pub fn files_changed_by_group(repo: Option<&Repo>, base: Option<&StartRecord>) -
     files
 }
 
+/// Ticks the group's tasks in the roadmap file (`--write-back`): their
+/// checkboxes or Status cells, from the end of the file backwards so each
+/// tick leaves the earlier positions valid. Returns how many were ticked.
+pub fn write_back(project: &Project, planned: &GroupAction<'_>) -> Result<usize, String> {
+    let loaded = project.load_roadmap().map_err(|e| e.to_string())?;
+    let Some((_, group)) = loaded.roadmap.group(&planned.key) else {
+        return Err(format!(
+            "{} is no longer in {}",
+            planned.key, loaded.display
+        ));
+    };
+    let mut tasks: Vec<&crate::roadmap::Task> = group
+        .tasks
+        .iter()
+        .filter(|t| !t.done_in_roadmap && !t.optional && t.done_mark.is_some())
+        .collect();
+    tasks.sort_by_key(|t| std::cmp::Reverse(t.done_mark.map(|m| m.span().start)));
+    let mut text = loaded.source.clone();
+    for t in &tasks {
+        text = crate::roadmap::write_back::tick(&text, t).map_err(|e| e.to_string())?;
+    }
+    if text != loaded.source {
+        crate::status::write_atomic(&project.roadmap_path, text.as_bytes())
+            .map_err(|e| format!("cannot write {}: {e}", loaded.display))?;
+    }
+    Ok(tasks.len())
+}
+
 /// Records the group complete: the report (covering every run of the
 /// group since its base), then `completed_tasks.txt` and the `complete`
 /// record (written last, so a crash in between reruns only this step).
@@ -281,10 +310,36 @@ pub fn record_completion(
                 duration: (s.status != gate::StepStatus::NotRun).then_some(s.duration),
             })
             .collect(),
+        helpers: runner_attempts(&records, key)
+            .into_iter()
+            .map(helper_report)
+            .collect(),
     };
     let path = write_group_report(report_dir, key, &render_group_report(&input))?;
     store.group_completed(key)?;
     Ok(path)
+}
+
+fn helper_report(t: &TaskRecord) -> HelperReport {
+    let verdict = t.verdict.as_ref().map(|v| {
+        let word = v["verdict"].as_str().unwrap_or("?");
+        let items: Vec<&str> = v["items"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|i| i.as_str()).collect())
+            .unwrap_or_default();
+        if items.is_empty() {
+            word.to_string()
+        } else {
+            format!("{word}: {}", items.join("; "))
+        }
+    });
+    HelperReport {
+        id: t.task.clone(),
+        role: t.role.clone().unwrap_or_default(),
+        outcome: t.outcome.label().to_string(),
+        cost_usd: t.cost_usd,
+        verdict,
+    }
 }
 
 /// A task's report from all its attempts (the latest gives the outcome).

@@ -128,20 +128,12 @@ impl GroupJobs<'_> {
 
     /// `logs/orchestrator/phase1_groupA_A1_20260109-212750.log`, made unique.
     pub fn log_path(&self, task_id: &str) -> PathBuf {
-        let dir = self.project.orchestrator_logs();
-        let stamp = chrono::Local::now().format("%Y%m%d-%H%M%S");
-        let base = format!(
-            "{}_{}_{stamp}",
+        let name = format!(
+            "{}_{}",
             self.planned.key.log_stem(),
             crate::roadmap::slug(task_id)
         );
-        let mut path = dir.join(format!("{base}.log"));
-        let mut n = 2;
-        while path.exists() {
-            path = dir.join(format!("{base}-{n}.log"));
-            n += 1;
-        }
-        path
+        crate::project::new_log_path(&self.project.orchestrator_logs(), &name)
     }
 }
 
@@ -554,6 +546,20 @@ impl Ctx<'_, '_, '_> {
         reporter: &mut dyn Reporter,
     ) -> bool {
         let key = &planned.key;
+        if self.inputs.settings.write_back {
+            match finish::write_back(self.inputs.project, planned) {
+                Ok(0) => {}
+                Ok(n) => reporter.report(&Event::Note {
+                    message: format!(
+                        "{key}: ticked {} in the roadmap",
+                        crate::project::plural(n, "task")
+                    ),
+                }),
+                Err(e) => reporter.report(&Event::Warning {
+                    message: format!("{key}: cannot tick its tasks in the roadmap: {e}"),
+                }),
+            }
+        }
         match finish::record_completion(
             self.inputs.project,
             self.inputs.repo,

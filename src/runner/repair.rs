@@ -92,18 +92,18 @@ impl Failure {
     }
 }
 
-/// The lines between `==> [name] <command>` and `==> [name] <outcome>`.
+/// The lines between the last `==> [name] <command>` and the
+/// `==> [name] <outcome>` after it.
 fn step_section(log: &str, name: &str) -> Vec<String> {
     let head = format!("==> [{name}] ");
     let mut lines = Vec::new();
     let mut inside = false;
     for line in log.lines() {
         if line.starts_with(&head) {
+            inside = !inside;
             if inside {
-                break;
+                lines.clear();
             }
-            inside = true;
-            lines.clear();
             continue;
         }
         if inside {
@@ -381,7 +381,7 @@ impl Ctx<'_, '_, '_> {
             ),
             ("phase_number", planned.key.phase.to_string()),
             ("group_id", planned.key.group.clone()),
-            ("tasks", task_list(planned)),
+            ("tasks", task_details(planned)),
             ("files", self.changed_files(planned)),
             ("diff", diff),
         ]);
@@ -605,6 +605,24 @@ impl Ctx<'_, '_, '_> {
             next,
         );
     }
+}
+
+/// Each task with what it asked for, for the reviewer.
+fn task_details(planned: &GroupAction<'_>) -> String {
+    planned
+        .group
+        .tasks
+        .iter()
+        .map(|t| {
+            let body = t.body.trim();
+            if body.is_empty() {
+                format!("## {}: {}", t.id, t.title)
+            } else {
+                format!("## {}: {}\n\n{body}", t.id, t.title)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n\n")
 }
 
 /// `- A1: title` lines of the group's tasks.

@@ -23,7 +23,7 @@ pub use records::{
     runner_attempts, task_attempts,
 };
 pub use report_md::{
-    AttemptReport, GateStepReport, GroupReportInput, TaskReport, TaskReportOutcome,
+    AttemptReport, GateStepReport, GroupReportInput, HelperReport, TaskReport, TaskReportOutcome,
     render_group_report, report_file_name, write_group_report,
 };
 pub use store::{GroupBase, Store};

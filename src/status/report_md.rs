@@ -34,6 +34,21 @@ pub struct GroupReportInput {
     /// Paths changed by the group, from git.
     pub changed_files: Vec<String>,
     pub gate: Vec<GateStepReport>,
+    /// The runner's own agents (repairs, reviews), in the order they ran.
+    pub helpers: Vec<HelperReport>,
+}
+
+/// A repair or review agent of the group.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HelperReport {
+    /// `repair-1`, `review-1`.
+    pub id: String,
+    /// `repair` or `review`.
+    pub role: String,
+    pub outcome: String,
+    pub cost_usd: Option<f64>,
+    /// A review's verdict and items: `changes: add a test; fix the limit`.
+    pub verdict: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -209,6 +224,7 @@ pub fn render_group_report(input: &GroupReportInput) -> String {
         }
     }
 
+    render_helpers(&input.helpers, &mut out);
     out.push_str("## Files changed\n\n");
     if input.changed_files.is_empty() {
         out.push_str("No files changed.\n\n");
@@ -283,6 +299,37 @@ pub fn render_group_report(input: &GroupReportInput) -> String {
     let _ = writeln!(out, "- **Agent time:** {}", fmt_duration(agent_time));
     let _ = writeln!(out, "- **Group time:** {}", fmt_duration(input.duration));
     out
+}
+
+/// `Repairs: 1, gate passed after attempt 1`, the reviews' verdicts, and a
+/// line per agent; nothing when none ran.
+fn render_helpers(helpers: &[HelperReport], out: &mut String) {
+    if helpers.is_empty() {
+        return;
+    }
+    out.push_str("## Repairs and reviews\n\n");
+    let repairs = helpers.iter().filter(|h| h.role == "repair").count();
+    if repairs > 0 {
+        let _ = writeln!(
+            out,
+            "Repairs: {repairs}, gate passed after attempt {repairs}\n"
+        );
+    }
+    for h in helpers.iter().filter(|h| h.role == "review") {
+        let verdict = h.verdict.as_deref().unwrap_or("no verdict");
+        let _ = writeln!(out, "Review {}: {}\n", h.id, inline_text(verdict));
+    }
+    out.push_str("| Agent | Outcome | Cost |\n|-------|---------|-----:|\n");
+    for h in helpers {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} |",
+            cell(&h.id),
+            cell(&h.outcome),
+            fmt_cost(h.cost_usd)
+        );
+    }
+    out.push('\n');
 }
 
 fn outcome_badge(outcome: &TaskReportOutcome) -> String {
