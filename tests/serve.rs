@@ -126,6 +126,9 @@ fn a_run_started_over_http_is_followed_to_its_end_and_pushed() {
         "{run}"
     );
     assert_eq!(s.get("/api/v1/runs/nope").0, 404);
+    let (code, body) = s.get(&format!("/api/v1/runs/{id}/stop"));
+    assert_eq!(code, 405, "{body}");
+    assert!(body["error"].is_string(), "{body}");
 
     // A client that reconnects after the third event gets exactly the rest.
     let replay = until_run_finished(&s.events(Some(&events[2].0)), 10);

@@ -4,7 +4,7 @@
 
 use super::options::RunOptions;
 use super::{RemoteError, Target};
-use crate::status::{LockError, lock};
+use crate::status::lock;
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
@@ -79,22 +79,23 @@ impl RunManager {
         }))
     }
 
+    fn runs(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Arc<Mutex<RunInfo>>>> {
+        self.runs.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     pub fn target(&self) -> &Target {
         &self.target
     }
 
-    /// Starts a run; answers once the child holds the project's lock, or
-    /// [`RemoteError::Locked`] when another run (cron, the CLI, this server) does.
+    /// Starts a run; answers once the child holds the project's lock (or
+    /// ended), or [`RemoteError::Locked`] with the CLI's message when another
+    /// run (cron, the CLI, this server) holds it.
     pub async fn start(&self, opts: &RunOptions) -> Result<RunInfo, RemoteError> {
         opts.parse(&["--json"])?;
+        // No probe of the lock here: probing takes it for a moment, and a run
+        // starting at that moment would be refused. The child tries it
+        // itself and exits 75, with the holder named, when it is held.
         let lock_path = self.target.project.status.lock_path();
-        if let Some(holder) = lock::current_holder(&lock_path) {
-            let held = LockError::Held {
-                path: lock_path,
-                holder,
-            };
-            return Err(RemoteError::Locked(held.to_string()));
-        }
         let args = self.child_args(opts);
         let mut child = tokio::process::Command::new(&self.exe)
             .args(&args)
@@ -134,7 +135,7 @@ impl RunManager {
             w.state = "finished".into();
             w.finished = Some(chrono::Local::now().to_rfc3339());
         });
-        self.runs.lock().expect("runs").insert(id, info.clone());
+        self.runs().insert(id, info.clone());
         self.wait_started(&info, pid, &lock_path).await
     }
 
@@ -149,11 +150,14 @@ impl RunManager {
         loop {
             let now = lock_info(info).clone();
             if now.exit_code == Some(crate::exit::LOCKED) {
-                self.runs.lock().expect("runs").remove(&now.id);
-                let message = now.stderr_tail.join("\n");
+                self.runs().remove(&now.id);
+                // Its last line is the CLI's `error: another roadmap-runner holds the lock ...`.
+                let message = now.stderr_tail.last().cloned().unwrap_or_default();
                 return Err(RemoteError::Locked(message.trim().to_string()));
             }
-            let holds = lock::current_holder(lock_path)
+            // The holder writes its pid into the lock file once it holds it.
+            let holds = std::fs::read_to_string(lock_path)
+                .ok()
                 .and_then(|h| lock::holder_pid(&h))
                 .is_some_and(|p| p == pid);
             if holds || now.state == "finished" || now.events > 0 {
@@ -186,7 +190,7 @@ impl RunManager {
     }
 
     pub fn get(&self, id: &str) -> Result<RunInfo, RemoteError> {
-        let runs = self.runs.lock().expect("runs");
+        let runs = self.runs();
         let info = runs
             .get(id)
             .ok_or_else(|| RemoteError::NotFound(format!("no run `{id}` was started here")))?;
@@ -194,7 +198,7 @@ impl RunManager {
     }
 
     pub fn list(&self) -> Vec<RunInfo> {
-        let runs = self.runs.lock().expect("runs");
+        let runs = self.runs();
         runs.values().map(|i| lock_info(i).clone()).collect()
     }
 

@@ -91,6 +91,12 @@ pub(crate) fn router(state: AppState) -> Router {
             r.route(path, handler)
         })
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such API route") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "this route does not take that method",
+            )
+        })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             auth::require_key,
