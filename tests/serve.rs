@@ -43,6 +43,11 @@ fn a_run_started_over_http_is_followed_to_its_end_and_pushed() {
     assert_eq!(code, 200, "{status}");
     assert_eq!(status["phases"][0]["groups"][0]["tasks"][0]["id"], "A1");
     assert_eq!(s.get("/api/v1/status").0, 200);
+    // `?key=` is for EventSource on /events only.
+    assert_eq!(
+        s.get_with(&format!("/api/v1/status?key={KEY}"), None).0,
+        401
+    );
 
     // Bad bodies: 4xx with a JSON message, and the server keeps serving.
     let (code, body) = s.post("/api/v1/runs", "{\"max_parallel\": ");
@@ -246,4 +251,19 @@ fn a_non_loopback_bind_needs_a_key() {
         .output()
         .unwrap();
     assert_exit(&out, 64);
+    // With a key from a file, the same address is served.
+    p.write("key.txt", "from-a-file\n");
+    let mut serve = p
+        .cmd()
+        .args(["serve", "--bind", "0.0.0.0:0", "--api-key-file", "key.txt"])
+        .env_remove("ROADMAP_RUNNER_API_KEY")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    let mut err = std::io::BufReader::new(serve.stderr.take().unwrap());
+    std::io::BufRead::read_line(&mut err, &mut line).unwrap();
+    serve.kill().unwrap();
+    serve.wait().unwrap();
+    assert!(line.contains("listening on http://0.0.0.0:"), "{line}");
 }

@@ -41,7 +41,7 @@ pub struct RunInfo {
     pub last_event: Option<String>,
     /// The group that runs now (`{"phase":1,"group":"A"}`).
     pub current_group: Option<Value>,
-    /// Every task seen, in start order.
+    /// Every task attempt seen, in start order (a retry is a second entry).
     pub tasks: Vec<TaskInfo>,
     /// `run_finished`'s summary, once it came.
     pub summary: Option<Value>,
@@ -305,4 +305,65 @@ fn group_text(key: &Value) -> String {
         other => other.to_string(),
     };
     format!("{phase}:{}", key["group"].as_str().unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn info() -> RunInfo {
+        RunInfo {
+            id: "r".into(),
+            pid: 1,
+            state: "running".into(),
+            args: vec![],
+            started: String::new(),
+            finished: None,
+            exit_code: None,
+            events: 0,
+            last_event: None,
+            current_group: None,
+            tasks: vec![],
+            summary: None,
+            stderr_tail: vec![],
+        }
+    }
+
+    #[test]
+    fn events_fold_into_the_run_state_retries_included() {
+        let mut run = info();
+        let key = json!({"phase": "12.1", "group": "A"});
+        apply(&mut run, &json!({"event": "group_started", "key": key}));
+        for (attempt, kind) in [(1, "failed"), (2, "succeeded")] {
+            apply(
+                &mut run,
+                &json!({"event": "task_started", "key": key, "task": "A1", "attempt": attempt}),
+            );
+            apply(
+                &mut run,
+                &json!({"event": "task_finished", "key": key, "task": "A1",
+                "outcome": {"kind": kind}, "duration": 1.5, "report": {"cost_usd": 0.25}}),
+            );
+        }
+        assert_eq!(run.current_group, Some(key));
+        let states: Vec<(&str, &str, u64)> = run
+            .tasks
+            .iter()
+            .map(|t| (t.group.as_str(), t.state.as_str(), t.attempt))
+            .collect();
+        assert_eq!(
+            states,
+            [("12.1:A", "failed", 1), ("12.1:A", "succeeded", 2)]
+        );
+        assert_eq!(run.tasks[1].cost_usd, Some(0.25));
+        apply(
+            &mut run,
+            &json!({"event": "run_finished", "summary": {"exit_code": 0}}),
+        );
+        assert_eq!(run.events, 6);
+        assert_eq!(run.last_event.as_deref(), Some("run_finished"));
+        assert_eq!(run.summary, Some(json!({"exit_code": 0})));
+        assert_eq!(run.current_group, None);
+    }
 }
