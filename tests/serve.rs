@@ -184,6 +184,12 @@ fn a_run_started_from_the_cli_shows_on_events_and_makes_post_runs_409() {
     assert!(body["running"].is_string(), "{body}");
     let (code, body) = s.post("/api/v1/runs", "{}");
     assert_eq!(code, 409, "{body}");
+    // Other sites' pages are refused: a cross-origin POST, a rebound host name.
+    let (code, body) = s.post_with("/api/v1/runs", "{}", &[("origin", "http://evil.example")]);
+    assert_eq!(code, 403, "{body}");
+    assert!(raw_get(&s, "/api/v1/status", "evil.example:7474").starts_with("HTTP/1.1 403"));
+    assert!(raw_get(&s, "/api/v1/status", "localhost").starts_with("HTTP/1.1 200"));
+
     let events = until_run_finished(&live, 30);
     assert!(cli.wait().unwrap().success());
     assert_eq!(finished_tasks(&events), ["A1", "A2"]);
@@ -266,4 +272,19 @@ fn a_non_loopback_bind_needs_a_key() {
     serve.kill().unwrap();
     serve.wait().unwrap();
     assert!(line.contains("listening on http://0.0.0.0:"), "{line}");
+}
+
+/// A GET with a chosen `Host` header; the response's head.
+fn raw_get(s: &Server, path: &str, host: &str) -> String {
+    use std::io::{Read, Write};
+    let addr = s.base.trim_start_matches("http://");
+    let mut tcp = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        tcp,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut text = String::new();
+    tcp.read_to_string(&mut text).unwrap();
+    text
 }

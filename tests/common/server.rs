@@ -97,11 +97,18 @@ impl Server {
 
     /// POST a raw body with the server's key.
     pub fn post(&self, path: &str, body: &str) -> (u16, Value) {
+        self.post_with(path, body, &[])
+    }
+
+    pub fn post_with(&self, path: &str, body: &str, headers: &[(&str, &str)]) -> (u16, Value) {
         let mut req = Self::agent()
             .post(format!("{}{path}", self.base))
             .header("content-type", "application/json");
         if let Some(k) = &self.key {
             req = req.header("authorization", format!("Bearer {k}"));
+        }
+        for (name, value) in headers {
+            req = req.header(*name, *value);
         }
         let mut resp = req.send(body).expect("POST answered");
         let status = resp.status().as_u16();
