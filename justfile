@@ -13,6 +13,7 @@ lint:
 bench:
     cargo bench --bench parse
     benches/runner-vs-xargs
+    benches/serve-load --binary target/release/roadmap-runner
 
 # The README's first command: the whole job on a tiny shop in a temp directory.
 demo *ARGS:

@@ -185,10 +185,34 @@ pub enum Command {
         after_help = "Examples:\n  roadmap-runner demo          run it, then remove the temporary directory\n  roadmap-runner demo --keep   keep it, to look around with `status` and `logs`"
     )]
     Demo(DemoArgs),
+    // Driving it from other programs (src/remote/): `mcp` and `serve`.
+    /// An MCP server on stdin/stdout, for coding agents: tools for status,
+    /// validate, plan, start_run, run_status, stop_run, task_log, skip_group
+    /// and rollback_group.
+    #[command(
+        after_help = "Examples:\n  claude mcp add roadmap-runner -- roadmap-runner mcp\n  claude mcp add roadmap-runner -- roadmap-runner -C ~/projects/app mcp"
+    )]
+    Mcp,
+    /// An HTTP API (/api/v1: status, runs, live events, logs) and a live
+    /// dashboard at /. Key: ROADMAP_RUNNER_API_KEY or --api-key-file.
+    #[command(
+        after_help = "Examples:\n  roadmap-runner serve                          http://127.0.0.1:7474/\n  ROADMAP_RUNNER_API_KEY=s3cret roadmap-runner serve --bind 0.0.0.0:7474\n\nExit codes: 5 refused to start (a non-loopback --bind without a key, a bad key file, the address in use), 64 bad usage."
+    )]
+    Serve(ServeArgs),
     /// The demo's agent: this binary behaving like `claude -p --output-format
     /// stream-json --verbose` (prompt on stdin), writing the task's files.
     #[command(name = "__simulate-agent", hide = true)]
     SimulateAgent(SimulateAgentArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address and port to listen on; port 0 picks a free one (printed on stderr).
+    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:7474")]
+    pub bind: String,
+    /// Read the API key from this file's first line (instead of ROADMAP_RUNNER_API_KEY).
+    #[arg(long, value_name = "PATH")]
+    pub api_key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Args)]

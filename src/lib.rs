@@ -16,6 +16,7 @@ pub mod gate;
 pub mod notify;
 pub mod plan;
 pub mod project;
+pub mod remote;
 pub mod report;
 pub mod resume;
 pub mod roadmap;

@@ -63,6 +63,10 @@ fn run(cli: Cli) -> Result<i32, CommandError> {
     }
     let project = Project::new(g.project_dir.as_deref(), g.roadmap_path().as_deref())?
         .with_dialect(g.dialect);
+    // `mcp` and `serve` (src/remote/): long-lived servers over the same commands.
+    if let Some(Command::Mcp | Command::Serve(_)) = &cli.command {
+        return remote(&cli, project, io);
+    }
     let code = match &cli.command {
         Some(Command::Validate(args)) => commands::validate::run(&project, args, io)?,
         Some(Command::Status(args)) => commands::status::run(&project, args, io)?,
@@ -74,11 +78,35 @@ fn run(cli: Cli) -> Result<i32, CommandError> {
         Some(Command::Completions(args)) => commands::completions::run(args, io)?,
         Some(Command::Man) => commands::man::run(io)?,
         Some(Command::Demo(_) | Command::SimulateAgent(_)) => unreachable!("handled above"),
+        Some(Command::Mcp | Command::Serve(_)) => unreachable!("handled above"),
         Some(Command::Run(args)) => commands::run::run(&project, args, g.verbose > 0, io)?,
         None => commands::run::run(&project, &cli.run, g.verbose > 0, io)?,
     };
     out.flush()?;
     Ok(code)
+}
+
+/// `mcp` or `serve`; a start-up failure is printed like any command's error.
+fn remote(cli: &Cli, project: Project, io: Io<'_>) -> Result<i32, CommandError> {
+    use roadmap_runner::remote::{self, Target};
+    let target = Target {
+        project,
+        roadmap: cli.global.roadmap.clone(),
+    };
+    let result = match &cli.command {
+        Some(Command::Serve(args)) => remote::http::run(
+            target,
+            &remote::http::ServeOptions {
+                bind: args.bind.clone(),
+                api_key_file: args.api_key_file.clone(),
+            },
+        ),
+        _ => remote::mcp::run(target),
+    };
+    result.or_else(|e| {
+        writeln!(io.err, "error: {e}")?;
+        Ok(e.exit_code())
+    })
 }
 
 fn is_broken_pipe(e: &CommandError) -> bool {

@@ -152,8 +152,8 @@ const FILES: &[(&str, &str)] = &[
         "What runs now, what is still to do, every task of the roadmap.",
     ),
     (
-        "status/.lock",
-        "The run lock (exit 75 while another run holds it).",
+        ".git/roadmap-runner.lock",
+        "The run lock (exit 75 while another run holds it); status/.lock when the project is not the root of its git work tree.",
     ),
     (
         "PHASE<N>-GROUP-<X>-STATUS.md",

@@ -121,7 +121,10 @@ pub fn run(
         roadmap_tasks_txt(&loaded.roadmap).as_bytes(),
     )?;
 
-    let mut reporter: Box<dyn Reporter> = choose_reporter(args.json, verbose);
+    let mut reporter: Box<dyn Reporter> = crate::report::event_log::with_event_log(
+        choose_reporter(args.json, verbose),
+        &project.logs_dir,
+    );
     for w in &state.completed_warnings {
         reporter.report(&Event::Warning {
             message: format!("status/completed_tasks.txt {w}"),

@@ -17,7 +17,7 @@ struct StatusDoc {
     roadmap: String,
     phases: Vec<PhaseDoc>,
     next: Option<NextDoc>,
-    /// Who holds the run lock (a run is going on), from `status/.lock`.
+    /// Who holds the run lock (a run is going on), from the lock file.
     running: Option<String>,
     /// What runs now, from `status/in_progress_tasks.txt`.
     in_progress: Option<InProgressDoc>,

@@ -13,16 +13,21 @@ impl<W: Write + Send> JsonReporter<W> {
     }
 }
 
+/// The event as the JSON object `--json` prints: its fields, `schema`, `time`.
+pub fn event_value(event: &Event) -> Option<serde_json::Value> {
+    let mut value = serde_json::to_value(event).ok()?;
+    if let Some(obj) = value.as_object_mut() {
+        obj.insert("schema".into(), EVENT_SCHEMA_VERSION.into());
+        obj.insert("time".into(), chrono::Local::now().to_rfc3339().into());
+    }
+    Some(value)
+}
+
 impl<W: Write + Send> Reporter for JsonReporter<W> {
     fn report(&mut self, event: &Event) {
-        let mut value = match serde_json::to_value(event) {
-            Ok(v) => v,
-            Err(_) => return,
+        let Some(value) = event_value(event) else {
+            return;
         };
-        if let Some(obj) = value.as_object_mut() {
-            obj.insert("schema".into(), EVENT_SCHEMA_VERSION.into());
-            obj.insert("time".into(), chrono::Local::now().to_rfc3339().into());
-        }
         // A closed stdout (e.g. `| head`) must not stop the run.
         let _ = writeln!(self.out, "{value}");
         let _ = self.out.flush();

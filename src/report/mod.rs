@@ -1,6 +1,7 @@
 //! Reporters: the only writers to stdout. A live view on a terminal, plain
 //! timestamped lines for cron and pipes, JSON lines for scripts.
 
+pub mod event_log;
 pub mod json;
 pub mod live;
 pub mod plain;

@@ -1,4 +1,4 @@
-//! The run lock `status/.lock`: one runner per project at a time.
+//! The run lock (`.git/roadmap-runner.lock`, see `StatusDir::lock_path`): one runner per project at a time.
 //!
 //! An OS file lock (flock), not a pid file: the kernel releases it when the
 //! holder dies, however it dies, so a lock left by a killed runner never

@@ -3,6 +3,8 @@
 //! and the fake agent standing in for Claude Code.
 #![allow(dead_code)]
 
+pub mod server;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -1,0 +1,369 @@
+//! Runs started over MCP or HTTP: each a child process of this binary,
+//! `roadmap-runner -C DIR run --json [options]`, in its own process group,
+//! its JSON event stream read line by line. One manager serves both surfaces.
+
+use super::options::RunOptions;
+use super::{RemoteError, Target};
+use crate::status::lock;
+use schemars::JsonSchema;
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::{BTreeMap, VecDeque};
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+
+/// How long a start waits for the child to take the lock (or to give up).
+const START_WAIT: Duration = Duration::from_secs(20);
+/// stderr lines kept per run.
+const STDERR_TAIL: usize = 40;
+
+/// A run as `run_status` and `GET /runs/{id}` show it.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct RunInfo {
+    pub id: String,
+    pub pid: u32,
+    /// `running` or `finished`.
+    pub state: String,
+    /// The `run` arguments the child got.
+    pub args: Vec<String>,
+    /// RFC 3339.
+    pub started: String,
+    pub finished: Option<String>,
+    /// The child's exit code (the CLI's: 0 done, 1 task failed, ... 143 stopped).
+    pub exit_code: Option<i32>,
+    /// Events read from the child so far.
+    pub events: usize,
+    /// The last event's `event` name.
+    pub last_event: Option<String>,
+    /// The group that runs now (`{"phase":1,"group":"A"}`).
+    pub current_group: Option<Value>,
+    /// Every task attempt seen, in start order (a retry is a second entry).
+    pub tasks: Vec<TaskInfo>,
+    /// `run_finished`'s summary, once it came.
+    pub summary: Option<Value>,
+    /// The end of the child's stderr (its error messages).
+    pub stderr_tail: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct TaskInfo {
+    /// `1:A`.
+    pub group: String,
+    pub task: String,
+    /// `running`, or the outcome kind: `succeeded`, `failed`, `timed_out`, ...
+    pub state: String,
+    pub attempt: u64,
+    pub duration_secs: Option<f64>,
+    pub cost_usd: Option<f64>,
+}
+
+/// Starts, tracks and stops the runs this server started.
+pub struct RunManager {
+    target: Target,
+    exe: PathBuf,
+    runs: Mutex<BTreeMap<String, Arc<Mutex<RunInfo>>>>,
+    counter: AtomicU64,
+}
+
+impl RunManager {
+    pub fn new(target: Target) -> Result<Arc<RunManager>, RemoteError> {
+        Ok(Arc::new(RunManager {
+            target,
+            exe: std::env::current_exe()?,
+            runs: Mutex::new(BTreeMap::new()),
+            counter: AtomicU64::new(0),
+        }))
+    }
+
+    fn runs(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, Arc<Mutex<RunInfo>>>> {
+        self.runs.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn target(&self) -> &Target {
+        &self.target
+    }
+
+    /// Starts a run; answers once the child holds the project's lock (or
+    /// ended), or [`RemoteError::Locked`] with the CLI's message when another
+    /// run (cron, the CLI, this server) holds it.
+    pub async fn start(&self, opts: &RunOptions) -> Result<RunInfo, RemoteError> {
+        opts.parse(&["--json"])?;
+        // No probe of the lock here: probing takes it for a moment, and a run
+        // starting at that moment would be refused. The child tries it
+        // itself and exits 75, with the holder named, when it is held.
+        let lock_path = self.target.project.status.lock_path();
+        let args = self.child_args(opts);
+        let mut child = tokio::process::Command::new(&self.exe)
+            .args(&args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0)
+            .spawn()
+            .map_err(RemoteError::Spawn)?;
+        let pid = child.id().unwrap_or_default();
+        let id = self.next_id();
+        let info = Arc::new(Mutex::new(RunInfo {
+            id: id.clone(),
+            pid,
+            state: "running".into(),
+            args: args.clone(),
+            started: chrono::Local::now().to_rfc3339(),
+            finished: None,
+            exit_code: None,
+            events: 0,
+            last_event: None,
+            current_group: None,
+            tasks: Vec::new(),
+            summary: None,
+            stderr_tail: Vec::new(),
+        }));
+        let stdout = child.stdout.take();
+        let stderr = child.stderr.take();
+        let readers = tokio::spawn(read_child(info.clone(), stdout, stderr));
+        let waiter = info.clone();
+        tokio::spawn(async move {
+            let status = child.wait().await;
+            // The last lines before the exit code: a reader sees EOF at exit.
+            let _ = readers.await;
+            let mut w = lock_info(&waiter);
+            w.exit_code = status.ok().map(exit_code);
+            w.state = "finished".into();
+            w.finished = Some(chrono::Local::now().to_rfc3339());
+        });
+        self.runs().insert(id, info.clone());
+        self.wait_started(&info, pid, &lock_path).await
+    }
+
+    /// The child holds the lock, or ended: 75 right away is "locked".
+    async fn wait_started(
+        &self,
+        info: &Arc<Mutex<RunInfo>>,
+        pid: u32,
+        lock_path: &std::path::Path,
+    ) -> Result<RunInfo, RemoteError> {
+        let end = tokio::time::Instant::now() + START_WAIT;
+        loop {
+            let now = lock_info(info).clone();
+            if now.exit_code == Some(crate::exit::LOCKED) {
+                self.runs().remove(&now.id);
+                // Its last line is the CLI's `error: another roadmap-runner holds the lock ...`.
+                let message = now.stderr_tail.last().cloned().unwrap_or_default();
+                return Err(RemoteError::Locked(message.trim().to_string()));
+            }
+            // The holder writes its pid into the lock file once it holds it.
+            let holds = std::fs::read_to_string(lock_path)
+                .ok()
+                .and_then(|h| lock::holder_pid(&h))
+                .is_some_and(|p| p == pid);
+            if holds || now.state == "finished" || now.events > 0 {
+                return Ok(now);
+            }
+            if tokio::time::Instant::now() > end {
+                return Ok(now);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    fn child_args(&self, opts: &RunOptions) -> Vec<String> {
+        let mut args = vec![
+            "--project-dir".to_string(),
+            self.target.project.dir.display().to_string(),
+        ];
+        if let Some(r) = &self.target.roadmap {
+            args.push(format!("--roadmap={}", r.display()));
+        }
+        args.extend(["run".to_string(), "--json".to_string()]);
+        args.extend(opts.to_args());
+        args
+    }
+
+    /// `20261201-101500-1`: sorts as time, unique in this server.
+    fn next_id(&self) -> String {
+        let n = self.counter.fetch_add(1, Ordering::SeqCst) + 1;
+        format!("{}-{n}", chrono::Local::now().format("%Y%m%d-%H%M%S"))
+    }
+
+    pub fn get(&self, id: &str) -> Result<RunInfo, RemoteError> {
+        let runs = self.runs();
+        let info = runs
+            .get(id)
+            .ok_or_else(|| RemoteError::NotFound(format!("no run `{id}` was started here")))?;
+        Ok(lock_info(info).clone())
+    }
+
+    pub fn list(&self) -> Vec<RunInfo> {
+        let runs = self.runs();
+        runs.values().map(|i| lock_info(i).clone()).collect()
+    }
+
+    /// SIGTERM to the run's child: the runner's own signal stop (agents
+    /// stopped, state recorded, exit 143).
+    pub fn stop(&self, id: &str) -> Result<RunInfo, RemoteError> {
+        let info = self.get(id)?;
+        if info.state == "running" {
+            let pid = nix::unistd::Pid::from_raw(info.pid as i32);
+            nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM)
+                .map_err(|e| RemoteError::Io(std::io::Error::from(e)))?;
+        }
+        Ok(info)
+    }
+}
+
+fn lock_info(info: &Mutex<RunInfo>) -> std::sync::MutexGuard<'_, RunInfo> {
+    // A panic elsewhere must not make every later status call panic too.
+    info.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn exit_code(status: std::process::ExitStatus) -> i32 {
+    use std::os::unix::process::ExitStatusExt;
+    status
+        .code()
+        .or_else(|| status.signal().map(crate::exit::interrupted))
+        .unwrap_or(-1)
+}
+
+async fn read_child(
+    info: Arc<Mutex<RunInfo>>,
+    stdout: Option<impl AsyncRead + Unpin>,
+    stderr: Option<impl AsyncRead + Unpin>,
+) {
+    let out_info = info.clone();
+    let out = async move {
+        let Some(stdout) = stdout else { return };
+        let mut lines = BufReader::new(stdout).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            if let Ok(event) = serde_json::from_str::<Value>(&line) {
+                apply(&mut lock_info(&out_info), &event);
+            }
+        }
+    };
+    let err = async move {
+        let Some(stderr) = stderr else { return };
+        let mut tail = VecDeque::new();
+        let mut lines = BufReader::new(stderr).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            if tail.len() == STDERR_TAIL {
+                tail.pop_front();
+            }
+            tail.push_back(line);
+            lock_info(&info).stderr_tail = tail.iter().cloned().collect();
+        }
+    };
+    tokio::join!(out, err);
+}
+
+/// One event of the child's `--json` stream folded into its run's state.
+pub fn apply(info: &mut RunInfo, event: &Value) {
+    info.events += 1;
+    let name = event["event"].as_str().unwrap_or_default();
+    info.last_event = Some(name.to_string());
+    let group = group_text(&event["key"]);
+    let task = event["task"].as_str().unwrap_or_default();
+    match name {
+        "group_started" => info.current_group = Some(event["key"].clone()),
+        "task_started" => info.tasks.push(TaskInfo {
+            group,
+            task: task.to_string(),
+            state: "running".into(),
+            attempt: event["attempt"].as_u64().unwrap_or(1),
+            duration_secs: None,
+            cost_usd: None,
+        }),
+        "task_finished" => {
+            if let Some(t) = info
+                .tasks
+                .iter_mut()
+                .rev()
+                .find(|t| t.group == group && t.task == task)
+            {
+                t.state = event["outcome"]["kind"]
+                    .as_str()
+                    .unwrap_or("finished")
+                    .to_string();
+                t.duration_secs = event["duration"].as_f64();
+                t.cost_usd = event["report"]["cost_usd"].as_f64();
+            }
+        }
+        "run_finished" => {
+            info.current_group = None;
+            info.summary = Some(event["summary"].clone());
+        }
+        _ => {}
+    }
+}
+
+/// `{"phase":1,"group":"A"}` → `1:A` (a phase id may also be a string, `12.1`).
+fn group_text(key: &Value) -> String {
+    let phase = match &key["phase"] {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    format!("{phase}:{}", key["group"].as_str().unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn info() -> RunInfo {
+        RunInfo {
+            id: "r".into(),
+            pid: 1,
+            state: "running".into(),
+            args: vec![],
+            started: String::new(),
+            finished: None,
+            exit_code: None,
+            events: 0,
+            last_event: None,
+            current_group: None,
+            tasks: vec![],
+            summary: None,
+            stderr_tail: vec![],
+        }
+    }
+
+    #[test]
+    fn events_fold_into_the_run_state_retries_included() {
+        let mut run = info();
+        let key = json!({"phase": "12.1", "group": "A"});
+        apply(&mut run, &json!({"event": "group_started", "key": key}));
+        for (attempt, kind) in [(1, "failed"), (2, "succeeded")] {
+            apply(
+                &mut run,
+                &json!({"event": "task_started", "key": key, "task": "A1", "attempt": attempt}),
+            );
+            apply(
+                &mut run,
+                &json!({"event": "task_finished", "key": key, "task": "A1",
+                "outcome": {"kind": kind}, "duration": 1.5, "report": {"cost_usd": 0.25}}),
+            );
+        }
+        assert_eq!(run.current_group, Some(key));
+        let states: Vec<(&str, &str, u64)> = run
+            .tasks
+            .iter()
+            .map(|t| (t.group.as_str(), t.state.as_str(), t.attempt))
+            .collect();
+        assert_eq!(
+            states,
+            [("12.1:A", "failed", 1), ("12.1:A", "succeeded", 2)]
+        );
+        assert_eq!(run.tasks[1].cost_usd, Some(0.25));
+        apply(
+            &mut run,
+            &json!({"event": "run_finished", "summary": {"exit_code": 0}}),
+        );
+        assert_eq!(run.events, 6);
+        assert_eq!(run.last_event.as_deref(), Some("run_finished"));
+        assert_eq!(run.summary, Some(json!({"exit_code": 0})));
+        assert_eq!(run.current_group, None);
+    }
+}

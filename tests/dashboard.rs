@@ -1,0 +1,290 @@
+//! The dashboard in a real headless Chromium, driven over the DevTools
+//! protocol on a pipe (`--remote-debugging-pipe`: fd 3 in, fd 4 out, NUL
+//! separated JSON): loaded during a run and after it, its DOM read for task
+//! ids and states, screenshots saved under `target/`. Fails when Chromium is
+//! missing (`.ci/run` installs Debian's `chromium`).
+
+mod common;
+
+use base64::Engine;
+use common::server::Server;
+use common::*;
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader, Write};
+use std::os::fd::{AsRawFd, BorrowedFd};
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+const KEY: &str = "dash-k3y";
+const GATE: &str = "[[gate.steps]]\nname = \"test\"\ncommand = \"true\"\n";
+
+struct Chrome {
+    child: Child,
+    to: std::io::PipeWriter,
+    from: BufReader<std::io::PipeReader>,
+    next_id: u64,
+    _profile: tempfile::TempDir,
+}
+
+impl Chrome {
+    fn launch() -> Chrome {
+        let profile = tempfile::tempdir().unwrap();
+        let (cmd_r, cmd_w) = std::io::pipe().unwrap();
+        let (out_r, out_w) = std::io::pipe().unwrap();
+        let (a, b) = (cmd_r.as_raw_fd(), out_w.as_raw_fd());
+        let mut cmd = std::process::Command::new("/usr/bin/chromium");
+        cmd.args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--remote-debugging-pipe",
+            "--window-size=1280,900",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+        // fd 3 and 4 in the child: moved high first, so neither dup2 is a
+        // no-op that would leave close-on-exec set.
+        unsafe {
+            cmd.pre_exec(move || {
+                use nix::fcntl::{FcntlArg, fcntl};
+                let hi_a = fcntl(BorrowedFd::borrow_raw(a), FcntlArg::F_DUPFD(100))?;
+                let hi_b = fcntl(BorrowedFd::borrow_raw(b), FcntlArg::F_DUPFD(100))?;
+                for (from, to) in [(hi_a, 3), (hi_b, 4)] {
+                    let fd = nix::unistd::dup2_raw(BorrowedFd::borrow_raw(from), to)?;
+                    std::mem::forget(fd);
+                }
+                Ok(())
+            });
+        }
+        let child = cmd
+            .spawn()
+            .expect("/usr/bin/chromium runs (install Debian's `chromium`; .ci/run does)");
+        drop((cmd_r, out_w));
+        Chrome {
+            child,
+            to: cmd_w,
+            from: BufReader::new(out_r),
+            next_id: 0,
+            _profile: profile,
+        }
+    }
+
+    /// A command and its result (events in between are skipped).
+    fn send(&mut self, session: Option<&str>, method: &str, params: Value) -> Value {
+        self.next_id += 1;
+        let mut msg = json!({"id": self.next_id, "method": method, "params": params});
+        if let Some(s) = session {
+            msg["sessionId"] = s.into();
+        }
+        self.to.write_all(msg.to_string().as_bytes()).unwrap();
+        self.to.write_all(b"\0").unwrap();
+        loop {
+            let mut buf = Vec::new();
+            let n = self.from.read_until(0, &mut buf).unwrap();
+            assert!(n > 0, "chromium closed the DevTools pipe");
+            buf.pop();
+            let reply: Value = serde_json::from_slice(&buf).unwrap();
+            if reply["id"] == self.next_id {
+                assert!(reply["error"].is_null(), "{method}: {reply}");
+                return reply["result"].clone();
+            }
+        }
+    }
+
+    /// A new tab on `url`; returns its session.
+    fn open(&mut self, url: &str) -> String {
+        let target = self.send(None, "Target.createTarget", json!({"url": url}));
+        let attached = self.send(
+            None,
+            "Target.attachToTarget",
+            json!({"targetId": target["targetId"], "flatten": true}),
+        );
+        attached["sessionId"].as_str().unwrap().to_string()
+    }
+
+    fn eval(&mut self, session: &str, expr: &str) -> Value {
+        let r = self.send(
+            Some(session),
+            "Runtime.evaluate",
+            json!({"expression": expr, "returnByValue": true}),
+        );
+        r["result"]["value"].clone()
+    }
+
+    /// Polls `expr` until it is true; panics with the DOM after `secs`.
+    fn wait_until(&mut self, session: &str, what: &str, expr: &str, secs: u64) {
+        let end = Instant::now() + Duration::from_secs(secs);
+        while Instant::now() < end {
+            if self.eval(session, expr) == json!(true) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let dom = self.eval(session, "document.body.innerText");
+        panic!("the dashboard did not show {what} within {secs}s:\n{dom}");
+    }
+
+    fn screenshot(&mut self, session: &str, name: &str) -> std::path::PathBuf {
+        let shot = self.send(
+            Some(session),
+            "Page.captureScreenshot",
+            json!({"format": "png"}),
+        );
+        let png = base64::engine::general_purpose::STANDARD
+            .decode(shot["data"].as_str().unwrap())
+            .unwrap();
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("target")
+            .join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &png).unwrap();
+        path
+    }
+}
+
+impl Drop for Chrome {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Every task row of the page: (id, state).
+const TASK_STATES: &str = "JSON.stringify([...document.querySelectorAll('li.task')].map(e => [e.dataset.task, e.dataset.state]))";
+
+fn task_states(c: &mut Chrome, session: &str) -> Vec<(String, String)> {
+    serde_json::from_str(c.eval(session, TASK_STATES).as_str().unwrap()).unwrap()
+}
+
+fn roadmap() -> String {
+    "# Shop\n\n## Phase 1: Catalog\n\n### Group A (Parallel)\n\n\
+     - A1: Products\n  - FAKE: sleep 4\n  - FAKE: write products.txt p\n\
+     - A2: Prices\n  - FAKE: write prices.txt p\n\n\
+     ## Phase 2: Checkout\n\n### Group C\n\n- C1: Cart\n  - FAKE: write cart.txt c\n"
+        .to_string()
+}
+
+#[test]
+fn the_dashboard_shows_a_run_live_and_after_it_in_chromium() {
+    let p = Project::with_config(&roadmap(), GATE);
+    let s = Server::start(&p, Some(KEY));
+    let (code, started) = s.post("/api/v1/runs", "{}");
+    assert_eq!(code, 202, "{started}");
+    let id = started["id"].as_str().unwrap().to_string();
+
+    let mut chrome = Chrome::launch();
+    // The key once, in the fragment: the page keeps it in sessionStorage.
+    let tab = chrome.open(&format!("{}/#key={KEY}", s.base));
+    chrome.wait_until(
+        &tab,
+        "A1 running and A2 succeeded",
+        "!!document.querySelector('li.task[data-task=A1][data-state=running]') && \
+         !!document.querySelector('li.task[data-task=A2][data-state=succeeded]')",
+        20,
+    );
+    let during = task_states(&mut chrome, &tab);
+    assert_eq!(
+        during,
+        [
+            ("A1".into(), "running".into()),
+            ("A2".into(), "succeeded".into()),
+            ("C1".into(), "pending".into())
+        ]
+    );
+    assert_eq!(
+        chrome.eval(&tab, "location.hash"),
+        json!(""),
+        "the key stays in the URL"
+    );
+    assert_eq!(
+        chrome.eval(&tab, "sessionStorage.getItem('roadmap-runner-key')"),
+        json!(KEY)
+    );
+    assert_eq!(chrome.eval(&tab, "document.cookie"), json!(""));
+    chrome.screenshot(&tab, "dashboard-live.png");
+    let dom = chrome.eval(&tab, "document.documentElement.outerHTML");
+    assert!(dom.as_str().unwrap().contains("data-task=\"A1\""), "{dom}");
+
+    // Live to the end: every task succeeded, the gate's step, both commits.
+    chrome.wait_until(
+        &tab,
+        "the run finished",
+        "document.getElementById('run').dataset.state === 'finished'",
+        40,
+    );
+    let after: Vec<String> = task_states(&mut chrome, &tab)
+        .into_iter()
+        .map(|(t, st)| format!("{t}:{st}"))
+        .collect();
+    assert_eq!(after, ["A1:succeeded", "A2:succeeded", "C1:succeeded"]);
+    let commits = chrome.eval(&tab, "document.getElementById('commits').innerText");
+    assert!(
+        commits.as_str().unwrap().contains("Phase 1: Catalog"),
+        "{commits}"
+    );
+    assert!(
+        commits.as_str().unwrap().contains("Phase 2: Checkout"),
+        "{commits}"
+    );
+    let gate = chrome.eval(
+        &tab,
+        "document.querySelectorAll('#gate li[data-step=test][data-state=passed]').length",
+    );
+    assert_eq!(gate, json!(2), "one passed gate step per group");
+    // A click shows the task's log tail.
+    chrome.eval(
+        &tab,
+        "document.querySelector('li.task[data-task=A1]').click()",
+    );
+    chrome.wait_until(
+        &tab,
+        "A1's log",
+        "document.getElementById('log').textContent.includes('result')",
+        10,
+    );
+    let shot = chrome.screenshot(&tab, "dashboard.png");
+    assert!(std::fs::metadata(&shot).unwrap().len() > 10_000);
+    assert_eq!(s.get(&format!("/api/v1/runs/{id}")).1["exit_code"], 0);
+
+    // Loaded after the run, on a phone-sized screen: the same states, one column.
+    let phone = chrome.open("about:blank");
+    chrome.send(
+        Some(&phone),
+        "Emulation.setDeviceMetricsOverride",
+        json!({"width": 390, "height": 844, "deviceScaleFactor": 1, "mobile": true}),
+    );
+    chrome.send(
+        Some(&phone),
+        "Page.navigate",
+        json!({"url": format!("{}/#key={KEY}", s.base)}),
+    );
+    chrome.wait_until(
+        &phone,
+        "the finished run",
+        "document.getElementById('run').dataset.state === 'finished'",
+        20,
+    );
+    let states: Vec<String> = task_states(&mut chrome, &phone)
+        .into_iter()
+        .map(|(t, st)| format!("{t}:{st}"))
+        .collect();
+    assert_eq!(states, ["A1:succeeded", "A2:succeeded", "C1:succeeded"]);
+    let columns = chrome.eval(
+        &phone,
+        "getComputedStyle(document.querySelector('main')).gridTemplateColumns",
+    );
+    assert_eq!(
+        columns.as_str().unwrap().split_whitespace().count(),
+        1,
+        "{columns}"
+    );
+    chrome.screenshot(&phone, "dashboard-phone.png");
+}

@@ -1,0 +1,227 @@
+//! `roadmap-runner mcp` spoken to over stdio as an MCP client would:
+//! JSON-RPC lines in, JSON-RPC lines out, nothing else on stdout.
+
+mod common;
+
+use common::*;
+use serde_json::{Value, json};
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, ChildStdout, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::time::Duration;
+
+struct Client {
+    child: Child,
+    stdin: ChildStdin,
+    lines: Receiver<String>,
+    next_id: u64,
+}
+
+impl Client {
+    fn start(p: &Project) -> Client {
+        let mut child = p
+            .cmd()
+            .arg("mcp")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("mcp starts");
+        let stdin = child.stdin.take().unwrap();
+        let stdout: ChildStdout = child.stdout.take().unwrap();
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    return;
+                }
+            }
+        });
+        Client {
+            child,
+            stdin,
+            lines,
+            next_id: 0,
+        }
+    }
+
+    fn send(&mut self, msg: Value) {
+        writeln!(self.stdin, "{msg}").unwrap();
+        self.stdin.flush().unwrap();
+    }
+
+    /// A request and its response; every stdout line must be JSON-RPC.
+    fn request(&mut self, method: &str, params: Value) -> Value {
+        self.next_id += 1;
+        let id = self.next_id;
+        self.send(json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        loop {
+            let line = self
+                .lines
+                .recv_timeout(Duration::from_secs(30))
+                .unwrap_or_else(|_| panic!("no answer to {method}"));
+            let msg: Value = serde_json::from_str(&line)
+                .unwrap_or_else(|e| panic!("stdout is not the protocol: {line:?}: {e}"));
+            assert_eq!(msg["jsonrpc"], "2.0", "{line}");
+            if msg["id"] == id {
+                return msg;
+            }
+        }
+    }
+
+    fn call(&mut self, tool: &str, args: Value) -> Value {
+        let msg = self.request("tools/call", json!({"name": tool, "arguments": args}));
+        assert!(msg["error"].is_null(), "{tool}: {msg}");
+        msg["result"].clone()
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn an_mcp_client_starts_a_run_and_follows_it_to_the_end() {
+    let p = Project::new(&roadmap_with_tasks(&[
+        ("A1", "FAKE: write a1.txt one"),
+        ("A2", "FAKE: write a2.txt two"),
+    ]));
+    let mut c = Client::start(&p);
+    let init = c.request(
+        "initialize",
+        json!({"protocolVersion": "2025-06-18", "capabilities": {},
+               "clientInfo": {"name": "test", "version": "1"}}),
+    );
+    assert_eq!(
+        init["result"]["serverInfo"]["name"], "roadmap-runner",
+        "{init}"
+    );
+    assert!(
+        init["result"]["capabilities"]["tools"].is_object(),
+        "{init}"
+    );
+    c.send(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+
+    let list = c.request("tools/list", json!({}));
+    let tools = list["result"]["tools"].as_array().unwrap();
+    let mut names: Vec<&str> = tools.iter().map(|t| t["name"].as_str().unwrap()).collect();
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "plan",
+            "rollback_group",
+            "run_status",
+            "skip_group",
+            "start_run",
+            "status",
+            "stop_run",
+            "task_log",
+            "validate"
+        ]
+    );
+    let start = tools.iter().find(|t| t["name"] == "start_run").unwrap();
+    assert_eq!(start["inputSchema"]["type"], "object", "{start}");
+    assert!(
+        start["inputSchema"]["properties"]["max_parallel"].is_object(),
+        "{start}"
+    );
+
+    let status = c.call("status", json!({}));
+    assert_eq!(status["isError"], false, "{status}");
+    assert_eq!(
+        status["structuredContent"]["phases"][0]["groups"][0]["tasks"][1]["id"],
+        "A2"
+    );
+    assert!(
+        status["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("Phase 1 Group A"),
+        "{status}"
+    );
+
+    let plan = c.call("plan", json!({}));
+    assert_eq!(plan["isError"], false, "{plan}");
+    // A bad group is a tool error with the CLI's message.
+    let bad = c.call("skip_group", json!({"group": "9:Z"}));
+    assert_eq!(bad["isError"], true, "{bad}");
+    assert!(
+        bad["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("is not a group of ROADMAP.md"),
+        "{bad}"
+    );
+    let unknown = c.request(
+        "tools/call",
+        json!({"name": "start_run", "arguments": {"isolation": "x"}}),
+    );
+    assert_eq!(unknown["result"]["isError"], true, "{unknown}");
+    let text = unknown["result"]["content"][0]["text"].as_str().unwrap();
+    assert!(text.contains("unknown field `isolation`"), "{unknown}");
+    // A run holding the lock (here: this test) makes start_run a tool error.
+    let held = roadmap_runner::status::RunLock::acquire(
+        &roadmap_runner::status::StatusDir::new(&p.dir).lock_path(),
+    )
+    .unwrap();
+    let locked = c.call("start_run", json!({}));
+    assert_eq!(locked["isError"], true, "{locked}");
+    assert!(
+        locked["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("holds the lock"),
+        "{locked}"
+    );
+    drop(held);
+
+    let started = c.call("start_run", json!({"no_push": true, "max_parallel": 2}));
+    assert_eq!(started["isError"], false, "{started}");
+    let id = started["structuredContent"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let end = std::time::Instant::now() + Duration::from_secs(60);
+    let run = loop {
+        let r = c.call("run_status", json!({"id": id}));
+        if r["structuredContent"]["state"] == "finished" {
+            break r;
+        }
+        assert!(std::time::Instant::now() < end, "the run did not end: {r}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let run = &run["structuredContent"];
+    assert_eq!(run["exit_code"], 0, "{run}");
+    assert_eq!(run["summary"]["exit_code"], 0, "{run}");
+    let mut done: Vec<&str> = run["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["task"].as_str().unwrap())
+        .collect();
+    done.sort();
+    assert_eq!(done, ["A1", "A2"]);
+    assert_eq!(p.read("a2.txt"), "two\n");
+
+    let log = c.call("task_log", json!({"task": "1:A:A1", "tail": 1}));
+    assert_eq!(log["isError"], false, "{log}");
+    assert!(
+        log["structuredContent"]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("✔ result"),
+        "{log}"
+    );
+    let again = c.call("rollback_group", json!({"group": "1:A"}));
+    assert!(
+        again["structuredContent"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("pending again"),
+        "{again}"
+    );
+}
