@@ -187,6 +187,14 @@ pub const CONFIGURATION: &[(&str, &[(&str, &str)])] = &[
                 "fail_fast",
                 "Stop the group's other tasks when one fails (default false).",
             ),
+            (
+                "max_cost",
+                "What one run may spend on agents, in USD; no agent starts once it is reached, exit 6 (default: no cap; ROADMAP_MAX_COST / --max-cost win).",
+            ),
+            (
+                "write_back",
+                "Tick each task of a completed group in the roadmap file (default false; --write-back).",
+            ),
         ],
     ),
     (
@@ -212,6 +220,37 @@ pub const CONFIGURATION: &[(&str, &[(&str, &str)])] = &[
             (
                 "resume_args",
                 "Arguments that resume a session; {session_id} is replaced.",
+            ),
+            (
+                "max_budget_usd",
+                "Passed to Claude Code as --max-budget-usd: one agent's cap, in USD (default: none).",
+            ),
+        ],
+    ),
+    (
+        "repair",
+        &[
+            (
+                "attempts",
+                "Repair agents after a failed gate, per group; 0 stops at the failure (default 2; --fix-attempts).",
+            ),
+            (
+                "prompt",
+                "A repair prompt template file (default: the built-in one).",
+            ),
+        ],
+    ),
+    (
+        "review",
+        &[
+            (
+                "enabled",
+                "A reviewer agent after each passing gate (default false; --review).",
+            ),
+            ("rounds", "Review and repair rounds per group (default 1)."),
+            (
+                "prompt",
+                "A review prompt template file (default: the built-in one).",
             ),
         ],
     ),

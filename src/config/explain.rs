@@ -47,7 +47,67 @@ pub fn explain(file: &FileConfig, over: &Overrides, s: &Settings) -> Vec<Setting
     let mut rows = run_rows(file, over, s);
     rows.extend(agent_rows(file, over, s));
     rows.extend(other_rows(file, over, s));
+    rows.extend(loop_rows(file, over, s));
     rows
+}
+
+/// Repair, review, the budget and write-back.
+fn loop_rows(file: &FileConfig, over: &Overrides, s: &Settings) -> Vec<SettingLine> {
+    let flag = |on: bool, name| on.then_some(Origin::Flag(name));
+    let path = |p: &Option<std::path::PathBuf>| {
+        p.as_ref()
+            .map_or("(built-in)".to_string(), |p| p.display().to_string())
+    };
+    vec![
+        line(
+            "run.max_cost",
+            s.max_cost.map_or("none".into(), |c| format!("${c:.2}")),
+            first(over.max_cost.map(|(_, o)| o), file.run.max_cost.is_some()),
+        ),
+        line(
+            "run.write_back",
+            s.write_back.to_string(),
+            first(
+                flag(over.write_back, "--write-back"),
+                file.run.write_back.is_some(),
+            ),
+        ),
+        line(
+            "agent.max_budget_usd",
+            s.agent
+                .max_budget_usd
+                .map_or("none".into(), |c| format!("${c:.2}")),
+            file_or_default(file.agent.max_budget_usd.is_some()),
+        ),
+        line(
+            "repair.attempts",
+            s.repair.attempts.to_string(),
+            first(
+                flag(over.fix_attempts.is_some(), "--fix-attempts"),
+                file.repair.attempts.is_some(),
+            ),
+        ),
+        line(
+            "repair.prompt",
+            path(&s.repair.prompt),
+            file_or_default(file.repair.prompt.is_some()),
+        ),
+        line(
+            "review.enabled",
+            s.review.enabled.to_string(),
+            first(flag(over.review, "--review"), file.review.enabled.is_some()),
+        ),
+        line(
+            "review.rounds",
+            s.review.rounds.to_string(),
+            file_or_default(file.review.rounds.is_some()),
+        ),
+        line(
+            "review.prompt",
+            path(&s.review.prompt),
+            file_or_default(file.review.prompt.is_some()),
+        ),
+    ]
 }
 
 fn line(key: &'static str, value: impl Into<String>, origin: Origin) -> SettingLine {
