@@ -91,3 +91,36 @@ fn validate_shows_the_reading_and_every_derived_id() {
          2:A <- tee5ab1 \"Write the guide\"\n"
     );
 }
+
+/// A GSD roadmap whose later phase has no plans yet: the run does the
+/// planned phase, then stops there and says what the phase needs.
+#[test]
+fn a_phase_with_no_tasks_yet_stops_the_run_there() {
+    let roadmap = "# Project\n\n## Phase 1: Base\n\n### Group A\n\n- A1: Scaffold\n  - FAKE: write a.txt a\n\n\
+        ## Phase 2: Later\n\nTo be planned.\n\n## Phase 3: After\n\n### Group C\n\n- C1: Never yet\n";
+    let p = Project::new(roadmap);
+    let out = p.run(&[]);
+    assert_exit(&out, 4);
+    assert!(stdout(&out).contains("Phase 2 has no tasks yet"), "{}", stdout(&out));
+    assert_eq!(p.agent_task_ids(), ["A1"], "no later phase runs");
+    assert_eq!(p.origin_log(), ["Complete Phase 1: Base", "initial"]);
+    let status = p.run(&["status"]);
+    assert!(stdout(&status).contains("Next: stop: Phase 2 has no tasks yet"), "{}", stdout(&status));
+}
+
+/// `--write-back` ticks the completed tasks: the file is byte-identical but
+/// for the ticks, and they are in the phase commit.
+#[test]
+fn write_back_ticks_completed_tasks_and_nothing_else() {
+    let roadmap = "---\ntitle: Shop\n---\n\n## Phase 1: Base\n\n- [ ] T001 [P] Write the model  \n- [ ] T002 [P] Write the view\n\n\
+        | Task | Status |\n|---|---|\n\n## Phase 2: More\n\n- [x] T003 Done before\n- [ ] T004 Write the cart\n";
+    let p = Project::new(roadmap);
+    let out = p.run(&["--write-back", "--no-push"]);
+    assert_exit(&out, 0);
+    let after = p.read("ROADMAP.md");
+    let expected = roadmap.replace("- [ ] T00", "- [x] T00");
+    assert_eq!(after, expected);
+    let committed = git(&p.dir, &["show", "HEAD:ROADMAP.md"]);
+    assert_eq!(committed, expected, "the ticks are in the phase commit");
+    assert_eq!(p.git_status(), "");
+}
