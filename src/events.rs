@@ -3,6 +3,7 @@
 
 use crate::agent::{AgentReport, TaskOutcome};
 use crate::roadmap::{GroupKey, PhaseId};
+use crate::runner::budget::Role;
 use chrono::{DateTime, Local};
 use serde::Serialize;
 use std::path::PathBuf;
@@ -171,6 +172,13 @@ pub struct TaskSummary {
     pub duration: Duration,
     pub cost_usd: Option<f64>,
     pub log: Option<PathBuf>,
+    /// A roadmap task, or one of the runner's repair or review agents.
+    #[serde(default, skip_serializing_if = "is_task")]
+    pub role: Role,
+}
+
+fn is_task(r: &Role) -> bool {
+    *r == Role::Task
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -185,6 +193,8 @@ pub struct RunSummary {
     #[serde(with = "secs")]
     pub duration: Duration,
     pub cost_usd: f64,
+    /// `cost_usd` split into tasks, repairs and reviews.
+    pub costs: crate::runner::budget::Spent,
 }
 
 /// Durations travel as fractional seconds in JSON.

@@ -390,6 +390,7 @@ mod tests {
             groups_completed: vec![],
             duration: Duration::from_secs(1),
             cost_usd: 0.0,
+            costs: Default::default(),
         }
     }
 

@@ -101,11 +101,19 @@ fn a_phase_with_no_tasks_yet_stops_the_run_there() {
     let p = Project::new(roadmap);
     let out = p.run(&[]);
     assert_exit(&out, 4);
-    assert!(stdout(&out).contains("Phase 2 has no tasks yet"), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("Phase 2 has no tasks yet"),
+        "{}",
+        stdout(&out)
+    );
     assert_eq!(p.agent_task_ids(), ["A1"], "no later phase runs");
     assert_eq!(p.origin_log(), ["Complete Phase 1: Base", "initial"]);
     let status = p.run(&["status"]);
-    assert!(stdout(&status).contains("Next: stop: Phase 2 has no tasks yet"), "{}", stdout(&status));
+    assert!(
+        stdout(&status).contains("Next: stop: Phase 2 has no tasks yet"),
+        "{}",
+        stdout(&status)
+    );
 }
 
 /// `--write-back` ticks the completed tasks: the file is byte-identical but

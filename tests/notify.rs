@@ -26,6 +26,7 @@ fn task(id: &str, outcome: TaskOutcome, cost: Option<f64>) -> TaskSummary {
         log: Some(PathBuf::from(format!(
             "logs/orchestrator/phase1_groupB_{id}_20260109-212750.log"
         ))),
+        role: Default::default(),
     }
 }
 
@@ -49,6 +50,7 @@ fn failed_run() -> RunSummary {
         groups_completed: vec![GroupKey::new(1, "A")],
         duration: Duration::from_secs(812),
         cost_usd: 0.75,
+        costs: Default::default(),
     }
 }
 

@@ -88,6 +88,7 @@ fn summary_table() {
             log: Some(PathBuf::from(format!(
                 "logs/orchestrator/phase2_groupB_{id}.log"
             ))),
+            role: Default::default(),
         };
     let summary = RunSummary {
         exit_code: 1,
@@ -130,6 +131,7 @@ fn summary_table() {
         groups_completed: vec![GroupKey::new(2, "A")],
         duration: Duration::from_secs(3725),
         cost_usd: 0.4313,
+        costs: Default::default(),
     };
     insta::assert_snapshot!(
         "summary_table",

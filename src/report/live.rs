@@ -914,10 +914,12 @@ mod tests {
                     duration: Duration::from_secs(65),
                     cost_usd: Some(0.12),
                     log: None,
+                    role: Default::default(),
                 }],
                 groups_completed: vec![],
                 duration: Duration::from_secs(70),
                 cost_usd: 0.12,
+                costs: Default::default(),
             },
         });
         let screen = term.contents();

@@ -3,6 +3,35 @@
 use super::short_duration;
 use crate::agent::TaskOutcome;
 use crate::events::RunSummary;
+use crate::runner::budget::Role;
+
+/// `, 2 repairs, 1 review`: the runner's own agents of the run.
+fn helper_counts(s: &RunSummary) -> String {
+    let n = |role| s.tasks.iter().filter(|t| t.role == role).count();
+    let mut out = String::new();
+    for (count, what) in [(n(Role::Repair), "repair"), (n(Role::Review), "review")] {
+        if count > 0 {
+            out.push_str(&format!(", {}", crate::project::plural(count, what)));
+        }
+    }
+    out
+}
+
+/// ` (tasks $0.26, repairs $0.02)` when repairs or reviews spent anything.
+fn cost_split(s: &RunSummary) -> String {
+    let c = &s.costs;
+    if c.repairs == 0.0 && c.reviews == 0.0 {
+        return String::new();
+    }
+    let mut parts = vec![format!("tasks ${:.2}", c.tasks)];
+    if c.repairs > 0.0 {
+        parts.push(format!("repairs ${:.2}", c.repairs));
+    }
+    if c.reviews > 0.0 {
+        parts.push(format!("reviews ${:.2}", c.reviews));
+    }
+    format!(": {}", parts.join(", "))
+}
 
 pub fn render(s: &RunSummary) -> String {
     let mut out = String::new();
@@ -49,12 +78,14 @@ pub fn render(s: &RunSummary) -> String {
         }
     }
     out.push_str(&format!(
-        "\n{}  ({}, {} completed, {}, ${:.2})\n",
+        "\n{}  ({}{}, {} completed, {}, ${:.2}{})\n",
         s.message,
         task_counts(s),
+        helper_counts(s),
         crate::project::plural(s.groups_completed.len(), "group"),
         short_duration(s.duration),
-        s.cost_usd
+        s.cost_usd,
+        cost_split(s)
     ));
     for step in &s.next_steps {
         out.push_str(&format!("  next: {step}\n"));
@@ -67,7 +98,8 @@ pub fn render(s: &RunSummary) -> String {
 /// rerun goes on with it).
 fn task_counts(s: &RunSummary) -> String {
     let (mut done, mut failed, mut interrupted, mut not_started) = (0, 0, 0, 0);
-    for t in &s.tasks {
+    let tasks: Vec<_> = s.tasks.iter().filter(|t| t.role == Role::Task).collect();
+    for t in &tasks {
         match &t.outcome {
             _ if t.attempts == 0 => not_started += 1,
             o if o.is_success() => done += 1,
@@ -75,7 +107,7 @@ fn task_counts(s: &RunSummary) -> String {
             _ => failed += 1,
         }
     }
-    let total = crate::project::plural(s.tasks.len(), "task");
+    let total = crate::project::plural(tasks.len(), "task");
     let mut text = format!("{done}/{total} succeeded");
     for (n, what) in [
         (failed, "failed"),

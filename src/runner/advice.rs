@@ -76,6 +76,7 @@ mod tests {
             duration: Duration::from_secs(1),
             cost_usd: None,
             log: Some(PathBuf::from(format!("logs/{id}.log"))),
+            role: Default::default(),
         }
     }
 

@@ -195,6 +195,7 @@ pub async fn run_group(
                     duration: entry.duration,
                     cost_usd: entry.cost_usd,
                     log: Some(res.job.log_path.clone()),
+                    role: res.job.role,
                 };
                 match &res.outcome {
                     TaskOutcome::Succeeded | TaskOutcome::Interrupted => {
@@ -291,6 +292,7 @@ pub async fn run_group(
                 duration: attempts.get(id).map_or(Duration::ZERO, |a| a.duration),
                 cost_usd: attempts.get(id).and_then(|a| a.cost_usd),
                 log: None,
+                role: Default::default(),
             })
         })
         .collect();

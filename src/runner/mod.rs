@@ -669,6 +669,10 @@ fn finish_summary(
         .iter()
         .filter_map(|t| t.cost_usd)
         .fold(0.0, |a, c| a + c);
+    let mut costs = budget::Budget::default();
+    for t in &run.tasks {
+        costs.spend(t.role, t.cost_usd);
+    }
     RunSummary {
         exit_code: run.exit_code,
         message: run.message,
@@ -677,5 +681,6 @@ fn finish_summary(
         groups_completed: run.completed,
         duration: started.elapsed(),
         cost_usd,
+        costs: costs.spent,
     }
 }
