@@ -263,6 +263,11 @@ pub struct RunArgs {
     /// Run this shell command when the run ends (outcome in env, summary on stdin).
     #[arg(long, value_name = "CMD")]
     pub notify: Option<String>,
+
+    /// Where agents work: `shared` (the project's tree) or `worktree` (one git
+    /// worktree per task, merged back before the gate) [default: shared].
+    #[arg(long, env = "ROADMAP_ISOLATION", value_name = "MODE", value_enum)]
+    pub isolation: Option<crate::config::Isolation>,
 }
 
 /// `2` → (2, 2); `2..3` → (2, 3).

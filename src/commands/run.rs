@@ -49,6 +49,7 @@ pub fn run(
             claude_bin: args.claude_bin.clone(),
             no_commit: args.no_commit,
             no_push: args.no_push,
+            isolation: args.isolation,
         },
     )?;
     let template = load_template(project, &settings)?;
@@ -232,6 +233,7 @@ pub(crate) fn jobs_for<'a>(
         settings,
         template,
         program,
+        isolation: None,
     }
 }
 

@@ -5,6 +5,7 @@
 pub mod attempt;
 pub mod finish;
 pub mod group;
+pub mod isolation;
 pub mod phase;
 pub mod preflight;
 pub mod signals;
@@ -38,6 +39,8 @@ pub struct GroupJobs<'a> {
     pub template: &'a str,
     /// The agent program as resolved by preflight (absolute when found on PATH).
     pub program: &'a Path,
+    /// `--isolation worktree`: makes each task's worktree (None: shared tree).
+    pub isolation: Option<isolation::TaskIsolation>,
 }
 
 impl GroupJobs<'_> {
@@ -49,10 +52,9 @@ impl GroupJobs<'_> {
             .iter()
             .find(|t| t.id == task_id)
             .expect("task of this group");
-        render_prompt(
-            self.template,
-            &PromptVars::new(self.roadmap, pg.phase, pg.group, task),
-        )
+        let mut vars = PromptVars::new(self.roadmap, pg.phase, pg.group, task);
+        vars.isolation = isolation::prompt_note(self.settings).into();
+        render_prompt(self.template, &vars)
     }
 
     pub fn invocation(
@@ -98,7 +100,7 @@ impl GroupJobs<'_> {
 impl JobFactory for GroupJobs<'_> {
     fn job(&mut self, task: &QueuedTask) -> AttemptJob {
         let log_path = self.log_path(&task.task_id);
-        AttemptJob {
+        let mut job = AttemptJob {
             task_id: task.task_id.clone(),
             attempt: task.attempt,
             invocation: self.invocation(
@@ -112,7 +114,13 @@ impl JobFactory for GroupJobs<'_> {
             timeout: self.settings.timeout,
             grace: self.settings.grace,
             output: self.settings.agent.output,
+            setup: None,
+        };
+        // Worktree mode: the task's own worktree becomes its cwd.
+        if let Some(iso) = &mut self.isolation {
+            iso.prepare(task, &mut job);
         }
+        job
     }
 }
 
@@ -212,7 +220,10 @@ impl Ctx<'_, '_, '_> {
             // (never the user's own unpushed commits, unless push_foreign allows it).
             Action::Push => match self.inputs.repo {
                 Some(repo) if git.push => match phase::push_pending(repo, git, reporter) {
-                    Ok(()) => true,
+                    Ok(()) => {
+                        self.release_committed(reporter);
+                        true
+                    }
                     Err(f) => {
                         self.run.fail(exit::VCS_FAILED, f.message, f.next_steps);
                         false
@@ -265,7 +276,14 @@ impl Ctx<'_, '_, '_> {
             });
         }
         match phase::commit_phase(repo, phase, &mut self.store, reporter) {
-            Ok(()) => self.push_after_commit(Some(phase), reporter),
+            Ok(()) => {
+                let out = self.push_after_commit(Some(phase), reporter);
+                if out {
+                    // The phase commit is out: its task branches can go.
+                    self.release_committed(reporter);
+                }
+                out
+            }
             Err(f) => {
                 self.run.fail(exit::VCS_FAILED, f.message, f.next_steps);
                 false
@@ -326,6 +344,11 @@ impl Ctx<'_, '_, '_> {
             // One task run alone (`--task`) does not complete its group.
             self.group_ended(reporter);
             return true;
+        }
+        // Worktree mode: every task's change merged into the tree the gate checks.
+        if !self.integrate(planned, reporter).await {
+            self.group_ended(reporter);
+            return false;
         }
         let gate_steps = self.gate(planned, reporter).await;
         let ok = match gate_steps {
@@ -397,6 +420,7 @@ impl Ctx<'_, '_, '_> {
             settings,
             template: inputs.template,
             program: inputs.program,
+            isolation: self.task_isolation(key),
         };
         let limits = GroupLimits {
             max_parallel: settings.max_parallel,
@@ -447,6 +471,7 @@ impl Ctx<'_, '_, '_> {
                     })
                 })
                 .collect();
+            next.extend(self.kept_worktrees(key, &group.tasks));
             next.push(
                 "fix the cause, then run roadmap-runner again: only the tasks that did not succeed run again".into(),
             );

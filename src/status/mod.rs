@@ -17,9 +17,10 @@ pub use progress::{
     process_start_time, recover_in_progress, write_pending,
 };
 pub use records::{
-    CommitRecord, CommitState, CompleteRecord, GateRecord, GateStepRecord, Record, RecordStore,
-    ResetRecord, ResumeState, StartRecord, StepStatus, TaskRecord, group_base, group_resume_state,
-    group_run_time, group_started, latest_task_outcomes, phase_commit_state,
+    CommitRecord, CommitState, CompleteRecord, GateRecord, GateStepRecord, IntegrationRecord,
+    IntegrationState, Record, RecordStore, ResetRecord, ResumeState, StartRecord, StepStatus,
+    TaskRecord, group_base, group_resume_state, group_run_time, group_started,
+    latest_task_outcomes, phase_commit_state, task_integrations,
 };
 pub use report_md::{
     GateStepReport, GroupReportInput, TaskReport, TaskReportOutcome, render_group_report,

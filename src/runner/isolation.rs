@@ -1,0 +1,532 @@
+//! The runner's side of `--isolation worktree` (the git side is
+//! [`crate::worktree`]): each attempt's worktree made as its job is built,
+//! the group's tasks integrated before the gate (a resolver agent on a
+//! conflict, through the same attempt code as tasks), kept worktrees named
+//! in the summary, branches released once the phase commit is out.
+//!
+//! Retries start clean from the group's base: a failed attempt's worktree
+//! is kept for inspection until the retry replaces it. Only a session
+//! resumed after a usage limit continues in its own worktree.
+
+use super::Ctx;
+use super::attempt::{AttemptJob, Setup, run_attempt};
+use super::group::QueuedTask;
+use crate::agent::command::{TaskEnv, build_invocation};
+use crate::agent::prompt::{ResolverPrompt, WORKTREE_NOTE, resolver_prompt};
+use crate::config::{Isolation, Resolve, Settings};
+use crate::events::{Event, Reporter, TaskSummary};
+use crate::exit;
+use crate::plan::{GroupState, group_state};
+use crate::project::Project;
+use crate::resume::GroupAction;
+use crate::roadmap::{GroupKey, Task};
+use crate::status::{IntegrationRecord, IntegrationState, RecordStore, task_integrations};
+use crate::vcs::Repo;
+use crate::worktree::{self, Conflict, Merged, Worktrees, task_name};
+use git2::Oid;
+use std::ffi::OsString;
+
+/// The `{{isolation}}` prompt text for these settings.
+pub fn prompt_note(settings: &Settings) -> &'static str {
+    match settings.isolation {
+        Isolation::Worktree => WORKTREE_NOTE,
+        Isolation::Shared => "",
+    }
+}
+
+/// Makes each task's worktree as its attempt is built (`GroupJobs::job`).
+pub struct TaskIsolation {
+    wts: Worktrees,
+    repo: Repo,
+    key: GroupKey,
+    /// The group's base, made before the first worktree of this run.
+    base: Option<Result<Oid, String>>,
+}
+
+impl TaskIsolation {
+    pub fn new(project: &Project, settings: &Settings, key: &GroupKey) -> Option<TaskIsolation> {
+        if settings.isolation != Isolation::Worktree {
+            return None;
+        }
+        let repo = Repo::open(&project.dir).ok()?;
+        Some(TaskIsolation {
+            wts: Worktrees::new(&project.dir, repo.workdir(), &settings.worktree),
+            repo,
+            key: key.clone(),
+            base: None,
+        })
+    }
+
+    fn base(&mut self) -> Result<Oid, String> {
+        let (repo, wts, key) = (&self.repo, &self.wts, &self.key);
+        self.base
+            .get_or_insert_with(|| {
+                worktree::make_base(repo, key, &wts.excluded()).map_err(|e| e.to_string())
+            })
+            .clone()
+    }
+
+    /// Points the job at the task's worktree (made fresh from the base, or
+    /// kept when a limited session resumes) with its setup commands.
+    pub fn prepare(&mut self, task: &QueuedTask, job: &mut AttemptJob) {
+        let name = task_name(&self.key, &task.task_id);
+        let log_path = job.log_path.with_extension("setup.log");
+        let path = self.wts.root.join(&name);
+        let made = if task.resume.is_some() && path.join(".git").exists() {
+            Ok(self.wts.cwd_in(&path))
+        } else {
+            self.base().and_then(|base| {
+                worktree::create_task_worktree(&self.wts, &self.repo, &name, base)
+                    .map(|wt| wt.cwd)
+                    .map_err(|e| format!("cannot make the task's worktree: {e}"))
+            })
+        };
+        match made {
+            Ok(cwd) => {
+                if let Some(dir) = self.wts.cargo_target_dir(&name) {
+                    job.invocation
+                        .env
+                        .push(("CARGO_TARGET_DIR".into(), dir.into_os_string()));
+                }
+                job.cwd = cwd;
+                let fresh = task.resume.is_none();
+                job.setup = Some(Setup {
+                    commands: if fresh {
+                        self.wts.settings.setup.clone()
+                    } else {
+                        Vec::new()
+                    },
+                    env: job.invocation.env.clone(),
+                    log_path,
+                    error: None,
+                });
+            }
+            Err(e) => {
+                job.setup = Some(Setup {
+                    log_path,
+                    error: Some(e),
+                    ..Setup::default()
+                })
+            }
+        }
+    }
+}
+
+/// A group's integration stopped: what to tell the user.
+struct Stop {
+    message: String,
+    next_steps: Vec<String>,
+}
+
+/// The repository and worktrees of a run in worktree mode.
+fn worktrees_of<'a>(inputs: &super::RunInputs<'a>) -> Option<(&'a Repo, Worktrees)> {
+    let settings = inputs.settings;
+    let repo = inputs.repo?;
+    (settings.isolation == Isolation::Worktree).then(|| {
+        let wts = Worktrees::new(&inputs.project.dir, repo.workdir(), &settings.worktree);
+        (repo, wts)
+    })
+}
+
+impl Ctx<'_, '_, '_> {
+    fn worktrees(&self) -> Option<(&Repo, Worktrees)> {
+        worktrees_of(self.inputs)
+    }
+
+    pub(super) fn task_isolation(&self, key: &GroupKey) -> Option<TaskIsolation> {
+        TaskIsolation::new(self.inputs.project, self.inputs.settings, key)
+    }
+
+    /// For the summary: where the failed tasks' worktrees are kept.
+    pub(super) fn kept_worktrees(&self, key: &GroupKey, tasks: &[TaskSummary]) -> Vec<String> {
+        let Some((_, wts)) = self.worktrees() else {
+            return Vec::new();
+        };
+        tasks
+            .iter()
+            .filter(|t| !t.outcome.is_success())
+            .map(|t| (t, wts.task_path(key, &t.task)))
+            .filter(|(_, p)| p.exists())
+            .map(|(t, p)| {
+                format!(
+                    "{}'s worktree is kept for inspection at {} (its changes are not in the project; a retry starts clean from the group's base)",
+                    t.task,
+                    p.display()
+                )
+            })
+            .collect()
+    }
+
+    /// Once a phase commit is out (pushed, or made with push off): the task
+    /// branches and runner refs of every complete, committed phase go.
+    pub(super) fn release_committed(&mut self, reporter: &mut dyn Reporter) {
+        let Some((repo, wts)) = worktrees_of(self.inputs) else {
+            return;
+        };
+        let Ok((completed, _)) = self.inputs.project.status.load_completed() else {
+            return;
+        };
+        for phase in &self.inputs.roadmap.phases {
+            let complete = phase
+                .groups
+                .iter()
+                .all(|g| group_state(&g.key(phase), g, &completed) != GroupState::Pending);
+            if !complete || !matches!(repo.find_phase_commit(&phase.number), Ok(Some(_))) {
+                continue;
+            }
+            if let Err(e) = worktree::release_phase(repo, &wts, &phase.number) {
+                reporter.report(&Event::Warning {
+                    message: format!(
+                        "cannot delete the task branches of Phase {}: {e}",
+                        phase.number
+                    ),
+                });
+            }
+        }
+    }
+
+    /// Before the gate: merges every task whose latest attempt succeeded and
+    /// is not integrated yet into the project tree, in roadmap order, then
+    /// removes the group's worktrees. False when the run must stop.
+    pub(super) async fn integrate(
+        &mut self,
+        planned: &GroupAction<'_>,
+        reporter: &mut dyn Reporter,
+    ) -> bool {
+        let Some((repo, wts)) = worktrees_of(self.inputs) else {
+            return true;
+        };
+        match self.integrate_all(repo, &wts, planned, reporter).await {
+            Ok(()) => {
+                let ids: Vec<&str> = planned.group.tasks.iter().map(|t| t.id.as_str()).collect();
+                if let Err(e) = worktree::remove_group_worktrees(repo, &wts, &planned.key, &ids) {
+                    reporter.report(&Event::Warning {
+                        message: format!("{}: cannot remove its worktrees: {e}", planned.key),
+                    });
+                }
+                true
+            }
+            Err(stop) => {
+                self.run
+                    .fail(exit::MERGE_CONFLICT, stop.message, stop.next_steps);
+                false
+            }
+        }
+    }
+
+    async fn integrate_all(
+        &mut self,
+        repo: &Repo,
+        wts: &Worktrees,
+        planned: &GroupAction<'_>,
+        reporter: &mut dyn Reporter,
+    ) -> Result<(), Stop> {
+        let key = &planned.key;
+        let failed = |e: &dyn std::fmt::Display| Stop {
+            message: format!(
+                "Phase {} Group {}: integration failed: {e}",
+                key.phase, key.group
+            ),
+            next_steps: vec![
+                "fix the cause, then run again: what is integrated stays, the rest is merged"
+                    .into(),
+            ],
+        };
+        let records = RecordStore::new(&self.inputs.project.status)
+            .load()
+            .map_err(|e| failed(&e))?
+            .0;
+        let states = task_integrations(&records, key);
+        // (task, files it changed) of what is merged so far, for conflict messages.
+        let mut merged: Vec<(&Task, Vec<String>)> = Vec::new();
+        for task in planned.group.tasks.iter().filter(|t| !t.done_in_roadmap) {
+            match states.get(&task.id) {
+                Some(IntegrationState::Done(rec)) => merged.push((task, rec.files.clone())),
+                Some(IntegrationState::Pending(rec)) => {
+                    // A run killed while writing the tree: write the same result again.
+                    let m = parse_merged(rec).map_err(|e| failed(&e))?;
+                    worktree::finish_integration(repo, key, m).map_err(|e| failed(&e))?;
+                    self.store.integrated(rec).map_err(|e| failed(&e))?;
+                    merged.push((task, rec.files.clone()));
+                }
+                None => {
+                    let files = self
+                        .integrate_task(repo, wts, planned, task, &merged, reporter)
+                        .await?;
+                    merged.push((task, files));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// One task: its commit, the merge (or its resolution), the tree written
+    /// between the `integrating` and `integrated` records. Its files.
+    async fn integrate_task(
+        &mut self,
+        repo: &Repo,
+        wts: &Worktrees,
+        planned: &GroupAction<'_>,
+        task: &Task,
+        merged: &[(&Task, Vec<String>)],
+        reporter: &mut dyn Reporter,
+    ) -> Result<Vec<String>, Stop> {
+        let key = &planned.key;
+        let failed = |e: &dyn std::fmt::Display| Stop {
+            message: format!(
+                "Phase {} Group {}: cannot integrate {}: {e}",
+                key.phase, key.group, task.id
+            ),
+            next_steps: vec![
+                "fix the cause, then run again: what is integrated stays, the rest is merged"
+                    .into(),
+            ],
+        };
+        if !wts.task_path(key, &task.id).join(".git").exists() {
+            reporter.report(&Event::Warning {
+                message: format!(
+                    "{key}: {} has no worktree (it ran in the shared tree, or its worktree was removed): its changes are taken as already in the project tree",
+                    task.id
+                ),
+            });
+            return Ok(Vec::new());
+        }
+        let message = format!("{}: {}", task.id, task.title);
+        let commit = worktree::commit_task(wts, key, &task.id, &message).map_err(|e| failed(&e))?;
+        let result =
+            worktree::merge_task(repo, wts, key, commit, &message).map_err(|e| failed(&e))?;
+        let m = match result {
+            Ok(m) => m,
+            Err(conflict) => {
+                let others = conflicting_tasks(merged, &conflict.files);
+                let resolved = match self.inputs.settings.worktree.resolve {
+                    Resolve::Agent => {
+                        self.resolve(repo, wts, planned, task, &others, &conflict, reporter)
+                            .await
+                    }
+                    Resolve::Stop => None,
+                };
+                match resolved {
+                    Some(to) => Merged {
+                        from: conflict.from,
+                        to,
+                    },
+                    None => return Err(conflict_stop(key, task, &others, &conflict, wts)),
+                }
+            }
+        };
+        let files = worktree::task_files(repo, m.from, commit).map_err(|e| failed(&e))?;
+        let rec = IntegrationRecord {
+            phase: key.phase.clone(),
+            group: key.group.clone(),
+            task: task.id.clone(),
+            commit: commit.to_string(),
+            from: m.from.to_string(),
+            to: m.to.to_string(),
+            files: files.clone(),
+            at: chrono::Utc::now(),
+        };
+        self.store.integrating(&rec).map_err(|e| failed(&e))?;
+        worktree::finish_integration(repo, key, m).map_err(|e| failed(&e))?;
+        self.store.integrated(&rec).map_err(|e| failed(&e))?;
+        tracing::info!(group = %key, task = %task.id, files = files.len(), "integrated");
+        Ok(files)
+    }
+
+    /// Resolver agents on the conflicted merge, at most `resolve_attempts`,
+    /// stopping early when the same files keep their markers. The merge
+    /// commit of the resolved tree, or `None`.
+    #[allow(clippy::too_many_arguments)]
+    async fn resolve(
+        &mut self,
+        repo: &Repo,
+        wts: &Worktrees,
+        planned: &GroupAction<'_>,
+        task: &Task,
+        others: &[&Task],
+        conflict: &Conflict,
+        reporter: &mut dyn Reporter,
+    ) -> Option<Oid> {
+        let key = &planned.key;
+        let attempts = self.inputs.settings.worktree.resolve_attempts;
+        let mut last: Option<Vec<String>> = None;
+        let mut result = None;
+        for attempt in 1..=attempts {
+            reporter.report(&Event::Warning {
+                message: format!(
+                    "{key}: {} conflicts with {} in {}: a resolver agent merges them (attempt {attempt} of {attempts})",
+                    task.id,
+                    names(others),
+                    conflict.files.join(", ")
+                ),
+            });
+            let wt = match worktree::start_resolver(repo, wts, key, conflict) {
+                Ok(wt) => wt,
+                Err(e) => {
+                    reporter.report(&Event::Warning {
+                        message: format!("{key}: cannot start the resolver: {e}"),
+                    });
+                    break;
+                }
+            };
+            let job = self.resolver_job(planned, task, others, conflict, &wt);
+            let log = job.log_path.clone();
+            let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+            let res = run_attempt(job, self.stop.clone(), tx).await;
+            if self.signals.received().is_some() {
+                break;
+            }
+            let why = if !res.outcome.is_success() {
+                format!(
+                    "the resolver {} (log {})",
+                    res.outcome.label(),
+                    log.display()
+                )
+            } else {
+                match worktree::resolved_merge(
+                    repo,
+                    wts,
+                    &wt,
+                    conflict,
+                    &format!("{}: {}", task.id, task.title),
+                ) {
+                    Ok(Ok(to)) => {
+                        result = Some(to);
+                        break;
+                    }
+                    Ok(Err(marked)) if last.as_ref() == Some(&marked) => break,
+                    Ok(Err(marked)) => {
+                        let why = format!("conflict markers are left in {}", marked.join(", "));
+                        last = Some(marked);
+                        why
+                    }
+                    Err(e) => format!("cannot take its result: {e}"),
+                }
+            };
+            reporter.report(&Event::Warning {
+                message: format!("{key}: resolving {}: {why}", task.id),
+            });
+        }
+        let removed = worktree::remove_group_worktrees(repo, wts, key, &[]);
+        if let Err(e) = removed {
+            reporter.report(&Event::Warning {
+                message: format!("{key}: cannot remove the resolver's worktree: {e}"),
+            });
+        }
+        result
+    }
+
+    fn resolver_job(
+        &self,
+        planned: &GroupAction<'_>,
+        task: &Task,
+        others: &[&Task],
+        conflict: &Conflict,
+        wt: &worktree::TaskWorktree,
+    ) -> AttemptJob {
+        let settings = self.inputs.settings;
+        let prompt = resolver_prompt(&ResolverPrompt {
+            phase: planned.phase,
+            group: planned.group,
+            task,
+            others: others.to_vec(),
+            hunks: &conflict.hunks,
+        });
+        let log_path = self.inputs.project.orchestrator_logs().join(format!(
+            "{}_{}+resolve_{}.log",
+            planned.key.log_stem(),
+            crate::roadmap::slug(&task.id),
+            chrono::Local::now().format("%Y%m%d-%H%M%S")
+        ));
+        let env = TaskEnv {
+            phase: planned.key.phase.clone(),
+            group: planned.key.group.clone(),
+            task_id: task.id.clone(),
+            task_title: task.title.clone(),
+            log_file: log_path.clone(),
+        };
+        let mut invocation = build_invocation(&settings.agent, &prompt, None, &env);
+        invocation.program = self.inputs.program.as_os_str().to_os_string();
+        invocation
+            .env
+            .push(("ROADMAP_ROLE".into(), "resolver".into()));
+        invocation.env.push((
+            "ROADMAP_CONFLICT_FILES".into(),
+            OsString::from(conflict.files.join("\n")),
+        ));
+        AttemptJob {
+            task_id: format!("{}+resolve", task.id),
+            attempt: 1,
+            invocation,
+            cwd: wt.cwd.clone(),
+            log_path,
+            timeout: settings.timeout,
+            grace: settings.grace,
+            output: settings.agent.output,
+            setup: None,
+        }
+    }
+}
+
+fn parse_merged(rec: &IntegrationRecord) -> Result<Merged, git2::Error> {
+    Ok(Merged {
+        from: Oid::from_str(&rec.from)?,
+        to: Oid::from_str(&rec.to)?,
+    })
+}
+
+/// The merged tasks whose own changes touch the conflicted files.
+fn conflicting_tasks<'t>(merged: &[(&'t Task, Vec<String>)], files: &[String]) -> Vec<&'t Task> {
+    merged
+        .iter()
+        .filter(|(_, f)| f.iter().any(|x| files.contains(x)))
+        .map(|(t, _)| *t)
+        .collect()
+}
+
+fn names(tasks: &[&Task]) -> String {
+    if tasks.is_empty() {
+        return "the project tree's own changes".into();
+    }
+    tasks
+        .iter()
+        .map(|t| t.id.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The run stops on an unresolved conflict: the files, the two tasks, and
+/// how to resolve by hand.
+fn conflict_stop(
+    key: &GroupKey,
+    task: &Task,
+    others: &[&Task],
+    conflict: &Conflict,
+    wts: &Worktrees,
+) -> Stop {
+    let branch = |t: &str| worktree::branch_name(&task_name(key, t));
+    let mut branches: Vec<String> = others.iter().map(|t| branch(&t.id)).collect();
+    branches.push(branch(&task.id));
+    let path = wts.task_path(key, &task.id);
+    Stop {
+        message: format!(
+            "Phase {} Group {}: {} and {} changed the same lines of {}: the project tree is as it was before {}'s merge (no conflict markers), and both branches are kept ({})",
+            key.phase,
+            key.group,
+            task.id,
+            names(others),
+            conflict.files.join(", "),
+            task.id,
+            branches.join(", ")
+        ),
+        next_steps: vec![
+            format!(
+                "resolve by hand in {}'s worktree: `cd {}`, `git merge {}`, fix the conflicts, `git commit -a`",
+                task.id,
+                path.display(),
+                worktree::merged_ref(key)
+            ),
+            "then run roadmap-runner again: it merges the resolved branch and runs the gate".into(),
+        ],
+    }
+}

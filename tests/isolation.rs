@@ -1,0 +1,269 @@
+//! `--isolation worktree` with the real binary, real git repositories, a
+//! bare origin and the fake agent: separate checkouts, three-way merges,
+//! conflicts resolved or reported, failed tasks leaving no trace, kill -9,
+//! setup and links, and the gate on the merged tree.
+
+mod common;
+
+use common::*;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+/// A file of five lines that two tasks edit in different or the same places.
+const SHARED: &str = "one\ntwo\nthree\nfour\nfive\n";
+
+/// The project with `shared.txt` committed, `extra` in its config.
+fn project(roadmap: &str, extra: &str) -> Project {
+    let p = Project::with_config(roadmap, extra);
+    p.write("shared.txt", SHARED);
+    git(&p.dir, &["add", "-A"]);
+    git(&p.dir, &["commit", "-q", "-m", "shared file"]);
+    git(&p.dir, &["push", "-q", "origin", "main"]);
+    p
+}
+
+fn cache(p: &Project) -> PathBuf {
+    p.tmp.path().join("cache")
+}
+
+/// The runner in worktree mode, its worktrees under the test's own cache.
+fn run(p: &Project, args: &[&str]) -> Output {
+    p.cmd()
+        .env("XDG_CACHE_HOME", cache(p))
+        .env("ROADMAP_ISOLATION", "worktree")
+        .args(args)
+        .output()
+        .expect("runner starts")
+}
+
+/// `git worktree list` has only the project itself.
+fn assert_no_worktrees(p: &Project) {
+    let list = git(&p.dir, &["worktree", "list", "--porcelain"]);
+    let trees: Vec<&str> = list
+        .lines()
+        .filter(|l| l.starts_with("worktree "))
+        .collect();
+    assert_eq!(trees.len(), 1, "{list}");
+}
+
+fn origin_file(p: &Project, path: &str) -> String {
+    git(&p.origin, &["show", &format!("main:{path}")])
+}
+
+fn origin_files(p: &Project) -> Vec<String> {
+    git(&p.origin, &["ls-tree", "-r", "--name-only", "main"])
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+fn branches(p: &Project) -> Vec<String> {
+    git(&p.dir, &["branch", "--format=%(refname:short)"])
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+const GATE_BOTH_EDITS: &str = r#"[[gate.steps]]
+name = "test"
+command = "grep -qx ONE shared.txt && grep -qx FIVE shared.txt && test -f c.txt"
+"#;
+
+#[test]
+fn three_agents_in_three_checkouts_merged_cleanly_and_gated_on_the_result() {
+    let roadmap = roadmap_with_tasks(&[
+        ("A1", "FAKE: replace shared.txt one ONE"),
+        ("A2", "FAKE: replace shared.txt five FIVE"),
+        ("A3", "FAKE: write c.txt from A3"),
+    ]);
+    let p = project(&roadmap, GATE_BOTH_EDITS);
+    let out = run(&p, &[]);
+    assert_exit(&out, 0);
+
+    // Three distinct cwds, none of them the project or inside it, all gone.
+    let cwds: BTreeSet<String> = p
+        .agent_starts()
+        .iter()
+        .map(|e| e["cwd"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(cwds.len(), 3, "{cwds:?}");
+    let project_dir = std::fs::canonicalize(&p.dir).unwrap();
+    for cwd in &cwds {
+        let cwd = Path::new(cwd);
+        assert!(!cwd.starts_with(&project_dir), "{}", cwd.display());
+        assert!(cwd.starts_with(std::fs::canonicalize(cache(&p)).unwrap()));
+        assert!(!cwd.exists(), "{} is left behind", cwd.display());
+    }
+    assert_no_worktrees(&p);
+
+    // Both edits of one file, and the third task's file, are in the pushed commit.
+    assert_eq!(
+        origin_file(&p, "shared.txt"),
+        "ONE\ntwo\nthree\nfour\nFIVE\n"
+    );
+    assert_eq!(origin_file(&p, "c.txt"), "from A3\n");
+    assert_eq!(p.git_status(), "");
+    // The phase commit is pushed: the task branches are gone.
+    assert_eq!(branches(&p), ["main"]);
+    // The report lists each task's own files.
+    let report = p.read("PHASE1-GROUP-A-STATUS.md");
+    assert!(report.contains("shared.txt"), "{report}");
+}
+
+#[test]
+fn a_failed_task_leaves_no_trace_and_keeps_its_worktree_until_retried() {
+    let roadmap = roadmap_with_tasks(&[
+        ("A1", "FAKE: write ok.txt fine"),
+        ("A2", "FAKE: write junk.txt half done\nFAKE: fail"),
+    ]);
+    let p = project(&roadmap, "");
+    let out = run(&p, &[]);
+    assert_exit(&out, 1);
+    // Neither the failed task's file nor (the group not being integrated)
+    // the other one's reached the project tree; the group is not complete.
+    assert!(!p.dir.join("junk.txt").exists());
+    assert!(!p.dir.join("ok.txt").exists());
+    assert_eq!(
+        p.git_status(),
+        "?? status/\n",
+        "only the runner's own files"
+    );
+    assert!(!p.read("status/completed_tasks.txt").contains("PHASE_1:A"));
+    // The failed task's worktree is kept, with its path in the summary.
+    let kept = cache(&p).join("roadmap-runner/worktrees");
+    let kept: Vec<PathBuf> = std::fs::read_dir(kept)
+        .unwrap()
+        .flatten()
+        .map(|e| e.path().join("1-A-A2"))
+        .filter(|p| p.exists())
+        .collect();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(
+        std::fs::read_to_string(kept[0].join("junk.txt")).unwrap(),
+        "half done\n"
+    );
+    let text = stdout(&out);
+    assert!(text.contains(&kept[0].display().to_string()), "{text}");
+
+    // The retry starts clean from the base: the half-done file is gone.
+    std::fs::write(
+        p.dir.join("ROADMAP.md"),
+        roadmap_with_tasks(&[
+            ("A1", "FAKE: write ok.txt fine"),
+            ("A2", "FAKE: write done.txt done"),
+        ]),
+    )
+    .unwrap();
+    let out = run(&p, &[]);
+    assert_exit(&out, 0);
+    let mut ran = p.agent_task_ids();
+    ran.sort();
+    assert_eq!(ran, ["A1", "A2", "A2"], "only the failed task ran again");
+    let files = origin_files(&p);
+    assert!(files.contains(&"ok.txt".to_string()), "{files:?}");
+    assert!(files.contains(&"done.txt".to_string()), "{files:?}");
+    assert!(!files.contains(&"junk.txt".to_string()), "{files:?}");
+    assert_no_worktrees(&p);
+}
+
+fn same_lines(extra_body: &str) -> String {
+    roadmap_with_tasks(&[
+        (
+            "A1",
+            &format!("FAKE: replace shared.txt three three-A1\n{extra_body}"),
+        ),
+        (
+            "A2",
+            &format!("FAKE: replace shared.txt three three-A2\n{extra_body}"),
+        ),
+    ])
+}
+
+#[test]
+fn same_lines_are_merged_by_the_resolver_agent() {
+    let p = project(&same_lines("FAKE: resolve union"), "");
+    let out = run(&p, &[]);
+    assert_exit(&out, 0);
+    let text = stdout(&out);
+    assert!(
+        text.contains("A2 conflicts with A1 in shared.txt"),
+        "{text}"
+    );
+    let merged = origin_file(&p, "shared.txt");
+    assert_eq!(merged, "one\ntwo\nthree-A1\nthree-A2\nfour\nfive\n");
+    // The resolver was the same agent command, in a checkout of its own.
+    let resolver: Vec<_> = p
+        .agent_starts()
+        .into_iter()
+        .filter(|e| e["role"] == "resolver")
+        .collect();
+    assert_eq!(resolver.len(), 1);
+    assert!(!Path::new(resolver[0]["cwd"].as_str().unwrap()).exists());
+    assert_no_worktrees(&p);
+}
+
+#[test]
+fn a_resolver_that_leaves_markers_does_not_count() {
+    let p = project(
+        &same_lines("FAKE: resolve keep"),
+        "[worktree]\nresolve_attempts = 2\n",
+    );
+    let out = run(&p, &[]);
+    assert_exit(&out, 6);
+    // The same markers twice: stopped after the second attempt.
+    let resolvers = p
+        .agent_starts()
+        .iter()
+        .filter(|e| e["role"] == "resolver")
+        .count();
+    assert_eq!(resolvers, 2);
+    assert_eq!(p.read("shared.txt"), "one\ntwo\nthree-A1\nfour\nfive\n");
+}
+
+#[test]
+fn same_lines_with_resolve_stop_name_the_file_and_keep_both_branches() {
+    let p = project(&same_lines(""), "[worktree]\nresolve = \"stop\"\n");
+    let out = run(&p, &[]);
+    assert_exit(&out, 6);
+    let text = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(
+        text.contains("A2 and A1 changed the same lines of shared.txt"),
+        "{text}"
+    );
+    // The tree is as before A2's merge: A1's change, no markers.
+    assert_eq!(p.read("shared.txt"), "one\ntwo\nthree-A1\nfour\nfive\n");
+    let b = branches(&p);
+    assert!(b.contains(&"roadmap-runner/1-A-A1".to_string()), "{b:?}");
+    assert!(b.contains(&"roadmap-runner/1-A-A2".to_string()), "{b:?}");
+    assert!(!p.read("status/completed_tasks.txt").contains("PHASE_1:A"));
+
+    // Resolved by hand as the message says, the next run goes on.
+    let wt = cache(&p).join("roadmap-runner/worktrees");
+    let wt = std::fs::read_dir(wt)
+        .unwrap()
+        .flatten()
+        .next()
+        .unwrap()
+        .path()
+        .join("1-A-A2");
+    let merge = std::process::Command::new("git")
+        .args(["merge", "-q", "refs/roadmap-runner/merged/1-A"])
+        .current_dir(&wt)
+        .output()
+        .unwrap();
+    assert!(!merge.status.success(), "the merge conflicts");
+    std::fs::write(
+        wt.join("shared.txt"),
+        "one\ntwo\nthree-A1-and-A2\nfour\nfive\n",
+    )
+    .unwrap();
+    git(&wt, &["commit", "-q", "-am", "resolve A1 and A2"]);
+    let out = run(&p, &[]);
+    assert_exit(&out, 0);
+    assert_eq!(
+        origin_file(&p, "shared.txt"),
+        "one\ntwo\nthree-A1-and-A2\nfour\nfive\n"
+    );
+    assert_no_worktrees(&p);
+}
