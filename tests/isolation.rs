@@ -108,7 +108,18 @@ fn three_agents_in_three_checkouts_merged_cleanly_and_gated_on_the_result() {
     assert_eq!(branches(&p), ["main"]);
     // The report lists each task's own files.
     let report = p.read("PHASE1-GROUP-A-STATUS.md");
-    assert!(report.contains("shared.txt"), "{report}");
+    for (task, files) in [
+        ("A1", "`shared.txt`"),
+        ("A2", "`shared.txt`"),
+        ("A3", "`c.txt`"),
+    ] {
+        let section = report.split(&format!("## {task}: ")).nth(1).unwrap();
+        let section = section.split("\n## ").next().unwrap();
+        assert!(
+            section.contains(&format!("- **Files changed:** {files}\n")),
+            "{task}: {section}"
+        );
+    }
 }
 
 #[test]
@@ -266,4 +277,176 @@ fn same_lines_with_resolve_stop_name_the_file_and_keep_both_branches() {
         "one\ntwo\nthree-A1-and-A2\nfour\nfive\n"
     );
     assert_no_worktrees(&p);
+}
+
+/// The runner's `integrated` records, as task ids.
+fn integrated(p: &Project) -> Vec<String> {
+    p.read("status/tasks.jsonl")
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|r| r["kind"] == "integrated")
+        .map(|r| r["task"].as_str().unwrap().to_string())
+        .collect()
+}
+
+fn spawn(p: &Project) -> std::process::Child {
+    p.cmd()
+        .env("XDG_CACHE_HOME", cache(p))
+        .env("ROADMAP_ISOLATION", "worktree")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("runner starts")
+}
+
+fn kill9(child: &mut std::process::Child) {
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    child.wait().unwrap();
+}
+
+#[test]
+fn kill_9_during_the_agents_then_plain_reruns_integrate_everything_once() {
+    let roadmap = roadmap_with_tasks(&[
+        ("A1", "FAKE: write a1.txt A1\nFAKE: sleep 30"),
+        ("A2", "FAKE: write a2.txt A2\nFAKE: sleep 30"),
+        ("A3", "FAKE: write a3.txt A3\nFAKE: sleep 30"),
+    ]);
+    let p = project(&roadmap, "");
+    let mut child = spawn(&p);
+    wait_for("three agents", 20, || p.agent_starts().len() == 3);
+    kill9(&mut child);
+    // The reruns' agents do not sleep.
+    p.write("ROADMAP.md", &roadmap.replace("FAKE: sleep 30", ""));
+    let out = run(&p, &[]);
+    assert_exit(&out, 0);
+    let mut once = integrated(&p);
+    once.sort();
+    assert_eq!(once, ["A1", "A2", "A3"]);
+    for (f, text) in [("a1.txt", "A1\n"), ("a2.txt", "A2\n"), ("a3.txt", "A3\n")] {
+        assert_eq!(origin_file(&p, f), text);
+    }
+    assert_no_worktrees(&p);
+    let out = run(&p, &[]);
+    assert_exit(&out, 0);
+    assert_eq!(integrated(&p).len(), 3, "nothing integrated twice");
+}
+
+#[test]
+fn kill_9_during_an_integration_resumes_it_with_no_worktree_left() {
+    // A1 is merged, then A2's resolver runs (and sleeps) when the runner dies.
+    let p = project(
+        &same_lines("FAKE: resolve sleep 30\nFAKE: resolve union"),
+        "",
+    );
+    let mut child = spawn(&p);
+    wait_for("the resolver, named in the in-progress file", 20, || {
+        p.read("status/in_progress_tasks.txt")
+            .contains("A2_resolve")
+            && p.agent_starts().iter().any(|e| e["role"] == "resolver")
+    });
+    kill9(&mut child);
+    let resolver = p
+        .agent_starts()
+        .into_iter()
+        .find(|e| e["role"] == "resolver")
+        .unwrap();
+    assert_eq!(integrated(&p), ["A1"]);
+    assert_eq!(p.read("shared.txt"), "one\ntwo\nthree-A1\nfour\nfive\n");
+    p.write("ROADMAP.md", &same_lines("FAKE: resolve union"));
+    let out = run(&p, &[]);
+    assert_exit(&out, 0);
+    assert_eq!(integrated(&p), ["A1", "A2"], "A1 is not merged again");
+    // The killed run's resolver was killed by the next run.
+    assert!(!alive(resolver["pid"].as_i64().unwrap() as i32));
+    assert_eq!(
+        origin_file(&p, "shared.txt"),
+        "one\ntwo\nthree-A1\nthree-A2\nfour\nfive\n"
+    );
+    assert_no_worktrees(&p);
+}
+
+#[test]
+fn setup_runs_in_the_worktree_and_a_linked_node_modules_is_never_committed() {
+    let roadmap = roadmap_with_tasks(&[("A1", "FAKE: write a.txt a")]);
+    let config = "[worktree]\nsetup = [\"cp node_modules/dep/index.js from-setup.js\"]\nlink = [\"node_modules\"]\n";
+    let p = project(&roadmap, config);
+    // `node_modules/` (a trailing slash) ignores the directory, not a symlink.
+    p.write(".gitignore", "/.fake-agent/\nnode_modules/\n");
+    git(&p.dir, &["commit", "-q", "-am", "ignore node_modules"]);
+    git(&p.dir, &["push", "-q", "origin", "main"]);
+    p.write("node_modules/dep/index.js", "module.exports = 1;\n");
+    let out = run(&p, &[]);
+    assert_exit(&out, 0);
+    assert_eq!(origin_file(&p, "from-setup.js"), "module.exports = 1;\n");
+    let files = origin_files(&p);
+    assert!(files.contains(&"a.txt".to_string()), "{files:?}");
+    assert!(
+        !files.iter().any(|f| f.starts_with("node_modules")),
+        "{files:?}"
+    );
+    // The project's own node_modules is untouched (a directory, not a link).
+    assert!(
+        std::fs::symlink_metadata(p.dir.join("node_modules"))
+            .unwrap()
+            .is_dir()
+    );
+    assert_no_worktrees(&p);
+}
+
+#[test]
+fn a_setup_failure_is_reported_as_such_and_no_agent_starts() {
+    let roadmap = roadmap_with_tasks(&[("A1", "FAKE: write a.txt a")]);
+    let p = project(
+        &roadmap,
+        "[worktree]\nsetup = [\"echo installing; exit 3\"]\n",
+    );
+    let out = run(&p, &[]);
+    assert_exit(&out, 1);
+    let text = stdout(&out);
+    assert!(
+        text.contains("setup failed: `echo installing; exit 3` exited with 3"),
+        "{text}"
+    );
+    assert!(p.agent_starts().is_empty());
+}
+
+#[test]
+fn each_worktree_of_a_cargo_project_gets_its_own_target_dir() {
+    let roadmap =
+        roadmap_with_tasks(&[("A1", "FAKE: write a.txt a"), ("A2", "FAKE: write b.txt b")]);
+    let p = project(&roadmap, "[gate]\nenabled = false\n");
+    p.write(
+        "Cargo.toml",
+        "[package]\nname = \"x\"\nversion = \"0.1.0\"\n",
+    );
+    git(&p.dir, &["add", "-A"]);
+    git(&p.dir, &["commit", "-q", "-m", "cargo"]);
+    git(&p.dir, &["push", "-q", "origin", "main"]);
+    let out = p
+        .cmd()
+        .env("XDG_CACHE_HOME", cache(&p))
+        .env("CARGO_TARGET_DIR", "/shared/target")
+        .args(["--isolation", "worktree"])
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    let dirs: BTreeSet<String> = p
+        .agent_starts()
+        .iter()
+        .map(|e| e["cargo_target_dir"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(dirs.len(), 2, "{dirs:?}");
+    for e in p.agent_starts() {
+        let d = Path::new(e["cargo_target_dir"].as_str().unwrap());
+        assert_ne!(d, Path::new("/shared/target"));
+        assert!(
+            !d.starts_with(e["cwd"].as_str().unwrap()),
+            "outside the worktree: {d:?}"
+        );
+        assert!(!d.exists(), "removed with its worktree: {d:?}");
+    }
 }

@@ -768,6 +768,7 @@ fn report_input() -> GroupReportInput {
                         .into(),
                 ),
                 log: Some("logs/orchestrator/phase1_groupA_A1_20260109-222904.log".into()),
+                files: None,
             },
             TaskReport {
                 id: "A2".into(),
@@ -778,6 +779,7 @@ fn report_input() -> GroupReportInput {
                 cost_usd: Some(0.12),
                 summary: None,
                 log: Some("logs/orchestrator/phase1_groupA_A2_20260109-222904-2.log".into()),
+                files: None,
             },
             TaskReport {
                 id: "A3".into(),
@@ -788,6 +790,7 @@ fn report_input() -> GroupReportInput {
                 cost_usd: None,
                 summary: None,
                 log: None,
+                files: None,
             },
         ],
         changed_files: vec!["migrations/0001_users.sql".into(), "src/db.rs".into()],

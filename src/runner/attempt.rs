@@ -49,8 +49,20 @@ pub const SETUP_FAILED: &str = "setup failed";
 /// What a running attempt tells the group loop.
 #[derive(Debug)]
 pub enum AttemptMsg {
-    Started { task_id: String, pid: u32 },
-    Activity { task_id: String, text: String },
+    Started {
+        task_id: String,
+        pid: u32,
+    },
+    Activity {
+        task_id: String,
+        text: String,
+    },
+    /// A setup command spawned: named in the in-progress file (so a run
+    /// killed meanwhile kills it), with no event.
+    SetupStarted {
+        task_id: String,
+        pid: u32,
+    },
 }
 
 #[derive(Debug)]
@@ -72,7 +84,7 @@ pub async fn run_attempt(
 ) -> AttemptResult {
     let started = Instant::now();
     if let Some(setup) = &job.setup
-        && let Err(reason) = run_setup(setup, &job, stop.clone()).await
+        && let Err(reason) = run_setup(setup, &job, stop.clone(), &tx).await
     {
         tracing::error!(task = %job.task_id, %reason, "setup failed");
         return AttemptResult {
@@ -171,6 +183,7 @@ async fn run_setup(
     setup: &Setup,
     job: &AttemptJob,
     stop: watch::Receiver<StopLevel>,
+    tx: &mpsc::UnboundedSender<AttemptMsg>,
 ) -> Result<(), String> {
     if let Some(e) = &setup.error {
         return Err(e.clone());
@@ -190,9 +203,16 @@ async fn run_setup(
         };
         let shown = cmd.display();
         let log = setup.log_path.display();
-        let proc = run_process(spec, stop.clone(), &mut |_| {})
-            .await
-            .map_err(|e| format!("`{shown}`: {e}"))?;
+        let proc = run_process(spec, stop.clone(), &mut |event| {
+            if let ProcessEvent::Started { pid } = event {
+                let _ = tx.send(AttemptMsg::SetupStarted {
+                    task_id: job.task_id.clone(),
+                    pid,
+                });
+            }
+        })
+        .await
+        .map_err(|e| format!("`{shown}`: {e}"))?;
         let how = match proc.status {
             _ if proc.timed_out => "timed out".to_string(),
             _ if proc.stopped.is_some() => "was stopped".to_string(),

@@ -10,9 +10,10 @@ use crate::project::{Project, relative_display};
 use crate::resume::GroupAction;
 use crate::roadmap::GroupKey;
 use crate::status::{
-    GateRecord, GateStepRecord, GateStepReport, GroupReportInput, Record, RecordStore, StartRecord,
-    StatusError, StepStatus, Store, TaskReport, TaskReportOutcome, group_base, group_run_time,
-    latest_task_outcomes, render_group_report, write_group_report,
+    GateRecord, GateStepRecord, GateStepReport, GroupReportInput, IntegrationState, Record,
+    RecordStore, StartRecord, StatusError, StepStatus, Store, TaskReport, TaskReportOutcome,
+    group_base, group_run_time, latest_task_outcomes, render_group_report, task_integrations,
+    write_group_report,
 };
 use crate::vcs::Repo;
 use std::collections::{BTreeMap, HashMap};
@@ -244,6 +245,12 @@ pub fn record_completion(
     let duration = group_run_time(&records, key);
     let latest = latest_task_outcomes(&records, key);
     let attempts_cost = attempts_and_cost(&records, key);
+    // With worktrees each task's own diff is known from its integration.
+    let integrations = task_integrations(&records, key);
+    let files_of = |id: &str| match integrations.get(id) {
+        Some(IntegrationState::Done(i)) => Some(i.files.clone()),
+        _ => None,
+    };
     let tasks = planned
         .group
         .tasks
@@ -264,6 +271,7 @@ pub fn record_completion(
                     cost_usd: cost,
                     summary: rec.result_text.clone(),
                     log: rec.log.clone(),
+                    files: files_of(&t.id),
                 }
             }
             _ => TaskReport {
@@ -275,6 +283,7 @@ pub fn record_completion(
                 cost_usd: None,
                 summary: None,
                 log: None,
+                files: None,
             },
         })
         .collect();

@@ -342,6 +342,10 @@ fn report_msg(
                 });
             }
         }
+        AttemptMsg::SetupStarted { task_id, pid } => {
+            let written = io.store.task_started(&task_id, pid, None);
+            io.warn_on_err("update the in-progress file", written);
+        }
         AttemptMsg::Activity { task_id, text } => {
             io.reporter.report(&Event::TaskActivity {
                 key: key.clone(),

@@ -9,7 +9,7 @@
 //! resumed after a usage limit continues in its own worktree.
 
 use super::Ctx;
-use super::attempt::{AttemptJob, Setup, run_attempt};
+use super::attempt::{AttemptJob, AttemptMsg, AttemptResult, Setup, run_attempt};
 use super::group::QueuedTask;
 use crate::agent::command::{TaskEnv, build_invocation};
 use crate::agent::prompt::{ResolverPrompt, WORKTREE_NOTE, resolver_prompt};
@@ -371,8 +371,7 @@ impl Ctx<'_, '_, '_> {
             };
             let job = self.resolver_job(planned, task, others, conflict, &wt);
             let log = job.log_path.clone();
-            let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
-            let res = run_attempt(job, self.stop.clone(), tx).await;
+            let res = self.run_tracked(job, reporter).await;
             if self.signals.received().is_some() {
                 break;
             }
@@ -416,6 +415,34 @@ impl Ctx<'_, '_, '_> {
         result
     }
 
+    /// Runs a resolver attempt, named in the in-progress file while it runs
+    /// so a run killed meanwhile leaves no agent behind.
+    async fn run_tracked(&mut self, job: AttemptJob, reporter: &mut dyn Reporter) -> AttemptResult {
+        let id = job.task_id.clone();
+        let rel = crate::project::relative_display(&self.inputs.project.dir, &job.log_path);
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let attempt = run_attempt(job, self.stop.clone(), tx);
+        tokio::pin!(attempt);
+        let res = loop {
+            tokio::select! {
+                Some(msg) = rx.recv() => {
+                    if let AttemptMsg::Started { pid, .. } = msg
+                        && let Err(e) = self.store.task_started(&id, pid, Some(rel.clone()))
+                    {
+                        reporter.report(&Event::Warning { message: format!("cannot update the in-progress file: {e}") });
+                    }
+                }
+                res = &mut attempt => break res,
+            }
+        };
+        if let Err(e) = self.store.helper_finished(&id) {
+            reporter.report(&Event::Warning {
+                message: format!("cannot update the in-progress file: {e}"),
+            });
+        }
+        res
+    }
+
     fn resolver_job(
         &self,
         planned: &GroupAction<'_>,
@@ -433,7 +460,7 @@ impl Ctx<'_, '_, '_> {
             hunks: &conflict.hunks,
         });
         let log_path = self.inputs.project.orchestrator_logs().join(format!(
-            "{}_{}+resolve_{}.log",
+            "{}_{}_resolve_{}.log",
             planned.key.log_stem(),
             crate::roadmap::slug(&task.id),
             chrono::Local::now().format("%Y%m%d-%H%M%S")
@@ -455,7 +482,8 @@ impl Ctx<'_, '_, '_> {
             OsString::from(conflict.files.join("\n")),
         ));
         AttemptJob {
-            task_id: format!("{}+resolve", task.id),
+            // An id the in-progress file reads back (no task runs while a resolver does).
+            task_id: format!("{}_resolve", task.id),
             attempt: 1,
             invocation,
             cwd: wt.cwd.clone(),

@@ -83,6 +83,13 @@ impl<'a> Store<'a> {
         self.in_progress.write(self.status)
     }
 
+    /// A process that is not a task attempt (a resolver agent) ended: the
+    /// in-progress file stops naming it; nothing is recorded.
+    pub fn helper_finished(&mut self, name: &str) -> Result<(), StatusError> {
+        self.in_progress.task_finished(name);
+        self.in_progress.write(self.status)
+    }
+
     /// The attempt's record, then the in-progress file without it.
     pub fn task_finished(&mut self, record: &TaskRecord) -> Result<(), StatusError> {
         let appended = self.records.append_task(record);
