@@ -94,6 +94,12 @@ pub enum Command {
         after_help = "Examples:\n  roadmap-runner logs 1:A:A1            the agent's latest log, readable\n  roadmap-runner logs 1:B:B2 --follow   and keep printing until the task ends\n  roadmap-runner logs 1:A               the gate log of Phase 1 Group A\n  roadmap-runner logs 1:A:A1 --raw | jq -c 'select(.type == \"result\")'\n\nExit codes: 0 shown, 1 no such log, 64 bad usage."
     )]
     Logs(LogsArgs),
+    /// Remove stale task worktrees (--isolation worktree) and prune; work
+    /// found nowhere else is kept under refs/roadmap-runner/archive/.
+    #[command(
+        after_help = "Examples:\n  roadmap-runner clean\n  roadmap-runner -C ~/projects/app clean\n\nExit codes: 0 done, 75 a run holds the lock (its worktrees are in use)."
+    )]
+    Clean,
     /// Print a shell completion script.
     #[command(
         after_help = "Examples:\n  roadmap-runner completions bash > ~/.local/share/bash-completion/completions/roadmap-runner\n  roadmap-runner completions zsh > ~/.zfunc/_roadmap-runner\n  roadmap-runner completions fish > ~/.config/fish/completions/roadmap-runner.fish"

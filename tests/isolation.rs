@@ -450,3 +450,66 @@ fn each_worktree_of_a_cargo_project_gets_its_own_target_dir() {
         assert!(!d.exists(), "removed with its worktree: {d:?}");
     }
 }
+
+#[test]
+fn status_lists_worktrees_and_clean_keeps_pending_ones_and_archives_unique_work() {
+    let roadmap = roadmap_with_tasks(&[
+        ("A1", "FAKE: write ok.txt fine"),
+        ("A2", "FAKE: write junk.txt half done\nFAKE: fail"),
+    ]);
+    let p = project(&roadmap, "");
+    assert_exit(&run(&p, &[]), 1);
+    let status = |p: &Project| {
+        let out = p
+            .cmd()
+            .env("XDG_CACHE_HOME", cache(p))
+            .arg("status")
+            .output()
+            .unwrap();
+        stdout(&out)
+    };
+    let text = status(&p);
+    assert!(text.contains("Worktrees: 2, "), "{text}");
+    assert!(text.contains("  1-A-A2  "), "{text}");
+    let clean = |p: &Project| {
+        let out = p
+            .cmd()
+            .env("XDG_CACHE_HOME", cache(p))
+            .arg("clean")
+            .output()
+            .unwrap();
+        assert_exit(&out, 0);
+        stdout(&out)
+    };
+    // The group is pending: its worktrees are kept.
+    assert_eq!(clean(&p), "nothing to clean\n");
+    assert_eq!(git(&p.dir, &["worktree", "list"]).lines().count(), 3);
+
+    // Skipped by hand, they are stale: removed, their work kept under archive refs.
+    assert_exit(&p.run(&["skip", "1:A"]), 0);
+    let text = clean(&p);
+    assert!(
+        text.contains("saved the uncommitted changes of 1-A-A2"),
+        "{text}"
+    );
+    assert!(
+        text.contains("kept roadmap-runner/1-A-A2 as refs/roadmap-runner/archive/1-A-A2-"),
+        "{text}"
+    );
+    assert_no_worktrees(&p);
+    assert_eq!(branches(&p), ["main"]);
+    let archive = git(
+        &p.dir,
+        &[
+            "for-each-ref",
+            "--format=%(refname)",
+            "refs/roadmap-runner/archive/",
+        ],
+    );
+    let a2 = archive.lines().find(|r| r.contains("1-A-A2-")).unwrap();
+    assert_eq!(
+        git(&p.dir, &["show", &format!("{a2}:junk.txt")]),
+        "half done\n"
+    );
+    assert!(!status(&p).contains("Worktrees:"));
+}

@@ -143,3 +143,72 @@ pub(crate) fn set_ref(
         .map(|_| ())
         .context(|| format!("cannot set {name}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn repo_with_commit(dir: &Path) -> Repo {
+        let git = Repository::init(dir).unwrap();
+        let mut cfg = git.config().unwrap();
+        cfg.set_str("user.name", "T").unwrap();
+        cfg.set_str("user.email", "t@example.invalid").unwrap();
+        std::fs::write(dir.join("a.txt"), "a\n").unwrap();
+        let mut index = git.index().unwrap();
+        index.add_path(Path::new("a.txt")).unwrap();
+        index.write().unwrap();
+        let tree = git.find_tree(index.write_tree().unwrap()).unwrap();
+        let sig = git.signature().unwrap();
+        git.commit(Some("HEAD"), &sig, &sig, "init", &tree, &[])
+            .unwrap();
+        Repo::open(dir).unwrap()
+    }
+
+    fn file_in(git: &Repository, commit: Oid, path: &str) -> Option<String> {
+        let tree = git.find_commit(commit).unwrap().tree().unwrap();
+        let entry = tree.get_path(Path::new(path)).ok()?;
+        let blob = entry.to_object(git).unwrap().peel_to_blob().unwrap();
+        Some(String::from_utf8_lossy(blob.content()).into_owned())
+    }
+
+    #[test]
+    fn the_base_holds_uncommitted_work_and_moves_neither_head_nor_the_index() {
+        let tmp = tempfile::tempdir().unwrap();
+        let repo = repo_with_commit(tmp.path());
+        let git = repo.git2();
+        std::fs::write(tmp.path().join("a.txt"), "changed\n").unwrap();
+        std::fs::write(tmp.path().join("new.txt"), "new\n").unwrap();
+        std::fs::create_dir(tmp.path().join("status")).unwrap();
+        std::fs::write(tmp.path().join("status/tasks.jsonl"), "{}\n").unwrap();
+        let head = repo.head_commit_id();
+        let index_before = std::fs::read(git.path().join("index")).unwrap();
+
+        let key = GroupKey::new(1, "A");
+        let base = make_base(&repo, &key, crate::vcs::RUNNER_FILES).unwrap();
+        assert_eq!(file_in(git, base, "a.txt").as_deref(), Some("changed\n"));
+        assert_eq!(file_in(git, base, "new.txt").as_deref(), Some("new\n"));
+        assert_eq!(
+            file_in(git, base, "status/tasks.jsonl"),
+            None,
+            "runner files left out"
+        );
+        assert_eq!(repo.head_commit_id(), head);
+        assert_eq!(
+            std::fs::read(git.path().join("index")).unwrap(),
+            index_before
+        );
+        assert_eq!(git.refname_to_id(&base_ref(&key)).unwrap(), base);
+        assert_eq!(git.refname_to_id(&merged_ref(&key)).unwrap(), base);
+        // Nothing changed since: the same base again.
+        assert_eq!(
+            make_base(&repo, &key, crate::vcs::RUNNER_FILES).unwrap(),
+            base
+        );
+        // A change since: a new base on top of the old one.
+        std::fs::remove_file(tmp.path().join("new.txt")).unwrap();
+        let next = make_base(&repo, &key, crate::vcs::RUNNER_FILES).unwrap();
+        assert_ne!(next, base);
+        assert_eq!(file_in(git, next, "new.txt"), None);
+        assert_eq!(git.find_commit(next).unwrap().parent_id(0).unwrap(), base);
+    }
+}

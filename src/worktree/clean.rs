@@ -8,6 +8,7 @@ use super::{
     ARCHIVE_REF_PREFIX, BASE_REF_PREFIX, BRANCH_PREFIX, Context, MERGED_REF_PREFIX, WorktreeError,
     Worktrees, resolver_name, task_name,
 };
+use crate::config::WorktreeSettings;
 use crate::roadmap::{GroupKey, PhaseId, slug};
 use crate::vcs::Repo;
 use git2::{BranchType, Oid, Repository};
@@ -62,6 +63,16 @@ pub fn list_worktrees(repo: &Repo, wts: &Worktrees) -> Result<Vec<WorktreeInfo>,
     }
     out.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(out)
+}
+
+/// The runner's worktrees of the project (none when it is not a git
+/// repository), for `status`.
+pub fn project_worktrees(project_dir: &Path, settings: &WorktreeSettings) -> Vec<WorktreeInfo> {
+    let Ok(repo) = Repo::open(project_dir) else {
+        return Vec::new();
+    };
+    let wts = Worktrees::new(project_dir, repo.workdir(), settings);
+    list_worktrees(&repo, &wts).unwrap_or_default()
 }
 
 fn disk_use(path: &Path) -> u64 {
@@ -144,8 +155,8 @@ fn delete_ref(git: &Repository, name: &str) -> Result<(), WorktreeError> {
     }
 }
 
-/// Whether `id` is HEAD, a remote-tracking branch, `also`, or reachable
-/// from one of them.
+/// Whether `id` is HEAD, a remote-tracking branch, a group's base or merged
+/// state (what the next phase commit holds), `also`, or reachable from one.
 fn reachable(git: &Repository, id: Oid, also: Option<Oid>) -> bool {
     let mut tips: Vec<Oid> = git
         .head()
@@ -154,8 +165,11 @@ fn reachable(git: &Repository, id: Oid, also: Option<Oid>) -> bool {
         .into_iter()
         .collect();
     tips.extend(also);
-    if let Ok(remotes) = git.references_glob("refs/remotes/*") {
-        tips.extend(remotes.flatten().filter_map(|r| r.target()));
+    let runner = [BASE_REF_PREFIX, MERGED_REF_PREFIX].map(|p| format!("{p}*"));
+    for glob in std::iter::once("refs/remotes/*").chain(runner.iter().map(String::as_str)) {
+        if let Ok(refs) = git.references_glob(glob) {
+            tips.extend(refs.flatten().filter_map(|r| r.target()));
+        }
     }
     tips.iter()
         .any(|t| *t == id || git.graph_descendant_of(*t, id).unwrap_or(false))
