@@ -17,8 +17,8 @@ Examples:
   roadmap-runner logs 1:A:A1 --follow    watch a task's agent at work
 
 Exit codes: 0 done, 1 task failed, 2 gate failed, 3 commit/push failed,
-4 roadmap invalid, 5 preflight failed, 64 bad usage, 75 locked by another run,
-130/143 interrupted.";
+4 roadmap invalid, 5 preflight failed, 6 merge conflict (--isolation worktree),
+64 bad usage, 75 locked by another run, 130/143 interrupted.";
 
 #[derive(Debug, Parser)]
 #[command(
