@@ -34,6 +34,20 @@ pub fn prompt_note(settings: &Settings) -> &'static str {
     }
 }
 
+/// The rendered prompt with the worktree note: where the template put
+/// `{{isolation}}`, else appended, so a custom template without it still
+/// tells the agent.
+pub fn with_note(mut prompt: String, settings: &Settings) -> String {
+    let note = prompt_note(settings);
+    if !note.is_empty() && !prompt.contains(note) {
+        prompt.truncate(prompt.trim_end().len());
+        prompt.push_str("\n\n");
+        prompt.push_str(note);
+        prompt.push('\n');
+    }
+    prompt
+}
+
 /// Makes each task's worktree as its attempt is built (`GroupJobs::job`).
 pub struct TaskIsolation {
     wts: Worktrees,
@@ -556,5 +570,42 @@ fn conflict_stop(
             ),
             "then run roadmap-runner again: it merges the resolved branch and runs the gate".into(),
         ],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agent::prompt::{DEFAULT_TEMPLATE, PromptVars, render_prompt};
+    use crate::config::{FileConfig, Overrides};
+
+    fn settings(isolation: Isolation) -> Settings {
+        let over = Overrides {
+            isolation: Some(isolation),
+            ..Default::default()
+        };
+        Settings::resolve(&FileConfig::default(), &over).unwrap()
+    }
+
+    #[test]
+    fn the_prompt_says_the_agent_works_alone_only_with_worktrees() {
+        let worktree = settings(Isolation::Worktree);
+        let shared = settings(Isolation::Shared);
+        let vars = |s: &Settings| PromptVars {
+            task_id: "A1".into(),
+            isolation: prompt_note(s).into(),
+            ..PromptVars::default()
+        };
+        let with = render_prompt(DEFAULT_TEMPLATE, &vars(&worktree)).unwrap();
+        let with = with_note(with, &worktree);
+        assert_eq!(with.matches(WORKTREE_NOTE).count(), 1, "{with}");
+        let without = with_note(
+            render_prompt(DEFAULT_TEMPLATE, &vars(&shared)).unwrap(),
+            &shared,
+        );
+        assert!(!without.contains("own checkout"), "{without}");
+        // A custom template without the placeholder gets it at the end.
+        let custom = with_note("Do {{task_id}}.".replace("{{task_id}}", "A1"), &worktree);
+        assert_eq!(custom, format!("Do A1.\n\n{WORKTREE_NOTE}\n"));
     }
 }

@@ -54,7 +54,7 @@ impl GroupJobs<'_> {
             .expect("task of this group");
         let mut vars = PromptVars::new(self.roadmap, pg.phase, pg.group, task);
         vars.isolation = isolation::prompt_note(self.settings).into();
-        render_prompt(self.template, &vars)
+        render_prompt(self.template, &vars).map(|p| isolation::with_note(p, self.settings))
     }
 
     pub fn invocation(
