@@ -513,3 +513,21 @@ fn status_lists_worktrees_and_clean_keeps_pending_ones_and_archives_unique_work(
     );
     assert!(!status(&p).contains("Worktrees:"));
 }
+
+#[test]
+fn a_later_group_starts_from_the_earlier_groups_uncommitted_work() {
+    let roadmap = "# T\n\n## Phase 1: Only\n\n### Group A\n\n#### A1: First\n\nFAKE: write notes.txt from A\n\n\
+                   ### Group B\n\n#### B1: Second\n\nFAKE: append notes.txt from B\n";
+    let gate = "[[gate.steps]]\nname = \"test\"\ncommand = \"test -f fixed-by-hand.txt\"\n";
+    let p = project(roadmap, gate);
+    // The gate fails on Group A's merged tree; fixed by hand, only the gate reruns.
+    let out = run(&p, &[]);
+    assert_exit(&out, 2);
+    assert_eq!(p.read("notes.txt"), "from A\n");
+    p.write("fixed-by-hand.txt", "ok\n");
+    let out = run(&p, &[]);
+    assert_exit(&out, 0);
+    assert_eq!(origin_file(&p, "notes.txt"), "from A\nfrom B\n");
+    assert_eq!(integrated(&p), ["A1", "B1"], "each task merged once");
+    assert_no_worktrees(&p);
+}
