@@ -148,3 +148,58 @@ fn ensure_excluded(path: &Path, patterns: &[String]) -> Result<(), WorktreeError
     crate::status::write_atomic(path, out.as_bytes())
         .context(|| format!("cannot write {}", path.display()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::WorktreeSettings;
+    use crate::roadmap::GroupKey;
+
+    fn repo(dir: &Path) -> Repo {
+        let git = Repository::init(dir).unwrap();
+        let mut cfg = git.config().unwrap();
+        cfg.set_str("user.name", "T").unwrap();
+        cfg.set_str("user.email", "t@example.invalid").unwrap();
+        std::fs::write(dir.join("a.txt"), "a\n").unwrap();
+        let mut index = git.index().unwrap();
+        index.add_path(Path::new("a.txt")).unwrap();
+        let tree = git.find_tree(index.write_tree().unwrap()).unwrap();
+        let sig = git.signature().unwrap();
+        git.commit(Some("HEAD"), &sig, &sig, "init", &tree, &[])
+            .unwrap();
+        Repo::open(dir).unwrap()
+    }
+
+    #[test]
+    fn what_a_killed_creation_left_is_replaced() {
+        let tmp = tempfile::tempdir().unwrap();
+        let project = tmp.path().join("p");
+        std::fs::create_dir(&project).unwrap();
+        let repo = repo(&project);
+        let settings = WorktreeSettings {
+            dir: Some(tmp.path().join("wts")),
+            ..WorktreeSettings::default()
+        };
+        let wts = Worktrees::new(&project, repo.workdir(), &settings);
+        let key = GroupKey::new(1, "A");
+        let name = super::super::task_name(&key, "A1");
+        let base = Oid::from_str(&repo.head_commit_id().unwrap()).unwrap();
+        // A directory half checked out and an admin entry half written.
+        std::fs::create_dir_all(wts.root.join(&name).join("junk")).unwrap();
+        let admin = repo.git2().commondir().join("worktrees").join(&name);
+        std::fs::create_dir_all(&admin).unwrap();
+        std::fs::write(admin.join("gitdir"), "nowhere\n").unwrap();
+
+        let wt = create_task_worktree(&wts, &repo, &name, base).unwrap();
+        assert!(wt.cwd.join("a.txt").exists());
+        assert!(!wt.cwd.join("junk").exists());
+        assert_eq!(wt.branch, "roadmap-runner/1-A-A1");
+        // Made again over a complete one (a retry): clean from the base.
+        std::fs::write(wt.cwd.join("mess.txt"), "x\n").unwrap();
+        let again = create_task_worktree(&wts, &repo, &name, base).unwrap();
+        assert!(!again.cwd.join("mess.txt").exists());
+        remove_worktree(repo.git2(), &name, &again.path).unwrap();
+        assert!(!again.path.exists());
+        assert!(repo.git2().find_worktree(&name).is_err());
+    }
+}
