@@ -126,6 +126,27 @@ impl TaskIsolation {
     }
 }
 
+/// A conflict being resolved: what the resolver is given.
+struct Resolving<'r> {
+    repo: &'r Repo,
+    wts: &'r Worktrees,
+    planned: &'r GroupAction<'r>,
+    task: &'r Task,
+    /// The merged tasks whose changes touch the conflicted files.
+    others: Vec<&'r Task>,
+    conflict: &'r Conflict,
+}
+
+/// How one resolver attempt ended.
+enum Resolution {
+    Merged(Oid),
+    /// Conflict markers are left in these files.
+    Marked(Vec<String>),
+    Failed(String),
+    /// A signal: the run stops.
+    Stopped,
+}
+
 /// A group's integration stopped: what to tell the user.
 struct Stop {
     message: String,
@@ -315,8 +336,15 @@ impl Ctx<'_, '_, '_> {
                 let others = conflicting_tasks(merged, &conflict.files);
                 let resolved = match self.inputs.settings.worktree.resolve {
                     Resolve::Agent => {
-                        self.resolve(repo, wts, planned, task, &others, &conflict, reporter)
-                            .await
+                        let r = Resolving {
+                            repo,
+                            wts,
+                            planned,
+                            task,
+                            others: others.clone(),
+                            conflict: &conflict,
+                        };
+                        self.resolve(&r, reporter).await
                     }
                     Resolve::Stop => None,
                 };
@@ -350,18 +378,8 @@ impl Ctx<'_, '_, '_> {
     /// Resolver agents on the conflicted merge, at most `resolve_attempts`,
     /// stopping early when the same files keep their markers. The merge
     /// commit of the resolved tree, or `None`.
-    #[allow(clippy::too_many_arguments)]
-    async fn resolve(
-        &mut self,
-        repo: &Repo,
-        wts: &Worktrees,
-        planned: &GroupAction<'_>,
-        task: &Task,
-        others: &[&Task],
-        conflict: &Conflict,
-        reporter: &mut dyn Reporter,
-    ) -> Option<Oid> {
-        let key = &planned.key;
+    async fn resolve(&mut self, r: &Resolving<'_>, reporter: &mut dyn Reporter) -> Option<Oid> {
+        let key = &r.planned.key;
         let attempts = self.inputs.settings.worktree.resolve_attempts;
         let mut last: Option<Vec<String>> = None;
         let mut result = None;
@@ -369,64 +387,68 @@ impl Ctx<'_, '_, '_> {
             reporter.report(&Event::Warning {
                 message: format!(
                     "{key}: {} conflicts with {} in {}: a resolver agent merges them (attempt {attempt} of {attempts})",
-                    task.id,
-                    names(others),
-                    conflict.files.join(", ")
+                    r.task.id,
+                    names(&r.others),
+                    r.conflict.files.join(", ")
                 ),
             });
-            let wt = match worktree::start_resolver(repo, wts, key, conflict) {
-                Ok(wt) => wt,
-                Err(e) => {
-                    reporter.report(&Event::Warning {
-                        message: format!("{key}: cannot start the resolver: {e}"),
-                    });
+            let why = match self.resolve_once(r, reporter).await {
+                Resolution::Merged(to) => {
+                    result = Some(to);
                     break;
                 }
-            };
-            let job = self.resolver_job(planned, task, others, conflict, &wt);
-            let log = job.log_path.clone();
-            let res = self.run_tracked(job, reporter).await;
-            if self.signals.received().is_some() {
-                break;
-            }
-            let why = if !res.outcome.is_success() {
-                format!(
-                    "the resolver {} (log {})",
-                    res.outcome.label(),
-                    log.display()
-                )
-            } else {
-                match worktree::resolved_merge(
-                    repo,
-                    wts,
-                    &wt,
-                    conflict,
-                    &format!("{}: {}", task.id, task.title),
-                ) {
-                    Ok(Ok(to)) => {
-                        result = Some(to);
+                Resolution::Stopped => break,
+                Resolution::Marked(files) => {
+                    let same = last.as_ref() == Some(&files);
+                    let why = format!("conflict markers are left in {}", files.join(", "));
+                    last = Some(files);
+                    if same {
+                        reporter.report(&Event::Warning {
+                            message: format!(
+                                "{key}: resolving {}: {why} again: giving up",
+                                r.task.id
+                            ),
+                        });
                         break;
                     }
-                    Ok(Err(marked)) if last.as_ref() == Some(&marked) => break,
-                    Ok(Err(marked)) => {
-                        let why = format!("conflict markers are left in {}", marked.join(", "));
-                        last = Some(marked);
-                        why
-                    }
-                    Err(e) => format!("cannot take its result: {e}"),
+                    why
                 }
+                Resolution::Failed(why) => why,
             };
             reporter.report(&Event::Warning {
-                message: format!("{key}: resolving {}: {why}", task.id),
+                message: format!("{key}: resolving {}: {why}", r.task.id),
             });
         }
-        let removed = worktree::remove_group_worktrees(repo, wts, key, &[]);
-        if let Err(e) = removed {
+        if let Err(e) = worktree::remove_group_worktrees(r.repo, r.wts, key, &[]) {
             reporter.report(&Event::Warning {
                 message: format!("{key}: cannot remove the resolver's worktree: {e}"),
             });
         }
         result
+    }
+
+    /// One resolver agent in a fresh worktree holding the conflicted merge.
+    async fn resolve_once(&mut self, r: &Resolving<'_>, reporter: &mut dyn Reporter) -> Resolution {
+        let wt = match worktree::start_resolver(r.repo, r.wts, &r.planned.key, r.conflict) {
+            Ok(wt) => wt,
+            Err(e) => return Resolution::Failed(format!("cannot start the resolver: {e}")),
+        };
+        let job = self.resolver_job(r, &wt);
+        let log = job.log_path.clone();
+        let res = self.run_tracked(job, reporter).await;
+        if self.signals.received().is_some() {
+            return Resolution::Stopped;
+        }
+        if !res.outcome.is_success() {
+            let label = res.outcome.label();
+            return Resolution::Failed(format!("the resolver {label} (log {})", log.display()));
+        }
+        let message = format!("{}: {}", r.task.id, r.task.title);
+        match worktree::resolved_merge(r.repo, r.wts, &wt, r.conflict, &message) {
+            Ok(Ok(to)) => Resolution::Merged(to),
+            Ok(Err(marked)) => Resolution::Marked(marked),
+            Err(e) => Resolution::Failed(format!("cannot take its result: {e}")),
+        }
     }
 
     /// Runs a resolver attempt, named in the in-progress file while it runs
@@ -457,20 +479,14 @@ impl Ctx<'_, '_, '_> {
         res
     }
 
-    fn resolver_job(
-        &self,
-        planned: &GroupAction<'_>,
-        task: &Task,
-        others: &[&Task],
-        conflict: &Conflict,
-        wt: &worktree::TaskWorktree,
-    ) -> AttemptJob {
+    fn resolver_job(&self, r: &Resolving<'_>, wt: &worktree::TaskWorktree) -> AttemptJob {
         let settings = self.inputs.settings;
+        let (planned, task, conflict) = (r.planned, r.task, r.conflict);
         let prompt = resolver_prompt(&ResolverPrompt {
             phase: planned.phase,
             group: planned.group,
             task,
-            others: others.to_vec(),
+            others: r.others.clone(),
             hunks: &conflict.hunks,
         });
         let log_path = self.inputs.project.orchestrator_logs().join(format!(
