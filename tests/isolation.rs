@@ -531,3 +531,21 @@ fn a_later_group_starts_from_the_earlier_groups_uncommitted_work() {
     assert_eq!(integrated(&p), ["A1", "B1"], "each task merged once");
     assert_no_worktrees(&p);
 }
+
+#[test]
+fn a_dry_run_names_the_worktree_root_and_makes_nothing() {
+    let p = project(&roadmap_with_tasks(&[("A1", "FAKE: write a.txt a")]), "");
+    let out = run(&p, &["--dry-run"]);
+    assert_exit(&out, 0);
+    let text = stdout(&out);
+    let root = cache(&p).join("roadmap-runner/worktrees");
+    assert!(
+        text.contains(&format!(
+            "Isolation: each task in its own git worktree under {}",
+            root.display()
+        )),
+        "{text}"
+    );
+    assert!(!root.exists());
+    assert_no_worktrees(&p);
+}
