@@ -549,3 +549,26 @@ fn a_dry_run_names_the_worktree_root_and_makes_nothing() {
     assert!(!root.exists());
     assert_no_worktrees(&p);
 }
+
+#[test]
+fn worktree_mode_needs_a_git_repository() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("ROADMAP.md"),
+        roadmap_with_tasks(&[("A1", "x")]),
+    )
+    .unwrap();
+    let out = std::process::Command::new(bin())
+        .current_dir(tmp.path())
+        .env("CLAUDE_BIN", fake_agent())
+        .env("IS_SANDBOX", "1")
+        .args(["--isolation", "worktree", "--no-commit"])
+        .output()
+        .unwrap();
+    assert_exit(&out, 5);
+    assert!(
+        stderr(&out).contains("--isolation worktree needs a git repository"),
+        "{}",
+        stderr(&out)
+    );
+}
