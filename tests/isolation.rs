@@ -572,3 +572,54 @@ fn worktree_mode_needs_a_git_repository() {
         stderr(&out)
     );
 }
+
+#[test]
+fn a_run_killed_while_writing_a_merge_writes_the_same_result_again() {
+    use roadmap_runner::roadmap::GroupKey;
+    use roadmap_runner::status::{IntegrationRecord, StatusDir, Store};
+    use roadmap_runner::worktree::{self, Worktrees};
+    let roadmap =
+        roadmap_with_tasks(&[("A1", "FAKE: write a.txt a"), ("A2", "FAKE: write b.txt b")]);
+    let p = project(&roadmap, "");
+    let root = p.tmp.path().join("wts");
+    let config = format!(
+        "[run]\ngrace_period = 1\n[worktree]\ndir = \"{}\"\n",
+        root.display()
+    );
+    p.write("roadmap-runner.toml", &config);
+    // Both tasks run alone (`--task` integrates nothing): worktrees and records.
+    for t in ["1:A:A1", "1:A:A2"] {
+        assert_exit(&run(&p, &["--task", t, "--allow-dirty"]), 0);
+    }
+    // The state of a run killed mid-write: `integrating` recorded, the tree half written.
+    let repo = roadmap_runner::vcs::Repo::open(&p.dir).unwrap();
+    let file = roadmap_runner::config::FileConfig::load(&p.dir).unwrap().0;
+    let settings = roadmap_runner::config::Settings::resolve(&file, &Default::default()).unwrap();
+    let wts = Worktrees::new(&p.dir, repo.workdir(), &settings.worktree);
+    let key = GroupKey::new(1, "A");
+    let commit = worktree::commit_task(&wts, &key, "A1", "A1: Task A1").unwrap();
+    let merged = worktree::merge_task(&repo, &wts, &key, commit, "A1: Task A1")
+        .unwrap()
+        .unwrap();
+    let status = StatusDir::new(&p.dir);
+    Store::new(&status)
+        .integrating(&IntegrationRecord {
+            phase: 1.into(),
+            group: "A".into(),
+            task: "A1".into(),
+            commit: commit.to_string(),
+            from: merged.from.to_string(),
+            to: merged.to.to_string(),
+            files: vec!["a.txt".into()],
+            at: chrono::Utc::now(),
+        })
+        .unwrap();
+    p.write("a.txt", "half writ");
+
+    let out = run(&p, &[]);
+    assert_exit(&out, 0);
+    assert_eq!(origin_file(&p, "a.txt"), "a\n");
+    assert_eq!(origin_file(&p, "b.txt"), "b\n");
+    assert_eq!(integrated(&p), ["A1", "A2"]);
+    assert_no_worktrees(&p);
+}
