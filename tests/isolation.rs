@@ -264,6 +264,15 @@ fn same_lines_with_resolve_stop_name_the_file_and_keep_both_branches() {
         .output()
         .unwrap();
     assert!(!merge.status.success(), "the merge conflicts");
+    // A hand merge left half done is refused, never committed with its markers.
+    let out = run(&p, &[]);
+    assert_exit(&out, 6);
+    assert!(
+        stdout(&out).contains("a merge (or another git operation) is in progress"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(p.read("shared.txt"), "one\ntwo\nthree-A1\nfour\nfive\n");
     std::fs::write(
         wt.join("shared.txt"),
         "one\ntwo\nthree-A1-and-A2\nfour\nfive\n",

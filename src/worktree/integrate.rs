@@ -56,13 +56,45 @@ pub fn commit_task(
     commit_worktree(wts, &path, message)
 }
 
+/// The worktree's state (HEAD's tree with its changes, like the group's
+/// base) committed on its branch, and its index set to it, so `git status`
+/// and a hand merge there see a clean checkout. Built from the changed files
+/// only: staging the whole checkout costs a path lookup per file.
 fn commit_worktree(wts: &Worktrees, path: &Path, message: &str) -> Result<Oid, WorktreeError> {
     let repo = Repo::open(&wts.cwd_in(path))?;
-    let id = match repo.commit_all_except(message, &wts.excluded())? {
-        Some(id) => id,
-        None => repo.head_commit_id().unwrap_or_default(),
-    };
-    Oid::from_str(&id).context(|| format!("the commit of {}", path.display()))
+    let git = repo.git2();
+    // A hand merge left half done would commit its conflict markers.
+    if git.state() != git2::RepositoryState::Clean {
+        return Err(WorktreeError::Busy {
+            path: path.to_path_buf(),
+        });
+    }
+    let head = git
+        .head()
+        .and_then(|h| h.peel_to_commit())
+        .context(|| format!("cannot read the branch of {}", path.display()))?;
+    let tree = snapshot_tree(&repo, &wts.excluded())?;
+    if head.tree_id() == tree {
+        return Ok(head.id());
+    }
+    let id = commit(&repo, tree, &[head.id()], message)?;
+    git.head()
+        .and_then(|mut h| {
+            h.set_target(id, "roadmap-runner: the task's work")
+                .map(|_| ())
+        })
+        .context(|| format!("cannot move the branch of {}", path.display()))?;
+    let mut index = git
+        .index()
+        .context(|| "cannot open the worktree's index".into())?;
+    let tree = git
+        .find_tree(tree)
+        .context(|| "cannot read the task's tree".into())?;
+    index
+        .read_tree(&tree)
+        .and_then(|_| index.write())
+        .context(|| "cannot update the worktree's index".into())?;
+    Ok(id)
 }
 
 /// Merges the task's commit into the merged state (the project's tree as it

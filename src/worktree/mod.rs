@@ -79,6 +79,12 @@ pub enum WorktreeError {
         path: PathBuf,
     },
     #[error(
+        "a merge (or another git operation) is in progress in {}: finish it (`git commit`) or \
+         abort it (`git merge --abort`) there, then run again",
+        path.display()
+    )]
+    Busy { path: PathBuf },
+    #[error(
         "{group} has no base ref ({BASE_REF_PREFIX}...): run its tasks again (`roadmap-runner rollback {group}`)"
     )]
     NoBase { group: String },
