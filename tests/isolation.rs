@@ -632,3 +632,33 @@ fn a_run_killed_while_writing_a_merge_writes_the_same_result_again() {
     assert_eq!(integrated(&p), ["A1", "A2"]);
     assert_no_worktrees(&p);
 }
+
+#[test]
+fn worktrees_left_by_an_earlier_run_are_merged_even_when_the_rerun_is_shared() {
+    let roadmap = roadmap_with_tasks(&[
+        ("A1", "FAKE: write ok.txt fine"),
+        ("A2", "FAKE: write bad.txt x\nFAKE: fail"),
+    ]);
+    let gate =
+        "[[gate.steps]]\nname = \"test\"\ncommand = \"test -f ok.txt && test -f fixed.txt\"\n";
+    let p = project(&roadmap, gate);
+    assert_exit(&run(&p, &[]), 1);
+    // The rerun forgets --isolation: A1's work is still merged before the gate.
+    p.write(
+        "ROADMAP.md",
+        &roadmap_with_tasks(&[
+            ("A1", "FAKE: write ok.txt fine"),
+            ("A2", "FAKE: write fixed.txt y"),
+        ]),
+    );
+    let out = p.cmd().env("XDG_CACHE_HOME", cache(&p)).output().unwrap();
+    assert_exit(&out, 0);
+    assert!(
+        stdout(&out).contains("merging their worktrees before the gate"),
+        "{}",
+        stdout(&out)
+    );
+    assert_eq!(origin_file(&p, "ok.txt"), "fine\n");
+    assert!(!origin_files(&p).contains(&"bad.txt".to_string()));
+    assert_no_worktrees(&p);
+}

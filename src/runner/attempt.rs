@@ -28,6 +28,8 @@ pub struct AttemptJob {
     pub output: OutputFormat,
     /// With `--isolation worktree`: what runs in the worktree before the agent.
     pub setup: Option<Setup>,
+    /// With `--isolation worktree`: the worktree the attempt runs in.
+    pub worktree: Option<PathBuf>,
 }
 
 /// `[worktree] setup` commands, run in the attempt's cwd before its agent

@@ -296,7 +296,7 @@ fn record_attempt(
 ) {
     let started = started
         .unwrap_or_else(|| finished - chrono::Duration::from_std(res.duration).unwrap_or_default());
-    let record = TaskRecord::new(
+    let mut record = TaskRecord::new(
         key,
         &res.job.task_id,
         res.job.attempt,
@@ -310,6 +310,7 @@ fn record_attempt(
             &res.job.log_path,
         )),
     );
+    record.worktree = res.job.worktree.as_ref().map(|w| w.display().to_string());
     let written = io.store.task_finished(&record);
     io.warn_on_err(
         &format!("record the attempt of {}", res.job.task_id),

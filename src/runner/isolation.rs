@@ -20,7 +20,9 @@ use crate::plan::{GroupState, group_state};
 use crate::project::Project;
 use crate::resume::GroupAction;
 use crate::roadmap::{GroupKey, Task};
-use crate::status::{IntegrationRecord, IntegrationState, RecordStore, task_integrations};
+use crate::status::{
+    IntegrationRecord, IntegrationState, RecordStore, latest_task_outcomes, task_integrations,
+};
 use crate::vcs::Repo;
 use crate::worktree::{self, Conflict, Merged, Worktrees, task_name};
 use git2::Oid;
@@ -97,6 +99,7 @@ impl TaskIsolation {
         };
         match made {
             Ok(cwd) => {
+                job.worktree = Some(path);
                 if let Some(dir) = self.wts.cargo_target_dir(&name) {
                     job.invocation
                         .env
@@ -161,6 +164,28 @@ fn worktrees_of<'a>(inputs: &super::RunInputs<'a>) -> Option<(&'a Repo, Worktree
         let wts = Worktrees::new(&inputs.project.dir, repo.workdir(), &settings.worktree);
         (repo, wts)
     })
+}
+
+/// The repository and worktrees when, in shared mode, a task's latest
+/// attempt ran in a worktree and is not merged yet.
+fn leftover_worktrees<'a>(
+    inputs: &super::RunInputs<'a>,
+    planned: &GroupAction<'_>,
+) -> Option<(&'a Repo, Worktrees)> {
+    let repo = inputs.repo?;
+    let (records, _) = RecordStore::new(&inputs.project.status).load().ok()?;
+    let done = task_integrations(&records, &planned.key);
+    let waiting = latest_task_outcomes(&records, &planned.key)
+        .values()
+        .any(|r| {
+            r.worktree.is_some() && !matches!(done.get(&r.task), Some(IntegrationState::Done(_)))
+        });
+    let wts = Worktrees::new(
+        &inputs.project.dir,
+        repo.workdir(),
+        &inputs.settings.worktree,
+    );
+    waiting.then_some((repo, wts))
 }
 
 impl Ctx<'_, '_, '_> {
@@ -228,7 +253,18 @@ impl Ctx<'_, '_, '_> {
         planned: &GroupAction<'_>,
         reporter: &mut dyn Reporter,
     ) -> bool {
-        let Some((repo, wts)) = worktrees_of(self.inputs) else {
+        let Some((repo, wts)) = worktrees_of(self.inputs).or_else(|| {
+            // Run shared now, but tasks of this group succeeded in worktrees
+            // earlier: their work is merged all the same, never left behind.
+            let found = leftover_worktrees(self.inputs, planned)?;
+            reporter.report(&Event::Warning {
+                message: format!(
+                    "{}: some of its tasks ran with --isolation worktree in an earlier run: merging their worktrees before the gate",
+                    planned.key
+                ),
+            });
+            Some(found)
+        }) else {
             return true;
         };
         match self.integrate_all(repo, &wts, planned, reporter).await {
@@ -272,6 +308,7 @@ impl Ctx<'_, '_, '_> {
             .map_err(|e| failed(&e))?
             .0;
         let states = task_integrations(&records, key);
+        let latest = latest_task_outcomes(&records, key);
         // (task, files it changed) of what is merged so far, for conflict messages.
         let mut merged: Vec<(&Task, Vec<String>)> = Vec::new();
         for task in planned.group.tasks.iter().filter(|t| !t.done_in_roadmap) {
@@ -284,6 +321,8 @@ impl Ctx<'_, '_, '_> {
                     self.store.integrated(rec).map_err(|e| failed(&e))?;
                     merged.push((task, rec.files.clone()));
                 }
+                // Its latest attempt ran in the project tree: nothing to merge.
+                None if latest.get(&task.id).is_none_or(|r| r.worktree.is_none()) => {}
                 None => {
                     let files = self
                         .integrate_task(repo, wts, planned, task, &merged, reporter)
@@ -317,15 +356,6 @@ impl Ctx<'_, '_, '_> {
                     .into(),
             ],
         };
-        if !wts.task_path(key, &task.id).join(".git").exists() {
-            reporter.report(&Event::Warning {
-                message: format!(
-                    "{key}: {} has no worktree (it ran in the shared tree, or its worktree was removed): its changes are taken as already in the project tree",
-                    task.id
-                ),
-            });
-            return Ok(Vec::new());
-        }
         let message = format!("{}: {}", task.id, task.title);
         let commit = worktree::commit_task(wts, key, &task.id, &message).map_err(|e| failed(&e))?;
         let result =
@@ -522,6 +552,7 @@ impl Ctx<'_, '_, '_> {
             grace: settings.grace,
             output: settings.agent.output,
             setup: None,
+            worktree: None,
         }
     }
 }

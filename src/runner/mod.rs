@@ -115,6 +115,7 @@ impl JobFactory for GroupJobs<'_> {
             grace: self.settings.grace,
             output: self.settings.agent.output,
             setup: None,
+            worktree: None,
         };
         // Worktree mode: the task's own worktree becomes its cwd.
         if let Some(iso) = &mut self.isolation {

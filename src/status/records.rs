@@ -33,6 +33,8 @@
 //!   `parent` is HEAD then: the commit was made when HEAD's history has a
 //!   commit of the phase (its `Roadmap-Phase` trailer) on that parent.
 //!   `skipped` marks a phase completed with commits off.
+//! * A `task` record's `worktree` (`--isolation worktree`) is the worktree
+//!   the attempt ran in; without it the attempt ran in the project tree.
 //! * `outcome` is [`TaskOutcome`] as serde writes it (`{"kind":"failed",
 //!   "exit_code":1,"signal":null,"reason":"..."}`...).
 //! * Times are RFC 3339 in UTC; `log` is relative to the project directory.
@@ -101,6 +103,10 @@ pub struct TaskRecord {
     /// The agent's final summary, capped at [`RESULT_TEXT_CAP`] bytes.
     #[serde(default)]
     pub result_text: Option<String>,
+    /// With `--isolation worktree`: the worktree the attempt ran in (its
+    /// work is merged from there); absent when it ran in the project tree.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worktree: Option<String>,
 }
 
 impl TaskRecord {
@@ -139,6 +145,7 @@ impl TaskRecord {
             num_turns: report.num_turns,
             log,
             result_text: report.result_text.as_deref().map(cap_text),
+            worktree: None,
         }
     }
 
@@ -848,6 +855,7 @@ mod tests {
             num_turns: None,
             log: None,
             result_text: None,
+            worktree: None,
         })
     }
 
