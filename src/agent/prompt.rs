@@ -851,4 +851,31 @@ Other agents are working on these tasks at the same time, in the same working tr
         let err = load_template(Some(Path::new("/nonexistent/p.md"))).unwrap_err();
         assert!(err.to_string().contains("/nonexistent/p.md"));
     }
+
+    #[test]
+    fn the_resolver_prompt_holds_both_tasks_and_the_conflicting_hunks() {
+        let (_, phase) = sample();
+        let group = &phase.groups[0];
+        let hunks = vec![(
+            "src/auth.rs".to_string(),
+            "<<<<<<< merged\nfn a() {}\n=======\nfn b() {}\n>>>>>>> B2: Sessions\n".to_string(),
+        )];
+        let text = resolver_prompt(&ResolverPrompt {
+            phase: &phase,
+            group,
+            task: &group.tasks[1],
+            others: vec![&group.tasks[0]],
+            hunks: &hunks,
+        });
+        assert!(text.contains("## Task B2: Sessions"), "{text}");
+        assert!(
+            text.contains("## Task B1: Login API\n\n- Use argon2 {{task_id}}"),
+            "{text}"
+        );
+        assert!(
+            text.contains("### src/auth.rs\n\n```\n<<<<<<< merged\nfn a() {}"),
+            "{text}"
+        );
+        assert!(text.contains("remove every conflict marker"), "{text}");
+    }
 }
