@@ -51,6 +51,11 @@ pub const EXIT_CODES: &[(&str, &str)] = &[
         "64",
         "bad usage (unknown option, bad value, bad environment variable)",
     ),
+    (
+        "6",
+        "a task's change conflicts and was not resolved (--isolation worktree)",
+    ),
+    ("7", "the run's budget (--max-cost) is spent"),
     ("75", "another run holds the lock"),
     ("130", "interrupted by SIGINT (Ctrl-C)"),
     ("143", "interrupted by SIGTERM"),
@@ -168,6 +173,12 @@ pub enum Command {
         after_help = "Examples:\n  roadmap-runner logs 1:A:A1            the agent's latest log, readable\n  roadmap-runner logs 1:B:B2 --follow   and keep printing until the task ends\n  roadmap-runner logs 1:A               the gate log of Phase 1 Group A\n  roadmap-runner logs 1:A:A1 --raw | jq -c 'select(.type == \"result\")'\n\nExit codes: 0 shown, 1 no such log, 64 bad usage."
     )]
     Logs(LogsArgs),
+    /// Remove stale task worktrees (--isolation worktree) and prune; work
+    /// found nowhere else is kept under refs/roadmap-runner/archive/.
+    #[command(
+        after_help = "Examples:\n  roadmap-runner clean\n  roadmap-runner -C ~/projects/app clean\n\nExit codes: 0 done, 75 a run holds the lock (its worktrees are in use)."
+    )]
+    Clean,
     /// Print a shell completion script.
     #[command(
         after_help = "Examples:\n  roadmap-runner completions bash > ~/.local/share/bash-completion/completions/roadmap-runner\n  roadmap-runner completions zsh > ~/.zfunc/_roadmap-runner\n  roadmap-runner completions fish > ~/.config/fish/completions/roadmap-runner.fish"
@@ -383,6 +394,11 @@ pub struct RunArgs {
     /// Run this shell command when the run ends (outcome in env, summary on stdin).
     #[arg(long, value_name = "CMD")]
     pub notify: Option<String>,
+
+    /// Where agents work: `shared` (the project's tree) or `worktree` (one git
+    /// worktree per task, merged back before the gate) [default: shared].
+    #[arg(long, env = "ROADMAP_ISOLATION", value_name = "MODE", value_enum)]
+    pub isolation: Option<crate::config::Isolation>,
 }
 
 fn parse_dialect(s: &str) -> Result<Dialect, String> {

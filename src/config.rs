@@ -160,6 +160,8 @@ pub struct FileConfig {
     pub repair: RepairSection,
     #[serde(default)]
     pub review: ReviewSection,
+    #[serde(default)]
+    pub worktree: WorktreeSection,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -206,6 +208,8 @@ pub struct RunSection {
     pub max_cost: Option<f64>,
     /// Tick finished tasks in the roadmap file (`[ ]` → `[x]`).
     pub write_back: Option<bool>,
+    /// `shared` or `worktree`: see [`Isolation`].
+    pub isolation: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, Default)]
@@ -321,6 +325,8 @@ pub struct Overrides {
     pub review: bool,
     pub max_cost: Option<(f64, Origin)>,
     pub write_back: bool,
+    /// `--isolation` / `ROADMAP_ISOLATION`.
+    pub isolation: Option<Isolation>,
 }
 
 pub const ENV_MAX_COST: &str = "ROADMAP_MAX_COST";
@@ -369,6 +375,7 @@ impl Overrides {
             review: args.review,
             max_cost,
             write_back: args.write_back,
+            isolation: args.isolation,
         })
     }
 }
@@ -536,6 +543,8 @@ pub struct Settings {
     pub max_cost: Option<f64>,
     /// Tick each task of a completed group in the roadmap file.
     pub write_back: bool,
+    pub isolation: Isolation,
+    pub worktree: WorktreeSettings,
 }
 
 /// Two repair agents per failed gate: one is given the failure; a second
@@ -689,6 +698,121 @@ impl Settings {
                     })
                     .transpose()?,
             },
+            isolation: match over.isolation {
+                Some(i) => i,
+                None => choice(
+                    file.run.isolation.as_deref(),
+                    "run.isolation",
+                    Isolation::CHOICES,
+                )?,
+            },
+            worktree: WorktreeSettings::resolve(&file.worktree)?,
+        })
+    }
+}
+
+// --- isolation: `[run] isolation` and `[worktree]` -------------------------
+
+/// Where each task's agent works.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Isolation {
+    /// Every agent of a group edits the project's own working tree.
+    #[default]
+    Shared,
+    /// Each task in its own git worktree, merged back before the gate.
+    Worktree,
+}
+
+impl Isolation {
+    pub const CHOICES: &[(&str, Isolation)] = &[
+        ("shared", Isolation::Shared),
+        ("worktree", Isolation::Worktree),
+    ];
+}
+
+/// What integration does when a task's change conflicts with the merged tree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Resolve {
+    /// Start a resolver agent on the conflicted merge.
+    #[default]
+    Agent,
+    /// Stop the run, naming the files and the two tasks.
+    Stop,
+}
+
+impl Resolve {
+    pub const CHOICES: &[(&str, Resolve)] = &[("agent", Resolve::Agent), ("stop", Resolve::Stop)];
+}
+
+/// Peers cap repair loops at 1–3 attempts: beyond that the model drifts.
+pub const MAX_RESOLVE_ATTEMPTS: u32 = 3;
+pub const DEFAULT_RESOLVE_ATTEMPTS: u32 = 2;
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorktreeSection {
+    /// Where task worktrees live (default: under the user's cache directory).
+    pub dir: Option<PathBuf>,
+    /// Commands run in each new worktree before its agent starts.
+    #[serde(default)]
+    pub setup: Vec<CommandSpec>,
+    /// Project paths symlinked into each worktree (never committed).
+    #[serde(default)]
+    pub link: Vec<String>,
+    /// `agent` or `stop`: see [`Resolve`].
+    pub resolve: Option<String>,
+    pub resolve_attempts: Option<u32>,
+    /// `CARGO_TARGET_DIR` for every worktree (default: one per worktree).
+    pub cargo_target_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct WorktreeSettings {
+    pub dir: Option<PathBuf>,
+    pub setup: Vec<CommandSpec>,
+    /// Relative, '/'-separated, without `..` or a trailing '/'.
+    pub link: Vec<String>,
+    pub resolve: Resolve,
+    pub resolve_attempts: u32,
+    pub cargo_target_dir: Option<PathBuf>,
+}
+
+impl WorktreeSettings {
+    fn resolve(w: &WorktreeSection) -> Result<WorktreeSettings, ConfigError> {
+        let invalid = |key: &str, message: String| ConfigError::Invalid {
+            origin: format!("{CONFIG_FILE} `worktree.{key}`"),
+            message,
+        };
+        let mut link = Vec::new();
+        for l in &w.link {
+            let path = l.trim().trim_end_matches('/');
+            let p = Path::new(path);
+            if path.is_empty()
+                || p.is_absolute()
+                || p.components()
+                    .any(|c| !matches!(c, std::path::Component::Normal(_)))
+            {
+                return Err(invalid(
+                    "link",
+                    format!("`{l}` must be a path inside the project, e.g. \"node_modules\""),
+                ));
+            }
+            link.push(path.to_string());
+        }
+        let resolve_attempts = w.resolve_attempts.unwrap_or(DEFAULT_RESOLVE_ATTEMPTS);
+        if !(1..=MAX_RESOLVE_ATTEMPTS).contains(&resolve_attempts) {
+            return Err(invalid(
+                "resolve_attempts",
+                format!("must be 1 to {MAX_RESOLVE_ATTEMPTS}, not {resolve_attempts}"),
+            ));
+        }
+        Ok(WorktreeSettings {
+            dir: w.dir.clone(),
+            setup: w.setup.clone(),
+            link,
+            resolve: choice(w.resolve.as_deref(), "worktree.resolve", Resolve::CHOICES)?,
+            resolve_attempts,
+            cargo_target_dir: w.cargo_target_dir.clone(),
         })
     }
 }
@@ -732,6 +856,38 @@ mod tests {
         assert_eq!(Settings::resolve(&file, &over).unwrap().max_parallel, 8);
         assert_eq!(s.agent.command[0], "claude");
         assert_eq!(s.agent.output, OutputFormat::StreamJson);
+    }
+
+    #[test]
+    fn isolation_settings() {
+        let resolve = |text: &str, over: &Overrides| {
+            Settings::resolve(&FileConfig::parse(text, Path::new("x")).unwrap(), over)
+        };
+        let none = Overrides::default();
+        let s = resolve("", &none).unwrap();
+        assert_eq!(s.isolation, Isolation::Shared);
+        assert_eq!(s.worktree.resolve, Resolve::Agent);
+        assert_eq!(s.worktree.resolve_attempts, DEFAULT_RESOLVE_ATTEMPTS);
+        let text = "[run]\nisolation = \"worktree\"\n[worktree]\nsetup = [\"npm ci\"]\nlink = [\"node_modules/\"]\nresolve = \"stop\"\nresolve_attempts = 1\n";
+        let s = resolve(text, &none).unwrap();
+        assert_eq!(s.isolation, Isolation::Worktree);
+        assert_eq!(s.worktree.link, vec!["node_modules".to_string()]);
+        assert_eq!(s.worktree.resolve, Resolve::Stop);
+        assert_eq!(s.worktree.setup, vec![CommandSpec::Shell("npm ci".into())]);
+        let over = Overrides {
+            isolation: Some(Isolation::Shared),
+            ..Default::default()
+        };
+        assert_eq!(resolve(text, &over).unwrap().isolation, Isolation::Shared);
+        for bad in [
+            "[worktree]\nlink = [\"../x\"]\n",
+            "[worktree]\nlink = [\"/abs\"]\n",
+            "[worktree]\nresolve_attempts = 9\n",
+            "[worktree]\nresolve = \"merge\"\n",
+            "[run]\nisolation = \"docker\"\n",
+        ] {
+            assert!(resolve(bad, &none).is_err(), "{bad}");
+        }
     }
 
     #[test]

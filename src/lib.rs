@@ -23,3 +23,4 @@ pub mod roadmap;
 pub mod runner;
 pub mod status;
 pub mod vcs;
+pub mod worktree;

@@ -72,6 +72,7 @@ fn run(cli: Cli) -> Result<i32, CommandError> {
         Some(Command::Status(args)) => commands::status::run(&project, args, io)?,
         Some(Command::Gate) => commands::gate::run(&project, io)?,
         Some(Command::Config(args)) => commands::config::run(&project, args, io)?,
+        Some(Command::Clean) => commands::clean::run(&project, io)?,
         Some(Command::Skip(args)) => commands::edit::skip(&project, args, io)?,
         Some(Command::Rollback(args)) => commands::edit::rollback(&project, args, io)?,
         Some(Command::Logs(args)) => commands::logs::run(&project, args, io)?,

@@ -120,6 +120,7 @@ pub fn notify_with_timeout(
 /// | 3 | `vcs_failed` (commit or push) |
 /// | 4 | `roadmap_invalid` |
 /// | 5 | `auth_failure` when a task ended so, else `preflight_failed` |
+/// | 6 | `merge_conflict` (`--isolation worktree`) |
 /// | 64 | `usage` |
 /// | 75 | `locked` |
 /// | 129, 130, 143 (128 + signal) | `interrupted` |
@@ -131,6 +132,7 @@ pub fn outcome(summary: &RunSummary) -> &'static str {
         exit::GATE_FAILED => "gate_failed",
         exit::VCS_FAILED => "vcs_failed",
         exit::ROADMAP_INVALID => "roadmap_invalid",
+        exit::MERGE_CONFLICT => "merge_conflict",
         exit::PREFLIGHT_FAILED => {
             let auth = summary
                 .tasks
@@ -401,6 +403,7 @@ mod tests {
             (1, "failed"),
             (2, "gate_failed"),
             (3, "vcs_failed"),
+            (6, "merge_conflict"),
             (4, "roadmap_invalid"),
             (5, "preflight_failed"),
             (64, "usage"),

@@ -224,7 +224,7 @@ fn validate_catches_a_mistyped_config_key_at_its_position_as_a_run_does() {
     let validate = p.run(&["validate"]);
     assert_exit(&validate, 5);
     let expected = format!(
-        "error: {}:4:1: unknown field `max_paralel`, expected one of `max_parallel`, `timeout`, `grace_period`, `retries`, `max_wait`, `fail_fast`, `max_cost`, `write_back`\n",
+        "error: {}:4:1: unknown field `max_paralel`, expected one of `max_parallel`, `timeout`, `grace_period`, `retries`, `max_wait`, `fail_fast`, `max_cost`, `write_back`, `isolation`\n",
         p.dir.join("roadmap-runner.toml").display()
     );
     assert_eq!(stderr(&validate), expected);

@@ -772,6 +772,7 @@ fn report_input() -> GroupReportInput {
                         .into(),
                 ),
                 log: Some("logs/orchestrator/phase1_groupA_A1_20260109-222904.log".into()),
+                files: None,
             },
             TaskReport {
                 id: "A2".into(),
@@ -792,6 +793,7 @@ fn report_input() -> GroupReportInput {
                 ],
                 summary: None,
                 log: Some("logs/orchestrator/phase1_groupA_A2_20260109-222904-2.log".into()),
+                files: None,
             },
             TaskReport {
                 id: "A3".into(),
@@ -801,6 +803,7 @@ fn report_input() -> GroupReportInput {
                 attempts: Vec::new(),
                 summary: None,
                 log: None,
+                files: None,
             },
         ],
         changed_files: vec!["migrations/0001_users.sql".into(), "src/db.rs".into()],

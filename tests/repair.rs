@@ -247,7 +247,7 @@ fn the_run_budget_holds_and_the_next_run_goes_on() {
     let refs: Vec<(&str, &str)> = tasks.iter().map(|(a, b)| (a.as_str(), *b)).collect();
     let p = Project::new(&roadmap_with_tasks(&refs));
     let out = p.run(&["--no-commit", "--max-parallel", "1", "--max-cost", "0.03"]);
-    assert_exit(&out, 6);
+    assert_exit(&out, 7);
     assert_eq!(p.agent_starts().len(), 3, "{:?}", p.agent_task_ids());
     let text = stdout(&out);
     assert!(text.contains("budget is spent: $0.04 of $0.03"), "{text}");

@@ -77,7 +77,14 @@ pub const TEMPLATE_VARIABLES: &[(&str, &str)] = &[
         "roadmap_context",
         "Roadmap text outside any phase: overview, conventions, legend",
     ),
+    (
+        "isolation",
+        "With `--isolation worktree`, that the agent works alone in its own checkout and its work is merged with the other tasks'; empty otherwise",
+    ),
 ];
+
+/// The `{{isolation}}` text with `--isolation worktree`.
+pub const WORKTREE_NOTE: &str = "In this run each task has a checkout of its own: you work alone in yours (a git worktree made for this task from the project's state when this group started), so where this prompt speaks of a shared working tree, read your own checkout. The other agents do not see your changes and you do not see theirs. When every task of the group has succeeded, the runner merges your work with theirs and runs the checks on the result, so change only what your task needs.";
 
 #[derive(Debug, thiserror::Error)]
 pub enum PromptError {
@@ -113,6 +120,8 @@ pub struct PromptVars {
     pub task_body: String,
     pub other_tasks: String,
     pub roadmap_context: String,
+    /// Set by the runner from `--isolation` ([`WORKTREE_NOTE`] or empty).
+    pub isolation: String,
 }
 
 impl PromptVars {
@@ -152,6 +161,7 @@ impl PromptVars {
                 others.join("\n")
             },
             roadmap_context: roadmap.context.trim().to_string(),
+            isolation: String::new(),
         }
     }
 
@@ -190,10 +200,47 @@ impl TemplateVars for PromptVars {
             "task_body" => &self.task_body,
             "other_tasks" => &self.other_tasks,
             "roadmap_context" => &self.roadmap_context,
+            "isolation" => &self.isolation,
             _ => return None,
         };
         Some(v)
     }
+}
+
+/// What a resolver agent is told: the two tasks' text and each conflicted
+/// file with its markers (`--isolation worktree`, `[worktree] resolve = "agent"`).
+pub struct ResolverPrompt<'a> {
+    pub phase: &'a Phase,
+    pub group: &'a Group,
+    /// The task whose change is being merged.
+    pub task: &'a Task,
+    /// The tasks already merged that changed the same files.
+    pub others: Vec<&'a Task>,
+    /// `(path, text with markers)`.
+    pub hunks: &'a [(String, String)],
+}
+
+/// The resolver's prompt (built in, not templated: it is the runner's own step).
+pub fn resolver_prompt(r: &ResolverPrompt<'_>) -> String {
+    let mut s = format!(
+        "You are resolving a merge conflict, unattended. A runner is working through the project's ROADMAP.md (Phase {}: {}, Group {}). The tasks of this group ran in separate checkouts, and their work is being merged. The change of task {} conflicts with what is already merged.\n\n",
+        r.phase.number, r.phase.title, r.group.id, r.task.id,
+    );
+    s.push_str("Your working directory holds the merge. Each conflicted file below has conflict markers (`<<<<<<< merged`, `=======`, `>>>>>>> ...`). Edit those files so that each keeps the intent of every task involved, and remove every conflict marker. Change nothing else, and do not commit or change git state: the runner checks that no marker is left and takes the result.\n\n");
+    for t in std::iter::once(&r.task).chain(r.others.iter()) {
+        s.push_str(&format!(
+            "## Task {}: {}\n\n{}\n\n",
+            t.id,
+            t.title,
+            t.body.trim()
+        ));
+    }
+    s.push_str("## Conflicted files\n\n");
+    for (path, text) in r.hunks {
+        s.push_str(&format!("### {path}\n\n```\n{}\n```\n\n", text.trim_end()));
+    }
+    s.push_str("When you are done, finish with a short summary of how you resolved each file.\n");
+    s
 }
 
 /// Reads the configured template, or returns the built-in one.
@@ -823,5 +870,32 @@ Other agents are working on these tasks at the same time, in the same working tr
         assert_eq!(load_template(None).unwrap(), DEFAULT_TEMPLATE);
         let err = load_template(Some(Path::new("/nonexistent/p.md"))).unwrap_err();
         assert!(err.to_string().contains("/nonexistent/p.md"));
+    }
+
+    #[test]
+    fn the_resolver_prompt_holds_both_tasks_and_the_conflicting_hunks() {
+        let (_, phase) = sample();
+        let group = &phase.groups[0];
+        let hunks = vec![(
+            "src/auth.rs".to_string(),
+            "<<<<<<< merged\nfn a() {}\n=======\nfn b() {}\n>>>>>>> B2: Sessions\n".to_string(),
+        )];
+        let text = resolver_prompt(&ResolverPrompt {
+            phase: &phase,
+            group,
+            task: &group.tasks[1],
+            others: vec![&group.tasks[0]],
+            hunks: &hunks,
+        });
+        assert!(text.contains("## Task B2: Sessions"), "{text}");
+        assert!(
+            text.contains("## Task B1: Login API\n\n- Use argon2 {{task_id}}"),
+            "{text}"
+        );
+        assert!(
+            text.contains("### src/auth.rs\n\n```\n<<<<<<< merged\nfn a() {}"),
+            "{text}"
+        );
+        assert!(text.contains("remove every conflict marker"), "{text}");
     }
 }

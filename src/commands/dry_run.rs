@@ -47,10 +47,24 @@ impl DryRun<'_> {
             "commit": self.settings.git.commit,
             "push": self.settings.git.push,
             "gate": gate,
+            "isolation": self.isolation(),
             "refusal": self.refusal,
             "actions": actions,
             "groups": self.decision.groups().map(|g| self.group(g)).collect::<Vec<_>>(),
         })
+    }
+
+    /// `{"mode": "worktree", "worktrees": <root>}` or `{"mode": "shared"}`.
+    fn isolation(&self) -> Value {
+        if self.settings.isolation != crate::config::Isolation::Worktree {
+            return json!({ "mode": "shared" });
+        }
+        let workdir = crate::vcs::Repo::open(&self.project.dir)
+            .map(|r| r.workdir().to_path_buf())
+            .unwrap_or_else(|_| self.project.dir.clone());
+        let wts =
+            crate::worktree::Worktrees::new(&self.project.dir, &workdir, &self.settings.worktree);
+        json!({ "mode": "worktree", "worktrees": wts.root.display().to_string() })
     }
 
     fn action(&self, action: &Action<'_>) -> Value {
@@ -139,6 +153,12 @@ impl DryRun<'_> {
             crate::report::short_duration(self.settings.timeout)
         )?;
         print_gate(&doc["gate"], out)?;
+        if let Some(root) = doc["isolation"]["worktrees"].as_str() {
+            writeln!(
+                out,
+                "Isolation: each task in its own git worktree under {root}, merged into the project tree before the gate"
+            )?;
+        }
         if self.decision.is_empty() {
             writeln!(out, "Nothing to do: every selected group is complete.")?;
         }

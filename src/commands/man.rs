@@ -189,11 +189,44 @@ pub const CONFIGURATION: &[(&str, &[(&str, &str)])] = &[
             ),
             (
                 "max_cost",
-                "What one run may spend on agents, in USD; no agent starts once it is reached, exit 6 (default: no cap; ROADMAP_MAX_COST / --max-cost win).",
+                "What one run may spend on agents, in USD; no agent starts once it is reached, exit 7 (default: no cap; ROADMAP_MAX_COST / --max-cost win).",
             ),
             (
                 "write_back",
                 "Tick each task of a completed group in the roadmap file (default false; --write-back).",
+            ),
+            (
+                "isolation",
+                "\"shared\" (every agent in the project tree) or \"worktree\" (each task in its own git worktree, merged back before the gate) (default shared; ROADMAP_ISOLATION / --isolation win).",
+            ),
+        ],
+    ),
+    (
+        "worktree",
+        &[
+            (
+                "dir",
+                "Where task worktrees live (default: under $XDG_CACHE_HOME/roadmap-runner/worktrees/).",
+            ),
+            (
+                "setup",
+                "Commands run in each new worktree before its agent, e.g. [\"npm ci\"].",
+            ),
+            (
+                "link",
+                "Project paths symlinked into each worktree and never committed, e.g. [\"node_modules\"].",
+            ),
+            (
+                "resolve",
+                "\"agent\" (a resolver agent mends a conflict) or \"stop\" (exit 6) (default agent).",
+            ),
+            (
+                "resolve_attempts",
+                "Resolver attempts per conflict, 1 to 3 (default 2).",
+            ),
+            (
+                "cargo_target_dir",
+                "CARGO_TARGET_DIR for every worktree (default: one per worktree).",
             ),
         ],
     ),

@@ -1,6 +1,7 @@
 //! The subcommands. Each returns the process exit code, or a typed error that
 //! knows its exit code; `main` only prints and exits.
 
+pub mod clean;
 pub mod completions;
 pub mod config;
 pub mod demo;

@@ -219,6 +219,7 @@ pub(crate) fn jobs_for<'a>(
         settings,
         template,
         program,
+        isolation: None,
     }
 }
 
@@ -239,6 +240,12 @@ fn preflight_checks(
     {
         repo.signature()
             .map_err(|e| CommandError::Preflight(e.to_string()))?;
+    }
+    if settings.isolation == crate::config::Isolation::Worktree && repo.is_none() {
+        return Err(CommandError::Preflight(format!(
+            "--isolation worktree needs a git repository, and {} is not in one: run `git init` and commit the project once, or use --isolation shared",
+            project.dir.display()
+        )));
     }
     preflight::check_root_sandbox(settings).map_err(|e| CommandError::Preflight(e.to_string()))?;
     let program = preflight::find_agent(&settings.agent.command[0], &project.dir)

@@ -26,6 +26,8 @@ struct StatusDoc {
     /// Local commits (e.g. a phase whose push was rejected) not yet pushed.
     unpushed_commits: Option<usize>,
     warnings: Vec<String>,
+    /// The runner's task worktrees that exist (`--isolation worktree`).
+    worktrees: Vec<crate::worktree::WorktreeInfo>,
 }
 
 #[derive(Debug, Serialize)]
@@ -222,6 +224,7 @@ fn build(
         interrupted,
         unpushed_commits: state.git.as_ref().map(|g| g.unpushed),
         warnings,
+        worktrees: crate::worktree::project_worktrees(&project.dir, &settings.worktree),
     }
 }
 
@@ -367,6 +370,7 @@ fn render_text(
     if let Some(note) = &doc.interrupted {
         writeln!(out, "Note: {note}; the next run resumes it")?;
     }
+    render_worktrees(&doc.worktrees, out)?;
     match &doc.next {
         Some(n) => writeln!(out, "Next: {}", n.text),
         None if loaded.error_count() > 0 => writeln!(
@@ -380,4 +384,32 @@ fn render_text(
 
 fn elapsed(secs: i64) -> String {
     crate::report::short_duration(std::time::Duration::from_secs(secs.max(0) as u64))
+}
+
+/// `Worktrees: 2, 1.3 MB` and one line per worktree.
+fn render_worktrees(
+    list: &[crate::worktree::WorktreeInfo],
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    if list.is_empty() {
+        return Ok(());
+    }
+    let mb = |b: u64| format!("{:.1} MB", b as f64 / 1_000_000.0);
+    let total = list.iter().map(|w| w.bytes).sum();
+    writeln!(out, "Worktrees: {}, {}", list.len(), mb(total))?;
+    for w in list {
+        let gone = if w.missing {
+            "  (directory gone: `roadmap-runner clean` prunes it)"
+        } else {
+            ""
+        };
+        writeln!(
+            out,
+            "  {}  {}  {}{gone}",
+            w.name,
+            mb(w.bytes),
+            w.path.display()
+        )?;
+    }
+    Ok(())
 }

@@ -5,8 +5,12 @@ use crate::agent::classify::classify;
 use crate::agent::command::AgentInvocation;
 use crate::agent::stream_json::StreamObserver;
 use crate::agent::{AgentReport, TaskOutcome};
-use crate::config::OutputFormat;
-use crate::exec::{ExecError, OutputStream, ProcessEvent, StopLevel, run_process};
+use crate::config::{CommandSpec, OutputFormat};
+use crate::exec::{
+    ExecError, ExitStatusKind, OutputStream, ProcessEvent, ProcessSpec, StdinSource, StopLevel,
+    run_process,
+};
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
@@ -26,13 +30,45 @@ pub struct AttemptJob {
     pub role: super::budget::Role,
     /// A repair: the fingerprint of the failure it was given.
     pub fingerprint: Option<String>,
+    /// With `--isolation worktree`: what runs in the worktree before the agent.
+    pub setup: Option<Setup>,
+    /// With `--isolation worktree`: the worktree the attempt runs in.
+    pub worktree: Option<PathBuf>,
 }
+
+/// `[worktree] setup` commands, run in the attempt's cwd before its agent
+/// starts, through the same process control. A failure ends the attempt as
+/// failed with a reason starting `setup failed:`, never as an agent failure.
+#[derive(Debug, Clone, Default)]
+pub struct Setup {
+    pub commands: Vec<CommandSpec>,
+    pub env: Vec<(OsString, OsString)>,
+    /// Their output, beside the agent's log.
+    pub log_path: PathBuf,
+    /// The worktree could not be made: the attempt fails with this.
+    pub error: Option<String>,
+}
+
+/// The reason of a setup failure, as `TaskOutcome::Failed` carries it.
+pub const SETUP_FAILED: &str = "setup failed";
 
 /// What a running attempt tells the group loop.
 #[derive(Debug)]
 pub enum AttemptMsg {
-    Started { task_id: String, pid: u32 },
-    Activity { task_id: String, text: String },
+    Started {
+        task_id: String,
+        pid: u32,
+    },
+    Activity {
+        task_id: String,
+        text: String,
+    },
+    /// A setup command spawned: named in the in-progress file (so a run
+    /// killed meanwhile kills it), with no event.
+    SetupStarted {
+        task_id: String,
+        pid: u32,
+    },
 }
 
 #[derive(Debug)]
@@ -53,6 +89,22 @@ pub async fn run_attempt(
     tx: mpsc::UnboundedSender<AttemptMsg>,
 ) -> AttemptResult {
     let started = Instant::now();
+    if let Some(setup) = &job.setup
+        && let Err(reason) = run_setup(setup, &job, stop.clone(), &tx).await
+    {
+        tracing::error!(task = %job.task_id, %reason, "setup failed");
+        return AttemptResult {
+            outcome: TaskOutcome::Failed {
+                exit_code: None,
+                signal: None,
+                reason: format!("{SETUP_FAILED}: {reason}"),
+            },
+            report: AgentReport::default(),
+            duration: started.elapsed(),
+            tail: Vec::new(),
+            job,
+        };
+    }
     tracing::info!(
         task = %job.task_id,
         attempt = job.attempt,
@@ -130,4 +182,56 @@ pub async fn run_attempt(
             }
         }
     }
+}
+
+/// Runs the setup commands in order; the first failure says what and why.
+async fn run_setup(
+    setup: &Setup,
+    job: &AttemptJob,
+    stop: watch::Receiver<StopLevel>,
+    tx: &mpsc::UnboundedSender<AttemptMsg>,
+) -> Result<(), String> {
+    if let Some(e) = &setup.error {
+        return Err(e.clone());
+    }
+    for cmd in &setup.commands {
+        let mut argv = cmd.argv().into_iter().map(OsString::from);
+        let spec = ProcessSpec {
+            program: argv.next().unwrap_or_default(),
+            args: argv.collect(),
+            env: setup.env.clone(),
+            cwd: job.cwd.clone(),
+            stdin: StdinSource::Null,
+            log_path: Some(setup.log_path.clone()),
+            timeout: Some(job.timeout),
+            grace: job.grace,
+            leak_timeout: LEAK_TIMEOUT,
+        };
+        let shown = cmd.display();
+        let log = setup.log_path.display();
+        let proc = run_process(spec, stop.clone(), &mut |event| {
+            if let ProcessEvent::Started { pid } = event {
+                let _ = tx.send(AttemptMsg::SetupStarted {
+                    task_id: job.task_id.clone(),
+                    pid,
+                });
+            }
+        })
+        .await
+        .map_err(|e| format!("`{shown}`: {e}"))?;
+        let how = match proc.status {
+            _ if proc.timed_out => "timed out".to_string(),
+            _ if proc.stopped.is_some() => "was stopped".to_string(),
+            ExitStatusKind::Code(0) => continue,
+            ExitStatusKind::Code(c) => format!("exited with {c}"),
+            ExitStatusKind::Signal(s) => format!("was killed by signal {s}"),
+        };
+        let last = proc
+            .tail
+            .last()
+            .map(|l| format!(": {l}"))
+            .unwrap_or_default();
+        return Err(format!("`{shown}` {how} (output in {log}){last}"));
+    }
+    Ok(())
 }

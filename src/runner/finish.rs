@@ -11,9 +11,9 @@ use crate::resume::GroupAction;
 use crate::roadmap::GroupKey;
 use crate::status::{
     AttemptReport, GateRecord, GateStepRecord, GateStepReport, GroupReportInput, HelperReport,
-    RecordStore, StartRecord, StatusError, StepStatus, Store, TaskRecord, TaskReport,
-    TaskReportOutcome, group_base, group_run_time, render_group_report, runner_attempts,
-    task_attempts, write_group_report,
+    IntegrationState, RecordStore, StartRecord, StatusError, StepStatus, Store, TaskRecord,
+    TaskReport, TaskReportOutcome, group_base, group_run_time, render_group_report,
+    runner_attempts, task_attempts, task_integrations, write_group_report,
 };
 use crate::vcs::Repo;
 use std::collections::BTreeMap;
@@ -273,12 +273,21 @@ pub fn record_completion(
     let changed_files = files_changed_by_group(repo, group_base(&records, key));
     let duration = group_run_time(&records, key);
     let attempts = task_attempts(&records, key);
+    // With worktrees each task's own diff is known from its integration.
+    let integrations = task_integrations(&records, key);
+    let files_of = |id: &str| match integrations.get(id) {
+        Some(IntegrationState::Done(i)) => Some(i.files.clone()),
+        _ => None,
+    };
     let tasks = planned
         .group
         .tasks
         .iter()
         .map(|t| match attempts.get(&t.id) {
-            Some(all) if !t.done_in_roadmap => task_report(t, all),
+            Some(all) if !t.done_in_roadmap => TaskReport {
+                files: files_of(&t.id),
+                ..task_report(t, all)
+            },
             _ => TaskReport {
                 id: t.id.clone(),
                 title: t.title.clone(),
@@ -287,6 +296,7 @@ pub fn record_completion(
                 attempts: Vec::new(),
                 summary: None,
                 log: None,
+                files: None,
             },
         })
         .collect();
@@ -363,5 +373,6 @@ fn task_report(task: &crate::roadmap::Task, all: &[&TaskRecord]) -> TaskReport {
             .collect(),
         summary: last.result_text.clone(),
         log: last.log.clone(),
+        files: None,
     }
 }

@@ -371,6 +371,7 @@ fn record_attempt(
             .structured_output
             .clone()
             .filter(|_| res.job.role == super::budget::Role::Review),
+        worktree: res.job.worktree.as_ref().map(|w| w.display().to_string()),
         ..record
     };
     let written = io.store.task_finished(&record);
@@ -404,6 +405,10 @@ fn report_msg(
                     timeout: *timeout,
                 });
             }
+        }
+        AttemptMsg::SetupStarted { task_id, pid } => {
+            let written = io.store.task_started(&task_id, pid, None);
+            io.warn_on_err("update the in-progress file", written);
         }
         AttemptMsg::Activity { task_id, text } => {
             io.reporter.report(&Event::TaskActivity {

@@ -7,6 +7,7 @@ pub mod attempt;
 pub mod budget;
 pub mod finish;
 pub mod group;
+pub mod isolation;
 pub mod phase;
 pub mod preflight;
 pub mod repair;
@@ -41,6 +42,8 @@ pub struct GroupJobs<'a> {
     pub template: &'a str,
     /// The agent program as resolved by preflight (absolute when found on PATH).
     pub program: &'a Path,
+    /// `--isolation worktree`: makes each task's worktree (None: shared tree).
+    pub isolation: Option<isolation::TaskIsolation>,
 }
 
 impl GroupJobs<'_> {
@@ -52,10 +55,9 @@ impl GroupJobs<'_> {
             .iter()
             .find(|t| t.id == task_id)
             .expect("task of this group");
-        render_prompt(
-            self.template,
-            &PromptVars::new(self.roadmap, pg.phase, pg.group, task),
-        )
+        let mut vars = PromptVars::new(self.roadmap, pg.phase, pg.group, task);
+        vars.isolation = isolation::prompt_note(self.settings).into();
+        render_prompt(self.template, &vars).map(|p| isolation::with_note(p, self.settings))
     }
 
     pub fn invocation(
@@ -123,6 +125,8 @@ impl GroupJobs<'_> {
             output: self.settings.agent.output,
             role,
             fingerprint,
+            setup: None,
+            worktree: None,
         }
     }
 
@@ -154,7 +158,12 @@ impl JobFactory for GroupJobs<'_> {
             }
             (None, _) => full,
         };
-        self.job_for(task, &prompt, budget::Role::Task, None, &[])
+        let mut job = self.job_for(task, &prompt, budget::Role::Task, None, &[]);
+        // Worktree mode: the task's own worktree becomes its cwd.
+        if let Some(iso) = &mut self.isolation {
+            iso.prepare(task, &mut job);
+        }
+        job
     }
 }
 
@@ -257,7 +266,10 @@ impl Ctx<'_, '_, '_> {
             // (never the user's own unpushed commits, unless push_foreign allows it).
             Action::Push => match self.inputs.repo {
                 Some(repo) if git.push => match phase::push_pending(repo, git, reporter) {
-                    Ok(()) => true,
+                    Ok(()) => {
+                        self.release_committed(reporter);
+                        true
+                    }
                     Err(f) => {
                         self.run.fail(exit::VCS_FAILED, f.message, f.next_steps);
                         false
@@ -310,7 +322,14 @@ impl Ctx<'_, '_, '_> {
             });
         }
         match phase::commit_phase(repo, phase, &mut self.store, reporter) {
-            Ok(()) => self.push_after_commit(Some(phase), reporter),
+            Ok(()) => {
+                let out = self.push_after_commit(Some(phase), reporter);
+                if out {
+                    // The phase commit is out: its task branches can go.
+                    self.release_committed(reporter);
+                }
+                out
+            }
             Err(f) => {
                 self.run.fail(exit::VCS_FAILED, f.message, f.next_steps);
                 false
@@ -371,6 +390,11 @@ impl Ctx<'_, '_, '_> {
             // One task run alone (`--task`) does not complete its group.
             self.group_ended(reporter);
             return true;
+        }
+        // Worktree mode: every task's change merged into the tree the gate checks.
+        if !self.integrate(planned, reporter).await {
+            self.group_ended(reporter);
+            return false;
         }
         let gate_steps = self.gate(planned, reporter).await;
         let ok = match gate_steps {
@@ -451,6 +475,7 @@ impl Ctx<'_, '_, '_> {
             settings,
             template: inputs.template,
             program: inputs.program,
+            isolation: self.task_isolation(key),
         };
         let limits = GroupLimits {
             max_parallel: settings.max_parallel,
@@ -502,7 +527,8 @@ impl Ctx<'_, '_, '_> {
             return false;
         }
         if failed > 0 {
-            let next = advice::after_failed_tasks(&group.tasks, settings.timeout);
+            let mut next = advice::after_failed_tasks(&group.tasks, settings.timeout);
+            next.extend(self.kept_worktrees(key, &group.tasks));
             self.run.fail(
                 exit::TASK_FAILED,
                 format!(

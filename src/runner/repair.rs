@@ -472,6 +472,8 @@ impl Ctx<'_, '_, '_> {
             settings,
             template: inputs.template,
             program: inputs.program,
+            // Repairs and reviews work on the merged result in the project tree.
+            isolation: None,
         };
         let mut factory = Fixed {
             jobs: &jobs,

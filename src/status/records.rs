@@ -15,7 +15,12 @@
 //! {"v":1,"kind":"commit","phase":1,"at":"2026-01-09T21:29:02.000Z","parent":"3f2a…"}
 //! ```
 //!
-//! * `kind` is `task`, `gate`, `reset`, `start`, `complete` or `commit`; a
+//! * `integrating` / `integrated` (`--isolation worktree`): a task's change
+//!   about to be / now written into the project tree, with the task's
+//!   `commit`, the merged states `from` and `to` and the task's own `files`.
+//!   A newer `task` record of the same task forgets them.
+//! * `kind` is `task`, `gate`, `reset`, `start`, `complete`, `commit`,
+//!   `integrating` or `integrated`; a
 //!   line without `kind` is a `task` record (the first format had none). The
 //!   runner always writes it.
 //! * `start` is written before a group's first agent (or its gate) starts:
@@ -28,6 +33,8 @@
 //!   `parent` is HEAD then: the commit was made when HEAD's history has a
 //!   commit of the phase (its `Roadmap-Phase` trailer) on that parent.
 //!   `skipped` marks a phase completed with commits off.
+//! * A `task` record's `worktree` (`--isolation worktree`) is the worktree
+//!   the attempt ran in; without it the attempt ran in the project tree.
 //! * `outcome` is [`TaskOutcome`] as serde writes it (`{"kind":"failed",
 //!   "exit_code":1,"signal":null,"reason":"..."}`...).
 //! * Times are RFC 3339 in UTC; `log` is relative to the project directory.
@@ -106,6 +113,10 @@ pub struct TaskRecord {
     /// A review: the verdict (`{"verdict":"approve"|"changes","items":[...]}`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verdict: Option<serde_json::Value>,
+    /// With `--isolation worktree`: the worktree the attempt ran in (its
+    /// work is merged from there); absent when it ran in the project tree.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worktree: Option<String>,
 }
 
 impl TaskRecord {
@@ -147,6 +158,7 @@ impl TaskRecord {
             role: None,
             fingerprint: None,
             verdict: None,
+            worktree: None,
         }
     }
 
@@ -269,6 +281,34 @@ pub struct CommitRecord {
     pub skipped: bool,
 }
 
+/// With `--isolation worktree`: a task's change merged into the project
+/// tree. `integrating` is written before the tree is written, `integrated`
+/// after, so a run killed in between writes `to` again (see
+/// `crate::worktree::integrate`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IntegrationRecord {
+    pub phase: PhaseId,
+    pub group: String,
+    pub task: String,
+    /// The task's commit on its branch.
+    pub commit: String,
+    /// The merged state before (a commit under `refs/roadmap-runner/merged/`).
+    pub from: String,
+    /// The merged state with the task's change.
+    pub to: String,
+    /// The files the task itself changed (its own diff).
+    #[serde(default)]
+    pub files: Vec<String>,
+    #[serde(with = "rfc3339")]
+    pub at: DateTime<Utc>,
+}
+
+impl IntegrationRecord {
+    pub fn key(&self) -> GroupKey {
+        GroupKey::new(self.phase.clone(), self.group.clone())
+    }
+}
+
 /// One line of `tasks.jsonl`. Serialises with its `v` and `kind` fields;
 /// deserialises any version-1 line (a missing `kind` meaning `task`).
 // Most records are task records: boxing them would cost an allocation each
@@ -282,6 +322,8 @@ pub enum Record {
     Start(StartRecord),
     Complete(CompleteRecord),
     Commit(CommitRecord),
+    Integrating(IntegrationRecord),
+    Integrated(IntegrationRecord),
 }
 
 impl Record {
@@ -293,6 +335,8 @@ impl Record {
             Record::Start(_) => "start",
             Record::Complete(_) => "complete",
             Record::Commit(_) => "commit",
+            Record::Integrating(_) => "integrating",
+            Record::Integrated(_) => "integrated",
         }
     }
 
@@ -305,6 +349,7 @@ impl Record {
             Record::Start(r) => &r.phase,
             Record::Complete(r) => &r.phase,
             Record::Commit(r) => &r.phase,
+            Record::Integrating(r) | Record::Integrated(r) => &r.phase,
         }
     }
 
@@ -317,6 +362,7 @@ impl Record {
             Record::Start(r) => Some(&r.group),
             Record::Complete(r) => Some(&r.group),
             Record::Commit(_) => None,
+            Record::Integrating(r) | Record::Integrated(r) => Some(&r.group),
         }
     }
 
@@ -373,6 +419,12 @@ impl Record {
             "commit" => serde_json::from_value(value.clone())
                 .map(Record::Commit)
                 .map_err(bad),
+            "integrating" => serde_json::from_value(value.clone())
+                .map(Record::Integrating)
+                .map_err(bad),
+            "integrated" => serde_json::from_value(value.clone())
+                .map(Record::Integrated)
+                .map_err(bad),
             other => Err(format!("unknown record kind `{other}`")),
         }
     }
@@ -398,6 +450,9 @@ impl Serialize for Record {
             Record::Start(body) => Envelope { v, kind, body }.serialize(s),
             Record::Complete(body) => Envelope { v, kind, body }.serialize(s),
             Record::Commit(body) => Envelope { v, kind, body }.serialize(s),
+            Record::Integrating(body) | Record::Integrated(body) => {
+                Envelope { v, kind, body }.serialize(s)
+            }
         }
     }
 }
@@ -605,6 +660,35 @@ pub fn task_attempts<'a>(
             && t.role.is_none()
         {
             out.entry(t.task.clone()).or_default().push(t);
+        }
+    }
+    out
+}
+
+/// How far a task's latest attempt got into the project tree.
+#[derive(Debug, Clone, PartialEq)]
+pub enum IntegrationState {
+    /// `integrating` without `integrated`: the tree may be half written.
+    Pending(IntegrationRecord),
+    Done(IntegrationRecord),
+}
+
+/// The integration state of each task of the group whose latest attempt
+/// was integrated (or began to be); a later attempt forgets it.
+pub fn task_integrations(records: &[Record], key: &GroupKey) -> BTreeMap<String, IntegrationState> {
+    let mut out = BTreeMap::new();
+    for (_, r) in since_reset(records, key) {
+        match r {
+            Record::Task(t) => {
+                out.remove(&t.task);
+            }
+            Record::Integrating(i) => {
+                out.insert(i.task.clone(), IntegrationState::Pending(i.clone()));
+            }
+            Record::Integrated(i) => {
+                out.insert(i.task.clone(), IntegrationState::Done(i.clone()));
+            }
+            _ => {}
         }
     }
     out
@@ -845,6 +929,7 @@ mod tests {
             role: None,
             fingerprint: None,
             verdict: None,
+            worktree: None,
         })
     }
 
@@ -895,6 +980,41 @@ mod tests {
             let err = Record::parse_line(line).unwrap_err();
             assert!(err.contains(why), "{line}: {err}");
         }
+    }
+
+    #[test]
+    fn integrations_round_trip_and_a_new_attempt_forgets_them() {
+        let key = GroupKey::new(1, "A");
+        let rec = IntegrationRecord {
+            phase: 1.into(),
+            group: "A".into(),
+            task: "A1".into(),
+            commit: "c".into(),
+            from: "f".into(),
+            to: "t".into(),
+            files: vec!["src/a.rs".into()],
+            at: t("2026-01-09T21:27:50Z"),
+        };
+        let line = Record::Integrating(rec.clone()).to_line();
+        assert!(
+            line.starts_with(r#"{"v":1,"kind":"integrating","phase":1"#),
+            "{line}"
+        );
+        assert_eq!(
+            Record::parse_line(&line).unwrap(),
+            Record::Integrating(rec.clone())
+        );
+        let mut records = vec![
+            task("A1", TaskOutcome::Succeeded),
+            Record::Integrating(rec.clone()),
+        ];
+        let state = task_integrations(&records, &key);
+        assert_eq!(state["A1"], IntegrationState::Pending(rec.clone()));
+        records.push(Record::Integrated(rec.clone()));
+        let state = task_integrations(&records, &key);
+        assert_eq!(state["A1"], IntegrationState::Done(rec));
+        records.push(task("A1", TaskOutcome::Succeeded));
+        assert!(task_integrations(&records, &key).is_empty());
     }
 
     #[test]

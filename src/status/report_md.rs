@@ -64,6 +64,8 @@ pub struct TaskReport {
     pub summary: Option<String>,
     /// Relative to the project directory.
     pub log: Option<String>,
+    /// The files the task itself changed, when known (`--isolation worktree`).
+    pub files: Option<Vec<String>>,
 }
 
 /// One attempt of a task.
@@ -216,6 +218,15 @@ pub fn render_group_report(input: &GroupReportInput) -> String {
         let _ = writeln!(out, "- **Cost:** {}", fmt_cost(t.cost_usd()));
         if let Some(log) = &t.log {
             let _ = writeln!(out, "- **Log:** {}", code_span(log, false));
+        }
+        if let Some(files) = &t.files {
+            let shown: Vec<String> = files.iter().map(|f| code_span(f, false)).collect();
+            let shown = if shown.is_empty() {
+                "none".into()
+            } else {
+                shown.join(", ")
+            };
+            let _ = writeln!(out, "- **Files changed:** {shown}");
         }
         out.push('\n');
         match t.summary.as_deref().filter(|s| !s.trim().is_empty()) {

@@ -8,13 +8,16 @@
 //! 2. the in-progress file names each agent and gate step with its process
 //!    group while it runs, so a later run can kill what a dead one left;
 //! 3. one `task` record per finished attempt, one `gate` record per gate;
-//! 4. the group's line in `completed_tasks.txt`, then `complete`;
-//! 5. `commit` just before a phase commit (which holds it), and nothing
+//! 4. with `--isolation worktree`, before the gate: per task `integrating`
+//!    before its change is written into the project tree, `integrated`
+//!    after (a crash in between writes the same result again);
+//! 5. the group's line in `completed_tasks.txt`, then `complete`;
+//! 6. `commit` just before a phase commit (which holds it), and nothing
 //!    after: the tree is clean once the phase is committed.
 
 use super::{
-    CommitRecord, CompleteRecord, GateRecord, InProgress, Record, RecordStore, RunningGate,
-    RunningGroup, RunningTask, StartRecord, StatusDir, StatusError, TaskRecord,
+    CommitRecord, CompleteRecord, GateRecord, InProgress, IntegrationRecord, Record, RecordStore,
+    RunningGate, RunningGroup, RunningTask, StartRecord, StatusDir, StatusError, TaskRecord,
 };
 use crate::roadmap::{GroupKey, PhaseId};
 use chrono::Utc;
@@ -111,6 +114,13 @@ impl<'a> Store<'a> {
         self.in_progress.write(self.status)
     }
 
+    /// A process that is not a task attempt (a resolver agent) ended: the
+    /// in-progress file stops naming it; nothing is recorded.
+    pub fn helper_finished(&mut self, name: &str) -> Result<(), StatusError> {
+        self.in_progress.task_finished(name);
+        self.in_progress.write(self.status)
+    }
+
     /// The attempt's record, then the in-progress file without it.
     pub fn task_finished(&mut self, record: &TaskRecord) -> Result<(), StatusError> {
         let appended = self.records.append_task(record);
@@ -165,6 +175,16 @@ impl<'a> Store<'a> {
         }))?;
         crash_point("complete");
         Ok(())
+    }
+
+    /// A task's merged result is about to be written into the project tree.
+    pub fn integrating(&mut self, record: &IntegrationRecord) -> Result<(), StatusError> {
+        self.records.append(&Record::Integrating(record.clone()))
+    }
+
+    /// The task's merged result is in the project tree.
+    pub fn integrated(&mut self, record: &IntegrationRecord) -> Result<(), StatusError> {
+        self.records.append(&Record::Integrated(record.clone()))
     }
 
     /// Nothing of the group runs any more.

@@ -1,0 +1,79 @@
+//! `roadmap-runner clean`: the worktrees and task branches that runs left
+//! behind (`--isolation worktree`). Under the run lock, so a worktree in use
+//! is never reaped; a pending group's worktrees (a failed task kept for
+//! inspection, a succeeded one not merged yet) stay.
+
+use super::{CommandError, Io};
+use crate::config::{FileConfig, Overrides, Settings};
+use crate::plan::{GroupState, group_state};
+use crate::project::Project;
+use crate::status::{LockError, RunLock};
+use crate::vcs::Repo;
+use crate::worktree::{self, Worktrees, task_name};
+use std::collections::BTreeSet;
+
+pub fn run(project: &Project, io: Io<'_>) -> Result<i32, CommandError> {
+    let (file, _) = FileConfig::load(&project.dir)?;
+    let settings = Settings::resolve(&file, &Overrides::default())?;
+    let repo = Repo::open(&project.dir).map_err(|e| CommandError::Preflight(e.to_string()))?;
+    let _lock = match RunLock::acquire(&project.status.lock_path()) {
+        Ok(lock) => lock,
+        Err(e @ LockError::Held { .. }) => {
+            writeln!(
+                io.err,
+                "error: {e}: its worktrees are in use, nothing was removed"
+            )?;
+            return Ok(crate::exit::LOCKED);
+        }
+        Err(e) => return Err(CommandError::Preflight(e.to_string())),
+    };
+    let live = live_worktrees(project)?;
+    let wts = Worktrees::new(&project.dir, repo.workdir(), &settings.worktree);
+    let report = worktree::clean(&repo, &wts, &|name| live.contains(name))
+        .map_err(|e| CommandError::Preflight(e.to_string()))?;
+    for name in &report.saved {
+        writeln!(
+            io.out,
+            "saved the uncommitted changes of {name} on its branch"
+        )?;
+    }
+    for path in &report.removed {
+        writeln!(io.out, "removed worktree {}", path.display())?;
+    }
+    for name in &report.pruned {
+        writeln!(io.out, "pruned worktree {name} (its directory was gone)")?;
+    }
+    for (branch, archive) in &report.archived {
+        writeln!(
+            io.out,
+            "kept {branch} as {archive}: its commits are reachable from neither HEAD nor the remote (`git log {archive}`; delete it with `git update-ref -d {archive}`)"
+        )?;
+    }
+    for branch in &report.deleted_branches {
+        writeln!(io.out, "deleted branch {branch}")?;
+    }
+    let nothing =
+        report.removed.is_empty() && report.pruned.is_empty() && report.deleted_branches.is_empty();
+    if nothing {
+        writeln!(io.out, "nothing to clean")?;
+    }
+    Ok(crate::exit::OK)
+}
+
+/// The worktree names of every task of a pending group: still needed.
+fn live_worktrees(project: &Project) -> Result<BTreeSet<String>, CommandError> {
+    let loaded = project.load_roadmap()?;
+    let (completed, _) = project.status.load_completed()?;
+    Ok(loaded
+        .roadmap
+        .groups()
+        .filter(|(p, g)| group_state(&g.key(p), p, g, &completed) == GroupState::Pending)
+        .flat_map(|(p, g)| {
+            let key = g.key(p);
+            g.tasks
+                .iter()
+                .map(move |t| task_name(&key, &t.id))
+                .collect::<Vec<_>>()
+        })
+        .collect())
+}

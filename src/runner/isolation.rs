@@ -1,0 +1,661 @@
+//! The runner's side of `--isolation worktree` (the git side is
+//! [`crate::worktree`]): each attempt's worktree made as its job is built,
+//! the group's tasks integrated before the gate (a resolver agent on a
+//! conflict, through the same attempt code as tasks), kept worktrees named
+//! in the summary, branches released once the phase commit is out.
+//!
+//! Retries start clean from the group's base: a failed attempt's worktree
+//! is kept for inspection until the retry replaces it. Only a session
+//! resumed after a usage limit continues in its own worktree.
+
+use super::Ctx;
+use super::attempt::{AttemptJob, AttemptMsg, AttemptResult, Setup, run_attempt};
+use super::group::QueuedTask;
+use crate::agent::command::{TaskEnv, build_invocation};
+use crate::agent::prompt::{ResolverPrompt, WORKTREE_NOTE, resolver_prompt};
+use crate::config::{Isolation, Resolve, Settings};
+use crate::events::{Event, Reporter, TaskSummary};
+use crate::exit;
+use crate::plan::{GroupState, group_state};
+use crate::project::Project;
+use crate::resume::GroupAction;
+use crate::roadmap::{GroupKey, Task};
+use crate::status::{
+    IntegrationRecord, IntegrationState, RecordStore, latest_task_outcomes, task_integrations,
+};
+use crate::vcs::Repo;
+use crate::worktree::{self, Conflict, Merged, Worktrees, task_name};
+use git2::Oid;
+use std::ffi::OsString;
+
+/// The `{{isolation}}` prompt text for these settings.
+pub fn prompt_note(settings: &Settings) -> &'static str {
+    match settings.isolation {
+        Isolation::Worktree => WORKTREE_NOTE,
+        Isolation::Shared => "",
+    }
+}
+
+/// The rendered prompt with the worktree note: where the template put
+/// `{{isolation}}`, else appended, so a custom template without it still
+/// tells the agent.
+pub fn with_note(mut prompt: String, settings: &Settings) -> String {
+    let note = prompt_note(settings);
+    if !note.is_empty() && !prompt.contains(note) {
+        prompt.truncate(prompt.trim_end().len());
+        prompt.push_str("\n\n");
+        prompt.push_str(note);
+        prompt.push('\n');
+    }
+    prompt
+}
+
+/// Makes each task's worktree as its attempt is built (`GroupJobs::job`).
+pub struct TaskIsolation {
+    wts: Worktrees,
+    repo: Repo,
+    key: GroupKey,
+    /// The group's base, made before the first worktree of this run.
+    base: Option<Result<Oid, String>>,
+}
+
+impl TaskIsolation {
+    pub fn new(project: &Project, settings: &Settings, key: &GroupKey) -> Option<TaskIsolation> {
+        if settings.isolation != Isolation::Worktree {
+            return None;
+        }
+        let repo = Repo::open(&project.dir).ok()?;
+        Some(TaskIsolation {
+            wts: Worktrees::new(&project.dir, repo.workdir(), &settings.worktree),
+            repo,
+            key: key.clone(),
+            base: None,
+        })
+    }
+
+    fn base(&mut self) -> Result<Oid, String> {
+        let (repo, wts, key) = (&self.repo, &self.wts, &self.key);
+        self.base
+            .get_or_insert_with(|| {
+                worktree::make_base(repo, key, &wts.excluded()).map_err(|e| e.to_string())
+            })
+            .clone()
+    }
+
+    /// Points the job at the task's worktree (made fresh from the base, or
+    /// kept when a limited session resumes) with its setup commands.
+    pub fn prepare(&mut self, task: &QueuedTask, job: &mut AttemptJob) {
+        let name = task_name(&self.key, &task.task_id);
+        let log_path = job.log_path.with_extension("setup.log");
+        let path = self.wts.root.join(&name);
+        let made = if task.resume.is_some() && path.join(".git").exists() {
+            Ok(self.wts.cwd_in(&path))
+        } else {
+            self.base().and_then(|base| {
+                worktree::create_task_worktree(&self.wts, &self.repo, &name, base)
+                    .map(|wt| wt.cwd)
+                    .map_err(|e| format!("cannot make the task's worktree: {e}"))
+            })
+        };
+        match made {
+            Ok(cwd) => {
+                job.worktree = Some(path);
+                if let Some(dir) = self.wts.cargo_target_dir(&name) {
+                    job.invocation
+                        .env
+                        .push(("CARGO_TARGET_DIR".into(), dir.into_os_string()));
+                }
+                job.cwd = cwd;
+                let fresh = task.resume.is_none();
+                job.setup = Some(Setup {
+                    commands: if fresh {
+                        self.wts.settings.setup.clone()
+                    } else {
+                        Vec::new()
+                    },
+                    env: job.invocation.env.clone(),
+                    log_path,
+                    error: None,
+                });
+            }
+            Err(e) => {
+                job.setup = Some(Setup {
+                    log_path,
+                    error: Some(e),
+                    ..Setup::default()
+                })
+            }
+        }
+    }
+}
+
+/// A conflict being resolved: what the resolver is given.
+struct Resolving<'r> {
+    repo: &'r Repo,
+    wts: &'r Worktrees,
+    planned: &'r GroupAction<'r>,
+    task: &'r Task,
+    /// The merged tasks whose changes touch the conflicted files.
+    others: Vec<&'r Task>,
+    conflict: &'r Conflict,
+}
+
+/// How one resolver attempt ended.
+enum Resolution {
+    Merged(Oid),
+    /// Conflict markers are left in these files.
+    Marked(Vec<String>),
+    Failed(String),
+    /// A signal: the run stops.
+    Stopped,
+}
+
+/// A group's integration stopped: what to tell the user.
+struct Stop {
+    message: String,
+    next_steps: Vec<String>,
+}
+
+/// The repository and worktrees of a run in worktree mode.
+fn worktrees_of<'a>(inputs: &super::RunInputs<'a>) -> Option<(&'a Repo, Worktrees)> {
+    let settings = inputs.settings;
+    let repo = inputs.repo?;
+    (settings.isolation == Isolation::Worktree).then(|| {
+        let wts = Worktrees::new(&inputs.project.dir, repo.workdir(), &settings.worktree);
+        (repo, wts)
+    })
+}
+
+/// The repository and worktrees when, in shared mode, a task's latest
+/// attempt ran in a worktree and is not merged yet.
+fn leftover_worktrees<'a>(
+    inputs: &super::RunInputs<'a>,
+    planned: &GroupAction<'_>,
+) -> Option<(&'a Repo, Worktrees)> {
+    let repo = inputs.repo?;
+    let (records, _) = RecordStore::new(&inputs.project.status).load().ok()?;
+    let done = task_integrations(&records, &planned.key);
+    let waiting = latest_task_outcomes(&records, &planned.key)
+        .values()
+        .any(|r| {
+            r.worktree.is_some() && !matches!(done.get(&r.task), Some(IntegrationState::Done(_)))
+        });
+    let wts = Worktrees::new(
+        &inputs.project.dir,
+        repo.workdir(),
+        &inputs.settings.worktree,
+    );
+    waiting.then_some((repo, wts))
+}
+
+impl Ctx<'_, '_, '_> {
+    fn worktrees(&self) -> Option<(&Repo, Worktrees)> {
+        worktrees_of(self.inputs)
+    }
+
+    pub(super) fn task_isolation(&self, key: &GroupKey) -> Option<TaskIsolation> {
+        TaskIsolation::new(self.inputs.project, self.inputs.settings, key)
+    }
+
+    /// For the summary: where the failed tasks' worktrees are kept.
+    pub(super) fn kept_worktrees(&self, key: &GroupKey, tasks: &[TaskSummary]) -> Vec<String> {
+        let Some((_, wts)) = self.worktrees() else {
+            return Vec::new();
+        };
+        tasks
+            .iter()
+            .filter(|t| !t.outcome.is_success())
+            .map(|t| (t, wts.task_path(key, &t.task)))
+            .filter(|(_, p)| p.exists())
+            .map(|(t, p)| {
+                format!(
+                    "{}'s worktree is kept for inspection at {} (its changes are not in the project; a retry starts clean from the group's base)",
+                    t.task,
+                    p.display()
+                )
+            })
+            .collect()
+    }
+
+    /// Once a phase commit is out (pushed, or made with push off): the task
+    /// branches and runner refs of every complete, committed phase go.
+    pub(super) fn release_committed(&mut self, reporter: &mut dyn Reporter) {
+        let Some((repo, wts)) = worktrees_of(self.inputs) else {
+            return;
+        };
+        let Ok((completed, _)) = self.inputs.project.status.load_completed() else {
+            return;
+        };
+        for phase in &self.inputs.roadmap.phases {
+            let complete = phase
+                .groups
+                .iter()
+                .all(|g| group_state(&g.key(phase), phase, g, &completed) != GroupState::Pending);
+            if !complete || !matches!(repo.find_phase_commit(&phase.number), Ok(Some(_))) {
+                continue;
+            }
+            if let Err(e) = worktree::release_phase(repo, &wts, &phase.number) {
+                reporter.report(&Event::Warning {
+                    message: format!(
+                        "cannot delete the task branches of Phase {}: {e}",
+                        phase.number
+                    ),
+                });
+            }
+        }
+    }
+
+    /// Before the gate: merges every task whose latest attempt succeeded and
+    /// is not integrated yet into the project tree, in roadmap order, then
+    /// removes the group's worktrees. False when the run must stop.
+    pub(super) async fn integrate(
+        &mut self,
+        planned: &GroupAction<'_>,
+        reporter: &mut dyn Reporter,
+    ) -> bool {
+        let Some((repo, wts)) = worktrees_of(self.inputs).or_else(|| {
+            // Run shared now, but tasks of this group succeeded in worktrees
+            // earlier: their work is merged all the same, never left behind.
+            let found = leftover_worktrees(self.inputs, planned)?;
+            reporter.report(&Event::Warning {
+                message: format!(
+                    "{}: some of its tasks ran with --isolation worktree in an earlier run: merging their worktrees before the gate",
+                    planned.key
+                ),
+            });
+            Some(found)
+        }) else {
+            return true;
+        };
+        match self.integrate_all(repo, &wts, planned, reporter).await {
+            Ok(()) => {
+                let ids: Vec<&str> = planned.group.tasks.iter().map(|t| t.id.as_str()).collect();
+                if let Err(e) = worktree::remove_group_worktrees(repo, &wts, &planned.key, &ids) {
+                    reporter.report(&Event::Warning {
+                        message: format!("{}: cannot remove its worktrees: {e}", planned.key),
+                    });
+                }
+                true
+            }
+            Err(stop) => {
+                self.run
+                    .fail(exit::MERGE_CONFLICT, stop.message, stop.next_steps);
+                false
+            }
+        }
+    }
+
+    async fn integrate_all(
+        &mut self,
+        repo: &Repo,
+        wts: &Worktrees,
+        planned: &GroupAction<'_>,
+        reporter: &mut dyn Reporter,
+    ) -> Result<(), Stop> {
+        let key = &planned.key;
+        let failed = |e: &dyn std::fmt::Display| Stop {
+            message: format!(
+                "Phase {} Group {}: integration failed: {e}",
+                key.phase, key.group
+            ),
+            next_steps: vec![
+                "fix the cause, then run again: what is integrated stays, the rest is merged"
+                    .into(),
+            ],
+        };
+        let records = RecordStore::new(&self.inputs.project.status)
+            .load()
+            .map_err(|e| failed(&e))?
+            .0;
+        let states = task_integrations(&records, key);
+        let latest = latest_task_outcomes(&records, key);
+        // (task, files it changed) of what is merged so far, for conflict messages.
+        let mut merged: Vec<(&Task, Vec<String>)> = Vec::new();
+        for task in planned.group.tasks.iter().filter(|t| !t.done_in_roadmap) {
+            match states.get(&task.id) {
+                Some(IntegrationState::Done(rec)) => merged.push((task, rec.files.clone())),
+                Some(IntegrationState::Pending(rec)) => {
+                    // A run killed while writing the tree: write the same result again.
+                    let m = parse_merged(rec).map_err(|e| failed(&e))?;
+                    worktree::finish_integration(repo, key, m).map_err(|e| failed(&e))?;
+                    self.store.integrated(rec).map_err(|e| failed(&e))?;
+                    merged.push((task, rec.files.clone()));
+                }
+                // Its latest attempt ran in the project tree: nothing to merge.
+                None if latest.get(&task.id).is_none_or(|r| r.worktree.is_none()) => {}
+                None => {
+                    let files = self
+                        .integrate_task(repo, wts, planned, task, &merged, reporter)
+                        .await?;
+                    merged.push((task, files));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// One task: its commit, the merge (or its resolution), the tree written
+    /// between the `integrating` and `integrated` records. Its files.
+    async fn integrate_task(
+        &mut self,
+        repo: &Repo,
+        wts: &Worktrees,
+        planned: &GroupAction<'_>,
+        task: &Task,
+        merged: &[(&Task, Vec<String>)],
+        reporter: &mut dyn Reporter,
+    ) -> Result<Vec<String>, Stop> {
+        let key = &planned.key;
+        let failed = |e: &dyn std::fmt::Display| Stop {
+            message: format!(
+                "Phase {} Group {}: cannot integrate {}: {e}",
+                key.phase, key.group, task.id
+            ),
+            next_steps: vec![
+                "fix the cause, then run again: what is integrated stays, the rest is merged"
+                    .into(),
+            ],
+        };
+        let message = format!("{}: {}", task.id, task.title);
+        let commit = worktree::commit_task(wts, key, &task.id, &message).map_err(|e| failed(&e))?;
+        let result =
+            worktree::merge_task(repo, wts, key, commit, &message).map_err(|e| failed(&e))?;
+        let m = match result {
+            Ok(m) => m,
+            Err(conflict) => {
+                let others = conflicting_tasks(merged, &conflict.files);
+                let resolved = match self.inputs.settings.worktree.resolve {
+                    Resolve::Agent => {
+                        let r = Resolving {
+                            repo,
+                            wts,
+                            planned,
+                            task,
+                            others: others.clone(),
+                            conflict: &conflict,
+                        };
+                        self.resolve(&r, reporter).await
+                    }
+                    Resolve::Stop => None,
+                };
+                match resolved {
+                    Some(to) => Merged {
+                        from: conflict.from,
+                        to,
+                    },
+                    None => return Err(conflict_stop(key, task, &others, &conflict, wts)),
+                }
+            }
+        };
+        let files = worktree::task_files(repo, m.from, commit).map_err(|e| failed(&e))?;
+        let rec = IntegrationRecord {
+            phase: key.phase.clone(),
+            group: key.group.clone(),
+            task: task.id.clone(),
+            commit: commit.to_string(),
+            from: m.from.to_string(),
+            to: m.to.to_string(),
+            files: files.clone(),
+            at: chrono::Utc::now(),
+        };
+        self.store.integrating(&rec).map_err(|e| failed(&e))?;
+        worktree::finish_integration(repo, key, m).map_err(|e| failed(&e))?;
+        self.store.integrated(&rec).map_err(|e| failed(&e))?;
+        tracing::info!(group = %key, task = %task.id, files = files.len(), "integrated");
+        Ok(files)
+    }
+
+    /// Resolver agents on the conflicted merge, at most `resolve_attempts`,
+    /// stopping early when the same files keep their markers. The merge
+    /// commit of the resolved tree, or `None`.
+    async fn resolve(&mut self, r: &Resolving<'_>, reporter: &mut dyn Reporter) -> Option<Oid> {
+        let key = &r.planned.key;
+        let attempts = self.inputs.settings.worktree.resolve_attempts;
+        let mut last: Option<Vec<String>> = None;
+        let mut result = None;
+        for attempt in 1..=attempts {
+            reporter.report(&Event::Warning {
+                message: format!(
+                    "{key}: {} conflicts with {} in {}: a resolver agent merges them (attempt {attempt} of {attempts})",
+                    r.task.id,
+                    names(&r.others),
+                    r.conflict.files.join(", ")
+                ),
+            });
+            let why = match self.resolve_once(r, reporter).await {
+                Resolution::Merged(to) => {
+                    result = Some(to);
+                    break;
+                }
+                Resolution::Stopped => break,
+                Resolution::Marked(files) => {
+                    let same = last.as_ref() == Some(&files);
+                    let why = format!("conflict markers are left in {}", files.join(", "));
+                    last = Some(files);
+                    if same {
+                        reporter.report(&Event::Warning {
+                            message: format!(
+                                "{key}: resolving {}: {why} again: giving up",
+                                r.task.id
+                            ),
+                        });
+                        break;
+                    }
+                    why
+                }
+                Resolution::Failed(why) => why,
+            };
+            reporter.report(&Event::Warning {
+                message: format!("{key}: resolving {}: {why}", r.task.id),
+            });
+        }
+        if let Err(e) = worktree::remove_group_worktrees(r.repo, r.wts, key, &[]) {
+            reporter.report(&Event::Warning {
+                message: format!("{key}: cannot remove the resolver's worktree: {e}"),
+            });
+        }
+        result
+    }
+
+    /// One resolver agent in a fresh worktree holding the conflicted merge.
+    async fn resolve_once(&mut self, r: &Resolving<'_>, reporter: &mut dyn Reporter) -> Resolution {
+        let wt = match worktree::start_resolver(r.repo, r.wts, &r.planned.key, r.conflict) {
+            Ok(wt) => wt,
+            Err(e) => return Resolution::Failed(format!("cannot start the resolver: {e}")),
+        };
+        let job = self.resolver_job(r, &wt);
+        let log = job.log_path.clone();
+        let res = self.run_tracked(job, reporter).await;
+        if self.signals.received().is_some() {
+            return Resolution::Stopped;
+        }
+        if !res.outcome.is_success() {
+            let label = res.outcome.label();
+            return Resolution::Failed(format!("the resolver {label} (log {})", log.display()));
+        }
+        let message = format!("{}: {}", r.task.id, r.task.title);
+        match worktree::resolved_merge(r.repo, r.wts, &wt, r.conflict, &message) {
+            Ok(Ok(to)) => Resolution::Merged(to),
+            Ok(Err(marked)) => Resolution::Marked(marked),
+            Err(e) => Resolution::Failed(format!("cannot take its result: {e}")),
+        }
+    }
+
+    /// Runs a resolver attempt, named in the in-progress file while it runs
+    /// so a run killed meanwhile leaves no agent behind.
+    async fn run_tracked(&mut self, job: AttemptJob, reporter: &mut dyn Reporter) -> AttemptResult {
+        let id = job.task_id.clone();
+        let rel = crate::project::relative_display(&self.inputs.project.dir, &job.log_path);
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let attempt = run_attempt(job, self.stop.clone(), tx);
+        tokio::pin!(attempt);
+        let res = loop {
+            tokio::select! {
+                Some(msg) = rx.recv() => {
+                    if let AttemptMsg::Started { pid, .. } = msg
+                        && let Err(e) = self.store.task_started(&id, pid, Some(rel.clone()))
+                    {
+                        reporter.report(&Event::Warning { message: format!("cannot update the in-progress file: {e}") });
+                    }
+                }
+                res = &mut attempt => break res,
+            }
+        };
+        if let Err(e) = self.store.helper_finished(&id) {
+            reporter.report(&Event::Warning {
+                message: format!("cannot update the in-progress file: {e}"),
+            });
+        }
+        res
+    }
+
+    fn resolver_job(&self, r: &Resolving<'_>, wt: &worktree::TaskWorktree) -> AttemptJob {
+        let settings = self.inputs.settings;
+        let (planned, task, conflict) = (r.planned, r.task, r.conflict);
+        let prompt = resolver_prompt(&ResolverPrompt {
+            phase: planned.phase,
+            group: planned.group,
+            task,
+            others: r.others.clone(),
+            hunks: &conflict.hunks,
+        });
+        let log_path = self.inputs.project.orchestrator_logs().join(format!(
+            "{}_{}_resolve_{}.log",
+            planned.key.log_stem(),
+            crate::roadmap::slug(&task.id),
+            chrono::Local::now().format("%Y%m%d-%H%M%S")
+        ));
+        let env = TaskEnv {
+            phase: planned.key.phase.clone(),
+            group: planned.key.group.clone(),
+            task_id: task.id.clone(),
+            task_title: task.title.clone(),
+            log_file: log_path.clone(),
+        };
+        let mut invocation = build_invocation(&settings.agent, &prompt, None, &env);
+        invocation.program = self.inputs.program.as_os_str().to_os_string();
+        invocation
+            .env
+            .push(("ROADMAP_ROLE".into(), "resolver".into()));
+        invocation.env.push((
+            "ROADMAP_CONFLICT_FILES".into(),
+            OsString::from(conflict.files.join("\n")),
+        ));
+        AttemptJob {
+            // An id the in-progress file reads back (no task runs while a resolver does).
+            task_id: format!("{}_resolve", task.id),
+            attempt: 1,
+            invocation,
+            cwd: wt.cwd.clone(),
+            log_path,
+            timeout: settings.timeout,
+            grace: settings.grace,
+            output: settings.agent.output,
+            // Conflict resolution spends from the run's budget as repairs do.
+            role: super::budget::Role::Repair,
+            fingerprint: None,
+            setup: None,
+            worktree: None,
+        }
+    }
+}
+
+fn parse_merged(rec: &IntegrationRecord) -> Result<Merged, git2::Error> {
+    Ok(Merged {
+        from: Oid::from_str(&rec.from)?,
+        to: Oid::from_str(&rec.to)?,
+    })
+}
+
+/// The merged tasks whose own changes touch the conflicted files.
+fn conflicting_tasks<'t>(merged: &[(&'t Task, Vec<String>)], files: &[String]) -> Vec<&'t Task> {
+    merged
+        .iter()
+        .filter(|(_, f)| f.iter().any(|x| files.contains(x)))
+        .map(|(t, _)| *t)
+        .collect()
+}
+
+fn names(tasks: &[&Task]) -> String {
+    if tasks.is_empty() {
+        return "the project tree's own changes".into();
+    }
+    tasks
+        .iter()
+        .map(|t| t.id.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The run stops on an unresolved conflict: the files, the two tasks, and
+/// how to resolve by hand.
+fn conflict_stop(
+    key: &GroupKey,
+    task: &Task,
+    others: &[&Task],
+    conflict: &Conflict,
+    wts: &Worktrees,
+) -> Stop {
+    let branch = |t: &str| worktree::branch_name(&task_name(key, t));
+    let mut branches: Vec<String> = others.iter().map(|t| branch(&t.id)).collect();
+    branches.push(branch(&task.id));
+    let path = wts.task_path(key, &task.id);
+    Stop {
+        message: format!(
+            "Phase {} Group {}: {} and {} changed the same lines of {}: the project tree is as it was before {}'s merge (no conflict markers), and both branches are kept ({})",
+            key.phase,
+            key.group,
+            task.id,
+            names(others),
+            conflict.files.join(", "),
+            task.id,
+            branches.join(", ")
+        ),
+        next_steps: vec![
+            format!(
+                "resolve by hand in {}'s worktree: `cd {}`, `git merge {}`, fix the conflicts, `git commit -a`",
+                task.id,
+                path.display(),
+                worktree::merged_ref(key)
+            ),
+            "then run roadmap-runner again: it merges the resolved branch and runs the gate".into(),
+        ],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agent::prompt::{DEFAULT_TEMPLATE, PromptVars, render_prompt};
+    use crate::config::{FileConfig, Overrides};
+
+    fn settings(isolation: Isolation) -> Settings {
+        let over = Overrides {
+            isolation: Some(isolation),
+            ..Default::default()
+        };
+        Settings::resolve(&FileConfig::default(), &over).unwrap()
+    }
+
+    #[test]
+    fn the_prompt_says_the_agent_works_alone_only_with_worktrees() {
+        let worktree = settings(Isolation::Worktree);
+        let shared = settings(Isolation::Shared);
+        let vars = |s: &Settings| PromptVars {
+            task_id: "A1".into(),
+            isolation: prompt_note(s).into(),
+            ..PromptVars::default()
+        };
+        let with = render_prompt(DEFAULT_TEMPLATE, &vars(&worktree)).unwrap();
+        let with = with_note(with, &worktree);
+        assert_eq!(with.matches(WORKTREE_NOTE).count(), 1, "{with}");
+        let without = with_note(
+            render_prompt(DEFAULT_TEMPLATE, &vars(&shared)).unwrap(),
+            &shared,
+        );
+        assert!(!without.contains("own checkout"), "{without}");
+        // A custom template without the placeholder gets it at the end.
+        let custom = with_note("Do {{task_id}}.".replace("{{task_id}}", "A1"), &worktree);
+        assert_eq!(custom, format!("Do A1.\n\n{WORKTREE_NOTE}\n"));
+    }
+}
