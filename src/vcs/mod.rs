@@ -352,16 +352,22 @@ impl Repo {
             .map_or_else(|_| "deleted".into(), |o| o.to_string())
     }
 
-    /// The change from commit `base` (default HEAD) to the work tree, as a
-    /// stat and a patch cut at `max_bytes` (untracked files included, the
-    /// runner's own files left out): what a reviewer reads.
-    pub fn diff_text(&self, base: Option<&str>, max_bytes: usize) -> Result<String, VcsError> {
+    /// The diff from commit `base` (default HEAD; none before the first
+    /// commit) to the work tree with the index, untracked files included
+    /// (with their content when `contents`, for a patch).
+    fn workdir_diff(&self, base: Option<&str>, contents: bool) -> Result<git2::Diff<'_>, VcsError> {
+        let unknown = |rev: &str, e: git2::Error| VcsError::UnknownCommit {
+            rev: rev.to_string(),
+            message: e.message().to_string(),
+        };
         let tree = match base {
-            Some(rev) => self
-                .repo
-                .revparse_single(rev)
-                .and_then(|o| o.peel_to_tree())
-                .ok(),
+            Some(rev) => {
+                let object = self
+                    .repo
+                    .revparse_single(rev)
+                    .map_err(|e| unknown(rev, e))?;
+                Some(object.peel_to_tree().map_err(|e| unknown(rev, e))?)
+            }
             None => match self.head_commit()? {
                 Some(c) => Some(c.tree().context(|| "cannot read the HEAD tree".into())?),
                 None => None,
@@ -370,11 +376,18 @@ impl Repo {
         let mut opts = DiffOptions::new();
         opts.include_untracked(true)
             .recurse_untracked_dirs(true)
-            .show_untracked_content(true);
-        let diff = self
-            .repo
+            .include_ignored(false)
+            .show_untracked_content(contents);
+        self.repo
             .diff_tree_to_workdir_with_index(tree.as_ref(), Some(&mut opts))
-            .context(|| "cannot compare the work tree with the base commit".into())?;
+            .context(|| "cannot compare the work tree with the base commit".into())
+    }
+
+    /// The change from commit `base` (default HEAD) to the work tree, as a
+    /// stat and a patch cut at `max_bytes` (untracked files included, the
+    /// runner's own files left out): what a reviewer reads.
+    pub fn diff_text(&self, base: Option<&str>, max_bytes: usize) -> Result<String, VcsError> {
+        let diff = self.workdir_diff(base, true)?;
         let path_of = |d: &git2::DiffDelta<'_>| {
             d.new_file()
                 .path()
@@ -422,33 +435,7 @@ impl Repo {
     /// when `base` is the commit the group started from (commits made in
     /// between count too). Sorted.
     pub fn changed_files_since(&self, base: Option<&str>) -> Result<Vec<String>, VcsError> {
-        let tree = match base {
-            Some(rev) => {
-                let object =
-                    self.repo
-                        .revparse_single(rev)
-                        .map_err(|e| VcsError::UnknownCommit {
-                            rev: rev.to_string(),
-                            message: e.message().to_string(),
-                        })?;
-                Some(object.peel_to_tree().map_err(|e| VcsError::UnknownCommit {
-                    rev: rev.to_string(),
-                    message: e.message().to_string(),
-                })?)
-            }
-            None => match self.head_commit()? {
-                Some(c) => Some(c.tree().context(|| "cannot read the HEAD tree".into())?),
-                None => None,
-            },
-        };
-        let mut opts = DiffOptions::new();
-        opts.include_untracked(true)
-            .recurse_untracked_dirs(true)
-            .include_ignored(false);
-        let diff = self
-            .repo
-            .diff_tree_to_workdir_with_index(tree.as_ref(), Some(&mut opts))
-            .context(|| "cannot compare the work tree with the base commit".into())?;
+        let diff = self.workdir_diff(base, false)?;
         let mut files: Vec<String> = diff
             .deltas()
             .filter_map(|d| {

@@ -149,19 +149,7 @@ mod tests {
     use super::*;
 
     fn repo_with_commit(dir: &Path) -> Repo {
-        let git = Repository::init(dir).unwrap();
-        let mut cfg = git.config().unwrap();
-        cfg.set_str("user.name", "T").unwrap();
-        cfg.set_str("user.email", "t@example.invalid").unwrap();
-        std::fs::write(dir.join("a.txt"), "a\n").unwrap();
-        let mut index = git.index().unwrap();
-        index.add_path(Path::new("a.txt")).unwrap();
-        index.write().unwrap();
-        let tree = git.find_tree(index.write_tree().unwrap()).unwrap();
-        let sig = git.signature().unwrap();
-        git.commit(Some("HEAD"), &sig, &sig, "init", &tree, &[])
-            .unwrap();
-        Repo::open(dir).unwrap()
+        super::super::test_repo(dir)
     }
 
     fn file_in(git: &Repository, commit: Oid, path: &str) -> Option<String> {
