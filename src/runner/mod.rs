@@ -182,6 +182,25 @@ pub struct RunInputs<'a> {
     pub repo: Option<&'a Repo>,
 }
 
+impl RunInputs<'_> {
+    /// The command lines, prompts and logs of a group's agents.
+    fn jobs<'p>(
+        &'p self,
+        planned: &'p GroupAction<'p>,
+        isolation: Option<isolation::TaskIsolation>,
+    ) -> GroupJobs<'p> {
+        GroupJobs {
+            project: self.project,
+            roadmap: self.roadmap,
+            planned,
+            settings: self.settings,
+            template: self.template,
+            program: self.program,
+            isolation,
+        }
+    }
+}
+
 /// How the run is going: the summary being built.
 struct Progress {
     tasks: Vec<TaskSummary>,
@@ -468,15 +487,7 @@ impl Ctx<'_, '_, '_> {
             parallel: settings.max_parallel.min(queued.len()),
             task_ids: queued.iter().map(|t| t.task_id.clone()).collect(),
         });
-        let mut jobs = GroupJobs {
-            project: inputs.project,
-            roadmap: inputs.roadmap,
-            planned,
-            settings,
-            template: inputs.template,
-            program: inputs.program,
-            isolation: self.task_isolation(key),
-        };
+        let mut jobs = inputs.jobs(planned, self.task_isolation(key));
         let limits = GroupLimits {
             max_parallel: settings.max_parallel,
             retries: settings.retries,

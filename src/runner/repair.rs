@@ -465,16 +465,8 @@ impl Ctx<'_, '_, '_> {
     ) -> Option<TaskSummary> {
         let inputs = self.inputs;
         let settings = inputs.settings;
-        let jobs = GroupJobs {
-            project: inputs.project,
-            roadmap: inputs.roadmap,
-            planned,
-            settings,
-            template: inputs.template,
-            program: inputs.program,
-            // Repairs and reviews work on the merged result in the project tree.
-            isolation: None,
-        };
+        // Repairs and reviews work on the merged result in the project tree.
+        let jobs = inputs.jobs(planned, None);
         let mut factory = Fixed {
             jobs: &jobs,
             prompt,

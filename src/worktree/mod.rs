@@ -235,6 +235,24 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     })
 }
 
+/// A repository in `dir` with one commit of `a.txt`, for the unit tests.
+#[cfg(test)]
+pub(crate) fn test_repo(dir: &std::path::Path) -> crate::vcs::Repo {
+    let git = git2::Repository::init(dir).unwrap();
+    let mut cfg = git.config().unwrap();
+    cfg.set_str("user.name", "T").unwrap();
+    cfg.set_str("user.email", "t@example.invalid").unwrap();
+    std::fs::write(dir.join("a.txt"), "a\n").unwrap();
+    let mut index = git.index().unwrap();
+    index.add_path(std::path::Path::new("a.txt")).unwrap();
+    index.write().unwrap();
+    let tree = git.find_tree(index.write_tree().unwrap()).unwrap();
+    let sig = git.signature().unwrap();
+    git.commit(Some("HEAD"), &sig, &sig, "init", &tree, &[])
+        .unwrap();
+    crate::vcs::Repo::open(dir).unwrap()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -270,22 +288,4 @@ mod tests {
                 .starts_with("shop-")
         );
     }
-}
-
-/// A repository in `dir` with one commit of `a.txt`, for the unit tests.
-#[cfg(test)]
-pub(crate) fn test_repo(dir: &std::path::Path) -> crate::vcs::Repo {
-    let git = git2::Repository::init(dir).unwrap();
-    let mut cfg = git.config().unwrap();
-    cfg.set_str("user.name", "T").unwrap();
-    cfg.set_str("user.email", "t@example.invalid").unwrap();
-    std::fs::write(dir.join("a.txt"), "a\n").unwrap();
-    let mut index = git.index().unwrap();
-    index.add_path(std::path::Path::new("a.txt")).unwrap();
-    index.write().unwrap();
-    let tree = git.find_tree(index.write_tree().unwrap()).unwrap();
-    let sig = git.signature().unwrap();
-    git.commit(Some("HEAD"), &sig, &sig, "init", &tree, &[])
-        .unwrap();
-    crate::vcs::Repo::open(dir).unwrap()
 }
