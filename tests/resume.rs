@@ -133,15 +133,15 @@ fn killed_before_any_task_finished_the_next_run_kills_its_agents_and_resumes() {
     wait_for("A2's file", 20, || p.dir.join("src/main.txt").exists());
     kill9(runner);
     assert!(p.git_status().contains("src/"), "{}", p.git_status());
+    // A2 sleeps after writing: it outlives the runner (A1 may have ended
+    // already on a loaded machine).
     let orphans: Vec<i32> = p
         .agent_starts()
         .iter()
         .map(|e| e["pid"].as_i64().unwrap() as i32)
+        .filter(|&pid| alive(pid))
         .collect();
-    assert!(
-        orphans.iter().all(|&pid| alive(pid)),
-        "the agents outlive the runner"
-    );
+    assert!(!orphans.is_empty(), "the agents outlive the runner");
     // The dry run already knows the phase has started: no dirty-tree refusal.
     let out = p.run(&["--dry-run"]);
     assert!(!stdout(&out).contains("would stop"), "{}", stdout(&out));
