@@ -65,9 +65,23 @@ fn demo_keep_runs_both_phases_and_pushes_one_commit_per_phase() {
         "Run complete",
         " Complete Phase 1: Catalog\n",
         " Complete Phase 2: Checkout\n",
+        // The demo's one broken file is mended by a repair agent.
+        "[GATE] Phase 2 Group C: gate FAILED",
+        "repair-1",
+        "9/9 tasks succeeded, 1 repair,",
     ] {
         assert!(text.contains(line), "no `{line}` in:\n{text}");
     }
+    let report = std::fs::read_to_string(root.join("shop/PHASE2-GROUP-C-STATUS.md")).unwrap();
+    assert!(
+        report.contains("Repairs: 1, gate passed after attempt 1"),
+        "{report}"
+    );
+    let discounts = std::fs::read_to_string(root.join("shop/src/discounts.js")).unwrap();
+    assert!(
+        discounts.contains("export function applyDiscount(totalCents, code) {"),
+        "{discounts}"
+    );
     assert!(text.contains("/shop && "), "no cd hint in:\n{text}");
     assert!(text.contains(" status\n"), "no status hint in:\n{text}");
 

@@ -47,6 +47,9 @@ const MAX_DELAY_MS: u64 = 1500;
 
 /// `Create file: src/cart.js`, as a line of the task body or a table field
 /// (`- Create file: \`src/cart.js\``); list markers and backticks allowed.
+static FAILED_FILE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?m)^FAIL (\S+): ").expect("valid regex"));
+
 static CREATE_FILE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?mi)^[\s>*+|-]*create file\s*:\s*`?([^`\s|]+)`?").expect("valid regex")
 });
@@ -103,10 +106,15 @@ pub fn check_args(
     Ok(format)
 }
 
-/// The files the prompt asks for, in order, without repeats.
+/// The files the prompt asks for, in order, without repeats: a task's
+/// `Create file:` lines, or for a repair the files the gate output says
+/// failed (`FAIL src/x.js: ...`).
 pub fn files_in_prompt(prompt: &str) -> Vec<String> {
     let mut files: Vec<String> = Vec::new();
-    for cap in CREATE_FILE.captures_iter(prompt) {
+    for cap in CREATE_FILE
+        .captures_iter(prompt)
+        .chain(FAILED_FILE.captures_iter(prompt))
+    {
         let path = cap[1].trim_end_matches(['.', ',', ';']).to_string();
         if !path.is_empty() && !files.contains(&path) {
             files.push(path);
@@ -129,11 +137,17 @@ pub fn safe_relative(path: &str) -> Result<PathBuf, String> {
     Ok(p.to_path_buf())
 }
 
-/// What to write at `path`: the demo's planned content, else a small stub
-/// that says which task made it.
+/// What to write at `path`: the demo's planned content (a task's first
+/// draft where the demo plans one; a repair agent writes it right), else a
+/// small stub that says which task made it.
 pub fn content_for(path: &str, task_id: &str, title: &str) -> String {
     if let Some(f) = planned_file(path) {
-        return f.content.to_string();
+        let repair = task_id.starts_with("repair-");
+        return f
+            .first_draft
+            .filter(|_| !repair)
+            .unwrap_or(f.content)
+            .to_string();
     }
     let what = format!("{title} (task {task_id}), written by roadmap-runner's simulated agent");
     let ext = Path::new(path)

@@ -32,6 +32,9 @@ pub struct DemoFile {
     /// A line the file must contain: what `tests/run.sh` checks.
     pub check: &'static str,
     pub content: &'static str,
+    /// What the task's agent writes first, when it gets the file wrong: the
+    /// gate fails on it and a repair agent writes `content`.
+    pub first_draft: Option<&'static str>,
 }
 
 /// The content of a file the demo roadmap plans, by its path.
@@ -61,6 +64,7 @@ export function findProduct(id) {
   return products.find((p) => p.id === id) ?? null;
 }
 "#,
+        first_draft: None,
     },
     DemoFile {
         group: "PHASE_1:A",
@@ -76,6 +80,7 @@ export function formatPrice(cents) {
   return `${sign}$${dollars}.${rest}`;
 }
 "#,
+        first_draft: None,
     },
     DemoFile {
         group: "PHASE_1:B",
@@ -93,6 +98,7 @@ export function renderProductList() {
   return `<ul class="products">\n${items}\n</ul>`;
 }
 "#,
+        first_draft: None,
     },
     DemoFile {
         group: "PHASE_1:B",
@@ -108,6 +114,7 @@ export function searchProducts(query) {
   return listProducts().filter((p) => p.name.toLowerCase().includes(q));
 }
 "#,
+        first_draft: None,
     },
     DemoFile {
         group: "PHASE_2:C",
@@ -138,6 +145,7 @@ export function cartTotalCents(cart) {
   return total;
 }
 "#,
+        first_draft: None,
     },
     DemoFile {
         group: "PHASE_2:C",
@@ -160,11 +168,14 @@ export function renderCart(cart) {
   return `<table class="cart">\n${rows}\n</table>\n<p>Total: ${formatPrice(cartTotalCents(cart))}</p>`;
 }
 "#,
+        first_draft: None,
     },
     DemoFile {
         group: "PHASE_2:C",
         task: "C3",
         path: "src/discounts.js",
+        // The demo's one mistake: the function is misnamed, the gate says so,
+        // and the repair agent mends it.
         check: "export function applyDiscount(totalCents, code) {",
         content: r#"// Discount codes: a percentage off the cart total, rounded down to the cent.
 const CODES = { WELCOME10: 10, FRIENDS20: 20 };
@@ -178,6 +189,16 @@ export function applyDiscount(totalCents, code) {
   return totalCents - Math.floor((totalCents * percent) / 100);
 }
 "#,
+        first_draft: Some(
+            r#"// Discount codes: a percentage off the cart total, rounded down to the cent.
+const CODES = { WELCOME10: 10, FRIENDS20: 20 };
+
+export function applyDiscounts(totalCents, code) {
+  const percent = CODES[code.trim().toUpperCase()] ?? 0;
+  return totalCents - Math.floor((totalCents * percent) / 100);
+}
+"#,
+        ),
     },
     DemoFile {
         group: "PHASE_2:D",
@@ -197,6 +218,7 @@ export function placeOrder(cart, discountCode = "") {
   return { id: `ORD-${nextOrder++}`, lines: [...cart.lines], subtotalCents, totalCents };
 }
 "#,
+        first_draft: None,
     },
     DemoFile {
         group: "PHASE_2:D",
@@ -217,6 +239,7 @@ export function confirmationEmail(order) {
   ].join("\n");
 }
 "#,
+        first_draft: None,
     },
 ];
 
