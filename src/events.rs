@@ -25,6 +25,9 @@ pub enum Event {
         #[serde(with = "secs")]
         timeout: Duration,
         dry_run: bool,
+        /// The run's `--max-cost`, when one is set.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        max_cost: Option<f64>,
     },
     /// Something the user should look at (e.g. a status-file warning).
     Warning {

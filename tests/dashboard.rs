@@ -176,7 +176,8 @@ fn roadmap() -> String {
 fn the_dashboard_shows_a_run_live_and_after_it_in_chromium() {
     let p = Project::with_config(&roadmap(), GATE);
     let s = Server::start(&p, Some(KEY));
-    let (code, started) = s.post("/api/v1/runs", "{}");
+    // A budget well above what the run spends: the page shows it.
+    let (code, started) = s.post("/api/v1/runs", r#"{"max_cost": 5}"#);
     assert_eq!(code, 202, "{started}");
     let id = started["id"].as_str().unwrap().to_string();
 
@@ -239,6 +240,11 @@ fn the_dashboard_shows_a_run_live_and_after_it_in_chromium() {
         "document.querySelectorAll('#gate li[data-step=test][data-state=passed]').length",
     );
     assert_eq!(gate, json!(2), "one passed gate step per group");
+    let budget = chrome.eval(&tab, "document.getElementById('budget').innerText");
+    assert!(
+        budget.as_str().unwrap().contains("of $5.00 spent"),
+        "{budget}"
+    );
     // A click shows the task's log tail.
     chrome.eval(
         &tab,

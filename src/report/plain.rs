@@ -37,12 +37,16 @@ impl<W: Write + Send> Reporter for PlainReporter<W> {
                 max_parallel,
                 timeout,
                 dry_run,
+                max_cost,
             } => {
                 let what = if *dry_run { "Dry run" } else { "Run" };
+                let budget = max_cost
+                    .map(|c| format!(", budget ${c:.2}"))
+                    .unwrap_or_default();
                 self.line(
                     "RUN",
                     &format!(
-                        "{what}: {roadmap}, {} and {} to run, {max_parallel} in parallel, timeout {} per task",
+                        "{what}: {roadmap}, {} and {} to run, {max_parallel} in parallel, timeout {} per task{budget}",
                         crate::project::plural(*groups, "group"),
                         crate::project::plural(*tasks, "task"),
                         short_duration(*timeout)
@@ -286,6 +290,7 @@ mod tests {
                 max_parallel: 4,
                 timeout: Duration::from_secs(3600),
                 dry_run: false,
+                max_cost: None,
             },
             Event::GroupStarted {
                 key: key.clone(),

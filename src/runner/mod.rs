@@ -249,6 +249,7 @@ pub async fn execute(
         max_parallel: settings.max_parallel,
         timeout: settings.timeout,
         dry_run: false,
+        max_cost: settings.max_cost,
     });
     let mut ctx = Ctx {
         inputs,
