@@ -97,8 +97,9 @@ fn a_breakage_that_repeats_stops_the_repairs_early() {
     assert_eq!(helper_records(&p, "repair").len(), 1);
     let text = stdout(&out);
     assert!(text.contains("repeated unchanged"), "{text}");
+    // What the attempt did: its outcome and what the agent said.
     assert!(
-        text.contains("repair-1: succeeded; the gate still failed"),
+        text.contains("repair-1: succeeded (Implemented repair-1); the gate still failed"),
         "{text}"
     );
     assert!(!p.read("status/completed_tasks.txt").contains("PHASE_1:A"));

@@ -357,7 +357,14 @@ impl Ctx<'_, '_, '_> {
                 reporter,
             )
             .await?;
-        Some(s.outcome.label().to_string())
+        // What it says it did, for the summary when the repairs run out.
+        let said = self
+            .record(&planned.key, &s.task)
+            .and_then(|r| r.result_text)
+            .and_then(|t| t.lines().find(|l| !l.trim().is_empty()).map(str::to_string))
+            .map(|l| format!(" ({})", crate::agent::stream_json::cap_chars(l.trim(), 160)))
+            .unwrap_or_default();
+        Some(format!("{}{said}", s.outcome.label()))
     }
 
     /// One reviewer; the items it asks to change (none: approved), or
@@ -438,15 +445,24 @@ impl Ctx<'_, '_, '_> {
     /// The reviewer's verdict as recorded: `structured_output`, or JSON in
     /// its result text.
     fn verdict(&self, key: &crate::roadmap::GroupKey, id: &str) -> Option<serde_json::Value> {
-        let (records, _) = RecordStore::new(&self.inputs.project.status).load().ok()?;
-        let rec = records.iter().rev().find_map(|r| match r {
-            Record::Task(t) if t.is_for_group(key) && t.task == id => Some(t),
-            _ => None,
-        })?;
+        let rec = self.record(key, id)?;
         rec.verdict.clone().or_else(|| {
             let text = rec.result_text.as_deref()?;
             let json = &text[text.find('{')?..=text.rfind('}')?];
             serde_json::from_str(json).ok()
+        })
+    }
+
+    /// The latest record of the runner's agent `id` in the group.
+    fn record(
+        &self,
+        key: &crate::roadmap::GroupKey,
+        id: &str,
+    ) -> Option<crate::status::TaskRecord> {
+        let (records, _) = RecordStore::new(&self.inputs.project.status).load().ok()?;
+        records.into_iter().rev().find_map(|r| match r {
+            Record::Task(t) if t.is_for_group(key) && t.task == id => Some(t),
+            _ => None,
         })
     }
 
