@@ -536,3 +536,14 @@ fn a_failed_preflight_leaves_no_trace_in_git_and_is_logged() {
         "runner log: {runner_log}"
     );
 }
+
+/// `status` reads the state once: each completed_tasks.txt warning once.
+#[test]
+fn status_says_each_status_file_warning_once() {
+    let p = Project::new(&roadmap_with_tasks(&[("A1", "")]));
+    p.write("status/completed_tasks.txt", "PHASE_1:A\nnonsense\n");
+    let out = p.run(&["status"]);
+    assert_exit(&out, 0);
+    let err = stderr(&out);
+    assert_eq!(err.matches("`nonsense`").count(), 1, "{err}");
+}
