@@ -108,7 +108,9 @@ impl<'a> Decision<'a> {
     /// whatever the tree holds, so the tree must be clean. `None` when the
     /// first work resumes a started phase or commits a finished one.
     pub fn fresh_phase(&self, state: &RunState) -> Option<&'a Phase> {
-        match self.actions.first()? {
+        // A push of earlier commits changes nothing in the tree.
+        let first = self.actions.iter().find(|a| !matches!(a, Action::Push))?;
+        match first {
             Action::Group(g) if !phase_started(state, g.phase) => Some(g.phase),
             _ => None,
         }
@@ -690,6 +692,9 @@ mod tests {
         let mut s = state("", vec![]);
         s.git.as_mut().unwrap().unpushed = 1;
         assert_eq!(plan(&r, &s, ON)[0], "push");
+        // The phase after the push still starts fresh: the tree must be clean.
+        let d = decide(&r, &s, &Selection::default(), ON);
+        assert_eq!(d.fresh_phase(&s).map(|p| p.number.to_string()), Some("1".into()));
         assert_ne!(plan(&r, &s, Options { push: false, ..ON })[0], "push");
     }
 
