@@ -694,7 +694,10 @@ mod tests {
         assert_eq!(plan(&r, &s, ON)[0], "push");
         // The phase after the push still starts fresh: the tree must be clean.
         let d = decide(&r, &s, &Selection::default(), ON);
-        assert_eq!(d.fresh_phase(&s).map(|p| p.number.to_string()), Some("1".into()));
+        assert_eq!(
+            d.fresh_phase(&s).map(|p| p.number.to_string()),
+            Some("1".into())
+        );
         assert_ne!(plan(&r, &s, Options { push: false, ..ON })[0], "push");
     }
 

@@ -222,7 +222,13 @@ impl Ctx<'_, '_, '_> {
         reporter: &mut dyn Reporter,
     ) -> Option<Vec<StepResult>> {
         let settings = self.inputs.settings;
-        let mut used = repairs_since_work(&self.inputs.state.records, &planned.key);
+        // From the records as they are now: agents that ran in this run
+        // start the count afresh.
+        let records = RecordStore::new(&self.inputs.project.status)
+            .load()
+            .map(|(r, _)| r)
+            .unwrap_or_default();
+        let mut used = repairs_since_work(&records, &planned.key);
         let mut last: Option<String> = None;
         let mut reviews = 0;
         let mut tried = Tried(Vec::new());
