@@ -22,6 +22,9 @@ pub enum LockError {
     },
 }
 
+/// How often `acquire` tries again when the lock is busy (20 ms apart).
+const LOCK_TRIES: u32 = 10;
+
 /// Held for the whole run; dropping it releases the lock.
 #[derive(Debug)]
 pub struct RunLock {
@@ -45,15 +48,24 @@ impl RunLock {
             .truncate(false)
             .open(path)
             .map_err(io)?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(TryLockError::WouldBlock) => {
-                return Err(LockError::Held {
-                    path: path.to_path_buf(),
-                    holder: describe_holder(&mut file),
-                });
+        // A few quick tries: `status` (and `serve`) look at the lock by taking
+        // it shared for a moment, which must not turn a cron run away.
+        let mut tries = 0;
+        loop {
+            match file.try_lock() {
+                Ok(()) => break,
+                Err(TryLockError::WouldBlock) if tries < LOCK_TRIES => {
+                    tries += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                Err(TryLockError::WouldBlock) => {
+                    return Err(LockError::Held {
+                        path: path.to_path_buf(),
+                        holder: describe_holder(&mut file),
+                    });
+                }
+                Err(TryLockError::Error(e)) => return Err(io(e)),
             }
-            Err(TryLockError::Error(e)) => return Err(io(e)),
         }
         let info = format!(
             "pid={} started={} command={}\n",
@@ -89,7 +101,9 @@ fn describe_holder(file: &mut File) -> String {
 /// Who holds the lock right now, if anyone (for `status`).
 pub fn current_holder(path: &Path) -> Option<String> {
     let mut file = OpenOptions::new().read(true).write(true).open(path).ok()?;
-    match file.try_lock() {
+    // A shared lock: a run holds it exclusively; two lookers never block
+    // each other, and a run starting meanwhile retries (see `acquire`).
+    match file.try_lock_shared() {
         Ok(()) => None,
         Err(TryLockError::WouldBlock) => Some(describe_holder(&mut file)),
         Err(TryLockError::Error(_)) => None,
