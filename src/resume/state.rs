@@ -11,10 +11,6 @@ use crate::vcs::Repo;
 /// What git says, as far as the decision needs it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct GitState {
-    pub head: Option<String>,
-    pub head_parent: Option<String>,
-    /// HEAD's `Roadmap-Phase` trailer.
-    pub head_phase: Option<String>,
     /// Commits on the branch the remote does not have.
     pub unpushed: usize,
     /// `(phase, parent)` of the phase commits in HEAD's recent history.
@@ -26,15 +22,11 @@ pub struct GitState {
 
 impl GitState {
     pub fn read(repo: &Repo, git: &GitSettings) -> GitState {
-        let head = repo.head_info();
         let records = format!("status/{}", crate::status::records::RECORDS_FILE);
         let committed_records = repo
             .head_file(&records)
             .map(|bytes| crate::status::records::parse_records(&bytes).0.len());
         GitState {
-            head: head.as_ref().map(|h| h.id.clone()),
-            head_parent: head.as_ref().and_then(|h| h.parent.clone()),
-            head_phase: head.and_then(|h| h.phase),
             unpushed: repo.unpushed_commits(git).unwrap_or(0),
             phase_commits: repo.phase_commits().unwrap_or_default(),
             committed_records,

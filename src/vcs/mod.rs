@@ -216,15 +216,6 @@ impl std::fmt::Debug for Repo {
     }
 }
 
-/// What [`Repo::head_info`] tells of HEAD.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HeadInfo {
-    pub id: String,
-    pub parent: Option<String>,
-    /// The `Roadmap-Phase` trailer of its message.
-    pub phase: Option<String>,
-}
-
 impl Repo {
     /// Opens the repository containing `project_dir` (which may be a
     /// subdirectory of the work tree).
@@ -321,18 +312,6 @@ impl Repo {
     pub fn head_commit_id(&self) -> Option<String> {
         let commit = self.repo.head().ok()?.peel_to_commit().ok()?;
         Some(commit.id().to_string())
-    }
-
-    /// HEAD's id, its first parent's id and its `Roadmap-Phase` trailer:
-    /// enough to tell whether an intended phase commit was made.
-    pub fn head_info(&self) -> Option<HeadInfo> {
-        let commit = self.repo.head().ok()?.peel_to_commit().ok()?;
-        let message = String::from_utf8_lossy(commit.message_bytes()).into_owned();
-        Some(HeadInfo {
-            id: commit.id().to_string(),
-            parent: commit.parent_id(0).ok().map(|p| p.to_string()),
-            phase: phase_of_message(&message),
-        })
     }
 
     /// The content of `relative` (to the project directory) in HEAD's tree.
