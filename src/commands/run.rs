@@ -19,64 +19,28 @@ use crate::status::{LockError, ROADMAP_TASKS_FILE, RunLock};
 use crate::vcs::Repo;
 use std::path::{Path, PathBuf};
 
+/// What every run, real or dry, starts from.
+struct Prepared {
+    loaded: LoadedRoadmap,
+    settings: Settings,
+    template: String,
+    selection: Selection,
+    opts: Options,
+}
+
 pub fn run(
     project: &Project,
     args: &RunArgs,
     verbose: bool,
     io: Io<'_>,
 ) -> Result<i32, CommandError> {
-    let loaded = project.load_roadmap()?;
-    if !loaded.diagnostics.is_empty() {
-        writeln!(io.err, "{}", loaded.render_diagnostics())?;
-    }
-    if loaded.error_count() > 0 {
-        let message = format!(
-            "{} has {}: fix them, then run again (nothing was started)",
-            loaded.display,
-            crate::project::plural(loaded.error_count(), "error")
-        );
-        writeln!(io.err, "{}", error_line(&message))?;
-        return Ok(exit::ROADMAP_INVALID);
-    }
-    let (file, _) = FileConfig::load(&project.dir)?;
-    let settings = Settings::resolve(&file, &Overrides::from_run_args(args)?)?;
-    let template = load_template(project, &settings)?;
-    let selection = Selection::new(
-        &loaded.roadmap,
-        &args.phases,
-        &args.groups,
-        args.task.as_deref(),
-    )?;
-    let opts = Options {
-        commit: settings.git.commit,
-        push: settings.git.push,
-        rerun_tasks: args.rerun_tasks,
+    let p = match prepare(project, args, io.err)? {
+        Ok(p) => p,
+        Err(code) => return Ok(code),
     };
     if args.dry_run {
-        let repo = Repo::open(&project.dir).ok();
-        let state = RunState::read(&project.status, repo.as_ref(), &settings.git)?;
-        let decision = decide(&loaded.roadmap, &state, &selection, opts);
-        check_prompts(project, &loaded, &decision, &settings, &template)?;
-        let refusal = repo
-            .as_ref()
-            .filter(|_| settings.git.commit && !args.allow_dirty)
-            .and_then(|r| dirty_tree_problem(r, &loaded, &decision, &state, &settings.report_dir));
-        let doc = DryRun {
-            project,
-            loaded: &loaded,
-            decision: &decision,
-            settings: &settings,
-            template: &template,
-            refusal: refusal.as_deref(),
-        };
-        doc.print(args.json, io.out)?;
-        // Said now rather than at tonight's real run.
-        if let Err(e) = preflight_checks(project, &settings) {
-            writeln!(io.err, "warning: a real run would stop here: {e}")?;
-        }
-        return Ok(exit::OK);
+        return dry_run(project, args, &p, io);
     }
-
     // A lock in `status/` is ignored before it is made; in `.git/` it never
     // shows, and a run that stops at preflight leaves nothing git shows.
     if project
@@ -94,7 +58,7 @@ pub fn run(
         }
         Err(e) => return Err(CommandError::Preflight(e.to_string())),
     };
-    let (program, repo) = match preflight_checks(project, &settings) {
+    let (program, repo) = match preflight_checks(project, &p.settings) {
         Ok(found) => found,
         Err(e) => {
             writeln!(io.err, "{}", error_line(&e.to_string()))?;
@@ -104,23 +68,133 @@ pub fn run(
     ensure_runner_ignores(project)?;
     // A dead run's agents and gate processes are killed before anything is
     // read or checked: they could still be writing to the tree.
-    let state = RunState::recover(&project.status, repo.as_ref(), &settings.git)?;
-    let decision = decide(&loaded.roadmap, &state, &selection, opts);
-    check_prompts(project, &loaded, &decision, &settings, &template)?;
-    if settings.git.commit
+    let state = RunState::recover(&project.status, repo.as_ref(), &p.settings.git)?;
+    let decision = decide(&p.loaded.roadmap, &state, &p.selection, p.opts);
+    check_prompts(project, &p.loaded, &decision, &p.settings, &p.template)?;
+    if p.settings.git.commit
         && !args.allow_dirty
         && let Some(repo) = &repo
         && let Some(message) =
-            dirty_tree_problem(repo, &loaded, &decision, &state, &settings.report_dir)
+            dirty_tree_problem(repo, &p.loaded, &decision, &state, &p.settings.report_dir)
     {
         writeln!(io.err, "{}", error_line(&message))?;
         return Ok(exit::PREFLIGHT_FAILED);
     }
     project.status.write(
         ROADMAP_TASKS_FILE,
-        roadmap_tasks_txt(&loaded.roadmap).as_bytes(),
+        roadmap_tasks_txt(&p.loaded.roadmap).as_bytes(),
     )?;
+    let mut reporter = start_reporter(project, args, verbose, &state);
+    let inputs = RunInputs {
+        project,
+        roadmap: &p.loaded.roadmap,
+        roadmap_display: &p.loaded.display,
+        settings: &p.settings,
+        template: &p.template,
+        program: &program,
+        state: &state,
+        decision: &decision,
+        repo: repo.as_ref(),
+    };
+    let summary = execute(&inputs, reporter.as_mut())?;
+    reporter.report(&Event::RunFinished {
+        summary: summary.clone(),
+    });
+    // A failed notification is worth a warning, never a different exit code.
+    for e in crate::notify::notify(
+        &p.settings.notify,
+        args.notify.as_deref(),
+        &project.dir,
+        &summary,
+    ) {
+        writeln!(io.err, "warning: notification failed: {e}")?;
+    }
+    Ok(summary.exit_code)
+}
 
+/// The roadmap (its errors stop here: `Err(exit code)`), the settings, the
+/// prompt template and the selection.
+fn prepare(
+    project: &Project,
+    args: &RunArgs,
+    err: &mut dyn std::io::Write,
+) -> Result<Result<Prepared, i32>, CommandError> {
+    let loaded = project.load_roadmap()?;
+    if !loaded.diagnostics.is_empty() {
+        writeln!(err, "{}", loaded.render_diagnostics())?;
+    }
+    if loaded.error_count() > 0 {
+        let message = format!(
+            "{} has {}: fix them, then run again (nothing was started)",
+            loaded.display,
+            crate::project::plural(loaded.error_count(), "error")
+        );
+        writeln!(err, "{}", error_line(&message))?;
+        return Ok(Err(exit::ROADMAP_INVALID));
+    }
+    let (file, _) = FileConfig::load(&project.dir)?;
+    let settings = Settings::resolve(&file, &Overrides::from_run_args(args)?)?;
+    let template = load_template(project, &settings)?;
+    let selection = Selection::new(
+        &loaded.roadmap,
+        &args.phases,
+        &args.groups,
+        args.task.as_deref(),
+    )?;
+    let opts = Options {
+        commit: settings.git.commit,
+        push: settings.git.push,
+        rerun_tasks: args.rerun_tasks,
+    };
+    Ok(Ok(Prepared {
+        loaded,
+        settings,
+        template,
+        selection,
+        opts,
+    }))
+}
+
+/// `--dry-run`: the decision from the state as it is (nothing killed, no
+/// lock), printed; what would stop the real run is said too.
+fn dry_run(
+    project: &Project,
+    args: &RunArgs,
+    p: &Prepared,
+    io: Io<'_>,
+) -> Result<i32, CommandError> {
+    let repo = Repo::open(&project.dir).ok();
+    let state = RunState::read(&project.status, repo.as_ref(), &p.settings.git)?;
+    let decision = decide(&p.loaded.roadmap, &state, &p.selection, p.opts);
+    check_prompts(project, &p.loaded, &decision, &p.settings, &p.template)?;
+    let refusal = repo
+        .as_ref()
+        .filter(|_| p.settings.git.commit && !args.allow_dirty)
+        .and_then(|r| dirty_tree_problem(r, &p.loaded, &decision, &state, &p.settings.report_dir));
+    let doc = DryRun {
+        project,
+        loaded: &p.loaded,
+        decision: &decision,
+        settings: &p.settings,
+        template: &p.template,
+        refusal: refusal.as_deref(),
+    };
+    doc.print(args.json, io.out)?;
+    // Said now rather than at tonight's real run.
+    if let Err(e) = preflight_checks(project, &p.settings) {
+        writeln!(io.err, "warning: a real run would stop here: {e}")?;
+    }
+    Ok(exit::OK)
+}
+
+/// The reporter of the run (and its events file), told first what the
+/// state's files and a dead run left to say.
+fn start_reporter(
+    project: &Project,
+    args: &RunArgs,
+    verbose: bool,
+    state: &RunState,
+) -> Box<dyn Reporter> {
     let mut reporter: Box<dyn Reporter> = crate::report::event_log::with_event_log(
         choose_reporter(args.json, verbose),
         &project.logs_dir,
@@ -138,40 +212,24 @@ pub fn run(
     if let Some(message) = state.interruption_note() {
         reporter.report(&Event::Note { message });
     }
+    reporter
+}
+
+/// The decision carried out on a runtime of its own, with the signals
+/// turned into stop requests.
+fn execute(
+    inputs: &RunInputs<'_>,
+    reporter: &mut dyn Reporter,
+) -> Result<crate::events::RunSummary, CommandError> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     let summary = rt.block_on(async {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(StopLevel::Run);
         let signal_state = signals::install(stop_tx)?;
-        let inputs = RunInputs {
-            project,
-            roadmap: &loaded.roadmap,
-            roadmap_display: &loaded.display,
-            settings: &settings,
-            template: &template,
-            program: &program,
-            state: &state,
-            decision: &decision,
-            repo: repo.as_ref(),
-        };
-        Ok::<_, std::io::Error>(
-            runner::execute(&inputs, stop_rx, &signal_state, reporter.as_mut()).await,
-        )
+        Ok::<_, std::io::Error>(runner::execute(inputs, stop_rx, &signal_state, reporter).await)
     })?;
-    reporter.report(&Event::RunFinished {
-        summary: summary.clone(),
-    });
-    // A failed notification is worth a warning, never a different exit code.
-    for e in crate::notify::notify(
-        &settings.notify,
-        args.notify.as_deref(),
-        &project.dir,
-        &summary,
-    ) {
-        writeln!(io.err, "warning: notification failed: {e}")?;
-    }
-    Ok(summary.exit_code)
+    Ok(summary)
 }
 
 fn load_template(project: &Project, settings: &Settings) -> Result<String, CommandError> {
