@@ -1,25 +1,32 @@
 //! Runs started over MCP or HTTP: each a child process of this binary,
-//! `roadmap-runner -C DIR run --json [options]`, in its own process group,
-//! its JSON event stream read line by line. One manager serves both surfaces.
+//! `roadmap-runner -C DIR run --json [options]`, run through the project's
+//! one process-control path (`exec::run_process`: its own process group,
+//! its output read line by line, a stop as SIGTERM then SIGKILL). One
+//! manager serves both surfaces.
 
 use super::options::RunOptions;
 use super::{RemoteError, Target};
+use crate::exec::{
+    ExitStatusKind, OutputStream, ProcessEvent, ProcessSpec, StdinSource, StopLevel, run_process,
+};
 use crate::status::lock;
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, VecDeque};
 use std::path::PathBuf;
-use std::process::Stdio;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::sync::watch;
 
 /// How long a start waits for the child to take the lock (or to give up).
 const START_WAIT: Duration = Duration::from_secs(20);
 /// stderr lines kept per run.
 const STDERR_TAIL: usize = 40;
+/// A stopped run's time between SIGTERM and SIGKILL: the runner stops its
+/// agents (their own grace period) and records what it did.
+const RUN_GRACE: Duration = Duration::from_secs(60);
 
 /// A run as `run_status` and `GET /runs/{id}` show it.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -66,6 +73,8 @@ pub struct RunManager {
     target: Target,
     exe: PathBuf,
     runs: Mutex<BTreeMap<String, Arc<Mutex<RunInfo>>>>,
+    /// How to stop each run: its process's stop level.
+    stops: Mutex<BTreeMap<String, watch::Sender<StopLevel>>>,
     counter: AtomicU64,
 }
 
@@ -75,6 +84,7 @@ impl RunManager {
             target,
             exe: std::env::current_exe()?,
             runs: Mutex::new(BTreeMap::new()),
+            stops: Mutex::new(BTreeMap::new()),
             counter: AtomicU64::new(0),
         }))
     }
@@ -97,19 +107,10 @@ impl RunManager {
         // itself and exits 75, with the holder named, when it is held.
         let lock_path = self.target.project.status.lock_path();
         let args = self.child_args(opts);
-        let mut child = tokio::process::Command::new(&self.exe)
-            .args(&args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .process_group(0)
-            .spawn()
-            .map_err(RemoteError::Spawn)?;
-        let pid = child.id().unwrap_or_default();
         let id = self.next_id();
         let info = Arc::new(Mutex::new(RunInfo {
             id: id.clone(),
-            pid,
+            pid: 0,
             state: "running".into(),
             args: args.clone(),
             started: chrono::Local::now().to_rfc3339(),
@@ -122,28 +123,32 @@ impl RunManager {
             summary: None,
             stderr_tail: Vec::new(),
         }));
-        let stdout = child.stdout.take();
-        let stderr = child.stderr.take();
-        let readers = tokio::spawn(read_child(info.clone(), stdout, stderr));
-        let waiter = info.clone();
-        tokio::spawn(async move {
-            let status = child.wait().await;
-            // The last lines before the exit code: a reader sees EOF at exit.
-            let _ = readers.await;
-            let mut w = lock_info(&waiter);
-            w.exit_code = status.ok().map(exit_code);
-            w.state = "finished".into();
-            w.finished = Some(chrono::Local::now().to_rfc3339());
-        });
-        self.runs().insert(id, info.clone());
-        self.wait_started(&info, pid, &lock_path).await
+        let spec = ProcessSpec {
+            program: self.exe.clone().into(),
+            args: args.iter().map(Into::into).collect(),
+            env: Vec::new(),
+            cwd: self.target.project.dir.clone(),
+            stdin: StdinSource::Null,
+            log_path: None,
+            timeout: None,
+            grace: RUN_GRACE,
+            leak_timeout: Duration::from_secs(2),
+        };
+        let (stop_tx, stop_rx) = watch::channel(StopLevel::Run);
+        tokio::spawn(follow_child(spec, stop_rx, info.clone()));
+        self.runs().insert(id.clone(), info.clone());
+        self.stops_map().insert(id, stop_tx);
+        self.wait_started(&info, &lock_path).await
+    }
+
+    fn stops_map(&self) -> std::sync::MutexGuard<'_, BTreeMap<String, watch::Sender<StopLevel>>> {
+        self.stops.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// The child holds the lock, or ended: 75 right away is "locked".
     async fn wait_started(
         &self,
         info: &Arc<Mutex<RunInfo>>,
-        pid: u32,
         lock_path: &std::path::Path,
     ) -> Result<RunInfo, RemoteError> {
         let end = tokio::time::Instant::now() + START_WAIT;
@@ -159,7 +164,7 @@ impl RunManager {
             let holds = std::fs::read_to_string(lock_path)
                 .ok()
                 .and_then(|h| lock::holder_pid(&h))
-                .is_some_and(|p| p == pid);
+                .is_some_and(|p| now.pid != 0 && p == now.pid);
             if holds || now.state == "finished" || now.events > 0 {
                 return Ok(now);
             }
@@ -203,13 +208,20 @@ impl RunManager {
     }
 
     /// SIGTERM to the run's child: the runner's own signal stop (agents
-    /// stopped, state recorded, exit 143).
+    /// stopped, state recorded, exit 143); SIGKILL if it is still there
+    /// after [`RUN_GRACE`].
     pub fn stop(&self, id: &str) -> Result<RunInfo, RemoteError> {
         let info = self.get(id)?;
-        if info.state == "running" {
-            let pid = nix::unistd::Pid::from_raw(info.pid as i32);
-            nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM)
-                .map_err(|e| RemoteError::Io(std::io::Error::from(e)))?;
+        if info.state == "running"
+            && let Some(tx) = self.stops_map().get(id)
+        {
+            tx.send_if_modified(|l| {
+                let raise = *l < StopLevel::Terminate;
+                if raise {
+                    *l = StopLevel::Terminate;
+                }
+                raise
+            });
         }
         Ok(info)
     }
@@ -220,42 +232,42 @@ fn lock_info(info: &Mutex<RunInfo>) -> std::sync::MutexGuard<'_, RunInfo> {
     info.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn exit_code(status: std::process::ExitStatus) -> i32 {
-    use std::os::unix::process::ExitStatusExt;
-    status
-        .code()
-        .or_else(|| status.signal().map(crate::exit::interrupted))
-        .unwrap_or(-1)
-}
-
-async fn read_child(
+/// Runs the child to its end, folding its events and stderr into `info`.
+async fn follow_child(
+    spec: ProcessSpec,
+    stop: watch::Receiver<StopLevel>,
     info: Arc<Mutex<RunInfo>>,
-    stdout: Option<impl AsyncRead + Unpin>,
-    stderr: Option<impl AsyncRead + Unpin>,
 ) {
-    let out_info = info.clone();
-    let out = async move {
-        let Some(stdout) = stdout else { return };
-        let mut lines = BufReader::new(stdout).lines();
-        while let Ok(Some(line)) = lines.next_line().await {
-            if let Ok(event) = serde_json::from_str::<Value>(&line) {
-                apply(&mut lock_info(&out_info), &event);
+    let mut tail: VecDeque<String> = VecDeque::new();
+    let outcome = run_process(spec, stop, &mut |event| match event {
+        ProcessEvent::Started { pid } => lock_info(&info).pid = pid,
+        ProcessEvent::Line(OutputStream::Stdout, line) => {
+            if let Ok(event) = serde_json::from_str::<Value>(line) {
+                apply(&mut lock_info(&info), &event);
             }
         }
-    };
-    let err = async move {
-        let Some(stderr) = stderr else { return };
-        let mut tail = VecDeque::new();
-        let mut lines = BufReader::new(stderr).lines();
-        while let Ok(Some(line)) = lines.next_line().await {
+        ProcessEvent::Line(OutputStream::Stderr, line) => {
             if tail.len() == STDERR_TAIL {
                 tail.pop_front();
             }
-            tail.push_back(line);
+            tail.push_back(line.to_string());
             lock_info(&info).stderr_tail = tail.iter().cloned().collect();
         }
-    };
-    tokio::join!(out, err);
+    })
+    .await;
+    let mut w = lock_info(&info);
+    w.exit_code = Some(match outcome {
+        Ok(o) => match o.status {
+            ExitStatusKind::Code(c) => c,
+            ExitStatusKind::Signal(s) => crate::exit::interrupted(s),
+        },
+        Err(e) => {
+            w.stderr_tail.push(e.to_string());
+            -1
+        }
+    });
+    w.state = "finished".into();
+    w.finished = Some(chrono::Local::now().to_rfc3339());
 }
 
 /// One event of the child's `--json` stream folded into its run's state.
