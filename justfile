@@ -14,6 +14,7 @@ bench:
     cargo bench --bench parse
     benches/runner-vs-xargs
     benches/serve-load --binary target/release/roadmap-runner
+    benches/isolation-cost
 
 # The README's first command: the whole job on a tiny shop in a temp directory.
 demo *ARGS:
