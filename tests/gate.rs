@@ -416,10 +416,10 @@ async fn stop_requested_before_the_gate_runs_nothing() {
 
 #[tokio::test]
 async fn npm_runs_the_node_fixture() {
-    if which::which("npm").is_err() || which::which("node").is_err() {
-        eprintln!("skipped: npm or node is not on PATH");
-        return;
-    }
+    assert!(
+        which::which("npm").is_ok() && which::which("node").is_ok(),
+        "npm and node run the node fixture's gate (.ci/run installs them)"
+    );
     let tmp = fixture_copy("node");
     let plan = plan(tmp.path());
     let r = run(&plan, tmp.path(), StopLevel::Run).await;

@@ -21,15 +21,17 @@ struct Tmux {
 }
 
 impl Tmux {
-    /// False (with the reason printed) when tmux is not installed.
-    fn available() -> bool {
-        match Command::new("tmux").arg("-V").output() {
-            Ok(o) if o.status.success() => true,
-            _ => {
-                eprintln!("skipped: tmux is not installed (it drives the live view's tests)");
-                false
-            }
-        }
+    /// tmux drives the live view's tests: without it they fail, saying so
+    /// (`.ci/run` installs it).
+    fn require() {
+        let ok = Command::new("tmux")
+            .arg("-V")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        assert!(
+            ok,
+            "tmux is not installed: the live view is tested in it (apt-get install tmux)"
+        );
     }
 
     /// Starts `shell_command` in a detached 160x40 session in `dir`.
@@ -173,9 +175,7 @@ fn running_row(id: &str) -> Regex {
 
 #[test]
 fn live_view_shows_running_and_queued_tasks_then_only_what_stays() {
-    if !Tmux::available() {
-        return;
-    }
+    Tmux::require();
     let p = Project::new(&roadmap_with_tasks(&[
         ("A1", "FAKE: write notes/a1.txt hello\nFAKE: sleep 3"),
         ("A2", "FAKE: sleep 3"),
@@ -264,25 +264,19 @@ fn ctrl_c_leaves_no_stale_rows(columns: u16) {
 
 #[test]
 fn ctrl_c_leaves_no_stale_rows_at_150_columns() {
-    if !Tmux::available() {
-        return;
-    }
+    Tmux::require();
     ctrl_c_leaves_no_stale_rows(150);
 }
 
 #[test]
 fn ctrl_c_leaves_no_stale_rows_at_200_columns() {
-    if !Tmux::available() {
-        return;
-    }
+    Tmux::require();
     ctrl_c_leaves_no_stale_rows(200);
 }
 
 #[test]
 fn a_dumb_terminal_gets_plain_lines() {
-    if !Tmux::available() {
-        return;
-    }
+    Tmux::require();
     let p = Project::new(&roadmap_with_tasks(&[("A1", "FAKE: sleep 0.2")]));
     let tmux = Tmux::start(
         &p.dir,

@@ -367,15 +367,18 @@ fn missing_agent_is_a_preflight_failure_naming_path() {
 
 #[test]
 fn root_without_sandbox_is_refused_before_launch() {
-    if !nix::unistd::geteuid().is_root() {
-        eprintln!("skipped: only meaningful as root");
-        return;
-    }
     let p = Project::new(&roadmap_with_tasks(&[("A1", "")]));
     let out = p.cmd().env_remove("IS_SANDBOX").output().unwrap();
-    assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
-    assert!(stderr(&out).contains("IS_SANDBOX=1"), "{}", stderr(&out));
-    assert!(p.agent_events().is_empty());
+    if nix::unistd::geteuid().is_root() {
+        // Claude refuses --dangerously-skip-permissions as root: said first.
+        assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
+        assert!(stderr(&out).contains("IS_SANDBOX=1"), "{}", stderr(&out));
+        assert!(p.agent_events().is_empty());
+    } else {
+        // Not root: nothing to refuse, the run goes on.
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert!(!stderr(&out).contains("IS_SANDBOX"), "{}", stderr(&out));
+    }
 }
 
 #[test]
