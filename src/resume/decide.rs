@@ -435,6 +435,18 @@ mod tests {
         ]
     }
 
+    /// Both groups of phase 1 done and recorded complete.
+    fn phase_one_done() -> Vec<Record> {
+        let mut records = group_a_done();
+        records.extend([
+            start(1, "B"),
+            task(1, "B", "B1", true),
+            gate(1, "B", true),
+            complete(1, "B"),
+        ]);
+        records
+    }
+
     fn state(completed: &str, records: Vec<Record>) -> RunState {
         RunState {
             completed: CompletedGroups::parse(completed).0,
@@ -585,13 +597,7 @@ mod tests {
     #[test]
     fn killed_between_completion_and_commit_the_commit_comes_first() {
         let r = roadmap(ROADMAP);
-        let mut records = group_a_done();
-        records.extend([
-            start(1, "B"),
-            task(1, "B", "B1", true),
-            gate(1, "B", true),
-            complete(1, "B"),
-        ]);
+        let records = phase_one_done();
         let s = state("PHASE_1:A\nPHASE_1:B\n", records);
         assert_eq!(
             plan(&r, &s, ON),
@@ -605,13 +611,7 @@ mod tests {
     #[test]
     fn a_failed_commit_is_made_again_first() {
         let r = roadmap(ROADMAP);
-        let mut records = group_a_done();
-        records.extend([
-            start(1, "B"),
-            task(1, "B", "B1", true),
-            gate(1, "B", true),
-            complete(1, "B"),
-        ]);
+        let mut records = phase_one_done();
         records.push(commit(1));
         // HEAD's tasks.jsonl does not hold the commit record: not made.
         let mut s = state("PHASE_1:A\nPHASE_1:B\n", records.clone());
@@ -634,13 +634,7 @@ mod tests {
     #[test]
     fn a_rollback_after_the_commit_makes_a_new_commit() {
         let r = roadmap(ROADMAP);
-        let mut records = group_a_done();
-        records.extend([
-            start(1, "B"),
-            task(1, "B", "B1", true),
-            gate(1, "B", true),
-            complete(1, "B"),
-        ]);
+        let mut records = phase_one_done();
         records.push(commit(1));
         records.push(reset(1, "B"));
         let mut s = state("PHASE_1:A\n", records.clone());
@@ -665,13 +659,7 @@ mod tests {
             push: false,
             ..ON
         };
-        let mut records = group_a_done();
-        records.extend([
-            start(1, "B"),
-            task(1, "B", "B1", true),
-            gate(1, "B", true),
-            complete(1, "B"),
-        ]);
+        let mut records = phase_one_done();
         let s = state("PHASE_1:A\nPHASE_1:B\n", records.clone());
         // Phase 1 completed before this run: with commits off nothing is owed now.
         assert_eq!(plan(&r, &s, off), ["2:A run A3", "commit 2"]);
