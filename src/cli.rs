@@ -210,6 +210,22 @@ pub enum Command {
         after_help = "Examples:\n  roadmap-runner serve                          http://127.0.0.1:7474/\n  ROADMAP_RUNNER_API_KEY=s3cret roadmap-runner serve --bind 0.0.0.0:7474\n\nExit codes: 5 refused to start (a non-loopback --bind without a key, a bad key file, the address in use), 64 bad usage."
     )]
     Serve(ServeArgs),
+    // Many machines (src/cluster/): `worker` and `workers`.
+    /// Run tasks for coordinators (`run --nats URL`) on this machine: pull
+    /// them from NATS JetStream, run each agent in a worktree of a local
+    /// mirror, push the task's branch, publish the result.
+    #[command(after_help = "Examples:
+  roadmap-runner worker --nats nats://queue.internal:4222
+  roadmap-runner worker --nats tls://queue:4222 --creds ~/.config/nats/worker.creds --max-parallel 4 --name build-3
+
+SIGTERM or Ctrl-C: no new task, the running ones finish (up to --stop-grace), then exit 0; a second signal stops the agents and gives their tasks back.
+Exit codes: 0 stopped, 5 cannot reach the server, 64 bad usage.")]
+    Worker(WorkerArgs),
+    /// List the live workers: name, host, slots, running tasks, last heartbeat.
+    #[command(after_help = "Examples:
+  roadmap-runner workers --nats nats://queue.internal:4222
+  roadmap-runner workers --nats nats://queue:4222 --json | jq '.[].name'")]
+    Workers(WorkersArgs),
     /// The demo's agent: this binary behaving like `claude -p --output-format
     /// stream-json --verbose` (prompt on stdin), writing the task's files.
     #[command(name = "__simulate-agent", hide = true)]
@@ -224,6 +240,42 @@ pub struct ServeArgs {
     /// Read the API key from this file's first line (instead of ROADMAP_RUNNER_API_KEY).
     #[arg(long, value_name = "PATH")]
     pub api_key_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct WorkerArgs {
+    /// The NATS JetStream server (nats://host:4222, tls://host:4222; user
+    /// and password or a token may be in the URL) [env: ROADMAP_NATS].
+    #[arg(long, value_name = "URL", env = "ROADMAP_NATS", hide_env = true)]
+    pub nats: String,
+    /// A NATS .creds file (JWT and NKey seed).
+    #[arg(long, value_name = "FILE")]
+    pub creds: Option<PathBuf>,
+    /// Agents run at once on this machine.
+    #[arg(long, value_name = "N", default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub max_parallel: u32,
+    /// Where the mirrors, worktrees and logs go [default: ~/.cache/roadmap-runner/worker].
+    #[arg(long, value_name = "DIR")]
+    pub work_dir: Option<PathBuf>,
+    /// The name shown by `workers` and the coordinator [default: the host name].
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// How long running tasks may take to finish after SIGTERM (e.g. 10m, 1h).
+    #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = crate::config::parse_duration)]
+    pub stop_grace: std::time::Duration,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct WorkersArgs {
+    /// The NATS JetStream server [env: ROADMAP_NATS].
+    #[arg(long, value_name = "URL", env = "ROADMAP_NATS", hide_env = true)]
+    pub nats: String,
+    /// A NATS .creds file (JWT and NKey seed).
+    #[arg(long, value_name = "FILE")]
+    pub creds: Option<PathBuf>,
+    /// JSON: an array of the workers' heartbeats.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -399,6 +451,16 @@ pub struct RunArgs {
     /// worktree per task, merged back before the gate) [default: shared].
     #[arg(long, env = "ROADMAP_ISOLATION", value_name = "MODE", value_enum)]
     pub isolation: Option<crate::config::Isolation>,
+
+    /// Run the tasks on workers (`roadmap-runner worker`) through this NATS
+    /// JetStream server, e.g. nats://host:4222; implies --isolation worktree
+    /// [env: ROADMAP_NATS].
+    #[arg(long, value_name = "URL", env = "ROADMAP_NATS", hide_env = true)]
+    pub nats: Option<String>,
+
+    /// A NATS .creds file (JWT and NKey seed) for --nats.
+    #[arg(long, value_name = "FILE")]
+    pub nats_creds: Option<std::path::PathBuf>,
 }
 
 fn parse_dialect(s: &str) -> Result<Dialect, String> {

@@ -58,6 +58,9 @@ pub enum Event {
         log: PathBuf,
         #[serde(with = "secs")]
         timeout: Duration,
+        /// With `--nats`: the worker running it (`pid` is 0 then).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        worker: Option<String>,
     },
     /// The agent's latest activity (a tool call, a line of text).
     TaskActivity {

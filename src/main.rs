@@ -55,6 +55,13 @@ fn run(cli: Cli) -> Result<i32, CommandError> {
         out: &mut out,
         err: &mut err,
     };
+    // A worker or the list of workers: no project here.
+    if let Some(Command::Worker(args)) = &cli.command {
+        return commands::worker::run(args, io);
+    }
+    if let Some(Command::Workers(args)) = &cli.command {
+        return commands::worker::list(args, io);
+    }
     // The demo makes its own project in a temporary directory.
     if let Some(Command::Demo(args)) = &cli.command {
         let code = commands::demo::run(args, g.verbose > 0, io)?;
@@ -80,6 +87,7 @@ fn run(cli: Cli) -> Result<i32, CommandError> {
         Some(Command::Man) => commands::man::run(io)?,
         Some(Command::Demo(_) | Command::SimulateAgent(_)) => unreachable!("handled above"),
         Some(Command::Mcp | Command::Serve(_)) => unreachable!("handled above"),
+        Some(Command::Worker(_) | Command::Workers(_)) => unreachable!("handled above"),
         Some(Command::Run(args)) => commands::run::run(&project, args, g.verbose > 0, io)?,
         None => commands::run::run(&project, &cli.run, g.verbose > 0, io)?,
     };

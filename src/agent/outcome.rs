@@ -31,6 +31,8 @@ pub enum TaskOutcome {
     /// result with subtype `error_max_budget_usd`): neither a success nor a
     /// crash; its work may be partial.
     OverBudget { message: String },
+    /// With `--nats`: every delivery went to a worker that went silent.
+    WorkerLost { message: String },
 }
 
 impl TaskOutcome {
@@ -48,6 +50,7 @@ impl TaskOutcome {
             TaskOutcome::AuthFailure { .. } => "auth failure",
             TaskOutcome::UsageLimit { .. } => "usage limit",
             TaskOutcome::OverBudget { .. } => "over budget",
+            TaskOutcome::WorkerLost { .. } => "worker lost",
         }
     }
 }

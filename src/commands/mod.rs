@@ -13,6 +13,7 @@ pub mod man;
 pub mod run;
 pub mod status;
 pub mod validate;
+pub mod worker;
 
 use crate::config::ConfigError;
 use crate::exit;
@@ -32,6 +33,8 @@ pub enum CommandError {
     Config(#[from] ConfigError),
     #[error(transparent)]
     Demo(#[from] crate::demo::DemoError),
+    #[error(transparent)]
+    Cluster(#[from] crate::cluster::ClusterError),
     #[error("{0}")]
     Usage(String),
     /// The environment or configuration is not fit for a run.
@@ -49,9 +52,10 @@ impl CommandError {
             CommandError::Plan(_) | CommandError::Usage(_) => exit::USAGE,
             // A bad environment variable is bad usage, as the flag would be.
             CommandError::Config(ConfigError::Env { .. }) => exit::USAGE,
-            CommandError::Config(_) | CommandError::Demo(_) | CommandError::Preflight(_) => {
-                exit::PREFLIGHT_FAILED
-            }
+            CommandError::Config(_)
+            | CommandError::Demo(_)
+            | CommandError::Cluster(_)
+            | CommandError::Preflight(_) => exit::PREFLIGHT_FAILED,
             CommandError::Status(_) | CommandError::Output(_) => exit::PREFLIGHT_FAILED,
         }
     }

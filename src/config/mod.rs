@@ -162,6 +162,22 @@ pub struct FileConfig {
     pub review: ReviewSection,
     #[serde(default)]
     pub worktree: WorktreeSection,
+    #[serde(default)]
+    pub cluster: ClusterSection,
+}
+
+/// `[cluster]`: tasks run by workers through NATS JetStream.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterSection {
+    /// The NATS server (`nats://host:4222`; `tls://` for TLS).
+    pub nats: Option<String>,
+    /// A `.creds` file (JWT and NKey seed) for the server.
+    pub creds: Option<PathBuf>,
+    /// How long a worker may go silent before its task goes to another.
+    pub ack_wait: Option<DurationValue>,
+    /// Deliveries of one task attempt before it is "worker lost".
+    pub max_deliver: Option<u32>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -327,6 +343,9 @@ pub struct Overrides {
     pub write_back: bool,
     /// `--isolation` / `ROADMAP_ISOLATION`.
     pub isolation: Option<Isolation>,
+    /// `--nats` / `ROADMAP_NATS`, `--nats-creds`.
+    pub nats: Option<String>,
+    pub nats_creds: Option<PathBuf>,
 }
 
 pub const ENV_MAX_COST: &str = "ROADMAP_MAX_COST";
@@ -376,6 +395,8 @@ impl Overrides {
             max_cost,
             write_back: args.write_back,
             isolation: args.isolation,
+            nats: args.nats.clone().filter(|u| !u.trim().is_empty()),
+            nats_creds: args.nats_creds.clone(),
         })
     }
 }
@@ -545,6 +566,34 @@ pub struct Settings {
     pub write_back: bool,
     pub isolation: Isolation,
     pub worktree: WorktreeSettings,
+    pub cluster: ClusterSettings,
+}
+
+/// Where the tasks run with `--nats` / `[cluster]` (none: on this machine).
+#[derive(Debug, Clone, Default)]
+pub struct ClusterSettings {
+    pub nats: Option<crate::cluster::NatsTarget>,
+    pub redelivery: crate::cluster::queues::Redelivery,
+}
+
+impl ClusterSettings {
+    fn resolve(c: &ClusterSection, over: &Overrides) -> Result<ClusterSettings, ConfigError> {
+        let mut redelivery = crate::cluster::queues::Redelivery::default();
+        if let Some(w) = &c.ack_wait {
+            redelivery.ack_wait = w.resolve("cluster.ack_wait")?.max(Duration::from_secs(1));
+        }
+        if let Some(n) = c.max_deliver {
+            redelivery.max_deliver = i64::from(n.max(1));
+        }
+        let url = over.nats.clone().or_else(|| c.nats.clone());
+        Ok(ClusterSettings {
+            nats: url.map(|url| crate::cluster::NatsTarget {
+                url,
+                creds: over.nats_creds.clone().or_else(|| c.creds.clone()),
+            }),
+            redelivery,
+        })
+    }
 }
 
 /// Two repair agents per failed gate: one is given the failure; a second
@@ -698,7 +747,9 @@ impl Settings {
                     })
                     .transpose()?,
             },
+            // Remote tasks always run in worktrees of their own.
             isolation: match over.isolation {
+                _ if over.nats.is_some() || file.cluster.nats.is_some() => Isolation::Worktree,
                 Some(i) => i,
                 None => choice(
                     file.run.isolation.as_deref(),
@@ -707,6 +758,7 @@ impl Settings {
                 )?,
             },
             worktree: WorktreeSettings::resolve(&file.worktree)?,
+            cluster: ClusterSettings::resolve(&file.cluster, over)?,
         })
     }
 }

@@ -293,6 +293,10 @@ impl LiveReporter {
                 style("$").yellow(),
                 format!("  over budget: {}", one_line(message)),
             ),
+            TaskOutcome::WorkerLost { message } => (
+                style("✘").red(),
+                format!("  worker lost: {}", one_line(message)),
+            ),
         };
         let width = self.width();
         let title = truncate_str(title, MAX_TITLE, "…");
@@ -474,8 +478,15 @@ impl Reporter for LiveReporter {
                 title,
                 attempt,
                 timeout,
+                worker,
                 ..
-            } => self.task_started(task, title, *attempt, *timeout),
+            } => match worker {
+                // With --nats the row names the worker running it.
+                Some(w) => {
+                    self.task_started(task, &format!("{title} [on {w}]"), *attempt, *timeout)
+                }
+                None => self.task_started(task, title, *attempt, *timeout),
+            },
             Event::TaskActivity { task, text, .. } => self.task_activity(task, text),
             Event::TaskFinished {
                 task,

@@ -82,6 +82,7 @@ impl<W: Write + Send> Reporter for PlainReporter<W> {
                 attempt,
                 pid,
                 log,
+                worker,
                 ..
             } => {
                 let again = if *attempt > 1 {
@@ -89,9 +90,13 @@ impl<W: Write + Send> Reporter for PlainReporter<W> {
                 } else {
                     String::new()
                 };
+                let on = match worker {
+                    Some(w) => format!("on worker {w}"),
+                    None => format!("pid {pid}"),
+                };
                 self.line(
                     "START",
-                    &format!("{task}: {title}{again} pid {pid}, log {}", log.display()),
+                    &format!("{task}: {title}{again} {on}, log {}", log.display()),
                 );
             }
             Event::TaskActivity { task, text, .. } => {
@@ -124,6 +129,7 @@ impl<W: Write + Send> Reporter for PlainReporter<W> {
                     TaskOutcome::AuthFailure { message } => ("AUTH", format!(": {message}")),
                     TaskOutcome::UsageLimit { message, .. } => ("LIMIT", format!(": {message}")),
                     TaskOutcome::OverBudget { message } => ("BUDGET", format!(": {message}")),
+                    TaskOutcome::WorkerLost { message } => ("LOST", format!(": {message}")),
                 };
                 self.line(
                     tag,

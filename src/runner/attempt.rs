@@ -34,6 +34,8 @@ pub struct AttemptJob {
     pub setup: Option<Setup>,
     /// With `--isolation worktree`: the worktree the attempt runs in.
     pub worktree: Option<PathBuf>,
+    /// With `--nats`: the attempt runs on a worker (see [`crate::cluster`]).
+    pub remote: Option<crate::cluster::coordinator::RemoteTask>,
 }
 
 /// `[worktree] setup` commands, run in the attempt's cwd before its agent
@@ -69,6 +71,12 @@ pub enum AttemptMsg {
         task_id: String,
         pid: u32,
     },
+    /// With `--nats`: a worker took the attempt (again on a redelivery).
+    Claimed {
+        task_id: String,
+        worker: String,
+        delivery: u64,
+    },
 }
 
 #[derive(Debug)]
@@ -78,6 +86,8 @@ pub struct AttemptResult {
     pub report: AgentReport,
     pub duration: Duration,
     pub tail: Vec<String>,
+    /// With `--nats`: the worker that ran it, and the branch it pushed.
+    pub remote: Option<crate::cluster::coordinator::Ran>,
 }
 
 /// How long a grandchild may hold the output pipes after the agent exited.
@@ -88,6 +98,9 @@ pub async fn run_attempt(
     stop: watch::Receiver<StopLevel>,
     tx: mpsc::UnboundedSender<AttemptMsg>,
 ) -> AttemptResult {
+    if job.remote.is_some() {
+        return crate::cluster::coordinator::attempt::run_remote(job, stop, tx).await;
+    }
     let started = Instant::now();
     if let Some(setup) = &job.setup
         && let Err(reason) = run_setup(setup, &job, stop.clone(), &tx).await
@@ -102,6 +115,7 @@ pub async fn run_attempt(
             report: AgentReport::default(),
             duration: started.elapsed(),
             tail: Vec::new(),
+            remote: None,
             job,
         };
     }
@@ -162,6 +176,7 @@ pub async fn run_attempt(
                 job,
                 outcome,
                 report,
+                remote: None,
             }
         }
         Err(e) => {
@@ -178,6 +193,7 @@ pub async fn run_attempt(
                 report: AgentReport::default(),
                 duration: started.elapsed(),
                 tail: Vec::new(),
+                remote: None,
                 job,
             }
         }

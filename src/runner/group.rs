@@ -201,7 +201,7 @@ pub async fn run_group(
                     TaskOutcome::Succeeded | TaskOutcome::Interrupted => {
                         finished.insert(task.task_id.clone(), summary(res.outcome.clone()));
                     }
-                    TaskOutcome::Failed { .. } | TaskOutcome::TimedOut { .. } => {
+                    TaskOutcome::Failed { .. } | TaskOutcome::TimedOut { .. } | TaskOutcome::WorkerLost { .. } => {
                         if task.attempt <= retries && *group_stop_tx.borrow() == StopLevel::Run {
                             reporter.report(&Event::TaskRetry {
                                 key: key.clone(),
@@ -372,6 +372,9 @@ fn record_attempt(
             .clone()
             .filter(|_| res.job.role == super::budget::Role::Review),
         worktree: res.job.worktree.as_ref().map(|w| w.display().to_string()),
+        worker: res.remote.as_ref().map(|r| r.worker.clone()),
+        branch: res.remote.as_ref().and_then(|r| r.branch.clone()),
+        commit: res.remote.as_ref().and_then(|r| r.commit.clone()),
         ..record
     };
     let written = io.store.task_finished(&record);
@@ -403,6 +406,36 @@ fn report_msg(
                     pid,
                     log: log.clone(),
                     timeout: *timeout,
+                    worker: None,
+                });
+            }
+        }
+        AttemptMsg::Claimed {
+            task_id,
+            worker,
+            delivery,
+        } => {
+            if let Some((t, log, timeout)) = in_flight.get(&task_id) {
+                started_at.entry(task_id.clone()).or_insert_with(Utc::now);
+                let rel = crate::project::relative_display(io.project_dir, log);
+                let written = io.store.task_claimed(&task_id, &worker, Some(rel));
+                io.warn_on_err("update the in-progress file", written);
+                if delivery > 1 {
+                    io.reporter.report(&Event::Note {
+                        message: format!(
+                            "{key}: {task_id} redelivered to worker {worker} (delivery {delivery}: the previous worker went silent)"
+                        ),
+                    });
+                }
+                io.reporter.report(&Event::TaskStarted {
+                    key: key.clone(),
+                    task: task_id.clone(),
+                    title: t.title.clone(),
+                    attempt: t.attempt,
+                    pid: 0,
+                    log: log.clone(),
+                    timeout: *timeout,
+                    worker: Some(worker),
                 });
             }
         }

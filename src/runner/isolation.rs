@@ -21,7 +21,8 @@ use crate::project::Project;
 use crate::resume::GroupAction;
 use crate::roadmap::{GroupKey, Task};
 use crate::status::{
-    IntegrationRecord, IntegrationState, RecordStore, latest_task_outcomes, task_integrations,
+    IntegrationRecord, IntegrationState, RecordStore, TaskRecord, latest_task_outcomes,
+    task_integrations,
 };
 use crate::vcs::Repo;
 use crate::worktree::{self, Conflict, Merged, Worktrees, task_name};
@@ -92,7 +93,7 @@ impl TaskIsolation {
             Ok(self.wts.cwd_in(&path))
         } else {
             self.base().and_then(|base| {
-                worktree::create_task_worktree(&self.wts, &self.repo, &name, base)
+                worktree::create_task_worktree(&self.wts, self.repo.git2(), &name, base)
                     .map(|wt| wt.cwd)
                     .map_err(|e| format!("cannot make the task's worktree: {e}"))
             })
@@ -178,7 +179,8 @@ fn leftover_worktrees<'a>(
     let waiting = latest_task_outcomes(&records, &planned.key)
         .values()
         .any(|r| {
-            r.worktree.is_some() && !matches!(done.get(&r.task), Some(IntegrationState::Done(_)))
+            (r.worktree.is_some() || r.commit.is_some())
+                && !matches!(done.get(&r.task), Some(IntegrationState::Done(_)))
         });
     let wts = Worktrees::new(
         &inputs.project.dir,
@@ -309,6 +311,17 @@ impl Ctx<'_, '_, '_> {
             .0;
         let states = task_integrations(&records, key);
         let latest = latest_task_outcomes(&records, key);
+        // Tasks run on workers: their branches, fetched in one go.
+        let remote: Vec<&TaskRecord> = planned
+            .group
+            .tasks
+            .iter()
+            .filter(|t| states.get(&t.id).is_none())
+            .filter_map(|t| latest.get(&t.id))
+            .filter(|r| r.commit.is_some())
+            .collect();
+        self.fetch_task_branches(repo, &remote)
+            .map_err(|e| failed(&e))?;
         // (task, files it changed) of what is merged so far, for conflict messages.
         let mut merged: Vec<(&Task, Vec<String>)> = Vec::new();
         for task in planned.group.tasks.iter().filter(|t| !t.done_in_roadmap) {
@@ -322,10 +335,13 @@ impl Ctx<'_, '_, '_> {
                     merged.push((task, rec.files.clone()));
                 }
                 // Its latest attempt ran in the project tree: nothing to merge.
-                None if latest.get(&task.id).is_none_or(|r| r.worktree.is_none()) => {}
+                None if latest
+                    .get(&task.id)
+                    .is_none_or(|r| r.worktree.is_none() && r.commit.is_none()) => {}
                 None => {
+                    let fetched = latest.get(&task.id).and_then(fetched_commit);
                     let files = self
-                        .integrate_task(repo, wts, planned, task, &merged, reporter)
+                        .integrate_task(repo, wts, planned, task, fetched, &merged, reporter)
                         .await?;
                     merged.push((task, files));
                 }
@@ -334,14 +350,34 @@ impl Ctx<'_, '_, '_> {
         Ok(())
     }
 
+    /// The branches workers pushed for these attempts, fetched from the
+    /// project's remote (one fetch for the group).
+    fn fetch_task_branches(&self, repo: &Repo, records: &[&TaskRecord]) -> Result<(), String> {
+        let specs: Vec<String> = records
+            .iter()
+            .filter(|r| fetched_commit(r).is_none_or(|c| repo.git2().find_commit(c).is_err()))
+            .filter_map(|r| r.branch.as_ref())
+            .map(|b| format!("+refs/heads/{b}:refs/{b}"))
+            .collect();
+        if specs.is_empty() {
+            return Ok(());
+        }
+        let git = &self.inputs.settings.git;
+        let url = repo.push_url(git).map_err(|e| e.to_string())?;
+        crate::vcs::transfer::fetch_refspecs(repo.git2(), &url, &specs, git)
+            .map_err(|e| format!("cannot fetch the workers' task branches: {e}"))
+    }
+
     /// One task: its commit, the merge (or its resolution), the tree written
     /// between the `integrating` and `integrated` records. Its files.
+    #[allow(clippy::too_many_arguments)]
     async fn integrate_task(
         &mut self,
         repo: &Repo,
         wts: &Worktrees,
         planned: &GroupAction<'_>,
         task: &Task,
+        fetched: Option<Oid>,
         merged: &[(&Task, Vec<String>)],
         reporter: &mut dyn Reporter,
     ) -> Result<Vec<String>, Stop> {
@@ -357,7 +393,16 @@ impl Ctx<'_, '_, '_> {
             ],
         };
         let message = format!("{}: {}", task.id, task.title);
-        let commit = worktree::commit_task(wts, key, &task.id, &message).map_err(|e| failed(&e))?;
+        let commit = match fetched {
+            // A worker's commit, fetched with its branch.
+            Some(c) => {
+                repo.git2().find_commit(c).map_err(|e| {
+                    failed(&format!("the worker's commit {c} was not fetched: {e}"))
+                })?;
+                c
+            }
+            None => worktree::commit_task(wts, key, &task.id, &message).map_err(|e| failed(&e))?,
+        };
         let result =
             worktree::merge_task(repo, wts, key, commit, &message).map_err(|e| failed(&e))?;
         let m = match result {
@@ -556,8 +601,14 @@ impl Ctx<'_, '_, '_> {
             fingerprint: None,
             setup: None,
             worktree: None,
+            remote: None,
         }
     }
+}
+
+/// The commit a worker pushed for the attempt (`--nats`).
+fn fetched_commit(rec: &TaskRecord) -> Option<Oid> {
+    rec.commit.as_deref().and_then(|c| Oid::from_str(c).ok())
 }
 
 fn parse_merged(rec: &IntegrationRecord) -> Result<Merged, git2::Error> {

@@ -5,6 +5,7 @@
 pub mod advice;
 pub mod attempt;
 pub mod budget;
+pub mod cluster;
 pub mod finish;
 pub mod group;
 pub mod isolation;
@@ -44,6 +45,8 @@ pub struct GroupJobs<'a> {
     pub program: &'a Path,
     /// `--isolation worktree`: makes each task's worktree (None: shared tree).
     pub isolation: Option<isolation::TaskIsolation>,
+    /// `--nats`: each task goes to a worker instead.
+    pub remote: Option<crate::cluster::coordinator::group::RemoteGroup>,
 }
 
 impl GroupJobs<'_> {
@@ -127,6 +130,7 @@ impl GroupJobs<'_> {
             fingerprint,
             setup: None,
             worktree: None,
+            remote: None,
         }
     }
 
@@ -159,8 +163,11 @@ impl JobFactory for GroupJobs<'_> {
             (None, _) => full,
         };
         let mut job = self.job_for(task, &prompt, budget::Role::Task, None, &[]);
-        // Worktree mode: the task's own worktree becomes its cwd.
-        if let Some(iso) = &mut self.isolation {
+        if let Some(remote) = &self.remote {
+            // Its worker makes the worktree, from the group's pushed base.
+            remote.prepare_job(task, self.settings, &mut job);
+        } else if let Some(iso) = &mut self.isolation {
+            // Worktree mode: the task's own worktree becomes its cwd.
             iso.prepare(task, &mut job);
         }
         job
@@ -197,6 +204,7 @@ impl RunInputs<'_> {
             template: self.template,
             program: self.program,
             isolation,
+            remote: None,
         }
     }
 }
@@ -229,6 +237,8 @@ struct Ctx<'i, 'a, 's> {
     run: Progress,
     /// What the run may spend (`--max-cost`) and has spent.
     budget: budget::Budget,
+    /// `--nats`: the connection to the workers.
+    cluster: Option<std::sync::Arc<crate::cluster::coordinator::Dispatcher>>,
 }
 
 /// Runs the decision's actions to the end or to the first failure; returns
@@ -257,6 +267,7 @@ pub async fn execute(
         signals,
         store: Store::new(&inputs.project.status),
         budget: budget::Budget::new(settings.max_cost),
+        cluster: None,
         run: Progress {
             tasks: Vec::new(),
             completed: Vec::new(),
@@ -267,6 +278,9 @@ pub async fn execute(
         },
     };
     write_pending_file(inputs, reporter);
+    if !ctx.connect_cluster(reporter).await {
+        return finish_summary(ctx.run, inputs, signals, started);
+    }
     for action in &inputs.decision.actions {
         if *stop.borrow() > StopLevel::Run || !ctx.act(action, reporter).await {
             break;
@@ -489,6 +503,19 @@ impl Ctx<'_, '_, '_> {
             task_ids: queued.iter().map(|t| t.task_id.clone()).collect(),
         });
         let mut jobs = inputs.jobs(planned, self.task_isolation(key));
+        if let Some(d) = &self.cluster {
+            match self.remote_group(d.clone(), planned) {
+                Ok(r) => jobs.remote = Some(r),
+                Err(message) => {
+                    self.run.fail(
+                        exit::VCS_FAILED,
+                        format!("{key}: {message}"),
+                        vec!["the workers fetch each group's base from the project's remote: check that the remote is reachable and accepts pushes, then run again".into()],
+                    );
+                    return false;
+                }
+            }
+        }
         let limits = GroupLimits {
             max_parallel: settings.max_parallel,
             retries: settings.retries,

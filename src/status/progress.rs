@@ -73,6 +73,8 @@ pub struct RunningTask {
     pub pid_start: Option<u64>,
     /// The attempt's log, relative to the project directory.
     pub log: Option<String>,
+    /// With `--nats`: the worker running it (pid 0 then: nothing here to kill).
+    pub worker: Option<String>,
 }
 
 impl RunningTask {
@@ -84,6 +86,19 @@ impl RunningTask {
             pid,
             pid_start: process_start_time(pid),
             log,
+            worker: None,
+        }
+    }
+
+    /// A task a worker on another machine runs.
+    pub fn on_worker(task_id: impl Into<String>, worker: &str, log: Option<String>) -> Self {
+        RunningTask {
+            task_id: task_id.into(),
+            started: now_secs(),
+            pid: 0,
+            pid_start: None,
+            log,
+            worker: Some(worker.to_string()),
         }
     }
 }
@@ -154,6 +169,9 @@ impl InProgress {
             out.push_str(&format!(" started={} pid={}", fmt_time(t.started), t.pid));
             if let Some(s) = t.pid_start {
                 out.push_str(&format!(" pid_start={s}"));
+            }
+            if let Some(w) = &t.worker {
+                out.push_str(&format!(" worker={}", one_word(w)));
             }
             if let Some(log) = &t.log {
                 out.push_str(&format!(" log={}", one_line(log)));
@@ -236,6 +254,7 @@ impl InProgress {
                 pid,
                 pid_start: fields.num("pid_start"),
                 log: fields.log.map(str::to_string),
+                worker: fields.get("worker").map(str::to_string),
             });
         }
         ip

@@ -117,6 +117,15 @@ pub struct TaskRecord {
     /// work is merged from there); absent when it ran in the project tree.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub worktree: Option<String>,
+    /// With `--nats`: the worker that ran it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub worker: Option<String>,
+    /// With `--nats`: the task branch the worker pushed, and its commit
+    /// (what is fetched and merged before the gate).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
 }
 
 impl TaskRecord {
@@ -159,6 +168,9 @@ impl TaskRecord {
             fingerprint: None,
             verdict: None,
             worktree: None,
+            worker: None,
+            branch: None,
+            commit: None,
         }
     }
 

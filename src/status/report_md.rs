@@ -364,6 +364,7 @@ fn outcome_detail(outcome: &TaskOutcome) -> String {
         TaskOutcome::AuthFailure { message } => format!("auth failure: {message}"),
         TaskOutcome::UsageLimit { message, .. } => format!("usage limit: {message}"),
         TaskOutcome::OverBudget { message } => format!("over budget: {message}"),
+        TaskOutcome::WorkerLost { message } => format!("worker lost: {message}"),
     }
 }
 

@@ -114,6 +114,18 @@ impl<'a> Store<'a> {
         self.in_progress.write(self.status)
     }
 
+    /// With `--nats`: a worker took the task; named with no pid.
+    pub fn task_claimed(
+        &mut self,
+        task: &str,
+        worker: &str,
+        log: Option<String>,
+    ) -> Result<(), StatusError> {
+        self.in_progress
+            .task_started(RunningTask::on_worker(task, worker, log));
+        self.in_progress.write(self.status)
+    }
+
     /// A process that is not a task attempt (a resolver agent) ended: the
     /// in-progress file stops naming it; nothing is recorded.
     pub fn helper_finished(&mut self, name: &str) -> Result<(), StatusError> {

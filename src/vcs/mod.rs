@@ -13,6 +13,7 @@
 mod publish;
 mod push;
 mod rebase;
+pub mod transfer;
 
 pub use publish::{Published, UnpushedCommit, name_commits};
 pub use push::PushOutcome;

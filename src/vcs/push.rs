@@ -227,7 +227,7 @@ fn remote_url(remote: &git2::Remote<'_>) -> String {
 }
 
 /// The credentials callback over `creds`, for a push or a fetch.
-fn callbacks(creds: &RefCell<Credentials>) -> RemoteCallbacks<'_> {
+pub(super) fn callbacks(creds: &RefCell<Credentials>) -> RemoteCallbacks<'_> {
     let mut callbacks = RemoteCallbacks::new();
     callbacks.credentials(|url, username, allowed| creds.borrow_mut().next(url, username, allowed));
     callbacks
@@ -302,7 +302,7 @@ fn is_scp_like(url: &str) -> bool {
 }
 
 /// The credential sources, each tried once, in order.
-struct Credentials {
+pub(super) struct Credentials {
     token: Option<(String, String)>,
     /// `[git] token_env` names a variable that is not set.
     token_env_unset: Option<String>,
@@ -325,7 +325,7 @@ const STAGE_HELPER: usize = 3;
 const STAGE_DEFAULT: usize = 4;
 
 impl Credentials {
-    fn new(settings: &GitSettings, config: git2::Config) -> Self {
+    pub(super) fn new(settings: &GitSettings, config: git2::Config) -> Self {
         let env = |name: &str| {
             std::env::var(name)
                 .ok()

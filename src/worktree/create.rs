@@ -4,7 +4,6 @@
 //! creating is safe to repeat (a retry starts clean from the base).
 
 use super::{Context, WorktreeError, Worktrees, branch_name, clean::archive_if_unique};
-use crate::vcs::Repo;
 use git2::{Oid, Repository, WorktreeAddOptions, WorktreePruneOptions};
 use std::path::{Path, PathBuf};
 
@@ -22,11 +21,10 @@ pub struct TaskWorktree {
 /// Creates the worktree `name` at `base` on branch `roadmap-runner/<name>`.
 pub fn create_task_worktree(
     wts: &Worktrees,
-    repo: &Repo,
+    git: &Repository,
     name: &str,
     base: Oid,
 ) -> Result<TaskWorktree, WorktreeError> {
-    let git = repo.git2();
     let path = wts.root.join(name);
     remove_worktree(git, name, &path)?;
     let branch = branch_name(name);
@@ -154,6 +152,7 @@ mod tests {
     use super::*;
     use crate::config::WorktreeSettings;
     use crate::roadmap::GroupKey;
+    use crate::vcs::Repo;
 
     fn repo(dir: &Path) -> Repo {
         super::super::test_repo(dir)
@@ -179,13 +178,13 @@ mod tests {
         std::fs::create_dir_all(&admin).unwrap();
         std::fs::write(admin.join("gitdir"), "nowhere\n").unwrap();
 
-        let wt = create_task_worktree(&wts, &repo, &name, base).unwrap();
+        let wt = create_task_worktree(&wts, repo.git2(), &name, base).unwrap();
         assert!(wt.cwd.join("a.txt").exists());
         assert!(!wt.cwd.join("junk").exists());
         assert_eq!(wt.branch, "roadmap-runner/1-A-A1");
         // Made again over a complete one (a retry): clean from the base.
         std::fs::write(wt.cwd.join("mess.txt"), "x\n").unwrap();
-        let again = create_task_worktree(&wts, &repo, &name, base).unwrap();
+        let again = create_task_worktree(&wts, repo.git2(), &name, base).unwrap();
         assert!(!again.cwd.join("mess.txt").exists());
         remove_worktree(repo.git2(), &name, &again.path).unwrap();
         assert!(!again.path.exists());

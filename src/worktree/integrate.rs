@@ -60,7 +60,7 @@ pub fn commit_task(
 /// base) committed on its branch, and its index set to it, so `git status`
 /// and a hand merge there see a clean checkout. Built from the changed files
 /// only: staging the whole checkout costs a path lookup per file.
-fn commit_worktree(wts: &Worktrees, path: &Path, message: &str) -> Result<Oid, WorktreeError> {
+pub fn commit_worktree(wts: &Worktrees, path: &Path, message: &str) -> Result<Oid, WorktreeError> {
     let repo = Repo::open(&wts.cwd_in(path))?;
     let git = repo.git2();
     // A hand merge left half done would commit its conflict markers.
@@ -347,7 +347,7 @@ pub fn start_resolver(
     conflict: &Conflict,
 ) -> Result<TaskWorktree, WorktreeError> {
     let git = repo.git2();
-    let wt = create_task_worktree(wts, repo, &resolver_name(key), conflict.from)?;
+    let wt = create_task_worktree(wts, repo.git2(), &resolver_name(key), conflict.from)?;
     let mut index = merge_index(git, conflict.from, conflict.task_commit)?;
     for f in &conflict.files {
         let _ = index.conflict_remove(Path::new(f));

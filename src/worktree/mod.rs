@@ -35,10 +35,10 @@ pub use clean::{
     CleanReport, WorktreeInfo, clean, list_worktrees, project_worktrees, release_phase,
     remove_group_worktrees,
 };
-pub use create::{TaskWorktree, create_task_worktree};
+pub use create::{TaskWorktree, create_task_worktree, remove_worktree};
 pub use integrate::{
-    Conflict, Merged, commit_task, finish_integration, merge_task, resolved_merge, start_resolver,
-    task_files,
+    Conflict, Merged, commit_task, commit_worktree, finish_integration, merge_task, resolved_merge,
+    start_resolver, task_files,
 };
 
 /// Task branches: `roadmap-runner/1-A-A1`.
@@ -229,7 +229,7 @@ fn default_root(project: &Path) -> PathBuf {
 }
 
 /// FNV-1a, 64 bits: stable across builds (std's hasher is not).
-fn fnv1a(bytes: &[u8]) -> u64 {
+pub(crate) fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
         (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
     })

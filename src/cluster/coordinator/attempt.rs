@@ -1,0 +1,210 @@
+//! One attempt run on a worker, as the group loop sees it: `Started` when a
+//! worker claims it (again on a redelivery), its activity, and an ordinary
+//! `AttemptResult` from the worker's result, whose log is copied into the
+//! project's log directory.
+
+use super::{Dispatcher, Ran, RemoteTask};
+use crate::agent::{AgentReport, TaskOutcome};
+use crate::cluster::protocol::{ClaimMsg, ResultMsg};
+use crate::exec::StopLevel;
+use crate::runner::attempt::{AttemptJob, AttemptMsg, AttemptResult};
+use futures_util::StreamExt;
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, watch};
+
+/// How long to wait before trying the server again.
+const RETRY: Duration = Duration::from_secs(1);
+
+pub async fn run_remote(
+    job: AttemptJob,
+    mut stop: watch::Receiver<StopLevel>,
+    tx: mpsc::UnboundedSender<AttemptMsg>,
+) -> AttemptResult {
+    let remote = job.remote.clone().expect("a remote job");
+    let started = Instant::now();
+    let ended = |job: AttemptJob, outcome: TaskOutcome| AttemptResult {
+        job,
+        outcome,
+        report: AgentReport::default(),
+        duration: started.elapsed(),
+        tail: Vec::new(),
+        remote: None,
+    };
+    let d = &remote.dispatcher;
+    let results = d.watch(&remote.msg.key.run);
+    let lost = d.lost();
+    let mut results_changed = results.subscribe();
+    let mut lost_changed = lost.subscribe();
+    // Already done while the coordinator was away? Else queued (once).
+    let seq = tokio::select! {
+        biased;
+        _ = stopped(&mut stop) => return ended(job, TaskOutcome::Interrupted),
+        s = queue(d, &remote, &tx) => s,
+    };
+    let mut activity = d
+        .client
+        .subscribe(remote.msg.key.activity_subject())
+        .await
+        .ok();
+    let (claim_subject, result_subject) = (
+        remote.msg.key.claim_subject(),
+        remote.msg.key.result_subject(),
+    );
+    let mut claims_seen = 0;
+    let mut nudged = false;
+    loop {
+        let claims: Vec<ClaimMsg> = results.read(|h| {
+            h.claims
+                .get(&claim_subject)
+                .map(|c| c[claims_seen..].to_vec())
+                .unwrap_or_default()
+        });
+        for c in claims {
+            claims_seen += 1;
+            let _ = tx.send(AttemptMsg::Claimed {
+                task_id: job.task_id.clone(),
+                worker: c.worker.clone(),
+                delivery: c.delivery,
+            });
+        }
+        if let Some(r) = results.read(|h| h.results.get(&result_subject).cloned()) {
+            return finished(job, d, r).await;
+        }
+        if let Some(seq) = seq
+            && lost.read(|h| h.lost.contains(&seq))
+        {
+            let _ = d.queues.tasks.delete_message(seq).await;
+            let tried = results.read(|h| h.claims.get(&claim_subject).cloned().unwrap_or_default());
+            return ended(job, worker_lost(&tried, d.redelivery.max_deliver));
+        }
+        if claims_seen == 0 && !nudged && started.elapsed() > Duration::from_secs(5) {
+            nudged = true;
+            if d.live_workers().await == 0 {
+                let _ = tx.send(AttemptMsg::Activity {
+                    task_id: job.task_id.clone(),
+                    text: "waiting for a worker: none is live (start `roadmap-runner worker --nats ...`)".into(),
+                });
+            }
+        }
+        tokio::select! {
+            _ = results_changed.changed() => {}
+            _ = lost_changed.changed() => {}
+            Some(m) = next_activity(&mut activity) => {
+                let _ = tx.send(AttemptMsg::Activity {
+                    task_id: job.task_id.clone(),
+                    text: String::from_utf8_lossy(&m).into_owned(),
+                });
+            }
+            _ = tokio::time::sleep(Duration::from_secs(5)), if !nudged => {}
+            _ = stopped(&mut stop) => {
+                d.cancel(&remote.msg.key, seq).await;
+                return ended(job, TaskOutcome::Interrupted);
+            }
+        }
+    }
+}
+
+/// The stored result, or the task queued: its message's sequence (none
+/// when the result is there already). Retries while the server is away.
+async fn queue(
+    d: &Dispatcher,
+    remote: &RemoteTask,
+    tx: &mpsc::UnboundedSender<AttemptMsg>,
+) -> Option<u64> {
+    let mut warned = false;
+    loop {
+        let tried = match d.stored_result(&remote.msg.key).await {
+            Ok(Some(_)) => return None,
+            Ok(None) => d.dispatch(&remote.msg).await,
+            Err(e) => Err(e),
+        };
+        match tried {
+            Ok(seq) => return Some(seq),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot queue the task yet");
+                if !warned {
+                    warned = true;
+                    let _ = tx.send(AttemptMsg::Activity {
+                        task_id: remote.msg.task.clone(),
+                        text: format!("cannot queue the task yet (retrying): {e}"),
+                    });
+                }
+                tokio::time::sleep(RETRY).await;
+            }
+        }
+    }
+}
+
+async fn next_activity(sub: &mut Option<async_nats::Subscriber>) -> Option<Vec<u8>> {
+    match sub {
+        Some(s) => s.next().await.map(|m| m.payload.to_vec()),
+        None => std::future::pending().await,
+    }
+}
+
+/// Resolves once the run is told to stop.
+async fn stopped(stop: &mut watch::Receiver<StopLevel>) {
+    while *stop.borrow_and_update() == StopLevel::Run {
+        if stop.changed().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+/// The worker's result as the group loop's, its log copied into the project.
+async fn finished(job: AttemptJob, d: &Dispatcher, r: ResultMsg) -> AttemptResult {
+    let log = match &r.log_key {
+        Some(k) => d.log(k).await,
+        None => None,
+    };
+    let text = log.unwrap_or_else(|| {
+        format!(
+            "roadmap-runner: the log of this attempt on worker {} was not stored\n",
+            r.worker
+        )
+        .into_bytes()
+    });
+    if let Some(dir) = job.log_path.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    if let Err(e) = std::fs::write(&job.log_path, text) {
+        tracing::warn!(log = %job.log_path.display(), error = %e, "cannot write the worker's log");
+    }
+    AttemptResult {
+        outcome: r.outcome,
+        report: r.report,
+        duration: Duration::from_secs_f64(r.duration_secs.max(0.0)),
+        tail: r.tail,
+        remote: Some(Ran {
+            worker: r.worker,
+            branch: r.branch,
+            commit: r.commit,
+        }),
+        job,
+    }
+}
+
+/// Every delivery was claimed by a worker that went silent.
+fn worker_lost(tried: &[ClaimMsg], max_deliver: i64) -> TaskOutcome {
+    let who: Vec<String> = tried
+        .iter()
+        .map(|c| {
+            format!(
+                "{} on {} at {}",
+                c.worker,
+                c.host,
+                c.at.with_timezone(&chrono::Local).format("%H:%M:%S")
+            )
+        })
+        .collect();
+    TaskOutcome::WorkerLost {
+        message: format!(
+            "no result after {max_deliver} deliveries; tried by {}",
+            if who.is_empty() {
+                "no worker that said so".to_string()
+            } else {
+                who.join(", ")
+            }
+        ),
+    }
+}

@@ -1,0 +1,128 @@
+//! A group sent to the workers: its run id (stable across coordinator
+//! restarts: it comes from the group's recorded start), its base pushed to
+//! the remote, and each attempt's message.
+
+use super::{Dispatcher, RemoteTask};
+use crate::cluster::protocol::{self, AgentSpec, AttemptKey, TaskMsg};
+use crate::config::Settings;
+use crate::roadmap::GroupKey;
+use crate::runner::attempt::AttemptJob;
+use crate::runner::group::QueuedTask;
+use crate::status::{Record, group_base, task_attempts};
+use crate::vcs::Repo;
+use crate::worktree::{self, Worktrees, task_name};
+use std::sync::Arc;
+
+/// What every attempt of the group shares.
+pub struct RemoteGroup {
+    dispatcher: Arc<Dispatcher>,
+    key: GroupKey,
+    run: String,
+    /// The remote as workers see it (without user info).
+    remote: String,
+    base_ref: String,
+    base: String,
+    prefix: String,
+    /// Attempts recorded by earlier runs of the group, by task: numbering
+    /// goes on from there, so a rerun after a failure is a new attempt
+    /// while a coordinator killed mid-attempt asks for the same one again.
+    earlier: std::collections::BTreeMap<String, u32>,
+}
+
+impl RemoteGroup {
+    /// Makes the group's base and pushes it for the workers.
+    pub fn prepare(
+        dispatcher: Arc<Dispatcher>,
+        repo: &Repo,
+        wts: &Worktrees,
+        settings: &Settings,
+        key: &GroupKey,
+        records: &[Record],
+    ) -> Result<RemoteGroup, String> {
+        let url = repo
+            .push_url(&settings.git)
+            .map_err(|e| format!("the workers need the project's remote: {e}"))?;
+        let run = run_id(records, key, &url);
+        let base = worktree::make_base(repo, key, &wts.excluded())
+            .map_err(|e| format!("cannot make the group's base: {e}"))?;
+        let base_ref = protocol::base_ref(&run, &worktree::group_name(key));
+        crate::vcs::transfer::push_refspecs(
+            repo.git2(),
+            &url,
+            &[format!("+{base}:{base_ref}")],
+            &settings.git,
+        )
+        .map_err(|e| format!("cannot push the group's base for the workers: {e}"))?;
+        let earlier = task_attempts(records, key)
+            .into_iter()
+            .map(|(task, a)| (task, a.len() as u32))
+            .collect();
+        Ok(RemoteGroup {
+            dispatcher,
+            key: key.clone(),
+            run,
+            remote: protocol::without_userinfo(&url),
+            base_ref,
+            base: base.to_string(),
+            prefix: wts.prefix.clone(),
+            earlier,
+        })
+    }
+
+    /// Points the job at a worker: its message, numbered after the
+    /// attempts recorded before this run.
+    pub fn prepare_job(&self, task: &QueuedTask, settings: &Settings, job: &mut AttemptJob) {
+        let attempt = self.earlier.get(&task.task_id).copied().unwrap_or(0) + task.attempt;
+        job.attempt = attempt;
+        let key = AttemptKey {
+            run: self.run.clone(),
+            name: task_name(&self.key, &task.task_id),
+            attempt,
+        };
+        let agent = &settings.agent;
+        let msg = TaskMsg {
+            v: protocol::VERSION,
+            key,
+            phase: self.key.phase.to_string(),
+            group: self.key.group.clone(),
+            task: task.task_id.clone(),
+            title: task.title.clone(),
+            remote: self.remote.clone(),
+            base_ref: self.base_ref.clone(),
+            base: self.base.clone(),
+            prefix: self.prefix.clone(),
+            prompt: String::from_utf8_lossy(&job.invocation.stdin).into_owned(),
+            agent: AgentSpec {
+                command: agent.command.clone(),
+                extra_args: agent.extra_args.clone(),
+                env: agent.env.clone(),
+                output: agent.output,
+                resume_args: agent.resume_args.clone(),
+                max_budget_usd: agent.max_budget_usd,
+            },
+            setup: settings.worktree.setup.iter().map(|c| c.argv()).collect(),
+            timeout_secs: settings.timeout.as_secs(),
+            grace_secs: settings.grace.as_secs(),
+        };
+        job.remote = Some(RemoteTask {
+            dispatcher: self.dispatcher.clone(),
+            msg,
+        });
+    }
+}
+
+/// `20261201T113600-1f2e3d4c`: the group's first recorded start and a hash
+/// of the remote and group, so two projects on one server never share one.
+fn run_id(records: &[Record], key: &GroupKey, url: &str) -> String {
+    let at = group_base(records, key)
+        .map(|s| s.at)
+        .unwrap_or_else(chrono::Utc::now);
+    let seed = format!(
+        "{}|{}|{key}|{}",
+        protocol::without_userinfo(url),
+        at.timestamp_nanos_opt().unwrap_or_default(),
+        at
+    );
+    let hash = worktree::fnv1a(seed.as_bytes());
+    format!("{}-{:08x}", at.format("%Y%m%dT%H%M%S"), hash & 0xffff_ffff)
+}

@@ -1,0 +1,172 @@
+//! The coordinator's side: `run --nats` sends each task attempt to the
+//! workers instead of spawning its agent. The group loop is unchanged: an
+//! attempt whose job carries a [`RemoteTask`] is run by [`attempt::run_remote`]
+//! and ends with an ordinary `AttemptResult`; the task's branch is fetched
+//! and merged like a worktree's (see `crate::runner::isolation`).
+
+pub mod attempt;
+pub mod group;
+pub mod watch;
+
+use super::protocol::{AttemptKey, ResultMsg, TaskMsg};
+use super::queues::{Queues, Redelivery};
+use super::{ClusterError, NatsTarget};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use watch::Watch;
+
+/// One connection to the cluster for the whole run.
+pub struct Dispatcher {
+    pub queues: Queues,
+    pub client: async_nats::Client,
+    pub redelivery: Redelivery,
+    /// One watch per run id, made on first use.
+    watches: Mutex<HashMap<String, Arc<Watch>>>,
+    lost: Arc<Watch>,
+}
+
+impl std::fmt::Debug for Dispatcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dispatcher")
+            .field("url", &self.queues.url)
+            .finish()
+    }
+}
+
+/// An attempt to run on a worker: the message, and where to send it.
+#[derive(Debug, Clone)]
+pub struct RemoteTask {
+    pub dispatcher: Arc<Dispatcher>,
+    pub msg: TaskMsg,
+}
+
+/// What the worker that ran an attempt left: for the record and the merge.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ran {
+    pub worker: String,
+    pub branch: Option<String>,
+    pub commit: Option<String>,
+}
+
+impl Dispatcher {
+    /// Connects and makes the streams, the buckets and the workers'
+    /// consumer with these redelivery settings.
+    pub async fn connect(
+        target: &NatsTarget,
+        redelivery: Redelivery,
+    ) -> Result<Arc<Dispatcher>, ClusterError> {
+        let client = target.connect("roadmap-runner coordinator").await?;
+        let queues = Queues::open(client.clone(), target.shown()).await?;
+        queues.configure_consumer(redelivery).await?;
+        let lost = Watch::new();
+        watch::follow_lost(queues.lost.clone(), lost.clone());
+        Ok(Arc::new(Dispatcher {
+            queues,
+            client,
+            redelivery,
+            watches: Mutex::new(HashMap::new()),
+            lost,
+        }))
+    }
+
+    /// The claims and results of `run`, followed from the stream's start.
+    pub fn watch(&self, run: &str) -> Arc<Watch> {
+        let mut watches = self.watches.lock().expect("watches lock");
+        watches
+            .entry(run.to_string())
+            .or_insert_with(|| {
+                let w = Watch::new();
+                watch::follow_results(
+                    self.queues.results.clone(),
+                    super::protocol::run_filter(run),
+                    w.clone(),
+                );
+                w
+            })
+            .clone()
+    }
+
+    /// The advisories of task messages that ran out of deliveries.
+    pub fn lost(&self) -> Arc<Watch> {
+        self.lost.clone()
+    }
+
+    /// The result stored for the attempt, if a worker published one.
+    pub async fn stored_result(&self, key: &AttemptKey) -> Result<Option<ResultMsg>, ClusterError> {
+        use async_nats::jetstream::stream::LastRawMessageErrorKind as K;
+        let subject = key.result_subject();
+        match self
+            .queues
+            .results
+            .get_last_raw_message_by_subject(&subject)
+            .await
+        {
+            Ok(m) => serde_json::from_slice(&m.payload)
+                .map(Some)
+                .map_err(|source| ClusterError::BadMessage { subject, source }),
+            Err(e) if e.kind() == K::NoMessageFound => Ok(None),
+            Err(e) => Err(ClusterError::nats("cannot read the results stream", e)),
+        }
+    }
+
+    /// Queues the attempt unless its message is queued already; the task
+    /// message's stream sequence. The `Nats-Msg-Id` makes a second publish
+    /// of the same attempt (a coordinator restarted within the duplicate
+    /// window) a no-op.
+    pub async fn dispatch(&self, msg: &TaskMsg) -> Result<u64, ClusterError> {
+        use async_nats::jetstream::stream::LastRawMessageErrorKind as K;
+        let subject = msg.key.task_subject();
+        match self
+            .queues
+            .tasks
+            .get_last_raw_message_by_subject(&subject)
+            .await
+        {
+            Ok(m) => return Ok(m.sequence),
+            Err(e) if e.kind() == K::NoMessageFound => {}
+            Err(e) => return Err(ClusterError::nats("cannot read the task queue", e)),
+        }
+        let payload = serde_json::to_vec(msg).expect("a task message serialises");
+        let mut headers = async_nats::HeaderMap::new();
+        headers.insert("Nats-Msg-Id", msg.key.task_msg_id().as_str());
+        let ack = self
+            .queues
+            .js
+            .publish_with_headers(subject, headers, payload.into())
+            .await
+            .map_err(|e| ClusterError::nats("cannot publish the task", e))?
+            .await
+            .map_err(|e| ClusterError::nats("the server did not store the task", e))?;
+        Ok(ack.sequence)
+    }
+
+    /// The coordinator stopped: the attempt's message goes (no worker takes
+    /// it later) and a worker running it stops its agent.
+    pub async fn cancel(&self, key: &AttemptKey, seq: Option<u64>) {
+        if let Some(seq) = seq {
+            let _ = self.queues.tasks.delete_message(seq).await;
+        }
+        let _ = self
+            .client
+            .publish(key.cancel_subject(), Vec::new().into())
+            .await;
+        let _ = self.client.flush().await;
+    }
+
+    /// How many workers heartbeat now.
+    pub async fn live_workers(&self) -> usize {
+        super::workers::live(&self.queues.workers)
+            .await
+            .map(|w| w.len())
+            .unwrap_or(0)
+    }
+
+    /// The attempt's full log from the object store, if it was stored.
+    pub async fn log(&self, key: &str) -> Option<Vec<u8>> {
+        use tokio::io::AsyncReadExt;
+        let mut object = self.queues.logs.get(key).await.ok()?;
+        let mut bytes = Vec::new();
+        object.read_to_end(&mut bytes).await.ok()?;
+        Some(bytes)
+    }
+}

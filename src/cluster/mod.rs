@@ -1,0 +1,146 @@
+//! `--nats`: tasks run by workers on other machines, through NATS JetStream.
+//!
+//! The coordinator (`run --nats`) publishes one message per task attempt on
+//! a work-queue stream; workers (`roadmap-runner worker`) pull them, run the
+//! agent in a worktree of their own mirror of the remote, push the task's
+//! branch and publish the result on a second stream, which a restarted
+//! coordinator reads back. JetStream does the hard parts: redelivery after
+//! `ack_wait` when a worker goes silent, `max_deliver`, de-duplication by
+//! `Nats-Msg-Id`, a KV bucket for heartbeats, an object store for logs.
+//!
+//! * [`protocol`]: subjects, names and message JSON;
+//! * [`queues`]: the streams, consumer and buckets, made when missing;
+//! * [`coordinator`]: a task attempt run remotely, as the group loop sees it;
+//! * [`worker`]: the worker process;
+//! * [`workers`]: the live workers, from their heartbeats.
+
+pub mod coordinator;
+pub mod protocol;
+pub mod queues;
+pub mod worker;
+pub mod workers;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClusterError {
+    #[error(
+        "cannot connect to NATS at {url}: {source}\n  Is `nats-server -js` running there, and reachable from this machine?"
+    )]
+    Connect {
+        /// Without user info: credentials are never shown.
+        url: String,
+        #[source]
+        source: async_nats::ConnectError,
+    },
+    #[error("cannot read the NATS credentials file {}: {source}", path.display())]
+    Creds {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "NATS at {url}: {what}: {source}\n  The server must run with JetStream enabled (`nats-server -js`)"
+    )]
+    JetStream {
+        url: String,
+        what: String,
+        #[source]
+        source: async_nats::Error,
+    },
+    #[error("NATS: {what}: {source}")]
+    Nats {
+        what: String,
+        #[source]
+        source: async_nats::Error,
+    },
+    #[error("a message on {subject} is not valid: {source}")]
+    BadMessage {
+        subject: String,
+        #[source]
+        source: serde_json::Error,
+    },
+}
+
+impl ClusterError {
+    pub fn nats(what: impl Into<String>, e: impl Into<async_nats::Error>) -> Self {
+        ClusterError::Nats {
+            what: what.into(),
+            source: e.into(),
+        }
+    }
+}
+
+/// How to reach the server: the URL (which may hold user info or a token)
+/// and an optional `.creds` file (JWT and NKey seed).
+#[derive(Clone)]
+pub struct NatsTarget {
+    pub url: String,
+    pub creds: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for NatsTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NatsTarget")
+            .field("url", &self.shown())
+            .field("creds", &self.creds)
+            .finish()
+    }
+}
+
+impl NatsTarget {
+    /// The URL as logs and messages show it: without user info.
+    pub fn shown(&self) -> String {
+        protocol::without_userinfo(&self.url)
+    }
+
+    /// Connects, retrying a lost connection for ever (a server restart must
+    /// not end a night's run); the first connection must succeed.
+    pub async fn connect(&self, name: &str) -> Result<async_nats::Client, ClusterError> {
+        let mut options = async_nats::ConnectOptions::new()
+            .name(name)
+            .connection_timeout(Duration::from_secs(5))
+            .max_reconnects(None)
+            .event_callback(|event| async move {
+                match event {
+                    async_nats::Event::Connected => tracing::info!("NATS: connected"),
+                    async_nats::Event::Disconnected => {
+                        tracing::warn!("NATS: disconnected, reconnecting")
+                    }
+                    other => tracing::debug!(event = %other, "NATS"),
+                }
+            });
+        if let Some(path) = &self.creds {
+            options = read_creds(options, path).await?;
+        }
+        options
+            .connect(self.url.as_str())
+            .await
+            .map_err(|source| ClusterError::Connect {
+                url: self.shown(),
+                source,
+            })
+    }
+}
+
+async fn read_creds(
+    options: async_nats::ConnectOptions,
+    path: &Path,
+) -> Result<async_nats::ConnectOptions, ClusterError> {
+    options
+        .credentials_file(path)
+        .await
+        .map_err(|source| ClusterError::Creds {
+            path: path.to_path_buf(),
+            source,
+        })
+}
+
+/// The machine's host name, for claims and heartbeats.
+pub fn host_name() -> String {
+    nix::unistd::gethostname()
+        .ok()
+        .and_then(|h| h.into_string().ok())
+        .unwrap_or_else(|| "unknown".into())
+}

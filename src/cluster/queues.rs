@@ -1,0 +1,194 @@
+//! The streams, the workers' consumer and the buckets, made when missing.
+//! Coordinator and workers both call [`Queues::open`]: either may start
+//! first. Everything is file storage, so a server restart loses nothing.
+
+use super::ClusterError;
+use super::protocol::{
+    LOGS_BUCKET, LOST_STREAM, RESULTS_STREAM, RESULTS_SUBJECTS, TASKS_STREAM, WORKERS_BUCKET,
+    WORKERS_CONSUMER, lost_subject,
+};
+use async_nats::jetstream::{self, consumer, kv, object_store, stream};
+use std::time::Duration;
+
+/// How long claims, results and logs are kept.
+const KEEP: Duration = Duration::from_secs(7 * 24 * 3600);
+/// How long a heartbeat lives: a worker silent this long is gone.
+pub const HEARTBEAT_TTL: Duration = Duration::from_secs(10);
+/// How often a worker heartbeats.
+pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(2);
+
+/// The work queue's redelivery settings (`[cluster] ack_wait`, `max_deliver`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Redelivery {
+    pub ack_wait: Duration,
+    pub max_deliver: i64,
+}
+
+impl Default for Redelivery {
+    fn default() -> Self {
+        Redelivery {
+            ack_wait: Duration::from_secs(60),
+            max_deliver: 3,
+        }
+    }
+}
+
+/// Handles on everything the cluster uses.
+#[derive(Clone)]
+pub struct Queues {
+    pub js: jetstream::Context,
+    pub tasks: stream::Stream,
+    pub results: stream::Stream,
+    pub lost: stream::Stream,
+    pub workers: kv::Store,
+    pub logs: object_store::ObjectStore,
+    /// The server's URL without user info, for messages.
+    pub url: String,
+}
+
+impl Queues {
+    /// Opens (making what is missing) the streams and buckets.
+    pub async fn open(client: async_nats::Client, url: String) -> Result<Queues, ClusterError> {
+        let js = jetstream::new(client);
+        let fail = |what: &str| {
+            let url = url.clone();
+            let what = what.to_string();
+            move |e: async_nats::Error| ClusterError::JetStream {
+                url,
+                what,
+                source: e,
+            }
+        };
+        let tasks = ensure_stream(&js, TASKS_STREAM, vec!["rr.task.>".into()], true)
+            .await
+            .map_err(fail("cannot open the task queue"))?;
+        let results = ensure_stream(&js, RESULTS_STREAM, vec![RESULTS_SUBJECTS.into()], false)
+            .await
+            .map_err(fail("cannot open the results stream"))?;
+        let lost = ensure_stream(&js, LOST_STREAM, vec![lost_subject()], false)
+            .await
+            .map_err(fail("cannot open the lost-task stream"))?;
+        let workers = ensure_kv(&js)
+            .await
+            .map_err(fail("cannot open the heartbeat bucket"))?;
+        let logs = ensure_logs(&js)
+            .await
+            .map_err(fail("cannot open the log store"))?;
+        Ok(Queues {
+            js,
+            tasks,
+            results,
+            lost,
+            workers,
+            logs,
+            url,
+        })
+    }
+
+    /// The workers' consumer with these redelivery settings (the
+    /// coordinator's: its `[cluster]` table decides).
+    pub async fn configure_consumer(&self, r: Redelivery) -> Result<(), ClusterError> {
+        self.tasks
+            .create_consumer(consumer_config(r))
+            .await
+            .map_err(|e| ClusterError::JetStream {
+                url: self.url.clone(),
+                what: "cannot configure the workers' consumer".into(),
+                source: e.into(),
+            })?;
+        Ok(())
+    }
+
+    /// The workers' consumer as it is, made with the defaults if missing.
+    pub async fn worker_consumer(&self) -> Result<consumer::PullConsumer, ClusterError> {
+        let got = self
+            .tasks
+            .get_or_create_consumer(WORKERS_CONSUMER, consumer_config(Redelivery::default()))
+            .await;
+        got.map_err(|e| ClusterError::JetStream {
+            url: self.url.clone(),
+            what: "cannot open the workers' consumer".into(),
+            source: e.into(),
+        })
+    }
+}
+
+fn consumer_config(r: Redelivery) -> consumer::pull::Config {
+    consumer::pull::Config {
+        durable_name: Some(WORKERS_CONSUMER.into()),
+        description: Some("roadmap-runner workers".into()),
+        ack_policy: consumer::AckPolicy::Explicit,
+        ack_wait: r.ack_wait,
+        max_deliver: r.max_deliver,
+        max_ack_pending: 10_000,
+        ..Default::default()
+    }
+}
+
+async fn ensure_stream(
+    js: &jetstream::Context,
+    name: &str,
+    subjects: Vec<String>,
+    work_queue: bool,
+) -> Result<stream::Stream, async_nats::Error> {
+    let config = stream::Config {
+        name: name.into(),
+        subjects,
+        retention: if work_queue {
+            stream::RetentionPolicy::WorkQueue
+        } else {
+            stream::RetentionPolicy::Limits
+        },
+        storage: stream::StorageType::File,
+        max_age: KEEP,
+        duplicate_window: Duration::from_secs(120),
+        ..Default::default()
+    };
+    Ok(js.get_or_create_stream(config).await?)
+}
+
+/// The heartbeat bucket. Made as the KV stream it is (the client's
+/// `create_key_value` first reads the account's info, whose shape a 2.9
+/// server does not send), then opened as a bucket.
+async fn ensure_kv(js: &jetstream::Context) -> Result<kv::Store, async_nats::Error> {
+    if let Ok(store) = js.get_key_value(WORKERS_BUCKET).await {
+        return Ok(store);
+    }
+    js.get_or_create_stream(stream::Config {
+        name: format!("KV_{WORKERS_BUCKET}"),
+        description: Some("roadmap-runner worker heartbeats".into()),
+        subjects: vec![format!("$KV.{WORKERS_BUCKET}.>")],
+        max_messages_per_subject: 1,
+        max_age: HEARTBEAT_TTL,
+        storage: stream::StorageType::File,
+        allow_rollup: true,
+        deny_delete: true,
+        allow_direct: true,
+        discard: stream::DiscardPolicy::New,
+        num_replicas: 1,
+        ..Default::default()
+    })
+    .await?;
+    Ok(js.get_key_value(WORKERS_BUCKET).await?)
+}
+
+async fn ensure_logs(
+    js: &jetstream::Context,
+) -> Result<object_store::ObjectStore, async_nats::Error> {
+    if let Ok(store) = js.get_object_store(LOGS_BUCKET).await {
+        return Ok(store);
+    }
+    let made = js
+        .create_object_store(object_store::Config {
+            bucket: LOGS_BUCKET.into(),
+            description: Some("roadmap-runner agent logs".into()),
+            max_age: KEEP,
+            storage: stream::StorageType::File,
+            ..Default::default()
+        })
+        .await;
+    match made {
+        Ok(store) => Ok(store),
+        Err(e) => js.get_object_store(LOGS_BUCKET).await.map_err(|_| e.into()),
+    }
+}

@@ -1,0 +1,124 @@
+//! A worker's git: a bare mirror of each remote under `--work-dir`
+//! (fetched only when a group's base is new to it), a worktree per attempt
+//! made from the base through the same code as `--isolation worktree`, and
+//! the attempt's commit pushed as the task's branch.
+
+use crate::cluster::protocol::TaskMsg;
+use crate::config::{GitSettings, WorktreeSettings};
+use crate::vcs::transfer::{fetch_refspecs, push_refspecs, remote_ref};
+use crate::worktree::{self, Worktrees, create_task_worktree};
+use git2::{Oid, Repository};
+use std::path::{Path, PathBuf};
+
+/// An attempt's worktree.
+#[derive(Debug, Clone)]
+pub struct Checkout {
+    pub mirror: PathBuf,
+    /// The git worktree name (`<run>-<name>-<attempt>`).
+    pub name: String,
+    pub path: PathBuf,
+    /// Where the agent works: the project directory inside the worktree.
+    pub cwd: PathBuf,
+    pub wts: Worktrees,
+}
+
+/// `<work-dir>/mirrors/<host-and-path>-<hash>.git`.
+pub fn mirror_path(work_dir: &Path, url: &str) -> PathBuf {
+    let tail: String = url
+        .rsplit(['/', ':'])
+        .find(|s| !s.is_empty())
+        .unwrap_or("repo")
+        .trim_end_matches(".git")
+        .to_string();
+    let hash = worktree::fnv1a(url.as_bytes()) & 0xffff_ffff;
+    work_dir
+        .join("mirrors")
+        .join(format!("{}-{hash:08x}.git", crate::roadmap::slug(&tail)))
+}
+
+fn open_mirror(path: &Path) -> Result<Repository, String> {
+    match Repository::open_bare(path) {
+        Ok(r) => Ok(r),
+        Err(_) => Repository::init_bare(path)
+            .map_err(|e| format!("cannot make the mirror {}: {e}", path.display())),
+    }
+}
+
+/// The attempt's worktree at the group's base, fetching the base first
+/// when the mirror lacks it. The caller holds the mirror's lock.
+pub fn prepare(work_dir: &Path, task: &TaskMsg) -> Result<Checkout, String> {
+    let mirror = mirror_path(work_dir, &task.remote);
+    let git = open_mirror(&mirror)?;
+    let base = Oid::from_str(&task.base).map_err(|e| format!("bad base {}: {e}", task.base))?;
+    if git.find_commit(base).is_err() {
+        fetch_refspecs(
+            &git,
+            &task.remote,
+            &[format!("+{0}:{0}", task.base_ref)],
+            &GitSettings::default(),
+        )
+        .map_err(|e| e.to_string())?;
+        git.find_commit(base)
+            .map_err(|e| format!("the remote's {} lacks the base {base}: {e}", task.base_ref))?;
+    }
+    let wts = Worktrees {
+        root: work_dir.join("worktrees"),
+        project_dir: work_dir.to_path_buf(),
+        prefix: task.prefix.clone(),
+        settings: WorktreeSettings::default(),
+    };
+    let name = format!("{}-{}-{}", task.key.run, task.key.name, task.key.attempt);
+    let wt = create_task_worktree(&wts, &git, &name, base)
+        .map_err(|e| format!("cannot make the task's worktree: {e}"))?;
+    Ok(Checkout {
+        mirror,
+        name,
+        path: wt.path,
+        cwd: wt.cwd,
+        wts,
+    })
+}
+
+/// Commits what the agent left and pushes it as the task's branch; the
+/// commit. The caller holds the mirror's lock.
+pub fn publish(task: &TaskMsg, co: &Checkout) -> Result<String, String> {
+    let message = format!("{}: {}", task.task, task.title);
+    let commit = worktree::commit_worktree(&co.wts, &co.path, &message)
+        .map_err(|e| format!("cannot commit the task's work: {e}"))?;
+    let git = open_mirror(&co.mirror)?;
+    push_refspecs(
+        &git,
+        &task.remote,
+        &[format!("+{commit}:refs/heads/{}", task.key.branch())],
+        &GitSettings::default(),
+    )
+    .map_err(|e| format!("cannot push the task's branch: {e}"))?;
+    Ok(commit.to_string())
+}
+
+/// Whether the remote has the task's branch (a result for it exists: the
+/// attempt is done, whoever did it).
+pub fn branch_exists(work_dir: &Path, task: &TaskMsg) -> Result<bool, String> {
+    let git = open_mirror(&mirror_path(work_dir, &task.remote))?;
+    remote_ref(
+        &git,
+        &task.remote,
+        &format!("refs/heads/{}", task.key.branch()),
+        &GitSettings::default(),
+    )
+    .map(|r| r.is_some())
+    .map_err(|e| e.to_string())
+}
+
+/// Removes the attempt's worktree and its branch in the mirror.
+pub fn remove(co: &Checkout) {
+    let Ok(git) = Repository::open_bare(&co.mirror) else {
+        return;
+    };
+    if let Err(e) = worktree::remove_worktree(&git, &co.name, &co.path) {
+        tracing::warn!(worktree = %co.path.display(), error = %e, "cannot remove the worktree");
+    }
+    if let Ok(mut b) = git.find_branch(&worktree::branch_name(&co.name), git2::BranchType::Local) {
+        let _ = b.delete();
+    }
+}

@@ -1,0 +1,476 @@
+//! One task message on a worker: claim it, keep it alive with `AckProgress`,
+//! check out the base, run the agent through the same attempt code as a
+//! local run (setup, timeouts, process groups, classification, usage-limit
+//! waits), push the branch, store the log, publish the result, ack.
+//!
+//! The order makes every crash safe: the result is published before the
+//! ack, so a worker killed between the two leaves a message that the next
+//! worker finds done (result and branch exist) and acks without running
+//! anything. A worker killed earlier simply stops acking, and the message
+//! is redelivered after `ack_wait`.
+
+use super::WorkerCtx;
+use super::checkout::{self, Checkout};
+use crate::agent::TaskOutcome;
+use crate::agent::command::{TaskEnv, build_invocation};
+use crate::cluster::protocol::{self, ClaimMsg, ResultMsg, TaskMsg};
+use crate::config::{AgentSettings, CommandSpec};
+use crate::exec::StopLevel;
+use crate::roadmap::PhaseId;
+use crate::runner::attempt::{AttemptJob, AttemptMsg, AttemptResult, Setup, run_attempt};
+use crate::runner::budget::Role;
+use crate::runner::group::limit_wait;
+use async_nats::jetstream::{self, AckKind};
+use futures_util::StreamExt;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, watch};
+
+/// Usage limits in a row on one attempt before it is given up.
+const MAX_LIMIT_HITS: u32 = 10;
+
+/// How the message was left.
+#[derive(Debug, PartialEq)]
+pub enum Handled {
+    /// Result published and acked (or found done already).
+    Done,
+    /// Given back (nak) for another worker: this one is stopping.
+    GivenBack,
+}
+
+pub async fn handle(
+    ctx: Arc<WorkerCtx>,
+    msg: jetstream::Message,
+    worker_stop: watch::Receiver<StopLevel>,
+) -> Handled {
+    let delivery = msg.info().map(|i| i.delivered.max(1) as u64).unwrap_or(1);
+    let (message, acker) = msg.split();
+    let acker = Arc::new(acker);
+    let task: TaskMsg = match serde_json::from_slice(&message.payload) {
+        Ok(t) => t,
+        Err(e) => {
+            tracing::error!(subject = %message.subject, error = %e, "a task message that cannot be read: dropped");
+            let _ = acker.ack_with(AckKind::Term).await;
+            return Handled::Done;
+        }
+    };
+    if task.v != protocol::VERSION {
+        ctx.say(&format!(
+            "{}: protocol version {} (this worker speaks {}): left for another worker",
+            task.key.name,
+            task.v,
+            protocol::VERSION
+        ));
+        let _ = acker
+            .ack_with(AckKind::Nak(Some(Duration::from_secs(5))))
+            .await;
+        return Handled::GivenBack;
+    }
+    if already_done(&ctx, &task).await {
+        ctx.say(&format!(
+            "{} attempt {}: its result and branch exist already: nothing to run",
+            task.key.name, task.key.attempt
+        ));
+        let _ = acker.double_ack().await;
+        return Handled::Done;
+    }
+    let label = format!("{}/{}#{}", task.key.run, task.key.name, task.key.attempt);
+    ctx.running_add(&label);
+    claim(&ctx, &task, delivery).await;
+    ctx.say(&format!(
+        "took {} ({}: {}), attempt {}, delivery {delivery}",
+        task.key.name, task.task, task.title, task.key.attempt
+    ));
+    let progress = tokio::spawn(keep_alive(acker.clone(), ctx.ack_wait));
+    let (task_stop, cancelled) = task_stop(&ctx, &task, worker_stop.clone()).await;
+    let res = run(&ctx, &task, task_stop).await;
+    let handled = finish(&ctx, &task, res, &acker, &worker_stop, &cancelled).await;
+    progress.abort();
+    ctx.running_remove(&label);
+    handled
+}
+
+/// The result is stored and the remote has the branch: a redelivery of an
+/// attempt a worker finished but did not ack.
+async fn already_done(ctx: &WorkerCtx, task: &TaskMsg) -> bool {
+    let stored = ctx
+        .queues
+        .results
+        .get_last_raw_message_by_subject(&task.key.result_subject())
+        .await
+        .is_ok();
+    if !stored {
+        return false;
+    }
+    let (dir, t) = (ctx.work_dir.clone(), task.clone());
+    tokio::task::spawn_blocking(move || checkout::branch_exists(&dir, &t))
+        .await
+        .ok()
+        .and_then(Result::ok)
+        .unwrap_or(false)
+}
+
+async fn claim(ctx: &WorkerCtx, task: &TaskMsg, delivery: u64) {
+    let claim = ClaimMsg {
+        worker: ctx.name.clone(),
+        host: ctx.host.clone(),
+        delivery,
+        at: chrono::Utc::now(),
+    };
+    let payload = serde_json::to_vec(&claim).expect("a claim serialises");
+    let sent = ctx
+        .queues
+        .js
+        .publish(task.key.claim_subject(), payload.into())
+        .await;
+    if let Ok(ack) = sent
+        && ack.await.is_ok()
+    {
+        return;
+    }
+    tracing::warn!(task = %task.key.name, "cannot publish the claim (the coordinator shows the task as queued)");
+}
+
+/// `AckProgress` at a third of `ack_wait`, while the attempt runs.
+async fn keep_alive(acker: Arc<jetstream::message::Acker>, ack_wait: Duration) {
+    let every = (ack_wait / 3).max(Duration::from_millis(200));
+    loop {
+        tokio::time::sleep(every).await;
+        if let Err(e) = acker.ack_with(AckKind::Progress).await {
+            tracing::debug!(error = %e, "cannot send AckProgress");
+        }
+    }
+}
+
+/// The attempt's own stop: the worker's, raised by a cancel from the
+/// coordinator too. The second value tells whether the coordinator cancelled.
+async fn task_stop(
+    ctx: &WorkerCtx,
+    task: &TaskMsg,
+    mut worker_stop: watch::Receiver<StopLevel>,
+) -> (
+    watch::Receiver<StopLevel>,
+    Arc<std::sync::atomic::AtomicBool>,
+) {
+    let (tx, rx) = watch::channel(*worker_stop.borrow());
+    let cancelled = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut cancel = ctx.client.subscribe(task.key.cancel_subject()).await.ok();
+    let flag = cancelled.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                changed = worker_stop.changed() => {
+                    if changed.is_err() { return; }
+                    let level = *worker_stop.borrow();
+                    tx.send_if_modified(|l| { let up = level > *l; if up { *l = level; } up });
+                }
+                Some(_) = async { match &mut cancel { Some(s) => s.next().await, None => std::future::pending().await } } => {
+                    flag.store(true, std::sync::atomic::Ordering::SeqCst);
+                    tx.send_if_modified(|l| { let up = *l < StopLevel::Terminate; if up { *l = StopLevel::Terminate; } up });
+                }
+                _ = tx.closed() => return,
+            }
+        }
+    });
+    (rx, cancelled)
+}
+
+/// What the attempt came to, with its checkout (none if it could not be made).
+struct Ran {
+    res: AttemptResult,
+    checkout: Option<Checkout>,
+    started_at: chrono::DateTime<chrono::Utc>,
+}
+
+async fn run(ctx: &Arc<WorkerCtx>, task: &TaskMsg, stop: watch::Receiver<StopLevel>) -> Ran {
+    let started_at = chrono::Utc::now();
+    let made = {
+        let _lock = ctx.mirror_lock(&task.remote).await;
+        let (dir, t) = (ctx.work_dir.clone(), task.clone());
+        tokio::task::spawn_blocking(move || checkout::prepare(&dir, &t))
+            .await
+            .unwrap_or_else(|e| Err(format!("checkout crashed: {e}")))
+    };
+    let mut job = job(ctx, task);
+    let checkout = match made {
+        Ok(co) => {
+            job.cwd = co.cwd.clone();
+            job.worktree = Some(co.path.clone());
+            Some(co)
+        }
+        Err(e) => {
+            ctx.say(&format!("{}: {e}", task.key.name));
+            if let Some(s) = &mut job.setup {
+                s.error = Some(e);
+            }
+            None
+        }
+    };
+    let res = run_agent(ctx, task, job, stop).await;
+    Ran {
+        res,
+        checkout,
+        started_at,
+    }
+}
+
+/// The agent, waiting out usage limits in its own session as a local run does.
+async fn run_agent(
+    ctx: &Arc<WorkerCtx>,
+    task: &TaskMsg,
+    mut job: AttemptJob,
+    stop: watch::Receiver<StopLevel>,
+) -> AttemptResult {
+    let mut hits = 0;
+    loop {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let forward = tokio::spawn(forward_activity(
+            ctx.clone(),
+            task.key.activity_subject(),
+            rx,
+        ));
+        let res = run_attempt(job.clone(), stop.clone(), tx).await;
+        forward.abort();
+        let TaskOutcome::UsageLimit { resets_at, .. } = &res.outcome else {
+            return res;
+        };
+        hits += 1;
+        let session = res.report.session_id.clone();
+        if hits >= MAX_LIMIT_HITS || session.is_none() || *stop.borrow() > StopLevel::Run {
+            return res;
+        }
+        let wait = limit_wait(*resets_at, Duration::from_secs(6 * 3600));
+        ctx.say(&format!(
+            "{}: usage limit: waiting {}s, then resuming its session",
+            task.key.name,
+            wait.as_secs()
+        ));
+        let mut s = stop.clone();
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = s.changed() => return res,
+        }
+        job.invocation = invocation(ctx, task, session.as_deref(), &job.log_path);
+        job.setup = None;
+    }
+}
+
+async fn forward_activity(
+    ctx: Arc<WorkerCtx>,
+    subject: String,
+    mut rx: mpsc::UnboundedReceiver<AttemptMsg>,
+) {
+    while let Some(m) = rx.recv().await {
+        if let AttemptMsg::Activity { text, .. } = m {
+            let _ = ctx.client.publish(subject.clone(), text.into()).await;
+        }
+    }
+}
+
+/// The attempt's job, as a local run builds it.
+fn job(ctx: &WorkerCtx, task: &TaskMsg) -> AttemptJob {
+    let log_path = ctx
+        .work_dir
+        .join("logs")
+        .join(&task.key.run)
+        .join(format!("{}-{}.log", task.key.name, task.key.attempt));
+    if let Some(d) = log_path.parent() {
+        let _ = std::fs::create_dir_all(d);
+    }
+    let invocation = invocation(ctx, task, None, &log_path);
+    AttemptJob {
+        task_id: task.task.clone(),
+        attempt: task.key.attempt,
+        setup: Some(Setup {
+            commands: task.setup.iter().cloned().map(CommandSpec::Argv).collect(),
+            env: invocation.env.clone(),
+            log_path: log_path.with_extension("setup.log"),
+            error: None,
+        }),
+        invocation,
+        cwd: ctx.work_dir.clone(),
+        log_path,
+        timeout: Duration::from_secs(task.timeout_secs.max(1)),
+        grace: Duration::from_secs(task.grace_secs),
+        output: task.agent.output,
+        role: Role::Task,
+        fingerprint: None,
+        worktree: None,
+        remote: None,
+    }
+}
+
+fn invocation(
+    ctx: &WorkerCtx,
+    task: &TaskMsg,
+    resume: Option<&str>,
+    log_path: &std::path::Path,
+) -> crate::agent::command::AgentInvocation {
+    let a = &task.agent;
+    let mut command = a.command.clone();
+    // The worker's own agent binary wins: the coordinator's path means nothing here.
+    if let (Some(bin), Some(first)) = (&ctx.agent_bin, command.first_mut()) {
+        *first = bin.clone();
+    }
+    let settings = AgentSettings {
+        command,
+        extra_args: a.extra_args.clone(),
+        env: a.env.clone(),
+        prompt_template: None,
+        output: a.output,
+        resume_args: a.resume_args.clone(),
+        max_budget_usd: a.max_budget_usd,
+    };
+    let env = TaskEnv {
+        phase: PhaseId::parse(&task.phase).unwrap_or_else(|| PhaseId::from(0)),
+        group: task.group.clone(),
+        task_id: task.task.clone(),
+        task_title: task.title.clone(),
+        log_file: log_path.to_path_buf(),
+    };
+    let mut inv = build_invocation(&settings, &task.prompt, resume, &env);
+    if let Some(program) = ctx.resolve_program(&inv.program) {
+        inv.program = program;
+    }
+    inv
+}
+
+/// Push, log, result, ack — or, when this worker is stopping and the agent
+/// was stopped, give the message back for another worker.
+async fn finish(
+    ctx: &Arc<WorkerCtx>,
+    task: &TaskMsg,
+    ran: Ran,
+    acker: &jetstream::message::Acker,
+    worker_stop: &watch::Receiver<StopLevel>,
+    cancelled: &std::sync::atomic::AtomicBool,
+) -> Handled {
+    let Ran {
+        mut res,
+        checkout,
+        started_at,
+    } = ran;
+    let by_coordinator = cancelled.load(std::sync::atomic::Ordering::SeqCst);
+    if res.outcome == TaskOutcome::Interrupted
+        && !by_coordinator
+        && *worker_stop.borrow() > StopLevel::Run
+    {
+        if let Some(co) = &checkout {
+            remove_checkout(ctx, task, co).await;
+        }
+        let _ = acker.ack_with(AckKind::Nak(None)).await;
+        ctx.say(&format!(
+            "{}: stopped with the worker: given back to the queue",
+            task.key.name
+        ));
+        return Handled::GivenBack;
+    }
+    let mut commit = None;
+    if res.outcome.is_success()
+        && let Some(co) = &checkout
+    {
+        let _lock = ctx.mirror_lock(&task.remote).await;
+        let (t, c) = (task.clone(), co.clone());
+        match tokio::task::spawn_blocking(move || checkout::publish(&t, &c)).await {
+            Ok(Ok(id)) => commit = Some(id),
+            Ok(Err(reason)) => res.outcome = failed(reason),
+            Err(e) => res.outcome = failed(format!("the push crashed: {e}")),
+        }
+    }
+    let log_key = store_log(ctx, task, &res).await;
+    let result = ResultMsg {
+        v: protocol::VERSION,
+        key: task.key.clone(),
+        worker: ctx.name.clone(),
+        host: ctx.host.clone(),
+        outcome: res.outcome.clone(),
+        report: res.report.clone(),
+        duration_secs: res.duration.as_secs_f64(),
+        started_at,
+        finished_at: chrono::Utc::now(),
+        tail: res.tail.clone(),
+        branch: commit.as_ref().map(|_| task.key.branch()),
+        commit,
+        log_key,
+    };
+    publish_result(ctx, &result).await;
+    let _ = acker.double_ack().await;
+    ctx.say(&format!(
+        "{} attempt {} {} in {:.1}s{}",
+        task.key.name,
+        task.key.attempt,
+        res.outcome.label(),
+        res.duration.as_secs_f64(),
+        result
+            .branch
+            .as_ref()
+            .map(|b| format!(", pushed {b}"))
+            .unwrap_or_default()
+    ));
+    if let Some(co) = &checkout {
+        remove_checkout(ctx, task, co).await;
+    }
+    Handled::Done
+}
+
+async fn remove_checkout(ctx: &WorkerCtx, task: &TaskMsg, co: &Checkout) {
+    let _lock = ctx.mirror_lock(&task.remote).await;
+    let c = co.clone();
+    let _ = tokio::task::spawn_blocking(move || checkout::remove(&c)).await;
+}
+
+/// The agent's log (and its setup's) into the object store; its key.
+async fn store_log(ctx: &WorkerCtx, task: &TaskMsg, res: &AttemptResult) -> Option<String> {
+    let mut bytes = Vec::new();
+    if let Some(s) = &res.job.setup
+        && let Ok(setup) = std::fs::read(&s.log_path)
+    {
+        bytes.extend_from_slice(&setup);
+    }
+    if let Ok(log) = std::fs::read(&res.job.log_path) {
+        bytes.extend_from_slice(&log);
+    }
+    let key = task.key.log_key();
+    match ctx
+        .queues
+        .logs
+        .put(key.as_str(), &mut bytes.as_slice())
+        .await
+    {
+        Ok(_) => Some(key),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot store the log");
+            None
+        }
+    }
+}
+
+/// Publishes the result, trying again while the server is away: the
+/// coordinator waits for it.
+async fn publish_result(ctx: &WorkerCtx, result: &ResultMsg) {
+    let payload = serde_json::to_vec(result).expect("a result serialises");
+    for _ in 0..600 {
+        let mut headers = async_nats::HeaderMap::new();
+        headers.insert("Nats-Msg-Id", result.key.result_msg_id().as_str());
+        let sent = ctx
+            .queues
+            .js
+            .publish_with_headers(result.key.result_subject(), headers, payload.clone().into())
+            .await;
+        if let Ok(ack) = sent
+            && ack.await.is_ok()
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    tracing::error!(task = %result.key.name, "cannot publish the result: the task will be redelivered");
+}
+
+fn failed(reason: String) -> TaskOutcome {
+    TaskOutcome::Failed {
+        exit_code: None,
+        signal: None,
+        reason,
+    }
+}
