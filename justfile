@@ -15,6 +15,7 @@ bench:
     benches/runner-vs-xargs
     benches/serve-load --binary target/release/roadmap-runner
     benches/isolation-cost
+    benches/cluster-scale
 
 # The README's first command: the whole job on a tiny shop in a temp directory.
 demo *ARGS:

@@ -3,6 +3,7 @@
 //! and the fake agent standing in for Claude Code.
 #![allow(dead_code)]
 
+pub mod cluster;
 pub mod server;
 
 use std::path::{Path, PathBuf};
