@@ -638,12 +638,12 @@ fn harness_a_cluster_project_pushes_through_the_daemon() {
         "{config}"
     );
     // The origin takes pushes through git://.
-    cp.write("x.txt", "through the daemon\n");
-    git(&cp.dir, &["add", "x.txt"]);
+    cp.write("out/x.txt", "through the daemon\n");
+    git(&cp.dir, &["add", "out/x.txt"]);
     git(&cp.dir, &["commit", "-q", "-m", "x"]);
     git(&cp.dir, &["push", "-q", "origin", "main"]);
     assert_eq!(cp.origin_log()[0], "x");
-    assert_eq!(cp.origin_file("x.txt"), "through the daemon\n");
+    assert_eq!(cp.origin_file("out/x.txt"), "through the daemon\n");
     assert_eq!(cp.origin_count("through the daemon"), 1);
     assert_eq!(cp.origin_count("nowhere"), 0);
 }

@@ -1142,10 +1142,12 @@ impl ClusterProject {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
-    /// How many lines of origin's `main` (all files) hold `text`.
+    /// How many lines of origin's `main` under `out/` (where the tasks
+    /// write) hold `text`.
     pub fn origin_count(&self, text: &str) -> usize {
         let out = Command::new("git")
-            .args(["grep", "-F", "-c", text, "main"])
+            // The tasks' own output only: the roadmap quotes the directives.
+            .args(["grep", "-F", "-c", text, "main", "--", "out/"])
             .current_dir(&self.origin)
             .output()
             .expect("git runs");

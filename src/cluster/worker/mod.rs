@@ -46,6 +46,8 @@ pub struct WorkerCtx {
     pub work_dir: PathBuf,
     pub queues: Queues,
     pub client: async_nats::Client,
+    /// The consumer's `ack_wait` when the worker started (a coordinator may
+    /// change it since: [`WorkerCtx::ack_wait`] asks again).
     pub ack_wait: Duration,
     pub agent_bin: Option<String>,
     started_at: chrono::DateTime<chrono::Utc>,
@@ -81,6 +83,16 @@ impl WorkerCtx {
             .or_default()
             .clone();
         lock.lock_owned().await
+    }
+
+    /// The workers' consumer's `ack_wait` now.
+    async fn ack_wait(&self) -> Duration {
+        self.queues
+            .tasks
+            .consumer_info(super::protocol::WORKERS_CONSUMER)
+            .await
+            .map(|i| i.config.ack_wait)
+            .unwrap_or(self.ack_wait)
     }
 
     /// The agent program on this machine's PATH.

@@ -81,7 +81,7 @@ pub async fn handle(
         "took {} ({}: {}), attempt {}, delivery {delivery}",
         task.key.name, task.task, task.title, task.key.attempt
     ));
-    let progress = tokio::spawn(keep_alive(acker.clone(), ctx.ack_wait));
+    let progress = tokio::spawn(keep_alive(acker.clone(), ctx.ack_wait().await));
     let (task_stop, cancelled) = task_stop(&ctx, &task, worker_stop.clone()).await;
     let res = run(&ctx, &task, task_stop).await;
     let handled = finish(&ctx, &task, res, &acker, &worker_stop, &cancelled).await;
@@ -131,9 +131,10 @@ async fn claim(ctx: &WorkerCtx, task: &TaskMsg, delivery: u64) {
     tracing::warn!(task = %task.key.name, "cannot publish the claim (the coordinator shows the task as queued)");
 }
 
-/// `AckProgress` at a third of `ack_wait`, while the attempt runs.
+/// `AckProgress` at a third of `ack_wait` (at least every 10 s), while the
+/// attempt runs.
 async fn keep_alive(acker: Arc<jetstream::message::Acker>, ack_wait: Duration) {
-    let every = (ack_wait / 3).max(Duration::from_millis(200));
+    let every = (ack_wait / 3).clamp(Duration::from_millis(200), Duration::from_secs(10));
     loop {
         tokio::time::sleep(every).await;
         if let Err(e) = acker.ack_with(AckKind::Progress).await {
