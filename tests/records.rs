@@ -527,6 +527,7 @@ fn sample_in_progress() -> InProgress {
         pid: 1240,
         pid_start: Some(81301),
         log: Some("logs/orchestrator/phase1_groupB_B1_20260109-212750.log".into()),
+        worker: None,
     });
     ip.task_started(RunningTask {
         task_id: "B3".into(),
@@ -534,6 +535,7 @@ fn sample_in_progress() -> InProgress {
         pid: 1251,
         pid_start: None,
         log: Some("logs/my project/b3 log.log".into()),
+        worker: None,
     });
     ip
 }
@@ -701,6 +703,7 @@ fn kill_leftovers_never_kills_a_recycled_pid() {
         pid,
         pid_start: Some(real_start.saturating_sub(1)),
         log: None,
+        worker: None,
     });
     // No start time recorded: cannot be verified, never killed either.
     ip.task_started(RunningTask {
@@ -709,6 +712,7 @@ fn kill_leftovers_never_kills_a_recycled_pid() {
         pid,
         pid_start: None,
         log: None,
+        worker: None,
     });
     // Our own process and group, pids 0 and 1: never.
     let me = std::process::id();
@@ -719,6 +723,7 @@ fn kill_leftovers_never_kills_a_recycled_pid() {
             pid: p,
             pid_start: process_start_time(p),
             log: None,
+            worker: None,
         });
     }
     assert_eq!(kill_leftovers(&ip), Vec::<u32>::new());

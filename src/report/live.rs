@@ -812,6 +812,7 @@ mod tests {
             pid: 1,
             log: PathBuf::from("logs/x.log"),
             timeout: Duration::from_secs(3600),
+            worker: None,
         }
     }
 

@@ -316,7 +316,7 @@ impl Ctx<'_, '_, '_> {
             .group
             .tasks
             .iter()
-            .filter(|t| states.get(&t.id).is_none())
+            .filter(|t| !states.contains_key(&t.id))
             .filter_map(|t| latest.get(&t.id))
             .filter(|r| r.commit.is_some())
             .collect();

@@ -558,6 +558,7 @@ mod tests {
             pid: 1240,
             pid_start: Some(81301),
             log: Some("logs/orchestrator/phase1_groupB_B1_20260109-212750.log".into()),
+            worker: None,
         });
         assert_eq!(
             ip.render(),
@@ -565,6 +566,25 @@ mod tests {
              PHASE_1:B started=2026-01-09T21:27:50+00:00 runner_pid=1234\n\
              PHASE_1:B:B1 started=2026-01-09T21:27:50+00:00 pid=1240 pid_start=81301 log=logs/orchestrator/phase1_groupB_B1_20260109-212750.log\n"
         );
+    }
+
+    #[test]
+    fn a_task_on_a_worker_round_trips_and_is_never_killed_here() {
+        let mut ip = InProgress::new(RunningGroup::this_process(GroupKey::new(1, "B")));
+        ip.task_started(RunningTask::on_worker(
+            "B2",
+            "build-3",
+            Some("logs/b2.log".into()),
+        ));
+        let text = ip.render();
+        assert!(
+            text.contains(" pid=0 worker=build-3 log=logs/b2.log\n"),
+            "{text}"
+        );
+        let back = InProgress::parse(&text);
+        assert_eq!(back.tasks[0].worker.as_deref(), Some("build-3"));
+        assert_eq!((back.tasks[0].pid, back.tasks[0].pid_start), (0, None));
+        assert!(kill_leftovers(&back).is_empty());
     }
 
     #[test]

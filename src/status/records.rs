@@ -942,6 +942,9 @@ mod tests {
             fingerprint: None,
             verdict: None,
             worktree: None,
+            worker: None,
+            branch: None,
+            commit: None,
         })
     }
 
