@@ -144,7 +144,21 @@ async fn ensure_stream(
         duplicate_window: Duration::from_secs(120),
         ..Default::default()
     };
-    Ok(js.get_or_create_stream(config).await?)
+    made_or_found(js, config).await
+}
+
+/// The stream, made if missing. Two processes starting at once may both
+/// find it missing: the loser's create fails ("subjects overlap"), and the
+/// stream the winner made is what it opens.
+async fn made_or_found(
+    js: &jetstream::Context,
+    config: stream::Config,
+) -> Result<stream::Stream, async_nats::Error> {
+    let name = config.name.clone();
+    match js.get_or_create_stream(config).await {
+        Ok(s) => Ok(s),
+        Err(e) => js.get_stream(&name).await.map_err(|_| e.into()),
+    }
 }
 
 /// The heartbeat bucket. Made as the KV stream it is (the client's
@@ -154,20 +168,23 @@ async fn ensure_kv(js: &jetstream::Context) -> Result<kv::Store, async_nats::Err
     if let Ok(store) = js.get_key_value(WORKERS_BUCKET).await {
         return Ok(store);
     }
-    js.get_or_create_stream(stream::Config {
-        name: format!("KV_{WORKERS_BUCKET}"),
-        description: Some("roadmap-runner worker heartbeats".into()),
-        subjects: vec![format!("$KV.{WORKERS_BUCKET}.>")],
-        max_messages_per_subject: 1,
-        max_age: HEARTBEAT_TTL,
-        storage: stream::StorageType::File,
-        allow_rollup: true,
-        deny_delete: true,
-        allow_direct: true,
-        discard: stream::DiscardPolicy::New,
-        num_replicas: 1,
-        ..Default::default()
-    })
+    made_or_found(
+        js,
+        stream::Config {
+            name: format!("KV_{WORKERS_BUCKET}"),
+            description: Some("roadmap-runner worker heartbeats".into()),
+            subjects: vec![format!("$KV.{WORKERS_BUCKET}.>")],
+            max_messages_per_subject: 1,
+            max_age: HEARTBEAT_TTL,
+            storage: stream::StorageType::File,
+            allow_rollup: true,
+            deny_delete: true,
+            allow_direct: true,
+            discard: stream::DiscardPolicy::New,
+            num_replicas: 1,
+            ..Default::default()
+        },
+    )
     .await?;
     Ok(js.get_key_value(WORKERS_BUCKET).await?)
 }

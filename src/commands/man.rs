@@ -231,6 +231,27 @@ pub const CONFIGURATION: &[(&str, &[(&str, &str)])] = &[
         ],
     ),
     (
+        "cluster",
+        &[
+            (
+                "nats",
+                "A NATS JetStream server (nats://host:4222, tls://...): the tasks run on `roadmap-runner worker` processes; implies isolation = \"worktree\" (also --nats, ROADMAP_NATS).",
+            ),
+            (
+                "creds",
+                "A NATS .creds file (JWT and NKey seed) (also --nats-creds).",
+            ),
+            (
+                "ack_wait",
+                "How long a worker may go silent before its task goes to another (default \"60s\").",
+            ),
+            (
+                "max_deliver",
+                "Deliveries of one task attempt before it ends as \"worker lost\" (default 3).",
+            ),
+        ],
+    ),
+    (
         "agent",
         &[
             (

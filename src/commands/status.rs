@@ -45,6 +45,9 @@ struct RunningTaskDoc {
     started: chrono::DateTime<chrono::Utc>,
     elapsed_secs: i64,
     log: Option<String>,
+    /// With `--nats`: the worker running it (`pid` is 0 then).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    worker: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -208,6 +211,7 @@ fn build(
                     started: t.started,
                     elapsed_secs: (now - t.started).num_seconds(),
                     log: t.log.clone(),
+                    worker: t.worker.clone(),
                 })
                 .collect(),
         };
@@ -351,12 +355,15 @@ fn render_text(
                 .as_deref()
                 .map(|l| format!(", log {l}"))
                 .unwrap_or_default();
+            let on = match &t.worker {
+                Some(w) => format!("on worker {w}"),
+                None => format!("pid {}", t.pid),
+            };
             writeln!(
                 out,
-                "    {} running for {} (pid {}{log})",
+                "    {} running for {} ({on}{log})",
                 t.id,
                 elapsed(t.elapsed_secs),
-                t.pid
             )?;
         }
     }

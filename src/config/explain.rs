@@ -256,7 +256,46 @@ fn other_rows(file: &FileConfig, over: &Overrides, s: &Settings) -> Vec<SettingL
             file_or_default(file.report.dir.is_some()),
         ),
     ]);
+    rows.extend(cluster_rows(file, over, s));
     rows
+}
+
+/// `[cluster]`; the server's URL without its user info.
+fn cluster_rows(file: &FileConfig, over: &Overrides, s: &Settings) -> Vec<SettingLine> {
+    let c = &file.cluster;
+    let target = s.cluster.nats.as_ref();
+    vec![
+        line(
+            "cluster.nats",
+            target.map_or("(none: agents run here)".into(), |t| t.shown()),
+            first(
+                over.nats.as_ref().map(|_| Origin::Flag("--nats")),
+                c.nats.is_some(),
+            ),
+        ),
+        line(
+            "cluster.creds",
+            target
+                .and_then(|t| t.creds.as_ref())
+                .map_or("(none)".into(), |p| p.display().to_string()),
+            first(
+                over.nats_creds
+                    .as_ref()
+                    .map(|_| Origin::Flag("--nats-creds")),
+                c.creds.is_some(),
+            ),
+        ),
+        line(
+            "cluster.ack_wait",
+            humantime::format_duration(s.cluster.redelivery.ack_wait).to_string(),
+            file_or_default(c.ack_wait.is_some()),
+        ),
+        line(
+            "cluster.max_deliver",
+            s.cluster.redelivery.max_deliver.to_string(),
+            file_or_default(c.max_deliver.is_some()),
+        ),
+    ]
 }
 
 fn git_rows(file: &FileConfig, over: &Overrides, s: &Settings) -> Vec<SettingLine> {
