@@ -54,8 +54,12 @@ impl DryRun<'_> {
         })
     }
 
-    /// `{"mode": "worktree", "worktrees": <root>}` or `{"mode": "shared"}`.
+    /// `{"mode": "worktree", "worktrees": <root>}`, `{"mode": "shared"}`, or
+    /// with `--nats` `{"mode": "workers", "nats": <url without user info>}`.
     fn isolation(&self) -> Value {
+        if let Some(t) = &self.settings.cluster.nats {
+            return json!({ "mode": "workers", "nats": t.shown() });
+        }
         if self.settings.isolation != crate::config::Isolation::Worktree {
             return json!({ "mode": "shared" });
         }
@@ -153,6 +157,12 @@ impl DryRun<'_> {
             crate::report::short_duration(self.settings.timeout)
         )?;
         print_gate(&doc["gate"], out)?;
+        if let Some(url) = doc["isolation"]["nats"].as_str() {
+            writeln!(
+                out,
+                "Workers: each task runs on a `roadmap-runner worker` through NATS at {url}, its branch merged into the project tree before the gate"
+            )?;
+        }
         if let Some(root) = doc["isolation"]["worktrees"].as_str() {
             writeln!(
                 out,

@@ -71,6 +71,10 @@ pub enum AttemptMsg {
         task_id: String,
         pid: u32,
     },
+    /// With `--nats`: something the user must hear (no worker is live).
+    Warning {
+        message: String,
+    },
     /// With `--nats`: a worker took the attempt (again on a redelivery).
     Claimed {
         task_id: String,

@@ -36,6 +36,7 @@ impl Ctx<'_, '_, '_> {
                     ),
                 });
                 self.cluster = Some(d);
+                self.note_withheld_env(reporter);
                 true
             }
             Err(e) => {
@@ -71,5 +72,19 @@ impl Ctx<'_, '_, '_> {
             .load()
             .map_err(|e| e.to_string())?;
         RemoteGroup::prepare(d, repo, &wts, inputs.settings, &planned.key, &records)
+    }
+
+    /// Said once per run: what of `[agent] env` stays here.
+    pub(super) fn note_withheld_env(&self, reporter: &mut dyn Reporter) {
+        let withheld =
+            crate::cluster::coordinator::group::withheld_env(&self.inputs.settings.agent.env);
+        if !withheld.is_empty() {
+            reporter.report(&Event::Warning {
+                message: format!(
+                    "[agent] env {} is not sent to the workers (it looks like a secret, and task messages are stored): set it in each worker's own environment",
+                    withheld.join(", ")
+                ),
+            });
+        }
     }
 }

@@ -410,6 +410,11 @@ fn report_msg(
                 });
             }
         }
+        AttemptMsg::Warning { message } => {
+            io.reporter.report(&Event::Warning {
+                message: format!("{key}: {message}"),
+            });
+        }
         AttemptMsg::Claimed {
             task_id,
             worker,

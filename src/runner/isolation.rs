@@ -244,6 +244,21 @@ impl Ctx<'_, '_, '_> {
                     ),
                 });
             }
+            // With --nats: the workers' branches and the bases on the remote.
+            if self.cluster.is_some()
+                && let Err(e) = crate::cluster::coordinator::cleanup::release_phase(
+                    repo,
+                    &self.inputs.settings.git,
+                    &phase.number,
+                )
+            {
+                reporter.report(&Event::Warning {
+                    message: format!(
+                        "cannot delete the workers' task branches of Phase {} on the remote: {e}",
+                        phase.number
+                    ),
+                });
+            }
         }
     }
 

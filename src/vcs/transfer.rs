@@ -95,6 +95,18 @@ pub fn remote_ref(
     refname: &str,
     settings: &GitSettings,
 ) -> Result<Option<git2::Oid>, VcsError> {
+    Ok(remote_refs(git, url, settings)?
+        .into_iter()
+        .find(|(name, _)| name == refname)
+        .map(|(_, id)| id))
+}
+
+/// Every ref of the remote at `url` (`git ls-remote`).
+pub fn remote_refs(
+    git: &Repository,
+    url: &str,
+    settings: &GitSettings,
+) -> Result<Vec<(String, git2::Oid)>, VcsError> {
     let shown = crate::cluster::protocol::without_userinfo(url);
     let fail = |source: git2::Error| VcsError::Git {
         context: format!("cannot list the refs of {shown}"),
@@ -106,11 +118,11 @@ pub fn remote_ref(
     let connection = remote
         .connect_auth(git2::Direction::Fetch, Some(callbacks(&creds)), None)
         .map_err(fail)?;
-    let found = connection
+    let refs = connection
         .list()
         .map_err(fail)?
         .iter()
-        .find(|h| h.name() == refname)
-        .map(|h| h.oid());
-    Ok(found)
+        .map(|h| (h.name().to_string(), h.oid()))
+        .collect();
+    Ok(refs)
 }

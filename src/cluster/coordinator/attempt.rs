@@ -79,10 +79,9 @@ pub async fn run_remote(
         }
         if claims_seen == 0 && !nudged && started.elapsed() > Duration::from_secs(5) {
             nudged = true;
-            if d.live_workers().await == 0 {
-                let _ = tx.send(AttemptMsg::Activity {
-                    task_id: job.task_id.clone(),
-                    text: "waiting for a worker: none is live (start `roadmap-runner worker --nats ...`)".into(),
+            if d.live_workers().await == 0 && d.first_idle_warning() {
+                let _ = tx.send(AttemptMsg::Warning {
+                    message: "its tasks wait in the queue: no worker is live (start `roadmap-runner worker --nats URL` on a machine that reaches the server and the remote)".into(),
                 });
             }
         }

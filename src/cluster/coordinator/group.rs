@@ -95,7 +95,7 @@ impl RemoteGroup {
             agent: AgentSpec {
                 command: agent.command.clone(),
                 extra_args: agent.extra_args.clone(),
-                env: agent.env.clone(),
+                env: shareable_env(&agent.env),
                 output: agent.output,
                 resume_args: agent.resume_args.clone(),
                 max_budget_usd: agent.max_budget_usd,
@@ -109,6 +109,30 @@ impl RemoteGroup {
             msg,
         });
     }
+}
+
+/// `[agent] env` without what looks like a secret (`*KEY*`, `*TOKEN*`,
+/// `*SECRET*`, `*PASSWORD*`, `*CREDENTIAL*`): messages are stored for days,
+/// and each worker has its own credentials in its own environment.
+pub fn shareable_env(
+    env: &std::collections::BTreeMap<String, String>,
+) -> std::collections::BTreeMap<String, String> {
+    env.iter()
+        .filter(|(k, _)| !is_secret_name(k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+/// The `[agent] env` names kept back from the workers.
+pub fn withheld_env(env: &std::collections::BTreeMap<String, String>) -> Vec<String> {
+    env.keys().filter(|k| is_secret_name(k)).cloned().collect()
+}
+
+fn is_secret_name(name: &str) -> bool {
+    let n = name.to_ascii_uppercase();
+    ["KEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL"]
+        .iter()
+        .any(|w| n.contains(w))
 }
 
 /// `20261201T113600-1f2e3d4c`: the group's first recorded start and a hash
@@ -125,4 +149,29 @@ fn run_id(records: &[Record], key: &GroupKey, url: &str) -> String {
     );
     let hash = worktree::fnv1a(seed.as_bytes());
     format!("{}-{:08x}", at.format("%Y%m%dT%H%M%S"), hash & 0xffff_ffff)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_in_agent_env_stay_home() {
+        let env: std::collections::BTreeMap<String, String> = [
+            ("ANTHROPIC_API_KEY", "sk-1"),
+            ("GH_TOKEN", "t"),
+            ("db_password", "p"),
+            ("RUST_LOG", "info"),
+            ("NODE_ENV", "test"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let sent: Vec<&String> = shareable_env(&env).keys().collect::<Vec<_>>();
+        assert_eq!(sent, ["NODE_ENV", "RUST_LOG"]);
+        assert_eq!(
+            withheld_env(&env),
+            ["ANTHROPIC_API_KEY", "GH_TOKEN", "db_password"]
+        );
+    }
 }

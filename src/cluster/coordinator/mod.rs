@@ -5,6 +5,7 @@
 //! and merged like a worktree's (see `crate::runner::isolation`).
 
 pub mod attempt;
+pub mod cleanup;
 pub mod group;
 pub mod watch;
 
@@ -23,6 +24,8 @@ pub struct Dispatcher {
     /// One watch per run id, made on first use.
     watches: Mutex<HashMap<String, Arc<Watch>>>,
     lost: Arc<Watch>,
+    /// "No worker is live" is said once per run.
+    idle_warned: std::sync::atomic::AtomicBool,
 }
 
 impl std::fmt::Debug for Dispatcher {
@@ -66,6 +69,7 @@ impl Dispatcher {
             redelivery,
             watches: Mutex::new(HashMap::new()),
             lost,
+            idle_warned: std::sync::atomic::AtomicBool::new(false),
         }))
     }
 
@@ -151,6 +155,13 @@ impl Dispatcher {
             .publish(key.cancel_subject(), Vec::new().into())
             .await;
         let _ = self.client.flush().await;
+    }
+
+    /// True the first time only.
+    pub fn first_idle_warning(&self) -> bool {
+        !self
+            .idle_warned
+            .swap(true, std::sync::atomic::Ordering::SeqCst)
     }
 
     /// How many workers heartbeat now.
