@@ -159,6 +159,28 @@ fn tasks_spread_over_three_workers_and_both_phases_land_on_origin() {
     assert_all_merged_once(&cp);
     assert_phase_commits_once(&cp);
     assert_eq!(cp.git_status(), "", "the project's tree after the run");
+    // Once each phase commit was out, the workers' task branches and the
+    // group bases left the remote, and the fetched copies the project.
+    let left = git(&cp.origin, &["for-each-ref", "--format=%(refname)"]);
+    assert_eq!(
+        left.trim(),
+        "refs/heads/main",
+        "refs on origin after the run"
+    );
+    let fetched = git(
+        &cp.dir,
+        &[
+            "for-each-ref",
+            "--format=%(refname)",
+            "refs/roadmap-runner/",
+        ],
+    );
+    assert!(
+        !fetched
+            .lines()
+            .any(|r| r.starts_with("refs/roadmap-runner/2")),
+        "fetched task branches left in the project: {fetched}"
+    );
     for w in &workers {
         assert!(
             !w.started_tasks().is_empty(),
@@ -478,6 +500,484 @@ fn a_republished_task_message_is_dropped_as_a_duplicate_and_starts_no_second_age
     assert_each_task_started_once(&workers);
     assert_all_merged_once(&cp);
     assert_phase_commits_once(&cp);
+}
+
+// ------------------------------------------------ lost tasks, credentials
+
+/// A task whose every delivery dies with its worker ends as `worker lost`.
+///
+/// `max_deliver = 2`, `ack_wait = "2s"`, one task whose agent would sleep
+/// 30 s (A1). Each time a delivery's agent starts (seen in the workers' agent
+/// logs), that worker's machine dies (worker and agent SIGKILLed): no more
+/// AckProgress, so after `ack_wait` the message goes to another worker, and
+/// after the second delivery expires the server's MAX_DELIVERIES advisory
+/// (kept in stream ROADMAP_LOST) makes the coordinator end the attempt as
+/// `worker lost`, naming the workers that claimed it. With `[run] retries`
+/// at its default 0 the run fails like a failed task: exit 1 (README "Exit
+/// codes": 1 is a failed task; 3 is a failed commit or push).
+///
+/// A third worker stays up and is never tried. It also keeps a pull request
+/// waiting, which a 2.9 server needs before it notices that the last
+/// delivery expired (it checks a message's delivery count when it is about
+/// to redeliver it, and redelivers only to a waiting pull).
+#[test]
+fn a_task_whose_every_delivery_dies_ends_as_worker_lost_naming_the_workers_tried() {
+    let _lock = heavy();
+    let nats = NatsServer::start();
+    let url = nats.url();
+    // Names that no other text of the output holds; one slot each.
+    let mut workers: Vec<Worker> = ["node-red", "node-green", "node-blue"]
+        .iter()
+        .map(|n| Worker::start(&url, n, 1))
+        .collect();
+    wait_for_workers(&url, &mut workers, 20);
+    let host = workers_json(&url)[0]["host"]
+        .as_str()
+        .expect("a worker's host")
+        .to_string();
+    let cp = ClusterProject::builder(
+        &roadmap_with_tasks(&[("A1", "FAKE: write out/A1.txt from A1\nFAKE: sleep 30")]),
+        &url,
+    )
+    .ack_wait("2s")
+    .max_deliver(2)
+    .build();
+    let mut run = cp.coordinator(&[]);
+
+    // Crash whichever worker runs the task, once per delivery.
+    let mut crashed: Vec<usize> = Vec::new();
+    for delivery in 1..=2 {
+        let mut on = None;
+        wait_for(&format!("the agent of delivery {delivery}"), 20, || {
+            on = (0..workers.len())
+                .find(|i| !crashed.contains(i) && !workers[*i].agent_starts().is_empty());
+            on.is_some() || run.try_exit().is_some()
+        });
+        assert_eq!(
+            run.try_exit(),
+            None,
+            "the coordinator ended before delivery {delivery}\n{}",
+            run.dump()
+        );
+        let i = on.unwrap();
+        workers[i].crash();
+        crashed.push(i);
+    }
+    let last_crash = std::time::Instant::now();
+
+    // One ack_wait for the second delivery to expire, then the advisory:
+    // the run fails as with a failed task.
+    run.assert_exit(Duration::from_secs(20), 1);
+    let took = last_crash.elapsed();
+    let tried: Vec<&str> = crashed.iter().map(|i| workers[*i].name.as_str()).collect();
+    let spare = (0..workers.len())
+        .find(|i| !crashed.contains(i))
+        .map(|i| workers[i].name.clone())
+        .unwrap();
+
+    // Each crashed worker ran the task's agent once; the spare never did,
+    // and no agent finished.
+    for i in &crashed {
+        assert_eq!(workers[*i].started_tasks(), ["A1"], "{}", workers[*i].name);
+    }
+    let spare_w = workers.iter().find(|w| w.name == spare).unwrap();
+    assert!(
+        spare_w.agent_starts().is_empty(),
+        "the spare {spare} ran an agent: {:?}",
+        spare_w.agent_starts()
+    );
+    assert!(all_ends(&workers).is_empty(), "{:?}", all_ends(&workers));
+
+    // The coordinator says so: `LOST ... worker lost ...: no result after 2
+    // deliveries; tried by A on HOST at T, B on HOST at T` (in claim order).
+    let output = run.output();
+    assert!(output.contains("worker lost"), "{output}");
+    let line = output
+        .lines()
+        .find(|l| l.contains("tried by"))
+        .unwrap_or_else(|| panic!("no `tried by` line in the output:\n{output}"));
+    assert!(
+        line.contains("LOST") && line.contains("A1") && line.contains("worker lost"),
+        "{line}"
+    );
+    assert!(line.contains("no result after 2 deliveries"), "{line}");
+    let named: Vec<usize> = tried
+        .iter()
+        .map(|n| {
+            line.find(&format!("{n} on {host} at "))
+                .unwrap_or_else(|| panic!("{n} (on {host}) not named in: {line}"))
+        })
+        .collect();
+    assert!(
+        named[0] < named[1],
+        "not in delivery order {tried:?}: {line}"
+    );
+    assert!(!line.contains(&spare), "the spare {spare} is named: {line}");
+
+    // The record: a task record of A1 with outcome kind `worker_lost`, and
+    // nothing integrated.
+    let records: Vec<serde_json::Value> = cp
+        .read("status/tasks.jsonl")
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let lost: Vec<&serde_json::Value> = records
+        .iter()
+        .filter(|r| r["task"] == "A1" && r["outcome"]["kind"] == "worker_lost")
+        .collect();
+    assert_eq!(lost.len(), 1, "worker_lost records of A1: {records:#?}");
+    let message = lost[0]["outcome"]["message"].as_str().unwrap_or_default();
+    for n in &tried {
+        assert!(message.contains(n), "{n} not in the record's {message:?}");
+    }
+    assert!(integrated(&cp).is_empty(), "{records:#?}");
+    assert_eq!(
+        cp.origin_file("out/A1.txt"),
+        "",
+        "A1's output reached origin"
+    );
+    assert!(
+        took < Duration::from_secs(15),
+        "the coordinator took {took:?} after the last crash"
+    );
+}
+
+/// The password in `nats://rr:<SECRET>@host:port` (distinctive: a match is
+/// a leak, never a coincidence).
+const SECRET: &str = "pw-Qx7Zr4-NeverShown-91k";
+/// A wrong password, which must not be printed either.
+const WRONG: &str = "pw-Wr0ng-Guess-55z";
+
+/// Every file under `dir` (following no symlinks).
+fn files_under(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let Ok(t) = e.file_type() else { continue };
+            if t.is_dir() {
+                todo.push(e.path());
+            } else if t.is_file() {
+                out.push(e.path());
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Where in `bytes` a needle is (each needle's first match), as
+/// `needle: ...context...`.
+fn leaks(bytes: &[u8], needles: &[&str]) -> Vec<String> {
+    needles
+        .iter()
+        .filter_map(|n| {
+            let at = bytes.windows(n.len()).position(|w| w == n.as_bytes())?;
+            let from = at.saturating_sub(80);
+            let to = (at + n.len() + 80).min(bytes.len());
+            Some(format!(
+                "{n}: ...{}...",
+                String::from_utf8_lossy(&bytes[from..to])
+            ))
+        })
+        .collect()
+}
+
+/// The credentials in the NATS URL never reach anything the runner writes.
+///
+/// A server that requires `--user rr --pass <SECRET>`; two workers and two
+/// coordinators get the URL with the credentials: project A's on the
+/// command line (`run --nats URL`), project B's in `[cluster] nats`. Both
+/// runs succeed. While they run, a subscriber to `>` captures every message
+/// the server routes (task messages, claims, results, activity, heartbeats,
+/// log chunks, API calls, deliveries). Then the secret is looked for in:
+/// * the coordinators' and workers' stdout and stderr;
+/// * everything in project A's temp dir (project, `status/`, `logs/`, its
+///   git, origin), which nothing legitimately gives the secret;
+/// * project B's `status/` and `logs/` and every other file of its temp dir
+///   but its own `roadmap-runner.toml` (where the user put the URL);
+/// * everything in each worker's temp dir (work dir logs, mirrors, agent
+///   log) but copies of that `roadmap-runner.toml`;
+/// * `roadmap-runner workers --nats URL` (plain and `--json`), `config`
+///   and `status`;
+/// * every captured message, every message still stored in every stream,
+///   every stream's and consumer's config, and the server's store dir.
+///
+/// Also: without the password, or with a wrong one, the server refuses
+/// (the raw client, `workers`, `worker`), and the wrong password is not
+/// printed.
+#[test]
+fn nats_credentials_in_the_url_never_reach_output_files_or_messages() {
+    let _lock = heavy();
+    let nats = NatsServer::start_with(&["--user", "rr", "--pass", SECRET]);
+    let url = nats.url_with_credentials();
+    assert_eq!(url, format!("nats://rr:{SECRET}@127.0.0.1:{}", nats.port()));
+    let port = nats.port();
+    // What must never show: the password, and the user still glued to the
+    // host (the URL half stripped).
+    let user_at_host = format!("rr@127.0.0.1:{port}");
+    let needles = [SECRET, WRONG, user_at_host.as_str()];
+
+    // Refused without the password or with a wrong one; nothing printed
+    // holds a password.
+    assert!(
+        NatsClient::connect(port).is_err(),
+        "the server took a client without credentials"
+    );
+    let wrong = format!("nats://rr:{WRONG}@127.0.0.1:{port}");
+    for u in [nats.url(), wrong.clone()] {
+        let out = runner_output(&["workers", "--nats", &u], Duration::from_secs(30));
+        let text = stdout(&out) + &stderr(&out);
+        assert!(
+            !out.status.success(),
+            "workers --nats {u} succeeded: {text}"
+        );
+        assert!(
+            text.contains("cannot connect"),
+            "workers --nats {u}: {text}"
+        );
+        assert_eq!(
+            leaks(text.as_bytes(), &needles),
+            Vec::<String>::new(),
+            "{text}"
+        );
+    }
+    let out = runner_output(
+        &[
+            "worker",
+            "--nats",
+            &wrong,
+            "--name",
+            "refused",
+            "--work-dir",
+            "work",
+        ],
+        Duration::from_secs(30),
+    );
+    let text = stdout(&out) + &stderr(&out);
+    assert!(
+        !out.status.success(),
+        "a worker with a wrong password runs: {text}"
+    );
+    assert_eq!(
+        leaks(text.as_bytes(), &needles),
+        Vec::<String>::new(),
+        "{text}"
+    );
+
+    // With the right user and password in the URL it gets in.
+    let out = runner_output(&["workers", "--nats", &url], Duration::from_secs(30));
+    assert!(
+        out.status.success(),
+        "`workers --nats nats://rr:<the right password>@127.0.0.1:{port}` is refused \
+         (are the URL's user and password sent in CONNECT?):\n{}{}",
+        stdout(&out),
+        stderr(&out)
+    );
+
+    let capture = Capture::start(&nats);
+    let mut workers = vec![Worker::start(&url, "w1", 2), Worker::start(&url, "w2", 2)];
+    wait_for_workers(&url, &mut workers, 20);
+
+    // Project A: `run --nats URL`.
+    let tasks_a: Vec<(String, String)> = (1..=4)
+        .map(|i| {
+            (
+                format!("A{i}"),
+                format!("FAKE: write out/A{i}.txt from A{i}\nFAKE: sleep 0.3"),
+            )
+        })
+        .collect();
+    let refs: Vec<(&str, &str)> = tasks_a
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let a = ClusterProject::builder(&roadmap_with_tasks(&refs), &url)
+        .nats_on_command_line()
+        .build();
+    assert!(!a.read("roadmap-runner.toml").contains(SECRET));
+    let mut run_a = a.coordinator(&[]);
+    run_a.assert_exit(RUN, 0);
+
+    // Project B: `[cluster] nats = URL`.
+    let b = ClusterProject::builder(
+        &roadmap_with_tasks(&[
+            ("A1", "FAKE: write out/A1.txt from A1 of B\nFAKE: sleep 0.3"),
+            ("A2", "FAKE: write out/A2.txt from A2 of B\nFAKE: sleep 0.3"),
+        ]),
+        &url,
+    )
+    .build();
+    assert!(b.read("roadmap-runner.toml").contains(&url));
+    let mut run_b = b.coordinator(&[]);
+    run_b.assert_exit(RUN, 0);
+
+    // The tasks ran on the workers and landed.
+    assert_eq!(all_starts(&workers).len(), 6, "{:?}", all_starts(&workers));
+    for (cp, id, text) in [
+        (&a, "A1", "from A1\n"),
+        (&a, "A4", "from A4\n"),
+        (&b, "A2", "from A2 of B\n"),
+    ] {
+        assert_eq!(cp.origin_file(&format!("out/{id}.txt")), text);
+    }
+
+    // The commands that show the cluster.
+    let mut shown = Vec::new();
+    for json in [false, true] {
+        let mut args = vec!["workers", "--nats", url.as_str()];
+        if json {
+            args.push("--json");
+        }
+        let out = runner_output(&args, Duration::from_secs(30));
+        assert_exit(&out, 0);
+        assert!(
+            stdout(&out).contains("w1") && stdout(&out).contains("w2"),
+            "{}",
+            stdout(&out)
+        );
+        shown.push((format!("{args:?}"), stdout(&out) + &stderr(&out)));
+    }
+    for (cp, args) in [
+        (&a, vec!["config", "--nats", url.as_str()]),
+        (&b, vec!["config"]),
+        (&a, vec!["status"]),
+        (&b, vec!["status"]),
+    ] {
+        let out = cp.run(&args);
+        assert_exit(&out, 0);
+        shown.push((
+            format!("{args:?} in {}", cp.dir.display()),
+            stdout(&out) + &stderr(&out),
+        ));
+    }
+    // The URL is shown, without its user info.
+    let config_b = &shown[3].1;
+    assert!(config_b.contains(&nats.url()), "{config_b}");
+
+    // Every message: captured on the way, and what the streams still hold.
+    let seen = capture.stop(&nats);
+    let mut c = nats.client();
+    let mut messages: Vec<(String, NatsMsg)> = seen
+        .into_iter()
+        .map(|m| ("captured".to_string(), m))
+        .collect();
+    let mut configs = Vec::new();
+    for stream in c.stream_names() {
+        configs.push((stream.clone(), c.stream_info(&stream).to_string()));
+        let consumers = c
+            .js_api(
+                &format!("$JS.API.CONSUMER.LIST.{stream}"),
+                &serde_json::json!({}),
+            )
+            .expect("consumer list");
+        configs.push((format!("{stream} consumers"), consumers.to_string()));
+        for m in c.stream_msgs(&stream) {
+            messages.push((format!("stored in {stream}"), m));
+        }
+    }
+    // The task messages were among them (each twice: the coordinator's
+    // publish and the delivery to a worker), with origin's URL (git://, no
+    // user info) and no credential.
+    let tasks: Vec<&NatsMsg> = messages
+        .iter()
+        .filter(|(w, m)| w == "captured" && m.subject.starts_with("rr.task."))
+        .map(|(_, m)| m)
+        .collect();
+    let mut task_subjects: Vec<&str> = tasks.iter().map(|m| m.subject.as_str()).collect();
+    task_subjects.sort();
+    task_subjects.dedup();
+    assert_eq!(
+        task_subjects.len(),
+        6,
+        "task messages captured: {task_subjects:?}"
+    );
+    for m in &tasks {
+        let remote = m.json()["remote"].as_str().unwrap_or_default().to_string();
+        assert!(
+            remote == a.origin_url || remote == b.origin_url,
+            "{}: remote {remote:?}",
+            m.subject
+        );
+    }
+
+    let mut found = Vec::new();
+    for (what, text) in &shown {
+        for l in leaks(text.as_bytes(), &needles) {
+            found.push(format!("output of {what}: {l}"));
+        }
+    }
+    for (what, text) in &configs {
+        for l in leaks(text.as_bytes(), &needles) {
+            found.push(format!("config of {what}: {l}"));
+        }
+    }
+    for (what, m) in &messages {
+        let mut bytes = format!("{} {:?} {:?} ", m.subject, m.reply, m.headers).into_bytes();
+        bytes.extend_from_slice(&m.payload);
+        for l in leaks(&bytes, &needles) {
+            found.push(format!("message {} ({what}): {l}", m.subject));
+        }
+    }
+    // Files: the user's own config aside (B's `roadmap-runner.toml`, and
+    // any checkout of it in B's or a worker's worktrees).
+    let not_the_config = |p: &std::path::PathBuf| !p.ends_with("roadmap-runner.toml");
+    let mut files: Vec<std::path::PathBuf> = Vec::new();
+    files.extend(files_under(a.tmp.path()));
+    files.extend(files_under(b.tmp.path()).into_iter().filter(not_the_config));
+    for w in &workers {
+        files.extend(files_under(w.tmp.path()).into_iter().filter(not_the_config));
+    }
+    files.extend(files_under(&nats.store_dir()));
+    // The places the brief names are really there.
+    for must in [
+        a.dir.join("status/tasks.jsonl"),
+        b.dir.join("status/tasks.jsonl"),
+        run_a.stdout.clone(),
+        run_b.stderr.clone(),
+        workers[0].stdout.clone(),
+        workers[1].stderr.clone(),
+    ] {
+        assert!(
+            files.contains(&must),
+            "{} not among the files",
+            must.display()
+        );
+    }
+    for dir in [a.dir.join("logs"), b.dir.join("logs")] {
+        assert!(
+            files.iter().any(|f| f.starts_with(&dir)),
+            "no file under {}",
+            dir.display()
+        );
+    }
+    assert!(
+        workers.iter().any(|w| {
+            let logs = w.work_dir.join("logs");
+            files.iter().any(|f| f.starts_with(&logs))
+        }),
+        "no file under a worker's work dir logs/"
+    );
+    for f in &files {
+        let bytes = std::fs::read(f).unwrap_or_default();
+        for l in leaks(&bytes, &needles) {
+            found.push(format!("file {}: {l}", f.display()));
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "the NATS credentials leaked ({} places):\n{}\n(looked at {} messages, {} files)",
+        found.len(),
+        found.join("\n"),
+        messages.len(),
+        files.len()
+    );
+    // The workers show the server without user info.
+    let w1_out = std::fs::read_to_string(&workers[0].stdout).unwrap_or_default();
+    assert!(w1_out.contains(&format!("NATS {}", nats.url())), "{w1_out}");
 }
 
 // ------------------------------------------------- the harness's own tests

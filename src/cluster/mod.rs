@@ -114,14 +114,67 @@ impl NatsTarget {
         if let Some(path) = &self.creds {
             options = read_creds(options, path).await?;
         }
+        // The client reads no user info from a URL: it goes as options.
+        match url_auth(&self.url) {
+            Some(UrlAuth::UserPassword(user, password)) => {
+                options = options.user_and_password(user, password);
+            }
+            Some(UrlAuth::Token(token)) => options = options.token(token),
+            None => {}
+        }
         options
-            .connect(self.url.as_str())
+            .connect(self.shown().as_str())
             .await
             .map_err(|source| ClusterError::Connect {
                 url: self.shown(),
                 source,
             })
     }
+}
+
+/// Credentials written into a server URL.
+#[derive(Debug, PartialEq)]
+enum UrlAuth {
+    /// `nats://user:password@host`
+    UserPassword(String, String),
+    /// `nats://token@host`
+    Token(String),
+}
+
+/// The user info of the (first) server URL, percent-decoded.
+fn url_auth(url: &str) -> Option<UrlAuth> {
+    let first = url.split(',').next()?.trim();
+    let rest = &first[first.find("://")? + 3..];
+    let authority = &rest[..rest.find('/').unwrap_or(rest.len())];
+    let (info, _) = authority.rsplit_once('@')?;
+    Some(match info.split_once(':') {
+        Some((u, p)) => UrlAuth::UserPassword(decode(u), decode(p)),
+        None => UrlAuth::Token(decode(info)),
+    })
+}
+
+/// `%XX` escapes, as a URL's user info may hold them.
+fn decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = (bytes[i] == b'%')
+            .then(|| s.get(i + 1..i + 3))
+            .flatten()
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match hex {
+            Some(b) => {
+                out.push(b);
+                i += 3;
+            }
+            None => {
+                out.push(bytes[i]);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 async fn read_creds(
@@ -143,4 +196,29 @@ pub fn host_name() -> String {
         .ok()
         .and_then(|h| h.into_string().ok())
         .unwrap_or_else(|| "unknown".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_come_out_of_the_url() {
+        assert_eq!(
+            url_auth("nats://rr:p%40ss@127.0.0.1:4222"),
+            Some(UrlAuth::UserPassword("rr".into(), "p@ss".into()))
+        );
+        assert_eq!(
+            url_auth("tls://s3cr3t@queue:4222"),
+            Some(UrlAuth::Token("s3cr3t".into()))
+        );
+        assert_eq!(url_auth("nats://127.0.0.1:4222"), None);
+        assert_eq!(url_auth("127.0.0.1:4222"), None);
+        let t = NatsTarget {
+            url: "nats://rr:pw@127.0.0.1:4222".into(),
+            creds: None,
+        };
+        assert_eq!(t.shown(), "nats://127.0.0.1:4222");
+        assert!(!format!("{t:?}").contains("pw"));
+    }
 }

@@ -493,13 +493,18 @@ impl Ctx<'_, '_, '_> {
             .iter()
             .map(|t| QueuedTask::new(t.id.clone(), t.title.clone()))
             .collect();
+        // With --nats every task is queued at once: the workers' slots decide.
+        let max_parallel = match self.cluster {
+            Some(_) => queued.len().max(1),
+            None => settings.max_parallel,
+        };
         reporter.report(&Event::GroupStarted {
             key: key.clone(),
             phase_title: planned.phase.title.clone(),
             title: planned.group.title.clone(),
             annotation: planned.group.annotation.clone(),
             tasks: queued.len(),
-            parallel: settings.max_parallel.min(queued.len()),
+            parallel: max_parallel.min(queued.len()),
             task_ids: queued.iter().map(|t| t.task_id.clone()).collect(),
         });
         let mut jobs = inputs.jobs(planned, self.task_isolation(key));
@@ -517,7 +522,7 @@ impl Ctx<'_, '_, '_> {
             }
         }
         let limits = GroupLimits {
-            max_parallel: settings.max_parallel,
+            max_parallel,
             retries: settings.retries,
             max_wait: settings.max_wait,
             fail_fast: settings.fail_fast,

@@ -71,7 +71,11 @@ impl RunLock {
             "pid={} started={} command={}\n",
             std::process::id(),
             chrono::Local::now().format("%Y-%m-%d %H:%M:%S"),
-            std::env::args().collect::<Vec<_>>().join(" ")
+            // A URL's user info (a NATS password) never lands in a file.
+            std::env::args()
+                .map(|a| crate::cluster::protocol::without_userinfo(&a))
+                .collect::<Vec<_>>()
+                .join(" ")
         );
         file.set_len(0).map_err(io)?;
         file.seek(SeekFrom::Start(0)).map_err(io)?;

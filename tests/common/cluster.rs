@@ -123,6 +123,10 @@ pub struct NatsServer {
     child: Option<Child>,
     port: u16,
     monitor_port: u16,
+    /// More arguments for `nats-server` (kept for a restart).
+    extra_args: Vec<String>,
+    /// `--user` and `--pass` among them: the harness's own client logs in.
+    auth: Option<(String, String)>,
     pub dir: tempfile::TempDir,
     pub log: PathBuf,
 }
@@ -130,12 +134,33 @@ pub struct NatsServer {
 impl NatsServer {
     /// Starts the server and waits until JetStream answers.
     pub fn start() -> NatsServer {
+        Self::start_with(&[])
+    }
+
+    /// With more `nats-server` arguments. `--user U --pass P` among them
+    /// make the server require that login; the harness's raw client (for
+    /// the readiness check and [`NatsServer::client`]) then sends it, and
+    /// [`NatsServer::url_with_credentials`] is the URL that holds it.
+    pub fn start_with(args: &[&str]) -> NatsServer {
+        let value = |flag: &str| {
+            args.iter()
+                .position(|a| *a == flag)
+                .and_then(|i| args.get(i + 1))
+                .map(|v| v.to_string())
+        };
+        let auth = match (value("--user"), value("--pass")) {
+            (Some(u), Some(p)) => Some((u, p)),
+            (None, None) => None,
+            _ => panic!("NatsServer::start_with: give both --user and --pass, or neither"),
+        };
         let dir = tempfile::tempdir().expect("tempdir");
         let log = dir.path().join("nats-server.log");
         let mut s = NatsServer {
             child: None,
             port: free_port(),
             monitor_port: free_port(),
+            extra_args: args.iter().map(|a| a.to_string()).collect(),
+            auth,
             dir,
             log,
         };
@@ -143,8 +168,19 @@ impl NatsServer {
         s
     }
 
+    /// The URL without credentials.
     pub fn url(&self) -> String {
         format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    /// `nats://USER:PASS@127.0.0.1:PORT` of a server started with `--user`
+    /// and `--pass`.
+    pub fn url_with_credentials(&self) -> String {
+        let (u, p) = self
+            .auth
+            .as_ref()
+            .expect("url_with_credentials: the server was started without --user/--pass");
+        format!("nats://{u}:{p}@127.0.0.1:{}", self.port)
     }
 
     pub fn port(&self) -> u16 {
@@ -182,6 +218,7 @@ impl NatsServer {
             .arg(self.monitor_port.to_string())
             .arg("-sd")
             .arg(self.store_dir())
+            .args(&self.extra_args)
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log)
@@ -205,7 +242,8 @@ impl NatsServer {
                     tail(&self.log, 5_000)
                 );
             }
-            match NatsClient::connect(self.port)
+            match self
+                .connect_client()
                 .and_then(|mut c| c.js_api("$JS.API.INFO", &serde_json::json!({})))
             {
                 Ok(v) if v["type"] == "io.nats.jetstream.api.v1.account_info_response" => return,
@@ -221,10 +259,15 @@ impl NatsServer {
         );
     }
 
-    /// A raw client connected to the server.
+    /// A raw client connected to the server (logged in when it wants that).
     pub fn client(&self) -> NatsClient {
-        NatsClient::connect(self.port)
+        self.connect_client()
             .unwrap_or_else(|e| panic!("connect to nats-server on {}: {e}", self.port))
+    }
+
+    fn connect_client(&self) -> std::io::Result<NatsClient> {
+        let auth = self.auth.as_ref().map(|(u, p)| (u.as_str(), p.as_str()));
+        NatsClient::connect_as(self.port, auth)
     }
 
     /// SIGTERM (a clean shutdown) and wait; SIGKILL after 10 s.
@@ -352,6 +395,12 @@ pub struct NatsClient {
 
 impl NatsClient {
     pub fn connect(port: u16) -> std::io::Result<NatsClient> {
+        Self::connect_as(port, None)
+    }
+
+    /// Connects with this user and password in CONNECT (none: anonymous).
+    /// A refused login is an error (`-ERR 'Authorization Violation'`).
+    pub fn connect_as(port: u16, auth: Option<(&str, &str)>) -> std::io::Result<NatsClient> {
         let stream = TcpStream::connect(("127.0.0.1", port))?;
         stream.set_read_timeout(Some(Duration::from_secs(5)))?;
         let mut reader = BufReader::new(stream.try_clone()?);
@@ -367,10 +416,16 @@ impl NatsClient {
             next_sid: 1,
             info,
         };
-        c.writer.write_all(
-            b"CONNECT {\"verbose\":false,\"pedantic\":false,\"headers\":true,\
-              \"no_responders\":true,\"protocol\":1,\"name\":\"cluster-test\"}\r\nPING\r\n",
-        )?;
+        let mut connect = serde_json::json!({
+            "verbose": false, "pedantic": false, "headers": true,
+            "no_responders": true, "protocol": 1, "name": "cluster-test",
+        });
+        if let Some((user, pass)) = auth {
+            connect["user"] = user.into();
+            connect["pass"] = pass.into();
+        }
+        c.writer
+            .write_all(format!("CONNECT {connect}\r\nPING\r\n").as_bytes())?;
         loop {
             let l = c.line()?;
             if l == "PONG" {
@@ -378,6 +433,19 @@ impl NatsClient {
             }
             if l.starts_with("-ERR") {
                 return Err(std::io::Error::other(l));
+            }
+        }
+    }
+
+    /// PING, and wait for the PONG: everything sent before is processed.
+    pub fn flush(&mut self) -> std::io::Result<()> {
+        self.writer.write_all(b"PING\r\n")?;
+        loop {
+            match self.line()?.as_str() {
+                "PONG" => return Ok(()),
+                "PING" => self.writer.write_all(b"PONG\r\n")?,
+                l if l.starts_with("-ERR") => return Err(std::io::Error::other(l.to_string())),
+                _ => {}
             }
         }
     }
@@ -603,6 +671,77 @@ impl NatsClient {
     }
 }
 
+// ---------------------------------------------------------------- capture
+
+/// Every message the server routes, as a core subscriber to `>` sees it:
+/// publishes (task messages before a worker acks them away, claims,
+/// results, activity, cancels), KV puts, object-store chunks, JetStream API
+/// requests and answers, deliveries to the workers' inboxes, advisories.
+/// A thread collects them until [`Capture::stop`].
+pub struct Capture {
+    stop_subject: String,
+    thread: Option<std::thread::JoinHandle<(Vec<NatsMsg>, Option<String>)>>,
+}
+
+impl Capture {
+    /// Subscribes (through `nats.client()`) and returns once the
+    /// subscription sees messages.
+    pub fn start(nats: &NatsServer) -> Capture {
+        let mut c = nats.client();
+        let stop_subject = format!("cluster-test.capture.stop.{}", std::process::id());
+        let ready = format!("cluster-test.capture.ready.{}", std::process::id());
+        c.subscribe(">").expect("SUB >");
+        c.publish(&ready, None, &[], b"").expect("PUB ready");
+        loop {
+            let m = c
+                .next_msg(Duration::from_secs(10))
+                .expect("the capture's own ready message");
+            if m.subject == ready {
+                break;
+            }
+        }
+        let stop = stop_subject.clone();
+        let thread = std::thread::spawn(move || {
+            let mut seen = Vec::new();
+            loop {
+                // Heartbeats every 2 s and server PINGs keep this busy.
+                match c.next_msg(Duration::from_secs(120)) {
+                    Ok(m) if m.subject == stop => return (seen, None),
+                    Ok(m) => seen.push(m),
+                    Err(e) => return (seen, Some(e.to_string())),
+                }
+            }
+        });
+        Capture {
+            stop_subject,
+            thread: Some(thread),
+        }
+    }
+
+    /// Everything seen up to now; panics when the subscription broke on
+    /// the way (a slow consumer, the server gone): the capture would be
+    /// incomplete.
+    pub fn stop(mut self, nats: &NatsServer) -> Vec<NatsMsg> {
+        let mut c = nats.client();
+        c.publish(&self.stop_subject, None, &[], b"")
+            .and_then(|()| c.flush())
+            .expect("PUB stop");
+        let (seen, error) = self
+            .thread
+            .take()
+            .unwrap()
+            .join()
+            .expect("the capture thread");
+        if let Some(e) = error {
+            panic!(
+                "the capture of every message broke after {} messages: {e}",
+                seen.len()
+            );
+        }
+        seen
+    }
+}
+
 // ------------------------------------------------------------- git daemon
 
 /// `git daemon` serving every repository under `base` on a free loopback
@@ -694,7 +833,7 @@ impl Drop for GitDaemon {
 /// The environment of the runner's processes in these tests: the fake
 /// agent, no settings from the developer's shell. `CLUSTER_TEST_RUST_LOG`
 /// becomes `RUST_LOG` for the runner processes (for debugging).
-fn runner_env(c: &mut Command) {
+pub fn runner_env(c: &mut Command) {
     c.env("CLAUDE_BIN", fake_agent())
         .env("IS_SANDBOX", "1")
         .env("NO_COLOR", "1")
@@ -917,6 +1056,38 @@ impl Drop for Worker {
             let _ = c.wait();
         }
         self.kill_running_agents();
+    }
+}
+
+/// `roadmap-runner ARGS` (with [`runner_env`]) to its end; killed, and a
+/// panic with what it printed, when it takes longer than `timeout`.
+pub fn runner_output(args: &[&str], timeout: Duration) -> std::process::Output {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (out, err) = (dir.path().join("stdout"), dir.path().join("stderr"));
+    let mut c = Command::new(bin());
+    c.args(args)
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .stdout(append_file(&out))
+        .stderr(append_file(&err));
+    runner_env(&mut c);
+    let mut child = c.spawn().expect("roadmap-runner starts");
+    let status = match wait_timeout(&mut child, timeout) {
+        Some(s) => s,
+        None => {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!(
+                "roadmap-runner {args:?} still ran {timeout:?} later: killed\n{}{}",
+                section("stdout", &out),
+                section("stderr", &err)
+            );
+        }
+    };
+    std::process::Output {
+        status,
+        stdout: std::fs::read(&out).unwrap_or_default(),
+        stderr: std::fs::read(&err).unwrap_or_default(),
     }
 }
 

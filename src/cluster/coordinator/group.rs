@@ -167,8 +167,8 @@ mod tests {
         .into_iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
-        let sent: Vec<&String> = shareable_env(&env).keys().collect::<Vec<_>>();
-        assert_eq!(sent, ["NODE_ENV", "RUST_LOG"]);
+        let sent = shareable_env(&env);
+        assert_eq!(sent.keys().collect::<Vec<_>>(), ["NODE_ENV", "RUST_LOG"]);
         assert_eq!(
             withheld_env(&env),
             ["ANTHROPIC_API_KEY", "GH_TOKEN", "db_password"]
