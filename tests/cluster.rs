@@ -502,6 +502,74 @@ fn a_republished_task_message_is_dropped_as_a_duplicate_and_starts_no_second_age
     assert_phase_commits_once(&cp);
 }
 
+/// A task message delivered again after its attempt is done (a worker that
+/// published its result and pushed its branch, then died before its ack)
+/// is acked by the next worker without running the agent.
+///
+/// Stand-in for the dying worker: once A1's result is stored (its branch
+/// pushed), its task message, copied while it was queued, is published
+/// again under a new `Nats-Msg-Id`, so the server stores and delivers it.
+#[test]
+fn a_delivery_of_a_finished_attempt_runs_no_agent_and_publishes_nothing() {
+    let _lock = heavy();
+    // A1 is quick; A2 holds the group open (and the branches on the remote).
+    let roadmap = roadmap_with_tasks(&[
+        ("A1", "FAKE: write out/A1.txt from A1\nFAKE: sleep 1.5"),
+        ("A2", "FAKE: write out/A2.txt from A2\nFAKE: sleep 7"),
+    ]);
+    let (nats, workers, cp) = cluster(&roadmap, 2, |b| b);
+    let mut run = cp.coordinator(&[]);
+    let mut c = nats.client();
+    let mut a1 = None;
+    wait_for("A1's task message in ROADMAP_TASKS", 20, || {
+        a1 = c
+            .stream_msgs("ROADMAP_TASKS")
+            .into_iter()
+            .find(|m| m.subject.contains(".1-A-A1."));
+        a1.is_some()
+    });
+    let a1 = a1.unwrap();
+    let result_subject = a1.subject.replacen("rr.task.", "rr.out.", 1);
+    let result_subject = {
+        // rr.out.<run>.result.<name>.<attempt>
+        let parts: Vec<&str> = result_subject.splitn(4, '.').collect();
+        format!("{}.{}.{}.result.{}", parts[0], parts[1], parts[2], parts[3])
+    };
+    wait_for("A1's result in ROADMAP_RESULTS", 20, || {
+        c.stream_msgs("ROADMAP_RESULTS")
+            .iter()
+            .any(|m| m.subject == result_subject)
+    });
+    let results_before = c.stream_msgs("ROADMAP_RESULTS").len();
+    let ack = c
+        .js_publish(&a1.subject, &[("Nats-Msg-Id", "again-A1")], &a1.payload)
+        .expect("republish A1");
+    assert_ne!(ack["duplicate"], true, "the copy must be stored: {ack}");
+    wait_for("the copy to be taken and acked", 20, || {
+        !c.stream_msgs("ROADMAP_TASKS")
+            .iter()
+            .any(|m| m.subject == a1.subject)
+    });
+    let said = workers
+        .iter()
+        .map(|w| std::fs::read_to_string(&w.stdout).unwrap_or_default())
+        .collect::<String>();
+    assert!(
+        said.contains("its result and branch exist already: nothing to run"),
+        "no worker said it skipped the copy:\n{said}"
+    );
+    // Nothing new was published for it: no claim, no second result.
+    assert_eq!(
+        c.stream_msgs("ROADMAP_RESULTS").len(),
+        results_before,
+        "messages published for the copy"
+    );
+    run.assert_exit(RUN, 0);
+    let starts = starts_per_task(&workers);
+    assert_eq!(starts.get("A1"), Some(&1), "A1's agent starts: {starts:?}");
+    assert_eq!(cp.origin_file("out/A1.txt"), "from A1\n");
+}
+
 // ------------------------------------------------ lost tasks, credentials
 
 /// A task whose every delivery dies with its worker ends as `worker lost`.

@@ -1,6 +1,8 @@
 //! git through git2, on real repositories in temp dirs; a bare repository on
 //! a file path plays `origin`. The git CLI is used only to set up and check.
 
+mod common;
+
 use roadmap_runner::config::{Diverged, GitSettings, PushForeign};
 use roadmap_runner::events::{Event, Reporter};
 use roadmap_runner::roadmap::model::{Group, Phase, Span, Task};
@@ -618,55 +620,6 @@ fn push_refuses_a_detached_head() {
     assert!(matches!(err, VcsError::DetachedHead { .. }), "{err:?}");
 }
 
-/// A `git daemon` serving `base` over git:// with pushes enabled; killed on drop.
-struct Daemon {
-    child: std::process::Child,
-    port: u16,
-}
-
-impl Daemon {
-    fn start(base: &Path) -> Option<Daemon> {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .ok()?
-            .local_addr()
-            .ok()?
-            .port();
-        // The daemon itself, not the `git` wrapper, which would leave it
-        // running when killed.
-        let exec_path = git(base, &["--exec-path"]);
-        let child = Command::new(Path::new(&exec_path).join("git-daemon"))
-            .arg("--reuseaddr")
-            .arg(format!("--base-path={}", base.display()))
-            .arg("--export-all")
-            .arg("--enable=receive-pack")
-            .arg(format!("--port={port}"))
-            .arg("--listen=127.0.0.1")
-            .arg(base)
-            .env("GIT_CONFIG_GLOBAL", "/dev/null")
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .stdin(std::process::Stdio::null())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .ok()?;
-        let daemon = Daemon { child, port };
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                return Some(daemon);
-            }
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
-        None
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 // ---------------------------------------------------------------- publish
 
 /// A repository pushed to a bare origin, and a clone of that origin where
@@ -795,8 +748,7 @@ fn a_push_the_server_refuses_is_rejected_with_its_reason() {
     );
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&hook, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let daemon =
-        Daemon::start(server.path()).expect("`git daemon` serves on loopback (it comes with git)");
+    let daemon = common::cluster::GitDaemon::start(server.path());
     let url = format!("git://127.0.0.1:{}/origin.git", daemon.port);
     git(d, &["remote", "add", "origin", &url]);
 

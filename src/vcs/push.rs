@@ -124,15 +124,7 @@ impl Repo {
 
         let creds = self.credentials(settings)?;
         let rejected: RefCell<Option<String>> = RefCell::new(None);
-        let mut callbacks = callbacks(&creds);
-        callbacks.push_update_reference(|refname, status| {
-            if let Some(reason) = status {
-                rejected
-                    .borrow_mut()
-                    .get_or_insert_with(|| format!("{refname}: {reason}"));
-            }
-            Ok(())
-        });
+        let callbacks = push_callbacks(&creds, &rejected);
         let mut options = PushOptions::new();
         options.remote_callbacks(callbacks);
         let refspec = format!("{local_ref}:{local_ref}");
@@ -216,7 +208,7 @@ impl Target {
     }
 }
 
-fn remote_url(remote: &git2::Remote<'_>) -> String {
+pub(super) fn remote_url(remote: &git2::Remote<'_>) -> String {
     remote
         .pushurl()
         .ok()
@@ -224,6 +216,24 @@ fn remote_url(remote: &git2::Remote<'_>) -> String {
         .or_else(|| remote.url().ok())
         .unwrap_or("")
         .to_string()
+}
+
+/// A push's callbacks: credentials, and the first ref the remote refused
+/// (with its reason) kept in `rejected`.
+pub(super) fn push_callbacks<'a>(
+    creds: &'a RefCell<Credentials>,
+    rejected: &'a RefCell<Option<String>>,
+) -> RemoteCallbacks<'a> {
+    let mut cbs = callbacks(creds);
+    cbs.push_update_reference(move |refname, status| {
+        if let Some(reason) = status {
+            rejected
+                .borrow_mut()
+                .get_or_insert_with(|| format!("{refname}: {reason}"));
+        }
+        Ok(())
+    });
+    cbs
 }
 
 /// The credentials callback over `creds`, for a push or a fetch.

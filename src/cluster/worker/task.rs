@@ -185,13 +185,16 @@ struct Ran {
 
 async fn run(ctx: &Arc<WorkerCtx>, task: &TaskMsg, stop: watch::Receiver<StopLevel>) -> Ran {
     let started_at = chrono::Utc::now();
+    let clock = std::time::Instant::now();
     let made = {
+        // A fetch and a `worktree add` at a time; the rest runs side by side.
         let _lock = ctx.mirror_lock(&task.remote).await;
         let (dir, t) = (ctx.work_dir.clone(), task.clone());
         tokio::task::spawn_blocking(move || checkout::prepare(&dir, &t))
             .await
             .unwrap_or_else(|e| Err(format!("checkout crashed: {e}")))
     };
+    tracing::debug!(task = %task.key.name, ms = clock.elapsed().as_millis() as u64, "checkout");
     let mut job = job(ctx, task);
     let checkout = match made {
         Ok(co) => {
@@ -357,7 +360,7 @@ async fn finish(
         && *worker_stop.borrow() > StopLevel::Run
     {
         if let Some(co) = &checkout {
-            remove_checkout(ctx, task, co).await;
+            remove_checkout(co).await;
         }
         let _ = acker.ack_with(AckKind::Nak(None)).await;
         ctx.say(&format!(
@@ -367,10 +370,10 @@ async fn finish(
         return Handled::GivenBack;
     }
     let mut commit = None;
+    let clock = std::time::Instant::now();
     if res.outcome.is_success()
         && let Some(co) = &checkout
     {
-        let _lock = ctx.mirror_lock(&task.remote).await;
         let (t, c) = (task.clone(), co.clone());
         match tokio::task::spawn_blocking(move || checkout::publish(&t, &c)).await {
             Ok(Ok(id)) => commit = Some(id),
@@ -378,6 +381,7 @@ async fn finish(
             Err(e) => res.outcome = failed(format!("the push crashed: {e}")),
         }
     }
+    tracing::debug!(task = %task.key.name, ms = clock.elapsed().as_millis() as u64, "commit and push");
     let log_key = store_log(ctx, task, &res).await;
     let result = ResultMsg {
         v: protocol::VERSION,
@@ -396,6 +400,7 @@ async fn finish(
     };
     publish_result(ctx, &result).await;
     let _ = acker.double_ack().await;
+    tracing::debug!(task = %task.key.name, ms = clock.elapsed().as_millis() as u64, "published and acked");
     ctx.say(&format!(
         "{} attempt {} {} in {:.1}s{}",
         task.key.name,
@@ -409,13 +414,12 @@ async fn finish(
             .unwrap_or_default()
     ));
     if let Some(co) = &checkout {
-        remove_checkout(ctx, task, co).await;
+        remove_checkout(co).await;
     }
     Handled::Done
 }
 
-async fn remove_checkout(ctx: &WorkerCtx, task: &TaskMsg, co: &Checkout) {
-    let _lock = ctx.mirror_lock(&task.remote).await;
+async fn remove_checkout(co: &Checkout) {
     let c = co.clone();
     let _ = tokio::task::spawn_blocking(move || checkout::remove(&c)).await;
 }
