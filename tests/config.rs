@@ -193,7 +193,9 @@ fn config_prints_each_setting_and_where_it_came_from() {
         "{command}"
     );
     assert_eq!(row("report.dir"), ("default", "(the project directory)"));
-    assert_eq!(rows.len(), 31, "the header and 30 settings:\n{text}");
+    assert_eq!(row("cluster.nats"), ("default", "(none: agents run here)"));
+    assert_eq!(row("cluster.max_deliver"), ("default", "3"));
+    assert_eq!(rows.len(), 35, "the header and 34 settings:\n{text}");
 }
 
 #[test]
