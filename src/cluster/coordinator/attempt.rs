@@ -31,10 +31,7 @@ pub async fn run_remote(
         remote: None,
     };
     let d = &remote.dispatcher;
-    let results = d.watch(&remote.msg.key.run);
-    let lost = d.lost();
-    let mut results_changed = results.subscribe();
-    let mut lost_changed = lost.subscribe();
+    let mut w = Waiting::new(d, &remote, &job.task_id);
     // Already done while the coordinator was away? Else queued (once).
     let seq = tokio::select! {
         biased;
@@ -46,59 +43,118 @@ pub async fn run_remote(
         .subscribe(remote.msg.key.activity_subject())
         .await
         .ok();
-    let (claim_subject, result_subject) = (
-        remote.msg.key.claim_subject(),
-        remote.msg.key.result_subject(),
-    );
-    let mut claims_seen = 0;
-    let mut nudged = false;
     loop {
-        let claims: Vec<ClaimMsg> = results.read(|h| {
-            h.claims
-                .get(&claim_subject)
-                .map(|c| c[claims_seen..].to_vec())
-                .unwrap_or_default()
-        });
-        for c in claims {
-            claims_seen += 1;
-            let _ = tx.send(AttemptMsg::Claimed {
-                task_id: job.task_id.clone(),
-                worker: c.worker.clone(),
-                delivery: c.delivery,
-            });
-        }
-        if let Some(r) = results.read(|h| h.results.get(&result_subject).cloned()) {
-            return finished(job, d, r).await;
-        }
-        if let Some(seq) = seq
-            && lost.read(|h| h.lost.contains(&seq))
-        {
-            let _ = d.queues.tasks.delete_message(seq).await;
-            let tried = results.read(|h| h.claims.get(&claim_subject).cloned().unwrap_or_default());
-            return ended(job, worker_lost(&tried, d.redelivery.max_deliver));
-        }
-        if claims_seen == 0 && !nudged && started.elapsed() > Duration::from_secs(5) {
-            nudged = true;
-            if d.live_workers().await == 0 && d.first_idle_warning() {
-                let _ = tx.send(AttemptMsg::Warning {
-                    message: "its tasks wait in the queue: no worker is live (start `roadmap-runner worker --nats URL` on a machine that reaches the server and the remote)".into(),
-                });
+        match w.heard(seq, &tx) {
+            Some(Heard::Result(r)) => return finished(job, d, *r).await,
+            Some(Heard::Lost(tried)) => {
+                if let Some(seq) = seq {
+                    let _ = d.queues.tasks.delete_message(seq).await;
+                }
+                return ended(job, worker_lost(&tried, d.redelivery.max_deliver));
             }
+            None => {}
+        }
+        if w.claims_seen == 0 && !w.nudged && started.elapsed() > Duration::from_secs(5) {
+            w.nudge(&tx).await;
         }
         tokio::select! {
-            _ = results_changed.changed() => {}
-            _ = lost_changed.changed() => {}
+            _ = w.results_changed.changed() => {}
+            _ = w.lost_changed.changed() => {}
             Some(m) = next_activity(&mut activity) => {
                 let _ = tx.send(AttemptMsg::Activity {
                     task_id: job.task_id.clone(),
                     text: String::from_utf8_lossy(&m).into_owned(),
                 });
             }
-            _ = tokio::time::sleep(Duration::from_secs(5)), if !nudged => {}
+            _ = tokio::time::sleep(Duration::from_secs(5)), if !w.nudged => {}
             _ = stopped(&mut stop) => {
                 d.cancel(&remote.msg.key, seq).await;
                 return ended(job, TaskOutcome::Interrupted);
             }
+        }
+    }
+}
+
+/// How a remote attempt ended, as the streams tell it.
+enum Heard {
+    Result(Box<ResultMsg>),
+    /// Every delivery went silent: the claims of those who tried.
+    Lost(Vec<ClaimMsg>),
+}
+
+/// An attempt waiting for its result: what it has seen so far.
+struct Waiting<'d> {
+    d: &'d Dispatcher,
+    task_id: String,
+    results: std::sync::Arc<super::watch::Watch>,
+    lost: std::sync::Arc<super::watch::Watch>,
+    results_changed: watch::Receiver<u64>,
+    lost_changed: watch::Receiver<u64>,
+    claim_subject: String,
+    result_subject: String,
+    claims_seen: usize,
+    nudged: bool,
+}
+
+impl<'d> Waiting<'d> {
+    fn new(d: &'d Dispatcher, remote: &RemoteTask, task_id: &str) -> Waiting<'d> {
+        let (results, lost) = (d.watch(&remote.msg.key.run), d.lost());
+        Waiting {
+            d,
+            task_id: task_id.to_string(),
+            results_changed: results.subscribe(),
+            lost_changed: lost.subscribe(),
+            results,
+            lost,
+            claim_subject: remote.msg.key.claim_subject(),
+            result_subject: remote.msg.key.result_subject(),
+            claims_seen: 0,
+            nudged: false,
+        }
+    }
+
+    /// New claims go to the group loop (a worker took it, or took it
+    /// again); then the result, or the message's loss, if either is in.
+    fn heard(&mut self, seq: Option<u64>, tx: &mpsc::UnboundedSender<AttemptMsg>) -> Option<Heard> {
+        let seen = self.claims_seen;
+        let claims: Vec<ClaimMsg> = self.results.read(|h| {
+            h.claims
+                .get(&self.claim_subject)
+                .map(|c| c[seen..].to_vec())
+                .unwrap_or_default()
+        });
+        for c in claims {
+            self.claims_seen += 1;
+            let _ = tx.send(AttemptMsg::Claimed {
+                task_id: self.task_id.clone(),
+                worker: c.worker,
+                delivery: c.delivery,
+            });
+        }
+        if let Some(r) = self
+            .results
+            .read(|h| h.results.get(&self.result_subject).cloned())
+        {
+            return Some(Heard::Result(Box::new(r)));
+        }
+        let lost = seq.is_some_and(|seq| self.lost.read(|h| h.lost.contains(&seq)));
+        lost.then(|| {
+            Heard::Lost(self.results.read(|h| {
+                h.claims
+                    .get(&self.claim_subject)
+                    .cloned()
+                    .unwrap_or_default()
+            }))
+        })
+    }
+
+    /// Unclaimed for a while: if no worker is live, the user hears so (once a run).
+    async fn nudge(&mut self, tx: &mpsc::UnboundedSender<AttemptMsg>) {
+        self.nudged = true;
+        if self.d.live_workers().await == 0 && self.d.first_idle_warning() {
+            let _ = tx.send(AttemptMsg::Warning {
+                message: "its tasks wait in the queue: no worker is live (start `roadmap-runner worker --nats URL` on a machine that reaches the server and the remote)".into(),
+            });
         }
     }
 }

@@ -9,6 +9,7 @@
 //! given back.
 
 pub mod checkout;
+pub mod report;
 pub mod task;
 
 use super::protocol::{Heartbeat, worker_key};

@@ -1,7 +1,8 @@
 //! One task message on a worker: claim it, keep it alive with `AckProgress`,
 //! check out the base, run the agent through the same attempt code as a
 //! local run (setup, timeouts, process groups, classification, usage-limit
-//! waits), push the branch, store the log, publish the result, ack.
+//! waits); then [`super::report`] pushes the branch, stores the log,
+//! publishes the result and acks.
 //!
 //! The order makes every crash safe: the result is published before the
 //! ack, so a worker killed between the two leaves a message that the next
@@ -9,11 +10,11 @@
 //! anything. A worker killed earlier simply stops acking, and the message
 //! is redelivered after `ack_wait`.
 
-use super::WorkerCtx;
 use super::checkout::{self, Checkout};
+use super::{WorkerCtx, report};
 use crate::agent::TaskOutcome;
 use crate::agent::command::{TaskEnv, build_invocation};
-use crate::cluster::protocol::{self, ClaimMsg, ResultMsg, TaskMsg};
+use crate::cluster::protocol::{self, ClaimMsg, TaskMsg};
 use crate::config::{AgentSettings, CommandSpec};
 use crate::exec::StopLevel;
 use crate::roadmap::PhaseId;
@@ -84,7 +85,7 @@ pub async fn handle(
     let progress = tokio::spawn(keep_alive(acker.clone(), ctx.ack_wait().await));
     let (task_stop, cancelled) = task_stop(&ctx, &task, worker_stop.clone()).await;
     let res = run(&ctx, &task, task_stop).await;
-    let handled = finish(&ctx, &task, res, &acker, &worker_stop, &cancelled).await;
+    let handled = report::finish(&ctx, &task, res, &acker, &worker_stop, &cancelled).await;
     progress.abort();
     ctx.running_remove(&label);
     handled
@@ -177,10 +178,10 @@ async fn task_stop(
 }
 
 /// What the attempt came to, with its checkout (none if it could not be made).
-struct Ran {
-    res: AttemptResult,
-    checkout: Option<Checkout>,
-    started_at: chrono::DateTime<chrono::Utc>,
+pub(super) struct Ran {
+    pub res: AttemptResult,
+    pub checkout: Option<Checkout>,
+    pub started_at: chrono::DateTime<chrono::Utc>,
 }
 
 async fn run(ctx: &Arc<WorkerCtx>, task: &TaskMsg, stop: watch::Receiver<StopLevel>) -> Ran {
@@ -337,145 +338,4 @@ fn invocation(
         inv.program = program;
     }
     inv
-}
-
-/// Push, log, result, ack — or, when this worker is stopping and the agent
-/// was stopped, give the message back for another worker.
-async fn finish(
-    ctx: &Arc<WorkerCtx>,
-    task: &TaskMsg,
-    ran: Ran,
-    acker: &jetstream::message::Acker,
-    worker_stop: &watch::Receiver<StopLevel>,
-    cancelled: &std::sync::atomic::AtomicBool,
-) -> Handled {
-    let Ran {
-        mut res,
-        checkout,
-        started_at,
-    } = ran;
-    let by_coordinator = cancelled.load(std::sync::atomic::Ordering::SeqCst);
-    if res.outcome == TaskOutcome::Interrupted
-        && !by_coordinator
-        && *worker_stop.borrow() > StopLevel::Run
-    {
-        if let Some(co) = &checkout {
-            remove_checkout(co).await;
-        }
-        let _ = acker.ack_with(AckKind::Nak(None)).await;
-        ctx.say(&format!(
-            "{}: stopped with the worker: given back to the queue",
-            task.key.name
-        ));
-        return Handled::GivenBack;
-    }
-    let mut commit = None;
-    let clock = std::time::Instant::now();
-    if res.outcome.is_success()
-        && let Some(co) = &checkout
-    {
-        let (t, c) = (task.clone(), co.clone());
-        match tokio::task::spawn_blocking(move || checkout::publish(&t, &c)).await {
-            Ok(Ok(id)) => commit = Some(id),
-            Ok(Err(reason)) => res.outcome = failed(reason),
-            Err(e) => res.outcome = failed(format!("the push crashed: {e}")),
-        }
-    }
-    tracing::debug!(task = %task.key.name, ms = clock.elapsed().as_millis() as u64, "commit and push");
-    let log_key = store_log(ctx, task, &res).await;
-    let result = ResultMsg {
-        v: protocol::VERSION,
-        key: task.key.clone(),
-        worker: ctx.name.clone(),
-        host: ctx.host.clone(),
-        outcome: res.outcome.clone(),
-        report: res.report.clone(),
-        duration_secs: res.duration.as_secs_f64(),
-        started_at,
-        finished_at: chrono::Utc::now(),
-        tail: res.tail.clone(),
-        branch: commit.as_ref().map(|_| task.key.branch()),
-        commit,
-        log_key,
-    };
-    publish_result(ctx, &result).await;
-    let _ = acker.double_ack().await;
-    tracing::debug!(task = %task.key.name, ms = clock.elapsed().as_millis() as u64, "published and acked");
-    ctx.say(&format!(
-        "{} attempt {} {} in {:.1}s{}",
-        task.key.name,
-        task.key.attempt,
-        res.outcome.label(),
-        res.duration.as_secs_f64(),
-        result
-            .branch
-            .as_ref()
-            .map(|b| format!(", pushed {b}"))
-            .unwrap_or_default()
-    ));
-    if let Some(co) = &checkout {
-        remove_checkout(co).await;
-    }
-    Handled::Done
-}
-
-async fn remove_checkout(co: &Checkout) {
-    let c = co.clone();
-    let _ = tokio::task::spawn_blocking(move || checkout::remove(&c)).await;
-}
-
-/// The agent's log (and its setup's) into the object store; its key.
-async fn store_log(ctx: &WorkerCtx, task: &TaskMsg, res: &AttemptResult) -> Option<String> {
-    let mut bytes = Vec::new();
-    if let Some(s) = &res.job.setup
-        && let Ok(setup) = std::fs::read(&s.log_path)
-    {
-        bytes.extend_from_slice(&setup);
-    }
-    if let Ok(log) = std::fs::read(&res.job.log_path) {
-        bytes.extend_from_slice(&log);
-    }
-    let key = task.key.log_key();
-    match ctx
-        .queues
-        .logs
-        .put(key.as_str(), &mut bytes.as_slice())
-        .await
-    {
-        Ok(_) => Some(key),
-        Err(e) => {
-            tracing::warn!(error = %e, "cannot store the log");
-            None
-        }
-    }
-}
-
-/// Publishes the result, trying again while the server is away: the
-/// coordinator waits for it.
-async fn publish_result(ctx: &WorkerCtx, result: &ResultMsg) {
-    let payload = serde_json::to_vec(result).expect("a result serialises");
-    for _ in 0..600 {
-        let mut headers = async_nats::HeaderMap::new();
-        headers.insert("Nats-Msg-Id", result.key.result_msg_id().as_str());
-        let sent = ctx
-            .queues
-            .js
-            .publish_with_headers(result.key.result_subject(), headers, payload.clone().into())
-            .await;
-        if let Ok(ack) = sent
-            && ack.await.is_ok()
-        {
-            return;
-        }
-        tokio::time::sleep(Duration::from_secs(1)).await;
-    }
-    tracing::error!(task = %result.key.name, "cannot publish the result: the task will be redelivered");
-}
-
-fn failed(reason: String) -> TaskOutcome {
-    TaskOutcome::Failed {
-        exit_code: None,
-        signal: None,
-        reason,
-    }
 }

@@ -1,0 +1,156 @@
+//! What a worker sends back when an attempt ends: the branch pushed, the
+//! log stored, the result published, then the ack; or, when the worker is
+//! stopping and its agent was stopped, the message given back (nak).
+
+use super::WorkerCtx;
+use super::checkout::{self, Checkout};
+use super::task::{Handled, Ran};
+use crate::agent::TaskOutcome;
+use crate::cluster::protocol::{self, ResultMsg, TaskMsg};
+use crate::exec::StopLevel;
+use crate::runner::attempt::AttemptResult;
+use async_nats::jetstream::{self, AckKind};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// Push, log, result, ack — or, when this worker is stopping and the agent
+/// was stopped, give the message back for another worker.
+pub(super) async fn finish(
+    ctx: &Arc<WorkerCtx>,
+    task: &TaskMsg,
+    ran: Ran,
+    acker: &jetstream::message::Acker,
+    worker_stop: &watch::Receiver<StopLevel>,
+    cancelled: &std::sync::atomic::AtomicBool,
+) -> Handled {
+    let Ran {
+        mut res,
+        checkout,
+        started_at,
+    } = ran;
+    let by_coordinator = cancelled.load(std::sync::atomic::Ordering::SeqCst);
+    if res.outcome == TaskOutcome::Interrupted
+        && !by_coordinator
+        && *worker_stop.borrow() > StopLevel::Run
+    {
+        if let Some(co) = &checkout {
+            remove_checkout(co).await;
+        }
+        let _ = acker.ack_with(AckKind::Nak(None)).await;
+        ctx.say(&format!(
+            "{}: stopped with the worker: given back to the queue",
+            task.key.name
+        ));
+        return Handled::GivenBack;
+    }
+    let mut commit = None;
+    let clock = std::time::Instant::now();
+    if res.outcome.is_success()
+        && let Some(co) = &checkout
+    {
+        let (t, c) = (task.clone(), co.clone());
+        match tokio::task::spawn_blocking(move || checkout::publish(&t, &c)).await {
+            Ok(Ok(id)) => commit = Some(id),
+            Ok(Err(reason)) => res.outcome = failed(reason),
+            Err(e) => res.outcome = failed(format!("the push crashed: {e}")),
+        }
+    }
+    tracing::debug!(task = %task.key.name, ms = clock.elapsed().as_millis() as u64, "commit and push");
+    let log_key = store_log(ctx, task, &res).await;
+    let result = ResultMsg {
+        v: protocol::VERSION,
+        key: task.key.clone(),
+        worker: ctx.name.clone(),
+        host: ctx.host.clone(),
+        outcome: res.outcome.clone(),
+        report: res.report.clone(),
+        duration_secs: res.duration.as_secs_f64(),
+        started_at,
+        finished_at: chrono::Utc::now(),
+        tail: res.tail.clone(),
+        branch: commit.as_ref().map(|_| task.key.branch()),
+        commit,
+        log_key,
+    };
+    publish_result(ctx, &result).await;
+    let _ = acker.double_ack().await;
+    tracing::debug!(task = %task.key.name, ms = clock.elapsed().as_millis() as u64, "published and acked");
+    ctx.say(&format!(
+        "{} attempt {} {} in {:.1}s{}",
+        task.key.name,
+        task.key.attempt,
+        res.outcome.label(),
+        res.duration.as_secs_f64(),
+        result
+            .branch
+            .as_ref()
+            .map(|b| format!(", pushed {b}"))
+            .unwrap_or_default()
+    ));
+    if let Some(co) = &checkout {
+        remove_checkout(co).await;
+    }
+    Handled::Done
+}
+
+async fn remove_checkout(co: &Checkout) {
+    let c = co.clone();
+    let _ = tokio::task::spawn_blocking(move || checkout::remove(&c)).await;
+}
+
+/// The agent's log (and its setup's) into the object store; its key.
+async fn store_log(ctx: &WorkerCtx, task: &TaskMsg, res: &AttemptResult) -> Option<String> {
+    let mut bytes = Vec::new();
+    if let Some(s) = &res.job.setup
+        && let Ok(setup) = std::fs::read(&s.log_path)
+    {
+        bytes.extend_from_slice(&setup);
+    }
+    if let Ok(log) = std::fs::read(&res.job.log_path) {
+        bytes.extend_from_slice(&log);
+    }
+    let key = task.key.log_key();
+    match ctx
+        .queues
+        .logs
+        .put(key.as_str(), &mut bytes.as_slice())
+        .await
+    {
+        Ok(_) => Some(key),
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot store the log");
+            None
+        }
+    }
+}
+
+/// Publishes the result, trying again while the server is away: the
+/// coordinator waits for it.
+async fn publish_result(ctx: &WorkerCtx, result: &ResultMsg) {
+    let payload = serde_json::to_vec(result).expect("a result serialises");
+    for _ in 0..600 {
+        let mut headers = async_nats::HeaderMap::new();
+        headers.insert("Nats-Msg-Id", result.key.result_msg_id().as_str());
+        let sent = ctx
+            .queues
+            .js
+            .publish_with_headers(result.key.result_subject(), headers, payload.clone().into())
+            .await;
+        if let Ok(ack) = sent
+            && ack.await.is_ok()
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    tracing::error!(task = %result.key.name, "cannot publish the result: the task will be redelivered");
+}
+
+fn failed(reason: String) -> TaskOutcome {
+    TaskOutcome::Failed {
+        exit_code: None,
+        signal: None,
+        reason,
+    }
+}
