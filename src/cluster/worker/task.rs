@@ -67,9 +67,9 @@ pub async fn handle(
             .await;
         return Handled::GivenBack;
     }
-    if already_done(&ctx, &task).await {
+    if let Some(what) = already_done(&ctx, &task).await {
         ctx.say(&format!(
-            "{} attempt {}: its result and branch exist already: nothing to run",
+            "{} attempt {}: {what}: nothing to run",
             task.key.name, task.key.attempt
         ));
         let _ = acker.double_ack().await;
@@ -91,24 +91,27 @@ pub async fn handle(
     handled
 }
 
-/// The result is stored and the remote has the branch: a redelivery of an
-/// attempt a worker finished but did not ack.
-async fn already_done(ctx: &WorkerCtx, task: &TaskMsg) -> bool {
+/// The result is stored and, if it names a branch, the remote has it: a
+/// redelivery of an attempt a worker finished but did not ack. What exists.
+async fn already_done(ctx: &WorkerCtx, task: &TaskMsg) -> Option<&'static str> {
     let stored = ctx
         .queues
         .results
         .get_last_raw_message_by_subject(&task.key.result_subject())
         .await
-        .is_ok();
-    if !stored {
-        return false;
+        .ok()?;
+    let r: crate::cluster::protocol::ResultMsg = serde_json::from_slice(&stored.payload).ok()?;
+    if r.branch.is_none() {
+        // A failed attempt pushed nothing: its result is all there is.
+        return Some("its result is stored already (it did not succeed, so it has no branch)");
     }
     let (dir, t) = (ctx.work_dir.clone(), task.clone());
-    tokio::task::spawn_blocking(move || checkout::branch_exists(&dir, &t))
+    let pushed = tokio::task::spawn_blocking(move || checkout::branch_exists(&dir, &t))
         .await
         .ok()
         .and_then(Result::ok)
-        .unwrap_or(false)
+        .unwrap_or(false);
+    pushed.then_some("its result and branch exist already")
 }
 
 async fn claim(ctx: &WorkerCtx, task: &TaskMsg, delivery: u64) {
