@@ -35,7 +35,7 @@ pub(super) async fn finish(
         && *worker_stop.borrow() > StopLevel::Run
     {
         if let Some(co) = &checkout {
-            remove_checkout(co).await;
+            remove_checkout(ctx, task, co).await;
         }
         let _ = acker.ack_with(AckKind::Nak(None)).await;
         ctx.say(&format!(
@@ -89,12 +89,16 @@ pub(super) async fn finish(
             .unwrap_or_default()
     ));
     if let Some(co) = &checkout {
-        remove_checkout(co).await;
+        remove_checkout(ctx, task, co).await;
     }
     Handled::Done
 }
 
-async fn remove_checkout(co: &Checkout) {
+/// Under the mirror's lock, as `worktree add`: deleting the last branch
+/// under `refs/heads/roadmap-runner/` removes that directory, which a
+/// branch being made at the same moment needs.
+async fn remove_checkout(ctx: &WorkerCtx, task: &TaskMsg, co: &Checkout) {
+    let _lock = ctx.mirror_lock(&task.remote).await;
     let c = co.clone();
     let _ = tokio::task::spawn_blocking(move || checkout::remove(&c)).await;
 }

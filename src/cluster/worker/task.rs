@@ -191,7 +191,8 @@ async fn run(ctx: &Arc<WorkerCtx>, task: &TaskMsg, stop: watch::Receiver<StopLev
     let started_at = chrono::Utc::now();
     let clock = std::time::Instant::now();
     let made = {
-        // A fetch and a `worktree add` at a time; the rest runs side by side.
+        // One fetch, `worktree add` or removal at a time (they make and
+        // delete refs); commits and pushes run side by side.
         let _lock = ctx.mirror_lock(&task.remote).await;
         let (dir, t) = (ctx.work_dir.clone(), task.clone());
         tokio::task::spawn_blocking(move || checkout::prepare(&dir, &t))
