@@ -283,6 +283,10 @@ pub struct DemoArgs {
     /// Keep the temporary directory (the project, its logs and the bare origin).
     #[arg(long)]
     pub keep: bool,
+    /// Run the tasks on N workers through a NATS JetStream server, all on
+    /// this machine (needs nats-server; see `roadmap-runner worker`).
+    #[arg(long, value_name = "N", default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=8))]
+    pub workers: u32,
 }
 
 /// The options of Claude Code's batch mode that the simulated agent accepts.

@@ -153,6 +153,54 @@ fn demo_keep_runs_both_phases_and_pushes_one_commit_per_phase() {
     assert_eq!(gate.status.code(), Some(0), "{}", stdout(&gate));
 }
 
+/// `demo --workers 2`: the same run, its tasks on two workers through a
+/// real nats-server (the cluster tests' server; `.ci/run` installs it).
+#[test]
+fn demo_with_workers_spreads_the_tasks_and_still_pushes_both_phases() {
+    let out = demo(&["--keep", "--workers", "2"]);
+    let text = stdout(&out);
+    let root = path_after(&text, "Kept in ", "\n");
+    let _cleanup = Cleanup(root.clone());
+    assert_eq!(out.status.code(), Some(0), "{text}{}", stderr(&out));
+    for w in ["demo-1", "demo-2"] {
+        assert!(
+            text.lines().any(|l| l.contains("[START]")
+                && l.ends_with(".log")
+                && l.contains(&format!("on worker {w}"))),
+            "no task started on {w}:\n{text}"
+        );
+    }
+    let workers = text
+        .lines()
+        .find(|l| l.starts_with("Workers (through NATS JetStream"))
+        .unwrap_or_else(|| panic!("no workers line:\n{text}"));
+    let ran: usize = workers
+        .split(" ran ")
+        .skip(1)
+        .map(|s| {
+            s.split(',')
+                .next()
+                .unwrap()
+                .trim()
+                .parse::<usize>()
+                .unwrap()
+        })
+        .sum();
+    assert_eq!(ran, 9, "{workers}");
+    // The phases are on the remote, and nothing of the workers is left there.
+    let origin = root.join("origin.git");
+    let log = git(&origin, &["log", "--format=%s", "main"]);
+    assert!(
+        log.contains("Complete Phase 1: Catalog") && log.contains("Complete Phase 2: Checkout"),
+        "{log}"
+    );
+    let refs = git(&origin, &["for-each-ref", "--format=%(refname)"]);
+    assert_eq!(refs.trim(), "refs/heads/main", "{refs}");
+    // The server and the workers are gone with the demo.
+    let server_log = std::fs::read_to_string(root.join("nats/server.log")).unwrap();
+    assert!(server_log.contains("Server Exiting"), "{server_log}");
+}
+
 #[test]
 fn demo_without_keep_removes_its_directory() {
     let out = demo(&[]);

@@ -19,14 +19,31 @@ pub fn run(args: &DemoArgs, verbose: bool, io: Io<'_>) -> Result<i32, CommandErr
         ))
     })?;
     let demo = project::create(&exe)?;
+    let cluster = match args.workers {
+        0 => None,
+        n => match crate::demo::cluster::DemoCluster::start(&demo.root, n as usize) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                demo.keep();
+                return Err(e.into());
+            }
+        },
+    };
     let result = run_in(
         &demo,
+        cluster.as_ref().map(|c| c.url.clone()),
         verbose,
         Io {
             out: &mut *io.out,
             err: &mut *io.err,
         },
     );
+    if let Some(c) = cluster {
+        c.stop();
+        if result.is_ok() {
+            tell_workers(&demo, io.out)?;
+        }
+    }
     // Kept as asked, and always after a failure: its logs explain it.
     let root = demo.root.clone();
     let shop = demo.shop.clone();
@@ -73,8 +90,37 @@ fn command_name(exe: &std::path::Path) -> String {
     }
 }
 
+/// Which worker ran how many of the tasks (from the records).
+fn tell_workers(
+    demo: &project::DemoProject,
+    out: &mut dyn std::io::Write,
+) -> Result<(), CommandError> {
+    let project = Project::new(Some(&demo.shop), None)?;
+    let (records, _) = crate::status::RecordStore::new(&project.status).load()?;
+    let mut per: std::collections::BTreeMap<String, usize> = Default::default();
+    for r in &records {
+        if let crate::status::Record::Task(t) = r
+            && let Some(w) = &t.worker
+        {
+            *per.entry(w.clone()).or_default() += 1;
+        }
+    }
+    let said: Vec<String> = per.iter().map(|(w, n)| format!("{w} ran {n}")).collect();
+    writeln!(
+        out,
+        "Workers (through NATS JetStream, each task in its own worktree, its branch merged here): {}",
+        said.join(", ")
+    )?;
+    Ok(())
+}
+
 /// The intro, the run, the remote's log: the run's exit code.
-fn run_in(demo: &project::DemoProject, verbose: bool, io: Io<'_>) -> Result<i32, CommandError> {
+fn run_in(
+    demo: &project::DemoProject,
+    nats: Option<String>,
+    verbose: bool,
+    io: Io<'_>,
+) -> Result<i32, CommandError> {
     let project = Project::new(Some(&demo.shop), None)?;
     let summary = project.load_roadmap()?.summary();
     writeln!(io.out, "roadmap-runner demo in {}", demo.root.display())?;
@@ -91,13 +137,23 @@ fn run_in(demo: &project::DemoProject, verbose: bool, io: Io<'_>) -> Result<i32,
         "The agents are simulated: this program, speaking Claude Code's stream-json, writes each task's file.\n\
          Everything else is the real run: parallel agents, the gate, status files, commits, pushes.\n"
     )?;
+    if let Some(url) = &nats {
+        writeln!(
+            io.out,
+            "The tasks go to workers (this program's `worker`, quiet, in workers/) through the NATS JetStream\n\
+             server at {url} (started for the demo, in nats/); the gate, merges and commits run here.\n"
+        )?;
+    }
     io.out.flush()?;
 
     // Exactly `roadmap-runner -C <shop> run`, with its defaults: the settings
     // come from the demo's roadmap-runner.toml.
     let code = super::run::run(
         &project,
-        &RunArgs::default(),
+        &RunArgs {
+            nats,
+            ..RunArgs::default()
+        },
         verbose,
         Io {
             out: &mut *io.out,

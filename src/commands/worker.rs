@@ -35,6 +35,8 @@ pub fn run(args: &WorkerArgs, io: Io<'_>) -> Result<i32, CommandError> {
         agent_bin: std::env::var(crate::config::ENV_CLAUDE_BIN)
             .ok()
             .filter(|b| !b.trim().is_empty()),
+        drain: None,
+        quiet: false,
     };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

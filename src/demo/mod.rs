@@ -6,6 +6,7 @@
 //! the phase commits and the pushes are the real ones.
 
 pub mod agent;
+pub mod cluster;
 pub mod project;
 
 #[derive(Debug, thiserror::Error)]
@@ -18,6 +19,8 @@ pub enum DemoError {
     },
     #[error("cannot set up the demo project: {context}: {message}")]
     Git { context: String, message: String },
+    #[error("{what}")]
+    Missing { what: String },
 }
 
 impl DemoError {

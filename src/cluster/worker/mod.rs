@@ -37,6 +37,11 @@ pub struct WorkerOptions {
     pub stop_grace: Duration,
     /// `CLAUDE_BIN`: this machine's agent program, instead of the coordinator's.
     pub agent_bin: Option<String>,
+    /// Drains like SIGTERM when it turns true (a worker inside another
+    /// program: `demo --workers`); signals drain it all the same.
+    pub drain: Option<watch::Receiver<bool>>,
+    /// Its lines go to the log (tracing) instead of stdout.
+    pub quiet: bool,
 }
 
 /// What every task handler of the worker shares.
@@ -51,6 +56,7 @@ pub struct WorkerCtx {
     /// change it since: [`WorkerCtx::ack_wait`] asks again).
     pub ack_wait: Duration,
     pub agent_bin: Option<String>,
+    quiet: bool,
     started_at: chrono::DateTime<chrono::Utc>,
     running: Mutex<BTreeSet<String>>,
     mirrors: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
@@ -59,6 +65,10 @@ pub struct WorkerCtx {
 impl WorkerCtx {
     /// A line on stdout, which a service manager's journal keeps.
     pub fn say(&self, text: &str) {
+        if self.quiet {
+            tracing::info!(worker = %self.name, "{text}");
+            return;
+        }
         println!(
             "{} {}: {text}",
             chrono::Local::now().format("%H:%M:%S"),
@@ -143,6 +153,7 @@ pub async fn run(opts: WorkerOptions) -> Result<i32, ClusterError> {
         client,
         ack_wait,
         agent_bin: opts.agent_bin.clone(),
+        quiet: opts.quiet,
         started_at: chrono::Utc::now(),
         running: Mutex::new(BTreeSet::new()),
         mirrors: Mutex::new(HashMap::new()),
@@ -155,7 +166,7 @@ pub async fn run(opts: WorkerOptions) -> Result<i32, ClusterError> {
         opts.work_dir.display()
     ));
     let beat = tokio::spawn(heartbeats(ctx.clone()));
-    let code = serve(ctx.clone(), consumer, opts.stop_grace).await;
+    let code = serve(ctx.clone(), consumer, opts.stop_grace, opts.drain).await;
     beat.abort();
     let _ = ctx.queues.workers.delete(worker_key(&ctx.name)).await;
     let _ = ctx.client.flush().await;
@@ -175,7 +186,12 @@ async fn heartbeats(ctx: Arc<WorkerCtx>) {
 }
 
 /// Pulls and handles messages until a signal drains the worker.
-async fn serve(ctx: Arc<WorkerCtx>, consumer: consumer::PullConsumer, grace: Duration) -> i32 {
+async fn serve(
+    ctx: Arc<WorkerCtx>,
+    consumer: consumer::PullConsumer,
+    grace: Duration,
+    mut asked: Option<watch::Receiver<bool>>,
+) -> i32 {
     let (Ok(mut term), Ok(mut int)) = (
         signal(SignalKind::terminate()),
         signal(SignalKind::interrupt()),
@@ -210,7 +226,13 @@ async fn serve(ctx: Arc<WorkerCtx>, consumer: consumer::PullConsumer, grace: Dur
                 None => pulling = false,
             },
             Some(_) = tasks.join_next(), if !tasks.is_empty() => {}
-            _ = async { tokio::select! { _ = term.recv() => {}, _ = int.recv() => {} } } => {
+            _ = async {
+                tokio::select! {
+                    _ = term.recv() => {},
+                    _ = int.recv() => {},
+                    _ = drain_asked(&mut asked) => {},
+                }
+            } => {
                 if draining {
                     ctx.say("second signal: stopping the agents now; their tasks go back to the queue");
                     stop_tx.send_replace(StopLevel::Kill);
@@ -231,6 +253,20 @@ async fn serve(ctx: Arc<WorkerCtx>, consumer: consumer::PullConsumer, grace: Dur
                 stop_tx.send_replace(StopLevel::Terminate);
             }
         }
+    }
+}
+
+/// Resolves when the owner asks the worker to drain (never without one).
+async fn drain_asked(asked: &mut Option<watch::Receiver<bool>>) {
+    match asked {
+        Some(rx) => {
+            if rx.wait_for(|d| *d).await.is_err() {
+                std::future::pending::<()>().await;
+            }
+            // Asked once: the next signal is a second one.
+            *asked = None;
+        }
+        None => std::future::pending().await,
     }
 }
 
