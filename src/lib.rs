@@ -23,5 +23,6 @@ pub mod resume;
 pub mod roadmap;
 pub mod runner;
 pub mod status;
+pub mod userinfo;
 pub mod vcs;
 pub mod worktree;

@@ -20,6 +20,7 @@ pub mod queues;
 pub mod worker;
 pub mod workers;
 
+use crate::userinfo::UrlAuth;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -92,7 +93,7 @@ impl std::fmt::Debug for NatsTarget {
 impl NatsTarget {
     /// The URL as logs and messages show it: without user info.
     pub fn shown(&self) -> String {
-        protocol::without_userinfo(&self.url)
+        crate::userinfo::without_userinfo(&self.url)
     }
 
     /// Connects, retrying a lost connection for ever (a server restart must
@@ -115,7 +116,7 @@ impl NatsTarget {
             options = read_creds(options, path).await?;
         }
         // The client reads no user info from a URL: it goes as options.
-        match url_auth(&self.url) {
+        match crate::userinfo::url_auth(&self.url) {
             Some(UrlAuth::UserPassword(user, password)) => {
                 options = options.user_and_password(user, password);
             }
@@ -130,51 +131,6 @@ impl NatsTarget {
                 source,
             })
     }
-}
-
-/// Credentials written into a server URL.
-#[derive(Debug, PartialEq)]
-enum UrlAuth {
-    /// `nats://user:password@host`
-    UserPassword(String, String),
-    /// `nats://token@host`
-    Token(String),
-}
-
-/// The user info of the (first) server URL, percent-decoded.
-fn url_auth(url: &str) -> Option<UrlAuth> {
-    let first = url.split(',').next()?.trim();
-    let rest = &first[first.find("://")? + 3..];
-    let authority = &rest[..rest.find('/').unwrap_or(rest.len())];
-    let (info, _) = authority.rsplit_once('@')?;
-    Some(match info.split_once(':') {
-        Some((u, p)) => UrlAuth::UserPassword(decode(u), decode(p)),
-        None => UrlAuth::Token(decode(info)),
-    })
-}
-
-/// `%XX` escapes, as a URL's user info may hold them.
-fn decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = (bytes[i] == b'%')
-            .then(|| s.get(i + 1..i + 3))
-            .flatten()
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match hex {
-            Some(b) => {
-                out.push(b);
-                i += 3;
-            }
-            None => {
-                out.push(bytes[i]);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 async fn read_creds(
@@ -203,17 +159,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn credentials_come_out_of_the_url() {
-        assert_eq!(
-            url_auth("nats://rr:p%40ss@127.0.0.1:4222"),
-            Some(UrlAuth::UserPassword("rr".into(), "p@ss".into()))
-        );
-        assert_eq!(
-            url_auth("tls://s3cr3t@queue:4222"),
-            Some(UrlAuth::Token("s3cr3t".into()))
-        );
-        assert_eq!(url_auth("nats://127.0.0.1:4222"), None);
-        assert_eq!(url_auth("127.0.0.1:4222"), None);
+    fn a_target_is_shown_without_its_password() {
         let t = NatsTarget {
             url: "nats://rr:pw@127.0.0.1:4222".into(),
             creds: None,

@@ -225,28 +225,6 @@ pub fn worker_key(name: &str) -> String {
         .collect()
 }
 
-/// A URL without its secrets (`https://bot:token@host/x` → `https://host/x`),
-/// for messages and logs. An ssh user name stays (it names the account, the
-/// key is the machine's); a scp-like address or a path holds no secret.
-pub fn without_userinfo(url: &str) -> String {
-    let Some(i) = url.find("://") else {
-        return url.to_string();
-    };
-    let (scheme, rest) = (&url[..i + 3], &url[i + 3..]);
-    let end = rest.find('/').unwrap_or(rest.len());
-    let Some(at) = rest[..end].rfind('@') else {
-        return url.to_string();
-    };
-    let host = &rest[at + 1..];
-    match scheme {
-        "ssh://" => {
-            let user = rest[..at].split(':').next().unwrap_or_default();
-            format!("{scheme}{user}@{host}")
-        }
-        _ => format!("{scheme}{host}"),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -273,31 +251,6 @@ mod tests {
         assert!(is_claim(&k.claim_subject()) && !is_claim(&k.result_subject()));
         assert_eq!(run_filter(&k.run), "rr.out.20261201T113600-ab12.>");
         assert_eq!(k.branch(), "roadmap-runner/20261201T113600-ab12/12.1-A-A.1");
-    }
-
-    #[test]
-    fn user_info_never_travels() {
-        assert_eq!(
-            without_userinfo("https://bot:s3cret@git.example/x.git"),
-            "https://git.example/x.git"
-        );
-        assert_eq!(
-            without_userinfo("nats://a:b@127.0.0.1:4222"),
-            "nats://127.0.0.1:4222"
-        );
-        assert_eq!(
-            without_userinfo("git@github.com:o/r.git"),
-            "git@github.com:o/r.git"
-        );
-        assert_eq!(
-            without_userinfo("ssh://git:pw@host/r.git"),
-            "ssh://git@host/r.git"
-        );
-        assert_eq!(
-            without_userinfo("git://127.0.0.1:9/o.git"),
-            "git://127.0.0.1:9/o.git"
-        );
-        assert_eq!(without_userinfo("/srv/git/o.git"), "/srv/git/o.git");
     }
 
     #[test]

@@ -73,7 +73,7 @@ impl RunLock {
             chrono::Local::now().format("%Y-%m-%d %H:%M:%S"),
             // A URL's user info (a NATS password) never lands in a file.
             std::env::args()
-                .map(|a| crate::cluster::protocol::without_userinfo(&a))
+                .map(|a| crate::userinfo::without_userinfo(&a))
                 .collect::<Vec<_>>()
                 .join(" ")
         );

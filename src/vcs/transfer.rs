@@ -23,7 +23,7 @@ impl<'r> Transfer<'r> {
         settings: &GitSettings,
         what: impl FnOnce(&str) -> String,
     ) -> Result<Transfer<'r>, VcsError> {
-        let what = what(&crate::cluster::protocol::without_userinfo(url));
+        let what = what(&crate::userinfo::without_userinfo(url));
         let fail = |source| VcsError::Git {
             context: what.clone(),
             source,
@@ -65,7 +65,7 @@ pub fn push_refspecs(
     pushed.map_err(|e| t.fail(e))?;
     match rejected.into_inner() {
         Some(reason) => Err(VcsError::PushRejected {
-            remote: crate::cluster::protocol::without_userinfo(url),
+            remote: crate::userinfo::without_userinfo(url),
             branch: specs.join(" "),
             reason,
         }),

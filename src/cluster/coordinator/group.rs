@@ -61,7 +61,7 @@ impl RemoteGroup {
             dispatcher,
             key: key.clone(),
             run,
-            remote: protocol::without_userinfo(&url),
+            remote: crate::userinfo::without_userinfo(&url),
             base_ref,
             base: base.to_string(),
             prefix: wts.prefix.clone(),
@@ -143,7 +143,7 @@ fn run_id(records: &[Record], key: &GroupKey, url: &str) -> String {
         .unwrap_or_else(chrono::Utc::now);
     let seed = format!(
         "{}|{}|{key}|{}",
-        protocol::without_userinfo(url),
+        crate::userinfo::without_userinfo(url),
         at.timestamp_nanos_opt().unwrap_or_default(),
         at
     );
