@@ -4,7 +4,7 @@
 
 use super::WorkerCtx;
 use super::checkout::{self, Checkout};
-use super::task::{Handled, Ran};
+use super::task::Ran;
 use crate::agent::TaskOutcome;
 use crate::cluster::protocol::{self, ResultMsg, TaskMsg};
 use crate::exec::StopLevel;
@@ -23,7 +23,7 @@ pub(super) async fn finish(
     acker: &jetstream::message::Acker,
     worker_stop: &watch::Receiver<StopLevel>,
     cancelled: &std::sync::atomic::AtomicBool,
-) -> Handled {
+) {
     let Ran {
         mut res,
         checkout,
@@ -42,7 +42,7 @@ pub(super) async fn finish(
             "{}: stopped with the worker: given back to the queue",
             task.key.name
         ));
-        return Handled::GivenBack;
+        return;
     }
     let mut commit = None;
     let clock = std::time::Instant::now();
@@ -91,7 +91,6 @@ pub(super) async fn finish(
     if let Some(co) = &checkout {
         remove_checkout(ctx, task, co).await;
     }
-    Handled::Done
 }
 
 /// Under the mirror's lock, as `worktree add`: deleting the last branch

@@ -30,20 +30,11 @@ use tokio::sync::{mpsc, watch};
 /// Usage limits in a row on one attempt before it is given up.
 const MAX_LIMIT_HITS: u32 = 10;
 
-/// How the message was left.
-#[derive(Debug, PartialEq)]
-pub enum Handled {
-    /// Result published and acked (or found done already).
-    Done,
-    /// Given back (nak) for another worker: this one is stopping.
-    GivenBack,
-}
-
 pub async fn handle(
     ctx: Arc<WorkerCtx>,
     msg: jetstream::Message,
     worker_stop: watch::Receiver<StopLevel>,
-) -> Handled {
+) {
     let delivery = msg.info().map(|i| i.delivered.max(1) as u64).unwrap_or(1);
     let (message, acker) = msg.split();
     let acker = Arc::new(acker);
@@ -52,7 +43,7 @@ pub async fn handle(
         Err(e) => {
             tracing::error!(subject = %message.subject, error = %e, "a task message that cannot be read: dropped");
             let _ = acker.ack_with(AckKind::Term).await;
-            return Handled::Done;
+            return;
         }
     };
     if task.v != protocol::VERSION {
@@ -65,7 +56,7 @@ pub async fn handle(
         let _ = acker
             .ack_with(AckKind::Nak(Some(Duration::from_secs(5))))
             .await;
-        return Handled::GivenBack;
+        return;
     }
     if let Some(what) = already_done(&ctx, &task).await {
         ctx.say(&format!(
@@ -73,7 +64,7 @@ pub async fn handle(
             task.key.name, task.key.attempt
         ));
         let _ = acker.double_ack().await;
-        return Handled::Done;
+        return;
     }
     let label = format!("{}/{}#{}", task.key.run, task.key.name, task.key.attempt);
     ctx.running_add(&label);
@@ -85,10 +76,9 @@ pub async fn handle(
     let progress = tokio::spawn(keep_alive(acker.clone(), ctx.ack_wait().await));
     let (task_stop, cancelled) = task_stop(&ctx, &task, worker_stop.clone()).await;
     let res = run(&ctx, &task, task_stop).await;
-    let handled = report::finish(&ctx, &task, res, &acker, &worker_stop, &cancelled).await;
+    report::finish(&ctx, &task, res, &acker, &worker_stop, &cancelled).await;
     progress.abort();
     ctx.running_remove(&label);
-    handled
 }
 
 /// The result is stored and, if it names a branch, the remote has it: a
