@@ -165,6 +165,18 @@ impl LoadedRoadmap {
     }
 }
 
+/// `$XDG_CACHE_HOME/roadmap-runner` (a relative one is ignored, as the XDG
+/// spec says), else `~/.cache/roadmap-runner`: where task worktrees and a
+/// worker's mirrors go by default.
+pub fn cache_dir() -> PathBuf {
+    std::env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir)
+        .join("roadmap-runner")
+}
+
 pub fn plural(n: usize, word: &str) -> String {
     if n == 1 {
         format!("1 {word}")

@@ -4,7 +4,6 @@ use super::{CommandError, Io};
 use crate::cli::{WorkerArgs, WorkersArgs};
 use crate::cluster::worker::WorkerOptions;
 use crate::cluster::{NatsTarget, queues::Queues, workers};
-use std::path::PathBuf;
 
 pub fn run(args: &WorkerArgs, io: Io<'_>) -> Result<i32, CommandError> {
     let name = args
@@ -14,7 +13,7 @@ pub fn run(args: &WorkerArgs, io: Io<'_>) -> Result<i32, CommandError> {
         .unwrap_or_else(crate::cluster::host_name);
     let work_dir = match &args.work_dir {
         Some(d) => d.clone(),
-        None => default_work_dir(),
+        None => crate::project::cache_dir().join("worker"),
     };
     std::fs::create_dir_all(&work_dir).map_err(|e| {
         CommandError::Preflight(format!(
@@ -73,14 +72,4 @@ pub fn list(args: &WorkersArgs, io: Io<'_>) -> Result<i32, CommandError> {
         write!(io.out, "{}", workers::table(&live, chrono::Utc::now()))?;
     }
     Ok(crate::exit::OK)
-}
-
-/// `$XDG_CACHE_HOME/roadmap-runner/worker`, else under `~/.cache`.
-fn default_work_dir() -> PathBuf {
-    std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .unwrap_or_else(std::env::temp_dir)
-        .join("roadmap-runner")
-        .join("worker")
 }

@@ -212,18 +212,12 @@ impl Worktrees {
 /// `~/.cache`): the hash of the project's path keeps two checkouts of one
 /// project apart.
 fn default_root(project: &Path) -> PathBuf {
-    let cache = std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .filter(|p| p.is_absolute())
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .unwrap_or_else(std::env::temp_dir);
     let name = project
         .file_name()
         .map(|n| slug(&n.to_string_lossy()))
         .unwrap_or_else(|| "project".into());
     let hash = fnv1a(project.as_os_str().as_encoded_bytes());
-    cache
-        .join("roadmap-runner")
+    crate::project::cache_dir()
         .join("worktrees")
         .join(format!("{name}-{:012x}", hash & 0xffff_ffff_ffff))
 }
