@@ -682,6 +682,7 @@ impl Settings {
             None => Vec::new(),
         };
 
+        let cluster = ClusterSettings::resolve(&file.cluster, over)?;
         Ok(Settings {
             max_parallel,
             timeout,
@@ -749,7 +750,7 @@ impl Settings {
             },
             // Remote tasks always run in worktrees of their own.
             isolation: match over.isolation {
-                _ if over.nats.is_some() || file.cluster.nats.is_some() => Isolation::Worktree,
+                _ if cluster.nats.is_some() => Isolation::Worktree,
                 Some(i) => i,
                 None => choice(
                     file.run.isolation.as_deref(),
@@ -758,7 +759,7 @@ impl Settings {
                 )?,
             },
             worktree: WorktreeSettings::resolve(&file.worktree)?,
-            cluster: ClusterSettings::resolve(&file.cluster, over)?,
+            cluster,
         })
     }
 }
