@@ -3,6 +3,7 @@
 //! first. Everything is file storage, so a server restart loses nothing.
 
 use super::ClusterError;
+use super::protocol::{AttemptKey, ResultMsg};
 use super::protocol::{
     LOGS_BUCKET, LOST_STREAM, RESULTS_STREAM, RESULTS_SUBJECTS, TASKS_STREAM, WORKERS_BUCKET,
     WORKERS_CONSUMER, lost_subject,
@@ -110,6 +111,34 @@ impl Queues {
             what: "cannot open the workers' consumer".into(),
             source: e.into(),
         })
+    }
+}
+
+impl Queues {
+    /// The result stored for the attempt, if a worker published one.
+    pub async fn stored_result(&self, key: &AttemptKey) -> Result<Option<ResultMsg>, ClusterError> {
+        let subject = key.result_subject();
+        match last_on(&self.results, &subject, "the results stream").await? {
+            Some(m) => serde_json::from_slice(&m.payload)
+                .map(Some)
+                .map_err(|source| ClusterError::BadMessage { subject, source }),
+            None => Ok(None),
+        }
+    }
+}
+
+/// The last message of `stream` on `subject`, if there is one (`what` names
+/// the stream in an error).
+pub async fn last_on(
+    stream: &stream::Stream,
+    subject: &str,
+    what: &str,
+) -> Result<Option<async_nats::jetstream::message::StreamMessage>, ClusterError> {
+    use stream::LastRawMessageErrorKind as K;
+    match stream.get_last_raw_message_by_subject(subject).await {
+        Ok(m) => Ok(Some(m)),
+        Err(e) if e.kind() == K::NoMessageFound => Ok(None),
+        Err(e) => Err(ClusterError::nats(format!("cannot read {what}"), e)),
     }
 }
 

@@ -168,7 +168,7 @@ async fn queue(
 ) -> Option<u64> {
     let mut warned = false;
     loop {
-        let tried = match d.stored_result(&remote.msg.key).await {
+        let tried = match d.queues.stored_result(&remote.msg.key).await {
             Ok(Some(_)) => return None,
             Ok(None) => d.dispatch(&remote.msg).await,
             Err(e) => Err(e),

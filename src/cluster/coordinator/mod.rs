@@ -9,8 +9,8 @@ pub mod cleanup;
 pub mod group;
 pub mod watch;
 
-use super::protocol::{AttemptKey, ResultMsg, TaskMsg};
-use super::queues::{Queues, Redelivery};
+use super::protocol::{AttemptKey, TaskMsg};
+use super::queues::{Queues, Redelivery, last_on};
 use super::{ClusterError, NatsTarget};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -95,40 +95,14 @@ impl Dispatcher {
         self.lost.clone()
     }
 
-    /// The result stored for the attempt, if a worker published one.
-    pub async fn stored_result(&self, key: &AttemptKey) -> Result<Option<ResultMsg>, ClusterError> {
-        use async_nats::jetstream::stream::LastRawMessageErrorKind as K;
-        let subject = key.result_subject();
-        match self
-            .queues
-            .results
-            .get_last_raw_message_by_subject(&subject)
-            .await
-        {
-            Ok(m) => serde_json::from_slice(&m.payload)
-                .map(Some)
-                .map_err(|source| ClusterError::BadMessage { subject, source }),
-            Err(e) if e.kind() == K::NoMessageFound => Ok(None),
-            Err(e) => Err(ClusterError::nats("cannot read the results stream", e)),
-        }
-    }
-
     /// Queues the attempt unless its message is queued already; the task
     /// message's stream sequence. The `Nats-Msg-Id` makes a second publish
     /// of the same attempt (a coordinator restarted within the duplicate
     /// window) a no-op.
     pub async fn dispatch(&self, msg: &TaskMsg) -> Result<u64, ClusterError> {
-        use async_nats::jetstream::stream::LastRawMessageErrorKind as K;
         let subject = msg.key.task_subject();
-        match self
-            .queues
-            .tasks
-            .get_last_raw_message_by_subject(&subject)
-            .await
-        {
-            Ok(m) => return Ok(m.sequence),
-            Err(e) if e.kind() == K::NoMessageFound => {}
-            Err(e) => return Err(ClusterError::nats("cannot read the task queue", e)),
+        if let Some(m) = last_on(&self.queues.tasks, &subject, "the task queue").await? {
+            return Ok(m.sequence);
         }
         let payload = serde_json::to_vec(msg).expect("a task message serialises");
         let mut headers = async_nats::HeaderMap::new();

@@ -84,13 +84,7 @@ pub async fn handle(
 /// The result is stored and, if it names a branch, the remote has it: a
 /// redelivery of an attempt a worker finished but did not ack. What exists.
 async fn already_done(ctx: &WorkerCtx, task: &TaskMsg) -> Option<&'static str> {
-    let stored = ctx
-        .queues
-        .results
-        .get_last_raw_message_by_subject(&task.key.result_subject())
-        .await
-        .ok()?;
-    let r: crate::cluster::protocol::ResultMsg = serde_json::from_slice(&stored.payload).ok()?;
+    let r = ctx.queues.stored_result(&task.key).await.ok().flatten()?;
     if r.branch.is_none() {
         // A failed attempt pushed nothing: its result is all there is.
         return Some("its result is stored already (it did not succeed, so it has no branch)");
