@@ -151,7 +151,8 @@ impl<'d> Waiting<'d> {
     /// Unclaimed for a while: if no worker is live, the user hears so (once a run).
     async fn nudge(&mut self, tx: &mpsc::UnboundedSender<AttemptMsg>) {
         self.nudged = true;
-        if self.d.live_workers().await == 0 && self.d.first_idle_warning() {
+        if !self.d.idle_warned() && self.d.live_workers().await == 0 && self.d.first_idle_warning()
+        {
             let _ = tx.send(AttemptMsg::Warning {
                 message: "its tasks wait in the queue: no worker is live (start `roadmap-runner worker --nats URL` on a machine that reaches the server and the remote)".into(),
             });

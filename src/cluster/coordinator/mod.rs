@@ -131,6 +131,11 @@ impl Dispatcher {
         let _ = self.client.flush().await;
     }
 
+    /// Whether "no worker is live" was said already (then no one asks again).
+    pub fn idle_warned(&self) -> bool {
+        self.idle_warned.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
     /// True the first time only.
     pub fn first_idle_warning(&self) -> bool {
         !self
