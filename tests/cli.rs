@@ -5,8 +5,8 @@ mod common;
 use common::*;
 use std::process::Command;
 
-fn educonnect() -> String {
-    std::fs::read_to_string(fixture("roadmaps/educonnect-ROADMAP.md")).unwrap()
+fn toolshed() -> String {
+    std::fs::read_to_string(fixture("roadmaps/toolshed-ROADMAP.md")).unwrap()
 }
 
 fn project_dir(roadmap: &str) -> tempfile::TempDir {
@@ -25,13 +25,13 @@ fn run_in(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
 }
 
 #[test]
-fn validate_summarises_the_real_roadmap() {
-    let d = project_dir(&educonnect());
+fn validate_summarises_a_full_size_roadmap() {
+    let d = project_dir(&toolshed());
     let out = run_in(d.path(), &["validate"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(
         stdout(&out),
-        "ROADMAP.md: 4 phases, 17 groups, 61 tasks (read as table roadmap)\n"
+        "ROADMAP.md: 4 phases, 14 groups, 41 tasks (read as table roadmap)\n"
     );
     assert_eq!(stderr(&out), "");
     assert!(
@@ -42,11 +42,10 @@ fn validate_summarises_the_real_roadmap() {
 
 #[test]
 fn validate_write_produces_the_seed_file_byte_for_byte() {
-    let d = project_dir(&educonnect());
+    let d = project_dir(&toolshed());
     let out = run_in(d.path(), &["validate", "--write"]);
     assert_eq!(out.status.code(), Some(0));
-    let expected =
-        std::fs::read(fixture("roadmaps/educonnect-roadmap_tasks.expected.txt")).unwrap();
+    let expected = std::fs::read(fixture("roadmaps/toolshed-roadmap_tasks.expected.txt")).unwrap();
     assert_eq!(
         std::fs::read(d.path().join("status/roadmap_tasks.txt")).unwrap(),
         expected
@@ -66,11 +65,11 @@ fn validate_reports_errors_with_location_and_exit_4() {
 
 #[test]
 fn validate_json_is_machine_readable() {
-    let d = project_dir(&educonnect());
+    let d = project_dir(&toolshed());
     let out = run_in(d.path(), &["validate", "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["valid"], true);
-    assert_eq!(v["summary"]["tasks"], 61);
+    assert_eq!(v["summary"]["tasks"], 41);
     assert_eq!(
         v["phases"][0]["groups"][1]["annotation"],
         "Parallel, after A"
@@ -98,7 +97,7 @@ fn missing_roadmap_says_how_to_fix_it() {
 #[test]
 fn roadmap_flag_and_env_pick_another_file() {
     let d = tempfile::tempdir().unwrap();
-    std::fs::write(d.path().join("plan.md"), educonnect()).unwrap();
+    std::fs::write(d.path().join("plan.md"), toolshed()).unwrap();
     let out = Command::new(bin())
         .current_dir(d.path())
         .args(["validate"])
@@ -111,7 +110,7 @@ fn roadmap_flag_and_env_pick_another_file() {
 
 #[test]
 fn status_reflects_hand_edits_and_warns_about_bad_lines() {
-    let d = project_dir(&educonnect());
+    let d = project_dir(&toolshed());
     std::fs::create_dir_all(d.path().join("status")).unwrap();
     std::fs::write(
         d.path().join("status/completed_tasks.txt"),
@@ -127,7 +126,7 @@ fn status_reflects_hand_edits_and_warns_about_bad_lines() {
         "{text}"
     );
     assert!(
-        text.contains("Next: Phase 1 Group B: 3 tasks (B1, B2, B3)"),
+        text.contains("Next: Phase 1 Group B: 4 tasks (B1, B2, B3, B4)"),
         "{text}"
     );
     let err = stderr(&out);
@@ -137,12 +136,13 @@ fn status_reflects_hand_edits_and_warns_about_bad_lines() {
 
 #[test]
 fn status_json_names_the_next_group() {
-    let d = project_dir(&educonnect());
+    let d = project_dir(&toolshed());
     let out = run_in(d.path(), &["status", "--json"]);
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["next"]["phase"], 1);
     assert_eq!(v["next"]["group"], "A");
-    assert_eq!(v["phases"][3]["groups"][3]["state"], "pending");
+    assert_eq!(v["phases"][3]["groups"][2]["state"], "pending");
+    assert_eq!(v["phases"][3]["groups"][2]["id"], "N");
 }
 
 #[test]

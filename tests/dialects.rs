@@ -266,7 +266,7 @@ fn every_id_is_an_id_and_round_trips_through_status_keys() {
         "superpowers-plan.md",
         "gsd-roadmap.md",
         "words-and-ids.md",
-        "educonnect-ROADMAP.md",
+        "toolshed-ROADMAP.md",
     ] {
         let r = parse(&fixture(name)).roadmap;
         for (phase, group) in r.groups() {

@@ -1,12 +1,14 @@
-//! Parser: the real educonnect roadmap and every accepted syntax.
+//! Parser: a full-size table roadmap (toolshed) and every accepted syntax.
 //! Diagnostics are in `parser_diagnostics.rs`, robustness in `parser_props.rs`.
 
 use roadmap_runner::roadmap::seed::roadmap_tasks_txt;
 use roadmap_runner::roadmap::{Parsed, Roadmap, Task, has_errors, parse};
 
-const EDUCONNECT: &str = include_str!("fixtures/roadmaps/educonnect-ROADMAP.md");
-const EDUCONNECT_SEED: &str =
-    include_str!("fixtures/roadmaps/educonnect-roadmap_tasks.expected.txt");
+/// Written after the roadmap the original bash orchestrator ran on: the same
+/// layout and traps, its own project; the `.expected.txt` beside it was
+/// written from the same list of tasks, not by this parser.
+const TOOLSHED: &str = include_str!("fixtures/roadmaps/toolshed-ROADMAP.md");
+const TOOLSHED_SEED: &str = include_str!("fixtures/roadmaps/toolshed-roadmap_tasks.expected.txt");
 
 /// Parses and insists on no diagnostics at all.
 fn clean(src: &str) -> Roadmap {
@@ -49,49 +51,52 @@ fn task<'r>(r: &'r Roadmap, id: &str) -> &'r Task {
         .unwrap_or_else(|| panic!("no task {id}"))
 }
 
-// ----- educonnect ------------------------------------------------------------
+// ----- toolshed --------------------------------------------------------------
 
 #[test]
-fn educonnect_seed_is_byte_identical() {
-    let r = clean(EDUCONNECT);
-    assert_eq!(roadmap_tasks_txt(&r), EDUCONNECT_SEED);
+fn toolshed_seed_is_byte_identical() {
+    let r = clean(TOOLSHED);
+    assert_eq!(roadmap_tasks_txt(&r), TOOLSHED_SEED);
 }
 
 #[test]
-fn educonnect_shape() {
-    let r = clean(EDUCONNECT);
+fn toolshed_shape() {
+    let r = clean(TOOLSHED);
     assert_eq!(
         r.title.as_deref(),
-        Some("EduConnect Platform - Implementation Roadmap")
+        Some("Toolshed Lending Library - Implementation Roadmap")
     );
-    // `### Phase 1 (4 parallel agents max)` under Agent Assignment is not a phase.
+    // `### Phase 1 (3 parallel agents max)` under Agent Assignment is not a phase.
     let numbers: Vec<&str> = r.phases.iter().map(|p| p.number.as_str()).collect();
     assert_eq!(numbers, ["1", "2", "3", "4"]);
-    assert_eq!(r.group_count(), 17);
-    // Quick Reference rows (`| **A** | ...`) and Risk Mitigation bullets are not tasks.
-    assert_eq!(r.task_count(), 61);
-    assert_eq!(r.phases[0].title, "Foundation Layer");
-    assert_eq!(r.phases[1].title, "Content & Learning Infrastructure");
+    assert_eq!(r.group_count(), 14);
+    // Quick Reference rows (`| **A** | ...`), Agent Assignment bullets
+    // (`- Agent 1: ...`) and Risk Mitigation bullets (`- E1: ...`) are not tasks.
+    assert_eq!(r.task_count(), 41);
+    let sizes: Vec<usize> = r.phases.iter().map(|p| p.groups.len()).collect();
+    assert_eq!(sizes, [3, 4, 4, 3]);
+    assert_eq!(r.phases[0].title, "Core Platform");
+    assert_eq!(r.phases[1].title, "Lending & Inventory");
     let letters: String = r.groups().map(|(_, g)| g.id.as_str()).collect();
-    assert_eq!(letters, "ABCDEFGHIJKLMNOPQ");
+    assert_eq!(letters, "ABCDEFGHIJKLMN");
     assert!(tasks(&r).iter().all(|t| !t.done_in_roadmap));
 }
 
 #[test]
-fn educonnect_fields_and_annotations() {
-    let r = clean(EDUCONNECT);
+fn toolshed_fields_and_annotations() {
+    let r = clean(TOOLSHED);
     let a1 = task(&r, "A1");
-    assert_eq!(a1.title, "Database Schema & Infrastructure");
+    assert_eq!(a1.title, "Data Store & Migrations");
     assert_eq!(a1.field("Complexity"), Some("Low"));
     assert_eq!(a1.field("Spec"), Some("core"));
     assert_eq!(
         a1.field("Description"),
-        Some("PostgreSQL setup, base tables (users, communities), Redis config")
+        Some("SQLite schema, migration runner, seed loader")
     );
     let names: Vec<&str> = a1.fields.iter().map(|f| f.name.as_str()).collect();
     assert_eq!(names, ["Complexity", "Spec", "Description"]);
     assert_eq!(a1.field("Feature"), None);
-    assert!(EDUCONNECT[a1.span.start..a1.span.end].starts_with("| **A1: Database"));
+    assert!(TOOLSHED[a1.span.start..a1.span.end].starts_with("| **A1: Data Store"));
 
     let (a, b) = (&r.phases[0].groups[0], &r.phases[0].groups[1]);
     assert_eq!(a.annotation.as_deref(), Some("Parallel"));
@@ -99,25 +104,28 @@ fn educonnect_fields_and_annotations() {
     assert_eq!(b.annotation.as_deref(), Some("Parallel, after A"));
     assert_eq!(b.after, ["A"]);
     assert_eq!(
-        &EDUCONNECT[b.span.start..b.span.end],
+        &TOOLSHED[b.span.start..b.span.end],
         "### Group B (Parallel, after A)"
     );
 }
 
 #[test]
-fn educonnect_context_goes_to_the_right_level() {
-    let r = clean(EDUCONNECT);
+fn toolshed_context_goes_to_the_right_level() {
+    let r = clean(TOOLSHED);
     assert!(r.context.starts_with("## Overview"));
     assert!(r.context.contains("**Legend:**"));
-    assert!(!r.context.contains("Phase 1: Foundation"));
+    assert!(!r.context.contains("Phase 1: Core Platform"));
     let p1 = &r.phases[0];
-    assert!(p1.context.starts_with("*Everything else depends on these."));
+    assert!(p1.context.starts_with("*Nothing lends without these."));
     assert!(p1.context.contains("**Phase 1 Deliverables:**"));
-    assert!(p1.context.contains("- ✅ Basic notifications functional"));
+    assert!(
+        p1.context
+            .contains("- ✅ The API answers with one error format")
+    );
     assert!(!p1.context.contains("---"));
-    let d = &p1.groups[3];
-    assert_eq!(d.id, "D");
-    assert!(!d.context.contains("Deliverables"), "{:?}", d.context);
+    let c = &p1.groups[2];
+    assert_eq!(c.id, "C");
+    assert!(!c.context.contains("Deliverables"), "{:?}", c.context);
     // Post-phase sections belong to nobody.
     let all: String = r.phases.iter().map(|p| p.context.as_str()).collect();
     assert!(!all.contains("Implementation Summary"));
@@ -126,19 +134,64 @@ fn educonnect_context_goes_to_the_right_level() {
 }
 
 #[test]
-fn educonnect_with_crlf_and_bom_is_identical() {
-    let crlf = format!("\u{feff}{}", EDUCONNECT.replace('\n', "\r\n"));
+fn toolshed_with_crlf_and_bom_is_identical() {
+    let crlf = format!("\u{feff}{}", TOOLSHED.replace('\n', "\r\n"));
     let r = clean(&crlf);
-    assert_eq!(roadmap_tasks_txt(&r), EDUCONNECT_SEED);
+    assert_eq!(roadmap_tasks_txt(&r), TOOLSHED_SEED);
     let a1 = task(&r, "A1");
-    assert!(crlf[a1.span.start..a1.span.end].starts_with("| **A1: Database"));
+    assert!(crlf[a1.span.start..a1.span.end].starts_with("| **A1: Data Store"));
     assert!(!r.phases[0].context.contains('\r'));
-    let lf = clean(EDUCONNECT);
+    let lf = clean(TOOLSHED);
     assert_eq!(r.phases[0].context, lf.phases[0].context);
     assert_eq!(r.context, lf.context);
 }
 
 // ----- syntaxes ------------------------------------------------------------
+
+/// Titles are the text a reader sees: emphasis is removed wherever a title
+/// is made (roadmap, phase, group, table cell, list item, heading task), and
+/// the stars an id's bold leaves behind (`**A1: Schema** (stretch)`) go too.
+#[test]
+fn titles_are_plain_text_wherever_they_are_made() {
+    let src = "\
+# The *Big* Plan
+
+## Phase 1: **Core** work
+
+### Group A: *Data* (Parallel)
+
+| Task | Notes |
+|------|-------|
+| **A1: Schema** (stretch) | `**kept**` |
+| **A2**: add a *fast* path | |
+
+- **A3: Seeds** — from *fixtures*
+- [ ] A4: Check `a*b` and 2 ** 8
+
+### Group B
+
+#### **B1: __Heading__ task**
+";
+    let r = clean(src);
+    assert_eq!(r.title.as_deref(), Some("The Big Plan"));
+    assert_eq!(r.phases[0].title, "Core work");
+    assert_eq!(r.phases[0].groups[0].title, "Data");
+    assert_eq!(
+        ids_titles(&r),
+        [
+            "A1:Schema (stretch)",
+            "A2:add a fast path",
+            "A3:Seeds — from fixtures",
+            "A4:Check `a*b` and 2 ** 8",
+            "B1:Heading task"
+        ]
+    );
+    assert_eq!(task(&r, "A1").field("Notes"), Some("`**kept**`"));
+    assert_eq!(
+        roadmap_tasks_txt(&r).lines().next(),
+        Some("PHASE_1:A:A1:Schema (stretch)")
+    );
+}
 
 #[test]
 fn table_tasks_take_fields_from_the_header() {

@@ -360,7 +360,7 @@ fn group_of_plain_list_items_takes_them_as_tasks() {
         got,
         [
             ("write the schema", true, ""),
-            ("add a **migration**", true, "with a body")
+            ("add a migration", true, "with a body")
         ]
     );
     assert_eq!(a.context, "Intro.");

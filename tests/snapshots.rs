@@ -142,7 +142,7 @@ fn summary_table() {
 #[test]
 fn status_tree() {
     let p =
-        Project::new(&std::fs::read_to_string(fixture("roadmaps/educonnect-ROADMAP.md")).unwrap());
+        Project::new(&std::fs::read_to_string(fixture("roadmaps/toolshed-ROADMAP.md")).unwrap());
     p.write("status/completed_tasks.txt", "PHASE_1:A\nPHASE_1:B\n");
     let out = p.run(&["status"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -151,11 +151,14 @@ fn status_tree() {
 
 /// The dry run after a failed gate: the gate, the gate-only group (no
 /// agent), the other groups' command lines, each phase's commit and push.
+/// Titles are plain text in the plan and the commit message (`**More** work`
+/// commits as "More work", `**C1: Fourth** (*stretch*)` is "Fourth (stretch)").
 #[test]
 fn dry_run_plan() {
     let roadmap = "# Snap\n\n## Phase 1: Base\n\n### Group A: Models (Parallel)\n\n\
          - A1: First\n  - FAKE: write a1.txt one\n- A2: Second\n\n\
-         ### Group B: Views\n\n- B1: Third\n\n## Phase 2: More\n\n### Group C\n\n- C1: Fourth\n";
+         ### Group B: Views\n\n- B1: Third\n\n## Phase 2: **More** work\n\n### Group C\n\n\
+         - **C1: Fourth** (*stretch*)\n";
     let gate = "[[gate.steps]]\nname = \"test\"\ncommand = \"test -f never.txt\"\n";
     let p = Project::with_config(roadmap, gate);
     assert_exit(&p.run(&["--group", "1:A"]), 2);

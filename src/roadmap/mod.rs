@@ -3,6 +3,7 @@
 mod blocks;
 pub mod diagnostics;
 pub mod dialect;
+mod inline;
 pub mod model;
 pub mod parser;
 pub mod seed;

@@ -8,6 +8,7 @@
 //! they run once per table row in big roadmaps, and every slice is taken at
 //! an ASCII position or via `strip_prefix`, so they cannot split a character.
 
+use super::inline;
 use super::model::{PhaseId, is_id};
 use std::ops::Range;
 
@@ -446,27 +447,6 @@ pub(crate) fn is_speckit_item(text: &str) -> bool {
     n >= 3
 }
 
-/// Drops the `*` runs around a title (and the dangling `**` an id's bold
-/// leaves, `Title**`), but not the closing stars of emphasis inside it
-/// (`add a **migration**`).
-fn strip_star_runs(s: &str) -> &str {
-    let lead = s.len() - s.trim_start_matches('*').len();
-    let trail = s.len() - s.trim_end_matches('*').len();
-    if lead + trail >= s.len() {
-        return "";
-    }
-    let inner = s[lead..s.len() - trail]
-        .bytes()
-        .filter(|&b| b == b'*')
-        .count();
-    match (lead, trail) {
-        (0, t) if inner >= t => s,
-        (l, 0) if inner >= l => s,
-        (l, t) if l > 0 && t > 0 && inner > 0 => s,
-        _ => &s[lead..s.len() - trail],
-    }
-}
-
 /// `**Status:** complete` (a Superpowers phase's status line).
 pub(crate) fn is_done_status_line(paragraph: &str) -> bool {
     let p = paragraph.trim_start().trim_start_matches(['*', '_']);
@@ -485,24 +465,20 @@ pub(crate) fn is_done_status_line(paragraph: &str) -> bool {
     DONE_WORDS.iter().any(|d| d.eq_ignore_ascii_case(first)) || value.starts_with(DONE_MARK)
 }
 
-/// Strips emphasis markers, surrounding backticks and a trailing ✅ (which
-/// means done) from a title; returns the title and whether ✅ was present.
+/// The title a reader sees: emphasis removed (the one place a title is
+/// made from Markdown, see [`inline::plain_text`]), then a trailing ✅ (which
+/// means done) and surrounding backticks; returns the title and whether ✅
+/// was present.
 pub(crate) fn clean_title(raw: &str) -> (String, bool) {
-    let mut s = raw.trim();
+    let plain = inline::plain_text(raw.trim());
+    let mut s = plain.trim();
     let mut done = false;
-    loop {
-        let before = s.len();
-        let t = s.trim_end_matches(VARIATION_SELECTOR);
-        if let Some(t) = t.strip_suffix(DONE_MARK) {
-            done = true;
-            s = t;
-        }
-        s = strip_star_runs(s.trim()).trim();
-        s = s.strip_prefix("__").unwrap_or(s);
-        s = s.strip_suffix("__").unwrap_or(s).trim();
-        if s.len() == before {
-            break;
-        }
+    while let Some(t) = s
+        .trim_end_matches(VARIATION_SELECTOR)
+        .strip_suffix(DONE_MARK)
+    {
+        done = true;
+        s = t.trim_end();
     }
     if s.len() >= 2
         && s.starts_with('`')
@@ -977,15 +953,27 @@ mod tests {
     }
 
     #[test]
-    fn star_runs() {
-        assert_eq!(strip_star_runs("Title**"), "Title");
-        assert_eq!(strip_star_runs("*Start*"), "Start");
+    fn titles_are_what_a_reader_sees() {
+        let s = |x: &str| x.to_string();
+        let t = |text: &str| task(text).map(|(id, title, _)| (id, title));
         assert_eq!(
-            strip_star_runs("add a **migration**"),
-            "add a **migration**"
+            t("**A1: Schema** (stretch)"),
+            Some((s("A1"), s("Schema (stretch)")))
         );
-        assert_eq!(strip_star_runs("**a** and **b**"), "**a** and **b**");
-        assert_eq!(strip_star_runs("***"), "");
+        assert_eq!(
+            t("**A2**: add a *fast* path"),
+            Some((s("A2"), s("add a fast path")))
+        );
+        assert_eq!(t("A3: **Bold** ✅"), Some((s("A3"), s("Bold"))));
+        let p = phase_head("Phase 2: *Polish* **now**").unwrap();
+        assert_eq!(p.title, "Polish now");
+        let g = group_head("Group B: __Docs__ (after A)").unwrap();
+        assert_eq!(
+            (g.title.as_str(), g.annotation.as_deref()),
+            ("Docs", Some("after A"))
+        );
+        assert_eq!(clean_title("**Title ✅**"), (s("Title"), true));
+        assert_eq!(clean_title("`cargo test`"), (s("cargo test"), false));
     }
 
     #[test]
