@@ -1,10 +1,11 @@
-# Convenience recipes; each is a plain cargo command (see README).
+# Convenience recipes; each is a plain command (see README).
 
 build:
     cargo build --release
 
+# The README's test command: installs what the tests need, then cargo test --locked.
 test:
-    cargo test
+    script/test
 
 lint:
     cargo fmt --check
