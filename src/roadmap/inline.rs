@@ -33,12 +33,14 @@ pub(crate) fn plain_text(raw: &str) -> Cow<'_, str> {
             _ => {}
         }
     }
-    let lead = if text.starts_with(LEAD) {
-        LEAD.len()
-    } else {
-        0
-    };
-    Cow::Owned(drop_stray_markers(&text, &code)[lead..].trim().to_string())
+    let plain = drop_stray_markers(&text, &code);
+    Cow::Owned(
+        plain
+            .strip_prefix(LEAD)
+            .unwrap_or(&plain)
+            .trim()
+            .to_string(),
+    )
 }
 
 /// Drops the emphasis markers left unmatched in `text` outside `code`: a
