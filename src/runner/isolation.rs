@@ -25,7 +25,7 @@ use crate::status::{
     task_integrations,
 };
 use crate::vcs::Repo;
-use crate::worktree::{self, Conflict, Merged, Worktrees, task_name};
+use crate::worktree::{self, Conflict, Dropped, Merged, Side, Unresolved, Worktrees, task_name};
 use git2::Oid;
 use std::ffi::OsString;
 
@@ -138,6 +138,8 @@ struct Resolving<'r> {
     task: &'r Task,
     /// The merged tasks whose changes touch the conflicted files.
     others: Vec<&'r Task>,
+    /// Every merged task with the files it changed, to name a lost side.
+    merged: &'r [(&'r Task, Vec<String>)],
     conflict: &'r Conflict,
 }
 
@@ -146,6 +148,8 @@ enum Resolution {
     Merged(Oid),
     /// Conflict markers are left in these files.
     Marked(Vec<String>),
+    /// The result lost (part of) a side's change in these files.
+    Dropped(Vec<Dropped>),
     Failed(String),
     /// A signal: the run stops.
     Stopped,
@@ -432,18 +436,22 @@ impl Ctx<'_, '_, '_> {
                             planned,
                             task,
                             others: others.clone(),
+                            merged,
                             conflict: &conflict,
                         };
                         self.resolve(&r, reporter).await
                     }
-                    Resolve::Stop => None,
+                    Resolve::Stop => Err(Vec::new()),
                 };
                 match resolved {
-                    Some(to) => Merged {
+                    Ok(to) => Merged {
                         from: conflict.from,
                         to,
                     },
-                    None => return Err(conflict_stop(key, task, &others, &conflict, wts)),
+                    Err(dropped) => {
+                        let lost = lost_changes(&dropped, task, merged);
+                        return Err(conflict_stop(key, task, &others, &conflict, wts, &lost));
+                    }
                 }
             }
         };
@@ -467,12 +475,17 @@ impl Ctx<'_, '_, '_> {
 
     /// Resolver agents on the conflicted merge, at most `resolve_attempts`,
     /// stopping early when the same files keep their markers. The merge
-    /// commit of the resolved tree, or `None`.
-    async fn resolve(&mut self, r: &Resolving<'_>, reporter: &mut dyn Reporter) -> Option<Oid> {
+    /// commit of the resolved tree, or what the last attempt's result lost
+    /// (empty when it failed otherwise).
+    async fn resolve(
+        &mut self,
+        r: &Resolving<'_>,
+        reporter: &mut dyn Reporter,
+    ) -> Result<Oid, Vec<Dropped>> {
         let key = &r.planned.key;
         let attempts = self.inputs.settings.worktree.resolve_attempts;
         let mut last: Option<Vec<String>> = None;
-        let mut result = None;
+        let mut result = Err(Vec::new());
         for attempt in 1..=attempts {
             reporter.report(&Event::Warning {
                 message: format!(
@@ -484,11 +497,17 @@ impl Ctx<'_, '_, '_> {
             });
             let why = match self.resolve_once(r, reporter).await {
                 Resolution::Merged(to) => {
-                    result = Some(to);
+                    result = Ok(to);
                     break;
                 }
                 Resolution::Stopped => break,
+                Resolution::Dropped(dropped) => {
+                    let lost = lost_changes(&dropped, r.task, r.merged);
+                    result = Err(dropped);
+                    format!("its result lost {}: not taken", lost.join("; "))
+                }
                 Resolution::Marked(files) => {
+                    result = Err(Vec::new());
                     let same = last.as_ref() == Some(&files);
                     let why = format!("conflict markers are left in {}", files.join(", "));
                     last = Some(files);
@@ -503,7 +522,10 @@ impl Ctx<'_, '_, '_> {
                     }
                     why
                 }
-                Resolution::Failed(why) => why,
+                Resolution::Failed(why) => {
+                    result = Err(Vec::new());
+                    why
+                }
             };
             reporter.report(&Event::Warning {
                 message: format!("{key}: resolving {}: {why}", r.task.id),
@@ -536,7 +558,8 @@ impl Ctx<'_, '_, '_> {
         let message = format!("{}: {}", r.task.id, r.task.title);
         match worktree::resolved_merge(r.repo, r.wts, &wt, r.conflict, &message) {
             Ok(Ok(to)) => Resolution::Merged(to),
-            Ok(Err(marked)) => Resolution::Marked(marked),
+            Ok(Err(Unresolved::Marked(marked))) => Resolution::Marked(marked),
+            Ok(Err(Unresolved::Dropped(dropped))) => Resolution::Dropped(dropped),
             Err(e) => Resolution::Failed(format!("cannot take its result: {e}")),
         }
     }
@@ -653,22 +676,55 @@ fn names(tasks: &[&Task]) -> String {
         .join(", ")
 }
 
-/// The run stops on an unresolved conflict: the files, the two tasks, and
-/// how to resolve by hand.
+/// "A1's change to shared.txt" for each file a resolution lost, the side
+/// named by the task (or merged tasks) whose change it was.
+fn lost_changes(dropped: &[Dropped], task: &Task, merged: &[(&Task, Vec<String>)]) -> Vec<String> {
+    dropped
+        .iter()
+        .map(|d| {
+            let whose = match d.side {
+                Side::Task => format!("{}'s change", task.id),
+                Side::Merged => {
+                    let by: Vec<&Task> = merged
+                        .iter()
+                        .filter(|(_, files)| files.contains(&d.file))
+                        .map(|(t, _)| *t)
+                        .collect();
+                    match by.is_empty() {
+                        true => "the project tree's own change".to_string(),
+                        false => format!("{}'s change", names(&by)),
+                    }
+                }
+            };
+            format!("{whose} to {}", d.file)
+        })
+        .collect()
+}
+
+/// The run stops on an unresolved conflict: the files, the two tasks, what
+/// a rejected resolution lost, and how to resolve by hand.
 fn conflict_stop(
     key: &GroupKey,
     task: &Task,
     others: &[&Task],
     conflict: &Conflict,
     wts: &Worktrees,
+    lost: &[String],
 ) -> Stop {
     let branch = |t: &str| worktree::branch_name(&task_name(key, t));
     let mut branches: Vec<String> = others.iter().map(|t| branch(&t.id)).collect();
     branches.push(branch(&task.id));
     let path = wts.task_path(key, &task.id);
+    let rejected = match lost.is_empty() {
+        true => String::new(),
+        false => format!(
+            "; the resolver's result was not taken: it lost {}",
+            lost.join("; ")
+        ),
+    };
     Stop {
         message: format!(
-            "Phase {} Group {}: {} and {} changed the same lines of {}: the project tree is as it was before {}'s merge (no conflict markers), and both branches are kept ({})",
+            "Phase {} Group {}: {} and {} changed the same lines of {}{rejected}: the project tree is as it was before {}'s merge (no conflict markers), and both branches are kept ({})",
             key.phase,
             key.group,
             task.id,

@@ -630,14 +630,17 @@ impl Ctx<'_, '_, '_> {
                 }),
             }
         }
+        // A group none of whose tasks ran (all ticked in the roadmap) gets no report.
+        let report_dir = crate::status::report_dir(
+            &self.inputs.project.dir,
+            &self.inputs.settings.report_dir,
+            self.inputs.roadmap.dialect,
+        );
+        let ran = !matches!(planned.step, GroupStep::DoneInRoadmap);
         match finish::record_completion(
             self.inputs.project,
             self.inputs.repo,
-            &self
-                .inputs
-                .project
-                .dir
-                .join(&self.inputs.settings.report_dir),
+            ran.then_some(report_dir.as_path()),
             planned,
             gate_steps,
             &mut self.store,
@@ -645,7 +648,7 @@ impl Ctx<'_, '_, '_> {
             Ok(report) => {
                 reporter.report(&Event::GroupCompleted {
                     key: key.clone(),
-                    report: Some(report),
+                    report,
                 });
                 self.run.completed.push(key.clone());
                 write_pending_file(self.inputs, reporter);

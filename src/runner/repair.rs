@@ -16,6 +16,7 @@ use super::{Ctx, GroupJobs};
 use crate::agent::prompt::{TemplateVars, load_template, render_named};
 use crate::events::{Event, Reporter, TaskSummary};
 use crate::exit;
+use crate::gate::excerpt::{ELLIPSIS, excerpt};
 use crate::gate::{GateReport, StepResult};
 use crate::resume::GroupAction;
 use crate::status::{Record, RecordStore, group_base, repairs_since_work};
@@ -27,9 +28,10 @@ pub const REVIEW_TEMPLATE: &str = include_str!("../agent/review_prompt.md");
 const OUTPUT_CAP: usize = 8 * 1024;
 /// The patch a reviewer is shown, at most.
 const DIFF_CAP: usize = 40 * 1024;
-/// The first error-looking lines of the failing output kept before its tail.
-const FIRST_ERRORS: usize = 20;
+/// The last lines of the failing output shown after its first failure lines.
 const TAIL: usize = 40;
+/// A line of the failing output shown, at most (in characters).
+const LINE_CAP: usize = 500;
 
 /// A reviewer's answer, asked for with Claude Code's `--json-schema`.
 pub const VERDICT_SCHEMA: &str = r#"{"type":"object","properties":{"verdict":{"type":"string","enum":["approve","changes"]},"items":{"type":"array","items":{"type":"string"}}},"required":["verdict"]}"#;
@@ -113,34 +115,26 @@ fn step_section(log: &str, name: &str) -> Vec<String> {
     lines
 }
 
-/// The first error-looking lines, then the tail, at most [`OUTPUT_CAP`].
+/// The first failure lines, then the tail ([`crate::gate::excerpt`]), at
+/// most [`OUTPUT_CAP`]: the tail gives way first, the first lines say what
+/// failed.
 fn trimmed(lines: &[String]) -> String {
-    let looks_bad = |l: &str| {
-        let l = l.to_ascii_lowercase();
-        ["error", "fail", "panic", "assert", "expected", "✗", "✘"]
-            .iter()
-            .any(|w| l.contains(w))
-    };
-    let tail_from = lines.len().saturating_sub(TAIL);
-    let mut picked: Vec<&str> = lines[..tail_from]
+    let mut shown: Vec<String> = excerpt(lines, TAIL)
         .iter()
-        .filter(|l| looks_bad(l))
-        .take(FIRST_ERRORS)
-        .map(String::as_str)
+        .map(|l| crate::agent::stream_json::cap_chars(l, LINE_CAP))
         .collect();
-    if !picked.is_empty() && tail_from > 0 {
-        picked.push("...");
+    let size = |v: &[String]| v.iter().map(|l| l.len() + 1).sum::<usize>();
+    let keep_from = shown
+        .iter()
+        .position(|l| l == ELLIPSIS)
+        .map_or(0, |i| i + 1);
+    while size(&shown) > OUTPUT_CAP && shown.len() > keep_from {
+        shown.remove(keep_from);
     }
-    picked.extend(lines[tail_from..].iter().map(String::as_str));
-    let mut out = picked.join("\n");
-    if out.len() > OUTPUT_CAP {
-        let mut cut = out.len() - OUTPUT_CAP;
-        while !out.is_char_boundary(cut) {
-            cut += 1;
-        }
-        out = format!("...{}", &out[cut..]);
+    while size(&shown) > OUTPUT_CAP && !shown.is_empty() {
+        shown.remove(0);
     }
-    out
+    shown.join("\n")
 }
 
 /// FNV-1a over the normalised lines: stable across runs and builds.

@@ -25,7 +25,7 @@ pub use records::{
 };
 pub use report_md::{
     AttemptReport, GateStepReport, GroupReportInput, HelperReport, TaskReport, TaskReportOutcome,
-    render_group_report, report_file_name, write_group_report,
+    render_group_report, report_dir, report_file_name, write_group_report,
 };
 pub use store::{GroupBase, Store};
 
