@@ -19,7 +19,7 @@ use crate::exit;
 use crate::gate::excerpt::{ELLIPSIS, excerpt};
 use crate::gate::{GateReport, StepResult};
 use crate::resume::GroupAction;
-use crate::status::{Record, RecordStore, group_base, repairs_since_work};
+use crate::status::{Record, RecordStore, group_base};
 use std::path::Path;
 
 pub const REPAIR_TEMPLATE: &str = include_str!("../agent/repair_prompt.md");
@@ -216,14 +216,11 @@ impl Ctx<'_, '_, '_> {
         reporter: &mut dyn Reporter,
     ) -> Option<Vec<StepResult>> {
         let settings = self.inputs.settings;
-        // From the records as they are now: agents that ran in this run
-        // start the count afresh.
-        let records = RecordStore::new(&self.inputs.project.status)
-            .load()
-            .map(|(r, _)| r)
-            .unwrap_or_default();
-        let mut used = repairs_since_work(&records, &planned.key);
-        let mut last: Option<String> = None;
+        // Counted per run: a rerun (with a new --fix-attempts, say) gets
+        // its attempts, whatever earlier runs used.
+        let mut used = 0;
+        // The fingerprint of the failure the last repair was given.
+        let mut last: Option<(u32, String)> = None;
         let mut reviews = 0;
         let mut tried = Tried(Vec::new());
         loop {
@@ -234,17 +231,20 @@ impl Ctx<'_, '_, '_> {
                 GateOutcome::Failed { report, log } => {
                     let failure = Failure::read(&report, &log);
                     let fp = failure.fingerprint();
-                    let why = if last.as_deref() == Some(fp.as_str()) {
-                        Some("the failure repeated unchanged after the last repair")
-                    } else if used >= settings.repair.attempts {
-                        (settings.repair.attempts > 0).then_some("every repair attempt is used")
-                    } else if self.budget.reached() {
-                        Some("the run's budget is spent")
-                    } else {
-                        None
+                    let attempts = settings.repair.attempts;
+                    let why = match &last {
+                        Some((n, seen)) if *seen == fp => Some(format!(
+                            "the failure repeated unchanged after repair-{n} (the same fingerprint {fp}): stopping early, {} of {attempts} attempts unused",
+                            attempts.saturating_sub(used)
+                        )),
+                        _ if used >= attempts => (attempts > 0).then(|| format!(
+                            "every repair attempt is used in this run ({used} of {attempts}; each run counts its own)"
+                        )),
+                        _ if self.budget.reached() => Some("the run's budget is spent".into()),
+                        _ => None,
                     };
-                    if used >= settings.repair.attempts || why.is_some() {
-                        self.gate_failed(planned, &report, &log, &tried, why);
+                    if used >= attempts || why.is_some() {
+                        self.gate_failed(planned, &report, &log, &tried, why.as_deref());
                         return None;
                     }
                     used += 1;
@@ -253,7 +253,7 @@ impl Ctx<'_, '_, '_> {
                         .repair(planned, used, Some(&failure), brief, &fp, reporter)
                         .await;
                     tried.0.push(format!("repair-{used}: {}", done?));
-                    last = Some(fp);
+                    last = Some((used, fp));
                     continue;
                 }
                 GateOutcome::Error(e) => {

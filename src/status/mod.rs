@@ -20,8 +20,7 @@ pub use records::{
     CommitRecord, CommitState, CompleteRecord, GateRecord, GateStepRecord, IntegrationRecord,
     IntegrationState, Record, RecordStore, ResetRecord, ResumeState, StartRecord, StepStatus,
     TaskRecord, group_base, group_resume_state, group_run_time, group_started,
-    latest_task_outcomes, phase_commit_state, repairs_since_work, runner_attempts, task_attempts,
-    task_integrations,
+    latest_task_outcomes, phase_commit_state, runner_attempts, task_attempts, task_integrations,
 };
 pub use report_md::{
     AttemptReport, GateStepReport, GroupReportInput, HelperReport, TaskReport, TaskReportOutcome,

@@ -717,21 +717,6 @@ pub fn runner_attempts<'a>(records: &'a [Record], key: &'a GroupKey) -> Vec<&'a 
         .collect()
 }
 
-/// Repairs made since the group's latest roadmap-task attempt or passing
-/// gate: what the repair loop has used of its attempts.
-pub fn repairs_since_work(records: &[Record], key: &GroupKey) -> u32 {
-    let mut n = 0;
-    for (_, r) in since_reset(records, key) {
-        match r {
-            Record::Task(t) if t.role.as_deref() == Some("repair") => n += 1,
-            Record::Task(t) if t.role.is_none() => n = 0,
-            Record::Gate(g) if g.passed => n = 0,
-            _ => {}
-        }
-    }
-    n
-}
-
 /// What running a group again should do, from its records.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ResumeState {
