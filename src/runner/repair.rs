@@ -482,7 +482,7 @@ impl Ctx<'_, '_, '_> {
         let inputs = self.inputs;
         let settings = inputs.settings;
         // Repairs and reviews work on the merged result in the project tree.
-        let jobs = inputs.jobs(planned, None);
+        let jobs = inputs.jobs(planned, None, crate::config::Isolation::Shared);
         let mut factory = Fixed {
             jobs: &jobs,
             prompt,

@@ -19,7 +19,7 @@ pub use progress::{
 pub use records::{
     CommitRecord, CommitState, CompleteRecord, GateRecord, GateStepRecord, IntegrationRecord,
     IntegrationState, Record, RecordStore, ResetRecord, ResumeState, StartRecord, StepStatus,
-    TaskRecord, group_base, group_resume_state, group_run_time, group_started,
+    TaskRecord, group_base, group_isolation, group_resume_state, group_run_time, group_started,
     latest_task_outcomes, phase_commit_state, runner_attempts, task_attempts, task_integrations,
 };
 pub use report_md::{
