@@ -132,7 +132,7 @@ mod tests {
         let mut out = lines(8);
         out[4] = "FAILED: x".into();
         let e = excerpt(&out, 5);
-        assert_eq!(e, out[3..].iter().cloned().collect::<Vec<_>>());
+        assert_eq!(e, out[3..].to_vec());
         assert_eq!(excerpt(&lines(3), 5), lines(3));
     }
 
