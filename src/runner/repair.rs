@@ -671,7 +671,12 @@ mod tests {
         let mut lines: Vec<String> = (0..200).map(|i| format!("ok line {i}")).collect();
         lines[5] = "error: the first failure".into();
         let out = trimmed(&lines);
-        assert!(out.starts_with("error: the first failure\n...\n"), "{out}");
+        // The first failure with the lines after it, then the end.
+        assert!(
+            out.starts_with("error: the first failure\nok line 6\n"),
+            "{out}"
+        );
+        assert!(out.contains("ok line 19\n...\nok line 160\n"), "{out}");
         assert!(out.ends_with("ok line 199"));
         assert!(!out.contains("ok line 100\n"));
         let huge: Vec<String> = (0..10_000)
