@@ -653,12 +653,69 @@ fn worktrees_left_by_an_earlier_run_are_merged_even_when_the_rerun_is_shared() {
     );
     let out = p.cmd().env("XDG_CACHE_HOME", cache(&p)).output().unwrap();
     assert_exit(&out, 0);
+    // The group keeps the isolation it began with: A2 runs in a worktree too.
     assert!(
-        stdout(&out).contains("merging their worktrees before the gate"),
+        stdout(&out).contains("PHASE_1:A: begun with --isolation worktree in an earlier run"),
         "{}",
         stdout(&out)
     );
     assert_eq!(origin_file(&p, "ok.txt"), "fine\n");
     assert!(!origin_files(&p).contains(&"bad.txt".to_string()));
+    assert_no_worktrees(&p);
+}
+
+#[test]
+fn a_group_begun_in_worktrees_is_finished_in_worktrees_when_the_rerun_lacks_the_flag() {
+    let roadmap = |body: &str| {
+        format!(
+            "{}### Group B (Parallel)\n\n#### B1: Task B1\n\nFAKE: write b1.txt B1\n",
+            roadmap_with_tasks(&[
+                ("A1", &format!("FAKE: write a1.txt A1\n{body}")),
+                ("A2", &format!("FAKE: write a2.txt A2\n{body}")),
+            ])
+        )
+    };
+    let p = project(&roadmap("FAKE: sleep 30"), "");
+    let mut child = spawn(&p);
+    wait_for("two agents", 20, || p.agent_starts().len() == 2);
+    kill9(&mut child);
+    p.write("ROADMAP.md", &roadmap(""));
+    // The rerun forgets --isolation worktree.
+    let out = p.cmd().env("XDG_CACHE_HOME", cache(&p)).output().unwrap();
+    assert_exit(&out, 0);
+    let text = stdout(&out);
+    assert!(
+        text.contains("PHASE_1:A: begun with --isolation worktree in an earlier run"),
+        "{text}"
+    );
+    assert!(text.contains("A1 works in its own worktree"), "{text}");
+    assert!(
+        text.contains("A2's worktree merged into the project tree (1 file)"),
+        "{text}"
+    );
+    let cwd = |task: &str| {
+        p.agent_starts()
+            .into_iter()
+            .filter(|e| e["task"] == task)
+            .map(|e| e["cwd"].as_str().unwrap().to_string())
+            .next_back()
+            .unwrap()
+    };
+    let project_dir = p.dir.canonicalize().unwrap();
+    for task in ["A1", "A2"] {
+        assert_ne!(
+            Path::new(&cwd(task)),
+            project_dir,
+            "{task} ran in the shared tree"
+        );
+    }
+    let mut once = integrated(&p);
+    once.sort();
+    assert_eq!(once, ["A1", "A2"]);
+    // The next group runs as this run says: in the shared tree.
+    assert_eq!(Path::new(&cwd("B1")), project_dir);
+    for (f, t) in [("a1.txt", "A1\n"), ("a2.txt", "A2\n"), ("b1.txt", "B1\n")] {
+        assert_eq!(origin_file(&p, f), t);
+    }
     assert_no_worktrees(&p);
 }

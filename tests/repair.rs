@@ -96,7 +96,15 @@ fn a_breakage_that_repeats_stops_the_repairs_early() {
     assert_exit(&out, 2);
     assert_eq!(helper_records(&p, "repair").len(), 1);
     let text = stdout(&out);
-    assert!(text.contains("repeated unchanged"), "{text}");
+    // Which rule stopped the repairs, in words.
+    assert!(
+        text.contains("the failure repeated unchanged after repair-1 (the same fingerprint"),
+        "{text}"
+    );
+    assert!(
+        text.contains("stopping early, 2 of 3 attempts unused"),
+        "{text}"
+    );
     // What the attempt did: its outcome and what the agent said.
     assert!(
         text.contains("repair-1: succeeded (Implemented repair-1); the gate still failed"),
@@ -108,8 +116,10 @@ fn a_breakage_that_repeats_stops_the_repairs_early() {
 #[test]
 fn a_breakage_no_agent_can_mend_uses_every_attempt_and_no_more() {
     // Each repair changes the failure (tries.txt grows): no early stop.
-    let gate = "[[gate.steps]]\nname = \"test\"\ncommand = \"echo \\\"error: tries $(cat tries.txt 2>/dev/null | tr -d '\\\\n')\\\"; echo 'FAKE: append tries.txt x'; exit 1\"\n";
-    let p = Project::with_config(&roadmap(), &format!("{gate}\n[repair]\nattempts = 2\n"));
+    let p = Project::with_config(
+        &roadmap(),
+        &format!("{CHANGING_GATE}\n[repair]\nattempts = 2\n"),
+    );
     let out = p.run(&["--json"]);
     assert_exit(&out, 2);
     let repairs = helper_records(&p, "repair");
@@ -280,4 +290,84 @@ fn an_agent_over_its_own_cap_is_over_budget() {
     );
     let text = stdout(&out);
     assert!(text.contains("over budget"), "{text}");
+}
+
+/// Fails with a message that changes after each repair (tries.txt grows).
+const CHANGING_GATE: &str = "[[gate.steps]]\nname = \"test\"\ncommand = \"echo \\\"error: tries $(cat tries.txt 2>/dev/null | tr -d '\\\\n')\\\"; echo 'FAKE: append tries.txt x'; exit 1\"\n";
+
+#[test]
+fn repairs_are_counted_per_run_so_a_rerun_gets_its_own() {
+    let p = Project::with_config(
+        &roadmap(),
+        &format!("{CHANGING_GATE}\n[repair]\nattempts = 2\n"),
+    );
+    assert_exit(&p.run(&[]), 2);
+    assert_eq!(helper_records(&p, "repair").len(), 2);
+    // The night used its two; the morning's rerun asks for one more.
+    let out = p.run(&["--fix-attempts", "1"]);
+    assert_exit(&out, 2);
+    assert_eq!(helper_records(&p, "repair").len(), 3, "{}", stdout(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("every repair attempt is used in this run (1 of 1; each run counts its own)"),
+        "{text}"
+    );
+}
+
+/// A test runner's long output with the failing assertion in its middle,
+/// ending in a summary that says nothing of what failed.
+const LONG_OUTPUT_GATE: &str = r#"[[gate.steps]]
+name = "test"
+command = "sh gate.sh"
+"#;
+
+const GATE_SCRIPT: &str = "test -f fixed.txt && exit 0
+i=1; while [ $i -le 30 ]; do echo \"ok $i - case $i\"; i=$((i+1)); done
+echo 'not ok 31 - adds two numbers'
+echo '  actual: 5'
+echo '  wanted: 4'
+echo '  at test/add.test.js:12:5'
+echo 'FAKE: write fixed.txt mended'
+i=32; while [ $i -le 90 ]; do echo \"ok $i - case $i\"; i=$((i+1)); done
+echo '# tests 90'
+echo '# pass 89'
+echo '# fail 1'
+echo '# duration_ms 812'
+exit 1
+";
+
+#[test]
+fn the_failing_assertion_in_the_middle_of_long_output_is_shown_and_given_to_the_repair() {
+    let p = Project::with_config(&roadmap(), LONG_OUTPUT_GATE);
+    p.write("gate.sh", GATE_SCRIPT);
+    git(&p.dir, &["add", "-A"]);
+    git(&p.dir, &["commit", "-q", "-m", "gate script"]);
+    git(&p.dir, &["push", "-q", "origin", "main"]);
+    let prompts = p.tmp.path().join("prompts");
+    let out = p
+        .cmd()
+        .env("FAKE_AGENT_PROMPT_DIR", &prompts)
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    let text = stdout(&out);
+    let failure = [
+        "not ok 31 - adds two numbers",
+        "  actual: 5",
+        "  at test/add.test.js:12:5",
+    ];
+    // The plain lines: the assertion as well as the summary at the end.
+    for line in failure.iter().chain(&["# fail 1"]) {
+        assert!(text.contains(&format!("| {line}")), "{line}: {text}");
+    }
+    let prompt = std::fs::read_dir(&prompts)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .find(|e| e.file_name().to_string_lossy().starts_with("repair-1"))
+        .map(|e| std::fs::read_to_string(e.path()).unwrap())
+        .unwrap();
+    for line in failure.iter().chain(&["# fail 1"]) {
+        assert!(prompt.contains(line), "{line}: {prompt}");
+    }
+    assert!(p.dir.join("fixed.txt").exists());
 }

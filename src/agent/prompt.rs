@@ -226,7 +226,7 @@ pub fn resolver_prompt(r: &ResolverPrompt<'_>) -> String {
         "You are resolving a merge conflict, unattended. A runner is working through the project's ROADMAP.md (Phase {}: {}, Group {}). The tasks of this group ran in separate checkouts, and their work is being merged. The change of task {} conflicts with what is already merged.\n\n",
         r.phase.number, r.phase.title, r.group.id, r.task.id,
     );
-    s.push_str("Your working directory holds the merge. Each conflicted file below has conflict markers (`<<<<<<< merged`, `=======`, `>>>>>>> ...`). Edit those files so that each keeps the intent of every task involved, and remove every conflict marker. Change nothing else, and do not commit or change git state: the runner checks that no marker is left and takes the result.\n\n");
+    s.push_str("Your working directory holds the merge. Each conflicted file below has conflict markers (`<<<<<<< merged`, `=======`, `>>>>>>> ...`). Edit those files so that each keeps the intent of every task involved, and remove every conflict marker. Keep both sides' changes: every line a side added stays, and every line a side removed stays out. Change nothing else, and do not commit or change git state: the runner checks that no marker is left and that the result holds both sides' changes (one that drops either side is not taken), then takes it.\n\n");
     for t in std::iter::once(&r.task).chain(r.others.iter()) {
         s.push_str(&format!(
             "## Task {}: {}\n\n{}\n\n",

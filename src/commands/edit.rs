@@ -7,7 +7,7 @@ use crate::cli::{RollbackArgs, SkipArgs};
 use crate::exit;
 use crate::project::Project;
 use crate::roadmap::GroupKey;
-use crate::status::{LockError, RecordStore, RunLock, report_file_name};
+use crate::status::{LockError, RecordStore, RunLock, report_dir, report_file_name};
 
 fn group_key(project: &Project, given: &str) -> Result<GroupKey, CommandError> {
     let key = GroupKey::parse_cli(given).ok_or_else(|| {
@@ -74,10 +74,11 @@ pub fn rollback(
         )?;
     }
     if args.delete_report {
-        // Where the runner wrote it: `[report] dir`, else the project root.
+        // Where the runner wrote it: `[report] dir`, else the dialect's default.
         let (file, _) = crate::config::FileConfig::load(&project.dir)?;
-        let dir = file.report.dir.unwrap_or_default();
-        let report = project.dir.join(&dir).join(report_file_name(&key));
+        let dialect = project.load_roadmap()?.roadmap.dialect;
+        let dir = report_dir(&project.dir, &file.report.dir.unwrap_or_default(), dialect);
+        let report = dir.join(report_file_name(&key));
         match std::fs::remove_file(&report) {
             Ok(()) => writeln!(
                 io.out,

@@ -278,6 +278,7 @@ pub(crate) fn jobs_for<'a>(
         template,
         program,
         isolation: None,
+        mode: settings.isolation,
         remote: None,
     }
 }

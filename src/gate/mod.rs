@@ -7,6 +7,7 @@
 //! A failing non-fatal step (by default only `lint`) is a warning.
 
 mod detect;
+pub mod excerpt;
 mod run;
 
 pub use run::{GateProgress, GateReport, StepResult, StepStatus, run_gate};

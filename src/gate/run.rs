@@ -1,12 +1,12 @@
 //! Running a gate plan: steps in order, one log, stop at the first fatal failure.
 
+use super::excerpt::Excerpt;
 use super::{GateError, GatePlan, GateStep};
 use crate::exec::{
     ExecError, ExitStatusKind, ProcessEvent, ProcessOutcome, ProcessSpec, StdinSource, StopLevel,
     run_process,
 };
 use serde::{Deserialize, Serialize};
-use std::collections::VecDeque;
 use std::fmt;
 use std::io::Write;
 use std::path::Path;
@@ -62,7 +62,8 @@ pub struct StepResult {
     pub status: StepStatus,
     #[serde(rename = "duration_secs", with = "secs_f64")]
     pub duration: Duration,
-    /// The last lines of the step's output (stdout and stderr interleaved).
+    /// The step's output (stdout and stderr interleaved) as shown: its
+    /// first failure lines, then its last lines ([`super::excerpt`]).
     pub tail: Vec<String>,
     /// What the status alone does not say: the start error, the signal, the
     /// timeout, a leaked background process.
@@ -277,16 +278,11 @@ async fn run_step(
         grace: STEP_GRACE,
         leak_timeout: STEP_LEAK_TIMEOUT,
     };
-    let mut tail = VecDeque::with_capacity(TAIL_LINES);
+    let mut excerpt = Excerpt::new(TAIL_LINES);
     let started = Instant::now();
     let outcome = {
         let mut on_event = |event: ProcessEvent<'_>| match event {
-            ProcessEvent::Line(_, line) => {
-                if tail.len() == TAIL_LINES {
-                    tail.pop_front();
-                }
-                tail.push_back(line.to_string());
-            }
+            ProcessEvent::Line(_, line) => excerpt.push(line),
             ProcessEvent::Started { pid } => on_step(GateProgress::StepSpawned {
                 name: step.name.clone(),
                 pid,
@@ -302,10 +298,10 @@ async fn run_step(
         Ok(outcome) => {
             result.duration = outcome.duration;
             classify(&mut result, &outcome, timeout);
-            result.tail = if tail.is_empty() {
+            result.tail = if excerpt.is_empty() {
                 last_lines(&outcome.tail)
             } else {
-                tail.into()
+                excerpt.lines()
             };
         }
         Err(ExecError::Spawn { program, source }) => {

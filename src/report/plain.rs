@@ -215,7 +215,8 @@ impl<W: Write + Send> Reporter for PlainReporter<W> {
                     format!(" in {}", short_duration(*duration))
                 };
                 self.line("GATE", &format!("{step}: {status}{time}"));
-                for l in tail.iter().rev().take(10).rev() {
+                // Bounded where it is made: the first failure lines, then the end.
+                for l in tail {
                     let _ = writeln!(self.out, "    | {l}");
                 }
             }

@@ -359,6 +359,7 @@ mod tests {
             at: Utc::now(),
             head: None,
             base: None,
+            isolation: None,
         })
     }
 

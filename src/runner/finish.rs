@@ -171,10 +171,23 @@ pub fn gate_event(key: &GroupKey, progress: GateProgress) -> Option<Event> {
             tail: if result.status == gate::StepStatus::Passed {
                 Vec::new()
             } else {
-                result.tail
+                shown_lines(result.tail)
             },
         },
     })
+}
+
+/// Lines of a failing step's output people are shown: its first failure
+/// lines (before the excerpt's ellipsis) and its last ten lines.
+fn shown_lines(mut excerpt: Vec<String>) -> Vec<String> {
+    const LAST: usize = 10;
+    let head = excerpt
+        .iter()
+        .position(|l| l == gate::excerpt::ELLIPSIS)
+        .map_or(0, |i| i + 1);
+    let tail_from = excerpt.len().saturating_sub(LAST).max(head);
+    excerpt.drain(head..tail_from);
+    excerpt
 }
 
 fn step_status(r: &StepResult) -> StepStatus {
@@ -257,18 +270,23 @@ pub fn write_back(project: &Project, planned: &GroupAction<'_>) -> Result<usize,
     Ok(tasks.len())
 }
 
-/// Records the group complete: the report (covering every run of the
-/// group since its base), then `completed_tasks.txt` and the `complete`
-/// record (written last, so a crash in between reruns only this step).
+/// Records the group complete: the report in `report_dir` (covering every
+/// run of the group since its base; none for a group that never ran), then
+/// `completed_tasks.txt` and the `complete` record (written last, so a
+/// crash in between reruns only this step).
 pub fn record_completion(
     project: &Project,
     repo: Option<&Repo>,
-    report_dir: &Path,
+    report_dir: Option<&Path>,
     planned: &GroupAction<'_>,
     gate_steps: &[StepResult],
     store: &mut Store<'_>,
-) -> Result<PathBuf, StatusError> {
+) -> Result<Option<PathBuf>, StatusError> {
     let key = &planned.key;
+    let Some(report_dir) = report_dir else {
+        store.group_completed(key)?;
+        return Ok(None);
+    };
     let (records, _) = RecordStore::new(&project.status).load()?;
     let changed_files = files_changed_by_group(repo, group_base(&records, key));
     let duration = group_run_time(&records, key);
@@ -327,7 +345,7 @@ pub fn record_completion(
     };
     let path = write_group_report(report_dir, key, &render_group_report(&input))?;
     store.group_completed(key)?;
-    Ok(path)
+    Ok(Some(path))
 }
 
 fn helper_report(t: &TaskRecord) -> HelperReport {

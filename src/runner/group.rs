@@ -142,6 +142,15 @@ pub async fn run_group(
             }
             let Some(task) = queue.pop_front() else { break };
             let job = factory.job(&task);
+            if let (Some(path), None) = (&job.worktree, &job.remote) {
+                io.reporter.report(&Event::Note {
+                    message: format!(
+                        "{key}: {} works in its own worktree {}",
+                        task.task_id,
+                        path.display()
+                    ),
+                });
+            }
             in_flight.insert(
                 task.task_id.clone(),
                 (task, job.log_path.clone(), job.timeout),

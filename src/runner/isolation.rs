@@ -25,13 +25,13 @@ use crate::status::{
     task_integrations,
 };
 use crate::vcs::Repo;
-use crate::worktree::{self, Conflict, Merged, Worktrees, task_name};
+use crate::worktree::{self, Conflict, Dropped, Merged, Side, Unresolved, Worktrees, task_name};
 use git2::Oid;
 use std::ffi::OsString;
 
-/// The `{{isolation}}` prompt text for these settings.
-pub fn prompt_note(settings: &Settings) -> &'static str {
-    match settings.isolation {
+/// The `{{isolation}}` prompt text for tasks working so.
+pub fn prompt_note(isolation: Isolation) -> &'static str {
+    match isolation {
         Isolation::Worktree => WORKTREE_NOTE,
         Isolation::Shared => "",
     }
@@ -40,8 +40,8 @@ pub fn prompt_note(settings: &Settings) -> &'static str {
 /// The rendered prompt with the worktree note: where the template put
 /// `{{isolation}}`, else appended, so a custom template without it still
 /// tells the agent.
-pub fn with_note(mut prompt: String, settings: &Settings) -> String {
-    let note = prompt_note(settings);
+pub fn with_note(mut prompt: String, isolation: Isolation) -> String {
+    let note = prompt_note(isolation);
     if !note.is_empty() && !prompt.contains(note) {
         prompt.truncate(prompt.trim_end().len());
         prompt.push_str("\n\n");
@@ -61,8 +61,13 @@ pub struct TaskIsolation {
 }
 
 impl TaskIsolation {
-    pub fn new(project: &Project, settings: &Settings, key: &GroupKey) -> Option<TaskIsolation> {
-        if settings.isolation != Isolation::Worktree {
+    pub fn new(
+        project: &Project,
+        settings: &Settings,
+        isolation: Isolation,
+        key: &GroupKey,
+    ) -> Option<TaskIsolation> {
+        if isolation != Isolation::Worktree {
             return None;
         }
         let repo = Repo::open(&project.dir).ok()?;
@@ -138,6 +143,8 @@ struct Resolving<'r> {
     task: &'r Task,
     /// The merged tasks whose changes touch the conflicted files.
     others: Vec<&'r Task>,
+    /// Every merged task with the files it changed, to name a lost side.
+    merged: &'r [(&'r Task, Vec<String>)],
     conflict: &'r Conflict,
 }
 
@@ -146,6 +153,8 @@ enum Resolution {
     Merged(Oid),
     /// Conflict markers are left in these files.
     Marked(Vec<String>),
+    /// The result lost (part of) a side's change in these files.
+    Dropped(Vec<Dropped>),
     Failed(String),
     /// A signal: the run stops.
     Stopped,
@@ -157,11 +166,14 @@ struct Stop {
     next_steps: Vec<String>,
 }
 
-/// The repository and worktrees of a run in worktree mode.
-fn worktrees_of<'a>(inputs: &super::RunInputs<'a>) -> Option<(&'a Repo, Worktrees)> {
+/// The repository and worktrees of a group (or run) in worktree mode.
+fn worktrees_of<'a>(
+    inputs: &super::RunInputs<'a>,
+    isolation: Isolation,
+) -> Option<(&'a Repo, Worktrees)> {
     let settings = inputs.settings;
     let repo = inputs.repo?;
-    (settings.isolation == Isolation::Worktree).then(|| {
+    (isolation == Isolation::Worktree).then(|| {
         let wts = Worktrees::new(&inputs.project.dir, repo.workdir(), &settings.worktree);
         (repo, wts)
     })
@@ -192,11 +204,45 @@ fn leftover_worktrees<'a>(
 
 impl Ctx<'_, '_, '_> {
     fn worktrees(&self) -> Option<(&Repo, Worktrees)> {
-        worktrees_of(self.inputs)
+        worktrees_of(self.inputs, self.isolation)
     }
 
     pub(super) fn task_isolation(&self, key: &GroupKey) -> Option<TaskIsolation> {
-        TaskIsolation::new(self.inputs.project, self.inputs.settings, key)
+        TaskIsolation::new(
+            self.inputs.project,
+            self.inputs.settings,
+            self.isolation,
+            key,
+        )
+    }
+
+    /// The isolation a group works in: the one its first start recorded,
+    /// until it is complete (a rerun without `--isolation worktree` must
+    /// not finish a group begun in worktrees in the shared tree), else the
+    /// run's. With `--nats` the run's always.
+    pub(super) fn group_isolation(
+        &self,
+        planned: &GroupAction<'_>,
+        restart: bool,
+        reporter: &mut dyn Reporter,
+    ) -> Isolation {
+        let run = self.inputs.settings.isolation;
+        let began = crate::status::group_isolation(&self.inputs.state.records, &planned.key)
+            .filter(|_| !restart && self.cluster.is_none());
+        match began {
+            Some(began) if began != run => {
+                reporter.report(&Event::Note {
+                    message: format!(
+                        "{}: begun with --isolation {} in an earlier run: finished so (--isolation {} applies from the next group on)",
+                        planned.key,
+                        isolation_name(began),
+                        isolation_name(run)
+                    ),
+                });
+                began
+            }
+            _ => run,
+        }
     }
 
     /// For the summary: where the failed tasks' worktrees are kept.
@@ -222,7 +268,11 @@ impl Ctx<'_, '_, '_> {
     /// Once a phase commit is out (pushed, or made with push off): the task
     /// branches and runner refs of every complete, committed phase go.
     pub(super) fn release_committed(&mut self, reporter: &mut dyn Reporter) {
-        let Some((repo, wts)) = worktrees_of(self.inputs) else {
+        let used = match self.used_worktrees {
+            true => Isolation::Worktree,
+            false => self.inputs.settings.isolation,
+        };
+        let Some((repo, wts)) = worktrees_of(self.inputs, used) else {
             return;
         };
         let Ok((completed, _)) = self.inputs.project.status.load_completed() else {
@@ -270,7 +320,7 @@ impl Ctx<'_, '_, '_> {
         planned: &GroupAction<'_>,
         reporter: &mut dyn Reporter,
     ) -> bool {
-        let Some((repo, wts)) = worktrees_of(self.inputs).or_else(|| {
+        let Some((repo, wts)) = worktrees_of(self.inputs, self.isolation).or_else(|| {
             // Run shared now, but tasks of this group succeeded in worktrees
             // earlier: their work is merged all the same, never left behind.
             let found = leftover_worktrees(self.inputs, planned)?;
@@ -432,18 +482,22 @@ impl Ctx<'_, '_, '_> {
                             planned,
                             task,
                             others: others.clone(),
+                            merged,
                             conflict: &conflict,
                         };
                         self.resolve(&r, reporter).await
                     }
-                    Resolve::Stop => None,
+                    Resolve::Stop => Err(Vec::new()),
                 };
                 match resolved {
-                    Some(to) => Merged {
+                    Ok(to) => Merged {
                         from: conflict.from,
                         to,
                     },
-                    None => return Err(conflict_stop(key, task, &others, &conflict, wts)),
+                    Err(dropped) => {
+                        let lost = lost_changes(&dropped, task, merged);
+                        return Err(conflict_stop(key, task, &others, &conflict, wts, &lost));
+                    }
                 }
             }
         };
@@ -462,17 +516,29 @@ impl Ctx<'_, '_, '_> {
         worktree::finish_integration(repo, key, m).map_err(|e| failed(&e))?;
         self.store.integrated(&rec).map_err(|e| failed(&e))?;
         tracing::info!(group = %key, task = %task.id, files = files.len(), "integrated");
+        reporter.report(&Event::Note {
+            message: format!(
+                "{key}: {}'s worktree merged into the project tree ({})",
+                task.id,
+                crate::project::plural(files.len(), "file")
+            ),
+        });
         Ok(files)
     }
 
     /// Resolver agents on the conflicted merge, at most `resolve_attempts`,
     /// stopping early when the same files keep their markers. The merge
-    /// commit of the resolved tree, or `None`.
-    async fn resolve(&mut self, r: &Resolving<'_>, reporter: &mut dyn Reporter) -> Option<Oid> {
+    /// commit of the resolved tree, or what the last attempt's result lost
+    /// (empty when it failed otherwise).
+    async fn resolve(
+        &mut self,
+        r: &Resolving<'_>,
+        reporter: &mut dyn Reporter,
+    ) -> Result<Oid, Vec<Dropped>> {
         let key = &r.planned.key;
         let attempts = self.inputs.settings.worktree.resolve_attempts;
         let mut last: Option<Vec<String>> = None;
-        let mut result = None;
+        let mut result = Err(Vec::new());
         for attempt in 1..=attempts {
             reporter.report(&Event::Warning {
                 message: format!(
@@ -484,11 +550,17 @@ impl Ctx<'_, '_, '_> {
             });
             let why = match self.resolve_once(r, reporter).await {
                 Resolution::Merged(to) => {
-                    result = Some(to);
+                    result = Ok(to);
                     break;
                 }
                 Resolution::Stopped => break,
+                Resolution::Dropped(dropped) => {
+                    let lost = lost_changes(&dropped, r.task, r.merged);
+                    result = Err(dropped);
+                    format!("its result lost {}: not taken", lost.join("; "))
+                }
                 Resolution::Marked(files) => {
+                    result = Err(Vec::new());
                     let same = last.as_ref() == Some(&files);
                     let why = format!("conflict markers are left in {}", files.join(", "));
                     last = Some(files);
@@ -503,7 +575,10 @@ impl Ctx<'_, '_, '_> {
                     }
                     why
                 }
-                Resolution::Failed(why) => why,
+                Resolution::Failed(why) => {
+                    result = Err(Vec::new());
+                    why
+                }
             };
             reporter.report(&Event::Warning {
                 message: format!("{key}: resolving {}: {why}", r.task.id),
@@ -536,7 +611,8 @@ impl Ctx<'_, '_, '_> {
         let message = format!("{}: {}", r.task.id, r.task.title);
         match worktree::resolved_merge(r.repo, r.wts, &wt, r.conflict, &message) {
             Ok(Ok(to)) => Resolution::Merged(to),
-            Ok(Err(marked)) => Resolution::Marked(marked),
+            Ok(Err(Unresolved::Marked(marked))) => Resolution::Marked(marked),
+            Ok(Err(Unresolved::Dropped(dropped))) => Resolution::Dropped(dropped),
             Err(e) => Resolution::Failed(format!("cannot take its result: {e}")),
         }
     }
@@ -621,6 +697,14 @@ impl Ctx<'_, '_, '_> {
     }
 }
 
+/// `shared` or `worktree`, as `--isolation` takes it.
+fn isolation_name(isolation: Isolation) -> &'static str {
+    Isolation::CHOICES
+        .iter()
+        .find(|(_, i)| *i == isolation)
+        .map_or("shared", |(n, _)| n)
+}
+
 /// The commit a worker pushed for the attempt (`--nats`).
 fn fetched_commit(rec: &TaskRecord) -> Option<Oid> {
     rec.commit.as_deref().and_then(|c| Oid::from_str(c).ok())
@@ -653,22 +737,55 @@ fn names(tasks: &[&Task]) -> String {
         .join(", ")
 }
 
-/// The run stops on an unresolved conflict: the files, the two tasks, and
-/// how to resolve by hand.
+/// "A1's change to shared.txt" for each file a resolution lost, the side
+/// named by the task (or merged tasks) whose change it was.
+fn lost_changes(dropped: &[Dropped], task: &Task, merged: &[(&Task, Vec<String>)]) -> Vec<String> {
+    dropped
+        .iter()
+        .map(|d| {
+            let whose = match d.side {
+                Side::Task => format!("{}'s change", task.id),
+                Side::Merged => {
+                    let by: Vec<&Task> = merged
+                        .iter()
+                        .filter(|(_, files)| files.contains(&d.file))
+                        .map(|(t, _)| *t)
+                        .collect();
+                    match by.is_empty() {
+                        true => "the project tree's own change".to_string(),
+                        false => format!("{}'s change", names(&by)),
+                    }
+                }
+            };
+            format!("{whose} to {}", d.file)
+        })
+        .collect()
+}
+
+/// The run stops on an unresolved conflict: the files, the two tasks, what
+/// a rejected resolution lost, and how to resolve by hand.
 fn conflict_stop(
     key: &GroupKey,
     task: &Task,
     others: &[&Task],
     conflict: &Conflict,
     wts: &Worktrees,
+    lost: &[String],
 ) -> Stop {
     let branch = |t: &str| worktree::branch_name(&task_name(key, t));
     let mut branches: Vec<String> = others.iter().map(|t| branch(&t.id)).collect();
     branches.push(branch(&task.id));
     let path = wts.task_path(key, &task.id);
+    let rejected = match lost.is_empty() {
+        true => String::new(),
+        false => format!(
+            "; the resolver's result was not taken: it lost {}",
+            lost.join("; ")
+        ),
+    };
     Stop {
         message: format!(
-            "Phase {} Group {}: {} and {} changed the same lines of {}: the project tree is as it was before {}'s merge (no conflict markers), and both branches are kept ({})",
+            "Phase {} Group {}: {} and {} changed the same lines of {}{rejected}: the project tree is as it was before {}'s merge (no conflict markers), and both branches are kept ({})",
             key.phase,
             key.group,
             task.id,
@@ -709,19 +826,22 @@ mod tests {
         let shared = settings(Isolation::Shared);
         let vars = |s: &Settings| PromptVars {
             task_id: "A1".into(),
-            isolation: prompt_note(s).into(),
+            isolation: prompt_note(s.isolation).into(),
             ..PromptVars::default()
         };
         let with = render_prompt(DEFAULT_TEMPLATE, &vars(&worktree)).unwrap();
-        let with = with_note(with, &worktree);
+        let with = with_note(with, worktree.isolation);
         assert_eq!(with.matches(WORKTREE_NOTE).count(), 1, "{with}");
         let without = with_note(
             render_prompt(DEFAULT_TEMPLATE, &vars(&shared)).unwrap(),
-            &shared,
+            shared.isolation,
         );
         assert!(!without.contains("own checkout"), "{without}");
         // A custom template without the placeholder gets it at the end.
-        let custom = with_note("Do {{task_id}}.".replace("{{task_id}}", "A1"), &worktree);
+        let custom = with_note(
+            "Do {{task_id}}.".replace("{{task_id}}", "A1"),
+            worktree.isolation,
+        );
         assert_eq!(custom, format!("Do A1.\n\n{WORKTREE_NOTE}\n"));
     }
 }

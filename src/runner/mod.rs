@@ -45,6 +45,9 @@ pub struct GroupJobs<'a> {
     pub program: &'a Path,
     /// `--isolation worktree`: makes each task's worktree (None: shared tree).
     pub isolation: Option<isolation::TaskIsolation>,
+    /// Where the group's tasks work (the one it began with, see
+    /// [`crate::status::group_isolation`]): what the prompt tells them.
+    pub mode: crate::config::Isolation,
     /// `--nats`: each task goes to a worker instead.
     pub remote: Option<crate::cluster::coordinator::group::RemoteGroup>,
 }
@@ -59,8 +62,8 @@ impl GroupJobs<'_> {
             .find(|t| t.id == task_id)
             .expect("task of this group");
         let mut vars = PromptVars::new(self.roadmap, pg.phase, pg.group, task);
-        vars.isolation = isolation::prompt_note(self.settings).into();
-        render_prompt(self.template, &vars).map(|p| isolation::with_note(p, self.settings))
+        vars.isolation = isolation::prompt_note(self.mode).into();
+        render_prompt(self.template, &vars).map(|p| isolation::with_note(p, self.mode))
     }
 
     pub fn invocation(
@@ -195,6 +198,7 @@ impl RunInputs<'_> {
         &'p self,
         planned: &'p GroupAction<'p>,
         isolation: Option<isolation::TaskIsolation>,
+        mode: crate::config::Isolation,
     ) -> GroupJobs<'p> {
         GroupJobs {
             project: self.project,
@@ -204,6 +208,7 @@ impl RunInputs<'_> {
             template: self.template,
             program: self.program,
             isolation,
+            mode,
             remote: None,
         }
     }
@@ -239,6 +244,11 @@ struct Ctx<'i, 'a, 's> {
     budget: budget::Budget,
     /// `--nats`: the connection to the workers.
     cluster: Option<std::sync::Arc<crate::cluster::coordinator::Dispatcher>>,
+    /// Where the current group's tasks work: the isolation it began with.
+    isolation: crate::config::Isolation,
+    /// Some group of this run worked in worktrees (their branches go once
+    /// the phase commit is out).
+    used_worktrees: bool,
 }
 
 /// Runs the decision's actions to the end or to the first failure; returns
@@ -268,6 +278,8 @@ pub async fn execute(
         store: Store::new(&inputs.project.status),
         budget: budget::Budget::new(settings.max_cost),
         cluster: None,
+        isolation: settings.isolation,
+        used_worktrees: false,
         run: Progress {
             tasks: Vec::new(),
             completed: Vec::new(),
@@ -451,7 +463,9 @@ impl Ctx<'_, '_, '_> {
                 ),
             });
         }
-        if let Err(e) = self.store.group_started(key, restart, base) {
+        self.isolation = self.group_isolation(planned, restart, reporter);
+        self.used_worktrees |= self.isolation == crate::config::Isolation::Worktree;
+        if let Err(e) = self.store.group_started(key, restart, base, self.isolation) {
             reporter.report(&Event::Warning {
                 message: format!("cannot record the start of {key}: {e}"),
             });
@@ -507,7 +521,7 @@ impl Ctx<'_, '_, '_> {
             parallel: max_parallel.min(queued.len()),
             task_ids: queued.iter().map(|t| t.task_id.clone()).collect(),
         });
-        let mut jobs = inputs.jobs(planned, self.task_isolation(key));
+        let mut jobs = inputs.jobs(planned, self.task_isolation(key), self.isolation);
         if let Some(d) = &self.cluster {
             match self.remote_group(d.clone(), planned) {
                 Ok(r) => jobs.remote = Some(r),
@@ -630,14 +644,17 @@ impl Ctx<'_, '_, '_> {
                 }),
             }
         }
+        // A group none of whose tasks ran (all ticked in the roadmap) gets no report.
+        let report_dir = crate::status::report_dir(
+            &self.inputs.project.dir,
+            &self.inputs.settings.report_dir,
+            self.inputs.roadmap.dialect,
+        );
+        let ran = !matches!(planned.step, GroupStep::DoneInRoadmap);
         match finish::record_completion(
             self.inputs.project,
             self.inputs.repo,
-            &self
-                .inputs
-                .project
-                .dir
-                .join(&self.inputs.settings.report_dir),
+            ran.then_some(report_dir.as_path()),
             planned,
             gate_steps,
             &mut self.store,
@@ -645,7 +662,7 @@ impl Ctx<'_, '_, '_> {
             Ok(report) => {
                 reporter.report(&Event::GroupCompleted {
                     key: key.clone(),
-                    report: Some(report),
+                    report,
                 });
                 self.run.completed.push(key.clone());
                 write_pending_file(self.inputs, reporter);

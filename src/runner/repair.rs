@@ -16,9 +16,10 @@ use super::{Ctx, GroupJobs};
 use crate::agent::prompt::{TemplateVars, load_template, render_named};
 use crate::events::{Event, Reporter, TaskSummary};
 use crate::exit;
+use crate::gate::excerpt::{ELLIPSIS, excerpt};
 use crate::gate::{GateReport, StepResult};
 use crate::resume::GroupAction;
-use crate::status::{Record, RecordStore, group_base, repairs_since_work};
+use crate::status::{Record, RecordStore, group_base};
 use std::path::Path;
 
 pub const REPAIR_TEMPLATE: &str = include_str!("../agent/repair_prompt.md");
@@ -27,9 +28,10 @@ pub const REVIEW_TEMPLATE: &str = include_str!("../agent/review_prompt.md");
 const OUTPUT_CAP: usize = 8 * 1024;
 /// The patch a reviewer is shown, at most.
 const DIFF_CAP: usize = 40 * 1024;
-/// The first error-looking lines of the failing output kept before its tail.
-const FIRST_ERRORS: usize = 20;
+/// The last lines of the failing output shown after its first failure lines.
 const TAIL: usize = 40;
+/// A line of the failing output shown, at most (in characters).
+const LINE_CAP: usize = 500;
 
 /// A reviewer's answer, asked for with Claude Code's `--json-schema`.
 pub const VERDICT_SCHEMA: &str = r#"{"type":"object","properties":{"verdict":{"type":"string","enum":["approve","changes"]},"items":{"type":"array","items":{"type":"string"}}},"required":["verdict"]}"#;
@@ -113,34 +115,26 @@ fn step_section(log: &str, name: &str) -> Vec<String> {
     lines
 }
 
-/// The first error-looking lines, then the tail, at most [`OUTPUT_CAP`].
+/// The first failure lines, then the tail ([`crate::gate::excerpt`]), at
+/// most [`OUTPUT_CAP`]: the tail gives way first, the first lines say what
+/// failed.
 fn trimmed(lines: &[String]) -> String {
-    let looks_bad = |l: &str| {
-        let l = l.to_ascii_lowercase();
-        ["error", "fail", "panic", "assert", "expected", "✗", "✘"]
-            .iter()
-            .any(|w| l.contains(w))
-    };
-    let tail_from = lines.len().saturating_sub(TAIL);
-    let mut picked: Vec<&str> = lines[..tail_from]
+    let mut shown: Vec<String> = excerpt(lines, TAIL)
         .iter()
-        .filter(|l| looks_bad(l))
-        .take(FIRST_ERRORS)
-        .map(String::as_str)
+        .map(|l| crate::agent::stream_json::cap_chars(l, LINE_CAP))
         .collect();
-    if !picked.is_empty() && tail_from > 0 {
-        picked.push("...");
+    let size = |v: &[String]| v.iter().map(|l| l.len() + 1).sum::<usize>();
+    let keep_from = shown
+        .iter()
+        .position(|l| l == ELLIPSIS)
+        .map_or(0, |i| i + 1);
+    while size(&shown) > OUTPUT_CAP && shown.len() > keep_from {
+        shown.remove(keep_from);
     }
-    picked.extend(lines[tail_from..].iter().map(String::as_str));
-    let mut out = picked.join("\n");
-    if out.len() > OUTPUT_CAP {
-        let mut cut = out.len() - OUTPUT_CAP;
-        while !out.is_char_boundary(cut) {
-            cut += 1;
-        }
-        out = format!("...{}", &out[cut..]);
+    while size(&shown) > OUTPUT_CAP && !shown.is_empty() {
+        shown.remove(0);
     }
-    out
+    shown.join("\n")
 }
 
 /// FNV-1a over the normalised lines: stable across runs and builds.
@@ -222,14 +216,11 @@ impl Ctx<'_, '_, '_> {
         reporter: &mut dyn Reporter,
     ) -> Option<Vec<StepResult>> {
         let settings = self.inputs.settings;
-        // From the records as they are now: agents that ran in this run
-        // start the count afresh.
-        let records = RecordStore::new(&self.inputs.project.status)
-            .load()
-            .map(|(r, _)| r)
-            .unwrap_or_default();
-        let mut used = repairs_since_work(&records, &planned.key);
-        let mut last: Option<String> = None;
+        // Counted per run: a rerun (with a new --fix-attempts, say) gets
+        // its attempts, whatever earlier runs used.
+        let mut used = 0;
+        // The fingerprint of the failure the last repair was given.
+        let mut last: Option<(u32, String)> = None;
         let mut reviews = 0;
         let mut tried = Tried(Vec::new());
         loop {
@@ -240,17 +231,20 @@ impl Ctx<'_, '_, '_> {
                 GateOutcome::Failed { report, log } => {
                     let failure = Failure::read(&report, &log);
                     let fp = failure.fingerprint();
-                    let why = if last.as_deref() == Some(fp.as_str()) {
-                        Some("the failure repeated unchanged after the last repair")
-                    } else if used >= settings.repair.attempts {
-                        (settings.repair.attempts > 0).then_some("every repair attempt is used")
-                    } else if self.budget.reached() {
-                        Some("the run's budget is spent")
-                    } else {
-                        None
+                    let attempts = settings.repair.attempts;
+                    let why = match &last {
+                        Some((n, seen)) if *seen == fp => Some(format!(
+                            "the failure repeated unchanged after repair-{n} (the same fingerprint {fp}): stopping early, {} of {attempts} attempts unused",
+                            attempts.saturating_sub(used)
+                        )),
+                        _ if used >= attempts => (attempts > 0).then(|| format!(
+                            "every repair attempt is used in this run ({used} of {attempts}; each run counts its own)"
+                        )),
+                        _ if self.budget.reached() => Some("the run's budget is spent".into()),
+                        _ => None,
                     };
-                    if used >= settings.repair.attempts || why.is_some() {
-                        self.gate_failed(planned, &report, &log, &tried, why);
+                    if used >= attempts || why.is_some() {
+                        self.gate_failed(planned, &report, &log, &tried, why.as_deref());
                         return None;
                     }
                     used += 1;
@@ -259,7 +253,7 @@ impl Ctx<'_, '_, '_> {
                         .repair(planned, used, Some(&failure), brief, &fp, reporter)
                         .await;
                     tried.0.push(format!("repair-{used}: {}", done?));
-                    last = Some(fp);
+                    last = Some((used, fp));
                     continue;
                 }
                 GateOutcome::Error(e) => {
@@ -488,7 +482,7 @@ impl Ctx<'_, '_, '_> {
         let inputs = self.inputs;
         let settings = inputs.settings;
         // Repairs and reviews work on the merged result in the project tree.
-        let jobs = inputs.jobs(planned, None);
+        let jobs = inputs.jobs(planned, None, crate::config::Isolation::Shared);
         let mut factory = Fixed {
             jobs: &jobs,
             prompt,
@@ -677,7 +671,12 @@ mod tests {
         let mut lines: Vec<String> = (0..200).map(|i| format!("ok line {i}")).collect();
         lines[5] = "error: the first failure".into();
         let out = trimmed(&lines);
-        assert!(out.starts_with("error: the first failure\n...\n"), "{out}");
+        // The first failure with the lines after it, then the end.
+        assert!(
+            out.starts_with("error: the first failure\nok line 6\n"),
+            "{out}"
+        );
+        assert!(out.contains("ok line 19\n...\nok line 160\n"), "{out}");
         assert!(out.ends_with("ok line 199"));
         assert!(!out.contains("ok line 100\n"));
         let huge: Vec<String> = (0..10_000)

@@ -19,13 +19,12 @@ pub use progress::{
 pub use records::{
     CommitRecord, CommitState, CompleteRecord, GateRecord, GateStepRecord, IntegrationRecord,
     IntegrationState, Record, RecordStore, ResetRecord, ResumeState, StartRecord, StepStatus,
-    TaskRecord, group_base, group_resume_state, group_run_time, group_started,
-    latest_task_outcomes, phase_commit_state, repairs_since_work, runner_attempts, task_attempts,
-    task_integrations,
+    TaskRecord, group_base, group_isolation, group_resume_state, group_run_time, group_started,
+    latest_task_outcomes, phase_commit_state, runner_attempts, task_attempts, task_integrations,
 };
 pub use report_md::{
     AttemptReport, GateStepReport, GroupReportInput, HelperReport, TaskReport, TaskReportOutcome,
-    render_group_report, report_file_name, write_group_report,
+    render_group_report, report_dir, report_file_name, write_group_report,
 };
 pub use store::{GroupBase, Store};
 

@@ -62,6 +62,7 @@
 
 use super::{StatusDir, StatusError};
 use crate::agent::{AgentReport, TaskOutcome};
+use crate::config::Isolation;
 use crate::roadmap::{GroupKey, PhaseId};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -268,6 +269,10 @@ pub struct StartRecord {
     /// started (`None` for a resumed start: the first one's base holds).
     #[serde(default)]
     pub base: Option<BTreeMap<String, String>>,
+    /// Where its tasks work (`--isolation`); a group keeps the isolation it
+    /// began with until it is complete ([`group_isolation`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub isolation: Option<Isolation>,
 }
 
 /// The group was recorded complete (its `completed_tasks.txt` line written).
@@ -717,21 +722,6 @@ pub fn runner_attempts<'a>(records: &'a [Record], key: &'a GroupKey) -> Vec<&'a 
         .collect()
 }
 
-/// Repairs made since the group's latest roadmap-task attempt or passing
-/// gate: what the repair loop has used of its attempts.
-pub fn repairs_since_work(records: &[Record], key: &GroupKey) -> u32 {
-    let mut n = 0;
-    for (_, r) in since_reset(records, key) {
-        match r {
-            Record::Task(t) if t.role.as_deref() == Some("repair") => n += 1,
-            Record::Task(t) if t.role.is_none() => n = 0,
-            Record::Gate(g) if g.passed => n = 0,
-            _ => {}
-        }
-    }
-    n
-}
-
 /// What running a group again should do, from its records.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ResumeState {
@@ -813,6 +803,20 @@ pub fn group_base<'a>(records: &'a [Record], key: &'a GroupKey) -> Option<&'a St
         Record::Start(s) if s.base.is_some() => Some(s),
         _ => None,
     })
+}
+
+/// The isolation the group began with, when a start since its latest
+/// reset (and since it was last complete) recorded one.
+pub fn group_isolation(records: &[Record], key: &GroupKey) -> Option<Isolation> {
+    let mut found = None;
+    for (_, r) in since_reset(records, key) {
+        match r {
+            Record::Start(s) if found.is_none() => found = s.isolation,
+            Record::Complete(_) => found = None,
+            _ => {}
+        }
+    }
+    found
 }
 
 /// The wall-clock time the group ran, summed over runs: from each `start`

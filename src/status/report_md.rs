@@ -10,6 +10,7 @@
 
 use super::{StatusError, records::StepStatus, write_atomic};
 use crate::agent::TaskOutcome;
+use crate::roadmap::Dialect;
 use crate::roadmap::{GroupKey, PhaseId};
 use chrono::{DateTime, FixedOffset};
 use std::fmt::Write as _;
@@ -111,6 +112,24 @@ pub fn report_file_name(key: &GroupKey) -> String {
         crate::roadmap::slug(key.phase.as_str()),
         crate::roadmap::slug(&key.group)
     )
+}
+
+/// Where the dialect's reports go by default when `[report] dir` is unset:
+/// a roadmap whose every task is its own group (spec-kit, Kiro, GSD,
+/// Superpowers) would fill the project root with dozens of them.
+pub const GROUP_PER_TASK_REPORT_DIR: &str = "status/reports";
+
+/// The directory of the group reports: `[report] dir` (`configured`, empty
+/// when unset), else the project root for a table roadmap, else
+/// [`GROUP_PER_TASK_REPORT_DIR`].
+pub fn report_dir(project_dir: &Path, configured: &Path, dialect: Dialect) -> PathBuf {
+    if !configured.as_os_str().is_empty() {
+        return project_dir.join(configured);
+    }
+    match dialect {
+        Dialect::Table => project_dir.to_path_buf(),
+        _ => project_dir.join(GROUP_PER_TASK_REPORT_DIR),
+    }
 }
 
 /// Writes the report atomically in `dir` (the project root unless `[report]

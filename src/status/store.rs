@@ -19,6 +19,7 @@ use super::{
     CommitRecord, CompleteRecord, GateRecord, InProgress, IntegrationRecord, Record, RecordStore,
     RunningGate, RunningGroup, RunningTask, StartRecord, StatusDir, StatusError, TaskRecord,
 };
+use crate::config::Isolation;
 use crate::roadmap::{GroupKey, PhaseId};
 use chrono::Utc;
 use std::collections::BTreeMap;
@@ -86,6 +87,7 @@ impl<'a> Store<'a> {
         key: &GroupKey,
         restart: bool,
         base: Option<GroupBase>,
+        isolation: Isolation,
     ) -> Result<(), StatusError> {
         if restart {
             self.records.append_reset(key)?;
@@ -96,6 +98,7 @@ impl<'a> Store<'a> {
             at: Utc::now(),
             head: base.as_ref().and_then(|b| b.head.clone()),
             base: base.map(|b| b.files),
+            isolation: Some(isolation),
         }))?;
         self.in_progress = InProgress::new(RunningGroup::this_process(key.clone()));
         self.in_progress.write(self.status)?;

@@ -10,6 +10,7 @@
 //! gives the same tree.
 
 use super::base::{commit, set_ref, snapshot_tree, tree_of};
+use super::check::{Dropped, dropped_changes};
 use super::{
     Context, TRAILER, TaskWorktree, WorktreeError, Worktrees, base_ref, create_task_worktree,
     merged_ref, resolver_name,
@@ -365,15 +366,24 @@ pub fn start_resolver(
     Ok(wt)
 }
 
+/// Why a resolver's result is not taken.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unresolved {
+    /// Conflict markers are left in these files.
+    Marked(Vec<String>),
+    /// The result lost (part of) a side's change in these files.
+    Dropped(Vec<Dropped>),
+}
+
 /// The resolver's result: the merge commit when no conflict marker is
-/// left, else the files that still hold one.
+/// left and it holds both sides' changes ([`dropped_changes`]).
 pub fn resolved_merge(
     repo: &Repo,
     wts: &Worktrees,
     resolver: &TaskWorktree,
     conflict: &Conflict,
     message: &str,
-) -> Result<Result<Oid, Vec<String>>, WorktreeError> {
+) -> Result<Result<Oid, Unresolved>, WorktreeError> {
     let marked: Vec<String> = conflict
         .files
         .iter()
@@ -381,9 +391,13 @@ pub fn resolved_merge(
         .cloned()
         .collect();
     if !marked.is_empty() {
-        return Ok(Err(marked));
+        return Ok(Err(Unresolved::Marked(marked)));
     }
     let resolved = commit_worktree(wts, &resolver.path, message)?;
+    let dropped = dropped_changes(repo.git2(), conflict.from, conflict.task_commit, resolved)?;
+    if !dropped.is_empty() {
+        return Ok(Err(Unresolved::Dropped(dropped)));
+    }
     let tree = tree_of(repo.git2(), resolved)?;
     let to = commit(
         repo,

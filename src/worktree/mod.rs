@@ -21,6 +21,7 @@
 //! letters), so `<phase>-<group>-<task>` cannot collide.
 
 pub mod base;
+pub mod check;
 pub mod clean;
 pub mod create;
 pub mod integrate;
@@ -31,14 +32,15 @@ use crate::vcs::VcsError;
 use std::path::{Path, PathBuf};
 
 pub use base::{make_base, snapshot_tree};
+pub use check::{Dropped, Side, dropped_changes};
 pub use clean::{
     CleanReport, WorktreeInfo, clean, list_worktrees, project_worktrees, release_phase,
     remove_group_worktrees,
 };
 pub use create::{TaskWorktree, create_task_worktree, remove_worktree};
 pub use integrate::{
-    Conflict, Merged, commit_task, commit_worktree, finish_integration, merge_task, resolved_merge,
-    start_resolver, task_files,
+    Conflict, Merged, Unresolved, commit_task, commit_worktree, finish_integration, merge_task,
+    resolved_merge, start_resolver, task_files,
 };
 
 /// Task branches: `roadmap-runner/1-A-A1`.
