@@ -7,7 +7,10 @@
 use super::state::RunState;
 use crate::plan::{GroupState, Selection};
 use crate::roadmap::{Group, GroupKey, Phase, Roadmap, Task};
-use crate::status::{CommitState, ResumeState, group_resume_state, group_started};
+use crate::status::{
+    CommitState, ResumeState, group_passed_gate, group_resume_state, group_started,
+};
+use crate::vcs::LeftOut;
 
 /// What the caller allows the run to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,6 +19,8 @@ pub struct Options {
     pub push: bool,
     /// `--rerun-tasks`: agents run again where only the gate failed.
     pub rerun_tasks: bool,
+    /// `--allow-dirty`: what the user changed is taken into the phase commit.
+    pub allow_dirty: bool,
 }
 
 /// What happens to one group.
@@ -89,6 +94,12 @@ pub enum Action<'a> {
 #[derive(Debug, Clone, Default)]
 pub struct Decision<'a> {
     pub actions: Vec<Action<'a>>,
+    /// What the user changed since the runner last held the tree, in a
+    /// phase that has begun: kept out of every snapshot and commit of the run.
+    pub left_out: Option<LeftOut>,
+    /// Groups complete without having run (marked complete by hand), by
+    /// phase: their phase commit says so.
+    pub hand_skipped: Vec<GroupKey>,
 }
 
 impl<'a> Decision<'a> {
@@ -162,7 +173,65 @@ pub fn decide<'a>(
             actions.extend(owed_commit(state, phase, opts, false));
         }
     }
-    Decision { actions }
+    let mut decision = Decision {
+        actions,
+        left_out: None,
+        hand_skipped: hand_skipped(roadmap, state),
+    };
+    decision.left_out = users_changes(state, opts, &decision);
+    decision
+}
+
+/// The user's changes since the runner last held the tree (its latest
+/// snapshot), when the run works in a phase that has begun. After a
+/// group's end, everything changed since is the user's; after a start
+/// without an end (the run was killed), what changed since is the killed
+/// group's, except the user's changes that start left out, as long as
+/// they hold what they held then. With `--allow-dirty` nothing is left out,
+/// nor in a fresh phase (its tree passed the dirty-tree check).
+fn users_changes(state: &RunState, opts: Options, decision: &Decision<'_>) -> Option<LeftOut> {
+    if !opts.commit || opts.allow_dirty || decision.fresh_phase(state).is_some() {
+        return None;
+    }
+    let works = decision
+        .actions
+        .iter()
+        .any(|a| matches!(a, Action::Group(_) | Action::CommitPhase { .. }));
+    let line = state.git.as_ref()?.line.as_ref().filter(|_| works)?;
+    let paths: std::collections::BTreeMap<String, String> = if line.ended {
+        line.changed.clone()
+    } else {
+        line.left_out
+            .iter()
+            .filter(|(p, found)| line.changed.get(*p) == Some(*found))
+            .map(|(p, found)| (p.clone(), found.clone()))
+            .collect()
+    };
+    (!paths.is_empty()).then(|| LeftOut {
+        line: line.tree.clone(),
+        paths,
+    })
+}
+
+/// The groups `completed_tasks.txt` holds that never got past their gate
+/// (nor are done in the roadmap): marked complete by hand.
+fn hand_skipped(roadmap: &Roadmap, state: &RunState) -> Vec<GroupKey> {
+    roadmap
+        .groups()
+        .filter(|(p, g)| {
+            let key = g.key(p);
+            let ids: Vec<String> = g
+                .tasks
+                .iter()
+                .filter(|t| !t.done_in_roadmap && !t.optional)
+                .map(|t| t.id.clone())
+                .collect();
+            state.completed.contains(&key)
+                && !ids.is_empty()
+                && !group_passed_gate(&state.records, &key, &ids)
+        })
+        .map(|(p, g)| g.key(p))
+        .collect()
 }
 
 /// Why the run cannot go into `phase`: it has no tasks yet, or a group to
@@ -460,6 +529,7 @@ mod tests {
         commit: true,
         push: true,
         rerun_tasks: false,
+        allow_dirty: false,
     };
 
     /// The actions, one word each: `1:A run A1,A2`, `1:B gate`, `commit 1`, ...
