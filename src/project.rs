@@ -204,7 +204,8 @@ pub fn new_log_path(dir: &Path, name: &str) -> PathBuf {
 
 /// The lock, temp files and the status files of one moment of one run
 /// (`in_progress_tasks.txt`, `pending_tasks.txt`): never committed.
-pub const STATUS_GITIGNORE: &str = "# written by roadmap-runner\n.lock\n.*.tmp\nin_progress_tasks.txt\npending_tasks.txt\n";
+pub const STATUS_GITIGNORE: &str =
+    "# written by roadmap-runner\n.lock\n.*.tmp\nin_progress_tasks.txt\npending_tasks.txt\n";
 
 /// What earlier versions wrote as `status/.gitignore`: brought up to date.
 const OLD_GITIGNORES: &[&str] = &["# written by roadmap-runner\n.lock\n.*.tmp\n"];

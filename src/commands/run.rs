@@ -377,7 +377,10 @@ fn dirty_tree_problem(
 /// What the runner writes (`status/`, `logs/`, the reports) and its
 /// settings file: never a change of the user's (project-relative patterns).
 fn runner_paths(report_dir: &Path) -> Vec<String> {
-    let mut own: Vec<String> = crate::vcs::RUNNER_FILES.iter().map(|p| p.to_string()).collect();
+    let mut own: Vec<String> = crate::vcs::RUNNER_FILES
+        .iter()
+        .map(|p| p.to_string())
+        .collect();
     own.push(crate::config::CONFIG_FILE.into());
     own.push(format!("{}/PHASE*-GROUP-*-STATUS.md", report_dir.display()));
     own

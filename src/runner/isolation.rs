@@ -236,11 +236,8 @@ impl Ctx<'_, '_, '_> {
             }
             // With --nats: the workers' branches and the bases on the remote.
             if self.cluster.is_some()
-                && let Err(e) = crate::cluster::coordinator::cleanup::release_phase(
-                    repo,
-                    git,
-                    phase,
-                )
+                && let Err(e) =
+                    crate::cluster::coordinator::cleanup::release_phase(repo, git, phase)
             {
                 reporter.report(&Event::Warning {
                     message: format!(

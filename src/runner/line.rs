@@ -63,7 +63,7 @@ impl Ctx<'_, '_, '_> {
 /// `left out of the phase commit: mynotes.txt, src/index.js (changed by
 /// hand since the last run) ...`, said once at the start of the run.
 pub(super) fn left_out_warning(left_out: &LeftOut) -> String {
-    let mut names: Vec<&str> = left_out
+    let names: Vec<&str> = left_out
         .paths
         .keys()
         .take(NAMED_PATHS)
@@ -75,7 +75,7 @@ pub(super) fn left_out_warning(left_out: &LeftOut) -> String {
     } else {
         String::new()
     };
-    let list = names.drain(..).collect::<Vec<_>>().join(", ");
+    let list = names.join(", ");
     format!(
         "left out of the phase commit: {list}{more} (changed by hand since the last run); they stay in the working tree as they are. To include them, commit them yourself first, or run with --allow-dirty to take them in"
     )

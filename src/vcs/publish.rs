@@ -145,12 +145,18 @@ impl Repo {
     /// The remote pushes would go to, when the repository has no remote at
     /// all and none is named in the settings: there is nothing to push to.
     pub fn missing_remote(&self, settings: &GitSettings) -> Option<String> {
-        let named = settings.remote.as_deref().is_some_and(|r| !r.trim().is_empty());
+        let named = settings
+            .remote
+            .as_deref()
+            .is_some_and(|r| !r.trim().is_empty());
         let none = self.repo.remotes().is_ok_and(|r| r.is_empty());
         if named || !none {
             return None;
         }
-        Some(self.push_target(settings).map_or_else(|_| "origin".into(), |t| t.remote))
+        Some(
+            self.push_target(settings)
+                .map_or_else(|_| "origin".into(), |t| t.remote),
+        )
     }
 
     /// Whether `commit` is on the remote: the remote-tracking branch holds it.
@@ -158,8 +164,10 @@ impl Repo {
         let Ok(target) = self.push_target(settings) else {
             return false;
         };
-        let (Some(tracking), Ok(id)) = (self.oid(&target.tracking_ref()), git2::Oid::from_str(commit))
-        else {
+        let (Some(tracking), Ok(id)) = (
+            self.oid(&target.tracking_ref()),
+            git2::Oid::from_str(commit),
+        ) else {
             return false;
         };
         self.is_ancestor(id, tracking).unwrap_or(false)

@@ -40,7 +40,11 @@ impl Repo {
     /// The working tree as a tree object: everything `git add -A` would
     /// take, except paths matching `drop` (project-relative patterns) and
     /// the unchanged paths of `left_out`, which keep the line's entry.
-    pub fn snapshot(&self, left_out: Option<&LeftOut>, drop: &[&str]) -> Result<Snapshot, VcsError> {
+    pub fn snapshot(
+        &self,
+        left_out: Option<&LeftOut>,
+        drop: &[&str],
+    ) -> Result<Snapshot, VcsError> {
         let temp = self.repo.path().join("roadmap-runner-snapshot.index");
         let _ = std::fs::remove_file(&temp);
         let real = self.repo.path().join("index");
@@ -110,7 +114,11 @@ impl Repo {
 
     /// Gives each left-out path that still holds what it held when found
     /// the line's entry back (or removes it). Returns those paths.
-    fn restore(&self, index: &mut git2::Index, left_out: &LeftOut) -> Result<Vec<String>, VcsError> {
+    fn restore(
+        &self,
+        index: &mut git2::Index,
+        left_out: &LeftOut,
+    ) -> Result<Vec<String>, VcsError> {
         let line = Oid::from_str(&left_out.line)
             .and_then(|id| self.repo.find_tree(id))
             .context(|| format!("cannot read the runner's last snapshot {}", left_out.line))?;
