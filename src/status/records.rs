@@ -1093,6 +1093,40 @@ mod tests {
     }
 
     #[test]
+    fn snapshots_round_trip_and_the_latest_is_found() {
+        let snap = |tree: &str, point| {
+            Record::Snapshot(SnapshotRecord {
+                phase: 1.into(),
+                group: "A".into(),
+                point,
+                tree: tree.into(),
+                left_out: [("notes.txt".to_string(), "e69d".to_string())].into(),
+                at: t("2026-01-09T21:27:50Z"),
+            })
+        };
+        let line = snap("t1", SnapshotPoint::Start).to_line();
+        assert!(
+            line.starts_with(r#"{"v":1,"kind":"snapshot","phase":1,"group":"A","point":"start","tree":"t1","left_out":{"notes.txt":"e69d"}"#),
+            "{line}"
+        );
+        assert_eq!(
+            Record::parse_line(&line).unwrap(),
+            snap("t1", SnapshotPoint::Start)
+        );
+        let records = vec![
+            snap("t1", SnapshotPoint::Start),
+            task("A1", TaskOutcome::Succeeded),
+            snap("t2", SnapshotPoint::End),
+            task("A2", TaskOutcome::Succeeded),
+        ];
+        let latest = latest_snapshot(&records).unwrap();
+        assert_eq!(
+            (latest.tree.as_str(), latest.point),
+            ("t2", SnapshotPoint::End)
+        );
+    }
+
+    #[test]
     fn cap_text_cuts_at_a_char_boundary() {
         let long = "é".repeat(RESULT_TEXT_CAP);
         let capped = cap_text(&long);
