@@ -77,6 +77,6 @@ pub(super) fn left_out_warning(left_out: &LeftOut) -> String {
     };
     let list = names.join(", ");
     format!(
-        "left out of the phase commit: {list}{more} (changed by hand since the last run); they stay in the working tree as they are. To include them, commit them yourself first, or run with --allow-dirty to take them in"
+        "left out of the phase commit: {list}{more} (changed by hand since the last run); they stay in the working tree as they are (the gate sees them, the commit does not). To include them, commit them yourself first, or run with --allow-dirty to take them in"
     )
 }

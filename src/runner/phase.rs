@@ -50,6 +50,9 @@ pub fn commit_phase(
             ))
         })?;
     let message = crate::vcs::phase_commit_message(phase, what.skipped);
+    // A snapshot now, with the run's left-out set, is the last group's
+    // snapshot plus the status files written since (this commit's own
+    // `commit` record among them).
     let made = repo
         .snapshot(what.left_out, TRANSIENT_FILES)
         .and_then(|snapshot| repo.commit_snapshot(&snapshot, &message));
