@@ -296,9 +296,11 @@ fn serve(p: &Project) -> (Daemon, String) {
         .unwrap()
         .port();
     let base = p.tmp.path();
-    let child = std::process::Command::new("git")
+    // `git-daemon` itself, not the `git` wrapper: killing the wrapper would
+    // leave the daemon running.
+    let exec_path = git(base, &["--exec-path"]);
+    let child = std::process::Command::new(Path::new(exec_path.trim()).join("git-daemon"))
         .args([
-            "daemon",
             "--reuseaddr",
             "--export-all",
             "--enable=receive-pack",
