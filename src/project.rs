@@ -202,13 +202,23 @@ pub fn new_log_path(dir: &Path, name: &str) -> PathBuf {
     path
 }
 
-pub const STATUS_GITIGNORE: &str = "# written by roadmap-runner\n.lock\n.*.tmp\n";
+/// The lock, temp files and the status files of one moment of one run
+/// (`in_progress_tasks.txt`, `pending_tasks.txt`): never committed.
+pub const STATUS_GITIGNORE: &str =
+    "# written by roadmap-runner\n.lock\n.*.tmp\nin_progress_tasks.txt\npending_tasks.txt\n";
 
-/// Writes `dir/.gitignore` unless the user already has one there.
+/// What earlier versions wrote as `status/.gitignore`: brought up to date.
+const OLD_GITIGNORES: &[&str] = &["# written by roadmap-runner\n.lock\n.*.tmp\n"];
+
+/// Writes `dir/.gitignore` unless the user already has one there (one an
+/// earlier version of the runner wrote is brought up to date).
 pub fn ensure_gitignore(dir: &Path, text: &str) -> std::io::Result<()> {
     let path = dir.join(".gitignore");
-    if path.exists() {
-        return Ok(());
+    match std::fs::read_to_string(&path) {
+        Ok(old) if old == text || !OLD_GITIGNORES.contains(&old.as_str()) => return Ok(()),
+        // Not ours to touch if it cannot be read.
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Ok(()),
+        _ => {}
     }
     crate::status::write_atomic(&path, text.as_bytes())
 }

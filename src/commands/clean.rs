@@ -29,6 +29,15 @@ pub fn run(project: &Project, io: Io<'_>) -> Result<i32, CommandError> {
     };
     let live = live_worktrees(project)?;
     let wts = Worktrees::new(&project.dir, repo.workdir(), &settings.worktree);
+    // The refs of phases whose commit is out go, as a run would release them.
+    let released = release_committed(project, &repo, &wts, &settings)?;
+    for (phase, n) in &released {
+        writeln!(
+            io.out,
+            "deleted the {} of committed Phase {phase}",
+            crate::project::plural(*n, "runner ref")
+        )?;
+    }
     let report = worktree::clean(&repo, &wts, &|name| live.contains(name))
         .map_err(|e| CommandError::Preflight(e.to_string()))?;
     for name in &report.saved {
@@ -52,12 +61,35 @@ pub fn run(project: &Project, io: Io<'_>) -> Result<i32, CommandError> {
     for branch in &report.deleted_branches {
         writeln!(io.out, "deleted branch {branch}")?;
     }
-    let nothing =
-        report.removed.is_empty() && report.pruned.is_empty() && report.deleted_branches.is_empty();
+    let nothing = released.is_empty()
+        && report.removed.is_empty()
+        && report.pruned.is_empty()
+        && report.deleted_branches.is_empty();
     if nothing {
         writeln!(io.out, "nothing to clean")?;
     }
     Ok(crate::exit::OK)
+}
+
+/// Releases every committed phase (see [`worktree::committed_phases`]):
+/// its task branches, base and merged refs. Returns how many refs each lost.
+fn release_committed(
+    project: &Project,
+    repo: &Repo,
+    wts: &Worktrees,
+    settings: &Settings,
+) -> Result<Vec<(String, usize)>, CommandError> {
+    let loaded = project.load_roadmap()?;
+    let (completed, _) = project.status.load_completed()?;
+    let mut out = Vec::new();
+    for phase in worktree::committed_phases(repo, &loaded.roadmap, &completed, &settings.git) {
+        let n = worktree::release_phase(repo, wts, phase)
+            .map_err(|e| CommandError::Preflight(e.to_string()))?;
+        if n > 0 {
+            out.push((phase.to_string(), n));
+        }
+    }
+    Ok(out)
 }
 
 /// The worktree names of every task of a pending group: still needed.

@@ -34,7 +34,7 @@ pub fn run(
     verbose: bool,
     io: Io<'_>,
 ) -> Result<i32, CommandError> {
-    let p = match prepare(project, args, io.err)? {
+    let mut p = match prepare(project, args, io.err)? {
         Ok(p) => p,
         Err(code) => return Ok(code),
     };
@@ -66,9 +66,16 @@ pub fn run(
         }
     };
     ensure_runner_ignores(project)?;
+    let no_remote = no_remote(repo.as_ref(), &mut p);
     // A dead run's agents and gate processes are killed before anything is
     // read or checked: they could still be writing to the tree.
-    let state = RunState::recover(&project.status, repo.as_ref(), &p.settings.git)?;
+    let mut own = runner_paths(&p.settings.report_dir);
+    own.push(crate::project::relative_display(
+        &project.dir,
+        &project.roadmap_path,
+    ));
+    let own: Vec<&str> = own.iter().map(String::as_str).collect();
+    let state = RunState::recover(&project.status, repo.as_ref(), &p.settings.git, &own)?;
     let decision = decide(&p.loaded.roadmap, &state, &p.selection, p.opts);
     check_prompts(project, &p.loaded, &decision, &p.settings, &p.template)?;
     if p.settings.git.commit
@@ -85,6 +92,11 @@ pub fn run(
         roadmap_tasks_txt(&p.loaded.roadmap).as_bytes(),
     )?;
     let mut reporter = start_reporter(project, args, verbose, &state);
+    if let Some(remote) = no_remote {
+        reporter.report(&Event::Note {
+            message: format!("no remote `{remote}`: phases are committed, not pushed"),
+        });
+    }
     let inputs = RunInputs {
         project,
         roadmap: &p.loaded.roadmap,
@@ -145,6 +157,7 @@ fn prepare(
         commit: settings.git.commit,
         push: settings.git.push,
         rerun_tasks: args.rerun_tasks,
+        allow_dirty: args.allow_dirty,
     };
     Ok(Ok(Prepared {
         loaded,
@@ -153,6 +166,19 @@ fn prepare(
         selection,
         opts,
     }))
+}
+
+/// A repository without any remote has nothing to push to: the run commits
+/// and does not push (a remote named in the settings that does not exist
+/// stays an error). Returns the remote pushes would have gone to.
+fn no_remote(repo: Option<&Repo>, p: &mut Prepared) -> Option<String> {
+    if !p.settings.git.push {
+        return None;
+    }
+    let remote = repo?.missing_remote(&p.settings.git)?;
+    p.settings.git.push = false;
+    p.opts.push = false;
+    Some(remote)
 }
 
 /// `--dry-run`: the decision from the state as it is (nothing killed, no
@@ -326,10 +352,8 @@ fn dirty_tree_problem(
     report_dir: &Path,
 ) -> Option<String> {
     let phase = decision.fresh_phase(state)?;
-    let reports = format!("{}/PHASE*-GROUP-*-STATUS.md", report_dir.display());
-    let mut ignore: Vec<&str> = crate::vcs::RUNNER_FILES.to_vec();
-    ignore.push(crate::config::CONFIG_FILE);
-    ignore.push(&reports);
+    let own = runner_paths(report_dir);
+    let ignore: Vec<&str> = own.iter().map(String::as_str).collect();
     let files = match repo.dirty_files(&ignore) {
         Ok(f) => f,
         Err(e) => return Some(e.to_string()),
@@ -349,6 +373,18 @@ fn dirty_tree_problem(
         loaded.display,
         shown.join("\n")
     ))
+}
+
+/// What the runner writes (`status/`, `logs/`, the reports) and its
+/// settings file: never a change of the user's (project-relative patterns).
+fn runner_paths(report_dir: &Path) -> Vec<String> {
+    let mut own: Vec<String> = crate::vcs::RUNNER_FILES
+        .iter()
+        .map(|p| p.to_string())
+        .collect();
+    own.push(crate::config::CONFIG_FILE.into());
+    own.push(format!("{}/PHASE*-GROUP-*-STATUS.md", report_dir.display()));
+    own
 }
 
 /// `logs/` is never committed and the lock never either; status files are.

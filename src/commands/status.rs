@@ -144,6 +144,7 @@ fn build(
         commit: settings.git.commit,
         push: settings.git.push,
         rerun_tasks: false,
+        allow_dirty: false,
     };
     let decision = decide(&loaded.roadmap, state, &Selection::default(), opts);
     let next = if loaded.error_count() > 0 {

@@ -7,7 +7,10 @@
 use super::state::RunState;
 use crate::plan::{GroupState, Selection};
 use crate::roadmap::{Group, GroupKey, Phase, Roadmap, Task};
-use crate::status::{CommitState, ResumeState, group_resume_state, group_started};
+use crate::status::{
+    CommitState, ResumeState, group_passed_gate, group_resume_state, group_started,
+};
+use crate::vcs::LeftOut;
 
 /// What the caller allows the run to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,6 +19,8 @@ pub struct Options {
     pub push: bool,
     /// `--rerun-tasks`: agents run again where only the gate failed.
     pub rerun_tasks: bool,
+    /// `--allow-dirty`: what the user changed is taken into the phase commit.
+    pub allow_dirty: bool,
 }
 
 /// What happens to one group.
@@ -89,6 +94,12 @@ pub enum Action<'a> {
 #[derive(Debug, Clone, Default)]
 pub struct Decision<'a> {
     pub actions: Vec<Action<'a>>,
+    /// What the user changed since the runner last held the tree, in a
+    /// phase that has begun: kept out of every snapshot and commit of the run.
+    pub left_out: Option<LeftOut>,
+    /// Groups complete without having run (marked complete by hand), by
+    /// phase: their phase commit says so.
+    pub hand_skipped: Vec<GroupKey>,
 }
 
 impl<'a> Decision<'a> {
@@ -162,7 +173,65 @@ pub fn decide<'a>(
             actions.extend(owed_commit(state, phase, opts, false));
         }
     }
-    Decision { actions }
+    let mut decision = Decision {
+        actions,
+        left_out: None,
+        hand_skipped: hand_skipped(roadmap, state),
+    };
+    decision.left_out = users_changes(state, opts, &decision);
+    decision
+}
+
+/// The user's changes since the runner last held the tree (its latest
+/// snapshot), when the run works in a phase that has begun. After a
+/// group's end, everything changed since is the user's; after a start
+/// without an end (the run was killed), what changed since is the killed
+/// group's, except the user's changes that start left out, as long as
+/// they hold what they held then. With `--allow-dirty` nothing is left out,
+/// nor in a fresh phase (its tree passed the dirty-tree check).
+fn users_changes(state: &RunState, opts: Options, decision: &Decision<'_>) -> Option<LeftOut> {
+    if !opts.commit || opts.allow_dirty || decision.fresh_phase(state).is_some() {
+        return None;
+    }
+    let works = decision
+        .actions
+        .iter()
+        .any(|a| matches!(a, Action::Group(_) | Action::CommitPhase { .. }));
+    let line = state.git.as_ref()?.line.as_ref().filter(|_| works)?;
+    let paths: std::collections::BTreeMap<String, String> = if line.ended {
+        line.changed.clone()
+    } else {
+        line.left_out
+            .iter()
+            .filter(|(p, found)| line.changed.get(*p) == Some(*found))
+            .map(|(p, found)| (p.clone(), found.clone()))
+            .collect()
+    };
+    (!paths.is_empty()).then(|| LeftOut {
+        line: line.tree.clone(),
+        paths,
+    })
+}
+
+/// The groups `completed_tasks.txt` holds that never got past their gate
+/// (nor are done in the roadmap): marked complete by hand.
+fn hand_skipped(roadmap: &Roadmap, state: &RunState) -> Vec<GroupKey> {
+    roadmap
+        .groups()
+        .filter(|(p, g)| {
+            let key = g.key(p);
+            let ids: Vec<String> = g
+                .tasks
+                .iter()
+                .filter(|t| !t.done_in_roadmap && !t.optional)
+                .map(|t| t.id.clone())
+                .collect();
+            state.completed.contains(&key)
+                && !ids.is_empty()
+                && !group_passed_gate(&state.records, &key, &ids)
+        })
+        .map(|(p, g)| g.key(p))
+        .collect()
 }
 
 /// Why the run cannot go into `phase`: it has no tasks yet, or a group to
@@ -461,6 +530,7 @@ mod tests {
         commit: true,
         push: true,
         rerun_tasks: false,
+        allow_dirty: false,
     };
 
     /// The actions, one word each: `1:A run A1,A2`, `1:B gate`, `commit 1`, ...
@@ -737,6 +807,173 @@ mod tests {
             !d.actions
                 .iter()
                 .any(|a| matches!(a, Action::CommitPhase { .. }))
+        );
+    }
+
+    fn line(
+        ended: bool,
+        left_out: &[(&str, &str)],
+        changed: &[(&str, &str)],
+    ) -> crate::resume::LineState {
+        let map = |v: &[(&str, &str)]| {
+            v.iter()
+                .map(|(p, i)| (p.to_string(), i.to_string()))
+                .collect()
+        };
+        crate::resume::LineState {
+            tree: "t".into(),
+            ended,
+            left_out: map(left_out),
+            changed: map(changed),
+        }
+    }
+
+    fn left_out(r: &Roadmap, s: &RunState, opts: Options) -> Vec<String> {
+        decide(r, s, &Selection::default(), opts)
+            .left_out
+            .map(|l| l.paths.into_keys().collect())
+            .unwrap_or_default()
+    }
+
+    /// Group A done, Group B failed: the run ended, the runner handed the tree back.
+    fn b_failed() -> RunState {
+        let mut records = group_a_done();
+        records.extend([start(1, "B"), task(1, "B", "B1", false)]);
+        state("PHASE_1:A\n", records)
+    }
+
+    #[test]
+    fn what_changed_after_a_groups_end_is_the_users_and_left_out() {
+        let r = roadmap(ROADMAP);
+        let mut s = b_failed();
+        s.git.as_mut().unwrap().line = Some(line(
+            true,
+            &[],
+            &[("mynotes.txt", "n"), ("src/index.js", "e")],
+        ));
+        assert_eq!(left_out(&r, &s, ON), ["mynotes.txt", "src/index.js"]);
+        let d = decide(&r, &s, &Selection::default(), ON);
+        assert_eq!(d.left_out.unwrap().line, "t");
+        // --allow-dirty takes them in; with commits off nothing is committed anyway.
+        assert!(
+            left_out(
+                &r,
+                &s,
+                Options {
+                    allow_dirty: true,
+                    ..ON
+                }
+            )
+            .is_empty()
+        );
+        assert!(
+            left_out(
+                &r,
+                &s,
+                Options {
+                    commit: false,
+                    push: false,
+                    ..ON
+                }
+            )
+            .is_empty()
+        );
+    }
+
+    #[test]
+    fn killed_mid_group_what_changed_since_its_start_is_the_groups() {
+        let r = roadmap(ROADMAP);
+        // The latest snapshot is the killed group's start (also: killed
+        // after the group ended but before its end snapshot was recorded).
+        let mut s = b_failed();
+        s.git.as_mut().unwrap().line = Some(line(false, &[], &[("src/partial.txt", "p")]));
+        assert!(left_out(&r, &s, ON).is_empty());
+        // The user's changes that start left out still are, while unchanged.
+        s.git.as_mut().unwrap().line = Some(line(
+            false,
+            &[("mynotes.txt", "n"), ("src/index.js", "e")],
+            &[
+                ("mynotes.txt", "n"),
+                ("src/index.js", "changed by B1"),
+                ("src/partial.txt", "p"),
+            ],
+        ));
+        assert_eq!(left_out(&r, &s, ON), ["mynotes.txt"]);
+    }
+
+    #[test]
+    fn a_fresh_phase_or_nothing_to_do_leaves_nothing_out() {
+        let r = roadmap(ROADMAP);
+        // Phase 1 committed: phase 2 starts fresh, its tree passed the dirty-tree check.
+        let mut records = phase_one_done();
+        records.push(commit(1));
+        let mut s = state("PHASE_1:A\nPHASE_1:B\n", records.clone());
+        s.git.as_mut().unwrap().committed_records = Some(records.len());
+        s.git.as_mut().unwrap().line = Some(line(true, &[], &[("mynotes.txt", "n")]));
+        assert_eq!(plan(&r, &s, ON), ["2:A run A3", "commit 2"]);
+        assert!(left_out(&r, &s, ON).is_empty());
+        // Everything complete and committed: nothing is said.
+        let n = records.len();
+        let mut s = state("PHASE_1:A\nPHASE_1:B\nPHASE_2:A\n", records);
+        s.git.as_mut().unwrap().committed_records = Some(n);
+        s.git.as_mut().unwrap().line = Some(line(true, &[], &[("mynotes.txt", "n")]));
+        let sel = Selection::new(&r, &[(1.into(), 1.into())], &[], None).unwrap();
+        let d = decide(&r, &s, &sel, ON);
+        assert!(d.is_empty(), "{:?}", d.actions.len());
+        assert!(d.left_out.is_none());
+    }
+
+    #[test]
+    fn a_leftover_commit_and_a_rerun_after_rollback_leave_the_users_changes_out() {
+        let r = roadmap(ROADMAP);
+        // Killed between completion and commit, the user edits, reruns.
+        let mut s = state("PHASE_1:A\nPHASE_1:B\n", phase_one_done());
+        s.git.as_mut().unwrap().line = Some(line(true, &[], &[("mynotes.txt", "n")]));
+        assert_eq!(plan(&r, &s, ON)[0], "commit 1 first");
+        assert_eq!(left_out(&r, &s, ON), ["mynotes.txt"]);
+        // Committed, then 1:B rolled back by hand: it runs again, in a begun phase.
+        let mut records = phase_one_done();
+        records.push(commit(1));
+        records.push(reset(1, "B"));
+        let mut s = state("PHASE_1:A\n", records.clone());
+        s.git.as_mut().unwrap().committed_records = Some(records.len() - 1);
+        s.git.as_mut().unwrap().line = Some(line(true, &[], &[("mynotes.txt", "n")]));
+        assert_eq!(plan(&r, &s, ON)[..2], ["1:B run B1", "commit 1"]);
+        assert_eq!(left_out(&r, &s, ON), ["mynotes.txt"]);
+    }
+
+    #[test]
+    fn a_snapshot_is_not_work_that_owes_a_commit() {
+        let r = roadmap(ROADMAP);
+        let mut records = phase_one_done();
+        records.push(commit(1));
+        records.push(Record::Snapshot(crate::status::SnapshotRecord {
+            phase: 1.into(),
+            group: "B".into(),
+            point: crate::status::SnapshotPoint::End,
+            tree: "t".into(),
+            left_out: Default::default(),
+            at: Utc::now(),
+        }));
+        let mut s = state("PHASE_1:A\nPHASE_1:B\n", records);
+        s.git.as_mut().unwrap().committed_records = Some(10);
+        assert_eq!(plan(&r, &s, ON), ["2:A run A3", "commit 2"]);
+    }
+
+    #[test]
+    fn a_group_marked_complete_by_hand_is_named_skipped() {
+        let r = roadmap(ROADMAP);
+        let s = state("PHASE_1:A\nPHASE_1:B\n", group_a_done());
+        let d = decide(&r, &s, &Selection::default(), ON);
+        assert_eq!(d.hand_skipped, [key(1, "B")]);
+        // Killed between the completed line and its record: it ran, gate passed.
+        let mut records = phase_one_done();
+        records.pop();
+        let s = state("PHASE_1:A\nPHASE_1:B\n", records);
+        assert!(
+            decide(&r, &s, &Selection::default(), ON)
+                .hand_skipped
+                .is_empty()
         );
     }
 }

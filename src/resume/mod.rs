@@ -6,4 +6,4 @@ pub mod decide;
 pub mod state;
 
 pub use decide::{Action, Decision, GroupAction, GroupStep, Options, decide, phase_started};
-pub use state::{GitState, RunState};
+pub use state::{GitState, LineState, RunState};

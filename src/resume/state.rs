@@ -7,6 +7,7 @@ use crate::status::{
     StatusError, kill_leftovers, phase_commit_state, recover_in_progress,
 };
 use crate::vcs::Repo;
+use std::collections::BTreeMap;
 
 /// What git says, as far as the decision needs it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -18,6 +19,24 @@ pub struct GitState {
     /// How many records HEAD's committed `status/tasks.jsonl` holds (a
     /// phase commit holds its own `commit` record; a rebase keeps it).
     pub committed_records: Option<usize>,
+    /// The working tree against the runner's latest snapshot (loaded for a
+    /// run only: `status` and `--dry-run` leave it out).
+    pub line: Option<LineState>,
+}
+
+/// What changed since the runner last held the tree: its latest snapshot.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LineState {
+    /// The snapshot's tree.
+    pub tree: String,
+    /// Taken after a group ended. `false`: before a group that never ended
+    /// (its run was killed), so what changed since is that group's.
+    pub ended: bool,
+    /// The user's changes that snapshot left out, with their content then.
+    pub left_out: BTreeMap<String, String>,
+    /// The paths that differ now from the snapshot, with their content now
+    /// (the runner's own files and the run's inputs not among them).
+    pub changed: BTreeMap<String, String>,
 }
 
 impl GitState {
@@ -30,8 +49,29 @@ impl GitState {
             unpushed: repo.unpushed_commits(git).unwrap_or(0),
             phase_commits: repo.phase_commits().unwrap_or_default(),
             committed_records,
+            line: None,
         }
     }
+}
+
+/// The working tree against the latest snapshot in `records`, paths
+/// matching `own` (project-relative patterns) left out. `Ok(None)` when
+/// the runner never took one.
+fn read_line(
+    repo: &Repo,
+    records: &[Record],
+    own: &[&str],
+) -> Result<Option<LineState>, crate::vcs::VcsError> {
+    let Some(last) = crate::status::latest_snapshot(records) else {
+        return Ok(None);
+    };
+    let now = repo.snapshot(None, crate::vcs::TRANSIENT_FILES)?;
+    Ok(Some(LineState {
+        changed: repo.tree_changes(&last.tree, &now.tree, own)?,
+        tree: last.tree.clone(),
+        ended: last.point == crate::status::SnapshotPoint::End,
+        left_out: last.left_out.clone(),
+    }))
 }
 
 /// `completed_tasks.txt` (the authority, hand edits included), every record
@@ -67,11 +107,14 @@ impl RunState {
 
     /// Loads the state for a run, under the run lock: a dead run's agents and
     /// gate processes are killed first (so nothing writes to the tree while
-    /// it is checked), its in-progress file is cleared, then everything is read.
+    /// it is checked), its in-progress file is cleared, then everything is
+    /// read, the working tree compared with the runner's latest snapshot
+    /// too (`own`: the paths that are never the user's change).
     pub fn recover(
         status: &StatusDir,
         repo: Option<&Repo>,
         git: &GitSettings,
+        own: &[&str],
     ) -> Result<RunState, StatusError> {
         let interrupted = recover_in_progress(status, true);
         let killed = interrupted.as_ref().map(kill_leftovers).unwrap_or_default();
@@ -82,6 +125,15 @@ impl RunState {
         state.interrupted = interrupted;
         state.killed = killed;
         state.git = repo.map(|r| GitState::read(r, git));
+        if let (Some(repo), Some(g)) = (repo, state.git.as_mut()) {
+            match read_line(repo, &state.records, own) {
+                Ok(line) => g.line = line,
+                Err(e) => state.record_warnings.push(format!(
+                    "{}: cannot compare the working tree with the runner's last snapshot ({e}): what changed since the last run is taken into the phase commit",
+                    crate::status::records::RECORDS_FILE
+                )),
+            }
+        }
         Ok(state)
     }
 

@@ -16,7 +16,6 @@ use crate::agent::prompt::{ResolverPrompt, WORKTREE_NOTE, resolver_prompt};
 use crate::config::{Isolation, Resolve, Settings};
 use crate::events::{Event, Reporter, TaskSummary};
 use crate::exit;
-use crate::plan::{GroupState, group_state};
 use crate::project::Project;
 use crate::resume::GroupAction;
 use crate::roadmap::{GroupKey, Task};
@@ -265,47 +264,40 @@ impl Ctx<'_, '_, '_> {
             .collect()
     }
 
-    /// Once a phase commit is out (pushed, or made with push off): the task
-    /// branches and runner refs of every complete, committed phase go.
+    /// Once a phase commit is out (on the remote, or made with push off):
+    /// the task branches and runner refs of every such phase go.
     pub(super) fn release_committed(&mut self, reporter: &mut dyn Reporter) {
-        let used = match self.used_worktrees {
-            true => Isolation::Worktree,
-            false => self.inputs.settings.isolation,
-        };
-        let Some((repo, wts)) = worktrees_of(self.inputs, used) else {
+        // Whatever this run's isolation: an earlier run's worktree group
+        // (or one killed during its push) may have left refs behind.
+        let Some(repo) = self.inputs.repo else {
             return;
         };
+        if !worktree::has_runner_refs(repo) {
+            return;
+        }
+        let wts = Worktrees::new(
+            &self.inputs.project.dir,
+            repo.workdir(),
+            &self.inputs.settings.worktree,
+        );
         let Ok((completed, _)) = self.inputs.project.status.load_completed() else {
             return;
         };
-        for phase in &self.inputs.roadmap.phases {
-            let complete = phase
-                .groups
-                .iter()
-                .all(|g| group_state(&g.key(phase), phase, g, &completed) != GroupState::Pending);
-            if !complete || !matches!(repo.find_phase_commit(&phase.number), Ok(Some(_))) {
-                continue;
-            }
-            if let Err(e) = worktree::release_phase(repo, &wts, &phase.number) {
+        let git = &self.inputs.settings.git;
+        for phase in worktree::committed_phases(repo, self.inputs.roadmap, &completed, git) {
+            if let Err(e) = worktree::release_phase(repo, &wts, phase) {
                 reporter.report(&Event::Warning {
-                    message: format!(
-                        "cannot delete the task branches of Phase {}: {e}",
-                        phase.number
-                    ),
+                    message: format!("cannot delete the task branches of Phase {phase}: {e}"),
                 });
             }
             // With --nats: the workers' branches and the bases on the remote.
             if self.cluster.is_some()
-                && let Err(e) = crate::cluster::coordinator::cleanup::release_phase(
-                    repo,
-                    &self.inputs.settings.git,
-                    &phase.number,
-                )
+                && let Err(e) =
+                    crate::cluster::coordinator::cleanup::release_phase(repo, git, phase)
             {
                 reporter.report(&Event::Warning {
                     message: format!(
-                        "cannot delete the workers' task branches of Phase {} on the remote: {e}",
-                        phase.number
+                        "cannot delete the workers' task branches of Phase {phase} on the remote: {e}"
                     ),
                 });
             }

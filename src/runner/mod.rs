@@ -9,6 +9,7 @@ pub mod cluster;
 pub mod finish;
 pub mod group;
 pub mod isolation;
+mod line;
 pub mod phase;
 pub mod preflight;
 pub mod repair;
@@ -246,9 +247,10 @@ struct Ctx<'i, 'a, 's> {
     cluster: Option<std::sync::Arc<crate::cluster::coordinator::Dispatcher>>,
     /// Where the current group's tasks work: the isolation it began with.
     isolation: crate::config::Isolation,
-    /// Some group of this run worked in worktrees (their branches go once
-    /// the phase commit is out).
-    used_worktrees: bool,
+    /// The user's changes kept out of every snapshot and commit of the run.
+    left_out: Option<crate::vcs::LeftOut>,
+    /// The tree the last group of this run handed back.
+    held: Option<String>,
 }
 
 /// Runs the decision's actions to the end or to the first failure; returns
@@ -279,7 +281,8 @@ pub async fn execute(
         budget: budget::Budget::new(settings.max_cost),
         cluster: None,
         isolation: settings.isolation,
-        used_worktrees: false,
+        left_out: inputs.decision.left_out.clone(),
+        held: None,
         run: Progress {
             tasks: Vec::new(),
             completed: Vec::new(),
@@ -290,6 +293,11 @@ pub async fn execute(
         },
     };
     write_pending_file(inputs, reporter);
+    if let Some(left_out) = &ctx.left_out {
+        reporter.report(&Event::Warning {
+            message: line::left_out_warning(left_out),
+        });
+    }
     if !ctx.connect_cluster(reporter).await {
         return finish_summary(ctx.run, inputs, signals, started);
     }
@@ -298,6 +306,9 @@ pub async fn execute(
             break;
         }
     }
+    // Whatever the run did: a phase whose commit is out (a run killed
+    // after its push, say) needs its task branches no more.
+    ctx.release_committed(reporter);
     finish_summary(ctx.run, inputs, signals, started)
 }
 
@@ -306,7 +317,12 @@ impl Ctx<'_, '_, '_> {
     async fn act(&mut self, action: &Action<'_>, reporter: &mut dyn Reporter) -> bool {
         let git = &self.inputs.settings.git;
         match action {
-            Action::Group(g) => self.run_one_group(g, reporter).await,
+            Action::Group(g) => {
+                let ok = self.run_one_group(g, reporter).await;
+                // However the group ended, the runner hands the tree back.
+                self.snapshot(&g.key, crate::status::SnapshotPoint::End, reporter);
+                ok
+            }
             Action::CommitPhase { phase, leftover } => self.commit(phase, *leftover, reporter),
             // A phase committed but not pushed by an earlier run goes out first
             // (never the user's own unpushed commits, unless push_foreign allows it).
@@ -340,7 +356,10 @@ impl Ctx<'_, '_, '_> {
             return true;
         };
         match phase::push(repo, phase.map(|p| &p.number), git, reporter) {
-            Ok(()) => true,
+            Ok(()) => {
+                crate::status::store::crash_point("pushed");
+                true
+            }
             Err(f) => {
                 self.run.fail(exit::VCS_FAILED, f.message, f.next_steps);
                 false
@@ -367,7 +386,20 @@ impl Ctx<'_, '_, '_> {
                 ),
             });
         }
-        match phase::commit_phase(repo, phase, &mut self.store, reporter) {
+        let skipped: Vec<String> = self
+            .inputs
+            .decision
+            .hand_skipped
+            .iter()
+            .filter(|k| k.phase == phase.number)
+            .map(|k| k.group.clone())
+            .collect();
+        let what = phase::PhaseCommit {
+            phase,
+            left_out: self.left_out.as_ref(),
+            skipped: &skipped,
+        };
+        match phase::commit_phase(repo, &what, &mut self.store, reporter) {
             Ok(()) => {
                 let out = self.push_after_commit(Some(phase), reporter);
                 if out {
@@ -456,6 +488,7 @@ impl Ctx<'_, '_, '_> {
         let restart = matches!(planned.step, GroupStep::Run { restart: true, .. });
         let first = restart || group_base(&self.inputs.state.records, key).is_none();
         let base = first.then(|| group_base_now(self.inputs.repo));
+        self.snapshot(key, crate::status::SnapshotPoint::Start, reporter);
         if restart {
             reporter.report(&Event::Note {
                 message: format!(
@@ -464,7 +497,6 @@ impl Ctx<'_, '_, '_> {
             });
         }
         self.isolation = self.group_isolation(planned, restart, reporter);
-        self.used_worktrees |= self.isolation == crate::config::Isolation::Worktree;
         if let Err(e) = self.store.group_started(key, restart, base, self.isolation) {
             reporter.report(&Event::Warning {
                 message: format!("cannot record the start of {key}: {e}"),

@@ -5,7 +5,7 @@ use crate::events::{Event, Reporter};
 use crate::project::plural;
 use crate::roadmap::{Phase, PhaseId};
 use crate::status::Store;
-use crate::vcs::{Integrate, Integration, Repo, VcsError, commit_message};
+use crate::vcs::{Integrate, Integration, LeftOut, Repo, TRANSIENT_FILES, VcsError};
 
 /// Why the phase could not be committed or pushed, and what to do.
 pub struct VcsFailure {
@@ -13,15 +13,27 @@ pub struct VcsFailure {
     pub next_steps: Vec<String>,
 }
 
+/// What a phase commit is made of.
+pub struct PhaseCommit<'a> {
+    pub phase: &'a Phase,
+    /// The user's changes it leaves out.
+    pub left_out: Option<&'a LeftOut>,
+    /// Its groups marked complete by hand.
+    pub skipped: &'a [String],
+}
+
 /// Commits the phase: the `commit` record first (HEAD is its parent; the
-/// commit holds it), then the commit. A later run tells whether it was made
-/// from the history: a commit of the phase on that parent.
+/// commit holds it), then the commit of a snapshot of the working tree as
+/// the runner holds it: everything but the user's changes since the runner
+/// last held it and the transient status files. A later run tells whether
+/// it was made from the history: a commit of the phase on that parent.
 pub fn commit_phase(
     repo: &Repo,
-    phase: &Phase,
+    what: &PhaseCommit<'_>,
     store: &mut Store<'_>,
     reporter: &mut dyn Reporter,
 ) -> Result<(), VcsFailure> {
+    let phase = what.phase;
     let fail = |what: String| {
         VcsFailure {
         message: what,
@@ -37,7 +49,13 @@ pub fn commit_phase(
                 phase.number
             ))
         })?;
-    let made = repo.commit_all(&commit_message(phase));
+    let message = crate::vcs::phase_commit_message(phase, what.skipped);
+    // A snapshot now, with the run's left-out set, is the last group's
+    // snapshot plus the status files written since (this commit's own
+    // `commit` record among them).
+    let made = repo
+        .snapshot(what.left_out, TRANSIENT_FILES)
+        .and_then(|snapshot| repo.commit_snapshot(&snapshot, &message));
     crate::status::store::crash_point("committed");
     match made {
         Ok(Some(commit)) => {
@@ -110,6 +128,17 @@ pub fn push(
 ) -> Result<(), VcsFailure> {
     match repo.publish(git) {
         Ok(out) => {
+            if out.already_there {
+                reporter.report(&Event::Note {
+                    message: format!(
+                        "the push of `{}` was refused, but `{}/{}` already holds {}: an earlier push (of a run stopped during it) completed, nothing is left to push",
+                        out.push.branch,
+                        out.push.remote,
+                        out.push.branch,
+                        &out.push.commit[..out.push.commit.len().min(7)]
+                    ),
+                });
+            }
             if let Some(integrated) = &out.integrated {
                 reporter.report(&Event::Warning {
                     message: integration_note(integrated, &out.push.branch),

@@ -18,9 +18,10 @@ pub use progress::{
 };
 pub use records::{
     CommitRecord, CommitState, CompleteRecord, GateRecord, GateStepRecord, IntegrationRecord,
-    IntegrationState, Record, RecordStore, ResetRecord, ResumeState, StartRecord, StepStatus,
-    TaskRecord, group_base, group_isolation, group_resume_state, group_run_time, group_started,
-    latest_task_outcomes, phase_commit_state, runner_attempts, task_attempts, task_integrations,
+    IntegrationState, Record, RecordStore, ResetRecord, ResumeState, SnapshotPoint, SnapshotRecord,
+    StartRecord, StepStatus, TaskRecord, group_base, group_isolation, group_passed_gate,
+    group_resume_state, group_run_time, group_started, latest_snapshot, latest_task_outcomes,
+    phase_commit_state, runner_attempts, task_attempts, task_integrations,
 };
 pub use report_md::{
     AttemptReport, GateStepReport, GroupReportInput, HelperReport, TaskReport, TaskReportOutcome,

@@ -20,7 +20,7 @@
 //!   `commit`, the merged states `from` and `to` and the task's own `files`.
 //!   A newer `task` record of the same task forgets them.
 //! * `kind` is `task`, `gate`, `reset`, `start`, `complete`, `commit`,
-//!   `integrating` or `integrated`; a
+//!   `integrating`, `integrated` or `snapshot`; a
 //!   line without `kind` is a `task` record (the first format had none). The
 //!   runner always writes it.
 //! * `start` is written before a group's first agent (or its gate) starts:
@@ -28,6 +28,11 @@
 //!   (git blob ids of the files that differed from HEAD then) are the group's
 //!   base, so its report names the files it changed across runs.
 //! * `complete` follows the group's line in `completed_tasks.txt`.
+//! * `snapshot` (at a group's `point`, `start` or `end`): the whole working
+//!   tree as the runner held it then, as a git `tree` id, and the user's
+//!   changes it `left_out` (path → git blob id of the content found, or
+//!   `deleted`). The latest one is the line between the runner's work and
+//!   what changed after it (see `crate::resume::decide`).
 //! * `commit` is written just before a phase commit, so the commit holds
 //!   it (nothing is written after a commit: the tree stays clean). Its
 //!   `parent` is HEAD then: the commit was made when HEAD's history has a
@@ -298,6 +303,32 @@ pub struct CommitRecord {
     pub skipped: bool,
 }
 
+/// Where in a group a snapshot of the working tree was taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SnapshotPoint {
+    /// Before the group's first agent: the tree the group took over.
+    Start,
+    /// After the group ended, whatever its outcome: the tree it handed back.
+    End,
+}
+
+/// The whole working tree as the runner held it at a group's start or end.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SnapshotRecord {
+    pub phase: PhaseId,
+    pub group: String,
+    pub point: SnapshotPoint,
+    /// The git tree object of the snapshot.
+    pub tree: String,
+    /// The user's changes the snapshot left out: path → git blob id of the
+    /// content they held when found (`deleted` for a deletion).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub left_out: BTreeMap<String, String>,
+    #[serde(with = "rfc3339")]
+    pub at: DateTime<Utc>,
+}
+
 /// With `--isolation worktree`: a task's change merged into the project
 /// tree. `integrating` is written before the tree is written, `integrated`
 /// after, so a run killed in between writes `to` again (see
@@ -341,6 +372,7 @@ pub enum Record {
     Commit(CommitRecord),
     Integrating(IntegrationRecord),
     Integrated(IntegrationRecord),
+    Snapshot(SnapshotRecord),
 }
 
 impl Record {
@@ -354,6 +386,7 @@ impl Record {
             Record::Commit(_) => "commit",
             Record::Integrating(_) => "integrating",
             Record::Integrated(_) => "integrated",
+            Record::Snapshot(_) => "snapshot",
         }
     }
 
@@ -367,6 +400,7 @@ impl Record {
             Record::Complete(r) => &r.phase,
             Record::Commit(r) => &r.phase,
             Record::Integrating(r) | Record::Integrated(r) => &r.phase,
+            Record::Snapshot(r) => &r.phase,
         }
     }
 
@@ -380,6 +414,7 @@ impl Record {
             Record::Complete(r) => Some(&r.group),
             Record::Commit(_) => None,
             Record::Integrating(r) | Record::Integrated(r) => Some(&r.group),
+            Record::Snapshot(r) => Some(&r.group),
         }
     }
 
@@ -442,6 +477,9 @@ impl Record {
             "integrated" => serde_json::from_value(value.clone())
                 .map(Record::Integrated)
                 .map_err(bad),
+            "snapshot" => serde_json::from_value(value.clone())
+                .map(Record::Snapshot)
+                .map_err(bad),
             other => Err(format!("unknown record kind `{other}`")),
         }
     }
@@ -470,6 +508,7 @@ impl Serialize for Record {
             Record::Integrating(body) | Record::Integrated(body) => {
                 Envelope { v, kind, body }.serialize(s)
             }
+            Record::Snapshot(body) => Envelope { v, kind, body }.serialize(s),
         }
     }
 }
@@ -848,6 +887,25 @@ pub fn group_run_time(records: &[Record], key: &GroupKey) -> std::time::Duration
     total.to_std().unwrap_or_default()
 }
 
+/// The latest snapshot of the working tree, of any group: what the runner
+/// last held.
+pub fn latest_snapshot(records: &[Record]) -> Option<&SnapshotRecord> {
+    records.iter().rev().find_map(|r| match r {
+        Record::Snapshot(s) => Some(s),
+        _ => None,
+    })
+}
+
+/// Whether the group got past its gate since its latest reset (it ran to
+/// the end, in some run): a complete group that did not was marked
+/// complete by hand.
+pub fn group_passed_gate(records: &[Record], key: &GroupKey, task_ids: &[String]) -> bool {
+    matches!(
+        group_resume_state(records, key, task_ids),
+        ResumeState::GatePassed | ResumeState::Recorded
+    )
+}
+
 /// How the phase's commit stands, from its `commit` records.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CommitState {
@@ -877,6 +935,8 @@ pub fn phase_commit_state(records: &[Record], phase: &PhaseId) -> CommitState {
         }
         match r {
             Record::Commit(c) => last_commit = Some((i, c)),
+            // A snapshot records the tree, it changes nothing in it.
+            Record::Snapshot(_) => {}
             _ => last_work = Some(i),
         }
     }
@@ -1034,6 +1094,40 @@ mod tests {
         assert_eq!(state["A1"], IntegrationState::Done(rec));
         records.push(task("A1", TaskOutcome::Succeeded));
         assert!(task_integrations(&records, &key).is_empty());
+    }
+
+    #[test]
+    fn snapshots_round_trip_and_the_latest_is_found() {
+        let snap = |tree: &str, point| {
+            Record::Snapshot(SnapshotRecord {
+                phase: 1.into(),
+                group: "A".into(),
+                point,
+                tree: tree.into(),
+                left_out: [("notes.txt".to_string(), "e69d".to_string())].into(),
+                at: t("2026-01-09T21:27:50Z"),
+            })
+        };
+        let line = snap("t1", SnapshotPoint::Start).to_line();
+        assert!(
+            line.starts_with(r#"{"v":1,"kind":"snapshot","phase":1,"group":"A","point":"start","tree":"t1","left_out":{"notes.txt":"e69d"}"#),
+            "{line}"
+        );
+        assert_eq!(
+            Record::parse_line(&line).unwrap(),
+            snap("t1", SnapshotPoint::Start)
+        );
+        let records = vec![
+            snap("t1", SnapshotPoint::Start),
+            task("A1", TaskOutcome::Succeeded),
+            snap("t2", SnapshotPoint::End),
+            task("A2", TaskOutcome::Succeeded),
+        ];
+        let latest = latest_snapshot(&records).unwrap();
+        assert_eq!(
+            (latest.tree.as_str(), latest.point),
+            ("t2", SnapshotPoint::End)
+        );
     }
 
     #[test]

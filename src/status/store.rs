@@ -14,10 +14,17 @@
 //! 5. the group's line in `completed_tasks.txt`, then `complete`;
 //! 6. `commit` just before a phase commit (which holds it), and nothing
 //!    after: the tree is clean once the phase is committed.
+//!
+//! Besides, a `snapshot` of the working tree before a group's first agent
+//! (ahead of its `start`) and after the group ended, whatever its outcome:
+//! the latest one is the line between the runner's work and the user's. A
+//! crash before an end snapshot leaves the start one latest: everything
+//! changed since is the killed group's.
 
 use super::{
     CommitRecord, CompleteRecord, GateRecord, InProgress, IntegrationRecord, Record, RecordStore,
-    RunningGate, RunningGroup, RunningTask, StartRecord, StatusDir, StatusError, TaskRecord,
+    RunningGate, RunningGroup, RunningTask, SnapshotPoint, SnapshotRecord, StartRecord, StatusDir,
+    StatusError, TaskRecord,
 };
 use crate::config::Isolation;
 use crate::roadmap::{GroupKey, PhaseId};
@@ -42,7 +49,8 @@ static CRASH_AT: LazyLock<Option<(String, usize)>> = LazyLock::new(|| {
 static CRASH_COUNT: AtomicUsize = AtomicUsize::new(0);
 
 /// A named moment between two writes: `start`, `task`, `gate-step`, `gate`,
-/// `completed-line`, `complete`, `commit-record`, `committed`. Does nothing
+/// `completed-line`, `complete`, `snapshot`, `commit-record`, `committed`,
+/// `pushed`. Does nothing
 /// unless [`CRASH_AT_ENV`] names it.
 pub fn crash_point(name: &str) {
     let Some((want, n)) = CRASH_AT.as_ref() else {
@@ -189,6 +197,26 @@ impl<'a> Store<'a> {
             at: Utc::now(),
         }))?;
         crash_point("complete");
+        Ok(())
+    }
+
+    /// The working tree as the runner holds it at the group's `point`.
+    pub fn snapshot(
+        &mut self,
+        key: &GroupKey,
+        point: SnapshotPoint,
+        tree: String,
+        left_out: BTreeMap<String, String>,
+    ) -> Result<(), StatusError> {
+        self.records.append(&Record::Snapshot(SnapshotRecord {
+            phase: key.phase.clone(),
+            group: key.group.clone(),
+            point,
+            tree,
+            left_out,
+            at: Utc::now(),
+        }))?;
+        crash_point("snapshot");
         Ok(())
     }
 

@@ -13,11 +13,13 @@
 mod publish;
 mod push;
 mod rebase;
+mod snapshot;
 pub mod transfer;
 
 pub use publish::{Published, UnpushedCommit, name_commits};
 pub use push::PushOutcome;
 pub use rebase::{Integrate, Integration};
+pub use snapshot::{DELETED, LeftOut, Snapshot};
 
 use crate::roadmap::PhaseId;
 use crate::roadmap::model::Phase;
@@ -29,6 +31,10 @@ use std::path::{Path, PathBuf};
 /// What the runner itself writes into the project: never a reason to call the
 /// tree dirty. Anchored at the project directory (see [`path_matches`]).
 pub const RUNNER_FILES: &[&str] = &["status/", "logs/", "PHASE*-GROUP-*-STATUS.md"];
+
+/// The runner's status files that describe one moment of one run: never
+/// committed (`completed_tasks.txt`, `tasks.jsonl` and the reports are).
+pub const TRANSIENT_FILES: &[&str] = &["status/in_progress_tasks.txt", "status/pending_tasks.txt"];
 
 /// How far back [`Repo::find_phase_commit`] looks.
 pub const HISTORY_LIMIT: usize = 10_000;
@@ -640,6 +646,12 @@ fn trailer(message: &str, key: &str) -> Option<String> {
 /// Roadmap-Phase: 1
 /// ```
 pub fn commit_message(phase: &Phase) -> String {
+    phase_commit_message(phase, &[])
+}
+
+/// [`commit_message`], with the groups of `skipped` (group ids) marked as
+/// skipped by hand: they are complete without having run.
+pub fn phase_commit_message(phase: &Phase, skipped: &[String]) -> String {
     let mut msg = format!("Complete Phase {}", phase.number);
     let title = one_line(&phase.title);
     if !title.is_empty() {
@@ -653,6 +665,9 @@ pub fn commit_message(phase: &Phase) -> String {
             && !a.is_empty()
         {
             msg.push_str(&format!(" ({a})"));
+        }
+        if skipped.contains(&group.id) {
+            msg.push_str(" [skipped by hand: not run]");
         }
         msg.push('\n');
         for task in &group.tasks {

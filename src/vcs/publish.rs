@@ -32,6 +32,9 @@ pub struct Published {
     pub push: PushOutcome,
     /// The remote branch had moved on and was integrated first.
     pub integrated: Option<Integration>,
+    /// The push was refused, yet the remote branch already held the local
+    /// commit: an earlier push (of a run killed during it) had completed.
+    pub already_there: bool,
 }
 
 impl Repo {
@@ -77,23 +80,38 @@ impl Repo {
         let target = self.push_target(settings)?;
         self.refuse_foreign(settings, &target)?;
         let rejected = match self.push(settings) {
-            Err(e @ VcsError::PushRejected { .. }) if settings.diverged != Diverged::Stop => e,
+            Err(e @ VcsError::PushRejected { .. }) => e,
             other => {
                 return other.map(|push| Published {
                     push,
                     integrated: None,
+                    already_there: false,
                 });
             }
         };
-        let upstream = self.fetch_upstream(settings)?;
+        // What the remote branch holds now decides; a failed fetch leaves
+        // the refusal as it was.
+        let Ok(upstream) = self.fetch_upstream(settings) else {
+            return Err(rejected);
+        };
         let local = self.oid(&format!("refs/heads/{}", target.branch));
         let theirs = self.oid(&upstream);
+        if let (Some(l), Some(t)) = (local, theirs)
+            && l == t
+        {
+            return Ok(Published {
+                push: self.already_pushed(&target, l)?,
+                integrated: None,
+                already_there: true,
+            });
+        }
         let diverged = match (local, theirs) {
             (Some(l), Some(t)) => !self.is_ancestor(t, l)?,
             _ => false,
         };
-        if !diverged {
-            // Rejected for another reason (a hook, a protected branch).
+        if !diverged || settings.diverged == Diverged::Stop {
+            // Rejected for another reason (a hook, a protected branch), or
+            // told not to integrate.
             return Err(rejected);
         }
         // What is unpushed is now known exactly: check it again.
@@ -107,7 +125,52 @@ impl Repo {
         Ok(Published {
             push,
             integrated: Some(integrated),
+            already_there: false,
         })
+    }
+
+    /// The outcome of a push the remote had already received.
+    fn already_pushed(&self, target: &Target, commit: git2::Oid) -> Result<PushOutcome, VcsError> {
+        let remote = self.find_remote(&target.remote)?;
+        Ok(PushOutcome {
+            remote: target.remote.clone(),
+            url: super::push::remote_url(&remote),
+            branch: target.branch.clone(),
+            commit: commit.to_string(),
+            commits_pushed: 0,
+            upstream_set: false,
+        })
+    }
+
+    /// The remote pushes would go to, when the repository has no remote at
+    /// all and none is named in the settings: there is nothing to push to.
+    pub fn missing_remote(&self, settings: &GitSettings) -> Option<String> {
+        let named = settings
+            .remote
+            .as_deref()
+            .is_some_and(|r| !r.trim().is_empty());
+        let none = self.repo.remotes().is_ok_and(|r| r.is_empty());
+        if named || !none {
+            return None;
+        }
+        Some(
+            self.push_target(settings)
+                .map_or_else(|_| "origin".into(), |t| t.remote),
+        )
+    }
+
+    /// Whether `commit` is on the remote: the remote-tracking branch holds it.
+    pub fn is_on_remote(&self, settings: &GitSettings, commit: &str) -> bool {
+        let Ok(target) = self.push_target(settings) else {
+            return false;
+        };
+        let (Some(tracking), Ok(id)) = (
+            self.oid(&target.tracking_ref()),
+            git2::Oid::from_str(commit),
+        ) else {
+            return false;
+        };
+        self.is_ancestor(id, tracking).unwrap_or(false)
     }
 
     fn refuse_foreign(&self, settings: &GitSettings, target: &Target) -> Result<(), VcsError> {

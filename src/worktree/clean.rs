@@ -137,6 +137,47 @@ pub fn release_phase(
     Ok(refs.len())
 }
 
+/// Whether the runner left any task branch or runner ref in `repo`: a
+/// run in shared mode releases committed phases only then, so that a run
+/// that never used worktrees pays no history walk for it.
+pub fn has_runner_refs(repo: &Repo) -> bool {
+    let git = repo.git2();
+    [
+        format!("refs/heads/{BRANCH_PREFIX}"),
+        BASE_REF_PREFIX.to_string(),
+        MERGED_REF_PREFIX.to_string(),
+    ]
+    .iter()
+    .any(|prefix| runner_refs(git, prefix).is_ok_and(|refs| !refs.is_empty()))
+}
+
+/// The complete phases whose commit is out: in HEAD's history and, when
+/// pushing is on, on the remote (its remote-tracking branch holds it).
+/// Their task branches and runner refs have done their job.
+pub fn committed_phases<'a>(
+    repo: &Repo,
+    roadmap: &'a crate::roadmap::Roadmap,
+    completed: &crate::status::CompletedGroups,
+    git: &crate::config::GitSettings,
+) -> Vec<&'a PhaseId> {
+    use crate::plan::{GroupState, group_state};
+    roadmap
+        .phases
+        .iter()
+        .filter(|phase| {
+            phase
+                .groups
+                .iter()
+                .all(|g| group_state(&g.key(phase), phase, g, completed) != GroupState::Pending)
+        })
+        .filter(|phase| match repo.find_phase_commit(&phase.number) {
+            Ok(Some(commit)) => !git.push || repo.is_on_remote(git, &commit),
+            _ => false,
+        })
+        .map(|phase| &phase.number)
+        .collect()
+}
+
 /// Every reference under `prefix`, with its target.
 fn runner_refs(git: &Repository, prefix: &str) -> Result<Vec<(String, Oid)>, WorktreeError> {
     let iter = git

@@ -34,8 +34,8 @@ use std::path::{Path, PathBuf};
 pub use base::{make_base, snapshot_tree};
 pub use check::{Dropped, Side, dropped_changes};
 pub use clean::{
-    CleanReport, WorktreeInfo, clean, list_worktrees, project_worktrees, release_phase,
-    remove_group_worktrees,
+    CleanReport, WorktreeInfo, clean, committed_phases, has_runner_refs, list_worktrees,
+    project_worktrees, release_phase, remove_group_worktrees,
 };
 pub use create::{TaskWorktree, create_task_worktree, remove_worktree};
 pub use integrate::{
