@@ -473,7 +473,7 @@ fn parse_dialect(s: &str) -> Result<Dialect, String> {
 }
 
 /// `2` → (2, 2); `2..3` → (2, 3).
-fn parse_phase_range(s: &str) -> Result<(PhaseId, PhaseId), String> {
+pub fn parse_phase_range(s: &str) -> Result<(PhaseId, PhaseId), String> {
     let bad = || format!("`{s}` is not a phase number or range (e.g. `2`, `12.1` or `2..3`)");
     match s.split_once("..") {
         Some((a, b)) => {
