@@ -767,9 +767,7 @@ impl Settings {
 // --- isolation: `[run] isolation` and `[worktree]` -------------------------
 
 /// Where each task's agent works.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, Deserialize, schemars::JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Isolation {
     /// Every agent of a group edits the project's own working tree.
