@@ -150,10 +150,15 @@ where
             match read_line(line.strip_suffix(b"\n").unwrap_or(&line)) {
                 Line::Message(m) => return Some(*m),
                 Line::Ignore => {}
+                // Written by a task of its own: `receive` may be cancelled
+                // at any await, and half a line written would break the stream.
                 Line::Answer(v) => {
-                    if write_line(&self.write, v.to_string()).await.is_err() {
-                        return None;
-                    }
+                    let write = self.write.clone();
+                    tokio::spawn(async move {
+                        if let Err(e) = write_line(&write, v.to_string()).await {
+                            tracing::error!("answering the MCP client: {e}");
+                        }
+                    });
                 }
             }
         }
