@@ -467,19 +467,12 @@ pub struct RunArgs {
     pub nats_creds: Option<std::path::PathBuf>,
 }
 
-/// `shared` or `worktree`: the names `[run] isolation` takes (config's own
-/// list, so config needs no clap).
+/// `shared` or `worktree`: config's own names (so config needs no clap),
+/// listed in the help and in the error.
 fn isolation_parser() -> impl clap::builder::TypedValueParser<Value = Isolation> {
     use clap::builder::TypedValueParser;
-    clap::builder::PossibleValuesParser::new(Isolation::CHOICES.iter().map(|(name, _)| *name)).map(
-        |given| {
-            Isolation::CHOICES
-                .iter()
-                .find(|(name, _)| *name == given)
-                .map(|(_, i)| *i)
-                .unwrap_or_default()
-        },
-    )
+    clap::builder::PossibleValuesParser::new(Isolation::CHOICES.iter().map(|(name, _)| *name))
+        .map(|given| crate::config::parse_isolation(&given).unwrap_or_default())
 }
 
 fn parse_dialect(s: &str) -> Result<Dialect, String> {
