@@ -1,7 +1,7 @@
 //! Command-line definitions only: raw arguments and their env fallbacks.
 //! Turning them into validated settings is `config`'s job.
 
-use crate::config::{parse_max_parallel, parse_timeout};
+use crate::config::{Isolation, parse_max_parallel, parse_timeout};
 use crate::roadmap::{Dialect, PhaseId};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -453,8 +453,8 @@ pub struct RunArgs {
 
     /// Where agents work: `shared` (the project's tree) or `worktree` (one git
     /// worktree per task, merged back before the gate) [default: shared].
-    #[arg(long, env = "ROADMAP_ISOLATION", value_name = "MODE", value_enum)]
-    pub isolation: Option<crate::config::Isolation>,
+    #[arg(long, env = "ROADMAP_ISOLATION", value_name = "MODE", value_parser = isolation_parser())]
+    pub isolation: Option<Isolation>,
 
     /// Run the tasks on workers (`roadmap-runner worker`) through this NATS
     /// JetStream server, e.g. nats://host:4222; implies --isolation worktree
@@ -467,13 +467,21 @@ pub struct RunArgs {
     pub nats_creds: Option<std::path::PathBuf>,
 }
 
+/// `shared` or `worktree`: config's own names (so config needs no clap),
+/// listed in the help and in the error.
+fn isolation_parser() -> impl clap::builder::TypedValueParser<Value = Isolation> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(Isolation::CHOICES.iter().map(|(name, _)| *name))
+        .map(|given| crate::config::parse_isolation(&given).unwrap_or_default())
+}
+
 fn parse_dialect(s: &str) -> Result<Dialect, String> {
     s.parse()
         .map_err(|e: crate::roadmap::dialect::UnknownDialect| e.to_string())
 }
 
 /// `2` → (2, 2); `2..3` → (2, 3).
-fn parse_phase_range(s: &str) -> Result<(PhaseId, PhaseId), String> {
+pub fn parse_phase_range(s: &str) -> Result<(PhaseId, PhaseId), String> {
     let bad = || format!("`{s}` is not a phase number or range (e.g. `2`, `12.1` or `2..3`)");
     match s.split_once("..") {
         Some((a, b)) => {
@@ -513,6 +521,21 @@ mod tests {
             Some(Command::Validate(ValidateArgs { json: true, .. }))
         ));
         assert_eq!(cli.global.dialect, None);
+    }
+
+    #[test]
+    fn isolation_takes_the_names_the_config_file_takes() {
+        let cli = Cli::try_parse_from(["rr", "run", "--isolation", "worktree"]).unwrap();
+        let Some(Command::Run(args)) = cli.command else {
+            panic!("not a run");
+        };
+        assert_eq!(args.isolation, Some(Isolation::Worktree));
+        let err = Cli::try_parse_from(["rr", "--isolation", "nowhere"]).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("[possible values: shared, worktree]"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -69,6 +69,25 @@ impl Client {
         }
     }
 
+    /// The next line on stdout, as JSON.
+    fn next(&mut self) -> Value {
+        let line = self
+            .lines
+            .recv_timeout(Duration::from_secs(30))
+            .expect("an answer");
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("not JSON: {line:?}: {e}"))
+    }
+
+    fn initialize(&mut self) {
+        let init = self.request(
+            "initialize",
+            json!({"protocolVersion": "2025-06-18", "capabilities": {},
+                   "clientInfo": {"name": "test", "version": "1"}}),
+        );
+        assert!(init["result"].is_object(), "{init}");
+        self.send(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+    }
+
     fn call(&mut self, tool: &str, args: Value) -> Value {
         let msg = self.request("tools/call", json!({"name": tool, "arguments": args}));
         assert!(msg["error"].is_null(), "{tool}: {msg}");
@@ -158,11 +177,11 @@ fn an_mcp_client_starts_a_run_and_follows_it_to_the_end() {
     );
     let unknown = c.request(
         "tools/call",
-        json!({"name": "start_run", "arguments": {"isolation": "x"}}),
+        json!({"name": "start_run", "arguments": {"isolate": "x"}}),
     );
     assert_eq!(unknown["result"]["isError"], true, "{unknown}");
     let text = unknown["result"]["content"][0]["text"].as_str().unwrap();
-    assert!(text.contains("unknown field `isolation`"), "{unknown}");
+    assert!(text.contains("unknown field `isolate`"), "{unknown}");
     // A run holding the lock (here: this test) makes start_run a tool error.
     let held = roadmap_runner::status::RunLock::acquire(
         &roadmap_runner::status::StatusDir::new(&p.dir).lock_path(),
@@ -206,6 +225,15 @@ fn an_mcp_client_starts_a_run_and_follows_it_to_the_end() {
     done.sort();
     assert_eq!(done, ["A1", "A2"]);
     assert_eq!(p.read("a2.txt"), "two\n");
+    let stop = c.call("stop_run", json!({"id": id}));
+    assert_eq!(stop["isError"], true, "{stop}");
+    assert!(
+        stop["content"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("has finished"),
+        "{stop}"
+    );
 
     let log = c.call("task_log", json!({"task": "1:A:A1", "tail": 1}));
     assert_eq!(log["isError"], false, "{log}");
@@ -224,4 +252,59 @@ fn an_mcp_client_starts_a_run_and_follows_it_to_the_end() {
             .contains("pending again"),
         "{again}"
     );
+}
+
+/// Input JSON-RPC asks an answer for gets it: an unparseable line `-32700`
+/// with `"id": null`, arguments that are not an object `-32602`; a
+/// `start_run` the run would refuse is a tool error and starts nothing.
+#[test]
+fn bad_input_gets_the_answers_json_rpc_and_the_cli_give() {
+    let p = Project::new(&roadmap_with_tasks(&[("A1", "FAKE: write a1.txt one")]));
+    let mut c = Client::start(&p);
+    c.initialize();
+
+    writeln!(c.stdin, "{{\"jsonrpc\": \"2.0\", \"id\": 1,").unwrap();
+    c.stdin.flush().unwrap();
+    let parse = c.next();
+    assert_eq!(parse["error"]["code"], -32700, "{parse}");
+    assert!(parse.get("id").is_some_and(Value::is_null), "{parse}");
+
+    let args = c.request(
+        "tools/call",
+        json!({"name": "start_run", "arguments": [["2"]]}),
+    );
+    assert_eq!(args["error"]["code"], -32602, "{args}");
+
+    for (options, expected) in [
+        (json!({"groups": ["x"]}), "--group x: expected PHASE:GROUP"),
+        (json!({"phases": ["9"]}), "the roadmap has no phase 9"),
+        (json!({"task": ""}), "expected PHASE:GROUP:TASK"),
+        (json!({"max_parallel": 0}), "max_parallel: at least 1 agent"),
+    ] {
+        let refused = c.call("start_run", options.clone());
+        assert_eq!(refused["isError"], true, "{options}: {refused}");
+        let text = refused["content"][0]["text"].as_str().unwrap();
+        assert!(text.contains(expected), "{options}: {refused}");
+        assert!(!text.starts_with("20"), "{options}: log prefix: {refused}");
+    }
+    let none = c.call("run_status", json!({}));
+    assert_eq!(none["isError"], true, "no run was started: {none}");
+    assert!(!p.dir.join(".git/roadmap-runner.lock").exists());
+    assert!(p.agent_starts().is_empty());
+
+    // The input schema is the options' schema: every run option, its bounds.
+    let list = c.request("tools/list", json!({}));
+    let tools = list["result"]["tools"].as_array().unwrap();
+    let start = tools.iter().find(|t| t["name"] == "start_run").unwrap();
+    let props = &start["inputSchema"]["properties"];
+    for name in [
+        "isolation",
+        "fix_attempts",
+        "review",
+        "max_cost",
+        "write_back",
+    ] {
+        assert!(props[name].is_object(), "{name}: {start}");
+    }
+    assert_eq!(props["max_parallel"]["minimum"], 1, "{start}");
 }

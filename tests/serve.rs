@@ -56,13 +56,13 @@ fn a_run_started_over_http_is_followed_to_its_end_and_pushed() {
         body["error"].as_str().unwrap().contains("invalid JSON"),
         "{body}"
     );
-    let (code, body) = s.post("/api/v1/runs", r#"{"isolation": "worktree"}"#);
+    let (code, body) = s.post("/api/v1/runs", r#"{"isolate": "worktree"}"#);
     assert_eq!(code, 400, "{body}");
     assert!(
         body["error"]
             .as_str()
             .unwrap()
-            .contains("unknown field `isolation`")
+            .contains("unknown field `isolate`")
     );
     let (code, body) = s.post("/api/v1/runs", r#"{"phases": ["x"]}"#);
     assert_eq!(code, 400, "{body}");
@@ -84,11 +84,15 @@ fn a_run_started_over_http_is_followed_to_its_end_and_pushed() {
     let (code, started) = s.post("/api/v1/runs", "{}");
     assert_eq!(code, 202, "{started}");
     let id = started["id"].as_str().unwrap().to_string();
-    // The first run holds the lock: a second start is refused.
+    // The first run holds the lock: a second start is refused, with the
+    // message alone (no log prefix).
     let (code, body) = s.post("/api/v1/runs", "{}");
     assert_eq!(code, 409, "{body}");
     assert!(
-        body["error"].as_str().unwrap().contains("holds the lock"),
+        body["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("another roadmap-runner holds the lock"),
         "{body}"
     );
 
@@ -217,6 +221,74 @@ fn stop_ends_a_run_like_sigterm() {
         s.get("/api/v1/status").1["running"].is_null()
     });
     assert_eq!(s.post("/api/v1/runs/nope/stop", "").0, 404);
+    // A finished run has nothing to stop.
+    let (code, body) = s.post(&format!("/api/v1/runs/{id}/stop"), "");
+    assert_eq!(code, 409, "{body}");
+    assert!(
+        body["error"].as_str().unwrap().contains("has finished"),
+        "{body}"
+    );
+}
+
+/// What the run would refuse before it starts is refused by `POST /runs`:
+/// 400 with the message alone, and nothing started (no run listed, no lock
+/// taken, no events file written, no agent).
+#[test]
+fn bad_run_options_are_refused_before_anything_starts() {
+    let p = Project::new(&roadmap_with_tasks(&[("A1", "FAKE: write a1.txt x")]));
+    let s = Server::start(&p, None);
+    for (body, expected) in [
+        (r#"{"groups": ["x"]}"#, "--group x: expected PHASE:GROUP"),
+        (r#"{"groups": ["1:Z"]}"#, "the roadmap has no such group"),
+        (r#"{"phases": ["9"]}"#, "the roadmap has no phase 9"),
+        (r#"{"task": ""}"#, "expected PHASE:GROUP:TASK"),
+        (r#"{"task": "1:A:A9"}"#, "has no task A9"),
+        (r#"[["2"]]"#, "the body must be a JSON object"),
+        (r#""2""#, "the body must be a JSON object"),
+        (r#"{"max_parallel": 0}"#, "max_parallel: at least 1 agent"),
+        (
+            r#"{"timeout": 0}"#,
+            "timeout: the time limit must be more than zero",
+        ),
+        (r#"{"max_cost": -1}"#, "max_cost: `-1` is not an amount"),
+        (r#"{"isolation": "nowhere"}"#, "unknown variant `nowhere`"),
+    ] {
+        let (code, answer) = s.post("/api/v1/runs", body);
+        assert_eq!(code, 400, "{body}: {answer}");
+        let message = answer["error"].as_str().unwrap();
+        assert!(message.contains(expected), "{body}: {answer}");
+        assert!(
+            !message.starts_with("20") && !message.starts_with("error:"),
+            "{body}: the message carries a log prefix: {answer}"
+        );
+    }
+    let (_, runs) = s.get("/api/v1/runs");
+    assert_eq!(runs["runs"], serde_json::json!([]), "{runs}");
+    assert!(!p.dir.join(".git/roadmap-runner.lock").exists());
+    let events = std::fs::read_dir(p.dir.join("logs/orchestrator"))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert_eq!(events, 0, "a refused start wrote logs");
+    assert!(p.agent_starts().is_empty());
+    // A good value still starts a run (with the options the CLI has).
+    let (code, started) = s.post(
+        "/api/v1/runs",
+        r#"{"isolation": "worktree", "fix_attempts": 0, "write_back": true, "no_push": true}"#,
+    );
+    assert_eq!(code, 202, "{started}");
+    assert!(
+        started["run"]["args"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!("--isolation=worktree")),
+        "{started}"
+    );
+    let id = started["id"].as_str().unwrap();
+    wait_for("the run to end", 60, || {
+        s.get(&format!("/api/v1/runs/{id}")).1["state"] == "finished"
+    });
+    let (_, run) = s.get(&format!("/api/v1/runs/{id}"));
+    assert_eq!(run["exit_code"], 0, "{run}");
 }
 
 #[test]

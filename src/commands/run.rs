@@ -124,6 +124,18 @@ pub fn run(
     Ok(summary.exit_code)
 }
 
+/// What a run with these arguments checks before it starts, alone: the
+/// roadmap, the settings and the selection, as the dry run checks them. No
+/// lock, nothing written; for a server that must refuse a run it would
+/// otherwise start only to see it die. 0, or the exit code the run would end
+/// with (its message on `io.err`).
+pub fn check(project: &Project, args: &RunArgs, io: Io<'_>) -> Result<i32, CommandError> {
+    Ok(match prepare(project, args, io.err)? {
+        Ok(_) => exit::OK,
+        Err(code) => code,
+    })
+}
+
 /// The roadmap (its errors stop here: `Err(exit code)`), the settings, the
 /// prompt template and the selection.
 fn prepare(

@@ -352,6 +352,8 @@ pub const ENV_MAX_COST: &str = "ROADMAP_MAX_COST";
 pub const ENV_MAX_PARALLEL: &str = "MAX_PARALLEL_AGENTS";
 pub const ENV_TIMEOUT: &str = "TASK_TIMEOUT";
 pub const ENV_CLAUDE_BIN: &str = "CLAUDE_BIN";
+pub const ENV_ISOLATION: &str = "ROADMAP_ISOLATION";
+pub const ENV_NATS: &str = "ROADMAP_NATS";
 
 impl Overrides {
     /// The flags of `run`, and the environment for those not given as flags.
@@ -394,8 +396,19 @@ impl Overrides {
             review: args.review,
             max_cost,
             write_back: args.write_back,
-            isolation: args.isolation,
-            nats: args.nats.clone().filter(|u| !u.trim().is_empty()),
+            // clap reads these variables for the CLI too; read here, they also
+            // count for run arguments built without clap (`serve`, `mcp`).
+            isolation: match args.isolation {
+                Some(i) => Some(i),
+                None => {
+                    from_env(ENV_ISOLATION, var(ENV_ISOLATION), parse_isolation)?.map(|(i, _)| i)
+                }
+            },
+            nats: args
+                .nats
+                .clone()
+                .or_else(|| var(ENV_NATS))
+                .filter(|u| !u.trim().is_empty()),
             nats_creds: args.nats_creds.clone(),
         })
     }
@@ -768,7 +781,7 @@ impl Settings {
 
 /// Where each task's agent works.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum, serde::Serialize, Deserialize,
+    Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, Deserialize, schemars::JsonSchema,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Isolation {
@@ -784,6 +797,15 @@ impl Isolation {
         ("shared", Isolation::Shared),
         ("worktree", Isolation::Worktree),
     ];
+}
+
+/// `shared` or `worktree`.
+pub fn parse_isolation(text: &str) -> Result<Isolation, String> {
+    Isolation::CHOICES
+        .iter()
+        .find(|(name, _)| *name == text.trim())
+        .map(|(_, i)| *i)
+        .ok_or_else(|| format!("`{text}` is not an isolation mode: write shared or worktree"))
 }
 
 /// What integration does when a task's change conflicts with the merged tree.
@@ -1056,5 +1078,19 @@ mod tests {
         let over =
             Overrides::from_run_args_with(&flag, env(&[("MAX_PARALLEL_AGENTS", "abc")])).unwrap();
         assert_eq!(over.max_parallel, Some((5, Origin::Flag("--max-parallel"))));
+        // Run arguments built without clap (`serve`, `mcp`) get these too.
+        let over = Overrides::from_run_args_with(
+            &args,
+            env(&[
+                ("ROADMAP_ISOLATION", "worktree"),
+                ("ROADMAP_NATS", "nats://q:4222"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(over.isolation, Some(Isolation::Worktree));
+        assert_eq!(over.nats.as_deref(), Some("nats://q:4222"));
+        let err =
+            Overrides::from_run_args_with(&args, env(&[("ROADMAP_ISOLATION", "x")])).unwrap_err();
+        assert!(err.to_string().contains("ROADMAP_ISOLATION=x"), "{err}");
     }
 }

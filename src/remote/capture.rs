@@ -3,7 +3,7 @@
 
 use super::options::RunOptions;
 use super::{RemoteError, Target};
-use crate::cli::{LogsArgs, RollbackArgs, SkipArgs, StatusArgs, ValidateArgs};
+use crate::cli::{LogsArgs, RollbackArgs, RunArgs, SkipArgs, StatusArgs, ValidateArgs};
 use crate::commands::{self, CommandError, Io};
 use crate::roadmap::{GroupKey, is_id};
 use serde::Serialize;
@@ -39,7 +39,7 @@ impl Captured {
             },
             Ok(code) => RemoteError::Command {
                 exit_code: code,
-                message: self.err.trim().to_string(),
+                message: message_alone(&self.err),
             },
         }
     }
@@ -79,8 +79,50 @@ pub fn validate(t: &Target) -> Result<Value, RemoteError> {
 
 /// `run --dry-run --json` with these options: the plan.
 pub fn plan(t: &Target, opts: &RunOptions) -> Result<Value, RemoteError> {
-    let args = opts.parse(&["--dry-run", "--json"])?;
+    let args = RunArgs {
+        dry_run: true,
+        json: true,
+        ..opts.to_run_args()?
+    };
     capture(|io| commands::run::run(&t.project, &args, false, io)).json()
+}
+
+/// What a run with these options would refuse before it starts (the dry
+/// run's checks): `Ok` when it may start.
+pub fn check_run(t: &Target, opts: &RunOptions) -> Result<(), RemoteError> {
+    let args = opts.to_run_args()?;
+    let captured = capture(|io| commands::run::check(&t.project, &args, io));
+    match captured.result {
+        Ok(crate::exit::OK) => Ok(()),
+        _ => Err(captured.error()),
+    }
+}
+
+/// A command's stderr as a message: each line without the log prefix
+/// (`2026-12-03 11:23:25 error: `) the CLI puts on its errors.
+pub fn message_alone(stderr: &str) -> String {
+    stderr
+        .trim()
+        .lines()
+        .map(|line| {
+            let rest = match line.get(..20) {
+                Some(stamp) if is_timestamp(stamp) => &line[20..],
+                _ => line,
+            };
+            rest.strip_prefix("error: ").unwrap_or(rest)
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// `2026-12-03 11:23:25 `: digits where the clock has them.
+fn is_timestamp(s: &str) -> bool {
+    s.bytes().enumerate().all(|(i, b)| match i {
+        4 | 7 => b == b'-',
+        10 | 19 => b == b' ',
+        13 | 16 => b == b':',
+        _ => b.is_ascii_digit(),
+    })
 }
 
 /// A task's (or, with `task` = `gate`, a group's gate) latest log, readable.
@@ -165,4 +207,22 @@ pub fn group_key(given: &str) -> Result<GroupKey, RemoteError> {
     GroupKey::parse_cli(given).ok_or_else(|| {
         RemoteError::BadRequest(format!("`{given}`: expected PHASE:GROUP, e.g. `1:B`"))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::message_alone;
+
+    #[test]
+    fn the_log_prefix_is_not_part_of_the_message() {
+        assert_eq!(
+            message_alone("2026-12-03 11:23:25 error: another roadmap-runner holds the lock\n"),
+            "another roadmap-runner holds the lock"
+        );
+        assert_eq!(message_alone("error: bad\n  at line 2"), "bad\n  at line 2");
+        assert_eq!(
+            message_alone("2026-12-03 is the date"),
+            "2026-12-03 is the date"
+        );
+    }
 }

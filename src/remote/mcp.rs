@@ -5,6 +5,7 @@
 use super::capture::{self, LogTail};
 use super::options::RunOptions;
 use super::runs::RunManager;
+use super::stdio::LineTransport;
 use super::{RemoteError, Target};
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::Parameters;
@@ -261,7 +262,7 @@ pub fn run(target: Target) -> Result<i32, RemoteError> {
     rt.block_on(async move {
         let server = McpServer::new(RunManager::new(target)?);
         let service = server
-            .serve(rmcp::transport::stdio())
+            .serve(LineTransport::new(tokio::io::stdin(), tokio::io::stdout()))
             .await
             .map_err(|e| RemoteError::Mcp(e.to_string()))?;
         service

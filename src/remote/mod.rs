@@ -4,7 +4,8 @@
 //! Both surfaces sit on the same pieces: [`capture`] calls the CLI's own
 //! command functions with in-memory output (no second implementation of any
 //! command), [`runs`] starts runs as child processes of this binary and
-//! tracks them, [`event_log`] tails the events files every run writes.
+//! tracks them, [`event_log`] tails the events files every run writes,
+//! [`options`] is the one type of a run's options both take.
 
 pub mod capture;
 pub mod event_log;
@@ -12,6 +13,7 @@ pub mod http;
 pub mod mcp;
 pub mod options;
 pub mod runs;
+pub mod stdio;
 
 use std::path::PathBuf;
 
@@ -27,6 +29,9 @@ pub enum RemoteError {
     BadRequest(String),
     #[error("{0}")]
     NotFound(String),
+    /// The run asked about has already ended.
+    #[error("{0}")]
+    Finished(String),
     #[error("cannot start the run: {0}")]
     Spawn(#[source] std::io::Error),
     #[error("{0}")]

@@ -1,18 +1,22 @@
-//! The options of a run started over MCP or HTTP: the names of `run`'s flags,
-//! turned into the same argv a user would type and checked by the same clap
-//! parser, so a remote run means exactly what the CLI means.
+//! The options of a run started over MCP or HTTP. One type, [`RunOptions`],
+//! is what the server deserialises, what the OpenAPI document and the MCP
+//! input schema are generated from, and what becomes the run's [`RunArgs`]:
+//! built field by field and checked with the CLI's own value parsers, so a
+//! remote run means exactly what the CLI means and a bad value is refused
+//! before anything starts.
 
 use super::RemoteError;
-use crate::cli::{Cli, Command, RunArgs};
-use clap::Parser;
+use crate::cli::{RunArgs, parse_phase_range};
+use crate::config::{Isolation, parse_cost, parse_max_parallel, parse_timeout};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
-/// `run`'s options. Unknown names are refused, so a typo never silently does nothing.
+/// `run`'s options by their flag names (`--max-parallel` is `max_parallel`).
+/// Unknown names are refused, so a typo never silently does nothing.
 #[derive(Debug, Clone, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RunOptions {
-    /// Only these phases: `"2"` or a range `"2..3"` (`--phase`).
+    /// Only these phases: `"2"`, `"12.1"` or a range `"2..3"` (`--phase`).
     #[serde(default)]
     pub phases: Vec<String>,
     /// Only these groups, e.g. `"1:B"` (`--group`).
@@ -21,68 +25,172 @@ pub struct RunOptions {
     /// Only this one task, e.g. `"1:A:A2"` (`--task`).
     #[serde(default)]
     pub task: Option<String>,
-    /// Agents running at once (`--max-parallel`).
+    /// Agents running at once, at least 1 (`--max-parallel`) [default: 4].
     #[serde(default)]
+    #[schemars(range(min = 1))]
     pub max_parallel: Option<u32>,
-    /// Time limit per task: seconds, or `"90s"`, `"30m"`, `"2h"` (`--timeout`).
+    /// Time limit per task, more than zero: seconds, or `"90s"`, `"30m"`,
+    /// `"2h"` (`--timeout`) [default: 1h].
     #[serde(default)]
     pub timeout: Option<Timeout>,
-    /// Retries for a failed task (`--retries`).
+    /// Retries for a failed task (`--retries`) [default: 0].
     #[serde(default)]
     pub retries: Option<u32>,
     /// Stop the group's other tasks as soon as one fails (`--fail-fast`).
     #[serde(default)]
     pub fail_fast: bool,
+    /// Repair agents after a failed gate, per group; 0 stops at the failure
+    /// (`--fix-attempts`) [default: 2].
+    #[serde(default)]
+    pub fix_attempts: Option<u32>,
+    /// A reviewer agent after each passing gate (`--review`).
+    #[serde(default)]
+    pub review: bool,
+    /// Tick completed tasks in the roadmap file (`--write-back`).
+    #[serde(default)]
+    pub write_back: bool,
+    /// Stop starting agents once the run has spent this many USD on them,
+    /// more than zero (`--max-cost`).
+    #[serde(default)]
+    #[schemars(extend("exclusiveMinimum" = 0))]
+    pub max_cost: Option<f64>,
+    /// Run the agents again where only the gate failed (`--rerun-tasks`).
+    #[serde(default)]
+    pub rerun_tasks: bool,
     /// Do not commit finished phases (`--no-commit`, implies no push).
     #[serde(default)]
     pub no_commit: bool,
     /// Commit finished phases but do not push (`--no-push`).
     #[serde(default)]
     pub no_push: bool,
-    /// Run the agents again where only the gate failed (`--rerun-tasks`).
-    #[serde(default)]
-    pub rerun_tasks: bool,
     /// Start a phase on a dirty working tree (`--allow-dirty`).
     #[serde(default)]
     pub allow_dirty: bool,
-    /// Repair agents after a failed gate, per group (`--fix-attempts`).
+    /// Where agents work: `shared` (the project's tree) or `worktree` (one
+    /// git worktree per task) (`--isolation`) [default: shared].
     #[serde(default)]
-    pub fix_attempts: Option<u32>,
-    /// A reviewer agent after each passing gate (`--review`).
-    #[serde(default)]
-    pub review: bool,
-    /// What the run may spend on agents, in USD (`--max-cost`).
-    #[serde(default)]
-    pub max_cost: Option<f64>,
-    /// Tick completed tasks in the roadmap file (`--write-back`).
-    #[serde(default)]
-    pub write_back: bool,
+    pub isolation: Option<Isolation>,
 }
+
+/// `run`'s flags that are not run options here, and why. Every other flag
+/// of `run` is a field of [`RunOptions`] (tested, so the two cannot drift).
+pub const NOT_REMOTE: &[(&str, &str)] = &[
+    (
+        "dry_run",
+        "the plan (`GET /plan`, the `plan` tool) is the dry run",
+    ),
+    (
+        "json",
+        "a run started here always reports its events as JSON",
+    ),
+    (
+        "claude_bin",
+        "the agent program is the server's: roadmap-runner.toml or CLAUDE_BIN in its environment",
+    ),
+    (
+        "notify",
+        "a shell command of the caller's choosing is not a run option: `[notify]` in roadmap-runner.toml",
+    ),
+    (
+        "nats",
+        "the cluster is the server's: `[cluster]` in roadmap-runner.toml or ROADMAP_NATS in its environment",
+    ),
+    (
+        "nats_creds",
+        "credentials files on the server are not the caller's to choose",
+    ),
+];
 
 /// `90` (seconds) or `"90s"`, `"30m"`, `"2h"`.
 #[derive(Debug, Clone, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum Timeout {
-    Seconds(u64),
+    Seconds(#[schemars(range(min = 1))] u64),
     Text(String),
 }
 
+impl Timeout {
+    fn text(&self) -> String {
+        match self {
+            Timeout::Seconds(s) => s.to_string(),
+            Timeout::Text(t) => t.clone(),
+        }
+    }
+}
+
+/// A refused value, named as the API names it.
+fn bad(field: &str, message: String) -> RemoteError {
+    RemoteError::BadRequest(format!("{field}: {message}"))
+}
+
 impl RunOptions {
-    /// The flags of `run` these options stand for (`--key=value`, so a value
-    /// that starts with `-` is never read as a flag).
+    /// `run`'s arguments: each value checked by the parser its flag has.
+    /// What depends on the roadmap and the configuration (does phase 9
+    /// exist?) is checked by [`crate::commands::run::check`].
+    pub fn to_run_args(&self) -> Result<RunArgs, RemoteError> {
+        let phases = self
+            .phases
+            .iter()
+            .map(|p| parse_phase_range(p).map_err(|e| bad("phases", e)))
+            .collect::<Result<_, _>>()?;
+        let max_parallel = self
+            .max_parallel
+            .map(|n| parse_max_parallel(&n.to_string()).map_err(|e| bad("max_parallel", e)))
+            .transpose()?;
+        let timeout = self
+            .timeout
+            .as_ref()
+            .map(|t| parse_timeout(&t.text()).map_err(|e| bad("timeout", e)))
+            .transpose()?;
+        let max_cost = self
+            .max_cost
+            .map(|c| parse_cost(&c.to_string()).map_err(|e| bad("max_cost", e)))
+            .transpose()?;
+        Ok(RunArgs {
+            phases,
+            groups: self.groups.clone(),
+            task: self.task.clone(),
+            max_parallel,
+            timeout,
+            retries: self.retries,
+            fail_fast: self.fail_fast,
+            fix_attempts: self.fix_attempts,
+            review: self.review,
+            write_back: self.write_back,
+            max_cost,
+            rerun_tasks: self.rerun_tasks,
+            no_commit: self.no_commit,
+            no_push: self.no_push,
+            allow_dirty: self.allow_dirty,
+            isolation: self.isolation,
+            ..RunArgs::default()
+        })
+    }
+
+    /// The flags of `run` these options stand for, for the run's child
+    /// process (`--key=value`, so a value that starts with `-` is never
+    /// read as a flag).
     pub fn to_args(&self) -> Vec<String> {
         let mut args = Vec::new();
         args.extend(self.phases.iter().map(|p| format!("--phase={p}")));
         args.extend(self.groups.iter().map(|g| format!("--group={g}")));
         args.extend(self.task.iter().map(|t| format!("--task={t}")));
         args.extend(self.max_parallel.map(|n| format!("--max-parallel={n}")));
-        args.extend(self.timeout.as_ref().map(|t| match t {
-            Timeout::Seconds(s) => format!("--timeout={s}"),
-            Timeout::Text(s) => format!("--timeout={s}"),
-        }));
+        args.extend(
+            self.timeout
+                .as_ref()
+                .map(|t| format!("--timeout={}", t.text())),
+        );
         args.extend(self.retries.map(|n| format!("--retries={n}")));
         args.extend(self.fix_attempts.map(|n| format!("--fix-attempts={n}")));
         args.extend(self.max_cost.map(|c| format!("--max-cost={c}")));
+        args.extend(self.isolation.map(|i| {
+            let name = Isolation::CHOICES
+                .iter()
+                .find(|(_, v)| *v == i)
+                .map_or("shared", |(n, _)| n);
+            format!("--isolation={name}")
+        }));
         for (on, flag) in [
             (self.review, "--review"),
             (self.write_back, "--write-back"),
@@ -98,76 +206,118 @@ impl RunOptions {
         }
         args
     }
-
-    /// `run`'s arguments as the CLI parses them from these options plus
-    /// `extra` (e.g. `--dry-run`), environment fallbacks included; a bad
-    /// value is refused with clap's own message.
-    pub fn parse(&self, extra: &[&str]) -> Result<RunArgs, RemoteError> {
-        let argv = ["roadmap-runner", "run"]
-            .into_iter()
-            .map(String::from)
-            .chain(extra.iter().map(|s| s.to_string()))
-            .chain(self.to_args());
-        match Cli::try_parse_from(argv) {
-            Ok(Cli {
-                command: Some(Command::Run(args)),
-                ..
-            }) => Ok(args),
-            Ok(_) => Err(RemoteError::BadRequest("not a run".into())),
-            Err(e) => Err(RemoteError::BadRequest(clap_message(&e))),
-        }
-    }
-}
-
-/// clap's error without the usage lines and the `--help` hint.
-fn clap_message(e: &clap::Error) -> String {
-    let text = e.render().to_string();
-    let first = text.lines().next().unwrap_or_default();
-    first.trim_start_matches("error: ").trim().to_string()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cli::{Cli, Command};
+    use clap::{CommandFactory, Parser};
 
-    #[test]
-    fn options_become_the_run_flags() {
-        let opts: RunOptions = serde_json::from_value(serde_json::json!({
-            "phases": ["1..2"], "groups": ["1:A"], "max_parallel": 2,
-            "timeout": "30m", "no_push": true
-        }))
-        .unwrap();
-        let args = opts.parse(&["--json"]).unwrap();
-        assert_eq!(args.max_parallel, Some(2));
-        assert_eq!(args.timeout, Some(std::time::Duration::from_secs(1800)));
-        assert_eq!(args.groups, ["1:A"]);
-        assert!(args.no_push && args.json && !args.no_commit);
+    fn opts(value: serde_json::Value) -> RunOptions {
+        serde_json::from_value(value).unwrap()
     }
 
     #[test]
-    fn unknown_options_and_bad_values_are_refused() {
-        let unknown =
-            serde_json::from_value::<RunOptions>(serde_json::json!({"isolation": "worktree"}));
+    fn options_become_the_run_arguments() {
+        let o = opts(serde_json::json!({
+            "phases": ["1..2"], "groups": ["1:A"], "max_parallel": 2,
+            "timeout": "30m", "no_push": true, "isolation": "worktree", "max_cost": 2.5
+        }));
+        let args = o.to_run_args().unwrap();
+        assert_eq!(args.max_parallel, Some(2));
+        assert_eq!(args.timeout, Some(std::time::Duration::from_secs(1800)));
+        assert_eq!(args.groups, ["1:A"]);
+        assert_eq!(args.isolation, Some(Isolation::Worktree));
+        assert_eq!(args.max_cost, Some(2.5));
+        assert!(args.no_push && !args.no_commit && !args.json);
+    }
+
+    /// The child's argv, parsed as the CLI parses it, means what the typed
+    /// options mean.
+    #[test]
+    fn the_childs_flags_mean_the_same_arguments() {
+        let o = opts(serde_json::json!({
+            "phases": ["2", "3..4"], "groups": ["1:B"], "task": "--dry-run", "max_parallel": 3,
+            "timeout": 90, "retries": 1, "fail_fast": true, "fix_attempts": 0, "review": true,
+            "write_back": true, "max_cost": 0.5, "rerun_tasks": true, "no_commit": true,
+            "no_push": true, "allow_dirty": true, "isolation": "worktree"
+        }));
+        let argv = ["rr", "run"]
+            .into_iter()
+            .map(String::from)
+            .chain(o.to_args());
+        let Cli {
+            command: Some(Command::Run(parsed)),
+            ..
+        } = Cli::try_parse_from(argv).unwrap()
+        else {
+            panic!("not a run");
+        };
+        assert_eq!(
+            format!("{parsed:?}"),
+            format!("{:?}", o.to_run_args().unwrap())
+        );
+    }
+
+    #[test]
+    fn bad_values_are_refused_naming_the_option() {
+        for (body, expected) in [
+            (
+                serde_json::json!({"phases": ["x"]}),
+                "phases: `x` is not a phase number",
+            ),
+            (
+                serde_json::json!({"max_parallel": 0}),
+                "max_parallel: at least 1 agent",
+            ),
+            (
+                serde_json::json!({"timeout": 0}),
+                "timeout: the time limit must be more than zero",
+            ),
+            (
+                serde_json::json!({"timeout": "soon"}),
+                "timeout: `soon` is not a duration",
+            ),
+            (
+                serde_json::json!({"max_cost": -1.0}),
+                "max_cost: `-1` is not an amount",
+            ),
+        ] {
+            let e = opts(body.clone()).to_run_args().unwrap_err().to_string();
+            assert!(e.starts_with(expected), "{body}: {e}");
+        }
+        let unknown = serde_json::from_value::<RunOptions>(serde_json::json!({"isolate": true}));
         assert!(
             unknown
                 .unwrap_err()
                 .to_string()
-                .contains("unknown field `isolation`")
+                .contains("unknown field `isolate`")
         );
-        let bad = RunOptions {
-            phases: vec!["x".into()],
-            ..Default::default()
-        };
-        let e = bad.parse(&[]).unwrap_err().to_string();
-        assert!(e.contains("not a phase number"), "{e}");
-        // A value starting with `-` is a value, not a flag.
-        let sneaky = RunOptions {
-            task: Some("--dry-run".into()),
-            ..Default::default()
-        };
-        assert_eq!(
-            sneaky.parse(&[]).unwrap().task.as_deref(),
-            Some("--dry-run")
-        );
+    }
+
+    /// Every flag of `run` is a run option here, or is listed as not one
+    /// with its reason: a new flag fails this test until it is either.
+    #[test]
+    fn every_run_flag_is_an_option_or_said_not_to_be() {
+        let cli = Cli::command();
+        let run = cli.find_subcommand("run").unwrap();
+        let mut flags: Vec<String> = run
+            .get_arguments()
+            .filter(|a| !a.is_global_set())
+            .map(|a| a.get_id().to_string())
+            .filter(|id| !NOT_REMOTE.iter().any(|(n, _)| n == id))
+            .collect();
+        flags.sort();
+        let schema = schemars::schema_for!(RunOptions);
+        let mut fields: Vec<String> = schema
+            .get("properties")
+            .and_then(|p| p.as_object())
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        fields.sort();
+        assert_eq!(flags, fields);
     }
 }

@@ -101,7 +101,12 @@ impl RunManager {
     /// ended), or [`RemoteError::Locked`] with the CLI's message when another
     /// run (cron, the CLI, this server) holds it.
     pub async fn start(&self, opts: &RunOptions) -> Result<RunInfo, RemoteError> {
-        opts.parse(&["--json"])?;
+        // What the run would refuse before it starts is refused here, with
+        // its message, and nothing is started.
+        let (target, checked) = (self.target.clone(), opts.clone());
+        tokio::task::spawn_blocking(move || super::capture::check_run(&target, &checked))
+            .await
+            .map_err(|e| RemoteError::Io(std::io::Error::other(e)))??;
         // No probe of the lock here: probing takes it for a moment, and a run
         // starting at that moment would be refused. The child tries it
         // itself and exits 75, with the holder named, when it is held.
@@ -158,7 +163,7 @@ impl RunManager {
                 self.runs().remove(&now.id);
                 // Its last line is the CLI's `error: another roadmap-runner holds the lock ...`.
                 let message = now.stderr_tail.last().cloned().unwrap_or_default();
-                return Err(RemoteError::Locked(message.trim().to_string()));
+                return Err(RemoteError::Locked(super::capture::message_alone(&message)));
             }
             // The holder writes its pid into the lock file once it holds it.
             let holds = std::fs::read_to_string(lock_path)
@@ -212,9 +217,16 @@ impl RunManager {
     /// after [`RUN_GRACE`].
     pub fn stop(&self, id: &str) -> Result<RunInfo, RemoteError> {
         let info = self.get(id)?;
-        if info.state == "running"
-            && let Some(tx) = self.stops_map().get(id)
-        {
+        if info.state != "running" {
+            let code = info
+                .exit_code
+                .map(|c| format!(" with exit code {c}"))
+                .unwrap_or_default();
+            return Err(RemoteError::Finished(format!(
+                "run `{id}` has finished{code}: there is nothing to stop"
+            )));
+        }
+        if let Some(tx) = self.stops_map().get(id) {
             tx.send_if_modified(|l| {
                 let raise = *l < StopLevel::Terminate;
                 if raise {

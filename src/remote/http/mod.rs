@@ -2,6 +2,7 @@
 //! Server-Sent Events, and the dashboard at `/`.
 
 mod auth;
+mod openapi;
 mod routes;
 mod sse;
 
@@ -14,9 +15,6 @@ use std::sync::Arc;
 
 /// The environment variable holding the API key.
 pub const API_KEY_ENV: &str = "ROADMAP_RUNNER_API_KEY";
-/// The OpenAPI 3 description of every route, hand-written (a test checks it
-/// against the router).
-pub const OPENAPI: &str = include_str!("assets/openapi.json");
 /// The dashboard: one static page, no build step.
 pub const DASHBOARD: &str = include_str!("assets/index.html");
 

@@ -2,8 +2,9 @@
 //! a 4xx/5xx status. Handlers call the CLI's commands through
 //! [`crate::remote::capture`] and the runs through the run manager.
 
-use super::{AppState, DASHBOARD, OPENAPI, auth, sse};
+use super::{AppState, DASHBOARD, auth, openapi, sse};
 use crate::remote::options::RunOptions;
+use crate::remote::runs::RunInfo;
 use crate::remote::{RemoteError, capture};
 use axum::Router;
 use axum::body::Bytes;
@@ -12,8 +13,10 @@ use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::sync::OnceLock;
 
 /// Request bodies are run options: a few hundred bytes.
 const BODY_LIMIT: usize = 64 * 1024;
@@ -21,20 +24,46 @@ const BODY_LIMIT: usize = 64 * 1024;
 const DEFAULT_TAIL: usize = 200;
 const MAX_TAIL: usize = 100_000;
 
+/// Every error's body.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct ErrorBody {
+    /// The message alone, as the CLI would print it (no log prefix).
+    pub error: String,
+    /// The CLI's exit code, when a command failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exit_code: Option<i32>,
+}
+
 /// An error answer: a status and the message the CLI would print.
 #[derive(Debug)]
 pub(crate) struct ApiError {
     status: StatusCode,
-    body: Value,
+    body: ErrorBody,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
         ApiError {
             status,
-            body: json!({ "error": message.into() }),
+            body: ErrorBody {
+                error: message.into(),
+                exit_code: None,
+            },
         }
     }
+}
+
+/// `GET /runs`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct RunList {
+    pub runs: Vec<RunInfo>,
+}
+
+/// `POST /runs`: the run, and its id on top for convenience.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct Started {
+    pub id: String,
+    pub run: RunInfo,
 }
 
 impl IntoResponse for ApiError {
@@ -48,7 +77,7 @@ impl From<RemoteError> for ApiError {
         let status = match &e {
             RemoteError::BadRequest(_) => StatusCode::BAD_REQUEST,
             RemoteError::NotFound(_) => StatusCode::NOT_FOUND,
-            RemoteError::Locked(_) => StatusCode::CONFLICT,
+            RemoteError::Locked(_) | RemoteError::Finished(_) => StatusCode::CONFLICT,
             RemoteError::Command { exit_code, .. } if *exit_code == crate::exit::USAGE => {
                 StatusCode::BAD_REQUEST
             }
@@ -57,7 +86,7 @@ impl From<RemoteError> for ApiError {
         };
         let mut err = ApiError::new(status, e.to_string());
         if let RemoteError::Command { exit_code, .. } = e {
-            err.body["exit_code"] = exit_code.into();
+            err.body.exit_code = Some(exit_code);
         }
         err
     }
@@ -146,11 +175,14 @@ async fn plan(State(st): State<AppState>) -> ApiResult {
 }
 
 async fn list_runs(State(st): State<AppState>) -> ApiResult {
-    ok(json!({ "runs": st.runs.list() }))
+    ok(RunList {
+        runs: st.runs.list(),
+    })
 }
 
-/// The body as JSON of `T`: malformed JSON, unknown fields and an oversized
-/// body are a 4xx with serde's or the limit's message.
+/// The body as a JSON object of `T`'s fields: malformed JSON, anything but
+/// an object (serde would read an array field by field), unknown fields and
+/// an oversized body are a 4xx with serde's or the limit's message.
 fn json_body<T: serde::de::DeserializeOwned + Default>(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<T, ApiError> {
@@ -158,18 +190,37 @@ fn json_body<T: serde::de::DeserializeOwned + Default>(
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(T::default());
     }
-    serde_json::from_slice(&body)
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, format!("invalid JSON body: {e}")))
+    let bad = |message: String| ApiError::new(StatusCode::BAD_REQUEST, message);
+    let value: Value =
+        serde_json::from_slice(&body).map_err(|e| bad(format!("invalid JSON body: {e}")))?;
+    if !value.is_object() {
+        return Err(bad(format!(
+            "the body must be a JSON object, e.g. {{\"phases\": [\"2\"]}}; got {}",
+            json_kind(&value)
+        )));
+    }
+    serde_json::from_value(value).map_err(|e| bad(format!("invalid JSON body: {e}")))
+}
+
+fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
 }
 
 async fn start_run(State(st): State<AppState>, body: Result<Bytes, BytesRejection>) -> ApiResult {
     let opts: RunOptions = json_body(body)?;
     let info = st.runs.start(&opts).await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        axum::Json(json!({ "id": info.id, "run": info })),
-    )
-        .into_response())
+    let started = Started {
+        id: info.id.clone(),
+        run: info,
+    };
+    Ok((StatusCode::ACCEPTED, axum::Json(started)).into_response())
 }
 
 async fn run_info(State(st): State<AppState>, Path(id): Path<String>) -> ApiResult {
@@ -180,10 +231,12 @@ async fn stop_run(State(st): State<AppState>, Path(id): Path<String>) -> ApiResu
     ok(st.runs.stop(&id)?)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct LogQuery {
-    tail: Option<usize>,
+pub(crate) struct LogQuery {
+    /// How many of the log's last lines (default 200, at most 100000).
+    #[serde(default)]
+    pub tail: Option<usize>,
 }
 
 async fn task_log(
@@ -199,11 +252,12 @@ async fn task_log(
     ok(blocking(move || capture::task_log(&t, &phase, &group, &task, tail)).await?)
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-struct RollbackBody {
+pub(crate) struct RollbackBody {
+    /// Also delete the group's PHASE<N>-GROUP-<X>-STATUS.md report.
     #[serde(default)]
-    delete_report: bool,
+    pub delete_report: bool,
 }
 
 async fn skip(
@@ -234,8 +288,14 @@ fn group_param(path: Result<Path<(String, String)>, PathRejection>) -> Result<St
     Ok(format!("{}:{}", key.phase, key.group))
 }
 
+/// The generated document, made once.
+pub(crate) fn openapi_text() -> &'static str {
+    static DOC: OnceLock<String> = OnceLock::new();
+    DOC.get_or_init(|| openapi::document().to_string())
+}
+
 async fn openapi() -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+    ([(header::CONTENT_TYPE, "application/json")], openapi_text()).into_response()
 }
 
 #[cfg(test)]
@@ -245,23 +305,12 @@ mod tests {
     /// Every route is in the OpenAPI document with its method, and nothing else is.
     #[test]
     fn the_openapi_document_lists_exactly_the_routes() {
-        let doc: Value = serde_json::from_str(OPENAPI).expect("openapi.json is JSON");
-        assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
-        let paths = doc["paths"].as_object().unwrap();
-        let mut documented = Vec::new();
-        for (path, item) in paths {
-            for method in item.as_object().unwrap().keys() {
-                if ["get", "post", "put", "delete", "patch"].contains(&method.as_str()) {
-                    documented.push((method.clone(), path.clone()));
-                }
-            }
-        }
+        let doc: Value = serde_json::from_str(openapi_text()).expect("the document is JSON");
         let mut routed: Vec<(String, String)> = api_routes()
             .into_iter()
             .map(|(m, p, _)| (m.to_string(), p.to_string()))
             .collect();
         routed.sort();
-        documented.sort();
-        assert_eq!(routed, documented);
+        assert_eq!(routed, openapi::documented_routes(&doc));
     }
 }
