@@ -31,7 +31,7 @@ fn task(id: &str, outcome: TaskOutcome, cost: Option<f64>) -> TaskSummary {
 }
 
 fn failed_run() -> RunSummary {
-    RunSummary {
+    let mut run = RunSummary {
         exit_code: 1,
         message: "Phase 1 Group B: 1 of 2 tasks did not succeed".into(),
         next_steps: vec!["fix the cause, then run roadmap-runner again".into()],
@@ -51,7 +51,10 @@ fn failed_run() -> RunSummary {
         duration: Duration::from_secs(812),
         cost_usd: 0.75,
         costs: Default::default(),
-    }
+        counts: Default::default(),
+    };
+    run.counts = RunSummary::count(&run.tasks, 0);
+    run
 }
 
 fn project() -> (tempfile::TempDir, PathBuf) {
