@@ -31,7 +31,7 @@ fn validate_summarises_the_real_roadmap() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(
         stdout(&out),
-        "ROADMAP.md: 4 phases, 17 groups, 61 tasks (read as table roadmap)\n"
+        "ROADMAP.md: 4 phases, 17 groups, 61 tasks (read as table roadmap)\nno roadmap-runner.toml (defaults apply); environment: ok\n"
     );
     assert_eq!(stderr(&out), "");
     assert!(

@@ -392,3 +392,238 @@ proptest! {
         prop_assert_eq!((json_total * 10_000.0).round() as i64, table_cost);
     }
 }
+
+// ---- The real binary: a budget stop, a Ctrl-C and a gate-only rerun. ----
+
+mod common;
+use common::{Project, assert_exit, stdout, wait_for};
+
+/// A roadmap of one phase: Group A with `a`, Group B with `b` (id, body).
+fn two_groups(a: &[(&str, &str)], b: &[(&str, &str)]) -> String {
+    let mut s = String::from("# Shop\n\n## Phase 1: Only\n\n");
+    for (group, tasks) in [("A", a), ("B", b)] {
+        s.push_str(&format!("### Group {group} (Parallel)\n\n"));
+        for (id, body) in tasks {
+            s.push_str(&format!("#### {id}: Task {id}\n\n{body}\n\n"));
+        }
+    }
+    s
+}
+
+/// `--notify` that keeps the command's environment (its ROADMAP_RUNNER_
+/// variables) and its stdin in files beside the project.
+fn notify_args(p: &Project) -> (String, std::path::PathBuf, std::path::PathBuf) {
+    let env = p.tmp.path().join("notify.env");
+    let stdin = p.tmp.path().join("notify.stdin");
+    let script = format!(
+        "env | grep '^ROADMAP_RUNNER_' > '{}'; cat > '{}'",
+        env.display(),
+        stdin.display()
+    );
+    (script, env, stdin)
+}
+
+fn notify_env(path: &std::path::Path) -> BTreeMap<String, String> {
+    std::fs::read_to_string(path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .map(|(k, v)| (k.trim_start_matches("ROADMAP_RUNNER_").into(), v.into()))
+        .collect()
+}
+
+/// The summary table's outcome of `task`.
+fn table_outcome(text: &str, task: &str) -> String {
+    let split = regex::Regex::new(r"\s{2,}").unwrap();
+    let row = text
+        .lines()
+        .skip_while(|l| !l.starts_with("GROUP  TASK"))
+        .find(|l| {
+            split
+                .split(l)
+                .nth(1)
+                .is_some_and(|c| c.starts_with(&format!("{task} ")))
+        })
+        .unwrap_or_else(|| panic!("no row of {task}:\n{text}"));
+    split.split(row).nth(2).unwrap().to_string()
+}
+
+#[track_caller]
+fn assert_env(env: &BTreeMap<String, String>, expected: &[(&str, &str)]) {
+    for (k, v) in expected {
+        assert_eq!(env.get(*k).map(String::as_str), Some(*v), "{k} in {env:#?}");
+    }
+}
+
+#[test]
+fn a_budget_stop_is_counted_the_same_in_every_view() {
+    let p = Project::new(&two_groups(
+        &[("A1", ""), ("A2", "")],
+        &[("B1", ""), ("B2", ""), ("B3", "")],
+    ));
+    let (script, env_file, stdin_file) = notify_args(&p);
+    // A costs $0.0246 (under the cap); B1 and B2 start together, and at
+    // $0.0492 B3 may not start.
+    let out = p.run(&[
+        "--no-commit",
+        "--max-parallel",
+        "2",
+        "--max-cost",
+        "0.03",
+        "--notify",
+        &script,
+    ]);
+    assert_exit(&out, 7);
+    let text = stdout(&out);
+    assert!(
+        text.contains("Phase 1 Group B: 2 succeeded, 1 not started, "),
+        "{text}"
+    );
+    assert!(
+        !text.contains("interrupted"),
+        "nothing was interrupted:\n{text}"
+    );
+    assert_eq!(table_outcome(&text, "B3"), "not started");
+    assert_eq!(table_outcome(&text, "B1"), "succeeded");
+    assert!(
+        text.contains("(4/5 tasks succeeded, 1 not started, 1 group completed, "),
+        "{text}"
+    );
+    assert!(text.contains(", $0.0492)\n"), "{text}");
+    assert!(
+        text.contains("The run's budget is spent: $0.0492 of $0.03 (--max-cost)"),
+        "{text}"
+    );
+    let report = p.read("PHASE1-GROUP-A-STATUS.md");
+    assert!(
+        report.contains("- **Tasks:** 2 (2 succeeded)\n"),
+        "{report}"
+    );
+    assert!(report.contains("- **Cost:** $0.0246\n"), "{report}");
+    let env = notify_env(&env_file);
+    assert_env(
+        &env,
+        &[
+            ("EXIT_CODE", "7"),
+            ("OUTCOME", "budget_spent"),
+            ("TASKS_SUCCEEDED", "4"),
+            ("TASKS_FAILED", "0"),
+            ("TASKS_INTERRUPTED", "0"),
+            ("TASKS_NOT_STARTED", "1"),
+            ("COST_USD", "0.0492"),
+        ],
+    );
+    let stdin = std::fs::read_to_string(stdin_file).unwrap();
+    assert!(
+        stdin.contains("(4/5 tasks succeeded, 1 not started, "),
+        "{stdin}"
+    );
+}
+
+#[test]
+fn a_tiny_budget_names_its_outcome_and_shows_its_digits() {
+    let p = Project::new(&two_groups(&[("A1", "")], &[("B1", ""), ("B2", "")]));
+    let (script, env_file, _) = notify_args(&p);
+    let out = p.run(&["--no-commit", "--max-cost", "0.001", "--notify", &script]);
+    assert_exit(&out, 7);
+    let text = stdout(&out);
+    assert!(
+        text.contains("The run's budget is spent: $0.0123 of $0.001 (--max-cost)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Phase 1 Group B: 0 succeeded, 2 not started, "),
+        "{text}"
+    );
+    let env = notify_env(&env_file);
+    assert_env(
+        &env,
+        &[
+            ("OUTCOME", "budget_spent"),
+            ("TASKS_SUCCEEDED", "1"),
+            ("TASKS_FAILED", "0"),
+            ("TASKS_NOT_STARTED", "2"),
+        ],
+    );
+}
+
+#[test]
+fn ctrl_c_is_counted_the_same_in_every_view() {
+    let p = Project::new(&two_groups(
+        &[("A1", "")],
+        &[("B1", "FAKE: hang"), ("B2", "FAKE: hang"), ("B3", "")],
+    ));
+    let (script, env_file, _) = notify_args(&p);
+    let child = p
+        .cmd()
+        .args(["--no-commit", "--max-parallel", "2", "--notify", &script])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    wait_for("B1 and B2 running", 20, || p.agent_starts().len() == 3);
+    std::thread::sleep(Duration::from_millis(300));
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_exit(&out, 130);
+    let text = stdout(&out);
+    assert!(
+        text.contains("Phase 1 Group B: 0 succeeded, 2 interrupted, 1 not started, "),
+        "{text}"
+    );
+    assert_eq!(table_outcome(&text, "B1"), "interrupted");
+    assert_eq!(table_outcome(&text, "B2"), "interrupted");
+    assert_eq!(table_outcome(&text, "B3"), "not started");
+    assert!(
+        text.contains("(1/4 tasks succeeded, 2 interrupted, 1 not started, 1 group completed, "),
+        "{text}"
+    );
+    let report = p.read("PHASE1-GROUP-A-STATUS.md");
+    assert!(
+        report.contains("- **Tasks:** 1 (1 succeeded)\n"),
+        "{report}"
+    );
+    let env = notify_env(&env_file);
+    assert_env(
+        &env,
+        &[
+            ("EXIT_CODE", "130"),
+            ("OUTCOME", "interrupted"),
+            ("TASKS_SUCCEEDED", "1"),
+            ("TASKS_FAILED", "0"),
+            ("TASKS_INTERRUPTED", "2"),
+            ("TASKS_NOT_STARTED", "1"),
+        ],
+    );
+}
+
+#[test]
+fn a_gate_only_rerun_counts_the_tasks_it_skipped() {
+    let gate = "[[gate.steps]]\nname = \"test\"\ncommand = \"test -f ready.txt\"\n";
+    let p = Project::with_config(&common::roadmap_of_same_tasks(2, ""), gate);
+    let first = p.run(&["--no-commit", "--fix-attempts", "0"]);
+    assert_exit(&first, 2);
+    p.write("ready.txt", "ok\n");
+    let (script, env_file, _) = notify_args(&p);
+    let out = p.run(&["--no-commit", "--fix-attempts", "0", "--notify", &script]);
+    assert_exit(&out, 0);
+    let text = stdout(&out);
+    assert!(
+        text.contains("(no task ran, 2 skipped (done earlier), 1 group completed, "),
+        "{text}"
+    );
+    assert!(!text.contains("0/0"), "{text}");
+    let env = notify_env(&env_file);
+    assert_env(
+        &env,
+        &[
+            ("OUTCOME", "success"),
+            ("TASKS_SUCCEEDED", "0"),
+            ("TASKS_SKIPPED", "2"),
+        ],
+    );
+}

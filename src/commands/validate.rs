@@ -62,25 +62,11 @@ fn check_config(project: &Project, json: bool, io: Io<'_>) -> Result<i32, Comman
 }
 
 /// The settings `run` takes from its environment (`MAX_PARALLEL_AGENTS`,
-/// `TASK_TIMEOUT`, `ROADMAP_MAX_COST`, `ROADMAP_ISOLATION`), checked.
+/// `TASK_TIMEOUT`, `ROADMAP_MAX_COST`), checked as `run` checks them.
+/// (`ROADMAP_ISOLATION` and `DRY_RUN` are read by the argument parser, which
+/// refuses a bad value before any command runs.)
 fn env_overrides() -> Result<Overrides, crate::config::ConfigError> {
-    use clap::ValueEnum;
-    let mut args = crate::cli::RunArgs::default();
-    const ISOLATION: &str = "ROADMAP_ISOLATION";
-    if let Some(value) = std::env::var(ISOLATION)
-        .ok()
-        .filter(|v| !v.trim().is_empty())
-    {
-        let mode = crate::config::Isolation::from_str(value.trim(), true).map_err(|_| {
-            crate::config::ConfigError::Env {
-                var: ISOLATION,
-                value: value.clone(),
-                message: "expected `shared` or `worktree`".into(),
-            }
-        })?;
-        args.isolation = Some(mode);
-    }
-    Overrides::from_run_args(&args)
+    Overrides::from_run_args(&crate::cli::RunArgs::default())
 }
 
 fn run_roadmap(project: &Project, args: &ValidateArgs, io: Io<'_>) -> Result<i32, CommandError> {

@@ -819,6 +819,30 @@ mod tests {
         (r, term, sink)
     }
 
+    #[test]
+    fn the_stop_line_is_wrapped_not_cut() {
+        let (mut r, term, _) = reporter(40);
+        r.report(&group_started(&["A1"]));
+        r.report(&Event::Stopping {
+            reason: "signal received: no new task starts, every running agent gets SIGTERM (SIGKILL after the grace period; a second signal kills at once)".into(),
+        });
+        let screen = term.contents();
+        assert!(!screen.contains('…'), "{screen}");
+        let text = screen.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            text.contains("every running agent gets SIGTERM (SIGKILL after the grace period; a second signal kills at once)"),
+            "{screen}"
+        );
+        assert!(screen.lines().all(|l| measure(l) <= 40), "{screen}");
+    }
+
+    #[test]
+    fn words_wrap_at_the_width() {
+        assert_eq!(wrap_words("aa bb cc", 5), ["aa bb", "cc"]);
+        assert_eq!(wrap_words("averylongword x", 4), ["averylongword", "x"]);
+        assert_eq!(wrap_words("", 4), [""]);
+    }
+
     fn group_started(ids: &[&str]) -> Event {
         Event::GroupStarted {
             key: key(),
