@@ -126,3 +126,28 @@ fn a_complete_phase_is_one_line_and_all_lists_it() {
     );
     assert!(!all.contains("shown on one line"), "{all}");
 }
+
+#[test]
+fn a_done_phase_with_an_unticked_plan_is_one_warning_naming_both_lines() {
+    let roadmap = "# Roadmap: Vault\n\n## Phases\n\n\
+                   - [x] **Phase 1: Foundation** - scaffolding\n\
+                   - [ ] **Phase 2: Auth** - login\n\n\
+                   ## Phase Details\n\n\
+                   ### Phase 1: Foundation\n\nPlans:\n\n\
+                   - [x] 01-01-PLAN.md — Scaffold\n\
+                   - [ ] 01-02-PLAN.md — Tooling\n\n\
+                   ### Phase 2: Auth\n\nPlans:\n\n\
+                   - [ ] 02-01-PLAN.md — Tokens\n";
+    let p = Project::new(roadmap);
+    let out = p.run(&["status"]);
+    assert_exit(&out, 0);
+    let err = common::stderr(&out);
+    let warnings: Vec<&str> = err.lines().filter(|l| l.starts_with("warning:")).collect();
+    assert_eq!(
+        warnings,
+        [
+            "warning: ROADMAP.md:15: Phase 1 is marked done on line 5, but its plan `01-02-PLAN.md` is not ticked"
+        ],
+        "{err}"
+    );
+}

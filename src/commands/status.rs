@@ -150,6 +150,15 @@ fn build(
         .map(|w| format!("status/completed_tasks.txt {w}"))
         .collect();
     warnings.extend(state.record_warnings.iter().map(|w| format!("status/{w}")));
+    // The roadmap contradicting itself about what is done changes what runs.
+    for d in loaded
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == "done-phase-unticked-plan")
+    {
+        let (line, _) = d.line_col(&loaded.source);
+        warnings.push(format!("{}:{line}: {}", loaded.display, d.message));
+    }
     for key in completed.keys() {
         if loaded.roadmap.group(key).is_none() {
             warnings.push(format!(
