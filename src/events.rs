@@ -4,6 +4,7 @@
 use crate::agent::{AgentReport, TaskOutcome};
 use crate::roadmap::{GroupKey, PhaseId};
 use crate::runner::budget::Role;
+use crate::status::counts::{Counts, Ended, Entry};
 use chrono::{DateTime, Local};
 use serde::Serialize;
 use std::path::PathBuf;
@@ -101,11 +102,10 @@ pub enum Event {
     },
     GroupFinished {
         key: GroupKey,
-        succeeded: usize,
-        /// Did not succeed, not counting `interrupted`.
-        failed: usize,
-        /// Stopped by a signal (or fail-fast) before they could finish.
-        interrupted: usize,
+        /// How the group's tasks ended (`succeeded`, `failed`, `interrupted`,
+        /// `not_started`, ... as fields of the event).
+        #[serde(flatten)]
+        counts: Counts,
         #[serde(with = "secs")]
         duration: Duration,
     },
@@ -183,6 +183,30 @@ pub struct TaskSummary {
     pub role: Role,
 }
 
+impl TaskSummary {
+    /// Its row in the run's [`Counts`]: a task with no attempt never started.
+    pub fn entry(&self) -> Entry<'_> {
+        Entry {
+            role: self.role,
+            ended: if self.attempts == 0 {
+                Ended::NotStarted
+            } else {
+                Ended::Ran(&self.outcome)
+            },
+            cost_usd: self.cost_usd,
+        }
+    }
+
+    /// The table's word for how it ended (`not started` with no attempt).
+    pub fn outcome_label(&self) -> &'static str {
+        if self.attempts == 0 {
+            "not started"
+        } else {
+            self.outcome.label()
+        }
+    }
+}
+
 fn is_task(r: &Role) -> bool {
     *r == Role::Task
 }
@@ -198,9 +222,30 @@ pub struct RunSummary {
     pub groups_completed: Vec<GroupKey>,
     #[serde(with = "secs")]
     pub duration: Duration,
+    /// `counts.cost`'s total.
     pub cost_usd: f64,
-    /// `cost_usd` split into tasks, repairs and reviews.
+    /// `cost_usd` split into tasks, repairs and reviews (`counts.cost`).
     pub costs: crate::runner::budget::Spent,
+    /// How the run's tasks ended: what every view of the run prints.
+    pub counts: Counts,
+}
+
+impl RunSummary {
+    /// The run's counts: its tasks' rows, and `skipped` tasks it did not run
+    /// because they were done (in the roadmap or an earlier run).
+    pub fn count(tasks: &[TaskSummary], skipped: usize) -> Counts {
+        let skip = Entry {
+            role: Role::Task,
+            ended: Ended::Skipped,
+            cost_usd: None,
+        };
+        Counts::of(
+            tasks
+                .iter()
+                .map(TaskSummary::entry)
+                .chain(std::iter::repeat_n(skip, skipped)),
+        )
+    }
 }
 
 /// Durations travel as fractional seconds in JSON.

@@ -13,8 +13,17 @@
 //! | `ROADMAP_RUNNER_OUTCOME` | [`outcome`]: `success`, `failed`, `gate_failed`, ... |
 //! | `ROADMAP_RUNNER_MESSAGE` | the summary's one-line message |
 //! | `ROADMAP_RUNNER_TASKS_SUCCEEDED` | tasks that succeeded |
-//! | `ROADMAP_RUNNER_TASKS_FAILED` | tasks that did not succeed |
+//! | `ROADMAP_RUNNER_TASKS_FAILED` | tasks that failed (or timed out) |
+//! | `ROADMAP_RUNNER_TASKS_INTERRUPTED` | tasks stopped by a signal while running |
+//! | `ROADMAP_RUNNER_TASKS_NOT_STARTED` | tasks queued but never started |
+//! | `ROADMAP_RUNNER_TASKS_OVER_BUDGET` | tasks stopped at the agent's own cost cap |
+//! | `ROADMAP_RUNNER_TASKS_SKIPPED` | tasks not run: done in the roadmap or earlier |
+//! | `ROADMAP_RUNNER_REPAIRS`, `ROADMAP_RUNNER_REVIEWS` | repair and review agents that ran |
 //! | `ROADMAP_RUNNER_COST_USD` | the run's agent cost, e.g. `0.0123` |
+//! | `ROADMAP_RUNNER_COST_TASKS_USD`, `_COST_REPAIRS_USD`, `_COST_REVIEWS_USD` | that cost by role |
+//!
+//! Every count comes from the run's [`crate::status::counts::Counts`], the
+//! same numbers the summary prints.
 //! | `ROADMAP_RUNNER_PROJECT` | the project directory's name |
 //! | `ROADMAP_RUNNER_PROJECT_DIR` | the project directory's full path |
 //!
@@ -121,6 +130,7 @@ pub fn notify_with_timeout(
 /// | 4 | `roadmap_invalid` |
 /// | 5 | `auth_failure` when a task ended so, else `preflight_failed` |
 /// | 6 | `merge_conflict` (`--isolation worktree`) |
+/// | 7 | `budget_spent` (`--max-cost` reached) |
 /// | 64 | `usage` |
 /// | 75 | `locked` |
 /// | 129, 130, 143 (128 + signal) | `interrupted` |
@@ -133,6 +143,7 @@ pub fn outcome(summary: &RunSummary) -> &'static str {
         exit::VCS_FAILED => "vcs_failed",
         exit::ROADMAP_INVALID => "roadmap_invalid",
         exit::MERGE_CONFLICT => "merge_conflict",
+        exit::BUDGET_SPENT => "budget_spent",
         exit::PREFLIGHT_FAILED => {
             let auth = summary
                 .tasks
@@ -151,14 +162,6 @@ pub fn outcome(summary: &RunSummary) -> &'static str {
     }
 }
 
-fn succeeded(summary: &RunSummary) -> usize {
-    summary
-        .tasks
-        .iter()
-        .filter(|t| t.outcome.is_success())
-        .count()
-}
-
 fn project_name(project_dir: &Path) -> String {
     let dir = project_dir
         .canonicalize()
@@ -170,20 +173,33 @@ fn project_name(project_dir: &Path) -> String {
 
 /// The variables the command gets, in a fixed order.
 pub fn command_env(project_dir: &Path, summary: &RunSummary) -> Vec<(&'static str, String)> {
-    let ok = succeeded(summary);
+    let c = &summary.counts;
+    let usd = |v: f64| format!("{:.4}", v + 0.0);
     vec![
         ("ROADMAP_RUNNER_EXIT_CODE", summary.exit_code.to_string()),
         ("ROADMAP_RUNNER_OUTCOME", outcome(summary).to_string()),
         ("ROADMAP_RUNNER_MESSAGE", summary.message.clone()),
-        ("ROADMAP_RUNNER_TASKS_SUCCEEDED", ok.to_string()),
+        ("ROADMAP_RUNNER_TASKS_SUCCEEDED", c.succeeded.to_string()),
+        ("ROADMAP_RUNNER_TASKS_FAILED", c.failed.to_string()),
         (
-            "ROADMAP_RUNNER_TASKS_FAILED",
-            (summary.tasks.len() - ok).to_string(),
+            "ROADMAP_RUNNER_TASKS_INTERRUPTED",
+            c.interrupted.to_string(),
         ),
         (
-            "ROADMAP_RUNNER_COST_USD",
-            format!("{:.4}", summary.cost_usd),
+            "ROADMAP_RUNNER_TASKS_NOT_STARTED",
+            c.not_started.to_string(),
         ),
+        (
+            "ROADMAP_RUNNER_TASKS_OVER_BUDGET",
+            c.over_budget.to_string(),
+        ),
+        ("ROADMAP_RUNNER_TASKS_SKIPPED", c.skipped.to_string()),
+        ("ROADMAP_RUNNER_REPAIRS", c.repairs.to_string()),
+        ("ROADMAP_RUNNER_REVIEWS", c.reviews.to_string()),
+        ("ROADMAP_RUNNER_COST_USD", usd(c.cost.total())),
+        ("ROADMAP_RUNNER_COST_TASKS_USD", usd(c.cost.tasks)),
+        ("ROADMAP_RUNNER_COST_REPAIRS_USD", usd(c.cost.repairs)),
+        ("ROADMAP_RUNNER_COST_REVIEWS_USD", usd(c.cost.reviews)),
         ("ROADMAP_RUNNER_PROJECT", project_name(project_dir)),
         (
             "ROADMAP_RUNNER_PROJECT_DIR",
@@ -393,6 +409,7 @@ mod tests {
             duration: Duration::from_secs(1),
             cost_usd: 0.0,
             costs: Default::default(),
+            counts: Default::default(),
         }
     }
 
@@ -411,7 +428,8 @@ mod tests {
             (130, "interrupted"),
             (143, "interrupted"),
             (129, "interrupted"),
-            (7, "error"),
+            (7, "budget_spent"),
+            (8, "error"),
         ] {
             assert_eq!(outcome(&summary(code)), word, "{code}");
         }

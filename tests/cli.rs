@@ -31,7 +31,9 @@ fn validate_summarises_a_full_size_roadmap() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(
         stdout(&out),
-        "ROADMAP.md: 4 phases, 14 groups, 41 tasks (read as table roadmap)\n"
+        "ROADMAP.md: 4 phases, 14 groups, 41 tasks (read as table roadmap)
+no roadmap-runner.toml (defaults apply); environment: ok
+"
     );
     assert_eq!(stderr(&out), "");
     assert!(

@@ -195,7 +195,7 @@ fn config_prints_each_setting_and_where_it_came_from() {
     assert_eq!(row("report.dir"), ("default", "(the project directory)"));
     assert_eq!(row("cluster.nats"), ("default", "(none: agents run here)"));
     assert_eq!(row("cluster.max_deliver"), ("default", "3"));
-    assert_eq!(rows.len(), 35, "the header and 34 settings:\n{text}");
+    assert_eq!(rows.len(), 44, "the header and 43 settings:\n{text}");
 }
 
 #[test]
@@ -290,7 +290,7 @@ fn the_example_config_loads_and_changes_nothing() {
         .filter(|r| r.1 == "roadmap-runner.toml")
         .count();
     // Every key whose default is a plain value is set (uncommented) in it.
-    assert_eq!(from_file, 15, "{}", stdout(&with_example));
+    assert_eq!(from_file, 16, "{}", stdout(&with_example));
 }
 
 #[test]
@@ -305,7 +305,7 @@ fn roadmap_file_from_the_environment_and_empty_is_unset() {
     assert_exit(&out, 0);
     assert_eq!(
         stdout(&out),
-        "ROADMAP.md: 1 phase, 1 group, 1 task (read as table roadmap)\n"
+        "ROADMAP.md: 1 phase, 1 group, 1 task (read as table roadmap)\nroadmap-runner.toml: ok; environment: ok\n"
     );
     p.write(
         "docs/plan.md",
@@ -320,6 +320,6 @@ fn roadmap_file_from_the_environment_and_empty_is_unset() {
     assert_exit(&out, 0);
     assert_eq!(
         stdout(&out),
-        "docs/plan.md: 1 phase, 1 group, 2 tasks (read as table roadmap)\n"
+        "docs/plan.md: 1 phase, 1 group, 2 tasks (read as table roadmap)\nroadmap-runner.toml: ok; environment: ok\n"
     );
 }

@@ -88,7 +88,8 @@ fn validate_shows_the_reading_and_every_derived_id() {
          derived ids (phase:group <- tasks):\n  \
          1:T001 <- T001 T002\n  \
          1:T003 <- T003\n  \
-         2:A <- tee5ab1 \"Write the guide\"\n"
+         2:A <- tee5ab1 \"Write the guide\"\n\
+         roadmap-runner.toml: ok; environment: ok\n"
     );
 }
 

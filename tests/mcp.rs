@@ -235,15 +235,12 @@ fn an_mcp_client_starts_a_run_and_follows_it_to_the_end() {
         "{stop}"
     );
 
-    let log = c.call("task_log", json!({"task": "1:A:A1", "tail": 1}));
+    // The agent's result, then the line `logs` ends with: how the attempt ended.
+    let log = c.call("task_log", json!({"task": "1:A:A1", "tail": 2}));
     assert_eq!(log["isError"], false, "{log}");
-    assert!(
-        log["structuredContent"]["text"]
-            .as_str()
-            .unwrap()
-            .starts_with("✔ result"),
-        "{log}"
-    );
+    let text = log["structuredContent"]["text"].as_str().unwrap();
+    assert!(text.starts_with("✔ result"), "{log}");
+    assert!(text.contains("\n── ended: succeeded (attempt 1, "), "{log}");
     let again = c.call("rollback_group", json!({"group": "1:A"}));
     assert!(
         again["structuredContent"]["message"]

@@ -31,7 +31,7 @@ fn task(id: &str, outcome: TaskOutcome, cost: Option<f64>) -> TaskSummary {
 }
 
 fn failed_run() -> RunSummary {
-    RunSummary {
+    let mut run = RunSummary {
         exit_code: 1,
         message: "Phase 1 Group B: 1 of 2 tasks did not succeed".into(),
         next_steps: vec!["fix the cause, then run roadmap-runner again".into()],
@@ -51,7 +51,10 @@ fn failed_run() -> RunSummary {
         duration: Duration::from_secs(812),
         cost_usd: 0.75,
         costs: Default::default(),
-    }
+        counts: Default::default(),
+    };
+    run.counts = RunSummary::count(&run.tasks, 0);
+    run
 }
 
 fn project() -> (tempfile::TempDir, PathBuf) {
@@ -83,13 +86,22 @@ fn the_command_gets_the_environment_and_the_summary_on_stdin() {
     let env = read(&dir, "env.txt");
     let expected = format!(
         "\
+ROADMAP_RUNNER_COST_REPAIRS_USD=0.0000
+ROADMAP_RUNNER_COST_REVIEWS_USD=0.0000
+ROADMAP_RUNNER_COST_TASKS_USD=0.7500
 ROADMAP_RUNNER_COST_USD=0.7500
 ROADMAP_RUNNER_EXIT_CODE=1
 ROADMAP_RUNNER_MESSAGE=Phase 1 Group B: 1 of 2 tasks did not succeed
 ROADMAP_RUNNER_OUTCOME=failed
 ROADMAP_RUNNER_PROJECT=shop
 ROADMAP_RUNNER_PROJECT_DIR={}
+ROADMAP_RUNNER_REPAIRS=0
+ROADMAP_RUNNER_REVIEWS=0
 ROADMAP_RUNNER_TASKS_FAILED=1
+ROADMAP_RUNNER_TASKS_INTERRUPTED=0
+ROADMAP_RUNNER_TASKS_NOT_STARTED=0
+ROADMAP_RUNNER_TASKS_OVER_BUDGET=0
+ROADMAP_RUNNER_TASKS_SKIPPED=0
 ROADMAP_RUNNER_TASKS_SUCCEEDED=1
 ",
         dir.display()

@@ -261,7 +261,7 @@ fn the_run_budget_holds_and_the_next_run_goes_on() {
     assert_exit(&out, 7);
     assert_eq!(p.agent_starts().len(), 3, "{:?}", p.agent_task_ids());
     let text = stdout(&out);
-    assert!(text.contains("budget is spent: $0.04 of $0.03"), "{text}");
+    assert!(text.contains("budget is spent: $0.0369 of $0.03"), "{text}");
     let out = p.run(&["--no-commit", "--max-parallel", "1"]);
     assert_exit(&out, 0);
     let mut ids = p.agent_task_ids();

@@ -469,7 +469,7 @@ fn a_resumed_groups_report_covers_every_run_and_attempt() {
         report.contains("| B6 | six | ✅ succeeded | 2 |"),
         "{report}"
     );
-    assert!(report.contains("$0.03 |"), "{report}");
+    assert!(report.contains("$0.0323 |"), "{report}");
 }
 
 /// Two attempts in one run: the summary shows their total cost. The retry

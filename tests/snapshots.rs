@@ -90,7 +90,7 @@ fn summary_table() {
             ))),
             role: Default::default(),
         };
-    let summary = RunSummary {
+    let mut summary = RunSummary {
         exit_code: 1,
         message: "Phase 2 Group B: 3 of 4 tasks did not succeed".into(),
         next_steps: vec![
@@ -132,7 +132,9 @@ fn summary_table() {
         duration: Duration::from_secs(3725),
         cost_usd: 0.4313,
         costs: Default::default(),
+        counts: Default::default(),
     };
+    summary.counts = RunSummary::count(&summary.tasks, 0);
     insta::assert_snapshot!(
         "summary_table",
         roadmap_runner::report::summary::render(&summary)

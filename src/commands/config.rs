@@ -39,7 +39,13 @@ pub fn run(project: &Project, args: &RunArgs, io: Io<'_>) -> Result<i32, Command
     let fw = origins.iter().map(String::len).max().unwrap_or(0);
     writeln!(io.out)?;
     writeln!(io.out, "{:<kw$}  {:<fw$}  VALUE", "KEY", "FROM")?;
+    let mut section = "";
     for (r, from) in rows.iter().zip(&origins) {
+        // A blank line and the `[section]` header before each section.
+        if r.section() != section {
+            section = r.section();
+            writeln!(io.out, "\n[{section}]")?;
+        }
         let value = if r.value.is_empty() { "-" } else { &r.value };
         writeln!(io.out, "{:<kw$}  {from:<fw$}  {value}", r.key)?;
     }

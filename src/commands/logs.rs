@@ -188,13 +188,58 @@ pub fn run(project: &Project, args: &LogsArgs, io: Io<'_>) -> Result<i32, Comman
     let gate = matches!(target, LogTarget::Gate { .. });
     let mut printer = Printer::new(args.raw || gate, !gate);
     let mut file = File::open(&path)?;
-    if !args.follow {
+    let code = if args.follow {
+        let io = Io {
+            out: &mut *io.out,
+            err: &mut *io.err,
+        };
+        follow(project, &target, &path, &mut file, &mut printer, io)?
+    } else {
         printer.copy_new(&mut file, io.out)?;
         printer.finish(io.out)?;
-        io.out.flush()?;
-        return Ok(crate::exit::OK);
+        crate::exit::OK
+    };
+    // Readable output ends with how the attempt ended (a log cut off by a
+    // signal does not say it was); `--raw` stays the file as it is.
+    if !args.raw
+        && !gate
+        && let Some(line) = ended_line(project, &path)
+    {
+        writeln!(io.out, "{line}")?;
     }
-    follow(project, &target, &path, &mut file, &mut printer, io)
+    io.out.flush()?;
+    Ok(code)
+}
+
+/// `── ended: interrupted (attempt 1, 3.2s, $0.0123)`: the record of the
+/// attempt that wrote `log`, when there is one.
+fn ended_line(project: &Project, log: &Path) -> Option<String> {
+    let name = log.file_name()?;
+    let (records, _) = crate::status::RecordStore::new(&project.status)
+        .load()
+        .ok()?;
+    let record = records.iter().rev().find_map(|r| match r {
+        crate::status::Record::Task(t)
+            if t.log.as_deref().and_then(|l| Path::new(l).file_name()) == Some(name) =>
+        {
+            Some(t)
+        }
+        _ => None,
+    })?;
+    let mut parts = vec![
+        format!("attempt {}", record.attempt),
+        crate::report::short_duration(std::time::Duration::from_secs_f64(
+            record.duration_secs.max(0.0),
+        )),
+    ];
+    if let Some(c) = record.cost_usd {
+        parts.push(crate::status::counts::usd(c));
+    }
+    Some(format!(
+        "── ended: {} ({})",
+        crate::status::report_md::outcome_detail(&record.outcome),
+        parts.join(", ")
+    ))
 }
 
 /// Why the roadmap has no such task or group, with what it has instead;

@@ -9,6 +9,7 @@ use crate::project::plural;
 use crate::project::{LoadedRoadmap, Project};
 use crate::resume::{Action, GroupStep, Options, RunState, decide};
 use crate::roadmap::PhaseId;
+use crate::status::counts::{Counts, TaskHistory, usd};
 use crate::status::{InProgress, lock};
 use serde::Serialize;
 
@@ -64,6 +65,11 @@ struct GroupDoc {
     title: String,
     annotation: Option<String>,
     state: GroupState,
+    /// A run holds the lock and is working on this group now.
+    running: bool,
+    /// Its tasks by latest outcome, repairs, reviews and cost, from the
+    /// records; none when nothing of it ran yet.
+    counts: Option<Counts>,
     tasks: Vec<TaskDoc>,
 }
 
@@ -72,6 +78,18 @@ struct TaskDoc {
     id: String,
     title: String,
     done_in_roadmap: bool,
+    /// `running`, `queued` (in the group running now), or its latest
+    /// attempt's outcome (`succeeded`, `failed`, ...); none before it ran.
+    state: Option<String>,
+    /// The latest outcome as a sentence (`failed: exit code 1`).
+    detail: Option<String>,
+    /// Attempts over all runs since the group's latest reset.
+    attempts: usize,
+    cost_usd: Option<f64>,
+    /// The latest attempt's log (or the running one's).
+    log: Option<String>,
+    /// Running: for how long.
+    elapsed_secs: Option<i64>,
 }
 
 /// What the next run does first, from the one decision.
@@ -103,7 +121,7 @@ pub fn run(project: &Project, args: &StatusArgs, io: Io<'_>) -> Result<i32, Comm
         serde_json::to_writer_pretty(&mut *io.out, &doc).map_err(std::io::Error::from)?;
         writeln!(io.out)?;
     } else {
-        render_text(&doc, &loaded, io.out)?;
+        render_text(&doc, &loaded, args.all, io.out)?;
         for w in &doc.warnings {
             writeln!(io.err, "warning: {w}")?;
         }
@@ -132,6 +150,15 @@ fn build(
         .map(|w| format!("status/completed_tasks.txt {w}"))
         .collect();
     warnings.extend(state.record_warnings.iter().map(|w| format!("status/{w}")));
+    // The roadmap contradicting itself about what is done changes what runs.
+    for d in loaded
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == "done-phase-unticked-plan")
+    {
+        let (line, _) = d.line_col(&loaded.source);
+        warnings.push(format!("{}:{line}: {}", loaded.display, d.message));
+    }
     for key in completed.keys() {
         if loaded.roadmap.group(key).is_none() {
             warnings.push(format!(
@@ -152,6 +179,15 @@ fn build(
     } else {
         decision.next().map(next_doc)
     };
+    let running = lock::current_holder(&project.status.lock_path());
+    // A live run's progress, or a dead one's leftovers (which `read` found).
+    let progress = if running.is_some() {
+        InProgress::load(&project.status).unwrap_or_default()
+    } else {
+        state.interrupted.clone().unwrap_or_default()
+    };
+    let now = chrono::Utc::now();
+    let live = running.is_some().then_some(&progress);
     let phases = loaded
         .roadmap
         .phases
@@ -162,37 +198,10 @@ fn build(
             groups: phase
                 .groups
                 .iter()
-                .map(|group| {
-                    let key = group.key(phase);
-                    let state = group_state(&key, phase, group, completed);
-                    GroupDoc {
-                        id: group.id.clone(),
-                        key: key.to_string(),
-                        title: group.title.clone(),
-                        annotation: group.annotation.clone(),
-                        state,
-                        tasks: group
-                            .tasks
-                            .iter()
-                            .map(|t| TaskDoc {
-                                id: t.id.clone(),
-                                title: t.title.clone(),
-                                done_in_roadmap: t.done_in_roadmap,
-                            })
-                            .collect(),
-                    }
-                })
+                .map(|group| group_doc(phase, group, state, live, now))
                 .collect(),
         })
         .collect();
-    let running = lock::current_holder(&project.status.lock_path());
-    // A live run's progress, or a dead one's leftovers (which `read` found).
-    let progress = if running.is_some() {
-        InProgress::load(&project.status).unwrap_or_default()
-    } else {
-        state.interrupted.clone().unwrap_or_default()
-    };
-    let now = chrono::Utc::now();
     let (in_progress, interrupted) = if progress.is_empty() {
         (None, None)
     } else if running.is_some() {
@@ -230,6 +239,86 @@ fn build(
         unpushed_commits: state.git.as_ref().map(|g| g.unpushed),
         warnings,
         worktrees: crate::worktree::project_worktrees(&project.dir, &settings.worktree),
+    }
+}
+
+/// A group of the tree with each task's latest state, from the records (and,
+/// for the group a live run works on, from its in-progress file).
+fn group_doc(
+    phase: &crate::roadmap::Phase,
+    group: &crate::roadmap::Group,
+    state: &RunState,
+    live: Option<&InProgress>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> GroupDoc {
+    let key = group.key(phase);
+    let records = &state.records;
+    let history = TaskHistory::of_group(records, &key);
+    let running_since = live
+        .and_then(|p| p.group.as_ref())
+        .filter(|g| g.key == key)
+        .map(|g| g.started);
+    let ids = group
+        .tasks
+        .iter()
+        .map(|t| (t.id.as_str(), t.done_in_roadmap));
+    let counts = (!history.is_empty()).then(|| Counts::of_records(records, &key, ids));
+    let tasks = group
+        .tasks
+        .iter()
+        .map(|t| {
+            let h = history.get(&t.id);
+            let mut doc = TaskDoc {
+                id: t.id.clone(),
+                title: t.title.clone(),
+                done_in_roadmap: t.done_in_roadmap,
+                state: h.map(|h| h.last.outcome.label().to_string()),
+                detail: h.map(|h| crate::status::report_md::outcome_detail(&h.last.outcome)),
+                attempts: h.map_or(0, |h| h.attempts),
+                cost_usd: h.and_then(|h| h.cost_usd),
+                log: h.and_then(|h| h.last.log.clone()),
+                elapsed_secs: None,
+            };
+            if let Some(since) = running_since.filter(|_| !t.done_in_roadmap) {
+                live_task_state(&mut doc, h, since, live, now);
+            }
+            doc
+        })
+        .collect();
+    GroupDoc {
+        id: group.id.clone(),
+        key: key.to_string(),
+        title: group.title.clone(),
+        annotation: group.annotation.clone(),
+        state: group_state(&key, phase, group, &state.completed),
+        running: running_since.is_some(),
+        counts,
+        tasks,
+    }
+}
+
+/// A task of the group running now: running (its agent is in the
+/// in-progress file), its outcome in this run, succeeded earlier, or queued.
+fn live_task_state(
+    doc: &mut TaskDoc,
+    history: Option<&TaskHistory>,
+    since: chrono::DateTime<chrono::Utc>,
+    live: Option<&InProgress>,
+    now: chrono::DateTime<chrono::Utc>,
+) {
+    let agent = live.and_then(|p| p.tasks.iter().find(|r| r.task_id == doc.id));
+    if let Some(a) = agent {
+        doc.state = Some("running".into());
+        doc.detail = None;
+        doc.elapsed_secs = Some((now - a.started).num_seconds());
+        doc.log = a.log.clone().or(doc.log.take());
+        return;
+    }
+    let ended_now = history.is_some_and(|h| h.last.finished_at >= since);
+    let succeeded = history.is_some_and(|h| h.last.outcome.is_success());
+    if !ended_now && !succeeded {
+        doc.state = Some("queued".into());
+        doc.detail = None;
     }
 }
 
@@ -295,52 +384,52 @@ fn next_doc(action: &Action<'_>) -> NextDoc {
 fn render_text(
     doc: &StatusDoc,
     loaded: &LoadedRoadmap,
+    all: bool,
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
     let title = loaded.roadmap.title.as_deref().unwrap_or("Roadmap");
     writeln!(out, "{title} ({}: {})", doc.roadmap, loaded.summary())?;
+    let mut folded = 0;
     for phase in &doc.phases {
         let done = phase
             .groups
             .iter()
             .filter(|g| g.state != GroupState::Pending)
             .count();
-        writeln!(out)?;
         let mut head = format!("Phase {}", phase.number);
         if !phase.title.is_empty() {
             head.push_str(&format!(": {}", phase.title));
         }
-        writeln!(
-            out,
+        let head = format!(
             "{head}  [{done}/{} complete]",
             crate::project::plural(phase.groups.len(), "group")
-        )?;
-        for g in &phase.groups {
-            let is_next = doc.next.as_ref().is_some_and(|n| {
-                n.phase.as_ref() == Some(&phase.number) && n.group.as_deref() == Some(g.id.as_str())
-            });
-            let mark = match g.state {
-                GroupState::Completed | GroupState::DoneInRoadmap => "[x]",
-                GroupState::Pending => "[ ]",
-            };
-            let mut label = format!("Group {}", g.id);
-            if !g.title.is_empty() {
-                label.push_str(&format!(": {}", g.title));
+        );
+        // A complete phase is one line: what is left is what matters.
+        if done == phase.groups.len() && !phase.groups.is_empty() && !all {
+            if folded == 0 {
+                writeln!(out)?;
             }
-            if let Some(a) = &g.annotation {
-                label.push_str(&format!(" ({a})"));
-            }
-            let next = if is_next { "  <- next" } else { "" };
-            writeln!(out, "  {mark} {label}  {}{next}", g.state.label())?;
-            for t in &g.tasks {
-                let done = if t.done_in_roadmap {
-                    "  (done in roadmap)"
-                } else {
-                    ""
-                };
-                writeln!(out, "        {} {}{done}", t.id, t.title)?;
-            }
+            writeln!(out, "{head}")?;
+            folded += 1;
+            continue;
         }
+        writeln!(out)?;
+        writeln!(out, "{head}")?;
+        for g in &phase.groups {
+            render_group(doc, phase, g, out)?;
+        }
+    }
+    if folded > 0 {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "({} shown on one line: `roadmap-runner status --all` lists their groups and tasks)",
+            if folded == 1 {
+                "1 complete phase".to_string()
+            } else {
+                format!("{folded} complete phases")
+            }
+        )?;
     }
     writeln!(out)?;
     if let Some(holder) = &doc.running {
@@ -388,6 +477,83 @@ fn render_text(
         ),
         None => writeln!(out, "Next: nothing, every group is complete"),
     }
+}
+
+/// A group's line (its state, its counts once something ran) and a line
+/// per task.
+fn render_group(
+    doc: &StatusDoc,
+    phase: &PhaseDoc,
+    g: &GroupDoc,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let is_next = !g.running
+        && doc.next.as_ref().is_some_and(|n| {
+            n.phase.as_ref() == Some(&phase.number) && n.group.as_deref() == Some(g.id.as_str())
+        });
+    let mark = match g.state {
+        GroupState::Completed | GroupState::DoneInRoadmap => "[x]",
+        GroupState::Pending if g.running => "[~]",
+        GroupState::Pending => "[ ]",
+    };
+    let mut label = format!("Group {}", g.id);
+    if !g.title.is_empty() {
+        label.push_str(&format!(": {}", g.title));
+    }
+    if let Some(a) = &g.annotation {
+        label.push_str(&format!(" ({a})"));
+    }
+    let state = if g.running {
+        "running"
+    } else {
+        g.state.label()
+    };
+    let counts = match &g.counts {
+        Some(c) if g.state == GroupState::Pending => {
+            format!(
+                "  ({}{}, {})",
+                c.group_line(),
+                c.helpers_line(),
+                c.cost_line()
+            )
+        }
+        _ => String::new(),
+    };
+    let next = if is_next { "  <- next" } else { "" };
+    writeln!(out, "  {mark} {label}  {state}{counts}{next}")?;
+    for t in &g.tasks {
+        writeln!(out, "        {} {}{}", t.id, t.title, task_state(g, t))?;
+    }
+    Ok(())
+}
+
+/// `  failed: exit code 1 · 2 attempts · $0.0246 · log logs/…` for a task
+/// of a group not complete; `  (done in roadmap)`; nothing before it ran.
+fn task_state(g: &GroupDoc, t: &TaskDoc) -> String {
+    if t.done_in_roadmap {
+        return "  (done in roadmap)".into();
+    }
+    let Some(state) = t
+        .state
+        .as_deref()
+        .filter(|_| g.state == GroupState::Pending)
+    else {
+        return String::new();
+    };
+    let mut parts = vec![match state {
+        "running" => format!("running for {}", elapsed(t.elapsed_secs.unwrap_or(0))),
+        _ => t.detail.clone().unwrap_or_else(|| state.to_string()),
+    }];
+    if t.attempts > 0 && state != "queued" {
+        parts.push(plural(t.attempts, "attempt"));
+    }
+    if let Some(c) = t.cost_usd.filter(|_| state != "queued") {
+        parts.push(usd(c));
+    }
+    if let Some(log) = t.log.as_deref().filter(|_| state != "queued") {
+        parts.push(format!("log {log}"));
+    }
+    format!("  {}", parts.join(" · "))
 }
 
 fn elapsed(secs: i64) -> String {

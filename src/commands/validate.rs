@@ -22,7 +22,7 @@ pub fn run(project: &Project, args: &ValidateArgs, io: Io<'_>) -> Result<i32, Co
             err: &mut *io.err,
         },
     )?;
-    let config = check_config(project, io)?;
+    let config = check_config(project, args.json, io)?;
     Ok(if code == exit::OK { config } else { code })
 }
 
@@ -30,16 +30,43 @@ pub fn run(project: &Project, args: &ValidateArgs, io: Io<'_>) -> Result<i32, Co
 /// key or a bad value shows now, with the run's `file:line:col` message, not
 /// tonight. On stderr also with `--json` (stdout stays one document); exit 5,
 /// as the run would.
-fn check_config(project: &Project, io: Io<'_>) -> Result<i32, CommandError> {
-    let problem = FileConfig::load(&project.dir)
-        .and_then(|(file, _)| Settings::resolve(&file, &Overrides::default()));
-    match problem {
-        Ok(_) => Ok(exit::OK),
+fn check_config(project: &Project, json: bool, io: Io<'_>) -> Result<i32, CommandError> {
+    let (file, path) = match FileConfig::load(&project.dir) {
+        Ok(loaded) => loaded,
         Err(e) => {
             writeln!(io.err, "error: {e}")?;
-            Ok(exit::PREFLIGHT_FAILED)
+            return Ok(exit::PREFLIGHT_FAILED);
         }
+    };
+    // The environment a run would read too: a bad TASK_TIMEOUT fails here
+    // (exit 64, as `run` would), not at night.
+    let env = match env_overrides() {
+        Ok(over) => over,
+        Err(e) => {
+            writeln!(io.err, "error: {e}")?;
+            return Ok(exit::USAGE);
+        }
+    };
+    if let Err(e) = Settings::resolve(&file, &env) {
+        writeln!(io.err, "error: {e}")?;
+        return Ok(exit::PREFLIGHT_FAILED);
     }
+    if !json {
+        let toml = match &path {
+            Some(_) => format!("{}: ok", crate::config::CONFIG_FILE),
+            None => format!("no {} (defaults apply)", crate::config::CONFIG_FILE),
+        };
+        writeln!(io.out, "{toml}; environment: ok")?;
+    }
+    Ok(exit::OK)
+}
+
+/// The settings `run` takes from its environment (`MAX_PARALLEL_AGENTS`,
+/// `TASK_TIMEOUT`, `ROADMAP_MAX_COST`), checked as `run` checks them.
+/// (`ROADMAP_ISOLATION` and `DRY_RUN` are read by the argument parser, which
+/// refuses a bad value before any command runs.)
+fn env_overrides() -> Result<Overrides, crate::config::ConfigError> {
+    Overrides::from_run_args(&crate::cli::RunArgs::default())
 }
 
 fn run_roadmap(project: &Project, args: &ValidateArgs, io: Io<'_>) -> Result<i32, CommandError> {

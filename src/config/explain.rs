@@ -42,13 +42,93 @@ fn first(over: Option<Origin>, in_file: bool) -> Origin {
     over.unwrap_or_else(|| file_or_default(in_file))
 }
 
-/// Every setting of `s` (resolved from `file` and `over`) with its origin.
+/// The sections in the order `config` shows them (the file's usual order).
+pub const SECTIONS: &[&str] = &[
+    "run", "agent", "gate", "git", "worktree", "repair", "review", "notify", "report", "cluster",
+];
+
+impl SettingLine {
+    /// `run` of `run.max_parallel`.
+    pub fn section(&self) -> &'static str {
+        self.key.split_once('.').map_or(self.key, |(s, _)| s)
+    }
+}
+
+/// Every setting of `s` (resolved from `file` and `over`) with its origin,
+/// grouped by section in [`SECTIONS`] order.
 pub fn explain(file: &FileConfig, over: &Overrides, s: &Settings) -> Vec<SettingLine> {
     let mut rows = run_rows(file, over, s);
     rows.extend(agent_rows(file, over, s));
     rows.extend(other_rows(file, over, s));
     rows.extend(loop_rows(file, over, s));
+    rows.extend(worktree_rows(file, s));
+    // A stable sort: within a section the rows keep their order.
+    rows.sort_by_key(|r| {
+        SECTIONS
+            .iter()
+            .position(|s| *s == r.section())
+            .unwrap_or(SECTIONS.len())
+    });
     rows
+}
+
+/// The name a setting's value is written with in the file.
+fn choice_name<T: PartialEq>(choices: &[(&'static str, T)], value: &T) -> &'static str {
+    choices
+        .iter()
+        .find(|(_, v)| v == value)
+        .map_or("?", |(n, _)| n)
+}
+
+/// `[worktree]` (used with `run.isolation = "worktree"`).
+fn worktree_rows(file: &FileConfig, s: &Settings) -> Vec<SettingLine> {
+    let w = &file.worktree;
+    let t = &s.worktree;
+    let list = |v: Vec<String>| {
+        if v.is_empty() {
+            "(none)".to_string()
+        } else {
+            v.join(", ")
+        }
+    };
+    vec![
+        line(
+            "worktree.dir",
+            t.dir
+                .as_ref()
+                .map_or("(the user's cache directory)".into(), |d| {
+                    d.display().to_string()
+                }),
+            file_or_default(w.dir.is_some()),
+        ),
+        line(
+            "worktree.setup",
+            list(t.setup.iter().map(|c| c.display()).collect()),
+            file_or_default(!w.setup.is_empty()),
+        ),
+        line(
+            "worktree.link",
+            list(t.link.clone()),
+            file_or_default(!w.link.is_empty()),
+        ),
+        line(
+            "worktree.resolve",
+            choice_name(super::Resolve::CHOICES, &t.resolve),
+            file_or_default(w.resolve.is_some()),
+        ),
+        line(
+            "worktree.resolve_attempts",
+            t.resolve_attempts.to_string(),
+            file_or_default(w.resolve_attempts.is_some()),
+        ),
+        line(
+            "worktree.cargo_target_dir",
+            t.cargo_target_dir
+                .as_ref()
+                .map_or("(one per worktree)".into(), |d| d.display().to_string()),
+            file_or_default(w.cargo_target_dir.is_some()),
+        ),
+    ]
 }
 
 /// Repair, review, the budget and write-back.
@@ -61,7 +141,7 @@ fn loop_rows(file: &FileConfig, over: &Overrides, s: &Settings) -> Vec<SettingLi
     vec![
         line(
             "run.max_cost",
-            s.max_cost.map_or("none".into(), |c| format!("${c:.2}")),
+            s.max_cost.map_or("none".into(), crate::status::counts::usd),
             first(over.max_cost.map(|(_, o)| o), file.run.max_cost.is_some()),
         ),
         line(
@@ -76,7 +156,7 @@ fn loop_rows(file: &FileConfig, over: &Overrides, s: &Settings) -> Vec<SettingLi
             "agent.max_budget_usd",
             s.agent
                 .max_budget_usd
-                .map_or("none".into(), |c| format!("${c:.2}")),
+                .map_or("none".into(), crate::status::counts::usd),
             file_or_default(file.agent.max_budget_usd.is_some()),
         ),
         line(
@@ -154,6 +234,17 @@ fn run_rows(file: &FileConfig, over: &Overrides, s: &Settings) -> Vec<SettingLin
             "run.fail_fast",
             s.fail_fast.to_string(),
             first(flag(over.fail_fast, "--fail-fast"), r.fail_fast.is_some()),
+        ),
+        line(
+            "run.isolation",
+            choice_name(super::Isolation::CHOICES, &s.isolation),
+            first(
+                flag(
+                    over.isolation.is_some(),
+                    "--isolation (or ROADMAP_ISOLATION)",
+                ),
+                r.isolation.is_some(),
+            ),
         ),
     ]
 }
@@ -329,6 +420,16 @@ fn git_rows(file: &FileConfig, over: &Overrides, s: &Settings) -> Vec<SettingLin
             "git.token_env",
             or(&s.git.token_env, "(none)"),
             file_or_default(g.token_env.is_some()),
+        ),
+        line(
+            "git.push_foreign",
+            choice_name(super::PushForeign::CHOICES, &s.git.push_foreign),
+            file_or_default(g.push_foreign.is_some()),
+        ),
+        line(
+            "git.diverged",
+            choice_name(super::Diverged::CHOICES, &s.git.diverged),
+            file_or_default(g.diverged.is_some()),
         ),
     ]
 }

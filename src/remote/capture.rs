@@ -64,7 +64,10 @@ impl Captured {
 
 /// `status --json`.
 pub fn status(t: &Target) -> Result<Value, RemoteError> {
-    let args = StatusArgs { json: true };
+    let args = StatusArgs {
+        json: true,
+        all: true,
+    };
     capture(|io| commands::status::run(&t.project, &args, io)).json()
 }
 

@@ -267,7 +267,9 @@ impl LiveReporter {
         } else {
             String::new()
         };
-        let cost = cost.map(|c| format!("  ${c:.2}")).unwrap_or_default();
+        let cost = cost
+            .map(|c| format!("  {}", crate::status::counts::usd(c)))
+            .unwrap_or_default();
         let (mark, detail) = match outcome {
             TaskOutcome::Succeeded => (style("✔").green(), String::new()),
             TaskOutcome::Failed { reason, .. } => {
@@ -545,18 +547,16 @@ impl Reporter for LiveReporter {
             }
             Event::GroupFinished {
                 key,
-                succeeded,
-                failed,
-                interrupted,
+                counts,
                 duration,
             } => {
                 self.end_wait();
                 self.clear_queue();
-                let counts = super::group_counts(*succeeded, *failed, *interrupted);
-                let counts = if *failed > 0 {
-                    style(counts).red()
+                let line = counts.group_line();
+                let counts = if counts.did_not_succeed() > 0 {
+                    style(line).red()
                 } else {
-                    style(counts)
+                    style(line)
                 };
                 self.println(format!(
                     "{}: {counts} in {}",
@@ -665,8 +665,17 @@ impl Reporter for LiveReporter {
                 // above the stop line while the agents wind down.
                 self.clear_all();
                 self.stopping = true;
-                let line = format!("{} stopping: {}", style("■").yellow(), one_line(reason));
-                self.println(truncate_str(&line, self.width(), "…"));
+                // Wrapped, not cut: it says what a second signal does.
+                let text = format!("stopping: {}", one_line(reason));
+                let lines = wrap_words(&text, self.width().saturating_sub(2).max(20));
+                for (i, l) in lines.iter().enumerate() {
+                    let mark = if i == 0 {
+                        style("■").yellow()
+                    } else {
+                        style(" ")
+                    };
+                    self.println(format!("{mark} {l}"));
+                }
             }
             Event::RunFinished { summary } => {
                 self.clear_all();
@@ -677,6 +686,25 @@ impl Reporter for LiveReporter {
             }
         }
     }
+}
+
+/// `text` in lines of at most `width` columns, broken between words (a word
+/// longer than a line gets a line of its own).
+fn wrap_words(text: &str, width: usize) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        let wanted = console::measure_text_width(&line) + 1 + console::measure_text_width(word);
+        if !line.is_empty() && wanted > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    lines.push(line);
+    lines
 }
 
 fn plain_style(template: &str) -> ProgressStyle {
@@ -789,6 +817,30 @@ mod tests {
             Some(cols as usize),
         );
         (r, term, sink)
+    }
+
+    #[test]
+    fn the_stop_line_is_wrapped_not_cut() {
+        let (mut r, term, _) = reporter(40);
+        r.report(&group_started(&["A1"]));
+        r.report(&Event::Stopping {
+            reason: "signal received: no new task starts, every running agent gets SIGTERM (SIGKILL after the grace period; a second signal kills at once)".into(),
+        });
+        let screen = term.contents();
+        assert!(!screen.contains('…'), "{screen}");
+        let text = screen.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            text.contains("every running agent gets SIGTERM (SIGKILL after the grace period; a second signal kills at once)"),
+            "{screen}"
+        );
+        assert!(screen.lines().all(|l| measure(l) <= 40), "{screen}");
+    }
+
+    #[test]
+    fn words_wrap_at_the_width() {
+        assert_eq!(wrap_words("aa bb cc", 5), ["aa bb", "cc"]);
+        assert_eq!(wrap_words("averylongword x", 4), ["averylongword", "x"]);
+        assert_eq!(wrap_words("", 4), [""]);
     }
 
     fn group_started(ids: &[&str]) -> Event {
@@ -932,6 +984,7 @@ mod tests {
                 duration: Duration::from_secs(70),
                 cost_usd: 0.12,
                 costs: Default::default(),
+                counts: Default::default(),
             },
         });
         let screen = term.contents();
@@ -1001,11 +1054,14 @@ mod tests {
         });
         r.report(&started("A1", "One"));
         r.report(&finished("A1", "One", TaskOutcome::Succeeded));
+        let ok = TaskOutcome::Succeeded;
         r.report(&Event::GroupFinished {
             key: key(),
-            succeeded: 1,
-            failed: 0,
-            interrupted: 0,
+            counts: crate::status::counts::Counts::of([crate::status::counts::Entry {
+                role: Default::default(),
+                ended: crate::status::counts::Ended::Ran(&ok),
+                cost_usd: None,
+            }]),
             duration: Duration::from_secs(3),
         });
         r.report(&Event::GateStepStarted {

@@ -38,19 +38,6 @@ fn live_view(terminal: bool, term: &str) -> bool {
     terminal && term != "dumb"
 }
 
-/// `2 succeeded, 1 failed, 1 interrupted`: the parts that are not zero
-/// (succeeded always, failed also when nothing else is shown).
-pub fn group_counts(succeeded: usize, failed: usize, interrupted: usize) -> String {
-    let mut s = format!("{succeeded} succeeded");
-    if failed > 0 || interrupted == 0 && succeeded == 0 {
-        s.push_str(&format!(", {failed} failed"));
-    }
-    if interrupted > 0 {
-        s.push_str(&format!(", {interrupted} interrupted"));
-    }
-    s
-}
-
 /// `1m 05s`, `3.2s`, `1h 02m`: short and readable in a table.
 pub fn short_duration(d: std::time::Duration) -> String {
     let s = d.as_secs();

@@ -116,7 +116,7 @@ impl<W: Write + Send> Reporter for PlainReporter<W> {
             } => {
                 let cost = report
                     .cost_usd
-                    .map(|c| format!(", ${c:.2}"))
+                    .map(|c| format!(", {}", crate::status::counts::usd(c)))
                     .unwrap_or_default();
                 let (tag, detail) = match outcome {
                     TaskOutcome::Succeeded => ("DONE", String::new()),
@@ -172,16 +172,14 @@ impl<W: Write + Send> Reporter for PlainReporter<W> {
             }
             Event::GroupFinished {
                 key,
-                succeeded,
-                failed,
-                interrupted,
+                counts,
                 duration,
             } => self.line(
                 "GROUP",
                 &format!(
                     "{}: {}, {}",
                     group_name(key),
-                    super::group_counts(*succeeded, *failed, *interrupted),
+                    counts.group_line(),
                     short_duration(*duration)
                 ),
             ),

@@ -1,45 +1,9 @@
 //! What one run may spend on agents (`--max-cost`), and what it has spent,
 //! split by who spent it.
 
-use serde::Serialize;
-
-/// Who an agent worked for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Default)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// A roadmap task.
-    #[default]
-    Task,
-    /// Mending a failed gate (or a reviewer's requested changes).
-    Repair,
-    /// Reviewing a group's diff.
-    Review,
-}
-
-impl Role {
-    /// The `role` of its records; none for a roadmap task.
-    pub fn record_name(self) -> Option<&'static str> {
-        match self {
-            Role::Task => None,
-            Role::Repair => Some("repair"),
-            Role::Review => Some("review"),
-        }
-    }
-}
-
-/// Spent so far in this run, by role.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
-pub struct Spent {
-    pub tasks: f64,
-    pub repairs: f64,
-    pub reviews: f64,
-}
-
-impl Spent {
-    pub fn total(&self) -> f64 {
-        self.tasks + self.repairs + self.reviews
-    }
-}
+// Role and Spent are counted with the outcomes (status::counts); the budget
+// only checks them against its limit.
+pub use crate::status::counts::{Role, Spent};
 
 #[derive(Debug, Clone, Default)]
 pub struct Budget {
@@ -61,12 +25,7 @@ impl Budget {
     }
 
     pub fn spend(&mut self, role: Role, cost: Option<f64>) {
-        let c = cost.unwrap_or(0.0).max(0.0);
-        match role {
-            Role::Task => self.spent.tasks += c,
-            Role::Repair => self.spent.repairs += c,
-            Role::Review => self.spent.reviews += c,
-        }
+        self.spent.add(role, cost);
     }
 }
 

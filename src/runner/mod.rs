@@ -26,6 +26,7 @@ use crate::plan::{GroupState, group_state};
 use crate::project::Project;
 use crate::resume::{Action, Decision, GroupAction, GroupStep, RunState};
 use crate::roadmap::{GroupKey, Phase, Roadmap};
+use crate::status::counts::usd;
 use crate::status::{GroupBase, Store, group_base, write_pending};
 use crate::vcs::Repo;
 use attempt::AttemptJob;
@@ -224,6 +225,9 @@ struct Progress {
     next_steps: Vec<String>,
     /// The no-gate note is said once per run.
     noted_no_gate: bool,
+    /// Tasks of the groups acted on that did not run: done in the roadmap
+    /// or succeeded in an earlier run.
+    skipped: usize,
 }
 
 impl Progress {
@@ -290,6 +294,7 @@ pub async fn execute(
             message: String::new(),
             next_steps: Vec::new(),
             noted_no_gate: false,
+            skipped: 0,
         },
     };
     write_pending_file(inputs, reporter);
@@ -424,6 +429,9 @@ impl Ctx<'_, '_, '_> {
         let key = &planned.key;
         let to_run = planned.tasks();
         tracing::info!(group = %key, tasks = to_run.len(), "group");
+        if !planned.partial {
+            self.run.skipped += planned.group.tasks.len().saturating_sub(to_run.len());
+        }
         match planned.step {
             GroupStep::RecordComplete => {
                 reporter.report(&Event::Note {
@@ -510,8 +518,9 @@ impl Ctx<'_, '_, '_> {
         self.run.fail(
             exit::BUDGET_SPENT,
             format!(
-                "The run's budget is spent: ${:.2} of ${limit:.2} (--max-cost); no agent was started after that",
-                self.budget.spent.total()
+                "The run's budget is spent: {} of {} (--max-cost); no agent was started after that",
+                usd(self.budget.spent.total()),
+                usd(limit)
             ),
             vec![
                 "run roadmap-runner again (with a new --max-cost or [run] max_cost) to go on: what succeeded is not run again".into(),
@@ -580,21 +589,11 @@ impl Ctx<'_, '_, '_> {
             budget: &mut self.budget,
         };
         let group = run_group(key, queued, &limits, &mut jobs, self.stop.clone(), &mut io).await;
-        let failed = group
-            .tasks
-            .iter()
-            .filter(|t| !t.outcome.is_success())
-            .count();
-        let interrupted = group
-            .tasks
-            .iter()
-            .filter(|t| t.outcome == crate::agent::TaskOutcome::Interrupted)
-            .count();
+        let counts = RunSummary::count(&group.tasks, 0);
+        let failed = counts.did_not_succeed();
         reporter.report(&Event::GroupFinished {
             key: key.clone(),
-            succeeded: group.tasks.len() - failed,
-            failed: failed - interrupted,
-            interrupted,
+            counts,
             duration: group_started.elapsed(),
         });
         self.run.tasks.extend(group.tasks.iter().cloned());
@@ -782,16 +781,7 @@ fn finish_summary(
             "Run complete".into()
         };
     }
-    // Folding from +0.0: an empty `sum()` of f64 is -0.0, shown as `$-0.00`.
-    let cost_usd = run
-        .tasks
-        .iter()
-        .filter_map(|t| t.cost_usd)
-        .fold(0.0, |a, c| a + c);
-    let mut costs = budget::Budget::default();
-    for t in &run.tasks {
-        costs.spend(t.role, t.cost_usd);
-    }
+    let counts = RunSummary::count(&run.tasks, run.skipped);
     RunSummary {
         exit_code: run.exit_code,
         message: run.message,
@@ -799,7 +789,8 @@ fn finish_summary(
         tasks: run.tasks,
         groups_completed: run.completed,
         duration: started.elapsed(),
-        cost_usd,
-        costs: costs.spent,
+        cost_usd: counts.cost.total(),
+        costs: counts.cost,
+        counts,
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod atomic;
 pub mod completed;
+pub mod counts;
 pub mod lock;
 pub mod progress;
 pub mod records;

@@ -8,6 +8,7 @@
 //! the report or hide what follows. Text put in table cells has pipes,
 //! backslashes and newlines escaped so it stays in its cell.
 
+use super::counts::{Counts, Ended, Entry, Role, usd};
 use super::{StatusError, records::StepStatus, write_atomic};
 use crate::agent::TaskOutcome;
 use crate::roadmap::Dialect;
@@ -288,47 +289,68 @@ pub fn render_group_report(input: &GroupReportInput) -> String {
         out.push('\n');
     }
 
-    out.push_str("## Totals\n\n");
-    let total = input.tasks.len();
-    let done_in_roadmap = input
-        .tasks
-        .iter()
-        .filter(|t| t.outcome == TaskReportOutcome::DoneInRoadmap)
-        .count();
-    let succeeded = input
-        .tasks
-        .iter()
-        .filter(|t| matches!(&t.outcome, TaskReportOutcome::Ran(o) if o.is_success()))
-        .count();
-    let not_succeeded = total - done_in_roadmap - succeeded;
-    let costs: Vec<f64> = input
-        .tasks
-        .iter()
-        .filter_map(TaskReport::cost_usd)
-        .collect();
+    render_totals(input, &mut out);
     let agent_time: Duration = input
         .tasks
         .iter()
         .filter(|t| t.outcome != TaskReportOutcome::DoneInRoadmap)
         .map(|t| t.duration)
         .sum();
-    let _ = write!(out, "- **Tasks:** {total} ({succeeded} succeeded");
-    if not_succeeded > 0 {
-        let _ = write!(out, ", {not_succeeded} did not succeed");
-    }
-    if done_in_roadmap > 0 {
-        let _ = write!(out, ", {done_in_roadmap} done in the roadmap");
-    }
-    out.push_str(")\n");
-    let cost = if costs.is_empty() {
-        "—".to_string()
-    } else {
-        fmt_cost(Some(costs.iter().sum()))
-    };
-    let _ = writeln!(out, "- **Cost:** {cost}");
     let _ = writeln!(out, "- **Agent time:** {}", fmt_duration(agent_time));
     let _ = writeln!(out, "- **Group time:** {}", fmt_duration(input.duration));
     out
+}
+
+/// The group's [`Counts`]: its tasks by latest outcome, its repairs and
+/// reviews, and what all of their attempts cost.
+pub fn group_counts(input: &GroupReportInput) -> Counts {
+    let tasks = input.tasks.iter().map(|t| Entry {
+        role: Role::Task,
+        ended: match &t.outcome {
+            TaskReportOutcome::DoneInRoadmap => Ended::Skipped,
+            TaskReportOutcome::Ran(o) => Ended::Ran(o),
+        },
+        cost_usd: t.cost_usd(),
+    });
+    let helpers = input.helpers.iter().map(|h| Entry {
+        role: Role::from_record(Some(&h.role)),
+        ended: Ended::NotStarted,
+        cost_usd: h.cost_usd,
+    });
+    Counts::of(tasks.chain(helpers))
+}
+
+/// `## Totals`: the tasks by outcome, repairs and reviews, and the cost of
+/// every attempt listed above it.
+fn render_totals(input: &GroupReportInput, out: &mut String) {
+    out.push_str("## Totals\n\n");
+    let c = group_counts(input);
+    let _ = write!(
+        out,
+        "- **Tasks:** {} ({} succeeded",
+        input.tasks.len(),
+        c.succeeded
+    );
+    for (n, what) in c.unsuccessful_parts() {
+        let _ = write!(out, ", {n} {what}");
+    }
+    if c.skipped > 0 {
+        let _ = write!(out, ", {} done in the roadmap", c.skipped);
+    }
+    out.push_str(")\n");
+    for (n, what) in [(c.repairs, "Repairs"), (c.reviews, "Reviews")] {
+        if n > 0 {
+            let _ = writeln!(out, "- **{what}:** {n}");
+        }
+    }
+    let any_cost = input.tasks.iter().any(|t| t.cost_usd().is_some())
+        || input.helpers.iter().any(|h| h.cost_usd.is_some());
+    let cost = if any_cost {
+        c.cost_line()
+    } else {
+        "—".into()
+    };
+    let _ = writeln!(out, "- **Cost:** {cost}");
 }
 
 /// `Repairs: 1, gate passed after attempt 1`, the reviews' verdicts, and a
@@ -370,7 +392,7 @@ fn outcome_badge(outcome: &TaskReportOutcome) -> String {
     }
 }
 
-fn outcome_detail(outcome: &TaskOutcome) -> String {
+pub fn outcome_detail(outcome: &TaskOutcome) -> String {
     match outcome {
         TaskOutcome::Succeeded | TaskOutcome::Interrupted => outcome.label().to_string(),
         TaskOutcome::Failed { reason, .. } => format!("failed: {reason}"),
@@ -417,7 +439,7 @@ pub fn fmt_duration(d: Duration) -> String {
 
 fn fmt_cost(cost: Option<f64>) -> String {
     match cost {
-        Some(c) => format!("${c:.2}"),
+        Some(c) => usd(c),
         None => "—".into(),
     }
 }

@@ -40,6 +40,14 @@ impl Builder<'_> {
         for detail in std::mem::take(&mut self.roadmap.phases) {
             match phases.iter_mut().find(|p| p.number == detail.number) {
                 Some(p) => {
+                    let marked = if p.done_in_roadmap {
+                        p.span
+                    } else {
+                        detail.span
+                    };
+                    if p.done_in_roadmap || detail.done_in_roadmap {
+                        self.check_done_phase(&detail, marked);
+                    }
                     p.done_in_roadmap |= detail.done_in_roadmap;
                     p.groups = detail.groups;
                     p.context = detail.context;
@@ -52,6 +60,30 @@ impl Builder<'_> {
             }
         }
         self.roadmap.phases = phases;
+    }
+
+    /// GSD: a phase marked done (on the line at `marked`) with a plan that is
+    /// not ticked. The runner believes the mark and runs none of the phase,
+    /// so one of the two lines is wrong: one warning naming both.
+    fn check_done_phase(&mut self, detail: &crate::roadmap::model::Phase, marked: Span) {
+        let unticked = detail
+            .groups
+            .iter()
+            .flat_map(|g| &g.tasks)
+            .find(|t| !t.done_in_roadmap && !t.optional);
+        let Some(task) = unticked else { return };
+        let line = crate::roadmap::diagnostics::line_col(self.src, marked.start).0;
+        let message = format!(
+            "Phase {} is marked done on line {line}, but its plan `{}` is not ticked",
+            detail.number, task.id
+        );
+        let help = format!(
+            "the runner believes the phase's mark and runs none of it: untick the phase on line {line} if `{}` is still to do, or tick the plan",
+            task.id
+        );
+        self.diags.push(
+            Diagnostic::warning("done-phase-unticked-plan", task.span, message).with_help(help),
+        );
     }
 
     fn report_deferred(&mut self) {
