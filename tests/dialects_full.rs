@@ -302,8 +302,22 @@ fn gsd_roadmap_lists_phases_and_runs_plans_one_by_one() {
             .filter(|p| p["done_in_roadmap"] == false)
             .all(|p| groups(p).is_empty())
     );
-    // Each of them is said to stop a run, and nothing else is reported.
-    assert_eq!(codes(&doc), vec!["empty-phase"; 5]);
+    // Each of them is said to stop a run; besides, phase 7's mark and its
+    // unticked plans disagree, said once, naming both lines.
+    let mut expected = vec!["empty-phase"; 5];
+    expected.insert(4, "done-phase-unticked-plan");
+    assert_eq!(codes(&doc), expected);
+    let mismatch = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["code"] == "done-phase-unticked-plan")
+        .unwrap();
+    assert_eq!(
+        mismatch["message"],
+        "Phase 7 is marked done on line 41, but its plan `7-PLAN-01.md` is not ticked"
+    );
+    assert_eq!(mismatch["line"], 86);
     // A phase with a detail section is pointed at there, one without at its list item.
     let at = |n: &str| {
         let msg = format!("phase {n} has no plans yet; a run stops before it");
