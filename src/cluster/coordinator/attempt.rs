@@ -74,16 +74,9 @@ pub async fn run_remote(
             }
             _ = tokio::time::sleep(Duration::from_secs(5)), if !w.nudged => {}
             _ = tick.tick(), if w.claims_seen > w.requeued_after => {
-                if w.claimer_gone().await {
-                    let max = d.redelivery.max_deliver;
-                    if w.claims_seen as i64 >= max {
-                        // As many deliveries as the server would make, all dead.
-                        if let Some(seq) = seq {
-                            let _ = d.queues.tasks.delete_message(seq).await;
-                        }
-                        return ended(job, worker_lost(&w.claims(), max));
-                    }
-                    seq = w.requeue(&remote, seq, &tx).await;
+                match w.check_claimer(&remote, seq, &tx).await {
+                    Ok(s) => seq = s,
+                    Err(lost) => return ended(job, lost),
                 }
             }
             _ = stopped(&mut stop) => {
@@ -174,50 +167,48 @@ impl<'d> Waiting<'d> {
         })
     }
 
-    /// Whether the worker of the latest claim stopped heartbeating (its
-    /// key expired): it will never finish, and the server would hand the
-    /// message out again only after the whole `ack_wait`.
-    async fn claimer_gone(&self) -> bool {
-        let last = self.results.read(|h| {
-            h.claims
-                .get(&self.claim_subject)
-                .and_then(|c| c.last().cloned())
-        });
-        let Some(last) = last else { return false };
-        // A fresh claim's worker has beaten a moment ago.
-        let age = chrono::Utc::now() - last.at;
-        age > chrono::Duration::seconds(4) && self.d.worker_gone(&last.worker, last.at).await
-    }
-
-    /// The attempt out again at once for another worker; its message's
-    /// new sequence (the old one if it cannot be published yet: the next
-    /// tick tries again).
-    async fn requeue(
+    /// When the worker of the latest claim is gone (its heartbeat expired,
+    /// or it restarted), it will never finish, and the server would hand
+    /// the message out again only after the whole `ack_wait`: the attempt
+    /// goes out again at once; the message's sequence now. After as many
+    /// dead claims as the server makes deliveries, the attempt is lost.
+    async fn check_claimer(
         &mut self,
         remote: &RemoteTask,
         seq: Option<u64>,
         tx: &mpsc::UnboundedSender<AttemptMsg>,
-    ) -> Option<u64> {
-        let worker = self.results.read(|h| {
-            h.claims
-                .get(&self.claim_subject)
-                .and_then(|c| c.last().map(|c| c.worker.clone()))
-        });
+    ) -> Result<Option<u64>, TaskOutcome> {
+        let claims = self.claims();
+        let Some(last) = claims.last() else {
+            return Ok(seq);
+        };
+        // A fresh claim's worker has beaten a moment ago.
+        let fresh = chrono::Utc::now() - last.at < chrono::Duration::seconds(4);
+        if fresh || !self.d.worker_gone(&last.worker, last.at).await {
+            return Ok(seq);
+        }
+        let max = self.d.redelivery.max_deliver;
+        if claims.len() as i64 >= max {
+            if let Some(seq) = seq {
+                let _ = self.d.queues.tasks.delete_message(seq).await;
+            }
+            return Err(worker_lost(&claims, max));
+        }
         match self.d.requeue(&remote.msg, seq).await {
             Ok(new) => {
                 self.requeued_after = self.claims_seen;
                 let _ = tx.send(AttemptMsg::Warning {
                     message: format!(
-                        "{}: worker {} stopped heartbeating: its task is queued again for another worker",
-                        self.task_id,
-                        worker.unwrap_or_default()
+                        "{}: worker {} is gone (no heartbeat, or restarted since it took the task): the task is queued again for another worker",
+                        self.task_id, last.worker
                     ),
                 });
-                Some(new)
+                Ok(Some(new))
             }
+            // The next tick tries again.
             Err(e) => {
                 tracing::warn!(error = %e, "cannot queue the task again yet");
-                seq
+                Ok(seq)
             }
         }
     }
