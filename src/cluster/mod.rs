@@ -99,17 +99,33 @@ impl NatsTarget {
     /// Connects, retrying a lost connection for ever (a server restart must
     /// not end a night's run); the first connection must succeed.
     pub async fn connect(&self, name: &str) -> Result<async_nats::Client, ClusterError> {
+        Ok(self.connect_watched(name).await?.0)
+    }
+
+    /// [`NatsTarget::connect`], with a counter that moves on every
+    /// reconnection: what a reader of a stream waits on to start again at
+    /// once (a consumer of the server that went away is gone with it).
+    pub async fn connect_watched(
+        &self,
+        name: &str,
+    ) -> Result<(async_nats::Client, tokio::sync::watch::Receiver<u64>), ClusterError> {
+        let (reconnected, reconnects) = tokio::sync::watch::channel(0u64);
         let mut options = async_nats::ConnectOptions::new()
             .name(name)
             .connection_timeout(Duration::from_secs(5))
             .max_reconnects(None)
-            .event_callback(|event| async move {
-                match event {
-                    async_nats::Event::Connected => tracing::info!("NATS: connected"),
-                    async_nats::Event::Disconnected => {
-                        tracing::warn!("NATS: disconnected, reconnecting")
+            .event_callback(move |event| {
+                if matches!(event, async_nats::Event::Connected) {
+                    reconnected.send_modify(|n| *n += 1);
+                }
+                async move {
+                    match event {
+                        async_nats::Event::Connected => tracing::info!("NATS: connected"),
+                        async_nats::Event::Disconnected => {
+                            tracing::warn!("NATS: disconnected, reconnecting")
+                        }
+                        other => tracing::debug!(event = %other, "NATS"),
                     }
-                    other => tracing::debug!(event = %other, "NATS"),
                 }
             });
         if let Some(path) = &self.creds {
@@ -123,13 +139,14 @@ impl NatsTarget {
             Some(UrlAuth::Token(token)) => options = options.token(token),
             None => {}
         }
-        options
+        let client = options
             .connect(self.shown().as_str())
             .await
             .map_err(|source| ClusterError::Connect {
                 url: self.shown(),
                 source,
-            })
+            })?;
+        Ok((client, reconnects))
     }
 }
 

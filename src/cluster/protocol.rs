@@ -101,9 +101,14 @@ impl AttemptKey {
         format!("{}/{}/{}", self.run, self.name, self.attempt)
     }
 
-    /// `roadmap-runner/<run>/<name>`: the branch the worker pushes.
-    pub fn branch(&self) -> String {
-        format!("roadmap-runner/{}/{}", self.run, self.name)
+    /// `roadmap-runner/<run>/<name>-<commit>`: the branch a worker pushes
+    /// for the commit it made. The commit is in the name, so two deliveries
+    /// of one attempt (a server restart can hand one out twice) push two
+    /// branches: neither replaces the other, and whichever result the
+    /// coordinator takes names a commit the remote still has.
+    pub fn branch_for(&self, commit: &str) -> String {
+        let short = commit.get(..12).unwrap_or(commit);
+        format!("roadmap-runner/{}/{}-{short}", self.run, self.name)
     }
 }
 
@@ -250,7 +255,10 @@ mod tests {
         );
         assert!(is_claim(&k.claim_subject()) && !is_claim(&k.result_subject()));
         assert_eq!(run_filter(&k.run), "rr.out.20261201T113600-ab12.>");
-        assert_eq!(k.branch(), "roadmap-runner/20261201T113600-ab12/12.1-A-A.1");
+        assert_eq!(
+            k.branch_for("c2b9cbd0123456789abcdef0123456789abcdef0"),
+            "roadmap-runner/20261201T113600-ab12/12.1-A-A.1-c2b9cbd01234"
+        );
     }
 
     #[test]

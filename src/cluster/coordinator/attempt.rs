@@ -33,7 +33,7 @@ pub async fn run_remote(
     let d = &remote.dispatcher;
     let mut w = Waiting::new(d, &remote, &job.task_id);
     // Already done while the coordinator was away? Else queued (once).
-    let seq = tokio::select! {
+    let mut seq = tokio::select! {
         biased;
         _ = stopped(&mut stop) => return ended(job, TaskOutcome::Interrupted),
         s = queue(d, &remote, &tx) => s,
@@ -43,9 +43,15 @@ pub async fn run_remote(
         .subscribe(remote.msg.key.activity_subject())
         .await
         .ok();
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {
         match w.heard(seq, &tx) {
-            Some(Heard::Result(r)) => return finished(job, d, *r).await,
+            Some(Heard::Result(r)) => {
+                return match unusable(&remote, &r).await {
+                    None => finished(job, d, *r).await,
+                    Some(why) => ended(job, TaskOutcome::WorkerLost { message: why }),
+                };
+            }
             Some(Heard::Lost(tried)) => {
                 if let Some(seq) = seq {
                     let _ = d.queues.tasks.delete_message(seq).await;
@@ -67,6 +73,12 @@ pub async fn run_remote(
                 });
             }
             _ = tokio::time::sleep(Duration::from_secs(5)), if !w.nudged => {}
+            _ = tick.tick(), if w.claims_seen > w.requeued_after => {
+                match w.check_claimer(&remote, seq, &tx).await {
+                    Ok(s) => seq = s,
+                    Err(lost) => return ended(job, lost),
+                }
+            }
             _ = stopped(&mut stop) => {
                 d.cancel(&remote.msg.key, seq).await;
                 return ended(job, TaskOutcome::Interrupted);
@@ -93,6 +105,9 @@ struct Waiting<'d> {
     claim_subject: String,
     result_subject: String,
     claims_seen: usize,
+    /// The claims seen when the attempt was last queued again: its latest
+    /// claimer is watched only once a new claim comes.
+    requeued_after: usize,
     nudged: bool,
 }
 
@@ -109,6 +124,7 @@ impl<'d> Waiting<'d> {
             claim_subject: remote.msg.key.claim_subject(),
             result_subject: remote.msg.key.result_subject(),
             claims_seen: 0,
+            requeued_after: 0,
             nudged: false,
         }
     }
@@ -138,14 +154,63 @@ impl<'d> Waiting<'d> {
             return Some(Heard::Result(Box::new(r)));
         }
         let lost = seq.is_some_and(|seq| self.lost.read(|h| h.lost.contains(&seq)));
-        lost.then(|| {
-            Heard::Lost(self.results.read(|h| {
-                h.claims
-                    .get(&self.claim_subject)
-                    .cloned()
-                    .unwrap_or_default()
-            }))
+        lost.then(|| Heard::Lost(self.claims()))
+    }
+
+    /// Every claim of the attempt so far.
+    fn claims(&self) -> Vec<ClaimMsg> {
+        self.results.read(|h| {
+            h.claims
+                .get(&self.claim_subject)
+                .cloned()
+                .unwrap_or_default()
         })
+    }
+
+    /// When the worker of the latest claim is gone (its heartbeat expired,
+    /// or it restarted), it will never finish, and the server would hand
+    /// the message out again only after the whole `ack_wait`: the attempt
+    /// goes out again at once; the message's sequence now. After as many
+    /// dead claims as the server makes deliveries, the attempt is lost.
+    async fn check_claimer(
+        &mut self,
+        remote: &RemoteTask,
+        seq: Option<u64>,
+        tx: &mpsc::UnboundedSender<AttemptMsg>,
+    ) -> Result<Option<u64>, TaskOutcome> {
+        let claims = self.claims();
+        let Some(last) = claims.last() else {
+            return Ok(seq);
+        };
+        // A fresh claim's worker has beaten a moment ago.
+        let fresh = chrono::Utc::now() - last.at < chrono::Duration::seconds(4);
+        if fresh || !self.d.worker_gone(&last.worker, last.at).await {
+            return Ok(seq);
+        }
+        let max = self.d.redelivery.max_deliver;
+        if claims.len() as i64 >= max {
+            if let Some(seq) = seq {
+                let _ = self.d.queues.tasks.delete_message(seq).await;
+            }
+            return Err(worker_lost(&claims, max));
+        }
+        match self.d.requeue(&remote.msg, seq).await {
+            Ok(new) => {
+                self.requeued_after = self.claims_seen;
+                let _ = tx.send(AttemptMsg::Warning {
+                    message: format!(
+                        "{}: worker {} is gone (no heartbeat, or restarted since it took the task): the task is queued again for another worker",
+                        self.task_id, last.worker
+                    ),
+                });
+                Ok(Some(new))
+            }
+            // The next tick tries again.
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot queue the task again yet");
+                Ok(seq)
+            }
+        }
     }
 
     /// Unclaimed for a while: if no worker is live, the user hears so (once a run).
@@ -203,6 +268,42 @@ async fn stopped(stop: &mut watch::Receiver<StopLevel>) {
     while *stop.borrow_and_update() == StopLevel::Run {
         if stop.changed().await.is_err() {
             std::future::pending::<()>().await;
+        }
+    }
+}
+
+/// Why a successful result cannot be taken, if it cannot: the commit it
+/// names is not what the remote's branch holds (a worker's push lost, or a
+/// branch deleted), so its work could never be merged. The attempt is then
+/// lost like one whose worker died, and runs again within the retries.
+async fn unusable(remote: &RemoteTask, r: &ResultMsg) -> Option<String> {
+    let (Some(branch), Some(commit)) = (r.branch.clone(), r.commit.clone()) else {
+        return None;
+    };
+    if !r.outcome.is_success() {
+        return None;
+    }
+    let origin = remote.origin.clone();
+    let b = branch.clone();
+    let tip = tokio::task::spawn_blocking(move || origin.tip(&b))
+        .await
+        .unwrap_or_else(|e| Err(e.to_string()));
+    let short = commit.get(..12).unwrap_or(&commit);
+    match tip {
+        Ok(Some(t)) if t == commit => None,
+        Ok(Some(t)) => Some(format!(
+            "the result of {} names commit {short}, but the remote's {branch} holds {}: its work cannot be merged, the attempt is lost",
+            r.worker,
+            t.get(..12).unwrap_or(&t)
+        )),
+        Ok(None) => Some(format!(
+            "the result of {} names commit {short} on {branch}, which the remote does not have: its work cannot be merged, the attempt is lost",
+            r.worker
+        )),
+        // The remote unreachable now: the merge fetches later, and says so.
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot look the task's branch up on the remote");
+            None
         }
     }
 }

@@ -2,7 +2,7 @@
 //! restarts: it comes from the group's recorded start), its base pushed to
 //! the remote, and each attempt's message.
 
-use super::{Dispatcher, RemoteTask};
+use super::{Dispatcher, Origin, RemoteTask};
 use crate::cluster::protocol::{self, AgentSpec, AttemptKey, TaskMsg};
 use crate::config::Settings;
 use crate::roadmap::GroupKey;
@@ -20,6 +20,8 @@ pub struct RemoteGroup {
     run: String,
     /// The remote as workers see it (without user info).
     remote: String,
+    /// The remote as the coordinator reaches it.
+    origin: Arc<Origin>,
     base_ref: String,
     base: String,
     prefix: String,
@@ -62,6 +64,11 @@ impl RemoteGroup {
             key: key.clone(),
             run,
             remote: crate::userinfo::without_userinfo(&url),
+            origin: Arc::new(Origin {
+                git_dir: repo.git2().path().to_path_buf(),
+                url: url.clone(),
+                git: settings.git.clone(),
+            }),
             base_ref,
             base: base.to_string(),
             prefix: wts.prefix.clone(),
@@ -107,6 +114,7 @@ impl RemoteGroup {
         job.remote = Some(RemoteTask {
             dispatcher: self.dispatcher.clone(),
             msg,
+            origin: self.origin.clone(),
         });
     }
 }

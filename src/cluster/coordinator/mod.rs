@@ -12,8 +12,11 @@ pub mod watch;
 use super::protocol::{AttemptKey, TaskMsg};
 use super::queues::{Queues, Redelivery, last_on};
 use super::{ClusterError, NatsTarget};
+use crate::config::GitSettings;
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 use watch::Watch;
 
 /// One connection to the cluster for the whole run.
@@ -24,6 +27,10 @@ pub struct Dispatcher {
     /// One watch per run id, made on first use.
     watches: Mutex<HashMap<String, Arc<Watch>>>,
     lost: Arc<Watch>,
+    /// Moves on every reconnection to the server.
+    reconnects: tokio::sync::watch::Receiver<u64>,
+    /// When the client last (re)connected.
+    connected_at: Arc<Mutex<Instant>>,
     /// "No worker is live" is said once per run.
     idle_warned: std::sync::atomic::AtomicBool,
 }
@@ -36,11 +43,45 @@ impl std::fmt::Debug for Dispatcher {
     }
 }
 
-/// An attempt to run on a worker: the message, and where to send it.
+/// An attempt to run on a worker: the message, where to send it, and the
+/// remote its branch must be on.
 #[derive(Debug, Clone)]
 pub struct RemoteTask {
     pub dispatcher: Arc<Dispatcher>,
     pub msg: TaskMsg,
+    pub origin: Arc<Origin>,
+}
+
+/// The project's remote as the coordinator reaches it (with its
+/// credentials): where a result's branch is looked up before it is taken.
+#[derive(Clone)]
+pub struct Origin {
+    pub git_dir: PathBuf,
+    pub url: String,
+    pub git: GitSettings,
+}
+
+impl std::fmt::Debug for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Origin")
+            .field("url", &crate::userinfo::without_userinfo(&self.url))
+            .finish()
+    }
+}
+
+impl Origin {
+    /// The commit the remote's `branch` holds, if it has the branch.
+    pub fn tip(&self, branch: &str) -> Result<Option<String>, String> {
+        let git = git2::Repository::open(&self.git_dir).map_err(|e| e.to_string())?;
+        crate::vcs::transfer::remote_ref(
+            &git,
+            &self.url,
+            &format!("refs/heads/{branch}"),
+            &self.git,
+        )
+        .map(|id| id.map(|id| id.to_string()))
+        .map_err(|e| e.to_string())
+    }
 }
 
 /// What the worker that ran an attempt left: for the record and the merge.
@@ -58,17 +99,21 @@ impl Dispatcher {
         target: &NatsTarget,
         redelivery: Redelivery,
     ) -> Result<Arc<Dispatcher>, ClusterError> {
-        let client = target.connect("roadmap-runner coordinator").await?;
+        let (client, reconnects) = target.connect_watched("roadmap-runner coordinator").await?;
         let queues = Queues::open(client.clone(), target.shown()).await?;
         queues.configure_consumer(redelivery).await?;
         let lost = Watch::new();
-        watch::follow_lost(queues.lost.clone(), lost.clone());
+        watch::follow_lost(queues.lost.clone(), lost.clone(), reconnects.clone());
+        let connected_at = Arc::new(Mutex::new(Instant::now()));
+        tokio::spawn(note_reconnects(reconnects.clone(), connected_at.clone()));
         Ok(Arc::new(Dispatcher {
             queues,
             client,
             redelivery,
             watches: Mutex::new(HashMap::new()),
             lost,
+            reconnects,
+            connected_at,
             idle_warned: std::sync::atomic::AtomicBool::new(false),
         }))
     }
@@ -84,6 +129,7 @@ impl Dispatcher {
                     self.queues.results.clone(),
                     super::protocol::run_filter(run),
                     w.clone(),
+                    self.reconnects.clone(),
                 );
                 w
             })
@@ -116,6 +162,56 @@ impl Dispatcher {
             .await
             .map_err(|e| ClusterError::nats("the server did not store the task", e))?;
         Ok(ack.sequence)
+    }
+
+    /// The attempt out again as a new message (its own `Nats-Msg-Id`, or
+    /// the server would drop it as a duplicate), then the old one deleted,
+    /// so the server never hands that out again. The new message's sequence.
+    pub async fn requeue(&self, msg: &TaskMsg, old: Option<u64>) -> Result<u64, ClusterError> {
+        let payload = serde_json::to_vec(msg).expect("a task message serialises");
+        let mut headers = async_nats::HeaderMap::new();
+        let id = format!(
+            "{}-again-{}",
+            msg.key.task_msg_id(),
+            chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default()
+        );
+        headers.insert("Nats-Msg-Id", id.as_str());
+        let ack = self
+            .queues
+            .js
+            .publish_with_headers(msg.key.task_subject(), headers, payload.into())
+            .await
+            .map_err(|e| ClusterError::nats("cannot publish the task again", e))?
+            .await
+            .map_err(|e| ClusterError::nats("the server did not store the task again", e))?;
+        if let Some(seq) = old.filter(|s| *s != ack.sequence) {
+            let _ = self.queues.tasks.delete_message(seq).await;
+        }
+        Ok(ack.sequence)
+    }
+
+    /// Whether the worker process that claimed at `claimed_at` is gone: its
+    /// heartbeat expired from the bucket (dead or cut off), or a worker of
+    /// that name started since (restarted: what the old one ran is lost).
+    /// Never said within a few seconds of a reconnection: a server that was
+    /// down longer than the heartbeats' TTL comes back without them until
+    /// each worker beats again.
+    pub async fn worker_gone(
+        &self,
+        worker: &str,
+        claimed_at: chrono::DateTime<chrono::Utc>,
+    ) -> bool {
+        let settled = Duration::from_secs(5);
+        if self.connected_at.lock().expect("connected_at").elapsed() < settled {
+            return false;
+        }
+        let key = super::protocol::worker_key(worker);
+        match self.queues.workers.get(key.as_str()).await {
+            Ok(None) => true,
+            Ok(Some(v)) => serde_json::from_slice::<super::protocol::Heartbeat>(&v)
+                .is_ok_and(|hb| hb.started_at > claimed_at),
+            Err(_) => false,
+        }
     }
 
     /// The coordinator stopped: the attempt's message goes (no worker takes
@@ -158,5 +254,15 @@ impl Dispatcher {
         let mut bytes = Vec::new();
         object.read_to_end(&mut bytes).await.ok()?;
         Some(bytes)
+    }
+}
+
+/// Keeps the time of the latest (re)connection.
+async fn note_reconnects(
+    mut reconnects: tokio::sync::watch::Receiver<u64>,
+    at: Arc<Mutex<Instant>>,
+) {
+    while reconnects.changed().await.is_ok() {
+        *at.lock().expect("connected_at") = Instant::now();
     }
 }

@@ -80,45 +80,60 @@ impl Watch {
 }
 
 /// Follows the results stream's messages under `filter` into `watch`, for
-/// as long as the watch is in use.
-pub fn follow_results(results: stream::Stream, filter: String, watch: Arc<Watch>) {
+/// as long as the watch is in use, starting again on each reconnection.
+pub fn follow_results(
+    results: stream::Stream,
+    filter: String,
+    watch: Arc<Watch>,
+    reconnects: watch::Receiver<u64>,
+) {
     let w = Arc::downgrade(&watch);
-    tokio::spawn(follow(results, filter, move |subject, payload| {
-        match w.upgrade() {
+    tokio::spawn(follow(
+        results,
+        filter,
+        reconnects,
+        move |subject, payload| match w.upgrade() {
             Some(w) => {
                 w.heard(subject, payload);
                 true
             }
             None => false,
-        }
-    }));
+        },
+    ));
 }
 
 /// Follows the lost-task advisories into `watch`.
-pub fn follow_lost(lost: stream::Stream, watch: Arc<Watch>) {
+pub fn follow_lost(lost: stream::Stream, watch: Arc<Watch>, reconnects: watch::Receiver<u64>) {
     let w = Arc::downgrade(&watch);
-    tokio::spawn(follow(lost, String::new(), move |_, payload| {
-        match w.upgrade() {
+    tokio::spawn(follow(
+        lost,
+        String::new(),
+        reconnects,
+        move |_, payload| match w.upgrade() {
             Some(w) => {
                 w.advisory(payload);
                 true
             }
             None => false,
-        }
-    }));
+        },
+    ));
 }
 
 /// Reads every message of `stream` under `filter` from the first, handing
 /// each to `handle` until it returns false. An ordered consumer recreates
-/// itself after a gap; when its stream ends or fails (the server went
-/// away), a new one starts after the last sequence handled.
+/// itself after a gap; when its stream ends or fails, or the client
+/// reconnects (the consumer lived in the server that went away, and the
+/// client would notice only after missed idle heartbeats, some 15 s), a new
+/// one starts after the last sequence handled.
 async fn follow(
     stream: stream::Stream,
     filter: String,
+    mut reconnects: watch::Receiver<u64>,
     mut handle: impl FnMut(&str, &[u8]) -> bool,
 ) {
     let mut next_seq = 1u64;
     loop {
+        reconnects.borrow_and_update();
         let config = consumer::pull::OrderedConfig {
             filter_subject: filter.clone(),
             deliver_policy: consumer::DeliverPolicy::ByStartSequence {
@@ -134,8 +149,12 @@ async fn follow(
             }
         };
         if let Some(mut messages) = messages {
-            while let Some(item) = messages.next().await {
-                let Ok(msg) = item else { break };
+            loop {
+                let item = tokio::select! {
+                    item = messages.next() => item,
+                    _ = reconnects.changed() => break,
+                };
+                let Some(Ok(msg)) = item else { break };
                 if let Ok(info) = msg.info() {
                     next_seq = info.stream_sequence + 1;
                 }
@@ -144,6 +163,6 @@ async fn follow(
                 }
             }
         }
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }

@@ -79,34 +79,42 @@ pub fn prepare(work_dir: &Path, task: &TaskMsg) -> Result<Checkout, String> {
     })
 }
 
-/// Commits what the agent left and pushes it as the task's branch; the
-/// commit. The caller holds the mirror's lock.
-pub fn publish(task: &TaskMsg, co: &Checkout) -> Result<String, String> {
+/// Commits what the agent left and pushes it as the task's branch for that
+/// commit (never forced: a branch of that name can only hold that commit);
+/// the commit and the branch.
+pub fn publish(task: &TaskMsg, co: &Checkout) -> Result<(String, String), String> {
     let message = format!("{}: {}", task.task, task.title);
     let commit = worktree::commit_worktree(&co.wts, &co.path, &message)
         .map_err(|e| format!("cannot commit the task's work: {e}"))?;
     let git = open_mirror(&co.mirror)?;
+    let commit = commit.to_string();
+    let branch = task.key.branch_for(&commit);
     push_refspecs(
         &git,
         &task.remote,
-        &[format!("+{commit}:refs/heads/{}", task.key.branch())],
+        &[format!("{commit}:refs/heads/{branch}")],
         &GitSettings::default(),
     )
     .map_err(|e| format!("cannot push the task's branch: {e}"))?;
-    Ok(commit.to_string())
+    Ok((commit, branch))
 }
 
-/// Whether the remote has the task's branch (a result for it exists: the
-/// attempt is done, whoever did it).
-pub fn branch_exists(work_dir: &Path, task: &TaskMsg) -> Result<bool, String> {
+/// Whether the remote's `branch` holds `commit` (a stored result names
+/// them: the attempt is done, whoever did it).
+pub fn branch_holds(
+    work_dir: &Path,
+    task: &TaskMsg,
+    branch: &str,
+    commit: &str,
+) -> Result<bool, String> {
     let git = open_mirror(&mirror_path(work_dir, &task.remote))?;
     remote_ref(
         &git,
         &task.remote,
-        &format!("refs/heads/{}", task.key.branch()),
+        &format!("refs/heads/{branch}"),
         &GitSettings::default(),
     )
-    .map(|r| r.is_some())
+    .map(|r| r.is_some_and(|id| id.to_string() == commit))
     .map_err(|e| e.to_string())
 }
 

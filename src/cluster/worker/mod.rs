@@ -57,6 +57,8 @@ pub struct WorkerCtx {
     pub ack_wait: Duration,
     pub agent_bin: Option<String>,
     quiet: bool,
+    /// Moves on every reconnection to the server.
+    reconnects: watch::Receiver<u64>,
     started_at: chrono::DateTime<chrono::Utc>,
     running: Mutex<BTreeSet<String>>,
     mirrors: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
@@ -133,9 +135,9 @@ impl WorkerCtx {
 
 /// Runs the worker until it is stopped; the process exit code.
 pub async fn run(opts: WorkerOptions) -> Result<i32, ClusterError> {
-    let client = opts
+    let (client, reconnects) = opts
         .target
-        .connect(&format!("roadmap-runner worker {}", opts.name))
+        .connect_watched(&format!("roadmap-runner worker {}", opts.name))
         .await?;
     let queues = Queues::open(client.clone(), opts.target.shown()).await?;
     let mut consumer = queues.worker_consumer().await?;
@@ -154,6 +156,7 @@ pub async fn run(opts: WorkerOptions) -> Result<i32, ClusterError> {
         ack_wait,
         agent_bin: opts.agent_bin.clone(),
         quiet: opts.quiet,
+        reconnects,
         started_at: chrono::Utc::now(),
         running: Mutex::new(BTreeSet::new()),
         mirrors: Mutex::new(HashMap::new()),
@@ -202,7 +205,13 @@ async fn serve(
     let (drain_tx, drain_rx) = watch::channel(false);
     let (stop_tx, stop_rx) = watch::channel(StopLevel::Run);
     let (msg_tx, mut msg_rx) = mpsc::channel(ctx.slots);
-    tokio::spawn(pull(consumer, slots.clone(), msg_tx, drain_rx));
+    tokio::spawn(pull(
+        consumer,
+        slots.clone(),
+        msg_tx,
+        drain_rx,
+        ctx.reconnects.clone(),
+    ));
     let mut tasks = JoinSet::new();
     let mut draining = false;
     let mut pulling = true;
@@ -279,12 +288,15 @@ async fn sleep_until(at: Option<tokio::time::Instant>) {
 
 /// Asks for as many messages as there are free slots, each sent on with
 /// its slot; stops asking once draining (what arrives after is naked by
-/// the caller).
+/// the caller). A reconnection ends the pending request at once: a
+/// restarted server knows nothing of it, and the client would wait out
+/// its expiry and 5 s more before asking again.
 async fn pull(
     consumer: consumer::PullConsumer,
     slots: Arc<Semaphore>,
     tx: mpsc::Sender<(async_nats::jetstream::Message, OwnedSemaphorePermit)>,
     mut drain: watch::Receiver<bool>,
+    mut reconnects: watch::Receiver<u64>,
 ) {
     loop {
         if *drain.borrow() {
@@ -311,7 +323,11 @@ async fn pull(
             }
         };
         let mut first = Some(first);
-        while let Some(item) = batch.next().await {
+        reconnects.borrow_and_update();
+        while let Some(item) = tokio::select! {
+            item = batch.next() => item,
+            _ = reconnects.changed() => None,
+        } {
             let msg = match item {
                 Ok(m) => m,
                 Err(e) => {

@@ -44,14 +44,17 @@ pub(super) async fn finish(
         ));
         return;
     }
-    let mut commit = None;
+    if res.outcome.is_success() && stood_down(ctx, task, acker, checkout.as_ref()).await {
+        return;
+    }
+    let mut pushed = None;
     let clock = std::time::Instant::now();
     if res.outcome.is_success()
         && let Some(co) = &checkout
     {
         let (t, c) = (task.clone(), co.clone());
         match tokio::task::spawn_blocking(move || checkout::publish(&t, &c)).await {
-            Ok(Ok(id)) => commit = Some(id),
+            Ok(Ok(p)) => pushed = Some(p),
             Ok(Err(reason)) => res.outcome = failed(reason),
             Err(e) => res.outcome = failed(format!("the push crashed: {e}")),
         }
@@ -69,8 +72,8 @@ pub(super) async fn finish(
         started_at,
         finished_at: chrono::Utc::now(),
         tail: res.tail.clone(),
-        branch: commit.as_ref().map(|_| task.key.branch()),
-        commit,
+        branch: pushed.as_ref().map(|(_, b)| b.clone()),
+        commit: pushed.map(|(c, _)| c),
         log_key,
     };
     publish_result(ctx, &result).await;
@@ -91,6 +94,30 @@ pub(super) async fn finish(
     if let Some(co) = &checkout {
         remove_checkout(ctx, task, co).await;
     }
+}
+
+/// The same attempt delivered twice (a server restart can forget a
+/// delivery), and the other delivery's result is in with its branch: that
+/// stands, and this one is acked without a push (a second branch would
+/// only linger). Whether it stood down.
+async fn stood_down(
+    ctx: &WorkerCtx,
+    task: &TaskMsg,
+    acker: &jetstream::message::Acker,
+    checkout: Option<&Checkout>,
+) -> bool {
+    let Some(what) = super::task::already_done(ctx, task).await else {
+        return false;
+    };
+    ctx.say(&format!(
+        "{} attempt {}: another worker finished it first ({what}): nothing pushed",
+        task.key.name, task.key.attempt
+    ));
+    let _ = acker.double_ack().await;
+    if let Some(co) = checkout {
+        remove_checkout(ctx, task, co).await;
+    }
+    true
 }
 
 /// Under the mirror's lock, as `worktree add`: deleting the last branch

@@ -83,18 +83,19 @@ pub async fn handle(
 
 /// The result is stored and, if it names a branch, the remote has it: a
 /// redelivery of an attempt a worker finished but did not ack. What exists.
-async fn already_done(ctx: &WorkerCtx, task: &TaskMsg) -> Option<&'static str> {
+pub(super) async fn already_done(ctx: &WorkerCtx, task: &TaskMsg) -> Option<&'static str> {
     let r = ctx.queues.stored_result(&task.key).await.ok().flatten()?;
-    if r.branch.is_none() {
+    let (Some(branch), Some(commit)) = (r.branch, r.commit) else {
         // A failed attempt pushed nothing: its result is all there is.
         return Some("its result is stored already (it did not succeed, so it has no branch)");
-    }
+    };
     let (dir, t) = (ctx.work_dir.clone(), task.clone());
-    let pushed = tokio::task::spawn_blocking(move || checkout::branch_exists(&dir, &t))
-        .await
-        .ok()
-        .and_then(Result::ok)
-        .unwrap_or(false);
+    let pushed =
+        tokio::task::spawn_blocking(move || checkout::branch_holds(&dir, &t, &branch, &commit))
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .unwrap_or(false);
     pushed.then_some("its result and branch exist already")
 }
 
