@@ -3,7 +3,7 @@
 
 use crate::agent::{AgentReport, TaskOutcome};
 use crate::roadmap::{GroupKey, PhaseId};
-use crate::runner::budget::Role;
+use crate::status::counts::Role;
 use crate::status::counts::{Counts, Ended, Entry};
 use chrono::{DateTime, Local};
 use serde::Serialize;
@@ -225,7 +225,7 @@ pub struct RunSummary {
     /// `counts.cost`'s total.
     pub cost_usd: f64,
     /// `cost_usd` split into tasks, repairs and reviews (`counts.cost`).
-    pub costs: crate::runner::budget::Spent,
+    pub costs: crate::status::counts::Spent,
     /// How the run's tasks ended: what every view of the run prints.
     pub counts: Counts,
 }

@@ -23,6 +23,7 @@ pub mod resume;
 pub mod roadmap;
 pub mod runner;
 pub mod status;
+pub mod text;
 pub mod userinfo;
 pub mod vcs;
 pub mod worktree;

@@ -38,7 +38,6 @@
 //! The webhook gets a POST of `application/json`: see [`WebhookPayload`].
 
 use crate::agent::TaskOutcome;
-use crate::agent::stream_json::cap_chars;
 use crate::config::{CommandSpec, NotifySection};
 use crate::events::RunSummary;
 use crate::exec::{
@@ -46,6 +45,7 @@ use crate::exec::{
     StdinSource, StopLevel, run_process,
 };
 use crate::exit;
+use crate::text::cap_chars;
 use serde::Serialize;
 use std::collections::VecDeque;
 use std::path::Path;
@@ -370,7 +370,7 @@ pub fn post_webhook(
         .limit(4096)
         .read_to_string()
         .unwrap_or_default();
-    let text = crate::agent::stream_json::cap_chars(text.trim(), 300);
+    let text = crate::text::cap_chars(text.trim(), 300);
     Err(err(if text.is_empty() {
         format!("HTTP {status}")
     } else {

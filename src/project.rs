@@ -158,9 +158,9 @@ impl LoadedRoadmap {
         let r = &self.roadmap;
         format!(
             "{}, {}, {}",
-            plural(r.phases.len(), "phase"),
-            plural(r.group_count(), "group"),
-            plural(r.task_count(), "task")
+            crate::text::plural(r.phases.len(), "phase"),
+            crate::text::plural(r.group_count(), "group"),
+            crate::text::plural(r.task_count(), "task")
         )
     }
 }
@@ -175,14 +175,6 @@ pub fn cache_dir() -> PathBuf {
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
         .unwrap_or_else(std::env::temp_dir)
         .join("roadmap-runner")
-}
-
-pub fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("1 {word}")
-    } else {
-        format!("{n} {word}s")
-    }
 }
 
 /// `logs/.gitignore`: the logs are never committed.

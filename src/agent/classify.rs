@@ -17,11 +17,12 @@
 //! Success is decided before the auth and limit signals: a run that hit a
 //! rate limit, waited and then finished cleanly did its task.
 
-use crate::agent::stream_json::{StreamObserver, cap_chars};
+use crate::agent::stream_json::StreamObserver;
 use crate::agent::{AgentReport, TaskOutcome};
 use crate::config::OutputFormat;
 use crate::exec::process::STDERR_PREFIX;
 use crate::exec::{ExitStatusKind, ProcessOutcome};
+use crate::text::cap_chars;
 use std::time::Duration;
 
 /// Longest failure reason, in characters.
@@ -155,8 +156,7 @@ fn last_output_line(tail: &[String], skip_json: bool) -> Option<&str> {
 }
 
 fn one_line(s: &str) -> String {
-    let joined = s.split_whitespace().collect::<Vec<_>>().join(" ");
-    cap_chars(&joined, REASON_CHARS)
+    cap_chars(&crate::text::squash_whitespace(s), REASON_CHARS)
 }
 
 #[cfg(test)]

@@ -15,6 +15,7 @@
 //!
 //! The observer keeps bounded state: the last result, a few short strings.
 
+use crate::text::cap_chars;
 use chrono::{DateTime, Local, NaiveTime, TimeZone, Utc};
 use regex::Regex;
 use serde_json::Value;
@@ -332,28 +333,8 @@ fn first_line(s: &str) -> &str {
         .unwrap_or("")
 }
 
-/// At most `max` characters, with `…` when cut.
-pub fn cap_chars(s: &str, max: usize) -> String {
-    match s.char_indices().nth(max) {
-        None => s.to_string(),
-        Some((i, _)) => {
-            let mut out = s[..i].trim_end().to_string();
-            out.pop();
-            out.push('…');
-            out
-        }
-    }
-}
-
 fn cap_bytes(s: &str, max: usize) -> String {
-    if s.len() <= max {
-        return s.to_string();
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    s[..end].to_string()
+    crate::text::prefix_at_char(s, max).to_string()
 }
 
 static LIMIT_MESSAGE: LazyLock<Regex> = LazyLock::new(|| {

@@ -35,7 +35,7 @@ pub fn run(project: &Project, io: Io<'_>) -> Result<i32, CommandError> {
         writeln!(
             io.out,
             "deleted the {} of committed Phase {phase}",
-            crate::project::plural(*n, "runner ref")
+            crate::text::plural(*n, "runner ref")
         )?;
     }
     let report = worktree::clean(&repo, &wts, &|name| live.contains(name))

@@ -154,7 +154,7 @@ impl DryRun<'_> {
             self.loaded.display,
             self.loaded.summary(),
             self.settings.max_parallel,
-            crate::report::short_duration(self.settings.timeout)
+            crate::text::short_duration(self.settings.timeout)
         )?;
         print_gate(&doc["gate"], out)?;
         if let Some(url) = doc["isolation"]["nats"].as_str() {
@@ -279,7 +279,7 @@ fn print_group(g: &Value, out: &mut dyn std::io::Write) -> std::io::Result<()> {
             "{head}: every task is marked done in the roadmap; recorded complete"
         )?,
         _ => {
-            let n = crate::project::plural(tasks, "task");
+            let n = crate::text::plural(tasks, "task");
             writeln!(out, "{head}: {n}, {} in parallel", g["parallel"])?;
             let earlier: Vec<&str> = g["succeeded_earlier"]
                 .as_array()

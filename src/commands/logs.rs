@@ -228,7 +228,7 @@ fn ended_line(project: &Project, log: &Path) -> Option<String> {
     })?;
     let mut parts = vec![
         format!("attempt {}", record.attempt),
-        crate::report::short_duration(std::time::Duration::from_secs_f64(
+        crate::text::short_duration(std::time::Duration::from_secs_f64(
             record.duration_secs.max(0.0),
         )),
     ];

@@ -151,7 +151,7 @@ fn prepare(
         let message = format!(
             "{} has {}: fix them, then run again (nothing was started)",
             loaded.display,
-            crate::project::plural(loaded.error_count(), "error")
+            crate::text::plural(loaded.error_count(), "error")
         );
         writeln!(err, "{}", error_line(&message))?;
         return Ok(Err(exit::ROADMAP_INVALID));

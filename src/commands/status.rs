@@ -5,12 +5,12 @@ use super::{CommandError, Io};
 use crate::cli::StatusArgs;
 use crate::plan::Selection;
 use crate::plan::{GroupState, group_state};
-use crate::project::plural;
 use crate::project::{LoadedRoadmap, Project};
 use crate::resume::{Action, GroupStep, Options, RunState, decide};
 use crate::roadmap::PhaseId;
 use crate::status::counts::{Counts, TaskHistory, usd};
 use crate::status::{InProgress, lock};
+use crate::text::plural;
 use serde::Serialize;
 
 #[derive(Debug, Serialize)]
@@ -402,7 +402,7 @@ fn render_text(
         }
         let head = format!(
             "{head}  [{done}/{} complete]",
-            crate::project::plural(phase.groups.len(), "group")
+            crate::text::plural(phase.groups.len(), "group")
         );
         // A complete phase is one line: what is left is what matters.
         if done == phase.groups.len() && !phase.groups.is_empty() && !all {
@@ -461,7 +461,7 @@ fn render_text(
         writeln!(
             out,
             "Not pushed: {} (the next run pushes before any new work)",
-            crate::project::plural(n, "commit")
+            crate::text::plural(n, "commit")
         )?;
     }
     if let Some(note) = &doc.interrupted {
@@ -557,7 +557,7 @@ fn task_state(g: &GroupDoc, t: &TaskDoc) -> String {
 }
 
 fn elapsed(secs: i64) -> String {
-    crate::report::short_duration(std::time::Duration::from_secs(secs.max(0) as u64))
+    crate::text::short_duration(std::time::Duration::from_secs(secs.max(0) as u64))
 }
 
 /// `Worktrees: 2, 1.3 MB` and one line per worktree.

@@ -83,13 +83,10 @@ fn run_roadmap(project: &Project, args: &ValidateArgs, io: Io<'_>) -> Result<i32
         let mut line = format!("{}: {}", loaded.display, loaded.summary());
         let warnings = loaded.warning_count();
         if errors > 0 {
-            line.push_str(&format!(", {}", crate::project::plural(errors, "error")));
+            line.push_str(&format!(", {}", crate::text::plural(errors, "error")));
         }
         if warnings > 0 {
-            line.push_str(&format!(
-                ", {}",
-                crate::project::plural(warnings, "warning")
-            ));
+            line.push_str(&format!(", {}", crate::text::plural(warnings, "warning")));
         }
         line.push_str(&format!(" (read as {})", loaded.roadmap.dialect));
         writeln!(io.out, "{line}")?;

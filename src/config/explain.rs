@@ -1,7 +1,7 @@
 //! `roadmap-runner config`: every effective setting and where it came from.
 
 use super::{CONFIG_FILE, FileConfig, Overrides, Settings};
-use crate::report::short_duration;
+use crate::text::short_duration;
 
 /// Where a setting's value came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

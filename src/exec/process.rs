@@ -550,7 +550,7 @@ impl Sink {
         if stream == OutputStream::Stderr {
             entry.push_str(STDERR_PREFIX);
         }
-        entry.push_str(truncate_at_char(&text, TAIL_LINE_BYTES));
+        entry.push_str(crate::text::prefix_at_char(&text, TAIL_LINE_BYTES));
         self.tail.push_back(entry);
     }
 
@@ -562,17 +562,6 @@ impl Sink {
 }
 
 /// The longest prefix of `s` of at most `max` bytes that ends on a char boundary.
-fn truncate_at_char(s: &str, max: usize) -> &str {
-    if s.len() <= max {
-        return s;
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    &s[..end]
-}
-
 struct LogWriter {
     path: PathBuf,
     /// `None` after a write error: logging stopped.
@@ -675,8 +664,8 @@ mod tests {
 
     #[test]
     fn truncates_on_char_boundary() {
-        assert_eq!(truncate_at_char("héllo", 2), "h");
-        assert_eq!(truncate_at_char("héllo", 3), "hé");
-        assert_eq!(truncate_at_char("hi", 10), "hi");
+        assert_eq!(crate::text::prefix_at_char("héllo", 2), "h");
+        assert_eq!(crate::text::prefix_at_char("héllo", 3), "hé");
+        assert_eq!(crate::text::prefix_at_char("hi", 10), "hi");
     }
 }

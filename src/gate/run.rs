@@ -332,7 +332,7 @@ fn classify(result: &mut StepResult, outcome: &ProcessOutcome, timeout: Duration
         result.status = StepStatus::TimedOut;
         details.push(format!(
             "still running after the {} timeout, stopped",
-            crate::report::short_duration(timeout)
+            crate::text::short_duration(timeout)
         ));
     } else if let Some(level) = outcome.stopped {
         result.status = StepStatus::Interrupted;

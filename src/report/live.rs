@@ -7,10 +7,10 @@
 //! Only chosen when stdout is a terminal (see [`super::choose_reporter`]);
 //! indicatif itself also hides everything when it is not.
 
-use super::short_duration;
 use crate::agent::TaskOutcome;
 use crate::events::{Event, Reporter};
 use crate::roadmap::GroupKey;
+use crate::text::short_duration;
 use chrono::{DateTime, Local};
 use console::{Alignment, pad_str, style, truncate_str};
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
@@ -439,8 +439,8 @@ impl Reporter for LiveReporter {
             } => self.println(format!(
                 "{} {roadmap}: {} and {} to run, {max_parallel} in parallel, timeout {} per task",
                 style("roadmap-runner").bold(),
-                crate::project::plural(*groups, "group"),
-                crate::project::plural(*tasks, "task"),
+                crate::text::plural(*groups, "group"),
+                crate::text::plural(*tasks, "task"),
                 short_duration(*timeout)
             )),
             Event::Warning { message } => self.println(format!(
@@ -468,7 +468,7 @@ impl Reporter for LiveReporter {
                     style(text.into_owned()).bold().to_string(),
                     format!(
                         "{}, {parallel} in parallel",
-                        crate::project::plural(*tasks, "task")
+                        crate::text::plural(*tasks, "task")
                     ),
                 );
                 for id in task_ids {
@@ -577,7 +577,7 @@ impl Reporter for LiveReporter {
                 style(format!(
                     "{} gate: {} ({})",
                     group_name(key),
-                    crate::project::plural(steps.len(), "step"),
+                    crate::text::plural(steps.len(), "step"),
                     steps.join(", ")
                 ))
                 .dim()
@@ -752,7 +752,7 @@ fn title_of(r: &Running) -> String {
 pub fn clock(d: Duration) -> String {
     match d.as_secs() {
         s @ 0..60 => format!("{s}s"),
-        _ => super::short_duration(d),
+        _ => crate::text::short_duration(d),
     }
 }
 

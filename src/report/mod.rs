@@ -38,21 +38,9 @@ fn live_view(terminal: bool, term: &str) -> bool {
     terminal && term != "dumb"
 }
 
-/// `1m 05s`, `3.2s`, `1h 02m`: short and readable in a table.
-pub fn short_duration(d: std::time::Duration) -> String {
-    let s = d.as_secs();
-    if s >= 3600 {
-        format!("{}h {:02}m", s / 3600, (s % 3600) / 60)
-    } else if s >= 60 {
-        format!("{}m {:02}s", s / 60, s % 60)
-    } else {
-        format!("{:.1}s", d.as_secs_f64())
-    }
-}
-
 /// `Phase 2: 1 commit pushed`, `3 commits pushed` (an earlier run's).
 pub fn pushed_commits(phase: Option<&crate::roadmap::PhaseId>, commits: usize) -> String {
-    let n = crate::project::plural(commits, "commit");
+    let n = crate::text::plural(commits, "commit");
     match phase {
         Some(p) => format!("Phase {p}: {n} pushed"),
         None => format!("{n} pushed"),

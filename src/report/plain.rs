@@ -1,9 +1,9 @@
 //! Plain timestamped lines, one per event: what cron mails and pipes get.
 //! Never any terminal escape codes.
 
-use super::short_duration;
 use crate::agent::TaskOutcome;
 use crate::events::{Event, Reporter};
+use crate::text::short_duration;
 use std::io::Write;
 
 pub struct PlainReporter<W: Write + Send> {
@@ -47,8 +47,8 @@ impl<W: Write + Send> Reporter for PlainReporter<W> {
                     "RUN",
                     &format!(
                         "{what}: {roadmap}, {} and {} to run, {max_parallel} in parallel, timeout {} per task{budget}",
-                        crate::project::plural(*groups, "group"),
-                        crate::project::plural(*tasks, "task"),
+                        crate::text::plural(*groups, "group"),
+                        crate::text::plural(*tasks, "task"),
                         short_duration(*timeout)
                     ),
                 );
@@ -72,7 +72,7 @@ impl<W: Write + Send> Reporter for PlainReporter<W> {
                     &format!(
                         "{}{title}: {}, {parallel} in parallel",
                         group_name(key),
-                        crate::project::plural(*tasks, "task")
+                        crate::text::plural(*tasks, "task")
                     ),
                 );
             }
@@ -191,7 +191,7 @@ impl<W: Write + Send> Reporter for PlainReporter<W> {
                 &format!(
                     "{}: {} ({}), log {}",
                     group_name(key),
-                    crate::project::plural(steps.len(), "step"),
+                    crate::text::plural(steps.len(), "step"),
                     steps.join(", "),
                     log.display()
                 ),

@@ -17,7 +17,7 @@
 //! ✔ result ($0.0123, 6 turns, 12.0s): Implemented A1.
 //! ```
 
-use crate::agent::stream_json::cap_chars;
+use crate::text::cap_chars;
 use chrono::{DateTime, Local};
 use serde_json::Value;
 
@@ -217,7 +217,9 @@ fn result(v: &Value) -> String {
         facts.push(format!("{turns} turn{}", if turns == 1 { "" } else { "s" }));
     }
     if let Some(ms) = v.get("duration_ms").and_then(Value::as_u64) {
-        facts.push(super::short_duration(std::time::Duration::from_millis(ms)));
+        facts.push(crate::text::short_duration(
+            std::time::Duration::from_millis(ms),
+        ));
     }
     let mut out = String::from(if is_error { "✘ error" } else { "✔ result" });
     if !facts.is_empty() {

@@ -1,8 +1,8 @@
 //! The end-of-run summary table and what to do next.
 
-use super::short_duration;
 use crate::events::RunSummary;
 use crate::status::counts::usd;
+use crate::text::short_duration;
 
 pub fn render(s: &RunSummary) -> String {
     let mut out = String::new();
@@ -47,7 +47,7 @@ pub fn render(s: &RunSummary) -> String {
         s.message,
         c.tasks_line(),
         c.helpers_line(),
-        crate::project::plural(s.groups_completed.len(), "group"),
+        crate::text::plural(s.groups_completed.len(), "group"),
         short_duration(s.duration),
         c.cost_line()
     ));

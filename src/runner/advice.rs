@@ -3,7 +3,7 @@
 
 use crate::agent::TaskOutcome;
 use crate::events::TaskSummary;
-use crate::report::short_duration;
+use crate::text::short_duration;
 use std::time::Duration;
 
 /// One line per task that did not succeed (its log), then how to go on: a

@@ -512,7 +512,7 @@ impl Ctx<'_, '_, '_> {
             message: format!(
                 "{key}: {}'s worktree merged into the project tree ({})",
                 task.id,
-                crate::project::plural(files.len(), "file")
+                crate::text::plural(files.len(), "file")
             ),
         });
         Ok(files)

@@ -624,7 +624,7 @@ impl Ctx<'_, '_, '_> {
                     "Phase {} Group {}: {failed} of {} did not succeed",
                     key.phase,
                     key.group,
-                    crate::project::plural(group.tasks.len(), "task")
+                    crate::text::plural(group.tasks.len(), "task")
                 ),
                 next,
             );
@@ -667,7 +667,7 @@ impl Ctx<'_, '_, '_> {
                 Ok(n) => reporter.report(&Event::Note {
                     message: format!(
                         "{key}: ticked {} in the roadmap",
-                        crate::project::plural(n, "task")
+                        crate::text::plural(n, "task")
                     ),
                 }),
                 Err(e) => reporter.report(&Event::Warning {

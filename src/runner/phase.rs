@@ -2,9 +2,9 @@
 
 use crate::config::{Diverged, GitSettings, PushForeign};
 use crate::events::{Event, Reporter};
-use crate::project::plural;
 use crate::roadmap::{Phase, PhaseId};
 use crate::status::Store;
+use crate::text::plural;
 use crate::vcs::{Integrate, Integration, LeftOut, Repo, TRANSIENT_FILES, VcsError};
 
 /// Why the phase could not be committed or pushed, and what to do.

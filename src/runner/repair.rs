@@ -121,7 +121,7 @@ fn step_section(log: &str, name: &str) -> Vec<String> {
 fn trimmed(lines: &[String]) -> String {
     let mut shown: Vec<String> = excerpt(lines, TAIL)
         .iter()
-        .map(|l| crate::agent::stream_json::cap_chars(l, LINE_CAP))
+        .map(|l| crate::text::cap_chars(l, LINE_CAP))
         .collect();
     let size = |v: &[String]| v.iter().map(|l| l.len() + 1).sum::<usize>();
     let keep_from = shown
@@ -362,7 +362,7 @@ impl Ctx<'_, '_, '_> {
             .record(&planned.key, &s.task)
             .and_then(|r| r.result_text)
             .and_then(|t| t.lines().find(|l| !l.trim().is_empty()).map(str::to_string))
-            .map(|l| format!(" ({})", crate::agent::stream_json::cap_chars(l.trim(), 160)))
+            .map(|l| format!(" ({})", crate::text::cap_chars(l.trim(), 160)))
             .unwrap_or_default();
         Some(format!("{}{said}", s.outcome.label()))
     }
@@ -429,7 +429,7 @@ impl Ctx<'_, '_, '_> {
             ("changes", n) if n > 0 => format!(
                 "{}: the reviewer asks for {}: {}",
                 planned.key,
-                crate::project::plural(n, "change"),
+                crate::text::plural(n, "change"),
                 items.join("; ")
             ),
             ("none", _) => format!(

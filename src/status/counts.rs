@@ -184,7 +184,7 @@ impl Counts {
             format!(
                 "{}/{} succeeded",
                 self.succeeded,
-                crate::project::plural(self.tasks(), "task")
+                crate::text::plural(self.tasks(), "task")
             )
         };
         for (n, what) in self.unsuccessful_parts() {
@@ -201,7 +201,7 @@ impl Counts {
         let mut s = String::new();
         for (n, what) in [(self.repairs, "repair"), (self.reviews, "review")] {
             if n > 0 {
-                s.push_str(&format!(", {}", crate::project::plural(n, what)));
+                s.push_str(&format!(", {}", crate::text::plural(n, what)));
             }
         }
         s

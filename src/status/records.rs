@@ -663,11 +663,8 @@ pub fn cap_text(text: &str) -> String {
     if text.len() <= RESULT_TEXT_CAP {
         return text.to_string();
     }
-    let mut end = RESULT_TEXT_CAP - MARK.len();
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}{MARK}", &text[..end])
+    let kept = crate::text::prefix_at_char(text, RESULT_TEXT_CAP - MARK.len());
+    format!("{kept}{MARK}")
 }
 
 fn round_ms(secs: f64) -> f64 {

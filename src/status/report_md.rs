@@ -399,7 +399,7 @@ pub fn outcome_detail(outcome: &TaskOutcome) -> String {
         TaskOutcome::TimedOut { after_secs } => {
             format!(
                 "timed out after {}",
-                crate::report::short_duration(Duration::from_secs(*after_secs))
+                crate::text::short_duration(Duration::from_secs(*after_secs))
             )
         }
         TaskOutcome::AuthFailure { message } => format!("auth failure: {message}"),

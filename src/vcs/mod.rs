@@ -653,15 +653,18 @@ pub fn commit_message(phase: &Phase) -> String {
 /// skipped by hand: they are complete without having run.
 pub fn phase_commit_message(phase: &Phase, skipped: &[String]) -> String {
     let mut msg = format!("Complete Phase {}", phase.number);
-    let title = one_line(&phase.title);
+    let title = crate::text::squash_whitespace(&phase.title);
     if !title.is_empty() {
         msg.push_str(": ");
         msg.push_str(&title);
     }
     msg.push_str("\n\n");
     for group in &phase.groups {
-        msg.push_str(&one_line(&group.label()));
-        if let Some(a) = group.annotation.as_deref().map(one_line)
+        msg.push_str(&crate::text::squash_whitespace(&group.label()));
+        if let Some(a) = group
+            .annotation
+            .as_deref()
+            .map(crate::text::squash_whitespace)
             && !a.is_empty()
         {
             msg.push_str(&format!(" ({a})"));
@@ -671,16 +674,16 @@ pub fn phase_commit_message(phase: &Phase, skipped: &[String]) -> String {
         }
         msg.push('\n');
         for task in &group.tasks {
-            msg.push_str(&format!("- {}: {}\n", task.id, one_line(&task.title)));
+            msg.push_str(&format!(
+                "- {}: {}\n",
+                task.id,
+                crate::text::squash_whitespace(&task.title)
+            ));
         }
         msg.push('\n');
     }
     msg.push_str(&format!("{PHASE_TRAILER}: {}\n", phase.number));
     msg
-}
-
-fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Whether `path` is one of the runner's own files ([`RUNNER_FILES`]).

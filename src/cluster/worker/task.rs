@@ -19,7 +19,7 @@ use crate::config::{AgentSettings, CommandSpec};
 use crate::exec::StopLevel;
 use crate::roadmap::PhaseId;
 use crate::runner::attempt::{AttemptJob, AttemptMsg, AttemptResult, Setup, run_attempt};
-use crate::runner::budget::Role;
+use crate::status::counts::Role;
 use crate::runner::group::limit_wait;
 use async_nats::jetstream::{self, AckKind};
 use futures_util::StreamExt;
