@@ -1,7 +1,11 @@
 //! Command-line definitions only: raw arguments and their env fallbacks.
 //! Turning them into validated settings is `config`'s job.
 
-use crate::config::{Isolation, parse_max_parallel, parse_timeout};
+use crate::config::{
+    ConfigError, ENV_CLAUDE_BIN, ENV_ISOLATION, ENV_MAX_COST, ENV_MAX_PARALLEL, ENV_NATS,
+    ENV_TIMEOUT, Isolation, Origin, Overrides, from_env, parse_cost, parse_isolation,
+    parse_max_parallel, parse_timeout,
+};
 use crate::roadmap::{Dialect, PhaseId};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
@@ -502,6 +506,68 @@ pub fn parse_phase_range(s: &str) -> Result<(PhaseId, PhaseId), String> {
     }
 }
 
+impl RunArgs {
+    /// The settings overrides of `run`'s flags, and of the environment for
+    /// those not given as flags: config knows no command line, the command
+    /// line converts into what config accepts.
+    pub fn overrides(&self) -> Result<Overrides, ConfigError> {
+        self.overrides_with(|name| std::env::var(name).ok())
+    }
+
+    /// The same, with the environment read through `env` (tests). An empty
+    /// (or blank) variable counts as unset, as in most tools.
+    pub fn overrides_with(
+        &self,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Overrides, ConfigError> {
+        let args = self;
+        let var = |name: &'static str| env(name).filter(|v| !v.trim().is_empty());
+        let max_parallel = match args.max_parallel {
+            Some(n) => Some((n, Origin::Flag("--max-parallel"))),
+            None => from_env(ENV_MAX_PARALLEL, var(ENV_MAX_PARALLEL), parse_max_parallel)?,
+        };
+        let timeout = match args.timeout {
+            Some(t) => Some((t, Origin::Flag("--timeout"))),
+            None => from_env(ENV_TIMEOUT, var(ENV_TIMEOUT), parse_timeout)?,
+        };
+        let claude_bin = match &args.claude_bin {
+            Some(b) => Some((b.clone(), Origin::Flag("--claude-bin"))),
+            None => var(ENV_CLAUDE_BIN).map(|b| (b, Origin::Env(ENV_CLAUDE_BIN))),
+        };
+        let max_cost = match args.max_cost {
+            Some(c) => Some((c, Origin::Flag("--max-cost"))),
+            None => from_env(ENV_MAX_COST, var(ENV_MAX_COST), parse_cost)?,
+        };
+        Ok(Overrides {
+            max_parallel,
+            timeout,
+            retries: args.retries,
+            fail_fast: args.fail_fast,
+            claude_bin,
+            no_commit: args.no_commit,
+            no_push: args.no_push,
+            fix_attempts: args.fix_attempts,
+            review: args.review,
+            max_cost,
+            write_back: args.write_back,
+            // clap reads these variables for the CLI too; read here, they also
+            // count for run arguments built without clap (`serve`, `mcp`).
+            isolation: match args.isolation {
+                Some(i) => Some(i),
+                None => {
+                    from_env(ENV_ISOLATION, var(ENV_ISOLATION), parse_isolation)?.map(|(i, _)| i)
+                }
+            },
+            nats: args
+                .nats
+                .clone()
+                .or_else(|| var(ENV_NATS))
+                .filter(|u| !u.trim().is_empty()),
+            nats_creds: args.nats_creds.clone(),
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -554,5 +620,63 @@ mod tests {
         }
         let err = Cli::try_parse_from(["rr", "validate", "--dialect", "yaml"]).unwrap_err();
         assert!(err.to_string().contains("known: table, spec-kit"), "{err}");
+    }
+
+    #[test]
+    fn the_environment_fills_in_for_flags_and_an_empty_variable_is_unset() {
+        let args = RunArgs::default();
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let over = args
+            .overrides_with(env(&[("MAX_PARALLEL_AGENTS", "3")]))
+            .unwrap();
+        assert_eq!(
+            over.max_parallel,
+            Some((3, Origin::Env("MAX_PARALLEL_AGENTS")))
+        );
+        let over = args
+            .overrides_with(env(&[("MAX_PARALLEL_AGENTS", ""), ("TASK_TIMEOUT", " ")]))
+            .unwrap();
+        assert_eq!((over.max_parallel, over.timeout), (None, None));
+        let err = args
+            .overrides_with(env(&[("TASK_TIMEOUT", "0")]))
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                ConfigError::Env {
+                    var: "TASK_TIMEOUT",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        let flag = RunArgs {
+            max_parallel: Some(5),
+            ..Default::default()
+        };
+        let over = flag
+            .overrides_with(env(&[("MAX_PARALLEL_AGENTS", "abc")]))
+            .unwrap();
+        assert_eq!(over.max_parallel, Some((5, Origin::Flag("--max-parallel"))));
+        // Run arguments built without clap (`serve`, `mcp`) get these too.
+        let over = args
+            .overrides_with(env(&[
+                ("ROADMAP_ISOLATION", "worktree"),
+                ("ROADMAP_NATS", "nats://q:4222"),
+            ]))
+            .unwrap();
+        assert_eq!(over.isolation, Some(Isolation::Worktree));
+        assert_eq!(over.nats.as_deref(), Some("nats://q:4222"));
+        let err = args
+            .overrides_with(env(&[("ROADMAP_ISOLATION", "x")]))
+            .unwrap_err();
+        assert!(err.to_string().contains("ROADMAP_ISOLATION=x"), "{err}");
     }
 }

@@ -3,13 +3,13 @@
 
 use super::{CommandError, Io};
 use crate::cli::RunArgs;
-use crate::config::{FileConfig, Overrides, Settings, explain};
+use crate::config::{FileConfig, Settings, explain};
 use crate::exit;
 use crate::project::Project;
 
 pub fn run(project: &Project, args: &RunArgs, io: Io<'_>) -> Result<i32, CommandError> {
     let (file, path) = FileConfig::load(&project.dir)?;
-    let over = Overrides::from_run_args(args)?;
+    let over = args.overrides()?;
     let settings = Settings::resolve(&file, &over)?;
     let rows = explain(&file, &over, &settings);
     if args.json {

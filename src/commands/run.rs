@@ -5,7 +5,7 @@ use super::dry_run::DryRun;
 use super::{CommandError, Io};
 use crate::agent::prompt;
 use crate::cli::RunArgs;
-use crate::config::{FileConfig, Overrides, Settings};
+use crate::config::{FileConfig, Settings};
 use crate::events::{Event, Reporter};
 use crate::exec::StopLevel;
 use crate::exit;
@@ -157,7 +157,7 @@ fn prepare(
         return Ok(Err(exit::ROADMAP_INVALID));
     }
     let (file, _) = FileConfig::load(&project.dir)?;
-    let settings = Settings::resolve(&file, &Overrides::from_run_args(args)?)?;
+    let settings = Settings::resolve(&file, &args.overrides()?)?;
     let template = load_template(project, &settings)?;
     let selection = Selection::new(
         &loaded.roadmap,

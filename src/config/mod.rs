@@ -355,65 +355,6 @@ pub const ENV_CLAUDE_BIN: &str = "CLAUDE_BIN";
 pub const ENV_ISOLATION: &str = "ROADMAP_ISOLATION";
 pub const ENV_NATS: &str = "ROADMAP_NATS";
 
-impl Overrides {
-    /// The flags of `run`, and the environment for those not given as flags.
-    pub fn from_run_args(args: &crate::cli::RunArgs) -> Result<Overrides, ConfigError> {
-        Self::from_run_args_with(args, |name| std::env::var(name).ok())
-    }
-
-    /// The same, with the environment read through `env` (tests). An empty
-    /// (or blank) variable counts as unset, as in most tools.
-    pub fn from_run_args_with(
-        args: &crate::cli::RunArgs,
-        env: impl Fn(&str) -> Option<String>,
-    ) -> Result<Overrides, ConfigError> {
-        let var = |name: &'static str| env(name).filter(|v| !v.trim().is_empty());
-        let max_parallel = match args.max_parallel {
-            Some(n) => Some((n, Origin::Flag("--max-parallel"))),
-            None => from_env(ENV_MAX_PARALLEL, var(ENV_MAX_PARALLEL), parse_max_parallel)?,
-        };
-        let timeout = match args.timeout {
-            Some(t) => Some((t, Origin::Flag("--timeout"))),
-            None => from_env(ENV_TIMEOUT, var(ENV_TIMEOUT), parse_timeout)?,
-        };
-        let claude_bin = match &args.claude_bin {
-            Some(b) => Some((b.clone(), Origin::Flag("--claude-bin"))),
-            None => var(ENV_CLAUDE_BIN).map(|b| (b, Origin::Env(ENV_CLAUDE_BIN))),
-        };
-        let max_cost = match args.max_cost {
-            Some(c) => Some((c, Origin::Flag("--max-cost"))),
-            None => from_env(ENV_MAX_COST, var(ENV_MAX_COST), parse_cost)?,
-        };
-        Ok(Overrides {
-            max_parallel,
-            timeout,
-            retries: args.retries,
-            fail_fast: args.fail_fast,
-            claude_bin,
-            no_commit: args.no_commit,
-            no_push: args.no_push,
-            fix_attempts: args.fix_attempts,
-            review: args.review,
-            max_cost,
-            write_back: args.write_back,
-            // clap reads these variables for the CLI too; read here, they also
-            // count for run arguments built without clap (`serve`, `mcp`).
-            isolation: match args.isolation {
-                Some(i) => Some(i),
-                None => {
-                    from_env(ENV_ISOLATION, var(ENV_ISOLATION), parse_isolation)?.map(|(i, _)| i)
-                }
-            },
-            nats: args
-                .nats
-                .clone()
-                .or_else(|| var(ENV_NATS))
-                .filter(|u| !u.trim().is_empty()),
-            nats_creds: args.nats_creds.clone(),
-        })
-    }
-}
-
 /// A spending cap in USD: a positive number (`5`, `0.50`).
 pub fn parse_cost(text: &str) -> Result<f64, String> {
     match text.trim().trim_start_matches('$').parse::<f64>() {
@@ -425,7 +366,7 @@ pub fn parse_cost(text: &str) -> Result<f64, String> {
 }
 
 /// A variable's value parsed, or an error that names the variable.
-fn from_env<T>(
+pub(crate) fn from_env<T>(
     var: &'static str,
     value: Option<String>,
     parse: fn(&str) -> Result<T, String>,
@@ -1035,62 +976,5 @@ mod tests {
             err,
             "x.toml:2:11: `10x` is not a duration: write seconds (`90`) or `90s`, `30m`, `2h`"
         );
-    }
-
-    #[test]
-    fn the_environment_fills_in_for_flags_and_an_empty_variable_is_unset() {
-        let args = crate::cli::RunArgs::default();
-        let env = |pairs: &'static [(&'static str, &'static str)]| {
-            move |name: &str| {
-                pairs
-                    .iter()
-                    .find(|(k, _)| *k == name)
-                    .map(|(_, v)| v.to_string())
-            }
-        };
-        let over =
-            Overrides::from_run_args_with(&args, env(&[("MAX_PARALLEL_AGENTS", "3")])).unwrap();
-        assert_eq!(
-            over.max_parallel,
-            Some((3, Origin::Env("MAX_PARALLEL_AGENTS")))
-        );
-        let over = Overrides::from_run_args_with(
-            &args,
-            env(&[("MAX_PARALLEL_AGENTS", ""), ("TASK_TIMEOUT", " ")]),
-        )
-        .unwrap();
-        assert_eq!((over.max_parallel, over.timeout), (None, None));
-        let err = Overrides::from_run_args_with(&args, env(&[("TASK_TIMEOUT", "0")])).unwrap_err();
-        assert!(
-            matches!(
-                err,
-                ConfigError::Env {
-                    var: "TASK_TIMEOUT",
-                    ..
-                }
-            ),
-            "{err}"
-        );
-        let flag = crate::cli::RunArgs {
-            max_parallel: Some(5),
-            ..Default::default()
-        };
-        let over =
-            Overrides::from_run_args_with(&flag, env(&[("MAX_PARALLEL_AGENTS", "abc")])).unwrap();
-        assert_eq!(over.max_parallel, Some((5, Origin::Flag("--max-parallel"))));
-        // Run arguments built without clap (`serve`, `mcp`) get these too.
-        let over = Overrides::from_run_args_with(
-            &args,
-            env(&[
-                ("ROADMAP_ISOLATION", "worktree"),
-                ("ROADMAP_NATS", "nats://q:4222"),
-            ]),
-        )
-        .unwrap();
-        assert_eq!(over.isolation, Some(Isolation::Worktree));
-        assert_eq!(over.nats.as_deref(), Some("nats://q:4222"));
-        let err =
-            Overrides::from_run_args_with(&args, env(&[("ROADMAP_ISOLATION", "x")])).unwrap_err();
-        assert!(err.to_string().contains("ROADMAP_ISOLATION=x"), "{err}");
     }
 }
