@@ -20,6 +20,7 @@ pub mod queues;
 pub mod worker;
 pub mod workers;
 
+pub use crate::config::cluster::NatsTarget;
 use crate::userinfo::UrlAuth;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -73,29 +74,7 @@ impl ClusterError {
     }
 }
 
-/// How to reach the server: the URL (which may hold user info or a token)
-/// and an optional `.creds` file (JWT and NKey seed).
-#[derive(Clone)]
-pub struct NatsTarget {
-    pub url: String,
-    pub creds: Option<PathBuf>,
-}
-
-impl std::fmt::Debug for NatsTarget {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NatsTarget")
-            .field("url", &self.shown())
-            .field("creds", &self.creds)
-            .finish()
-    }
-}
-
 impl NatsTarget {
-    /// The URL as logs and messages show it: without user info.
-    pub fn shown(&self) -> String {
-        crate::userinfo::without_userinfo(&self.url)
-    }
-
     /// Connects, retrying a lost connection for ever (a server restart must
     /// not end a night's run); the first connection must succeed.
     pub async fn connect(&self, name: &str) -> Result<async_nats::Client, ClusterError> {

@@ -8,6 +8,7 @@ use super::protocol::{
     LOGS_BUCKET, LOST_STREAM, RESULTS_STREAM, RESULTS_SUBJECTS, TASKS_STREAM, WORKERS_BUCKET,
     WORKERS_CONSUMER, lost_subject,
 };
+pub use crate::config::cluster::Redelivery;
 use async_nats::jetstream::{self, consumer, kv, object_store, stream};
 use std::time::Duration;
 
@@ -17,22 +18,6 @@ const KEEP: Duration = Duration::from_secs(7 * 24 * 3600);
 pub const HEARTBEAT_TTL: Duration = Duration::from_secs(10);
 /// How often a worker heartbeats.
 pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(2);
-
-/// The work queue's redelivery settings (`[cluster] ack_wait`, `max_deliver`).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Redelivery {
-    pub ack_wait: Duration,
-    pub max_deliver: i64,
-}
-
-impl Default for Redelivery {
-    fn default() -> Self {
-        Redelivery {
-            ack_wait: Duration::from_secs(60),
-            max_deliver: 3,
-        }
-    }
-}
 
 /// Handles on everything the cluster uses.
 #[derive(Clone)]

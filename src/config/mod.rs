@@ -3,6 +3,7 @@
 //! The file is read with unknown keys refused, so a typo in a key is an error
 //! that names the file and line instead of a setting silently ignored.
 
+pub mod cluster;
 mod explain;
 mod values;
 
@@ -526,13 +527,13 @@ pub struct Settings {
 /// Where the tasks run with `--nats` / `[cluster]` (none: on this machine).
 #[derive(Debug, Clone, Default)]
 pub struct ClusterSettings {
-    pub nats: Option<crate::cluster::NatsTarget>,
-    pub redelivery: crate::cluster::queues::Redelivery,
+    pub nats: Option<cluster::NatsTarget>,
+    pub redelivery: cluster::Redelivery,
 }
 
 impl ClusterSettings {
     fn resolve(c: &ClusterSection, over: &Overrides) -> Result<ClusterSettings, ConfigError> {
-        let mut redelivery = crate::cluster::queues::Redelivery::default();
+        let mut redelivery = cluster::Redelivery::default();
         if let Some(w) = &c.ack_wait {
             redelivery.ack_wait = w.resolve("cluster.ack_wait")?.max(Duration::from_secs(1));
         }
@@ -541,7 +542,7 @@ impl ClusterSettings {
         }
         let url = over.nats.clone().or_else(|| c.nats.clone());
         Ok(ClusterSettings {
-            nats: url.map(|url| crate::cluster::NatsTarget {
+            nats: url.map(|url| cluster::NatsTarget {
                 url,
                 creds: over.nats_creds.clone().or_else(|| c.creds.clone()),
             }),
