@@ -3,15 +3,16 @@
 //! clean` for what runs left behind. Work found nowhere else is never
 //! deleted: it is kept under `refs/roadmap-runner/archive/`.
 
+use super::archive::archive_if_unique;
 use super::create::{remove_worktree, target_dir_of};
 use super::{
-    ARCHIVE_REF_PREFIX, BASE_REF_PREFIX, BRANCH_PREFIX, Context, MERGED_REF_PREFIX, WorktreeError,
-    Worktrees, resolver_name, task_name,
+    BASE_REF_PREFIX, BRANCH_PREFIX, Context, MERGED_REF_PREFIX, WorktreeError, Worktrees,
+    resolver_name, task_name,
 };
 use crate::config::WorktreeSettings;
 use crate::roadmap::{GroupKey, PhaseId, slug};
 use crate::vcs::Repo;
-use git2::{BranchType, Oid, Repository};
+use git2::{Oid, Repository};
 use std::path::{Path, PathBuf};
 
 /// One of the runner's worktrees, for `status`.
@@ -194,53 +195,6 @@ fn delete_ref(git: &Repository, name: &str) -> Result<(), WorktreeError> {
         Ok(mut r) => r.delete().context(|| format!("cannot delete {name}")),
         Err(_) => Ok(()),
     }
-}
-
-/// Whether `id` is HEAD, a remote-tracking branch, a group's base or merged
-/// state (what the next phase commit holds), `also`, or reachable from one.
-fn reachable(git: &Repository, id: Oid, also: Option<Oid>) -> bool {
-    let mut tips: Vec<Oid> = git
-        .head()
-        .ok()
-        .and_then(|h| h.target())
-        .into_iter()
-        .collect();
-    tips.extend(also);
-    let runner = [BASE_REF_PREFIX, MERGED_REF_PREFIX].map(|p| format!("{p}*"));
-    for glob in std::iter::once("refs/remotes/*").chain(runner.iter().map(String::as_str)) {
-        if let Ok(refs) = git.references_glob(glob) {
-            tips.extend(refs.flatten().filter_map(|r| r.target()));
-        }
-    }
-    tips.iter()
-        .any(|t| *t == id || git.graph_descendant_of(*t, id).unwrap_or(false))
-}
-
-/// Before a branch is moved or deleted: when its tip is reachable from
-/// nowhere else (HEAD, the remote, `also`), keeps it under
-/// `refs/roadmap-runner/archive/<name>-<time>`. Returns that ref.
-pub fn archive_if_unique(
-    git: &Repository,
-    branch: &str,
-    also: Option<Oid>,
-) -> Result<Option<String>, WorktreeError> {
-    let Ok(b) = git.find_branch(branch, BranchType::Local) else {
-        return Ok(None);
-    };
-    let Some(tip) = b.get().target() else {
-        return Ok(None);
-    };
-    if reachable(git, tip, also) {
-        return Ok(None);
-    }
-    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
-    let name = format!(
-        "{ARCHIVE_REF_PREFIX}{}-{stamp}",
-        branch.trim_start_matches(BRANCH_PREFIX)
-    );
-    git.reference(&name, tip, false, "roadmap-runner: archived work")
-        .context(|| format!("cannot keep {branch} as {name}"))?;
-    Ok(Some(name))
 }
 
 /// `roadmap-runner clean`: removes the runner's worktrees that `live` does

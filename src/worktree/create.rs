@@ -3,7 +3,8 @@
 //! run or an earlier attempt left under the same name is removed first, so
 //! creating is safe to repeat (a retry starts clean from the base).
 
-use super::{Context, WorktreeError, Worktrees, branch_name, clean::archive_if_unique};
+use super::archive::archive_if_unique;
+use super::{Context, WorktreeError, Worktrees, branch_name};
 use git2::{Oid, Repository, WorktreeAddOptions, WorktreePruneOptions};
 use std::path::{Path, PathBuf};
 

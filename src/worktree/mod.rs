@@ -20,6 +20,7 @@
 //! A phase or group slug never holds a `-` (phase ids are numbers, group ids
 //! letters), so `<phase>-<group>-<task>` cannot collide.
 
+pub mod archive;
 pub mod base;
 pub mod check;
 pub mod clean;
