@@ -3,7 +3,6 @@
 //! document is built as JSON once; the text is printed from it, so `--json`
 //! and text cannot drift apart.
 
-use super::run::jobs_for;
 use crate::agent::command::display_command;
 use crate::config::Settings;
 use crate::project::{LoadedRoadmap, Project};
@@ -92,9 +91,9 @@ impl DryRun<'_> {
 
     fn group(&self, g: &GroupAction<'_>) -> Value {
         let program = PathBuf::from(&self.settings.agent.command[0]);
-        let jobs = jobs_for(
+        let jobs = crate::runner::GroupJobs::new(
             self.project,
-            self.loaded,
+            &self.loaded.roadmap,
             g,
             self.settings,
             self.template,

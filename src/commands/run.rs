@@ -12,7 +12,7 @@ use crate::exit;
 use crate::plan::Selection;
 use crate::project::{LoadedRoadmap, Project};
 use crate::report::{choose_reporter, error_line};
-use crate::resume::{Decision, GroupAction, Options, RunState, decide};
+use crate::resume::{Decision, Options, RunState, decide};
 use crate::roadmap::seed::roadmap_tasks_txt;
 use crate::runner::{self, GroupJobs, RunInputs, preflight, signals};
 use crate::status::{LockError, ROADMAP_TASKS_FILE, RunLock};
@@ -291,34 +291,20 @@ fn check_prompts(
     template: &str,
 ) -> Result<(), CommandError> {
     for pg in decision.groups() {
-        let jobs = jobs_for(project, loaded, pg, settings, template, Path::new(""));
+        let jobs = GroupJobs::new(
+            project,
+            &loaded.roadmap,
+            pg,
+            settings,
+            template,
+            Path::new(""),
+        );
         for t in pg.tasks() {
             jobs.prompt(&t.id)
                 .map_err(|e| CommandError::Preflight(format!("prompt template: {e}")))?;
         }
     }
     Ok(())
-}
-
-pub(crate) fn jobs_for<'a>(
-    project: &'a Project,
-    loaded: &'a LoadedRoadmap,
-    pg: &'a GroupAction<'a>,
-    settings: &'a Settings,
-    template: &'a str,
-    program: &'a Path,
-) -> GroupJobs<'a> {
-    GroupJobs {
-        project,
-        roadmap: &loaded.roadmap,
-        planned: pg,
-        settings,
-        template,
-        program,
-        isolation: None,
-        mode: settings.isolation,
-        remote: None,
-    }
 }
 
 /// The agent program and the repository (`None` only for a project that is

@@ -54,7 +54,30 @@ pub struct GroupJobs<'a> {
     pub remote: Option<crate::cluster::coordinator::group::RemoteGroup>,
 }
 
-impl GroupJobs<'_> {
+impl<'a> GroupJobs<'a> {
+    /// A group's jobs in the shared tree (worktrees and workers are set on
+    /// the result when the group runs in them).
+    pub fn new(
+        project: &'a Project,
+        roadmap: &'a Roadmap,
+        planned: &'a GroupAction<'a>,
+        settings: &'a Settings,
+        template: &'a str,
+        program: &'a Path,
+    ) -> Self {
+        GroupJobs {
+            project,
+            roadmap,
+            planned,
+            settings,
+            template,
+            program,
+            isolation: None,
+            mode: settings.isolation,
+            remote: None,
+        }
+    }
+
     pub fn prompt(&self, task_id: &str) -> Result<String, PromptError> {
         let pg = self.planned;
         let task = pg
