@@ -3,7 +3,7 @@
 //! takes `?key=` because a browser's EventSource cannot set headers.
 
 use super::AppState;
-use super::routes::ApiError;
+use super::wire::ApiError;
 use axum::extract::{Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;

@@ -5,6 +5,7 @@ mod auth;
 mod openapi;
 mod routes;
 mod sse;
+mod wire;
 
 use super::event_log::EventLog;
 use super::runs::RunManager;

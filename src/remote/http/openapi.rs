@@ -4,7 +4,7 @@
 //! OpenAPI 3.1 schemas are JSON Schema 2020-12, as MCP's are: one schema
 //! per type serves both.
 
-use super::routes::{ErrorBody, LogQuery, RollbackBody, RunList, Started};
+use super::wire::{ErrorBody, LogQuery, RollbackBody, RunList, Started};
 use crate::remote::capture::{Edited, LogTail};
 use crate::remote::options::RunOptions;
 use crate::remote::runs::RunInfo;

@@ -2,9 +2,9 @@
 //! a 4xx/5xx status. Handlers call the CLI's commands through
 //! [`crate::remote::capture`] and the runs through the run manager.
 
+use super::wire::{ApiError, LogQuery, RollbackBody, RunList, Started};
 use super::{AppState, DASHBOARD, auth, openapi, sse};
 use crate::remote::options::RunOptions;
-use crate::remote::runs::RunInfo;
 use crate::remote::{RemoteError, capture};
 use axum::Router;
 use axum::body::Bytes;
@@ -13,8 +13,6 @@ use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
-use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::sync::OnceLock;
 
@@ -23,74 +21,6 @@ const BODY_LIMIT: usize = 64 * 1024;
 /// `?tail=` when none is given, and the most allowed.
 const DEFAULT_TAIL: usize = 200;
 const MAX_TAIL: usize = 100_000;
-
-/// Every error's body.
-#[derive(Debug, Serialize, JsonSchema)]
-pub(crate) struct ErrorBody {
-    /// The message alone, as the CLI would print it (no log prefix).
-    pub error: String,
-    /// The CLI's exit code, when a command failed.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub exit_code: Option<i32>,
-}
-
-/// An error answer: a status and the message the CLI would print.
-#[derive(Debug)]
-pub(crate) struct ApiError {
-    status: StatusCode,
-    body: ErrorBody,
-}
-
-impl ApiError {
-    pub fn new(status: StatusCode, message: impl Into<String>) -> ApiError {
-        ApiError {
-            status,
-            body: ErrorBody {
-                error: message.into(),
-                exit_code: None,
-            },
-        }
-    }
-}
-
-/// `GET /runs`.
-#[derive(Debug, Serialize, JsonSchema)]
-pub(crate) struct RunList {
-    pub runs: Vec<RunInfo>,
-}
-
-/// `POST /runs`: the run, and its id on top for convenience.
-#[derive(Debug, Serialize, JsonSchema)]
-pub(crate) struct Started {
-    pub id: String,
-    pub run: RunInfo,
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        (self.status, axum::Json(self.body)).into_response()
-    }
-}
-
-impl From<RemoteError> for ApiError {
-    fn from(e: RemoteError) -> ApiError {
-        let status = match &e {
-            RemoteError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            RemoteError::NotFound(_) => StatusCode::NOT_FOUND,
-            RemoteError::Locked(_) | RemoteError::Finished(_) => StatusCode::CONFLICT,
-            RemoteError::Command { exit_code, .. } if *exit_code == crate::exit::USAGE => {
-                StatusCode::BAD_REQUEST
-            }
-            RemoteError::Command { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            _ => StatusCode::INTERNAL_SERVER_ERROR,
-        };
-        let mut err = ApiError::new(status, e.to_string());
-        if let RemoteError::Command { exit_code, .. } = e {
-            err.body.exit_code = Some(exit_code);
-        }
-        err
-    }
-}
 
 type ApiResult = Result<Response, ApiError>;
 
@@ -231,14 +161,6 @@ async fn stop_run(State(st): State<AppState>, Path(id): Path<String>) -> ApiResu
     ok(st.runs.stop(&id)?)
 }
 
-#[derive(Debug, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct LogQuery {
-    /// How many of the log's last lines (default 200, at most 100000).
-    #[serde(default)]
-    pub tail: Option<usize>,
-}
-
 async fn task_log(
     State(st): State<AppState>,
     path: Result<Path<(String, String, String)>, PathRejection>,
@@ -250,14 +172,6 @@ async fn task_log(
     let tail = q.tail.unwrap_or(DEFAULT_TAIL).min(MAX_TAIL);
     let t = st.runs.target().clone();
     ok(blocking(move || capture::task_log(&t, &phase, &group, &task, tail)).await?)
-}
-
-#[derive(Debug, Default, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct RollbackBody {
-    /// Also delete the group's PHASE<N>-GROUP-<X>-STATUS.md report.
-    #[serde(default)]
-    pub delete_report: bool,
 }
 
 async fn skip(

@@ -4,7 +4,7 @@
 //! buffer; a new client first gets the newest run's events so far.
 
 use super::AppState;
-use super::routes::ApiError;
+use super::wire::ApiError;
 use crate::remote::event_log::{Entry, EventId, EventLog};
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode};
