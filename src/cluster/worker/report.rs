@@ -4,7 +4,6 @@
 
 use super::WorkerCtx;
 use super::checkout::{self, Checkout};
-use super::task::Ran;
 use crate::agent::TaskOutcome;
 use crate::cluster::protocol::{self, ResultMsg, TaskMsg};
 use crate::exec::StopLevel;
@@ -13,6 +12,31 @@ use async_nats::jetstream::{self, AckKind};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::watch;
+
+/// What the attempt came to, with its checkout (none if it could not be made).
+pub(super) struct Ran {
+    pub res: AttemptResult,
+    pub checkout: Option<Checkout>,
+    pub started_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// The result is stored and, if it names a branch, the remote has it: a
+/// redelivery of an attempt a worker finished but did not ack. What exists.
+pub(super) async fn already_done(ctx: &WorkerCtx, task: &TaskMsg) -> Option<&'static str> {
+    let r = ctx.queues.stored_result(&task.key).await.ok().flatten()?;
+    let (Some(branch), Some(commit)) = (r.branch, r.commit) else {
+        // A failed attempt pushed nothing: its result is all there is.
+        return Some("its result is stored already (it did not succeed, so it has no branch)");
+    };
+    let (dir, t) = (ctx.work_dir.clone(), task.clone());
+    let pushed =
+        tokio::task::spawn_blocking(move || checkout::branch_holds(&dir, &t, &branch, &commit))
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .unwrap_or(false);
+    pushed.then_some("its result and branch exist already")
+}
 
 /// Push, log, result, ack — or, when this worker is stopping and the agent
 /// was stopped, give the message back for another worker.
@@ -106,7 +130,7 @@ async fn stood_down(
     acker: &jetstream::message::Acker,
     checkout: Option<&Checkout>,
 ) -> bool {
-    let Some(what) = super::task::already_done(ctx, task).await else {
+    let Some(what) = already_done(ctx, task).await else {
         return false;
     };
     ctx.say(&format!(

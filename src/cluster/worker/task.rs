@@ -10,7 +10,7 @@
 //! anything. A worker killed earlier simply stops acking, and the message
 //! is redelivered after `ack_wait`.
 
-use super::checkout::{self, Checkout};
+use super::checkout;
 use super::{WorkerCtx, report};
 use crate::agent::TaskOutcome;
 use crate::agent::command::{TaskEnv, build_invocation};
@@ -58,7 +58,7 @@ pub async fn handle(
             .await;
         return;
     }
-    if let Some(what) = already_done(&ctx, &task).await {
+    if let Some(what) = report::already_done(&ctx, &task).await {
         ctx.say(&format!(
             "{} attempt {}: {what}: nothing to run",
             task.key.name, task.key.attempt
@@ -79,24 +79,6 @@ pub async fn handle(
     report::finish(&ctx, &task, res, &acker, &worker_stop, &cancelled).await;
     progress.abort();
     ctx.running_remove(&label);
-}
-
-/// The result is stored and, if it names a branch, the remote has it: a
-/// redelivery of an attempt a worker finished but did not ack. What exists.
-pub(super) async fn already_done(ctx: &WorkerCtx, task: &TaskMsg) -> Option<&'static str> {
-    let r = ctx.queues.stored_result(&task.key).await.ok().flatten()?;
-    let (Some(branch), Some(commit)) = (r.branch, r.commit) else {
-        // A failed attempt pushed nothing: its result is all there is.
-        return Some("its result is stored already (it did not succeed, so it has no branch)");
-    };
-    let (dir, t) = (ctx.work_dir.clone(), task.clone());
-    let pushed =
-        tokio::task::spawn_blocking(move || checkout::branch_holds(&dir, &t, &branch, &commit))
-            .await
-            .ok()
-            .and_then(Result::ok)
-            .unwrap_or(false);
-    pushed.then_some("its result and branch exist already")
 }
 
 async fn claim(ctx: &WorkerCtx, task: &TaskMsg, delivery: u64) {
@@ -165,14 +147,11 @@ async fn task_stop(
     (rx, cancelled)
 }
 
-/// What the attempt came to, with its checkout (none if it could not be made).
-pub(super) struct Ran {
-    pub res: AttemptResult,
-    pub checkout: Option<Checkout>,
-    pub started_at: chrono::DateTime<chrono::Utc>,
-}
-
-async fn run(ctx: &Arc<WorkerCtx>, task: &TaskMsg, stop: watch::Receiver<StopLevel>) -> Ran {
+async fn run(
+    ctx: &Arc<WorkerCtx>,
+    task: &TaskMsg,
+    stop: watch::Receiver<StopLevel>,
+) -> report::Ran {
     let started_at = chrono::Utc::now();
     let clock = std::time::Instant::now();
     let made = {
@@ -201,7 +180,7 @@ async fn run(ctx: &Arc<WorkerCtx>, task: &TaskMsg, stop: watch::Receiver<StopLev
         }
     };
     let res = run_agent(ctx, task, job, stop).await;
-    Ran {
+    report::Ran {
         res,
         checkout,
         started_at,
