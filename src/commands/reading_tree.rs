@@ -25,25 +25,42 @@ pub fn render(roadmap: &Roadmap) -> String {
         ));
     }
     for (phase, pw) in roadmap.phases.iter().zip(&reading.phases) {
-        let label = format!("phase {}{}{}", phase.number, quoted(&phase.title), done(phase.done_in_roadmap));
+        let label = format!(
+            "phase {}{}{}",
+            phase.number,
+            quoted(&phase.title),
+            done(phase.done_in_roadmap)
+        );
         lines.push(line(0, &label, &pw.why));
         for (group, gw) in phase.groups.iter().zip(&pw.groups) {
             lines.push(line(1, &format!("group {}", group.id), &gw.why));
             for (task, tw) in group.tasks.iter().zip(&gw.tasks) {
-                let label = format!("task {}{}{}", task.id, quoted(&task.title), done(task.done_in_roadmap));
+                let label = format!(
+                    "task {}{}{}",
+                    task.id,
+                    quoted(&task.title),
+                    done(task.done_in_roadmap)
+                );
                 lines.push(line(2, &label, tw));
             }
         }
     }
     for s in &reading.skipped {
-        lines.push(format!("not read: {} line {} ({})", s.source, s.line, s.rule));
+        lines.push(format!(
+            "not read: {} line {} ({})",
+            s.source, s.line, s.rule
+        ));
     }
     let mut out = String::new();
     for l in lines.iter().take(MAX_LINES) {
         let _ = writeln!(out, "{l}");
     }
     if lines.len() > MAX_LINES {
-        let _ = writeln!(out, "... and {} more lines (validate --json shows all)", lines.len() - MAX_LINES);
+        let _ = writeln!(
+            out,
+            "... and {} more lines (validate --json shows all)",
+            lines.len() - MAX_LINES
+        );
     }
     out
 }

@@ -186,7 +186,10 @@ impl OutlineMarks {
 
     fn item(&mut self, head: &str, checklist: bool) {
         self.checks |= checklist && self.in_checks;
-        self.ids |= head.trim_start_matches("[ ] ").trim_start_matches("[x] ").starts_with("[#");
+        self.ids |= head
+            .trim_start_matches("[ ] ")
+            .trim_start_matches("[x] ")
+            .starts_with("[#");
     }
 
     fn any(&self) -> bool {

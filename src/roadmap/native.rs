@@ -35,7 +35,11 @@ fn write_phase(md: &mut String, phase: &Phase) {
 
 fn write_group(md: &mut String, group: &Group) {
     let title = one_line(&group.title);
-    let parallel = if group.tasks.len() > 1 { " (Parallel)" } else { "" };
+    let parallel = if group.tasks.len() > 1 {
+        " (Parallel)"
+    } else {
+        ""
+    };
     if title.is_empty() {
         let _ = writeln!(md, "### Group {}{parallel}\n", group.id);
     } else {

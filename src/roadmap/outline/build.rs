@@ -40,11 +40,8 @@ impl<'s> Reader<'s> {
         }
         let mut skipped = Vec::new();
         let mut phases: Vec<FoundPhase<'b>> = Vec::new();
-        let worded: Vec<&Section<'_>> = named
-            .iter()
-            .copied()
-            .filter(|s| self.has_work(s))
-            .collect();
+        let worded: Vec<&Section<'_>> =
+            named.iter().copied().filter(|s| self.has_work(s)).collect();
         if worded.is_empty() {
             phases = self.positional(root, &scope, &mut skipped);
         } else {
@@ -88,7 +85,14 @@ impl<'s> Reader<'s> {
             return vec![root];
         }
         let first = plans[0].heading.map_or(0, |(_, s)| s.start);
-        let last = plans[plans.len() - 1].end.saturating_sub(1);
+        let tail = plans[plans.len() - 1];
+        let from = tail.heading.map_or(0, |(_, s)| s.start);
+        let last = from
+            + self
+                .text(Span::new(from, tail.end))
+                .trim_end()
+                .len()
+                .saturating_sub(1);
         self.reading.plan = Some(PlanPart {
             first_line: self.line(first),
             last_line: self.line(last),
@@ -142,14 +146,23 @@ impl<'s> Reader<'s> {
     }
 
     /// Work outside every phase section is not run: say so.
-    fn outside_phases(&mut self, scope: &[&Section<'_>], phases: &[&Section<'_>], skipped: &mut Vec<Why>) {
+    fn outside_phases(
+        &mut self,
+        scope: &[&Section<'_>],
+        phases: &[&Section<'_>],
+        skipped: &mut Vec<Why>,
+    ) {
         let mut all = Vec::new();
         for s in scope {
             self.lists(s, &mut all, &mut Vec::new());
         }
         for l in all {
             let at = l.units[0].span.start;
-            if phases.iter().any(|p| inside(p, at)) || l.reference {
+            if phases.iter().any(|p| inside(p, at)) {
+                continue;
+            }
+            if l.reference {
+                skipped.push(self.why(l.section, "a reference: lists tasks defined elsewhere"));
                 continue;
             }
             let why = self.why(l.section, "outside every phase: not run");
@@ -260,7 +273,12 @@ impl<'s> Reader<'s> {
             self.nothing_to_run(&found.named, found.closest, &mut roadmap);
         }
         for p in &roadmap.phases {
-            let open = p.groups.iter().flat_map(|g| &g.tasks).filter(|t| !t.done_in_roadmap).count();
+            let open = p
+                .groups
+                .iter()
+                .flat_map(|g| &g.tasks)
+                .filter(|t| !t.done_in_roadmap)
+                .count();
             if p.done_in_roadmap && open > 0 {
                 self.diags.push(
                     Diagnostic::warning(
@@ -280,7 +298,11 @@ impl<'s> Reader<'s> {
     /// so is a second unit with the same id and title.
     fn drop_references(&mut self, phases: &mut [FoundPhase<'_>]) {
         let mut defined: HashMap<String, usize> = HashMap::new();
-        for l in phases.iter().flat_map(|p| &p.lists).filter(|l| !l.reference) {
+        for l in phases
+            .iter()
+            .flat_map(|p| &p.lists)
+            .filter(|l| !l.reference)
+        {
             for u in &l.units {
                 if let Some(k) = key_id(u) {
                     defined.entry(k).or_insert(u.span.start);
@@ -326,8 +348,7 @@ impl<'s> Reader<'s> {
                     .and_then(|n| PhaseId::parse(&n))
             })
             .collect();
-        let ok = written.iter().all(Option::is_some)
-            && written.windows(2).all(|w| w[0] < w[1]);
+        let ok = written.iter().all(Option::is_some) && written.windows(2).all(|w| w[0] < w[1]);
         if ok {
             written.into_iter().flatten().collect()
         } else {
@@ -348,7 +369,11 @@ impl<'s> Reader<'s> {
                 (title, annotation, done, span, self.why(s, &rule))
             }
             None => {
-                let at = fp.lists.first().and_then(|l| l.units.first()).map_or(0, |u| u.span.start);
+                let at = fp
+                    .lists
+                    .first()
+                    .and_then(|l| l.units.first())
+                    .map_or(0, |u| u.span.start);
                 let why = Why {
                     line: self.line(at),
                     source: "the document".to_string(),
@@ -357,10 +382,7 @@ impl<'s> Reader<'s> {
                 (doc_title.to_string(), None, false, Span::new(at, at), why)
             }
         };
-        let context = fp
-            .section
-            .map(|s| self.context(s))
-            .unwrap_or_default();
+        let context = fp.section.map(|s| self.context(s)).unwrap_or_default();
         let mut phase = Phase {
             number,
             title,
@@ -370,7 +392,9 @@ impl<'s> Reader<'s> {
             done_in_roadmap: done,
             span,
         };
-        let parallel_phase = fp.section.is_some_and(|s| words::says_parallel(self.heading(s)));
+        let parallel_phase = fp
+            .section
+            .is_some_and(|s| words::says_parallel(self.heading(s)));
         let mut groups_why = Vec::new();
         let mut taken: HashSet<String> = HashSet::new();
         let phase_parallel = fp
@@ -383,9 +407,21 @@ impl<'s> Reader<'s> {
             for u in list.units.iter_mut().filter(|u| !u.marked) {
                 u.done |= done;
             }
-            self.groups(list, phase_parallel, &mut phase, &mut groups_why, &mut taken);
+            self.groups(
+                list,
+                phase_parallel,
+                &mut phase,
+                &mut groups_why,
+                &mut taken,
+            );
         }
-        (phase, PhaseWhy { why, groups: groups_why })
+        (
+            phase,
+            PhaseWhy {
+                why,
+                groups: groups_why,
+            },
+        )
     }
 
     /// Title, annotation and done mark of a phase heading.
@@ -393,13 +429,20 @@ impl<'s> Reader<'s> {
         let h = self.heading(s);
         let (lead, glyph) = words::skip_lead(h);
         let rest = words::level_word(h).map_or(lead, |l| l.rest.min(h.len()));
-        let mut t = h[rest..].trim().trim_start_matches([':', '-', '—', '–', '.', '：', ' ']).trim();
+        let mut t = h[rest..]
+            .trim()
+            .trim_start_matches([':', '-', '—', '–', '.', '：', ' '])
+            .trim();
         let mut annotation = None;
         for (open, close) in [('(', ')'), ('（', '）')] {
             if t.ends_with(close)
                 && let Some(at) = t.rfind(open)
             {
-                annotation = Some(t[at + open.len_utf8()..t.len() - close.len_utf8()].trim().to_string());
+                annotation = Some(
+                    t[at + open.len_utf8()..t.len() - close.len_utf8()]
+                        .trim()
+                        .to_string(),
+                );
                 t = t[..at].trim_end();
             }
         }
@@ -452,14 +495,23 @@ impl<'s> Reader<'s> {
                 let why = self.why(list.section, "position: holds the task list");
                 (why.source, why.line)
             }
-            _ => ("the task list".to_string(), self.line(list.units[0].span.start)),
+            _ => (
+                "the task list".to_string(),
+                self.line(list.units[0].span.start),
+            ),
         };
         let n = list.units.len();
         let (sets, how): (Vec<Vec<usize>>, String) = match order {
-            Order::Sequential => ((0..n).map(|i| vec![i]).collect(), "one task at a time (sequential by default)".into()),
+            Order::Sequential => (
+                (0..n).map(|i| vec![i]).collect(),
+                "one task at a time (sequential by default)".into(),
+            ),
             Order::Parallel(why) => (vec![(0..n).collect()], why.to_string()),
             Order::Layers(layers) => (layers, "ordered by its `after` lists".into()),
-            Order::Runs => (runs(&list.units), "`[P]` tasks together, the others alone".into()),
+            Order::Runs => (
+                runs(&list.units),
+                "`[P]` tasks together, the others alone".into(),
+            ),
         };
         let mut tasks: Vec<Option<Task>> = Vec::new();
         let mut task_whys: Vec<Option<Why>> = Vec::new();
@@ -471,7 +523,9 @@ impl<'s> Reader<'s> {
         for set in sets {
             let group_tasks: Vec<Task> = set.iter().filter_map(|&i| tasks[i].take()).collect();
             let group_whys: Vec<Why> = set.iter().filter_map(|&i| task_whys[i].take()).collect();
-            let Some(first) = group_tasks.first() else { continue };
+            let Some(first) = group_tasks.first() else {
+                continue;
+            };
             let id = group_id(&first.id, &phase.groups);
             phase.groups.push(Group {
                 id,
@@ -497,7 +551,9 @@ impl<'s> Reader<'s> {
     fn group_title(&self, s: &Section<'_>) -> String {
         let h = self.heading(s);
         let rest = words::level_word(h).map_or(words::skip_lead(h).0, |l| l.rest.min(h.len()));
-        let t = h[rest..].trim().trim_start_matches([':', '-', '—', '–', '.', '：', ' ']);
+        let t = h[rest..]
+            .trim()
+            .trim_start_matches([':', '-', '—', '–', '.', '：', ' ']);
         let t = if t.trim().is_empty() { h } else { t };
         syntax::clean_title(t).0
     }
@@ -540,14 +596,23 @@ impl<'s> Reader<'s> {
     }
 
     /// Not one task: phases named but empty, or not a plan at all.
-    fn nothing_to_run(&mut self, named: &[&Section<'_>], closest: Option<(Span, &'static str)>, roadmap: &mut Roadmap) {
+    fn nothing_to_run(
+        &mut self,
+        named: &[&Section<'_>],
+        closest: Option<(Span, &'static str)>,
+        roadmap: &mut Roadmap,
+    ) {
         if let Some(first) = named.first() {
             let heads: Vec<String> = named
                 .iter()
                 .take(5)
                 .map(|s| {
                     let span = s.heading.map_or(Span::default(), |(_, h)| h);
-                    format!("`{}` (line {})", self.text(span).trim(), self.line(span.start))
+                    format!(
+                        "`{}` (line {})",
+                        self.text(span).trim(),
+                        self.line(span.start)
+                    )
                 })
                 .collect();
             let span = first.heading.map_or(Span::default(), |(_, h)| h);
@@ -578,7 +643,10 @@ impl<'s> Reader<'s> {
                     done_in_roadmap: done,
                     span: s.heading.map_or(Span::default(), |(_, h)| h),
                 });
-                self.reading.phases.push(PhaseWhy { why: self.why(s, "phase word, no task under it"), groups: Vec::new() });
+                self.reading.phases.push(PhaseWhy {
+                    why: self.why(s, "phase word, no task under it"),
+                    groups: Vec::new(),
+                });
             }
             return;
         }
@@ -586,7 +654,11 @@ impl<'s> Reader<'s> {
         let closest = if what == "nothing" {
             "it has no heading or list at all".to_string()
         } else {
-            format!("the closest thing is {what} at line {}: {}", self.line(span.start), source_of(self.src, "", span).trim())
+            format!(
+                "the closest thing is {what} at line {}: {}",
+                self.line(span.start),
+                source_of(self.src, "", span).trim()
+            )
         };
         self.diags.push(
             Diagnostic::error(
@@ -605,7 +677,10 @@ impl<'s> Reader<'s> {
 /// How a list runs: what the document says, else one at a time.
 fn order_of(list: &UnitList<'_>, phase_parallel: bool) -> Order {
     let ids: Vec<Option<&str>> = list.units.iter().map(|u| u.id.as_deref()).collect();
-    let local = |d: &String| ids.iter().any(|i| i.is_some_and(|i| i.eq_ignore_ascii_case(d)));
+    let local = |d: &String| {
+        ids.iter()
+            .any(|i| i.is_some_and(|i| i.eq_ignore_ascii_case(d)))
+    };
     if list.units.iter().any(|u| u.deps.iter().any(local)) {
         return Order::Layers(layers(&list.units));
     }
@@ -620,7 +695,11 @@ fn order_of(list: &UnitList<'_>, phase_parallel: bool) -> Order {
 /// Longest-path layers of the `after` graph inside one list; a cycle or a
 /// later dependency keeps document order.
 fn layers(units: &[Unit]) -> Vec<Vec<usize>> {
-    let index = |d: &str| units.iter().position(|u| u.id.as_deref().is_some_and(|i| i.eq_ignore_ascii_case(d)));
+    let index = |d: &str| {
+        units
+            .iter()
+            .position(|u| u.id.as_deref().is_some_and(|i| i.eq_ignore_ascii_case(d)))
+    };
     let mut level = vec![0usize; units.len()];
     for i in 0..units.len() {
         for d in &units[i].deps {
@@ -664,7 +743,8 @@ fn group_id(task: &str, groups: &[Group]) -> String {
 }
 
 fn key_id(u: &Unit) -> Option<String> {
-    u.id.as_ref().map(|i| format!("id:{}", i.to_ascii_lowercase()))
+    u.id.as_ref()
+        .map(|i| format!("id:{}", i.to_ascii_lowercase()))
 }
 
 fn key_title(u: &Unit) -> String {

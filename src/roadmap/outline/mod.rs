@@ -165,7 +165,11 @@ impl<'s> Reader<'s> {
         Some(Unit {
             kind,
             id: if agent { None } else { id.map(|(id, _)| id) },
-            title: if agent { super::syntax::clean_title(h).0 } else { title },
+            title: if agent {
+                super::syntax::clean_title(h).0
+            } else {
+                title
+            },
             done,
             done_mark: None,
             body,
@@ -173,7 +177,10 @@ impl<'s> Reader<'s> {
             parallel: false,
             deps: words::deps(h),
             marked: glyph.is_some() || status_line.is_some() || marked,
-            span: Span::new(span.start, span.start + self.text(Span::new(span.start, sec.end)).trim_end().len()),
+            span: Span::new(
+                span.start,
+                span.start + self.text(Span::new(span.start, sec.end)).trim_end().len(),
+            ),
         })
     }
 

@@ -49,7 +49,9 @@ pub(crate) fn sections(blocks: &[Block], len: usize) -> Section<'_> {
     while stack.len() > 1 {
         close(&mut stack, len);
     }
-    stack.pop().unwrap_or_else(|| unreachable!("the root is never popped"))
+    stack
+        .pop()
+        .unwrap_or_else(|| unreachable!("the root is never popped"))
 }
 
 fn close(stack: &mut Vec<Section<'_>>, end: usize) {
@@ -148,7 +150,9 @@ fn item_unit(src: &str, item: &Item) -> Option<Unit> {
     let ordered = slice(src, item.span)
         .trim_start()
         .split_once(['.', ')'])
-        .is_some_and(|(n, _)| !n.is_empty() && n.len() < 4 && n.bytes().all(|b| b.is_ascii_digit()));
+        .is_some_and(|(n, _)| {
+            !n.is_empty() && n.len() < 4 && n.bytes().all(|b| b.is_ascii_digit())
+        });
     let (lead, glyph) = words::skip_lead(head);
     // A checklist item's id is what the native grammar reads there too.
     let ctx = if item.checked.is_some() {
@@ -203,7 +207,9 @@ fn written_id(head: &str, ctx: HeadCtx) -> Option<(String, usize)> {
 
 /// `**Step 1**: ...`: a step inside a task, not a task.
 fn is_step(head: &str) -> bool {
-    let t = head.trim_start_matches(['*', '_', ' ']).to_ascii_lowercase();
+    let t = head
+        .trim_start_matches(['*', '_', ' '])
+        .to_ascii_lowercase();
     t.strip_prefix("step")
         .is_some_and(|r| r.trim_start().starts_with(|c: char| c.is_ascii_digit()))
 }
@@ -215,27 +221,46 @@ fn table_units(src: &str, t: &Table) -> Vec<Unit> {
         .map(|&c| syntax::clean_title(slice(src, c)).0)
         .collect();
     let lower: Vec<String> = names.iter().map(|n| n.to_lowercase()).collect();
-    let status_col = lower
-        .iter()
-        .position(|n| matches!(n.as_str(), "status" | "state" | "done" | "progress" | "状态"));
+    let status_col = lower.iter().position(|n| {
+        matches!(
+            n.as_str(),
+            "status" | "state" | "done" | "progress" | "状态"
+        )
+    });
     let id_col = lower
         .first()
         .is_some_and(|n| matches!(n.as_str(), "id" | "#" | "no" | "no." | "key" | "ref"));
     let title_col = lower.iter().position(|n| {
-        ["task", "title", "feature", "name", "item", "deliverable", "what", "任务"]
-            .iter()
-            .any(|w| n.contains(w))
+        [
+            "task",
+            "title",
+            "feature",
+            "name",
+            "item",
+            "deliverable",
+            "what",
+            "任务",
+        ]
+        .iter()
+        .any(|w| n.contains(w))
     });
     let mut out = Vec::new();
     for row in &t.rows {
         let cells = t.cells.get(row.cells.clone()).unwrap_or(&[]);
-        let Some(&first) = cells.first() else { continue };
+        let Some(&first) = cells.first() else {
+            continue;
+        };
         let first_text = slice(src, first);
-        let id = words::task_id(first_text).or_else(|| written_id(first_text, HeadCtx::Marked)).or_else(|| {
-            let v = syntax::clean_title(first_text).0;
-            (id_col && !v.is_empty() && crate::roadmap::model::is_id(&v)).then(|| (v, first_text.len()))
-        });
-        let status = status_col.and_then(|i| cells.get(i)).map(|&c| slice(src, c));
+        let id = words::task_id(first_text)
+            .or_else(|| written_id(first_text, HeadCtx::Marked))
+            .or_else(|| {
+                let v = syntax::clean_title(first_text).0;
+                (id_col && !v.is_empty() && crate::roadmap::model::is_id(&v))
+                    .then(|| (v, first_text.len()))
+            });
+        let status = status_col
+            .and_then(|i| cells.get(i))
+            .map(|&c| slice(src, c));
         if id.is_none() && status.is_none() {
             continue;
         }
@@ -256,16 +281,25 @@ fn table_units(src: &str, t: &Table) -> Vec<Unit> {
             .enumerate()
             .skip(1)
             .map(|(i, &c)| Field {
-                name: names.get(i).cloned().unwrap_or_else(|| format!("Column {}", i + 1)),
+                name: names
+                    .get(i)
+                    .cloned()
+                    .unwrap_or_else(|| format!("Column {}", i + 1)),
                 value: slice(src, c).trim().to_string(),
             })
             .collect();
         let status_done = status.and_then(words::status_of);
         out.push(Unit {
-            kind: if id.is_some() { UnitKind::IdRow } else { UnitKind::StatusRow },
+            kind: if id.is_some() {
+                UnitKind::IdRow
+            } else {
+                UnitKind::StatusRow
+            },
             id: id.map(|(id, _)| id),
             title,
-            done: marked || status_done == Some(true) || words::skip_lead(first_text).1 == Some(true),
+            done: marked
+                || status_done == Some(true)
+                || words::skip_lead(first_text).1 == Some(true),
             done_mark: status_col
                 .and_then(|i| cells.get(i))
                 .map(|&span| DoneMark::StatusCell { span }),
@@ -307,12 +341,23 @@ fn strip_separator(s: &str) -> &str {
 /// `API — after [#3, #4]` → `API`: the dependency list is not the title.
 pub(crate) fn strip_deps(title: &str) -> String {
     let lower = title.to_ascii_lowercase();
-    let cut = ["— after", "- after", "(after", "— depends on", "(depends on", "after [", "depends on"]
-        .iter()
-        .filter_map(|w| lower.find(w))
-        .min();
+    let cut = [
+        "— after",
+        "- after",
+        "(after",
+        "— depends on",
+        "(depends on",
+        "after [",
+        "depends on",
+    ]
+    .iter()
+    .filter_map(|w| lower.find(w))
+    .min();
     match cut {
-        Some(i) => title[..i].trim_end_matches([' ', '—', '-', '(']).trim().to_string(),
+        Some(i) => title[..i]
+            .trim_end_matches([' ', '—', '-', '('])
+            .trim()
+            .to_string(),
         None => title.to_string(),
     }
 }

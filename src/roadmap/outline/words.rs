@@ -101,8 +101,9 @@ pub(crate) struct LevelWord {
     pub rest: usize,
 }
 
-static LEVEL_ID: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"^([A-Z])(\d+(?:\.\d+)?)(?:$|[\s:.\u{2014}\u{2013}]|-\s)").unwrap());
+static LEVEL_ID: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^([A-Z])(\d+(?:\.\d+)?)(?:$|[\s:.\u{2014}\u{2013}]|-\s)").unwrap()
+});
 static TASK_ID: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"^\[?(#\d+|[A-Z][A-Za-z0-9]*(?:[.\-_][A-Za-z0-9]+)*)\]?(?:$|[\s:.)\u{2014}\u{2013}]|-\s)",
@@ -152,7 +153,14 @@ pub(crate) fn status_of(text: &str) -> Option<bool> {
     if OPEN.iter().any(|w| lower.contains(w)) || text.chars().any(|c| OPEN_GLYPHS.contains(&c)) {
         return Some(false);
     }
-    const DONE: [&str; 6] = ["done", "complete", "shipped", "finished", "merged", "已完成"];
+    const DONE: [&str; 6] = [
+        "done",
+        "complete",
+        "shipped",
+        "finished",
+        "merged",
+        "已完成",
+    ];
     DONE.iter().any(|w| lower.contains(w)).then_some(true)
 }
 
@@ -172,7 +180,10 @@ pub(crate) fn level_word(text: &str) -> Option<LevelWord> {
     // `第一阶段` / `阶段一`: the word may follow an ordinal.
     let (t, ordinal) = match t.strip_prefix('第') {
         Some(r) => {
-            let n = r.chars().take_while(|c| chinese_digit(*c).is_some()).count();
+            let n = r
+                .chars()
+                .take_while(|c| chinese_digit(*c).is_some())
+                .count();
             let digits: String = r.chars().take(n).collect();
             (&r[digits.len()..], Some(chinese_number(&digits)))
         }
@@ -216,10 +227,19 @@ fn number_at(s: &str) -> (Option<String>, usize) {
     if run.starts_with(|c: char| c.is_ascii_digit()) {
         return (Some(run.to_ascii_lowercase()), lead + run.len());
     }
+    if run.len() == 1
+        && run.bytes().all(|b| b.is_ascii_uppercase())
+        && !matches!(run, "I" | "V" | "X")
+    {
+        return (Some(run.to_string()), lead + 1);
+    }
     if let Some(n) = roman(run) {
         return (Some(n.to_string()), lead + run.len());
     }
-    let zh: String = t.chars().take_while(|c| chinese_digit(*c).is_some()).collect();
+    let zh: String = t
+        .chars()
+        .take_while(|c| chinese_digit(*c).is_some())
+        .collect();
     if !zh.is_empty() {
         return (Some(chinese_number(&zh)), lead + zh.len());
     }
@@ -233,7 +253,10 @@ fn roman(s: &str) -> Option<u32> {
 }
 
 fn chinese_digit(c: char) -> Option<u32> {
-    "零一二三四五六七八九十".chars().position(|d| d == c).map(|i| i as u32)
+    "零一二三四五六七八九十"
+        .chars()
+        .position(|d| d == c)
+        .map(|i| i as u32)
 }
 
 fn chinese_number(s: &str) -> String {
@@ -299,9 +322,14 @@ pub(crate) fn is_agent(text: &str) -> bool {
 pub(crate) fn says_parallel(text: &str) -> bool {
     let lower = text.to_lowercase();
     let yes = lower.contains("parallel") || lower.contains("concurrent") || lower.contains("并行");
-    let no = ["not parallel", "not in parallel", "cannot run in parallel", "sequential"]
-        .iter()
-        .any(|w| lower.contains(w));
+    let no = [
+        "not parallel",
+        "not in parallel",
+        "cannot run in parallel",
+        "sequential",
+    ]
+    .iter()
+    .any(|w| lower.contains(w));
     yes && !no
 }
 
@@ -317,7 +345,10 @@ pub(crate) fn deps(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     for c in DEPS.captures_iter(text) {
         for tok in c[1].split([',', '&', ' ']) {
-            let id = tok.trim().trim_start_matches('#').trim_end_matches(['.', ']']);
+            let id = tok
+                .trim()
+                .trim_start_matches('#')
+                .trim_end_matches(['.', ']']);
             if !id.is_empty()
                 && !id.eq_ignore_ascii_case("and")
                 && id.chars().any(|c| c.is_ascii_digit())
@@ -348,9 +379,18 @@ mod tests {
     #[test]
     fn level_words_with_numbers_and_marks() {
         let l = level_word("⏳ SPRINT 3 (NEXT)").unwrap();
-        assert_eq!((l.rank, l.word.as_str(), l.number.as_deref()), (Rank::Phase, "sprint", Some("3")));
-        assert_eq!(level_word("Part II: Later").unwrap().number.as_deref(), Some("2"));
-        assert_eq!(level_word("第二阶段：构建").unwrap().number.as_deref(), Some("2"));
+        assert_eq!(
+            (l.rank, l.word.as_str(), l.number.as_deref()),
+            (Rank::Phase, "sprint", Some("3"))
+        );
+        assert_eq!(
+            level_word("Part II: Later").unwrap().number.as_deref(),
+            Some("2")
+        );
+        assert_eq!(
+            level_word("第二阶段：构建").unwrap().number.as_deref(),
+            Some("2")
+        );
         assert_eq!(level_word("阶段三").unwrap().number.as_deref(), Some("3"));
         assert_eq!(level_word("M1: Foundation").unwrap().word, "M-id");
         assert_eq!(level_word("Track A: Backend").unwrap().rank, Rank::Group);
@@ -368,7 +408,10 @@ mod tests {
         assert!(task_id("Setup the repo").is_none());
         assert!(task_id("2024 goals").is_none());
         assert!(task_id("Web3 wallet").is_none());
-        assert_eq!(task_id("US-101: Sign-up").map(|t| t.0), Some("US-101".into()));
+        assert_eq!(
+            task_id("US-101: Sign-up").map(|t| t.0),
+            Some("US-101".into())
+        );
         assert_eq!(status_of("✅ Done"), Some(true));
         assert_eq!(status_of("In progress"), Some(false));
         assert_eq!(status_of("Shipped"), Some(true));

@@ -553,7 +553,10 @@ fn title_hash(title: &str) -> u32 {
 fn whole_cell_id(text: &str) -> Option<TaskHead> {
     let v = text.trim();
     let at = text.len() - text.trim_start().len();
-    if !is_id(v) || !v.bytes().any(|b| b.is_ascii_digit()) || !v.starts_with(|c: char| c.is_ascii_alphanumeric()) {
+    if !is_id(v)
+        || !v.bytes().any(|b| b.is_ascii_digit())
+        || !v.starts_with(|c: char| c.is_ascii_alphanumeric())
+    {
         return None;
     }
     let span = at..at + v.len();
