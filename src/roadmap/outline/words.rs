@@ -106,7 +106,7 @@ static LEVEL_ID: LazyLock<Regex> = LazyLock::new(|| {
 });
 static TASK_ID: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"^\[?(#\d+|[A-Z][A-Za-z0-9]*(?:[.\-_][A-Za-z0-9]+)*)\]?(?:$|[\s:.)\u{2014}\u{2013}]|-\s)",
+        r"^\[?(#\d+|[A-Z][A-Za-z0-9]*(?:[.\-_][A-Za-z0-9]+)*)\]?[*_]*(?:$|[\s:.)\u{2014}\u{2013}]|-\s)",
     )
     .unwrap()
 });
