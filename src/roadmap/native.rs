@@ -50,7 +50,9 @@ fn write_group(md: &mut String, group: &Group) {
     for task in &group.tasks {
         let row = !task.derived_id && !item_keeps_id(&task.id);
         if row && !in_table {
-            md.push_str("| ID | Task | Status |\n|---|---|---|\n");
+            // A blank line first: right after a list item the table would
+            // be read as the item's text.
+            md.push_str("\n| ID | Task | Status |\n|---|---|---|\n");
         } else if !row && in_table {
             md.push('\n');
         }
@@ -74,7 +76,7 @@ fn write_item(md: &mut String, task: &Task) {
     let mark = if task.done_in_roadmap { "x" } else { " " };
     let title = one_line(&task.title);
     if task.derived_id {
-        let _ = writeln!(md, "- [{mark}] {title}");
+        let _ = writeln!(md, "- [{mark}] {}", literal_title(&title));
     } else {
         let _ = writeln!(md, "- [{mark}] {}: {title}", task.id);
     }
@@ -93,6 +95,17 @@ fn item_keeps_id(id: &str) -> bool {
     syntax::task_head(&line, HeadCtx::Checklist)
         .and_then(|h| h.id)
         .is_some_and(|t| &line[t.value] == id)
+}
+
+/// A title the checklist grammar would take an id from (`Agent 1: QA`,
+/// `2 cups`) goes in backticks, which the reading removes again.
+fn literal_title(title: &str) -> String {
+    let reads_id = syntax::task_head(title, HeadCtx::Checklist).is_some_and(|h| h.id.is_some());
+    if reads_id && !title.contains('`') {
+        format!("`{title}`")
+    } else {
+        title.to_string()
+    }
 }
 
 /// A title on one line, without a trailing `(...)` read as an annotation.

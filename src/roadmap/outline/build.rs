@@ -429,23 +429,11 @@ impl<'s> Reader<'s> {
         let h = self.heading(s);
         let (lead, glyph) = words::skip_lead(h);
         let rest = words::level_word(h).map_or(lead, |l| l.rest.min(h.len()));
-        let mut t = h[rest..]
+        let t = h[rest..]
             .trim()
             .trim_start_matches([':', '-', '—', '–', '.', '：', ' '])
             .trim();
-        let mut annotation = None;
-        for (open, close) in [('(', ')'), ('（', '）')] {
-            if t.ends_with(close)
-                && let Some(at) = t.rfind(open)
-            {
-                annotation = Some(
-                    t[at + open.len_utf8()..t.len() - close.len_utf8()]
-                        .trim()
-                        .to_string(),
-                );
-                t = t[..at].trim_end();
-            }
-        }
+        let (t, annotation) = split_annotation(t);
         let lower = t.to_ascii_lowercase();
         let t = if lower.starts_with("after ") || lower.starts_with("depends on") {
             String::new()
@@ -554,8 +542,12 @@ impl<'s> Reader<'s> {
         let t = h[rest..]
             .trim()
             .trim_start_matches([':', '-', '—', '–', '.', '：', ' ']);
-        let t = if t.trim().is_empty() { h } else { t };
-        syntax::clean_title(t).0
+        let t = if rest == 0 && t.trim().is_empty() {
+            h
+        } else {
+            t
+        };
+        syntax::clean_title(split_annotation(t).0).0
     }
 
     fn task(&mut self, u: Unit, taken: &mut HashSet<String>) -> (Why, Task) {
@@ -749,6 +741,19 @@ fn key_id(u: &Unit) -> Option<String> {
 
 fn key_title(u: &Unit) -> String {
     format!("title:{}", u.title.to_lowercase())
+}
+
+/// `Title (note)` → `Title` and `note` (full-width parentheses too).
+fn split_annotation(t: &str) -> (&str, Option<String>) {
+    for (open, close) in [('(', ')'), ('（', '）')] {
+        if t.ends_with(close)
+            && let Some(at) = t.rfind(open)
+        {
+            let inner = &t[at + open.len_utf8()..t.len() - close.len_utf8()];
+            return (t[..at].trim_end(), Some(inner.trim().to_string()));
+        }
+    }
+    (t, None)
 }
 
 /// The single level-1 section that holds the whole document, if any.
