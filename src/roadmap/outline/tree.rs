@@ -256,7 +256,7 @@ fn table_units(src: &str, t: &Table) -> Vec<Unit> {
             .or_else(|| {
                 let v = syntax::clean_title(first_text).0;
                 (id_col && !v.is_empty() && crate::roadmap::model::is_id(&v))
-                    .then(|| (v, first_text.len()))
+                    .then_some((v, first_text.len()))
             });
         let status = status_col
             .and_then(|i| cells.get(i))
