@@ -403,3 +403,44 @@ fn validate_prints_the_reading_as_a_tree() {
         "section for one worker"
     );
 }
+
+/// `validate` in a temp project holding `roadmap`: exit code and stderr.
+fn validate(roadmap: &str, args: &[&str]) -> (i32, String) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ROADMAP.md"), roadmap).unwrap();
+    let out = assert_cmd::Command::cargo_bin("roadmap-runner")
+        .unwrap()
+        .current_dir(dir.path())
+        .arg("validate")
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn no_task_and_no_plan_exit_4() {
+    // Phases marked done and not one task: once "0 tasks, exit 0".
+    let (code, err) = validate(
+        "# Plan\n\n## Phase 1: Old ✅\n\nShipped.\n\n## Phase 2: Older ✅\n",
+        &[],
+    );
+    assert_eq!(code, 4, "{err}");
+    assert!(
+        err.contains("error: no task was read in any of the 2 phases"),
+        "{err}"
+    );
+    let (code, err) = validate(
+        "# Plan\n\n## Sprint 1: Setup\n\n- set up\n",
+        &["--dialect", "outline"],
+    );
+    assert_eq!(code, 4, "{err}");
+    assert!(err.contains("but not one task under them"), "{err}");
+    let (code, err) = validate("# Notes\n\n- coffee\n", &["--dialect", "outline"]);
+    assert_eq!(code, 4, "{err}");
+    assert!(err.contains("error: this document is not a plan"), "{err}");
+    assert!(err.contains(" --> ROADMAP.md:3:1"), "{err}");
+}
