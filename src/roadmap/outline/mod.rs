@@ -26,6 +26,8 @@ use super::blocks::Block;
 use super::diagnostics::{Diagnostic, LineIndex};
 use super::model::Span;
 use super::parser::Parsed;
+use std::cell::RefCell;
+use std::collections::HashMap;
 use tree::{Section, Unit, UnitKind, slice};
 
 /// A heading for one worker (`Agent 3: Frontend`), for detection.
@@ -62,6 +64,8 @@ pub(crate) fn read(source: &str, blocks: &[Block], front_title: Option<String>) 
         lines: LineIndex::new(source),
         diags: Vec::new(),
         reading: Reading::default(),
+        work: RefCell::default(),
+        child_work: RefCell::default(),
     };
     let title = front_title.or_else(|| r.first_title(&root));
     let found = r.find(&root);
@@ -79,6 +83,9 @@ struct Reader<'s> {
     lines: LineIndex,
     diags: Vec<Diagnostic>,
     reading: Reading,
+    /// `has_work` and `children_work` per section (by heading offset).
+    work: RefCell<HashMap<usize, bool>>,
+    child_work: RefCell<HashMap<usize, bool>>,
 }
 
 /// The units of one section's list, with what decided how they run.
@@ -186,13 +193,35 @@ impl<'s> Reader<'s> {
 
     /// Whether any unit of work is in the section or under it.
     fn has_work(&self, sec: &Section<'_>) -> bool {
-        !tree::own_units(self.src, &sec.blocks).0.is_empty() || self.children_work(sec)
+        self.cached(&self.work, sec, || {
+            !tree::own_units(self.src, &sec.blocks).0.is_empty() || self.children_work(sec)
+        })
     }
 
+    /// Whether a sub-section holds work or is a task itself.
     fn children_work(&self, sec: &Section<'_>) -> bool {
-        sec.children
-            .iter()
-            .any(|c| !self.excluded(c) && (self.task_heading(c).is_some() || self.has_work(c)))
+        self.cached(&self.child_work, sec, || {
+            sec.children
+                .iter()
+                .any(|c| !self.excluded(c) && (self.has_work(c) || self.task_heading(c).is_some()))
+        })
+    }
+
+    /// Both questions are asked at every level on the way down: answered
+    /// once per section, or deep documents cost 2^depth.
+    fn cached(
+        &self,
+        cache: &RefCell<HashMap<usize, bool>>,
+        sec: &Section<'_>,
+        f: impl FnOnce() -> bool,
+    ) -> bool {
+        let key = sec.heading.map_or(usize::MAX, |(_, s)| s.start);
+        if let Some(&v) = cache.borrow().get(&key) {
+            return v;
+        }
+        let v = f();
+        cache.borrow_mut().insert(key, v);
+        v
     }
 
     /// The unit lists in a section and under it, in document order.
