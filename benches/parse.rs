@@ -11,11 +11,14 @@
 //!
 //! It also renders 9,000 diagnostics spread over the same text, which must
 //! take time linear in the source (once quadratic: 2.1 s).
+//!
+//! (c) the outline reader on a 10,000-task outline document (sprints with
+//! sections of checklist, numbered, id and status-table units), against (b).
 
 use pulldown_cmark::Parser;
 use roadmap_runner::roadmap::diagnostics::render_all;
 use roadmap_runner::roadmap::parser::markdown_options;
-use roadmap_runner::roadmap::{Diagnostic, Span, has_errors, parse};
+use roadmap_runner::roadmap::{Diagnostic, Dialect, Span, has_errors, parse, parse_as};
 use std::fmt::Write;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -42,6 +45,16 @@ fn main() {
             let parsed = parse(black_box(&src));
             assert!(!has_errors(&parsed.diagnostics));
             assert!(parsed.diagnostics.is_empty());
+            assert_eq!(parsed.roadmap.task_count(), expected);
+            black_box(parsed);
+        },
+    );
+    let outline_src = generate_outline();
+    let (_, outline) = best_of_both(
+        || {},
+        || {
+            let parsed = parse_as(black_box(&outline_src), Some(Dialect::Outline));
+            assert!(!has_errors(&parsed.diagnostics));
             assert_eq!(parsed.roadmap.task_count(), expected);
             black_box(parsed);
         },
@@ -80,6 +93,45 @@ fn main() {
         full.as_secs_f64() / bare.as_secs_f64()
     );
     println!("render {DIAGNOSTICS} diagnostics: {:.2} ms", ms(render));
+    let omb = outline_src.len() as f64 / 1_000_000.0;
+    println!(
+        "(c) outline reader, {expected} tasks, {omb:.2} MB: {:>8.2} ms  {:>7.1} MB/s; (c)/(b) {:.2}",
+        ms(outline),
+        omb / outline.as_secs_f64(),
+        outline.as_secs_f64() / full.as_secs_f64()
+    );
+}
+
+/// The same number of tasks as an outline: sprints, sections, and units
+/// written as checklist items, numbered items, id items and status rows.
+fn generate_outline() -> String {
+    let mut md = String::with_capacity(2_200_000);
+    md.push_str("# Benchmark sprint plan\n\nGenerated outline for the parser benchmark.\n\n");
+    let mut n = 0;
+    for p in 1..=PHASES {
+        let _ = write!(md, "## ⏳ Sprint {p}: Layer {p}\n\nWork of sprint {p}.\n\n");
+        for g in 0..GROUPS_PER_PHASE {
+            let _ = write!(md, "### Area {g} (parallel)\n\n");
+            if g == 4 {
+                md.push_str("| ID | Task | Status |\n|---|---|---|\n");
+            }
+            for _ in 0..TASKS_PER_GROUP {
+                n += 1;
+                let _ = match g {
+                    0 => writeln!(
+                        md,
+                        "- [ ] Feature number {n}, with tests and docs\n  - [ ] a step of it"
+                    ),
+                    1 => writeln!(md, "1. Feature number {n}: build the thing, keep it `fast`"),
+                    2 => writeln!(md, "- **F{n}**: Feature number {n} & friends"),
+                    3 => writeln!(md, "- ✅ Feature number {n} shipped"),
+                    _ => writeln!(md, "| F{n} | Feature number {n} | ⬜ |"),
+                };
+            }
+            md.push_str("\n**Acceptance criteria:**\n\n- [ ] it works offline\n\n");
+        }
+    }
+    md
 }
 
 /// The fastest of `RUNS` timed runs of each (after one warm-up each),

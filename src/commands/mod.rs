@@ -10,6 +10,7 @@ pub mod edit;
 pub mod gate;
 pub mod logs;
 pub mod man;
+pub mod reading_tree;
 pub mod run;
 pub mod status;
 pub mod validate;

@@ -91,6 +91,7 @@ fn run_roadmap(project: &Project, args: &ValidateArgs, io: Io<'_>) -> Result<i32
         line.push_str(&format!(" (read as {})", loaded.roadmap.dialect));
         writeln!(io.out, "{line}")?;
         write!(io.out, "{}", derived_lines(&loaded.roadmap))?;
+        write!(io.out, "{}", super::reading_tree::render(&loaded.roadmap))?;
     }
     if errors > 0 {
         return Ok(exit::ROADMAP_INVALID);
@@ -129,7 +130,7 @@ fn json_doc(loaded: &LoadedRoadmap, errors: usize) -> serde_json::Value {
             .flat_map(|p| &p.groups)
             .flat_map(|g| &g.tasks)
     };
-    serde_json::json!({
+    let mut doc = serde_json::json!({
         "roadmap": loaded.display,
         "valid": errors == 0,
         "dialect": r.dialect,
@@ -147,7 +148,11 @@ fn json_doc(loaded: &LoadedRoadmap, errors: usize) -> serde_json::Value {
         },
         "diagnostics": diagnostics,
         "phases": r.phases,
-    })
+    });
+    if let Some(reading) = super::reading_tree::json(r) {
+        doc["reading"] = serde_json::json!(reading);
+    }
+    doc
 }
 
 /// `derived ids:` then `  1:T003 <- T003 T004 T005` for every group whose

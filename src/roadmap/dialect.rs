@@ -9,8 +9,10 @@
 //! | Kiro | each top-level `- [ ] N.` item | one per task | its `- [ ] N.M` sub-items (or the item itself) |
 //! | Superpowers | `## Phase N` (or one implicit phase) | one per task | `### Task N:` sections |
 //! | GSD | the `- [ ] **Phase N: ...**` list, merged with `### Phase N:` sections | one per plan | `- [ ] NN-NN-PLAN.md` items |
+//! | outline | level words (`Sprint 3`, `M1`) or position | the level holding a task list | checklist, numbered, id items; id or status rows and headings |
 
 use super::blocks::{Block, BlockKind};
+use super::outline;
 use super::syntax;
 use serde::Serialize;
 use std::fmt;
@@ -29,19 +31,23 @@ pub enum Dialect {
     Superpowers,
     /// Get-Shit-Done's `.planning/ROADMAP.md`: phases with plans, sequential.
     Gsd,
+    /// Any heading structure, read by its words and shape (`outline/`):
+    /// the fallback when no other dialect reads the document.
+    Outline,
 }
 
 /// Every dialect with its `--dialect` name.
-pub const DIALECTS: [(Dialect, &str); 5] = [
+pub const DIALECTS: [(Dialect, &str); 6] = [
     (Dialect::Table, "table"),
     (Dialect::SpecKit, "spec-kit"),
     (Dialect::Kiro, "kiro"),
     (Dialect::Superpowers, "superpowers"),
     (Dialect::Gsd, "gsd"),
+    (Dialect::Outline, "outline"),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("unknown roadmap dialect `{0}` (known: table, spec-kit, kiro, superpowers, gsd)")]
+#[error("unknown roadmap dialect `{0}` (known: table, spec-kit, kiro, superpowers, gsd, outline)")]
 pub struct UnknownDialect(pub String);
 
 impl Dialect {
@@ -61,6 +67,7 @@ impl Dialect {
             Dialect::Kiro => "Kiro tasks.md",
             Dialect::Superpowers => "Superpowers plan",
             Dialect::Gsd => "GSD roadmap",
+            Dialect::Outline => "outline",
         }
     }
 
@@ -109,14 +116,18 @@ pub(crate) fn detect(source: &str, blocks: &[Block]) -> Dialect {
     let mut phase_items = false;
     let mut numbered_items = false;
     let mut speckit_items = false;
+    let mut outline = OutlineMarks::default();
     for b in blocks {
         match &b.kind {
             BlockKind::Heading { content, .. } => {
                 let t = text(*content);
                 phase_headings |= syntax::phase_head(t).is_some();
-                group_headings |= syntax::group_head(t).is_some();
+                let agent = outline::agent_heading(t);
+                group_headings |= syntax::group_head(t).is_some() && !agent;
                 task_headings |= syntax::is_task_word_heading(t);
+                outline.heading(t, agent);
             }
+            BlockKind::Paragraph => outline.paragraph(text(b.span)),
             BlockKind::List(items) => {
                 for item in items {
                     let Some(h) = item.head else { continue };
@@ -126,6 +137,7 @@ pub(crate) fn detect(source: &str, blocks: &[Block]) -> Dialect {
                         numbered_items |= syntax::is_numbered_item(h);
                         speckit_items |= syntax::is_speckit_item(h);
                     }
+                    outline.item(h, item.checked.is_some());
                 }
             }
             _ => {}
@@ -139,8 +151,49 @@ pub(crate) fn detect(source: &str, blocks: &[Block]) -> Dialect {
         Dialect::Superpowers
     } else if speckit_items && !group_headings {
         Dialect::SpecKit
+    } else if !group_headings && outline.any() {
+        Dialect::Outline
     } else {
         Dialect::Table
+    }
+}
+
+/// Marks of structures the table reading gets wrong without an error, so
+/// the outline reader must read them: per-agent sections (their bullets
+/// would be tasks), checklists of acceptance criteria (they would be
+/// tasks), ids the table grammar cuts short (`M0-DOC-001`, `[#7]`).
+#[derive(Default)]
+struct OutlineMarks {
+    agents: bool,
+    checks: bool,
+    ids: bool,
+    /// Under a heading or label that names checks of the work.
+    in_checks: bool,
+}
+
+impl OutlineMarks {
+    fn heading(&mut self, t: &str, agent: bool) {
+        self.agents |= agent;
+        self.in_checks = outline::not_work(t);
+        self.ids |= outline::cut_short_id(t);
+    }
+
+    fn paragraph(&mut self, t: &str) {
+        if outline::not_work(t.lines().next().unwrap_or("")) {
+            self.in_checks = true;
+        }
+    }
+
+    fn item(&mut self, head: &str, checklist: bool) {
+        self.checks |= checklist && self.in_checks;
+        self.ids |= head
+            .trim_start_matches("[ ] ")
+            .trim_start_matches("[x] ")
+            .starts_with("[#");
+    }
+
+    fn any(&self) -> bool {
+        self.agents || self.checks || self.ids
     }
 }
 

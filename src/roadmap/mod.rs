@@ -5,6 +5,8 @@ pub mod diagnostics;
 pub mod dialect;
 mod inline;
 pub mod model;
+pub mod native;
+pub mod outline;
 pub mod parser;
 pub mod seed;
 pub mod slug;

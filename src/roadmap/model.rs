@@ -27,6 +27,10 @@ pub struct Roadmap {
     pub phases: Vec<Phase>,
     /// Which reading of the Markdown was used (detected or forced).
     pub dialect: Dialect,
+    /// The outline reader's decisions (source line and rule of each item);
+    /// `None` for the other dialects.
+    #[serde(skip)]
+    pub reading: Option<super::outline::Reading>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -207,7 +207,9 @@ impl Builder<'_> {
     /// would run, so say what was expected under which heading.
     fn no_tasks(&mut self) {
         let r = &self.roadmap;
-        if r.task_count() > 0 || r.phases.iter().all(|p| p.done_in_roadmap) {
+        // Phases all marked done but not one task read is no plan either:
+        // "0 tasks, nothing to do" would hide a reading that went wrong.
+        if r.task_count() > 0 {
             return;
         }
         let spans: Vec<Span> = r.phases.iter().map(|p| p.span).collect();
@@ -221,7 +223,7 @@ impl Builder<'_> {
                 "under each phase expected group headings (`### Group A: Title`) with tasks \
                  (`- [ ] A1: Title`, `| **A1: Title** |`, `#### A1: Title`) or checklist items \
                  (`- [ ] Title`); it was read as a {}, force another reading with \
-                 `--dialect table|spec-kit|kiro|superpowers|gsd`",
+                 `--dialect table|spec-kit|kiro|superpowers|gsd|outline`",
                 self.dialect
             )),
         );

@@ -35,10 +35,13 @@
 mod finish;
 mod tasks;
 
+pub(crate) use tasks::{dedent, derived_id, unique};
+
 use super::blocks::{self, Block, BlockKind, Item};
 use super::diagnostics::{Diagnostic, LineIndex};
 use super::dialect::{self, Dialect};
 use super::model::{Group, Phase, PhaseId, Roadmap, Span};
+use super::outline;
 use super::syntax::{self, GroupHead, HeadCtx, PhaseHead};
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -73,13 +76,42 @@ pub fn parse_as(source: &str, dialect: Option<Dialect>) -> Parsed {
     };
     let (base, front_title) = front_matter(source, bom);
     let blocks = blocks::collect(source, base);
+    let forced = dialect.is_some();
     let dialect = dialect.unwrap_or_else(|| dialect::detect(source, &blocks));
-    let (word, level) = phase_level(source, &blocks, dialect);
-    let mut builder = Builder::new(source, dialect, task_capacity(&blocks));
+    if dialect == Dialect::Outline {
+        return outline::read(source, &blocks, front_title);
+    }
+    let parsed = parse_blocks(source, &blocks, dialect, front_title.clone());
+    if !forced && reads_nothing(&parsed) {
+        // No dialect read a task: the outline reader is the fallback.
+        let outlined = outline::read(source, &blocks, front_title);
+        if outlined.roadmap.task_count() > 0 {
+            return outlined;
+        }
+    }
+    parsed
+}
+
+/// The dialect found no phase or no task, and no heading that was meant
+/// as a native phase (`## Phase 1 Foundation` is a typo to point at, not
+/// another structure).
+fn reads_nothing(p: &Parsed) -> bool {
+    let code = |c: &str| p.diagnostics.iter().any(|d| d.code == c);
+    (code("no-phases") || code("no-tasks")) && !code("phase-heading-format")
+}
+
+fn parse_blocks(
+    source: &str,
+    blocks: &[Block],
+    dialect: Dialect,
+    front_title: Option<String>,
+) -> Parsed {
+    let (word, level) = phase_level(source, blocks, dialect);
+    let mut builder = Builder::new(source, dialect, task_capacity(blocks));
     builder.phase_word = word;
     builder.phase_level = level;
     builder.roadmap.title = front_title;
-    for block in &blocks {
+    for block in blocks {
         builder.block(block);
     }
     builder.finish()
@@ -87,7 +119,7 @@ pub fn parse_as(source: &str, dialect: Option<Dialect>) -> Parsed {
 
 /// YAML front matter (`---` ... `---` at the very start): where the
 /// Markdown starts after it, and its `title`.
-fn front_matter(source: &str, at: usize) -> (usize, Option<String>) {
+pub(crate) fn front_matter(source: &str, at: usize) -> (usize, Option<String>) {
     let text = &source[at..];
     let Some(body) = text
         .strip_prefix("---\n")

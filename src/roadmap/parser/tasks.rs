@@ -69,6 +69,9 @@ impl<'s> Builder<'s> {
             .map(|r| {
                 let first = t.cells.get(r.cells.start).copied()?;
                 let text = self.text(first);
+                if id_column && let Some(head) = whole_cell_id(text) {
+                    return Some(head);
+                }
                 let head = syntax::task_head(text, HeadCtx::Marked)?;
                 let id = head.id.as_ref()?;
                 let number = text[id.value.clone()].bytes().all(|b| b.is_ascii_digit());
@@ -459,8 +462,7 @@ impl<'s> Builder<'s> {
     /// it depends on nothing but the title; a repeated title in the same
     /// phase gets `-2`, `-3`.
     fn derive_id(&self, pi: usize, title: &str) -> String {
-        let base = format!("t{:06x}", title_hash(title) & 0xff_ffff);
-        unique(&base, |id| {
+        derived_id(title, |id| {
             self.ids.contains_key(&(pi, Cow::Owned(id.to_string())))
         })
     }
@@ -514,8 +516,16 @@ impl<'s> Builder<'s> {
     }
 }
 
+/// The id of a task the roadmap gave none: `t` and 6 hex digits of its
+/// title's hash, `-2`, `-3` when `taken` already has it (every reading
+/// derives ids this one way, so a document converted keeps its ids).
+pub(crate) fn derived_id(title: &str, taken: impl Fn(&str) -> bool) -> String {
+    let base = format!("t{:06x}", title_hash(title) & 0xff_ffff);
+    unique(&base, taken)
+}
+
 /// `base` if free, else the first free `base-N`; always an id.
-fn unique(base: &str, taken: impl Fn(&str) -> bool) -> String {
+pub(crate) fn unique(base: &str, taken: impl Fn(&str) -> bool) -> String {
     let base: String = base.chars().take(56).collect();
     if !taken(&base) && is_id(&base) {
         return base;
@@ -536,6 +546,32 @@ fn title_hash(title: &str) -> u32 {
         }
     }
     h
+}
+
+/// Under an `ID` column, a cell that is one id with a digit is that id as
+/// written (`M0-DOC-001`, `T040a`), not the part the task grammar reads.
+fn whole_cell_id(text: &str) -> Option<TaskHead> {
+    let v = text.trim();
+    let at = text.len() - text.trim_start().len();
+    if !is_id(v)
+        || !v.bytes().any(|b| b.is_ascii_digit())
+        || !v.starts_with(|c: char| c.is_ascii_alphanumeric())
+    {
+        return None;
+    }
+    let span = at..at + v.len();
+    Some(TaskHead {
+        id: Some(syntax::IdToken {
+            span: span.clone(),
+            value: span,
+            letters: None,
+        }),
+        title: String::new(),
+        done: false,
+        checkbox: None,
+        optional: false,
+        parallel: false,
+    })
 }
 
 /// A table cell's value: trimmed, escaped pipes unescaped.
@@ -560,7 +596,7 @@ pub(super) fn normalize(raw: &str) -> String {
 
 /// Removes the common indentation of a list item's nested content; lines
 /// end with `\n` (CRLF dropped), surrounding blank space trimmed.
-fn dedent(raw: &str) -> String {
+pub(crate) fn dedent(raw: &str) -> String {
     let raw = raw.trim_end();
     // Leading blank lines go; the first line's indentation must stay
     // until the common indentation is known.
