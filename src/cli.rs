@@ -186,7 +186,7 @@ pub enum Command {
   roadmap-runner init --goal \"Build a REST API with auth, users and CRUD\"
   roadmap-runner init --goal \"Add a CLI to the library\" --run
 
-Exit codes: 0 written, 4 the agent's roadmap never validated (nothing written), 5 the agent could not run, 64 a file exists (use --force).")]
+Exit codes: 0 written, 1 the agent failed, 4 its roadmap never validated (nothing written), 5 no agent or not logged in, 64 a file exists (use --force); with --run, those of the run.")]
     Init(InitArgs),
     /// Turn a plan document into a roadmap: the agent writes the native
     /// format, every task naming the document's line it came from.
@@ -194,7 +194,7 @@ Exit codes: 0 written, 4 the agent's roadmap never validated (nothing written), 
   roadmap-runner import PLAN.md
   roadmap-runner import docs/plan.md --output ROADMAP.md --force
 
-Exit codes: 0 written, 4 the agent's roadmap never validated (nothing written), 5 the agent could not run, 64 the output exists (use --force).")]
+Exit codes: 0 written, 1 the agent failed, 4 its roadmap never validated (nothing written), 5 no agent or not logged in, 64 the output exists (use --force).")]
     Import(ImportArgs),
     /// Print a shell completion script.
     #[command(

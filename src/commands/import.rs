@@ -41,17 +41,18 @@ pub fn run(project: &Project, args: &ImportArgs, io: Io<'_>) -> Result<i32, Comm
     };
     let drafted = match draft::draft(&req) {
         Ok(d) => d,
-        Err(e) => return super::init::failed(&e, io),
+        Err(e) => return super::init::failed(&e, &project.dir, io),
     };
     crate::status::write_atomic(&output, drafted.source.as_bytes())?;
+    let shown = crate::project::relative_display(&project.dir, &absolute(&output));
     writeln!(
         io.out,
         "Wrote {}: {}{}{}Nothing was started: read the roadmap, then run it with `roadmap-runner --roadmap {}`.",
-        output.display(),
+        shown,
         summary::describe(&drafted.roadmap),
         summary::source_map(&drafted.roadmap, &drafted.source, &doc),
-        summary::calls(&drafted.calls),
-        output.display()
+        summary::calls(&drafted.calls, &project.dir),
+        shown
     )?;
     if !drafted.warnings.is_empty() {
         writeln!(io.err, "{}", drafted.warnings)?;

@@ -54,16 +54,16 @@ pub fn run(
     };
     let drafted = match draft::draft(&req) {
         Ok(d) => d,
-        Err(e) => return failed(&e, io),
+        Err(e) => return failed(&e, &project.dir, io),
     };
-    let clean_before = !args.run || tree_clean(project, &settings);
+    let clean_before = !args.run || tree_clean(project);
     crate::status::write_atomic(roadmap, drafted.source.as_bytes())?;
     writeln!(
         io.out,
         "Wrote {}: {}The gate after each group:\n{gate}\n{}",
         project.roadmap_display(),
         summary::describe(&drafted.roadmap),
-        summary::calls(&drafted.calls)
+        summary::calls(&drafted.calls, &project.dir)
     )?;
     if !drafted.warnings.is_empty() {
         writeln!(io.err, "{}", drafted.warnings)?;
@@ -122,7 +122,7 @@ pub fn gate_lines(project: &Project, settings: &Settings) -> String {
 }
 
 /// Whether the tree has no change but the runner's own files.
-fn tree_clean(project: &Project, _settings: &Settings) -> bool {
+fn tree_clean(project: &Project) -> bool {
     let Ok(repo) = crate::vcs::Repo::open(&project.dir) else {
         return false;
     };
@@ -132,10 +132,10 @@ fn tree_clean(project: &Project, _settings: &Settings) -> bool {
 }
 
 /// A draft that failed: why, what it cost, and the exit code.
-pub fn failed(e: &draft::DraftError, io: Io<'_>) -> Result<i32, CommandError> {
+pub fn failed(e: &draft::DraftError, base: &Path, io: Io<'_>) -> Result<i32, CommandError> {
     writeln!(io.err, "error: {e}")?;
     if !e.calls().is_empty() {
-        writeln!(io.err, "{}", summary::calls(e.calls()).trim_end())?;
+        writeln!(io.err, "{}", summary::calls(e.calls(), base).trim_end())?;
     }
     writeln!(io.err, "Nothing was written.")?;
     Ok(e.exit_code())

@@ -205,6 +205,9 @@ pub fn draft(req: &Request<'_>) -> Result<Drafted, DraftError> {
             }
             Err(found) => problems = found,
         }
+        if let Some(last) = calls.last_mut() {
+            last.outcome.push_str(", its roadmap had problems");
+        }
         tracing::info!(attempt, "the drafted roadmap did not validate");
         let retry = retry_prompt(&problems, &req.plan_file, attempt, req.attempts);
         // Without a session to go on with, the agent starts again from the

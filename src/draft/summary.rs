@@ -170,7 +170,7 @@ pub fn source_map(roadmap: &Roadmap, source: &str, doc: &SourceDoc) -> String {
 }
 
 /// The agent calls: session, cost and log of each.
-pub fn calls(calls: &[super::Call]) -> String {
+pub fn calls(calls: &[super::Call], base: &std::path::Path) -> String {
     let total: f64 = calls.iter().filter_map(|c| c.cost_usd).sum();
     let mut s = format!(
         "Agent: {} ({}), ${total:.4}\n",
@@ -187,7 +187,7 @@ pub fn calls(calls: &[super::Call]) -> String {
             c.outcome,
             c.cost_usd
                 .map_or("cost not reported".to_string(), |u| format!("${u:.4}")),
-            c.log.display()
+            crate::project::relative_display(base, &c.log)
         ));
     }
     s
