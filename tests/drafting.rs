@@ -302,3 +302,24 @@ fn import_feeds_back_a_task_without_its_source_line_and_gives_up_after_the_attem
     let out = draft(&p, &[IMPORTED], &["import", "PLAN.md", "-o", "R.md"]);
     assert_exit(&out, 64);
 }
+
+#[test]
+fn write_back_on_an_imported_roadmap_ticks_the_documents_boxes_too() {
+    let p = empty_project();
+    p.write("PLAN.md", PLAN);
+    assert_exit(&draft(&p, &[IMPORTED], &["import", "PLAN.md"]), 0);
+    git(&p.dir, &["add", "PLAN.md", "ROADMAP.md"]);
+    git(&p.dir, &["commit", "-q", "-m", "imported"]);
+    git(&p.dir, &["push", "-q", "origin", "main"]);
+    let out = p.run(&["--write-back"]);
+    assert_exit(&out, 0);
+    let roadmap = p.read("ROADMAP.md");
+    assert!(roadmap.contains("- [x] **A1**"), "{roadmap}");
+    assert!(roadmap.contains("- [x] **B1**"), "{roadmap}");
+    let plan = p.read("PLAN.md");
+    assert!(plan.contains("- [x] Set up the project\n"), "{plan}");
+    // A line without a box keeps its text; every other byte stays.
+    assert_eq!(plan.replacen("- [x] Set up", "- [ ] Set up", 1), PLAN);
+    // The ticks went into the phase commits.
+    assert_eq!(git(&p.dir, &["status", "--porcelain", "PLAN.md"]), "");
+}

@@ -11,6 +11,7 @@
 
 pub mod agent;
 pub mod summary;
+pub mod write_back;
 
 use crate::config::Settings;
 use crate::project::Project;

@@ -52,6 +52,14 @@ impl SourceDoc {
     }
 }
 
+/// Every `<!-- name:line -->` in `text`.
+pub fn comments(text: &str) -> Vec<(String, usize)> {
+    SOURCE_COMMENT
+        .captures_iter(text)
+        .filter_map(|c| Some((c[1].to_string(), c[2].parse().ok()?)))
+        .collect()
+}
+
 /// The source lines each task names (`<!-- name:line -->` inside its text).
 pub fn source_lines<'r>(
     roadmap: &'r Roadmap,
@@ -61,10 +69,10 @@ pub fn source_lines<'r>(
     tasks(roadmap)
         .map(|t| {
             let text = source.get(t.span.start..t.span.end).unwrap_or_default();
-            let lines = SOURCE_COMMENT
-                .captures_iter(text)
-                .filter(|c| &c[1] == doc_name)
-                .filter_map(|c| c[2].parse().ok())
+            let lines = comments(text)
+                .into_iter()
+                .filter(|(doc, _)| doc == doc_name)
+                .map(|(_, line)| line)
                 .collect();
             (t, lines)
         })
