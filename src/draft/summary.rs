@@ -200,3 +200,42 @@ pub fn calls(calls: &[super::Call], base: &std::path::Path) -> String {
     }
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ROADMAP: &str = "# P\n\n## Phase 1: One\n\n### Group A: G (Parallel)\n\n- [ ] **A1**: First\n  <!-- plan.md:2 -->\n- [ ] **A2**: Second\n  <!-- plan.md:2 --> <!-- plan.md:3 -->\n- [ ] **A3**: Third\n  <!-- other.md:1 -->\n";
+
+    fn doc() -> SourceDoc {
+        SourceDoc {
+            name: "plan.md".into(),
+            text: "# Plan\n- first\n1. second\nprose\n* [ ] unused\n".into(),
+        }
+    }
+
+    #[test]
+    fn every_task_names_exactly_one_line_of_the_document() {
+        let parsed = crate::roadmap::parse(ROADMAP);
+        let problems = source_problems(&parsed.roadmap, ROADMAP, &doc());
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(
+            problems[0].starts_with("task A2 names 2 lines"),
+            "{problems:?}"
+        );
+        assert!(problems[1].starts_with("task A3 (\"Third\") names no line"));
+    }
+
+    #[test]
+    fn the_map_names_the_list_items_left_out() {
+        let parsed = crate::roadmap::parse(ROADMAP);
+        let map = source_map(&parsed.roadmap, ROADMAP, &doc());
+        assert!(map.contains("line 2 → A1, A2\n"), "{map}");
+        assert!(map.contains("line 3 → A2\n"), "{map}");
+        assert!(
+            map.contains("left out (1 list item, not tasks):\n    line 5: * [ ] unused\n"),
+            "{map}"
+        );
+        assert_eq!(doc().numbered().lines().nth(2), Some("3| 1. second"));
+    }
+}
