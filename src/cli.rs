@@ -183,6 +183,23 @@ pub enum Command {
         after_help = "Examples:\n  roadmap-runner clean\n  roadmap-runner -C ~/projects/app clean\n\nExit codes: 0 done, 75 a run holds the lock (its worktrees are in use)."
     )]
     Clean,
+    /// Start a project: a starter ROADMAP.md and a commented
+    /// roadmap-runner.toml, or with --goal a roadmap drafted by the agent.
+    #[command(after_help = "Examples:
+  roadmap-runner init
+  roadmap-runner init --goal \"Build a REST API with auth, users and CRUD\"
+  roadmap-runner init --goal \"Add a CLI to the library\" --run
+
+Exit codes: 0 written, 1 the agent failed, 4 its roadmap never validated (nothing written), 5 no agent or not logged in, 64 a file exists (use --force); with --run, those of the run.")]
+    Init(InitArgs),
+    /// Turn a plan document into a roadmap: the agent writes the native
+    /// format, every task naming the document's line it came from.
+    #[command(after_help = "Examples:
+  roadmap-runner import PLAN.md
+  roadmap-runner import docs/plan.md --output ROADMAP.md --force
+
+Exit codes: 0 written, 1 the agent failed, 4 its roadmap never validated (nothing written), 5 no agent or not logged in, 64 the output exists (use --force).")]
+    Import(ImportArgs),
     /// Print a shell completion script.
     #[command(
         after_help = "Examples:\n  roadmap-runner completions bash > ~/.local/share/bash-completion/completions/roadmap-runner\n  roadmap-runner completions zsh > ~/.zfunc/_roadmap-runner\n  roadmap-runner completions fish > ~/.config/fish/completions/roadmap-runner.fish"
@@ -315,6 +332,40 @@ pub struct SimulateAgentArgs {
     /// The prompt (default: read from stdin to EOF).
     #[arg(value_name = "PROMPT")]
     pub prompt: Option<String>,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct InitArgs {
+    /// Have the agent draft the roadmap for this goal (it may read the
+    /// project's code); written to ROADMAP.md or --roadmap.
+    #[arg(long, value_name = "TEXT")]
+    pub goal: Option<String>,
+    /// Overwrite existing files.
+    #[arg(long)]
+    pub force: bool,
+    /// With --goal: answers the agent may give before it gives up (its
+    /// roadmap's problems go back to it in the same session).
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=10))]
+    pub attempts: u32,
+    /// With --goal: run the roadmap once written, as `roadmap-runner` would.
+    #[arg(long, requires = "goal")]
+    pub run: bool,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ImportArgs {
+    /// The plan document (any Markdown or text).
+    #[arg(value_name = "PLAN")]
+    pub plan: PathBuf,
+    /// Where the roadmap goes [default: ROADMAP.md, or --roadmap].
+    #[arg(short, long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+    /// Overwrite the output file.
+    #[arg(long)]
+    pub force: bool,
+    /// Answers the agent may give before it gives up.
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=10))]
+    pub attempts: u32,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -10,6 +10,7 @@ pub mod cluster;
 pub mod commands;
 pub mod config;
 pub mod demo;
+pub mod draft;
 pub mod events;
 pub mod exec;
 pub mod exit;

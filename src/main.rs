@@ -85,6 +85,8 @@ fn run(cli: Cli) -> Result<i32, CommandError> {
         Some(Command::Logs(args)) => commands::logs::run(&project, args, io)?,
         Some(Command::Completions(args)) => commands::completions::run(args, io)?,
         Some(Command::Man) => commands::man::run(io)?,
+        Some(Command::Init(args)) => commands::init::run(&project, args, g.verbose > 0, io)?,
+        Some(Command::Import(args)) => commands::import::run(&project, args, io)?,
         Some(Command::Demo(_) | Command::SimulateAgent(_)) => unreachable!("handled above"),
         Some(Command::Mcp | Command::Serve(_)) => unreachable!("handled above"),
         Some(Command::Worker(_) | Command::Workers(_)) => unreachable!("handled above"),

@@ -10,7 +10,7 @@ pub enum ProjectError {
     #[error("project directory {0} does not exist")]
     NoDir(PathBuf),
     #[error(
-        "roadmap {0} not found: create it (see ROADMAP.example.md for the format) or point --roadmap / ROADMAP_FILE at yours"
+        "roadmap {0} not found: create it (`roadmap-runner init` writes a starter, `init --goal \"...\"` has the agent draft one, `import PLAN.md` turns a plan into one) or point --roadmap / ROADMAP_FILE at yours"
     )]
     NoRoadmap(PathBuf),
     #[error("cannot read roadmap {path}: {source}")]

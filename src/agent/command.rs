@@ -85,6 +85,17 @@ pub fn build_invocation(
     resume_session: Option<&str>,
     task_env: &TaskEnv,
 ) -> AgentInvocation {
+    invocation_with_env(settings, prompt, resume_session, task_env.vars())
+}
+
+/// [`build_invocation`] for an agent that works on no task (one drafting a
+/// roadmap): `vars` are added after `agent.env` instead of the task's.
+pub fn invocation_with_env(
+    settings: &AgentSettings,
+    prompt: &str,
+    resume_session: Option<&str>,
+    vars: Vec<(OsString, OsString)>,
+) -> AgentInvocation {
     let mut argv = settings.command.iter().map(OsString::from);
     let program = argv.next().unwrap_or_default();
     let mut args: Vec<OsString> = argv.collect();
@@ -107,7 +118,7 @@ pub fn build_invocation(
         .iter()
         .map(|(k, v)| (k.into(), v.into()))
         .collect();
-    env.extend(task_env.vars());
+    env.extend(vars);
 
     AgentInvocation {
         program,

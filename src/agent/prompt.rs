@@ -179,6 +179,22 @@ pub trait TemplateVars {
     fn names(&self) -> Vec<&'static str>;
 }
 
+/// Named values for a template of the runner's own (repair, review, drafting).
+pub struct NamedVars(pub Vec<(&'static str, String)>);
+
+impl TemplateVars for NamedVars {
+    fn var(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn names(&self) -> Vec<&'static str> {
+        self.0.iter().map(|(n, _)| *n).collect()
+    }
+}
+
 impl TemplateVars for PromptVars {
     fn names(&self) -> Vec<&'static str> {
         TEMPLATE_VARIABLES.iter().map(|(n, _)| *n).collect()

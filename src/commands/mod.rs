@@ -8,6 +8,8 @@ pub mod demo;
 pub mod dry_run;
 pub mod edit;
 pub mod gate;
+pub mod import;
+pub mod init;
 pub mod logs;
 pub mod man;
 pub mod reading_tree;

@@ -267,6 +267,8 @@ pub fn write_back(project: &Project, planned: &GroupAction<'_>) -> Result<usize,
         crate::status::write_atomic(&project.roadmap_path, text.as_bytes())
             .map_err(|e| format!("cannot write {}: {e}", loaded.display))?;
     }
+    // An imported roadmap: the original document's boxes too.
+    crate::draft::write_back::tick_sources(&project.dir, &loaded.source, &tasks)?;
     Ok(tasks.len())
 }
 

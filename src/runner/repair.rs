@@ -13,7 +13,7 @@ use super::budget::Role;
 use super::finish::{self, GateOutcome};
 use super::group::{GroupIo, GroupLimits, JobFactory, QueuedTask, run_group};
 use super::{Ctx, GroupJobs};
-use crate::agent::prompt::{TemplateVars, load_template, render_named};
+use crate::agent::prompt::{NamedVars as Vars, load_template, render_named};
 use crate::events::{Event, Reporter, TaskSummary};
 use crate::exit;
 use crate::gate::excerpt::{ELLIPSIS, excerpt};
@@ -35,22 +35,6 @@ const LINE_CAP: usize = 500;
 
 /// A reviewer's answer, asked for with Claude Code's `--json-schema`.
 pub const VERDICT_SCHEMA: &str = r#"{"type":"object","properties":{"verdict":{"type":"string","enum":["approve","changes"]},"items":{"type":"array","items":{"type":"string"}}},"required":["verdict"]}"#;
-
-/// Named values for the repair and review templates.
-struct Vars(Vec<(&'static str, String)>);
-
-impl TemplateVars for Vars {
-    fn var(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn names(&self) -> Vec<&'static str> {
-        self.0.iter().map(|(n, _)| *n).collect()
-    }
-}
 
 /// The failing step, as a repair agent is shown it.
 pub struct Failure {
