@@ -5,7 +5,7 @@
 
 use super::{CommandError, Io};
 use crate::cli::{InitArgs, RunArgs};
-use crate::config::{CONFIG_FILE, FileConfig, Overrides, Settings};
+use crate::config::{CONFIG_FILE, FileConfig, Settings};
 use crate::draft::{self, Request, summary};
 use crate::exit;
 use crate::project::Project;
@@ -24,7 +24,7 @@ pub fn run(
     io: Io<'_>,
 ) -> Result<i32, CommandError> {
     let (file, _) = FileConfig::load(&project.dir)?;
-    let settings = Settings::resolve(&file, &Overrides::from_run_args(&RunArgs::default())?)?;
+    let settings = Settings::resolve(&file, &RunArgs::default().overrides()?)?;
     let gate = gate_lines(project, &settings);
     let roadmap = &project.roadmap_path;
     let config = project.dir.join(CONFIG_FILE);

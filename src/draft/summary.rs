@@ -2,8 +2,8 @@
 //! runs: phases, groups, tasks, and for an import which lines of the
 //! document became tasks and which were left out.
 
-use crate::project::plural;
 use crate::roadmap::{Roadmap, Task};
+use crate::text::plural;
 use regex::Regex;
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
@@ -170,7 +170,7 @@ pub fn source_map(roadmap: &Roadmap, source: &str, doc: &SourceDoc) -> String {
         for (n, text) in left {
             s.push_str(&format!(
                 "    line {n}: {}\n",
-                crate::agent::stream_json::cap_chars(text, 80)
+                crate::text::cap_chars(text, 80)
             ));
         }
     }
