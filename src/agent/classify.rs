@@ -17,6 +17,7 @@
 //! Success is decided before the auth and limit signals: a run that hit a
 //! rate limit, waited and then finished cleanly did its task.
 
+use crate::agent::gemini_json;
 use crate::agent::stream_json::{StreamObserver, cap_chars};
 use crate::agent::{AgentReport, TaskOutcome};
 use crate::config::OutputFormat;
@@ -69,12 +70,15 @@ pub fn classify(
         );
     }
     let exit0 = proc.status == ExitStatusKind::Code(0);
-    let success = match format {
-        OutputFormat::StreamJson => exit0 && obs.result().is_some_and(|r| !r.is_error),
-        OutputFormat::Plain => exit0,
+    let success = match format.is_structured() {
+        true => exit0 && obs.result().is_some_and(|r| !r.is_error),
+        false => exit0,
     };
     if success {
         return (TaskOutcome::Succeeded, report);
+    }
+    if let Some(message) = gemini_auth_exit(proc, obs, format) {
+        return (TaskOutcome::AuthFailure { message }, report);
     }
 
     if let Some(message) = obs.auth_failure() {
@@ -105,9 +109,31 @@ pub fn classify(
     )
 }
 
+/// Gemini's exit 41: the credentials are missing or refused, said in its
+/// last stderr line (or the error result).
+fn gemini_auth_exit(
+    proc: &ProcessOutcome,
+    obs: &StreamObserver,
+    format: OutputFormat,
+) -> Option<String> {
+    if format != OutputFormat::GeminiJson
+        || proc.status != ExitStatusKind::Code(gemini_json::EXIT_AUTH)
+    {
+        return None;
+    }
+    let said = obs
+        .api_error()
+        .and_then(|e| e.message.clone())
+        .or_else(|| last_output_line(&proc.tail, true).map(str::to_string));
+    Some(one_line(&match said {
+        Some(m) => format!("authentication failed: {m}"),
+        None => "authentication failed (gemini exit 41)".into(),
+    }))
+}
+
 /// `exit code 1: <what went wrong>` on one line.
 fn failure_reason(proc: &ProcessOutcome, obs: &StreamObserver, format: OutputFormat) -> String {
-    let stream_json = format == OutputFormat::StreamJson;
+    let stream_json = format.is_structured();
     if stream_json && proc.status == ExitStatusKind::Code(0) {
         return match obs.result() {
             None => NO_RESULT_REASON.to_string(),
@@ -120,6 +146,12 @@ fn failure_reason(proc: &ProcessOutcome, obs: &StreamObserver, format: OutputFor
     }
 
     let status = match proc.status {
+        ExitStatusKind::Code(c) if format == OutputFormat::GeminiJson => {
+            match gemini_json::exit_meaning(c) {
+                Some(m) => format!("exit code {c} ({m})"),
+                None => format!("exit code {c}"),
+            }
+        }
         ExitStatusKind::Code(c) => format!("exit code {c}"),
         ExitStatusKind::Signal(s) => match nix::sys::signal::Signal::try_from(s) {
             Ok(sig) => format!("killed by signal {s} ({sig})"),

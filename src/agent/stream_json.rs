@@ -15,6 +15,7 @@
 //!
 //! The observer keeps bounded state: the last result, a few short strings.
 
+use crate::config::OutputFormat;
 use chrono::{DateTime, Local, NaiveTime, TimeZone, Utc};
 use regex::Regex;
 use serde_json::Value;
@@ -25,9 +26,9 @@ pub const NOT_LOGGED_IN: &str = "Not logged in";
 /// Longest `last_activity` text, in characters.
 pub const ACTIVITY_CHARS: usize = 100;
 /// Longest kept result text, in bytes.
-const RESULT_TEXT_BYTES: usize = 64 * 1024;
+pub(super) const RESULT_TEXT_BYTES: usize = 64 * 1024;
 /// Longest kept message (errors, not-logged-in line), in characters.
-const MESSAGE_CHARS: usize = 1000;
+pub(super) const MESSAGE_CHARS: usize = 1000;
 
 /// The `{"type":"result"}` event.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -67,20 +68,33 @@ pub struct UsageLimitInfo {
     pub message: String,
 }
 
+/// What an agent's output said, in the terms of Claude's stream-json; the
+/// other dialects ([`super::codex_json`], [`super::gemini_json`]) fill the
+/// same state from their own events.
 #[derive(Debug, Clone, Default)]
 pub struct StreamObserver {
-    result: Option<ResultEvent>,
-    session_id: Option<String>,
-    rate_limit: Option<RateLimitRejection>,
-    api_error: Option<ApiError>,
-    not_logged_in: Option<String>,
-    last_activity: Option<String>,
+    pub(super) result: Option<ResultEvent>,
+    pub(super) session_id: Option<String>,
+    pub(super) rate_limit: Option<RateLimitRejection>,
+    pub(super) api_error: Option<ApiError>,
+    pub(super) not_logged_in: Option<String>,
+    pub(super) last_activity: Option<String>,
     events: u64,
+    dialect: OutputFormat,
 }
 
 impl StreamObserver {
+    /// An observer of Claude's stream-json.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An observer of the output the agent prints in `format`.
+    pub fn for_output(format: OutputFormat) -> Self {
+        StreamObserver {
+            dialect: format,
+            ..Self::default()
+        }
     }
 
     /// Feeds one stdout line.
@@ -108,6 +122,11 @@ impl StreamObserver {
 
     fn event(&mut self, v: &Value) {
         self.events += 1;
+        match self.dialect {
+            OutputFormat::CodexJson => return super::codex_json::event(self, v),
+            OutputFormat::GeminiJson => return super::gemini_json::event(self, v),
+            OutputFormat::StreamJson | OutputFormat::Plain => {}
+        }
         if let Some(id) = str_field(v, "session_id") {
             self.session_id = Some(id.to_string());
         }
@@ -289,43 +308,50 @@ impl StreamObserver {
     }
 }
 
-fn str_field<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
+pub(super) fn str_field<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
     v.get(key).and_then(Value::as_str).filter(|s| !s.is_empty())
 }
 
 /// `Tool: <name> <summary>` for a tool use, the first line for text.
 fn activity_of(item: &Value) -> Option<String> {
     match str_field(item, "type")? {
-        "tool_use" => {
-            let name = str_field(item, "name").unwrap_or("?");
-            let input = item.get("input");
-            let summary = [
-                "command",
-                "file_path",
-                "notebook_path",
-                "path",
-                "pattern",
-                "url",
-                "query",
-                "description",
-                "prompt",
-            ]
-            .iter()
-            .find_map(|k| input.and_then(|i| str_field(i, k)))
-            .map(first_line)
-            .unwrap_or("");
-            let text = format!("Tool: {name} {summary}");
-            Some(cap_chars(text.trim_end(), ACTIVITY_CHARS))
-        }
-        "text" => {
-            let line = first_line(str_field(item, "text")?);
-            (!line.is_empty()).then(|| cap_chars(line, ACTIVITY_CHARS))
-        }
+        "tool_use" => Some(tool_activity(
+            str_field(item, "name").unwrap_or("?"),
+            item.get("input"),
+        )),
+        "text" => text_activity(str_field(item, "text")?),
         _ => None,
     }
 }
 
-fn first_line(s: &str) -> &str {
+/// `Tool: <name> <the first line of its main argument>`.
+pub(super) fn tool_activity(name: &str, input: Option<&Value>) -> String {
+    let summary = [
+        "command",
+        "file_path",
+        "notebook_path",
+        "path",
+        "pattern",
+        "url",
+        "query",
+        "description",
+        "prompt",
+    ]
+    .iter()
+    .find_map(|k| input.and_then(|i| str_field(i, k)))
+    .map(first_line)
+    .unwrap_or("");
+    let text = format!("Tool: {name} {summary}");
+    cap_chars(text.trim_end(), ACTIVITY_CHARS)
+}
+
+/// The first line of `text` as an activity, none when blank.
+pub(super) fn text_activity(text: &str) -> Option<String> {
+    let line = first_line(text);
+    (!line.is_empty()).then(|| cap_chars(line, ACTIVITY_CHARS))
+}
+
+pub(super) fn first_line(s: &str) -> &str {
     s.lines()
         .map(str::trim)
         .find(|l| !l.is_empty())
@@ -345,7 +371,7 @@ pub fn cap_chars(s: &str, max: usize) -> String {
     }
 }
 
-fn cap_bytes(s: &str, max: usize) -> String {
+pub(super) fn cap_bytes(s: &str, max: usize) -> String {
     if s.len() <= max {
         return s.to_string();
     }
