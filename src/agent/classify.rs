@@ -169,7 +169,8 @@ fn failure_reason(proc: &ProcessOutcome, obs: &StreamObserver, format: OutputFor
             Some(m) => format!("API error {}: {m}", e.kind),
             None => format!("API error {}", e.kind),
         },
-        (None, None) => last_output_line(&proc.tail, stream_json)
+        (None, None) => codex_usage_error(&proc.tail, format)
+            .or_else(|| last_output_line(&proc.tail, stream_json))
             .unwrap_or("no output")
             .to_string(),
     };
@@ -184,6 +185,19 @@ fn last_output_line(tail: &[String], skip_json: bool) -> Option<&str> {
         .map(|l| l.strip_prefix(STDERR_PREFIX).unwrap_or(l).trim())
         .filter(|l| !l.is_empty())
         .find(|l| !(skip_json && l.starts_with('{')))
+}
+
+/// Codex refuses a bad flag as clap does: `error: unexpected argument
+/// '--x' found`, then usage lines; the `error:` line is the one to quote.
+fn codex_usage_error(tail: &[String], format: OutputFormat) -> Option<&str> {
+    if format != OutputFormat::CodexJson {
+        return None;
+    }
+    tail.iter()
+        .rev()
+        .filter_map(|l| l.strip_prefix(STDERR_PREFIX))
+        .map(str::trim)
+        .find(|l| l.starts_with("error:"))
 }
 
 fn one_line(s: &str) -> String {

@@ -129,6 +129,48 @@ impl AgentKind {
         }
     }
 
+    /// The arguments that make the agent answer in the JSON of `schema`
+    /// (Claude's `--json-schema`); none where the CLI has no such option,
+    /// and the answer is read from the JSON in its reply text.
+    pub fn schema_args(self, schema: &str) -> Vec<String> {
+        match self {
+            AgentKind::Claude => vec!["--json-schema".into(), schema.into()],
+            _ => Vec::new(),
+        }
+    }
+
+    /// How to point the runner at the agent's binary when PATH lacks it.
+    pub fn binary_hint(self) -> &'static str {
+        match self {
+            AgentKind::Claude => "set CLAUDE_BIN=/full/path/to/claude",
+            AgentKind::Codex => {
+                "set binary = \"/full/path/to/codex\" under [agent.codex] in roadmap-runner.toml"
+            }
+            AgentKind::Gemini => {
+                "set binary = \"/full/path/to/gemini\" under [agent.gemini] in roadmap-runner.toml"
+            }
+            AgentKind::Command => "give [agent] command the program's full path",
+        }
+    }
+
+    /// How to give the agent credentials that last, for unattended runs.
+    pub fn login_advice(self) -> &'static str {
+        match self {
+            AgentKind::Claude => {
+                "for unattended runs, log in with a long-lived credential: set ANTHROPIC_API_KEY, or run `claude setup-token` once and set CLAUDE_CODE_OAUTH_TOKEN in the runner's environment (cron's environment too)"
+            }
+            AgentKind::Codex => {
+                "for unattended runs, set CODEX_API_KEY in the runner's environment (cron's environment too; `codex exec` reads it), or run `codex login` once as the user the runner runs as"
+            }
+            AgentKind::Gemini => {
+                "for unattended runs, set GEMINI_API_KEY in the runner's environment (cron's environment too), or choose an auth method once by running `gemini` interactively as the user the runner runs as"
+            }
+            AgentKind::Command => {
+                "log the agent program in as its documentation says, in the runner's environment (cron's environment too)"
+            }
+        }
+    }
+
     /// Whether the agent reports its cost in dollars (else only tokens).
     pub fn reports_cost(self) -> bool {
         self == AgentKind::Claude

@@ -400,10 +400,33 @@ pub fn is_limit_message(text: &str) -> bool {
     LIMIT_MESSAGE.is_match(first_line(text))
 }
 
+static TRY_AGAIN_IN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\btry again in((?:\s*\d+\s*(?:days?|hours?|minutes?|seconds?),?(?:\s*and)?)+)")
+        .expect("try-again regex")
+});
+static DURATION_PART: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)(\d+)\s*(day|hour|minute|second)").expect("part regex"));
+
+/// Codex's `try again in 1 hour 5 minutes` (`2 days 3 hours`, ...).
+fn try_again_in(text: &str) -> Option<chrono::Duration> {
+    let parts = TRY_AGAIN_IN.captures(text)?;
+    let mut secs = 0i64;
+    for c in DURATION_PART.captures_iter(&parts[1]) {
+        let n: i64 = c[1].parse().ok()?;
+        secs += n * match c[2].to_ascii_lowercase().as_str() {
+            "day" => 86_400,
+            "hour" => 3_600,
+            "minute" => 60,
+            _ => 1,
+        };
+    }
+    (secs > 0).then(|| chrono::Duration::seconds(secs))
+}
+
 static EPOCH_SUFFIX: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"limit reached\|(\d{9,11})\b").expect("epoch regex"));
 static CLOCK_TIME: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\bresets(?: at)? (\d{1,2})(?::(\d{2}))? ?([ap]m)\b\s*(\()?")
+    Regex::new(r"(?i)\b(?:resets(?: at)?|try again at) (\d{1,2})(?::(\d{2}))? ?([ap]m)\b\s*(\()?")
         .expect("clock regex")
 });
 
@@ -415,6 +438,9 @@ pub fn parse_reset_time(text: &str, now: DateTime<Local>) -> Option<DateTime<Utc
     if let Some(c) = EPOCH_SUFFIX.captures(text) {
         let secs: i64 = c[1].parse().ok()?;
         return DateTime::from_timestamp(secs, 0);
+    }
+    if let Some(wait) = try_again_in(text) {
+        return Some((now + wait).with_timezone(&Utc));
     }
     let c = CLOCK_TIME.captures(text)?;
     if c.get(4).is_some() {
@@ -618,6 +644,26 @@ mod tests {
         assert_eq!(parse_reset_time("resets 3pm (Europe/Paris)", now), None);
         assert_eq!(parse_reset_time("resets Oct 9, 5pm", now), None);
         assert_eq!(parse_reset_time("no time here", now), None);
+    }
+
+    #[test]
+    fn codex_reset_times() {
+        let now = Local.with_ymd_and_hms(2025, 3, 10, 14, 0, 0).unwrap();
+        let utc = now.with_timezone(&Utc);
+        let m = "You've hit your usage limit. Upgrade to Pro or try again in 1 hour 5 minutes.";
+        assert_eq!(
+            parse_reset_time(m, now),
+            Some(utc + chrono::Duration::minutes(65))
+        );
+        assert_eq!(
+            parse_reset_time("try again in 2 days, 3 hours and 1 minute", now),
+            Some(utc + chrono::Duration::minutes(2 * 1440 + 180 + 1))
+        );
+        let at = Local.with_ymd_and_hms(2025, 3, 10, 15, 5, 0).unwrap();
+        assert_eq!(
+            parse_reset_time("usage limit. Try again at 3:05 PM.", now),
+            Some(at.with_timezone(&Utc))
+        );
     }
 
     #[test]

@@ -33,7 +33,7 @@ const TAIL: usize = 40;
 /// A line of the failing output shown, at most (in characters).
 const LINE_CAP: usize = 500;
 
-/// A reviewer's answer, asked for with Claude Code's `--json-schema`.
+/// A reviewer's answer, asked for with the agent's schema option (Claude Code's `--json-schema`).
 pub const VERDICT_SCHEMA: &str = r#"{"type":"object","properties":{"verdict":{"type":"string","enum":["approve","changes"]},"items":{"type":"array","items":{"type":"string"}}},"required":["verdict"]}"#;
 
 /// Named values for the repair and review templates.
@@ -398,7 +398,12 @@ impl Ctx<'_, '_, '_> {
         )?;
         let prompt = self.render(&template, &vars, "review prompt")?;
         let id = format!("review-{n}");
-        let extra = vec!["--json-schema".to_string(), VERDICT_SCHEMA.to_string()];
+        let extra = self
+            .inputs
+            .settings
+            .agent
+            .kind()
+            .schema_args(VERDICT_SCHEMA);
         self.helper(
             planned,
             id.clone(),
