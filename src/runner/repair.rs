@@ -522,9 +522,14 @@ impl Ctx<'_, '_, '_> {
             return None;
         }
         if let Some(auth) = run.auth_failure {
-            self.run.fail(exit::PREFLIGHT_FAILED, format!("The agent is not logged in: {auth}"), vec![
-                "log in with a long-lived credential (ANTHROPIC_API_KEY or CLAUDE_CODE_OAUTH_TOKEN), then run roadmap-runner again".into(),
-            ]);
+            self.run.fail(
+                exit::PREFLIGHT_FAILED,
+                format!("The agent is not logged in: {auth}"),
+                vec![format!(
+                    "{}, then run roadmap-runner again",
+                    settings.agent.kind().login_advice()
+                )],
+            );
             return None;
         }
         if run.budget_stopped {
