@@ -1,10 +1,11 @@
 //! Command-line definitions only: raw arguments and their env fallbacks.
 //! Turning them into validated settings is `config`'s job.
 
+use crate::config::{AgentKind, parse_agent};
 use crate::config::{
-    ConfigError, ENV_CLAUDE_BIN, ENV_ISOLATION, ENV_MAX_COST, ENV_MAX_PARALLEL, ENV_NATS,
-    ENV_TIMEOUT, Isolation, Origin, Overrides, from_env, parse_cost, parse_isolation,
-    parse_max_parallel, parse_timeout,
+    ConfigError, ENV_AGENT, ENV_CLAUDE_BIN, ENV_ISOLATION, ENV_MAX_COST, ENV_MAX_PARALLEL,
+    ENV_NATS, ENV_TIMEOUT, Isolation, Origin, Overrides, from_env, parse_cost, parse_isolation,
+    parse_max_parallel, parse_timeout, unknown_agent,
 };
 use crate::roadmap::{Dialect, PhaseId};
 use clap::{Args, Parser, Subcommand};
@@ -501,6 +502,11 @@ pub struct RunArgs {
     #[arg(long, value_name = "PATH")]
     pub claude_bin: Option<String>,
 
+    /// The coding agent: claude, codex, gemini or command (default: `[agent]
+    /// kind` in roadmap-runner.toml, else claude) [env: ROADMAP_AGENT].
+    #[arg(long, value_name = "KIND")]
+    pub agent: Option<String>,
+
     /// One JSON object per event on stdout.
     #[arg(long)]
     pub json: bool,
@@ -585,6 +591,12 @@ impl RunArgs {
             Some(b) => Some((b.clone(), Origin::Flag("--claude-bin"))),
             None => var(ENV_CLAUDE_BIN).map(|b| (b, Origin::Env(ENV_CLAUDE_BIN))),
         };
+        let agent = match &args.agent {
+            Some(a) => Some((parse_agent(a)?, Origin::Flag("--agent"))),
+            None => from_env(ENV_AGENT, var(ENV_AGENT), |v| {
+                AgentKind::parse(v).ok_or_else(|| unknown_agent(v))
+            })?,
+        };
         let max_cost = match args.max_cost {
             Some(c) => Some((c, Origin::Flag("--max-cost"))),
             None => from_env(ENV_MAX_COST, var(ENV_MAX_COST), parse_cost)?,
@@ -595,6 +607,7 @@ impl RunArgs {
             retries: args.retries,
             fail_fast: args.fail_fast,
             claude_bin,
+            agent,
             no_commit: args.no_commit,
             no_push: args.no_push,
             fix_attempts: args.fix_attempts,

@@ -195,7 +195,8 @@ fn config_prints_each_setting_and_where_it_came_from() {
     assert_eq!(row("report.dir"), ("default", "(the project directory)"));
     assert_eq!(row("cluster.nats"), ("default", "(none: agents run here)"));
     assert_eq!(row("cluster.max_deliver"), ("default", "3"));
-    assert_eq!(rows.len(), 44, "the header and 43 settings:\n{text}");
+    assert_eq!(row("agent.kind"), ("default", "claude"));
+    assert_eq!(rows.len(), 45, "the header and 44 settings:\n{text}");
 }
 
 #[test]

@@ -17,6 +17,7 @@
 //! Success is decided before the auth and limit signals: a run that hit a
 //! rate limit, waited and then finished cleanly did its task.
 
+use crate::agent::gemini_json;
 use crate::agent::stream_json::StreamObserver;
 use crate::agent::{AgentReport, TaskOutcome};
 use crate::config::OutputFormat;
@@ -70,12 +71,15 @@ pub fn classify(
         );
     }
     let exit0 = proc.status == ExitStatusKind::Code(0);
-    let success = match format {
-        OutputFormat::StreamJson => exit0 && obs.result().is_some_and(|r| !r.is_error),
-        OutputFormat::Plain => exit0,
+    let success = match format.is_structured() {
+        true => exit0 && obs.result().is_some_and(|r| !r.is_error),
+        false => exit0,
     };
     if success {
         return (TaskOutcome::Succeeded, report);
+    }
+    if let Some(message) = gemini_auth_exit(proc, obs, format) {
+        return (TaskOutcome::AuthFailure { message }, report);
     }
 
     if let Some(message) = obs.auth_failure() {
@@ -106,9 +110,31 @@ pub fn classify(
     )
 }
 
+/// Gemini's exit 41: the credentials are missing or refused, said in its
+/// last stderr line (or the error result).
+fn gemini_auth_exit(
+    proc: &ProcessOutcome,
+    obs: &StreamObserver,
+    format: OutputFormat,
+) -> Option<String> {
+    if format != OutputFormat::GeminiJson
+        || proc.status != ExitStatusKind::Code(gemini_json::EXIT_AUTH)
+    {
+        return None;
+    }
+    let said = obs
+        .api_error()
+        .and_then(|e| e.message.clone())
+        .or_else(|| last_output_line(&proc.tail, true).map(str::to_string));
+    Some(one_line(&match said {
+        Some(m) => format!("authentication failed: {m}"),
+        None => "authentication failed (gemini exit 41)".into(),
+    }))
+}
+
 /// `exit code 1: <what went wrong>` on one line.
 fn failure_reason(proc: &ProcessOutcome, obs: &StreamObserver, format: OutputFormat) -> String {
-    let stream_json = format == OutputFormat::StreamJson;
+    let stream_json = format.is_structured();
     if stream_json && proc.status == ExitStatusKind::Code(0) {
         return match obs.result() {
             None => NO_RESULT_REASON.to_string(),
@@ -121,6 +147,12 @@ fn failure_reason(proc: &ProcessOutcome, obs: &StreamObserver, format: OutputFor
     }
 
     let status = match proc.status {
+        ExitStatusKind::Code(c) if format == OutputFormat::GeminiJson => {
+            match gemini_json::exit_meaning(c) {
+                Some(m) => format!("exit code {c} ({m})"),
+                None => format!("exit code {c}"),
+            }
+        }
         ExitStatusKind::Code(c) => format!("exit code {c}"),
         ExitStatusKind::Signal(s) => match nix::sys::signal::Signal::try_from(s) {
             Ok(sig) => format!("killed by signal {s} ({sig})"),
@@ -138,7 +170,8 @@ fn failure_reason(proc: &ProcessOutcome, obs: &StreamObserver, format: OutputFor
             Some(m) => format!("API error {}: {m}", e.kind),
             None => format!("API error {}", e.kind),
         },
-        (None, None) => last_output_line(&proc.tail, stream_json)
+        (None, None) => codex_usage_error(&proc.tail, format)
+            .or_else(|| last_output_line(&proc.tail, stream_json))
             .unwrap_or("no output")
             .to_string(),
     };
@@ -153,6 +186,19 @@ fn last_output_line(tail: &[String], skip_json: bool) -> Option<&str> {
         .map(|l| l.strip_prefix(STDERR_PREFIX).unwrap_or(l).trim())
         .filter(|l| !l.is_empty())
         .find(|l| !(skip_json && l.starts_with('{')))
+}
+
+/// Codex refuses a bad flag as clap does: `error: unexpected argument
+/// '--x' found`, then usage lines; the `error:` line is the one to quote.
+fn codex_usage_error(tail: &[String], format: OutputFormat) -> Option<&str> {
+    if format != OutputFormat::CodexJson {
+        return None;
+    }
+    tail.iter()
+        .rev()
+        .filter_map(|l| l.strip_prefix(STDERR_PREFIX))
+        .map(str::trim)
+        .find(|l| l.starts_with("error:"))
 }
 
 fn one_line(s: &str) -> String {

@@ -11,14 +11,18 @@
 //! ```
 
 pub mod classify;
+pub mod codex_json;
 pub mod command;
+pub mod gemini_json;
 pub mod outcome;
+pub mod profile;
 pub mod prompt;
 pub mod stream_json;
 
 pub use classify::classify;
 pub use command::{AgentInvocation, TaskEnv, build_invocation, display_command};
 pub use outcome::{AgentReport, TaskOutcome};
+pub use profile::AgentKind;
 pub use prompt::{
     DEFAULT_TEMPLATE, PromptError, PromptVars, TEMPLATE_VARIABLES, load_template, render_prompt,
 };

@@ -15,6 +15,7 @@
 //!
 //! The observer keeps bounded state: the last result, a few short strings.
 
+use crate::config::OutputFormat;
 use crate::text::cap_chars;
 use chrono::{DateTime, Local, NaiveTime, TimeZone, Utc};
 use regex::Regex;
@@ -26,9 +27,9 @@ pub const NOT_LOGGED_IN: &str = "Not logged in";
 /// Longest `last_activity` text, in characters.
 pub const ACTIVITY_CHARS: usize = 100;
 /// Longest kept result text, in bytes.
-const RESULT_TEXT_BYTES: usize = 64 * 1024;
+pub(super) const RESULT_TEXT_BYTES: usize = 64 * 1024;
 /// Longest kept message (errors, not-logged-in line), in characters.
-const MESSAGE_CHARS: usize = 1000;
+pub(super) const MESSAGE_CHARS: usize = 1000;
 
 /// The `{"type":"result"}` event.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -68,20 +69,33 @@ pub struct UsageLimitInfo {
     pub message: String,
 }
 
+/// What an agent's output said, in the terms of Claude's stream-json; the
+/// other dialects ([`super::codex_json`], [`super::gemini_json`]) fill the
+/// same state from their own events.
 #[derive(Debug, Clone, Default)]
 pub struct StreamObserver {
-    result: Option<ResultEvent>,
-    session_id: Option<String>,
-    rate_limit: Option<RateLimitRejection>,
-    api_error: Option<ApiError>,
-    not_logged_in: Option<String>,
-    last_activity: Option<String>,
+    pub(super) result: Option<ResultEvent>,
+    pub(super) session_id: Option<String>,
+    pub(super) rate_limit: Option<RateLimitRejection>,
+    pub(super) api_error: Option<ApiError>,
+    pub(super) not_logged_in: Option<String>,
+    pub(super) last_activity: Option<String>,
     events: u64,
+    dialect: OutputFormat,
 }
 
 impl StreamObserver {
+    /// An observer of Claude's stream-json.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An observer of the output the agent prints in `format`.
+    pub fn for_output(format: OutputFormat) -> Self {
+        StreamObserver {
+            dialect: format,
+            ..Self::default()
+        }
     }
 
     /// Feeds one stdout line.
@@ -109,6 +123,11 @@ impl StreamObserver {
 
     fn event(&mut self, v: &Value) {
         self.events += 1;
+        match self.dialect {
+            OutputFormat::CodexJson => return super::codex_json::event(self, v),
+            OutputFormat::GeminiJson => return super::gemini_json::event(self, v),
+            OutputFormat::StreamJson | OutputFormat::Plain => {}
+        }
         if let Some(id) = str_field(v, "session_id") {
             self.session_id = Some(id.to_string());
         }
@@ -290,50 +309,57 @@ impl StreamObserver {
     }
 }
 
-fn str_field<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
+pub(super) fn str_field<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
     v.get(key).and_then(Value::as_str).filter(|s| !s.is_empty())
 }
 
 /// `Tool: <name> <summary>` for a tool use, the first line for text.
 fn activity_of(item: &Value) -> Option<String> {
     match str_field(item, "type")? {
-        "tool_use" => {
-            let name = str_field(item, "name").unwrap_or("?");
-            let input = item.get("input");
-            let summary = [
-                "command",
-                "file_path",
-                "notebook_path",
-                "path",
-                "pattern",
-                "url",
-                "query",
-                "description",
-                "prompt",
-            ]
-            .iter()
-            .find_map(|k| input.and_then(|i| str_field(i, k)))
-            .map(first_line)
-            .unwrap_or("");
-            let text = format!("Tool: {name} {summary}");
-            Some(cap_chars(text.trim_end(), ACTIVITY_CHARS))
-        }
-        "text" => {
-            let line = first_line(str_field(item, "text")?);
-            (!line.is_empty()).then(|| cap_chars(line, ACTIVITY_CHARS))
-        }
+        "tool_use" => Some(tool_activity(
+            str_field(item, "name").unwrap_or("?"),
+            item.get("input"),
+        )),
+        "text" => text_activity(str_field(item, "text")?),
         _ => None,
     }
 }
 
-fn first_line(s: &str) -> &str {
+/// `Tool: <name> <the first line of its main argument>`.
+pub(super) fn tool_activity(name: &str, input: Option<&Value>) -> String {
+    let summary = [
+        "command",
+        "file_path",
+        "notebook_path",
+        "path",
+        "pattern",
+        "url",
+        "query",
+        "description",
+        "prompt",
+    ]
+    .iter()
+    .find_map(|k| input.and_then(|i| str_field(i, k)))
+    .map(first_line)
+    .unwrap_or("");
+    let text = format!("Tool: {name} {summary}");
+    cap_chars(text.trim_end(), ACTIVITY_CHARS)
+}
+
+/// The first line of `text` as an activity, none when blank.
+pub(super) fn text_activity(text: &str) -> Option<String> {
+    let line = first_line(text);
+    (!line.is_empty()).then(|| cap_chars(line, ACTIVITY_CHARS))
+}
+
+pub(super) fn first_line(s: &str) -> &str {
     s.lines()
         .map(str::trim)
         .find(|l| !l.is_empty())
         .unwrap_or("")
 }
 
-fn cap_bytes(s: &str, max: usize) -> String {
+pub(super) fn cap_bytes(s: &str, max: usize) -> String {
     crate::text::prefix_at_char(s, max).to_string()
 }
 
@@ -355,10 +381,33 @@ pub fn is_limit_message(text: &str) -> bool {
     LIMIT_MESSAGE.is_match(first_line(text))
 }
 
+static TRY_AGAIN_IN: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\btry again in((?:\s*\d+\s*(?:days?|hours?|minutes?|seconds?),?(?:\s*and)?)+)")
+        .expect("try-again regex")
+});
+static DURATION_PART: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)(\d+)\s*(day|hour|minute|second)").expect("part regex"));
+
+/// Codex's `try again in 1 hour 5 minutes` (`2 days 3 hours`, ...).
+fn try_again_in(text: &str) -> Option<chrono::Duration> {
+    let parts = TRY_AGAIN_IN.captures(text)?;
+    let mut secs = 0i64;
+    for c in DURATION_PART.captures_iter(&parts[1]) {
+        let n: i64 = c[1].parse().ok()?;
+        secs += n * match c[2].to_ascii_lowercase().as_str() {
+            "day" => 86_400,
+            "hour" => 3_600,
+            "minute" => 60,
+            _ => 1,
+        };
+    }
+    (secs > 0).then(|| chrono::Duration::seconds(secs))
+}
+
 static EPOCH_SUFFIX: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"limit reached\|(\d{9,11})\b").expect("epoch regex"));
 static CLOCK_TIME: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)\bresets(?: at)? (\d{1,2})(?::(\d{2}))? ?([ap]m)\b\s*(\()?")
+    Regex::new(r"(?i)\b(?:resets(?: at)?|try again at) (\d{1,2})(?::(\d{2}))? ?([ap]m)\b\s*(\()?")
         .expect("clock regex")
 });
 
@@ -370,6 +419,9 @@ pub fn parse_reset_time(text: &str, now: DateTime<Local>) -> Option<DateTime<Utc
     if let Some(c) = EPOCH_SUFFIX.captures(text) {
         let secs: i64 = c[1].parse().ok()?;
         return DateTime::from_timestamp(secs, 0);
+    }
+    if let Some(wait) = try_again_in(text) {
+        return Some((now + wait).with_timezone(&Utc));
     }
     let c = CLOCK_TIME.captures(text)?;
     if c.get(4).is_some() {
@@ -573,6 +625,26 @@ mod tests {
         assert_eq!(parse_reset_time("resets 3pm (Europe/Paris)", now), None);
         assert_eq!(parse_reset_time("resets Oct 9, 5pm", now), None);
         assert_eq!(parse_reset_time("no time here", now), None);
+    }
+
+    #[test]
+    fn codex_reset_times() {
+        let now = Local.with_ymd_and_hms(2025, 3, 10, 14, 0, 0).unwrap();
+        let utc = now.with_timezone(&Utc);
+        let m = "You've hit your usage limit. Upgrade to Pro or try again in 1 hour 5 minutes.";
+        assert_eq!(
+            parse_reset_time(m, now),
+            Some(utc + chrono::Duration::minutes(65))
+        );
+        assert_eq!(
+            parse_reset_time("try again in 2 days, 3 hours and 1 minute", now),
+            Some(utc + chrono::Duration::minutes(2 * 1440 + 180 + 1))
+        );
+        let at = Local.with_ymd_and_hms(2025, 3, 10, 15, 5, 0).unwrap();
+        assert_eq!(
+            parse_reset_time("usage limit. Try again at 3:05 PM.", now),
+            Some(at.with_timezone(&Utc))
+        );
     }
 
     #[test]

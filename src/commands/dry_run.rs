@@ -112,6 +112,7 @@ impl DryRun<'_> {
                 json!({
                     "id": t.id,
                     "title": t.title,
+                    "agent": self.settings.agent.kind().name(),
                     "command": display_command(&inv),
                     "argv": std::iter::once(inv.program.to_string_lossy().into_owned())
                         .chain(inv.args.iter().map(|a| a.to_string_lossy().into_owned()))
@@ -296,9 +297,14 @@ fn print_group(g: &Value, out: &mut dyn std::io::Write) -> std::io::Result<()> {
         }
     }
     for t in g["tasks"].as_array().into_iter().flatten() {
+        // The default agent goes unsaid; another is named before its command.
+        let agent = match t["agent"].as_str() {
+            Some(a) if a != crate::agent::AgentKind::default().name() => format!("[{a}] "),
+            _ => String::new(),
+        };
         writeln!(
             out,
-            "  {} {}\n    $ {} < prompt ({} bytes on stdin)\n    log: {}",
+            "  {} {}\n    {agent}$ {} < prompt ({} bytes on stdin)\n    log: {}",
             text(&t["id"]),
             text(&t["title"]),
             text(&t["command"]),

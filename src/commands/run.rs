@@ -332,7 +332,8 @@ fn preflight_checks(
         )));
     }
     preflight::check_root_sandbox(settings).map_err(|e| CommandError::Preflight(e.to_string()))?;
-    let program = preflight::find_agent(&settings.agent.command[0], &project.dir)
+    let kind = settings.agent.kind();
+    let program = preflight::find_agent(&settings.agent.command[0], kind, &project.dir)
         .map_err(|e| CommandError::Preflight(e.to_string()))?;
     Ok((program, repo))
 }

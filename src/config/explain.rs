@@ -251,16 +251,21 @@ fn run_rows(file: &FileConfig, over: &Overrides, s: &Settings) -> Vec<SettingLin
 
 fn agent_rows(file: &FileConfig, over: &Overrides, s: &Settings) -> Vec<SettingLine> {
     let a = &file.agent;
-    let command_origin = if a.command.is_some() {
-        Origin::File
-    } else {
-        over.claude_bin
-            .as_ref()
-            .map_or(Origin::Default, |(_, o)| *o)
+    let kind = s.agent.kind();
+    let command_origin = match over.claude_bin.as_ref() {
+        _ if a.command.is_some() => Origin::File,
+        // CLAUDE_BIN names Claude's binary only.
+        Some((_, o)) if kind == super::AgentKind::Claude => *o,
+        _ => file_or_default(a.profile(kind).is_some_and(|p| p.binary.is_some())),
     };
     // Only the names: the values often hold credentials.
     let env: Vec<&str> = s.agent.env.keys().map(String::as_str).collect();
+    let kind_origin = match (&over.agent, &a.kind) {
+        (Some((_, o)), _) => *o,
+        (None, k) => file_or_default(k.is_some()),
+    };
     vec![
+        line("agent.kind", s.agent.kind().name(), kind_origin),
         line("agent.command", s.agent.command.join(" "), command_origin),
         line(
             "agent.extra_args",
@@ -286,10 +291,7 @@ fn agent_rows(file: &FileConfig, over: &Overrides, s: &Settings) -> Vec<SettingL
         ),
         line(
             "agent.output",
-            match s.agent.output {
-                super::OutputFormat::StreamJson => "stream-json",
-                super::OutputFormat::Plain => "plain",
-            },
+            s.agent.output.name(),
             file_or_default(a.output.is_some()),
         ),
         line(

@@ -10,6 +10,7 @@ mod values;
 pub use explain::{Origin, SettingLine, explain};
 pub use values::{number_or_quoted, parse_max_parallel, parse_timeout};
 
+pub use crate::agent::profile::AgentKind;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -22,13 +23,7 @@ pub const DEFAULT_GRACE: Duration = Duration::from_secs(10);
 pub const DEFAULT_MAX_WAIT: Duration = Duration::from_secs(6 * 3600);
 
 /// The default agent: Claude Code in batch mode, prompt on stdin.
-pub const CLAUDE_ARGS: &[&str] = &[
-    "-p",
-    "--output-format",
-    "stream-json",
-    "--verbose",
-    "--dangerously-skip-permissions",
-];
+pub const CLAUDE_ARGS: &[&str] = AgentKind::Claude.default_args();
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -237,6 +232,42 @@ pub enum OutputFormat {
     StreamJson,
     /// Anything else: the exit status decides.
     Plain,
+    /// Codex's `exec --json` JSONL: `turn.completed` is the success.
+    CodexJson,
+    /// Gemini CLI's stream-json: the `result` event's status decides.
+    GeminiJson,
+}
+
+impl OutputFormat {
+    /// The name in `[agent] output`.
+    pub fn name(self) -> &'static str {
+        match self {
+            OutputFormat::StreamJson => "stream-json",
+            OutputFormat::Plain => "plain",
+            OutputFormat::CodexJson => "codex-json",
+            OutputFormat::GeminiJson => "gemini-json",
+        }
+    }
+
+    /// Whether success needs a structured result (not only exit 0).
+    pub fn is_structured(self) -> bool {
+        self != OutputFormat::Plain
+    }
+}
+
+/// `[agent.claude]`, `[agent.codex]`, `[agent.gemini]`: one profile's settings,
+/// used when that profile runs.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProfileSection {
+    /// The program (default: the CLI's name on PATH).
+    pub binary: Option<String>,
+    /// Passed as `--model <model>`.
+    pub model: Option<String>,
+    #[serde(default)]
+    pub extra_args: Vec<String>,
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -254,6 +285,26 @@ pub struct AgentSection {
     pub max_budget_usd: Option<f64>,
     /// Arguments that resume a session; `{session_id}` is replaced.
     pub resume_args: Option<Vec<String>>,
+    /// `claude` (default), `codex`, `gemini` or `command`.
+    pub kind: Option<String>,
+    #[serde(default)]
+    pub claude: ProfileSection,
+    #[serde(default)]
+    pub codex: ProfileSection,
+    #[serde(default)]
+    pub gemini: ProfileSection,
+}
+
+impl AgentSection {
+    /// The settings of one profile (`command` has none: `[agent] command` is its argv).
+    pub fn profile(&self, kind: AgentKind) -> Option<&ProfileSection> {
+        match kind {
+            AgentKind::Claude => Some(&self.claude),
+            AgentKind::Codex => Some(&self.codex),
+            AgentKind::Gemini => Some(&self.gemini),
+            AgentKind::Command => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -336,6 +387,8 @@ pub struct Overrides {
     pub retries: Option<u32>,
     pub fail_fast: bool,
     pub claude_bin: Option<(String, Origin)>,
+    /// `--agent` / `ROADMAP_AGENT`.
+    pub agent: Option<(AgentKind, Origin)>,
     pub no_commit: bool,
     pub no_push: bool,
     pub fix_attempts: Option<u32>,
@@ -354,7 +407,24 @@ pub const ENV_MAX_PARALLEL: &str = "MAX_PARALLEL_AGENTS";
 pub const ENV_TIMEOUT: &str = "TASK_TIMEOUT";
 pub const ENV_CLAUDE_BIN: &str = "CLAUDE_BIN";
 pub const ENV_ISOLATION: &str = "ROADMAP_ISOLATION";
+pub const ENV_AGENT: &str = "ROADMAP_AGENT";
 pub const ENV_NATS: &str = "ROADMAP_NATS";
+
+/// `--agent`'s value: a profile name.
+pub(crate) fn parse_agent(text: &str) -> Result<AgentKind, ConfigError> {
+    AgentKind::parse(text).ok_or_else(|| ConfigError::Invalid {
+        origin: "--agent".into(),
+        message: unknown_agent(text),
+    })
+}
+
+pub(crate) fn unknown_agent(text: &str) -> String {
+    format!(
+        "unknown agent `{}`: choose one of {}",
+        text.trim(),
+        AgentKind::names()
+    )
+}
 
 /// A spending cap in USD: a positive number (`5`, `0.50`).
 pub fn parse_cost(text: &str) -> Result<f64, String> {
@@ -382,6 +452,94 @@ pub(crate) fn from_env<T>(
             value,
             message,
         }),
+    }
+}
+
+impl AgentSettings {
+    /// The agent of a run: `--agent` / `ROADMAP_AGENT`, else `[agent] kind`,
+    /// else Claude Code (or, with `[agent] command` alone, that program).
+    fn resolve(a: &AgentSection, over: &Overrides) -> Result<AgentSettings, ConfigError> {
+        let invalid = |key: &str, message: String| ConfigError::Invalid {
+            origin: format!("{CONFIG_FILE} `agent.{key}`"),
+            message,
+        };
+        let file_kind = match &a.kind {
+            Some(k) => Some(AgentKind::parse(k).ok_or_else(|| invalid("kind", unknown_agent(k)))?),
+            None => None,
+        };
+        let kind = over.agent.map(|(k, _)| k).or(file_kind);
+        let profile = kind.and_then(|k| a.profile(k));
+        let command = match &a.command {
+            Some(cmd) => {
+                if cmd.is_empty() || cmd[0].trim().is_empty() {
+                    return Err(invalid(
+                        "command",
+                        "must name a program, e.g. [\"claude\", \"-p\"]".into(),
+                    ));
+                }
+                cmd.clone()
+            }
+            None if kind == Some(AgentKind::Command) => {
+                return Err(invalid(
+                    "kind",
+                    "`command` runs the program of `[agent] command`, which is not set: \
+                     add e.g. command = [\"aider\", \"--yes-always\"]"
+                        .into(),
+                ));
+            }
+            None => {
+                let kind = kind.unwrap_or_default();
+                let claude_bin = over.claude_bin.as_ref().map(|(b, _)| b.as_str());
+                let bin = match kind {
+                    AgentKind::Claude => claude_bin.or(a.claude.binary.as_deref()),
+                    _ => profile.and_then(|p| p.binary.as_deref()),
+                };
+                kind.command(bin)
+            }
+        };
+        let output = a.output.unwrap_or(match (kind, &a.command) {
+            (Some(k), _) => k.output(),
+            (None, Some(_)) => OutputFormat::Plain,
+            (None, None) => OutputFormat::StreamJson,
+        });
+        let reads_as = AgentKind::of_output(output);
+        if a.max_budget_usd.is_some() && matches!(reads_as, AgentKind::Codex | AgentKind::Gemini) {
+            return Err(invalid(
+                "max_budget_usd",
+                format!("{reads_as} has no spending cap (and reports no cost): remove it"),
+            ));
+        }
+        let resume_args = match &a.resume_args {
+            Some(v) => v.clone(),
+            None => reads_as
+                .resume_args()
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+        };
+        let mut extra_args = a.extra_args.clone();
+        let mut env = a.env.clone();
+        if let Some(p) = profile {
+            if let (Some(model), Some(flag)) = (&p.model, kind.and_then(|k| k.model_flag())) {
+                extra_args.extend([flag.to_string(), model.clone()]);
+            }
+            extra_args.extend(p.extra_args.iter().cloned());
+            env.extend(p.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        Ok(AgentSettings {
+            command,
+            extra_args,
+            env,
+            prompt_template: a.prompt_template.clone(),
+            output,
+            resume_args,
+            max_budget_usd: a.max_budget_usd,
+        })
+    }
+
+    /// The profile these settings run: the one whose dialect they read.
+    pub fn kind(&self) -> AgentKind {
+        AgentKind::of_output(self.output)
     }
 }
 
@@ -605,38 +763,7 @@ impl Settings {
             None => DEFAULT_MAX_WAIT,
         };
 
-        let a = &file.agent;
-        let command = match (&a.command, &over.claude_bin) {
-            (Some(cmd), _) => {
-                if cmd.is_empty() || cmd[0].trim().is_empty() {
-                    return Err(ConfigError::Invalid {
-                        origin: format!("{CONFIG_FILE} `agent.command`"),
-                        message: "must name a program, e.g. [\"claude\", \"-p\"]".into(),
-                    });
-                }
-                cmd.clone()
-            }
-            (None, bin) => {
-                let bin = bin.as_ref().map(|(b, _)| b.clone());
-                let mut v = vec![bin.unwrap_or_else(|| "claude".into())];
-                v.extend(CLAUDE_ARGS.iter().map(|s| s.to_string()));
-                v
-            }
-        };
-        let default_agent = a.command.is_none();
-        let output = a.output.unwrap_or(if default_agent {
-            OutputFormat::StreamJson
-        } else {
-            OutputFormat::Plain
-        });
-        let resume_args = match &a.resume_args {
-            Some(v) => v.clone(),
-            None if output == OutputFormat::StreamJson => {
-                vec!["--resume".into(), "{session_id}".into()]
-            }
-            None => Vec::new(),
-        };
-
+        let agent = AgentSettings::resolve(&file.agent, over)?;
         let cluster = ClusterSettings::resolve(&file.cluster, over)?;
         Ok(Settings {
             max_parallel,
@@ -645,15 +772,7 @@ impl Settings {
             retries: over.retries.or(run.retries).unwrap_or(0),
             max_wait,
             fail_fast: over.fail_fast || run.fail_fast.unwrap_or(false),
-            agent: AgentSettings {
-                command,
-                extra_args: a.extra_args.clone(),
-                env: a.env.clone(),
-                prompt_template: a.prompt_template.clone(),
-                output,
-                max_budget_usd: a.max_budget_usd,
-                resume_args,
-            },
+            agent,
             gate: GateSettings {
                 enabled: file.gate.enabled.unwrap_or(true),
                 steps: file.gate.steps.clone(),

@@ -42,8 +42,12 @@ impl Agent {
         let settings = req.settings;
         preflight::check_root_sandbox(settings)
             .map_err(|e| DraftError::Preflight(e.to_string()))?;
-        let program = preflight::find_agent(&settings.agent.command[0], &req.project.dir)
-            .map_err(|e| DraftError::Preflight(e.to_string()))?;
+        let program = preflight::find_agent(
+            &settings.agent.command[0],
+            settings.agent.kind(),
+            &req.project.dir,
+        )
+        .map_err(|e| DraftError::Preflight(e.to_string()))?;
         Ok(Agent { program })
     }
 

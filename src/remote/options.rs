@@ -88,6 +88,10 @@ pub const NOT_REMOTE: &[(&str, &str)] = &[
         "the agent program is the server's: roadmap-runner.toml or CLAUDE_BIN in its environment",
     ),
     (
+        "agent",
+        "the agent is the server's: `[agent] kind` in roadmap-runner.toml or ROADMAP_AGENT in its environment",
+    ),
+    (
         "notify",
         "a shell command of the caller's choosing is not a run option: `[notify]` in roadmap-runner.toml",
     ),

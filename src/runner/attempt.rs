@@ -137,7 +137,7 @@ pub async fn run_attempt(
         job.grace,
         LEAK_TIMEOUT,
     );
-    let mut observer = StreamObserver::new();
+    let mut observer = StreamObserver::for_output(job.output);
     let mut last_activity: Option<String> = None;
     let task_id = job.task_id.clone();
     let result = run_process(spec, stop, &mut |event| match event {

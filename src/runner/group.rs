@@ -384,6 +384,7 @@ fn record_attempt(
         worker: res.remote.as_ref().map(|r| r.worker.clone()),
         branch: res.remote.as_ref().and_then(|r| r.branch.clone()),
         commit: res.remote.as_ref().and_then(|r| r.commit.clone()),
+        agent: Some(crate::agent::AgentKind::of_output(res.job.output).to_string()),
         ..record
     };
     let written = io.store.task_finished(&record);

@@ -632,7 +632,7 @@ impl Ctx<'_, '_, '_> {
                 exit::PREFLIGHT_FAILED,
                 format!("The agent is not logged in: {auth}"),
                 vec![
-                    "for unattended runs, log in with a long-lived credential: set ANTHROPIC_API_KEY, or run `claude setup-token` once and set CLAUDE_CODE_OAUTH_TOKEN in the runner's environment (cron's environment too)".into(),
+                    settings.agent.kind().login_advice().into(),
                     "then run roadmap-runner again".into(),
                 ],
             );

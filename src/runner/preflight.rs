@@ -2,6 +2,7 @@
 //! and how to fix it. Cron runs with a short PATH and often as root: both are
 //! named explicitly.
 
+use crate::agent::AgentKind;
 use crate::agent::command::root_permission_problem;
 use crate::config::Settings;
 use std::path::{Path, PathBuf};
@@ -9,9 +10,14 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 pub enum PreflightError {
     #[error(
-        "agent `{program}` not found. Searched PATH: {path}\n  Cron runs with a short PATH: set PATH in the crontab, set CLAUDE_BIN=/full/path/to/claude, or set [agent] command in roadmap-runner.toml"
+        "agent `{program}` not found. Searched PATH: {path}\n  Cron runs with a short PATH: set PATH in the crontab, {hint}, or set [agent] command in roadmap-runner.toml"
     )]
-    AgentNotFound { program: String, path: String },
+    AgentNotFound {
+        program: String,
+        path: String,
+        /// How to name the binary of this agent.
+        hint: &'static str,
+    },
     #[error("agent `{0}` exists but is not an executable file: check its permissions (chmod +x)")]
     AgentNotExecutable(PathBuf),
     #[error("{0}")]
@@ -20,7 +26,12 @@ pub enum PreflightError {
 
 /// Resolves the agent program the way the child's exec will (PATH search,
 /// or a path relative to the project for names with a `/`).
-pub fn find_agent(program: &str, project_dir: &Path) -> Result<PathBuf, PreflightError> {
+pub fn find_agent(
+    program: &str,
+    kind: AgentKind,
+    project_dir: &Path,
+) -> Result<PathBuf, PreflightError> {
+    let hint = kind.binary_hint();
     if program.contains('/') {
         let p = Path::new(program);
         let p = if p.is_absolute() {
@@ -32,6 +43,7 @@ pub fn find_agent(program: &str, project_dir: &Path) -> Result<PathBuf, Prefligh
             return Err(PreflightError::AgentNotFound {
                 program: program.into(),
                 path: "(not searched: the name is a path)".into(),
+                hint,
             });
         }
         return match which::which(&p) {
@@ -43,6 +55,7 @@ pub fn find_agent(program: &str, project_dir: &Path) -> Result<PathBuf, Prefligh
     which::which_in(program, Some(&path), project_dir).map_err(|_| PreflightError::AgentNotFound {
         program: program.into(),
         path: path.to_string_lossy().into_owned(),
+        hint,
     })
 }
 

@@ -33,7 +33,7 @@ const TAIL: usize = 40;
 /// A line of the failing output shown, at most (in characters).
 const LINE_CAP: usize = 500;
 
-/// A reviewer's answer, asked for with Claude Code's `--json-schema`.
+/// A reviewer's answer, asked for with the agent's schema option (Claude Code's `--json-schema`).
 pub const VERDICT_SCHEMA: &str = r#"{"type":"object","properties":{"verdict":{"type":"string","enum":["approve","changes"]},"items":{"type":"array","items":{"type":"string"}}},"required":["verdict"]}"#;
 
 /// The failing step, as a repair agent is shown it.
@@ -382,7 +382,12 @@ impl Ctx<'_, '_, '_> {
         )?;
         let prompt = self.render(&template, &vars, "review prompt")?;
         let id = format!("review-{n}");
-        let extra = vec!["--json-schema".to_string(), VERDICT_SCHEMA.to_string()];
+        let extra = self
+            .inputs
+            .settings
+            .agent
+            .kind()
+            .schema_args(VERDICT_SCHEMA);
         self.helper(
             planned,
             id.clone(),
@@ -501,9 +506,14 @@ impl Ctx<'_, '_, '_> {
             return None;
         }
         if let Some(auth) = run.auth_failure {
-            self.run.fail(exit::PREFLIGHT_FAILED, format!("The agent is not logged in: {auth}"), vec![
-                "log in with a long-lived credential (ANTHROPIC_API_KEY or CLAUDE_CODE_OAUTH_TOKEN), then run roadmap-runner again".into(),
-            ]);
+            self.run.fail(
+                exit::PREFLIGHT_FAILED,
+                format!("The agent is not logged in: {auth}"),
+                vec![format!(
+                    "{}, then run roadmap-runner again",
+                    settings.agent.kind().login_advice()
+                )],
+            );
             return None;
         }
         if run.budget_stopped {

@@ -132,6 +132,12 @@ pub struct TaskRecord {
     pub branch: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commit: Option<String>,
+    /// The agent profile that ran the attempt (`claude`, `codex`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent: Option<String>,
+    /// Token usage as the agent reported it, kept when it reports no cost.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tokens: Option<serde_json::Value>,
 }
 
 impl TaskRecord {
@@ -177,6 +183,8 @@ impl TaskRecord {
             worker: None,
             branch: None,
             commit: None,
+            agent: None,
+            tokens: report.usage.clone().filter(|_| report.cost_usd.is_none()),
         }
     }
 
@@ -1006,6 +1014,8 @@ mod tests {
             worker: None,
             branch: None,
             commit: None,
+            agent: None,
+            tokens: None,
         })
     }
 

@@ -1,0 +1,280 @@
+//! Each agent profile end to end: the real binary runs a small roadmap with
+//! the fake of that CLI (tests/fixtures/fake-codex, fake-gemini) or a plain
+//! program, in a temp git repository with a bare origin. What is checked:
+//! the CLI's own command line, the records (which agent, tokens, no cost),
+//! resuming after a usage limit, auth failures by each CLI's signal, a flag
+//! the CLI refuses, and the choice of agent by file, flag and environment.
+
+mod common;
+
+use common::*;
+use roadmap_runner::status::{Record, RecordStore, StatusDir, TaskRecord};
+
+fn two_tasks() -> String {
+    roadmap_with_tasks(&[
+        ("A1", "FAKE: write a1.txt one"),
+        ("A2", "FAKE: write sub/a2.txt two"),
+    ])
+}
+
+/// `[agent]` choosing `kind`, its binary the fake of that CLI.
+fn agent_config(kind: &str, extra: &str) -> String {
+    format!(
+        "[agent]\nkind = \"{kind}\"\n\n[agent.{kind}]\nbinary = \"{}\"\n{extra}",
+        fixture(&format!("fake-{kind}")).display()
+    )
+}
+
+fn task_records(p: &Project) -> Vec<TaskRecord> {
+    RecordStore::new(&StatusDir::new(&p.dir))
+        .load()
+        .unwrap()
+        .0
+        .into_iter()
+        .filter_map(|r| match r {
+            Record::Task(t) => Some(t),
+            _ => None,
+        })
+        .collect()
+}
+
+fn argv(start: &serde_json::Value) -> Vec<String> {
+    serde_json::from_value(start["argv"].clone()).unwrap()
+}
+
+#[test]
+fn codex_runs_a_roadmap_end_to_end() {
+    let p = Project::with_config(
+        &two_tasks(),
+        &agent_config("codex", "model = \"gpt-5-codex\"\n"),
+    );
+    let out = p.run(&[]);
+    assert_exit(&out, 0);
+    assert_eq!(p.read("a1.txt"), "one\n");
+    assert_eq!(p.read("sub/a2.txt"), "two\n");
+    assert!(
+        p.origin_log()[0].contains("Phase 1"),
+        "{:?}",
+        p.origin_log()
+    );
+    let starts = p.agent_starts();
+    assert_eq!(starts.len(), 2);
+    for s in &starts {
+        assert_eq!(s["cli"], "codex");
+        assert_eq!(
+            argv(s),
+            [
+                "exec",
+                "--json",
+                "--sandbox",
+                "workspace-write",
+                "--model",
+                "gpt-5-codex"
+            ]
+        );
+    }
+    let records = task_records(&p);
+    assert_eq!(records.len(), 2);
+    for r in &records {
+        assert_eq!(r.agent.as_deref(), Some("codex"));
+        assert!(r.outcome.is_success(), "{:?}", r.outcome);
+        assert_eq!(r.cost_usd, None, "codex reports no cost");
+        assert_eq!(r.tokens.as_ref().unwrap()["output_tokens"], 60);
+        assert!(r.session_id.is_some(), "the thread id is the session");
+        assert_eq!(
+            r.result_text.as_deref(),
+            Some(format!("Implemented {}.", r.task).as_str())
+        );
+    }
+}
+
+#[test]
+fn codex_usage_limit_waits_and_resumes_the_thread() {
+    let p = Project::with_config(
+        &roadmap_with_tasks(&[("A1", "FAKE: rate-limit 1")]),
+        &agent_config("codex", ""),
+    );
+    let out = p.run(&["--no-commit"]);
+    assert_exit(&out, 0);
+    assert!(stdout(&out).contains("usage limit"), "{}", stdout(&out));
+    let starts = p.agent_starts();
+    assert_eq!(starts.len(), 2, "one limited run, one resumed run");
+    let records = task_records(&p);
+    let thread = records[0].session_id.clone().expect("thread id recorded");
+    assert_eq!(
+        argv(&starts[1])[4..],
+        ["resume".to_string(), thread, "-".to_string()]
+    );
+    assert!(records[1].outcome.is_success());
+}
+
+#[test]
+fn gemini_runs_a_roadmap_chosen_by_flag() {
+    // The file names the gemini binary; `--agent gemini` picks the profile.
+    let config = format!(
+        "[agent.gemini]\nbinary = \"{}\"\n",
+        fixture("fake-gemini").display()
+    );
+    let p = Project::with_config(&two_tasks(), &config);
+    let out = p.run(&["--agent", "gemini", "--no-push"]);
+    assert_exit(&out, 0);
+    assert_eq!(p.read("a1.txt"), "one\n");
+    for s in p.agent_starts() {
+        assert_eq!(s["cli"], "gemini");
+        assert_eq!(
+            argv(&s),
+            ["--output-format", "stream-json", "--approval-mode", "yolo"]
+        );
+    }
+    for r in task_records(&p) {
+        assert_eq!(r.agent.as_deref(), Some("gemini"));
+        assert!(r.outcome.is_success(), "{:?}", r.outcome);
+        assert_eq!(r.cost_usd, None);
+        assert_eq!(r.tokens.as_ref().unwrap()["total_tokens"], 900);
+        assert_eq!(
+            r.result_text.as_deref(),
+            Some(&*format!("Implemented {}.", r.task))
+        );
+    }
+}
+
+#[test]
+fn the_environment_chooses_the_agent_and_config_shows_it() {
+    let config = format!(
+        "[agent.codex]\nbinary = \"{}\"\n",
+        fixture("fake-codex").display()
+    );
+    let p = Project::with_config(&two_tasks(), &config);
+    let out = p
+        .cmd()
+        .env("ROADMAP_AGENT", "codex")
+        .arg("config")
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    let text = stdout(&out);
+    let kind = text.lines().find(|l| l.contains("agent.kind")).unwrap();
+    assert!(
+        kind.contains("codex") && kind.contains("env ROADMAP_AGENT"),
+        "{kind}"
+    );
+    let out = p
+        .cmd()
+        .env("ROADMAP_AGENT", "codex")
+        .args(["--dry-run", "--json"])
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    let text = stdout(&out);
+    assert!(text.contains("\"agent\":\"codex\""), "{text}");
+    assert!(
+        text.contains("exec --json --sandbox workspace-write"),
+        "{text}"
+    );
+    let out = p
+        .cmd()
+        .env("ROADMAP_AGENT", "codex")
+        .args(["--no-commit"])
+        .output()
+        .unwrap();
+    assert_exit(&out, 0);
+    assert!(p.agent_starts().iter().all(|s| s["cli"] == "codex"));
+}
+
+#[test]
+fn an_unknown_agent_is_refused_with_the_choices() {
+    let p = Project::new(&two_tasks());
+    let out = p.run(&["--agent", "aider", "--no-commit"]);
+    assert_ne!(out.status.code(), Some(0));
+    let text = stderr(&out);
+    assert!(text.contains("unknown agent `aider`"), "{text}");
+    assert!(text.contains("claude, codex, gemini, command"), "{text}");
+    let p = Project::with_config(&two_tasks(), "[agent]\nkind = \"gpt\"\n");
+    let out = p.run(&["--no-commit"]);
+    assert_ne!(out.status.code(), Some(0));
+    let text = stderr(&out);
+    assert!(
+        text.contains("agent.kind") && text.contains("unknown agent `gpt`"),
+        "{text}"
+    );
+    assert!(p.agent_starts().is_empty());
+}
+
+#[test]
+fn auth_failures_stop_the_run_with_each_agents_login_advice() {
+    for (kind, advice) in [("codex", "CODEX_API_KEY"), ("gemini", "GEMINI_API_KEY")] {
+        let p = Project::with_config(
+            &roadmap_with_tasks(&[("A1", "FAKE: auth-fail"), ("A2", "FAKE: sleep 0.1")]),
+            &agent_config(kind, ""),
+        );
+        let out = p.run(&["--no-commit", "--max-parallel", "1"]);
+        assert_exit(&out, 5);
+        let text = stdout(&out);
+        assert!(text.contains("not logged in"), "{kind}: {text}");
+        assert!(text.contains(advice), "{kind}: {text}");
+        assert_eq!(
+            p.agent_starts().len(),
+            1,
+            "{kind}: nothing after the failure"
+        );
+        let r = &task_records(&p)[0];
+        assert_eq!(r.outcome.label(), "auth failure", "{kind}: {:?}", r.outcome);
+    }
+}
+
+#[test]
+fn a_flag_the_cli_refuses_fails_the_task_with_its_message() {
+    let p = Project::with_config(
+        &roadmap_with_tasks(&[("A1", "FAKE: sleep 0.1")]),
+        &agent_config("codex", "extra_args = [\"--bogus\"]\n"),
+    );
+    let out = p.run(&["--no-commit"]);
+    assert_ne!(out.status.code(), Some(0));
+    let r = &task_records(&p)[0];
+    match &r.outcome {
+        roadmap_runner::agent::TaskOutcome::Failed {
+            exit_code, reason, ..
+        } => {
+            assert_eq!(*exit_code, Some(2));
+            assert!(reason.contains("unexpected argument '--bogus'"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+    // Gemini says what its exit status means.
+    let p = Project::with_config(
+        &roadmap_with_tasks(&[("A1", "FAKE: fail 53")]),
+        &agent_config("gemini", ""),
+    );
+    let out = p.run(&["--no-commit"]);
+    assert_ne!(out.status.code(), Some(0));
+    let reason = match &task_records(&p)[0].outcome {
+        roadmap_runner::agent::TaskOutcome::Failed { reason, .. } => reason.clone(),
+        other => panic!("{other:?}"),
+    };
+    assert!(
+        reason.contains("exit code 53 (turn limit exceeded)"),
+        "{reason}"
+    );
+}
+
+#[test]
+fn a_command_agent_gets_the_prompt_on_stdin_and_succeeds_by_exit_status() {
+    // Any program: the prompt on stdin, plain text out, exit status decides.
+    let script = "cat > \"got-$ROADMAP_TASK_ID.txt\"; echo working; \
+                  test \"$ROADMAP_TASK_ID\" != A2 || exit 3";
+    let config = format!("[agent]\nkind = \"command\"\ncommand = [\"sh\", \"-c\", {script:?}]\n");
+    let p = Project::with_config(&two_tasks(), &config);
+    let out = p.run(&["--no-commit"]);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(p.read("got-A1.txt").contains("FAKE: write a1.txt one"));
+    let records = task_records(&p);
+    let by_task = |id: &str| records.iter().find(|r| r.task == id).unwrap();
+    assert_eq!(by_task("A1").agent.as_deref(), Some("command"));
+    assert!(by_task("A1").outcome.is_success());
+    assert_eq!(by_task("A2").exit_code, Some(3));
+    // `kind = "command"` without a command says what is missing.
+    let p = Project::with_config(&two_tasks(), "[agent]\nkind = \"command\"\n");
+    let out = p.run(&["--no-commit"]);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(stderr(&out).contains("[agent] command"), "{}", stderr(&out));
+}
