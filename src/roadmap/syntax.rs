@@ -290,7 +290,7 @@ fn id_run(s: &str) -> usize {
 }
 
 /// Leading `[P]`, `[US1]`-style tags: dropped from the title; whether `[P]` was one.
-fn strip_tags(mut s: &str) -> (&str, bool) {
+pub(crate) fn strip_tags(mut s: &str) -> (&str, bool) {
     let mut parallel = false;
     while let Some(inner) = s.strip_prefix('[') {
         let Some(close) = inner.find(']') else { break };

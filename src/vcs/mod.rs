@@ -487,11 +487,24 @@ impl Repo {
             },
             source: e,
         })?;
+        self.commit_tree(&sig, tree_id, message, || Ok(()))
+    }
+
+    /// Commits `tree_id` on the current branch, `prepare` run just before
+    /// (once it is known a commit is due). `Ok(None)` when the tree is
+    /// HEAD's: no empty commit.
+    pub(crate) fn commit_tree(
+        &self,
+        sig: &git2::Signature<'_>,
+        tree_id: Oid,
+        message: &str,
+        prepare: impl FnOnce() -> Result<(), VcsError>,
+    ) -> Result<Option<String>, VcsError> {
         let parent = self.head_commit()?;
         let tree = self
             .repo
             .find_tree(tree_id)
-            .context(|| "cannot read the staged tree".into())?;
+            .context(|| "cannot read the tree to commit".into())?;
         let unchanged = match &parent {
             Some(p) => p.tree_id() == tree_id,
             None => tree.is_empty(),
@@ -499,10 +512,11 @@ impl Repo {
         if unchanged {
             return Ok(None);
         }
+        prepare()?;
         let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
         let id = self
             .repo
-            .commit(Some("HEAD"), &sig, &sig, message, &tree, &parents)
+            .commit(Some("HEAD"), sig, sig, message, &tree, &parents)
             .context(|| "cannot create the commit".into())?;
         Ok(Some(id.to_string()))
     }

@@ -195,27 +195,9 @@ impl Repo {
         self.check_ready_to_commit()?;
         let tree_id = Oid::from_str(&snapshot.tree)
             .context(|| format!("bad snapshot id {}", snapshot.tree))?;
-        let parent = self.head_commit()?;
-        let tree = self
-            .repo
-            .find_tree(tree_id)
-            .context(|| "cannot read the snapshot's tree".into())?;
-        let unchanged = match &parent {
-            Some(p) => p.tree_id() == tree_id,
-            None => tree.is_empty(),
-        };
-        if unchanged {
-            return Ok(None);
-        }
         // The index first: a crash before the commit leaves the phase staged
         // and uncommitted, which the next run commits again.
-        self.reset_index(snapshot)?;
-        let parents: Vec<&git2::Commit<'_>> = parent.iter().collect();
-        let id = self
-            .repo
-            .commit(Some("HEAD"), &sig, &sig, message, &tree, &parents)
-            .context(|| "cannot create the commit".into())?;
-        Ok(Some(id.to_string()))
+        self.commit_tree(&sig, tree_id, message, || self.reset_index(snapshot))
     }
 
     fn reset_index(&self, snapshot: &Snapshot) -> Result<(), VcsError> {

@@ -173,7 +173,8 @@ fn item_unit(src: &str, item: &Item) -> Option<Unit> {
         return None;
     };
     let title_from = id.as_ref().map_or(lead, |(_, at)| *at);
-    let (title, parallel) = strip_tags(&head[title_from.min(head.len())..]);
+    let (title, parallel) =
+        crate::roadmap::syntax::strip_tags(head[title_from.min(head.len())..].trim_start());
     let (title, marked) = syntax::clean_title(strip_separator(title));
     let struck = head[lead..].starts_with("~~");
     let body = dedent(slice(src, item.body));
@@ -314,22 +315,6 @@ fn table_units(src: &str, t: &Table) -> Vec<Unit> {
     out
 }
 
-/// Leading `[P]`, `[US1]` tags dropped; whether `[P]` was one.
-fn strip_tags(mut s: &str) -> (&str, bool) {
-    let mut parallel = false;
-    s = s.trim_start();
-    while let Some(inner) = s.strip_prefix('[') {
-        let Some(close) = inner.find(']') else { break };
-        let tag = &inner[..close];
-        if tag.is_empty() || tag.len() > 12 || !tag.bytes().all(|b| b.is_ascii_alphanumeric()) {
-            break;
-        }
-        parallel |= tag.eq_ignore_ascii_case("p");
-        s = inner[close + 1..].trim_start();
-    }
-    (s, parallel)
-}
-
 fn strip_separator(s: &str) -> &str {
     let t = s.trim_start_matches(['*', '_']).trim_start();
     [":", "-", "\u{2014}", "\u{2013}", ".", ")"]
@@ -375,7 +360,10 @@ mod tests {
         assert_eq!(strip_deps("API — after [#3, #4]"), "API");
         assert_eq!(strip_deps("Docs (after A1)"), "Docs");
         assert_eq!(strip_deps("Aftercare"), "Aftercare");
-        assert_eq!(strip_tags("[P] Build"), ("Build", true));
+        assert_eq!(
+            crate::roadmap::syntax::strip_tags("[P] Build"),
+            ("Build", true)
+        );
         assert!(is_step("**Step 1**: run it"));
     }
 }
