@@ -19,7 +19,7 @@ pub mod transfer;
 pub use publish::{Published, UnpushedCommit, name_commits};
 pub use push::PushOutcome;
 pub use rebase::{Integrate, Integration};
-pub use snapshot::{DELETED, LeftOut, Snapshot};
+pub use snapshot::{DELETED, LeftOut, Snapshot, index_entry};
 
 use crate::roadmap::PhaseId;
 use crate::roadmap::model::Phase;

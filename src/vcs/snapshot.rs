@@ -133,7 +133,7 @@ impl Repo {
             }
             match line.get_path(p) {
                 Ok(entry) => index
-                    .add(&tree_entry(path, entry.id(), entry.filemode()))
+                    .add(&index_entry(path, entry.id(), entry.filemode() as u32))
                     .context(|| format!("cannot keep {path} out of a snapshot"))?,
                 Err(_) if now == DELETED => {}
                 Err(_) => index
@@ -232,15 +232,16 @@ impl Repo {
     }
 }
 
-/// An index entry for a tree entry, without stat data (git compares the
-/// file's content then).
-fn tree_entry(path: &str, id: Oid, mode: i32) -> IndexEntry {
+/// An index entry for a stored blob, without stat data (git compares the
+/// file's content then): how snapshots and worktree bases fill an index
+/// that no checkout backs.
+pub fn index_entry(path: &str, id: Oid, mode: u32) -> IndexEntry {
     IndexEntry {
         ctime: git2::IndexTime::new(0, 0),
         mtime: git2::IndexTime::new(0, 0),
         dev: 0,
         ino: 0,
-        mode: mode as u32,
+        mode,
         uid: 0,
         gid: 0,
         file_size: 0,

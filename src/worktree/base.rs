@@ -5,7 +5,7 @@
 use super::{Context, TRAILER, WorktreeError, base_ref, merged_ref};
 use crate::roadmap::GroupKey;
 use crate::vcs::Repo;
-use git2::{Index, IndexEntry, IndexTime, Oid, Repository};
+use git2::{Index, Oid, Repository};
 use std::path::Path;
 
 /// The tree of the work tree as it is now: HEAD's tree with every changed,
@@ -58,25 +58,8 @@ pub(crate) fn add_from_workdir(
     };
     let id = id.context(|| format!("cannot store {path}"))?;
     index
-        .add(&entry(path, id, mode))
+        .add(&crate::vcs::index_entry(path, id, mode))
         .context(|| format!("cannot add {path} to the snapshot"))
-}
-
-fn entry(path: &str, id: Oid, mode: u32) -> IndexEntry {
-    IndexEntry {
-        ctime: IndexTime::new(0, 0),
-        mtime: IndexTime::new(0, 0),
-        dev: 0,
-        ino: 0,
-        mode,
-        uid: 0,
-        gid: 0,
-        file_size: 0,
-        id,
-        flags: path.len().min(0xfff) as u16,
-        flags_extended: 0,
-        path: path.as_bytes().to_vec(),
-    }
 }
 
 /// Makes (or reuses) the group's base and points the base and merged refs
