@@ -8,7 +8,39 @@
 //!
 //! [`AgentSettings`]: crate::config::AgentSettings
 
-use crate::config::OutputFormat;
+use serde::Deserialize;
+
+/// How an agent's output is read (`[agent] output`): each profile's dialect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum OutputFormat {
+    /// Claude-style stream-json: the last `result` line decides success.
+    #[default]
+    StreamJson,
+    /// Anything else: the exit status decides.
+    Plain,
+    /// Codex's `exec --json` JSONL: `turn.completed` is the success.
+    CodexJson,
+    /// Gemini CLI's stream-json: the `result` event's status decides.
+    GeminiJson,
+}
+
+impl OutputFormat {
+    /// The name in `[agent] output`.
+    pub fn name(self) -> &'static str {
+        match self {
+            OutputFormat::StreamJson => "stream-json",
+            OutputFormat::Plain => "plain",
+            OutputFormat::CodexJson => "codex-json",
+            OutputFormat::GeminiJson => "gemini-json",
+        }
+    }
+
+    /// Whether success needs a structured result (not only exit 0).
+    pub fn is_structured(self) -> bool {
+        self != OutputFormat::Plain
+    }
+}
 
 /// Which coding agent runs the tasks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]

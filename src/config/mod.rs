@@ -10,7 +10,7 @@ mod values;
 pub use explain::{Origin, SettingLine, explain};
 pub use values::{number_or_quoted, parse_max_parallel, parse_timeout};
 
-pub use crate::agent::profile::AgentKind;
+pub use crate::agent::profile::{AgentKind, OutputFormat};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -222,37 +222,6 @@ pub struct RunSection {
     pub write_back: Option<bool>,
     /// `shared` or `worktree`: see [`Isolation`].
     pub isolation: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, Default)]
-#[serde(rename_all = "kebab-case")]
-pub enum OutputFormat {
-    /// Claude-style stream-json: the last `result` line decides success.
-    #[default]
-    StreamJson,
-    /// Anything else: the exit status decides.
-    Plain,
-    /// Codex's `exec --json` JSONL: `turn.completed` is the success.
-    CodexJson,
-    /// Gemini CLI's stream-json: the `result` event's status decides.
-    GeminiJson,
-}
-
-impl OutputFormat {
-    /// The name in `[agent] output`.
-    pub fn name(self) -> &'static str {
-        match self {
-            OutputFormat::StreamJson => "stream-json",
-            OutputFormat::Plain => "plain",
-            OutputFormat::CodexJson => "codex-json",
-            OutputFormat::GeminiJson => "gemini-json",
-        }
-    }
-
-    /// Whether success needs a structured result (not only exit 0).
-    pub fn is_structured(self) -> bool {
-        self != OutputFormat::Plain
-    }
 }
 
 /// `[agent.claude]`, `[agent.codex]`, `[agent.gemini]`: one profile's settings,
