@@ -14,6 +14,7 @@ pub mod classify;
 pub mod codex_json;
 pub mod command;
 pub mod gemini_json;
+mod observe;
 pub mod outcome;
 pub mod profile;
 pub mod prompt;

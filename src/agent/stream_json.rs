@@ -80,8 +80,8 @@ pub struct StreamObserver {
     pub(super) api_error: Option<ApiError>,
     pub(super) not_logged_in: Option<String>,
     pub(super) last_activity: Option<String>,
-    events: u64,
-    dialect: OutputFormat,
+    pub(super) events: u64,
+    pub(super) dialect: OutputFormat,
 }
 
 impl StreamObserver {
@@ -98,36 +98,20 @@ impl StreamObserver {
         }
     }
 
-    /// Feeds one stdout line.
-    pub fn observe(&mut self, line: &str) {
-        let text = line.trim();
-        if text.starts_with('{') {
-            if let Ok(v @ Value::Object(_)) = serde_json::from_str::<Value>(text) {
-                self.event(&v);
-            }
-            return;
-        }
-        self.plain_line(text);
-    }
-
     /// Feeds one stderr line: only the CLI's not-logged-in message counts.
     pub fn observe_stderr(&mut self, line: &str) {
         self.plain_line(line.trim());
     }
 
-    fn plain_line(&mut self, text: &str) {
+    pub(super) fn plain_line(&mut self, text: &str) {
         if text.starts_with(NOT_LOGGED_IN) {
             self.not_logged_in = Some(cap_chars(text, MESSAGE_CHARS));
         }
     }
 
-    fn event(&mut self, v: &Value) {
-        self.events += 1;
-        match self.dialect {
-            OutputFormat::CodexJson => return super::codex_json::event(self, v),
-            OutputFormat::GeminiJson => return super::gemini_json::event(self, v),
-            OutputFormat::StreamJson | OutputFormat::Plain => {}
-        }
+    /// One event of Claude's stream-json (see [`super::observe`] for the
+    /// other dialects).
+    pub(super) fn claude_event(&mut self, v: &Value) {
         if let Some(id) = str_field(v, "session_id") {
             self.session_id = Some(id.to_string());
         }
