@@ -287,6 +287,9 @@ pub struct AgentSection {
     pub resume_args: Option<Vec<String>>,
     /// `claude` (default), `codex`, `gemini` or `command`.
     pub kind: Option<String>,
+    /// Profiles tried in order when the agent reports a usage limit.
+    #[serde(default)]
+    pub fallback: Vec<String>,
     #[serde(default)]
     pub claude: ProfileSection,
     #[serde(default)]
@@ -537,6 +540,42 @@ impl AgentSettings {
         })
     }
 
+    /// `[agent] fallback`: each named profile with its own `[agent.<kind>]`
+    /// table and the shared `extra_args`/`env`, but never `[agent] command`
+    /// (that is the run's own agent).
+    fn resolve_fallback(
+        a: &AgentSection,
+        run: &Overrides,
+    ) -> Result<Vec<AgentSettings>, ConfigError> {
+        a.fallback
+            .iter()
+            .map(|name| {
+                let kind = AgentKind::parse(name)
+                    .filter(|k| *k != AgentKind::Command)
+                    .ok_or_else(|| ConfigError::Invalid {
+                        origin: format!("{CONFIG_FILE} `agent.fallback`"),
+                        message: format!(
+                            "unknown fallback agent `{}`: choose among claude, codex, gemini",
+                            name.trim()
+                        ),
+                    })?;
+                let section = AgentSection {
+                    command: None,
+                    output: None,
+                    resume_args: None,
+                    max_budget_usd: a.max_budget_usd.filter(|_| kind == AgentKind::Claude),
+                    ..a.clone()
+                };
+                let over = Overrides {
+                    agent: Some((kind, Origin::File)),
+                    claude_bin: run.claude_bin.clone(),
+                    ..Overrides::default()
+                };
+                AgentSettings::resolve(&section, &over)
+            })
+            .collect()
+    }
+
     /// The profile these settings run: the one whose dialect they read.
     pub fn kind(&self) -> AgentKind {
         AgentKind::of_output(self.output)
@@ -665,6 +704,8 @@ pub struct Settings {
     pub max_wait: Duration,
     pub fail_fast: bool,
     pub agent: AgentSettings,
+    /// `[agent] fallback`: the profiles a task moves to, in order, on a usage limit.
+    pub agent_fallback: Vec<AgentSettings>,
     pub gate: GateSettings,
     pub git: GitSettings,
     pub notify: NotifySection,
@@ -764,6 +805,7 @@ impl Settings {
         };
 
         let agent = AgentSettings::resolve(&file.agent, over)?;
+        let agent_fallback = AgentSettings::resolve_fallback(&file.agent, over)?;
         let cluster = ClusterSettings::resolve(&file.cluster, over)?;
         Ok(Settings {
             max_parallel,
@@ -773,6 +815,7 @@ impl Settings {
             max_wait,
             fail_fast: over.fail_fast || run.fail_fast.unwrap_or(false),
             agent,
+            agent_fallback,
             gate: GateSettings {
                 enabled: file.gate.enabled.unwrap_or(true),
                 steps: file.gate.steps.clone(),
