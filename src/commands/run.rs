@@ -303,6 +303,12 @@ fn check_prompts(
             jobs.prompt(&t.id)
                 .map_err(|e| CommandError::Preflight(format!("prompt template: {e}")))?;
         }
+        // A group's `(agent: X)` must be there before anything starts.
+        if let Some(agent) = jobs.group_agent() {
+            preflight::find_agent(&agent.command[0], agent.kind(), &project.dir).map_err(|e| {
+                CommandError::Preflight(format!("group {} (agent: {}): {e}", pg.key, agent.kind()))
+            })?;
+        }
     }
     Ok(())
 }

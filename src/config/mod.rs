@@ -559,21 +559,30 @@ impl AgentSettings {
                             name.trim()
                         ),
                     })?;
-                let section = AgentSection {
-                    command: None,
-                    output: None,
-                    resume_args: None,
-                    max_budget_usd: a.max_budget_usd.filter(|_| kind == AgentKind::Claude),
-                    ..a.clone()
-                };
-                let over = Overrides {
-                    agent: Some((kind, Origin::File)),
-                    claude_bin: run.claude_bin.clone(),
-                    ..Overrides::default()
-                };
-                AgentSettings::resolve(&section, &over)
+                Self::resolve_profile(a, run, kind)
             })
             .collect()
+    }
+
+    /// One named profile as a fallback or a group's `(agent: X)` runs it.
+    fn resolve_profile(
+        a: &AgentSection,
+        run: &Overrides,
+        kind: AgentKind,
+    ) -> Result<AgentSettings, ConfigError> {
+        let section = AgentSection {
+            command: None,
+            output: None,
+            resume_args: None,
+            max_budget_usd: a.max_budget_usd.filter(|_| kind == AgentKind::Claude),
+            ..a.clone()
+        };
+        let over = Overrides {
+            agent: Some((kind, Origin::File)),
+            claude_bin: run.claude_bin.clone(),
+            ..Overrides::default()
+        };
+        AgentSettings::resolve(&section, &over)
     }
 
     /// The profile these settings run: the one whose dialect they read.
@@ -706,6 +715,8 @@ pub struct Settings {
     pub agent: AgentSettings,
     /// `[agent] fallback`: the profiles a task moves to, in order, on a usage limit.
     pub agent_fallback: Vec<AgentSettings>,
+    /// Claude, Codex and Gemini as a group's `(agent: X)` runs them.
+    pub agent_profiles: Vec<AgentSettings>,
     pub gate: GateSettings,
     pub git: GitSettings,
     pub notify: NotifySection,
@@ -806,6 +817,10 @@ impl Settings {
 
         let agent = AgentSettings::resolve(&file.agent, over)?;
         let agent_fallback = AgentSettings::resolve_fallback(&file.agent, over)?;
+        let agent_profiles = [AgentKind::Claude, AgentKind::Codex, AgentKind::Gemini]
+            .into_iter()
+            .map(|k| AgentSettings::resolve_profile(&file.agent, over, k))
+            .collect::<Result<_, _>>()?;
         let cluster = ClusterSettings::resolve(&file.cluster, over)?;
         Ok(Settings {
             max_parallel,
@@ -816,6 +831,7 @@ impl Settings {
             fail_fast: over.fail_fast || run.fail_fast.unwrap_or(false),
             agent,
             agent_fallback,
+            agent_profiles,
             gate: GateSettings {
                 enabled: file.gate.enabled.unwrap_or(true),
                 steps: file.gate.steps.clone(),

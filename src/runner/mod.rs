@@ -132,10 +132,23 @@ impl<'a> GroupJobs<'a> {
     /// The settings of the agent a task runs on (`profile` as in
     /// [`QueuedTask::profile`]).
     pub fn agent_of(&self, profile: usize) -> &crate::config::AgentSettings {
-        match profile.checked_sub(1) {
-            Some(i) => &self.settings.agent_fallback[i],
-            None => &self.settings.agent,
+        match (profile.checked_sub(1), self.group_agent()) {
+            (Some(i), _) => &self.settings.agent_fallback[i],
+            (None, Some(named)) => named,
+            (None, None) => &self.settings.agent,
         }
+    }
+
+    /// The group's `(agent: X)`, when it names another agent than the run's.
+    pub fn group_agent(&self) -> Option<&crate::config::AgentSettings> {
+        let kind = self.planned.group.agent()?;
+        if kind == self.settings.agent.kind() {
+            return None;
+        }
+        self.settings
+            .agent_profiles
+            .iter()
+            .find(|a| a.kind() == kind)
     }
 
     fn invocation_on(
@@ -147,8 +160,8 @@ impl<'a> GroupJobs<'a> {
         extra: &[String],
     ) -> AgentInvocation {
         let mut inv = build_invocation(self.agent_of(profile), prompt, resume, env);
-        // A fallback's program is found on PATH as preflight found it.
-        if profile == 0 {
+        // Another profile's program is found on PATH as preflight found it.
+        if profile == 0 && self.group_agent().is_none() {
             inv.program = self.program.as_os_str().to_os_string();
         }
         inv.args.extend(extra.iter().map(Into::into));
