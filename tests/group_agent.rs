@@ -16,6 +16,13 @@ fn a_group_annotation_runs_its_tasks_on_the_named_agent() {
         fixture("fake-codex").display()
     );
     let p = Project::with_config(ROADMAP, &config);
+    let out = p.run(&["--dry-run", "--json"]);
+    assert_exit(&out, 0);
+    let text = stdout(&out);
+    assert!(
+        text.contains("\"agent\":\"claude\"") && text.contains("\"agent\":\"codex\""),
+        "{text}"
+    );
     let out = p.run(&["--no-commit"]);
     assert_exit(&out, 0);
     assert_eq!(p.read("a1.txt"), "one\n");
