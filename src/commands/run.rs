@@ -303,6 +303,12 @@ fn check_prompts(
             jobs.prompt(&t.id)
                 .map_err(|e| CommandError::Preflight(format!("prompt template: {e}")))?;
         }
+        // A group's `(agent: X)` must be there before anything starts.
+        if let Some(agent) = jobs.group_agent() {
+            preflight::find_agent(&agent.command[0], agent.kind(), &project.dir).map_err(|e| {
+                CommandError::Preflight(format!("group {} (agent: {}): {e}", pg.key, agent.kind()))
+            })?;
+        }
     }
     Ok(())
 }
@@ -335,6 +341,11 @@ fn preflight_checks(
     let kind = settings.agent.kind();
     let program = preflight::find_agent(&settings.agent.command[0], kind, &project.dir)
         .map_err(|e| CommandError::Preflight(e.to_string()))?;
+    // A usage limit may move tasks to any fallback: each must be there too.
+    for fallback in &settings.agent_fallback {
+        preflight::find_agent(&fallback.command[0], fallback.kind(), &project.dir)
+            .map_err(|e| CommandError::Preflight(format!("[agent] fallback: {e}")))?;
+    }
     Ok((program, repo))
 }
 

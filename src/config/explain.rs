@@ -266,6 +266,19 @@ fn agent_rows(file: &FileConfig, over: &Overrides, s: &Settings) -> Vec<SettingL
     };
     vec![
         line("agent.kind", s.agent.kind().name(), kind_origin),
+        line(
+            "agent.fallback",
+            if s.agent_fallback.is_empty() {
+                "(none: a usage limit waits for the reset)".to_string()
+            } else {
+                s.agent_fallback
+                    .iter()
+                    .map(|f| f.kind().name())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            },
+            file_or_default(!a.fallback.is_empty()),
+        ),
         line("agent.command", s.agent.command.join(" "), command_origin),
         line(
             "agent.extra_args",

@@ -256,6 +256,9 @@ pub struct AgentSection {
     pub resume_args: Option<Vec<String>>,
     /// `claude` (default), `codex`, `gemini` or `command`.
     pub kind: Option<String>,
+    /// Profiles tried in order when the agent reports a usage limit.
+    #[serde(default)]
+    pub fallback: Vec<String>,
     #[serde(default)]
     pub claude: ProfileSection,
     #[serde(default)]
@@ -506,6 +509,51 @@ impl AgentSettings {
         })
     }
 
+    /// `[agent] fallback`: each named profile with its own `[agent.<kind>]`
+    /// table and the shared `extra_args`/`env`, but never `[agent] command`
+    /// (that is the run's own agent).
+    fn resolve_fallback(
+        a: &AgentSection,
+        run: &Overrides,
+    ) -> Result<Vec<AgentSettings>, ConfigError> {
+        a.fallback
+            .iter()
+            .map(|name| {
+                let kind = AgentKind::parse(name)
+                    .filter(|k| *k != AgentKind::Command)
+                    .ok_or_else(|| ConfigError::Invalid {
+                        origin: format!("{CONFIG_FILE} `agent.fallback`"),
+                        message: format!(
+                            "unknown fallback agent `{}`: choose among claude, codex, gemini",
+                            name.trim()
+                        ),
+                    })?;
+                Self::resolve_profile(a, run, kind)
+            })
+            .collect()
+    }
+
+    /// One named profile as a fallback or a group's `(agent: X)` runs it.
+    fn resolve_profile(
+        a: &AgentSection,
+        run: &Overrides,
+        kind: AgentKind,
+    ) -> Result<AgentSettings, ConfigError> {
+        let section = AgentSection {
+            command: None,
+            output: None,
+            resume_args: None,
+            max_budget_usd: a.max_budget_usd.filter(|_| kind == AgentKind::Claude),
+            ..a.clone()
+        };
+        let over = Overrides {
+            agent: Some((kind, Origin::File)),
+            claude_bin: run.claude_bin.clone(),
+            ..Overrides::default()
+        };
+        AgentSettings::resolve(&section, &over)
+    }
+
     /// The profile these settings run: the one whose dialect they read.
     pub fn kind(&self) -> AgentKind {
         AgentKind::of_output(self.output)
@@ -634,6 +682,10 @@ pub struct Settings {
     pub max_wait: Duration,
     pub fail_fast: bool,
     pub agent: AgentSettings,
+    /// `[agent] fallback`: the profiles a task moves to, in order, on a usage limit.
+    pub agent_fallback: Vec<AgentSettings>,
+    /// Claude, Codex and Gemini as a group's `(agent: X)` runs them.
+    pub agent_profiles: Vec<AgentSettings>,
     pub gate: GateSettings,
     pub git: GitSettings,
     pub notify: NotifySection,
@@ -733,6 +785,11 @@ impl Settings {
         };
 
         let agent = AgentSettings::resolve(&file.agent, over)?;
+        let agent_fallback = AgentSettings::resolve_fallback(&file.agent, over)?;
+        let agent_profiles = [AgentKind::Claude, AgentKind::Codex, AgentKind::Gemini]
+            .into_iter()
+            .map(|k| AgentSettings::resolve_profile(&file.agent, over, k))
+            .collect::<Result<_, _>>()?;
         let cluster = ClusterSettings::resolve(&file.cluster, over)?;
         Ok(Settings {
             max_parallel,
@@ -742,6 +799,8 @@ impl Settings {
             max_wait,
             fail_fast: over.fail_fast || run.fail_fast.unwrap_or(false),
             agent,
+            agent_fallback,
+            agent_profiles,
             gate: GateSettings {
                 enabled: file.gate.enabled.unwrap_or(true),
                 steps: file.gate.steps.clone(),

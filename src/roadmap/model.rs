@@ -68,6 +68,16 @@ pub struct Group {
     pub span: Span,
 }
 
+impl Group {
+    /// The agent named by `(agent: codex)` in the heading's annotation
+    /// (checked by the parser: an unknown name is a diagnostic).
+    pub fn agent(&self) -> Option<crate::agent::AgentKind> {
+        let a = self.annotation.as_deref()?;
+        let (name, _) = super::syntax::agent_name(a, 0..a.len())?;
+        crate::agent::AgentKind::parse(&name)
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Task {
     /// `A1`, `B12`, `AA3`.

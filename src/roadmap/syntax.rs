@@ -73,6 +73,8 @@ pub(crate) struct GroupHead {
     pub annotation: Option<String>,
     /// Ids named by `after X, Y`, uppercased, with their offsets.
     pub after: Vec<(String, Range<usize>)>,
+    /// The name in `agent: codex`, with its offsets.
+    pub agent: Option<(String, Range<usize>)>,
 }
 
 /// A task id as written.
@@ -163,12 +165,16 @@ pub(crate) fn group_head(text: &str) -> Option<GroupHead> {
         .as_ref()
         .map(|a| after_ids(text, a.clone()))
         .unwrap_or_default();
+    let agent = annotation
+        .as_ref()
+        .and_then(|a| agent_name(text, a.clone()));
     Some(GroupHead {
         id: text[at..end].to_ascii_uppercase(),
         id_span: at..end,
         title: title.0,
         annotation: annotation.map(|a| text[a].trim().to_string()),
         after,
+        agent,
     })
 }
 
@@ -628,6 +634,22 @@ fn after_ids(text: &str, r: Range<usize>) -> Vec<(String, Range<usize>)> {
         from = from + k + "after".len();
     }
     out
+}
+
+/// The name after `agent:` in an annotation (`Parallel, agent: codex`),
+/// with its range; not checked against the known agents here.
+pub(crate) fn agent_name(text: &str, r: Range<usize>) -> Option<(String, Range<usize>)> {
+    let k = r.start + find_word(&text[r.clone()], "agent")?;
+    let colon = skip_ws(text, k + "agent".len()).min(r.end);
+    if !text[colon..r.end].starts_with(':') {
+        return None;
+    }
+    let start = skip_ws(text, colon + 1).min(r.end);
+    let len = text[start..r.end]
+        .bytes()
+        .take_while(|b| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_')
+        .count();
+    (len > 0).then(|| (text[start..start + len].to_string(), start..start + len))
 }
 
 /// Skips `,`, `&`, `and`, `, and` between two group names; returns `at` when

@@ -27,6 +27,8 @@ pub struct QueuedTask {
     pub limit_hits: u32,
     /// How the previous attempt ended, when it failed: the retry is told.
     pub previous: Option<String>,
+    /// Which agent runs it: 0 the run's, `n` the n-th of `[agent] fallback`.
+    pub profile: usize,
 }
 
 impl QueuedTask {
@@ -39,6 +41,7 @@ impl QueuedTask {
             resume: None,
             limit_hits: 0,
             previous: None,
+            profile: 0,
         }
     }
 }
@@ -54,6 +57,8 @@ pub struct GroupLimits {
     pub retries: u32,
     pub max_wait: Duration,
     pub fail_fast: bool,
+    /// The `[agent] fallback` profiles a usage limit moves a task to, in order.
+    pub fallbacks: Vec<String>,
 }
 
 /// How the group ended.
@@ -235,6 +240,22 @@ pub async fn run_group(
                         auth_failure.get_or_insert_with(|| message.clone());
                         finished.insert(task.task_id.clone(), summary(res.outcome.clone()));
                         group_stop_tx.send_if_modified(|l| raise(l, StopLevel::Terminate));
+                    }
+                    TaskOutcome::UsageLimit { .. } if task.profile < limits.fallbacks.len() => {
+                        // A fallback agent takes over at once, in a fresh
+                        // session (another CLI cannot resume this one's).
+                        reporter.report(&Event::Note {
+                            message: format!(
+                                "{key}: {} hit the agent's usage limit: its next attempt runs on {} ([agent] fallback)",
+                                task.task_id,
+                                limits.fallbacks[task.profile]
+                            ),
+                        });
+                        queue.push_front(QueuedTask {
+                            resume: None,
+                            profile: task.profile + 1,
+                            ..task
+                        });
                     }
                     TaskOutcome::UsageLimit { resets_at, .. } => {
                         if task.limit_hits + 1 >= MAX_LIMIT_HITS {

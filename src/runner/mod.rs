@@ -114,15 +114,56 @@ impl<'a> GroupJobs<'a> {
         log_file: &Path,
         extra: &[String],
     ) -> AgentInvocation {
-        let env = TaskEnv {
+        let env = self.task_env(task_id, title, log_file);
+        self.invocation_on(0, prompt, resume, &env, extra)
+    }
+
+    /// The `ROADMAP_*` variables of a task's agent.
+    fn task_env(&self, task_id: &str, title: &str, log_file: &Path) -> TaskEnv {
+        TaskEnv {
             phase: self.planned.key.phase.clone(),
             group: self.planned.key.group.clone(),
             task_id: task_id.to_string(),
             task_title: title.to_string(),
             log_file: log_file.to_path_buf(),
-        };
-        let mut inv = build_invocation(&self.settings.agent, prompt, resume, &env);
-        inv.program = self.program.as_os_str().to_os_string();
+        }
+    }
+
+    /// The settings of the agent a task runs on (`profile` as in
+    /// [`QueuedTask::profile`]).
+    pub fn agent_of(&self, profile: usize) -> &crate::config::AgentSettings {
+        match (profile.checked_sub(1), self.group_agent()) {
+            (Some(i), _) => &self.settings.agent_fallback[i],
+            (None, Some(named)) => named,
+            (None, None) => &self.settings.agent,
+        }
+    }
+
+    /// The group's `(agent: X)`, when it names another agent than the run's.
+    pub fn group_agent(&self) -> Option<&crate::config::AgentSettings> {
+        let kind = self.planned.group.agent()?;
+        if kind == self.settings.agent.kind() {
+            return None;
+        }
+        self.settings
+            .agent_profiles
+            .iter()
+            .find(|a| a.kind() == kind)
+    }
+
+    fn invocation_on(
+        &self,
+        profile: usize,
+        prompt: &str,
+        resume: Option<&str>,
+        env: &TaskEnv,
+        extra: &[String],
+    ) -> AgentInvocation {
+        let mut inv = build_invocation(self.agent_of(profile), prompt, resume, env);
+        // Another profile's program is found on PATH as preflight found it.
+        if profile == 0 && self.group_agent().is_none() {
+            inv.program = self.program.as_os_str().to_os_string();
+        }
         inv.args.extend(extra.iter().map(Into::into));
         inv
     }
@@ -137,14 +178,9 @@ impl<'a> GroupJobs<'a> {
         extra: &[String],
     ) -> AttemptJob {
         let log_path = self.log_path(&task.task_id);
-        let invocation = self.invocation_for(
-            &task.task_id,
-            &task.title,
-            prompt,
-            task.resume.as_deref(),
-            &log_path,
-            extra,
-        );
+        let env = self.task_env(&task.task_id, &task.title, &log_path);
+        let invocation =
+            self.invocation_on(task.profile, prompt, task.resume.as_deref(), &env, extra);
         AttemptJob {
             task_id: task.task_id.clone(),
             attempt: task.attempt,
@@ -153,7 +189,7 @@ impl<'a> GroupJobs<'a> {
             log_path,
             timeout: self.settings.timeout,
             grace: self.settings.grace,
-            output: self.settings.agent.output,
+            output: self.agent_of(task.profile).output,
             role,
             fingerprint,
             setup: None,
@@ -604,6 +640,11 @@ impl Ctx<'_, '_, '_> {
             retries: settings.retries,
             max_wait: settings.max_wait,
             fail_fast: settings.fail_fast,
+            fallbacks: settings
+                .agent_fallback
+                .iter()
+                .map(|a| a.kind().to_string())
+                .collect(),
         };
         let mut io = GroupIo {
             reporter: &mut *reporter,

@@ -484,6 +484,7 @@ impl Ctx<'_, '_, '_> {
             retries: 0,
             max_wait: settings.max_wait,
             fail_fast: false,
+            fallbacks: Vec::new(),
         };
         let mut io = GroupIo {
             reporter: &mut *reporter,

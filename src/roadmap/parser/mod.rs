@@ -674,6 +674,7 @@ impl<'s> Builder<'s> {
             self.duplicate_group(&head.id, id_span, first);
         }
         self.check_after(pi, &head, content.start);
+        self.check_agent(&head, content.start);
         let after = head.after.into_iter().map(|(name, _)| name).collect();
         self.roadmap.phases[pi].groups.push(Group {
             id: head.id,
@@ -742,6 +743,25 @@ impl<'s> Builder<'s> {
                 .with_help(format!(
                     "groups run in the order they appear; name a group defined above this one ({listed})"
                 )),
+            );
+        }
+    }
+
+    /// `agent: X` must name a profile that can run a group's tasks.
+    fn check_agent(&mut self, head: &GroupHead, base: usize) {
+        let Some((name, r)) = &head.agent else {
+            return;
+        };
+        let known = crate::agent::AgentKind::parse(name)
+            .is_some_and(|k| k != crate::agent::AgentKind::Command);
+        if !known {
+            self.diags.push(
+                Diagnostic::error(
+                    "unknown-agent",
+                    offset(base, r),
+                    format!("group `{}` names unknown agent `{name}`", head.id),
+                )
+                .with_help("write `agent: claude`, `agent: codex` or `agent: gemini`"),
             );
         }
     }
