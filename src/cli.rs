@@ -492,7 +492,9 @@ pub struct RunArgs {
     #[arg(long)]
     pub no_push: bool,
 
-    /// Start a phase even when the working tree has uncommitted changes.
+    /// Take uncommitted changes into the phase commit: start a phase on a
+    /// dirty working tree, and include changes made by hand since the last
+    /// run (left out of the commit without it).
     #[arg(long)]
     pub allow_dirty: bool,
 

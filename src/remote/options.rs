@@ -63,7 +63,9 @@ pub struct RunOptions {
     /// Commit finished phases but do not push (`--no-push`).
     #[serde(default)]
     pub no_push: bool,
-    /// Start a phase on a dirty working tree (`--allow-dirty`).
+    /// Take uncommitted changes into the phase commit (`--allow-dirty`): start
+    /// a phase on a dirty tree, and include changes made by hand since the
+    /// last run.
     #[serde(default)]
     pub allow_dirty: bool,
     /// Where agents work: `shared` (the project's tree) or `worktree` (one
