@@ -8,7 +8,6 @@
 mod common;
 
 use common::*;
-use roadmap_runner::status::{Record, RecordStore, StatusDir, TaskRecord};
 
 fn two_tasks() -> String {
     roadmap_with_tasks(&[
@@ -23,19 +22,6 @@ fn agent_config(kind: &str, extra: &str) -> String {
         "[agent]\nkind = \"{kind}\"\n\n[agent.{kind}]\nbinary = \"{}\"\n{extra}",
         fixture(&format!("fake-{kind}")).display()
     )
-}
-
-fn task_records(p: &Project) -> Vec<TaskRecord> {
-    RecordStore::new(&StatusDir::new(&p.dir))
-        .load()
-        .unwrap()
-        .0
-        .into_iter()
-        .filter_map(|r| match r {
-            Record::Task(t) => Some(t),
-            _ => None,
-        })
-        .collect()
 }
 
 fn argv(start: &serde_json::Value) -> Vec<String> {

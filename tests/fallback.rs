@@ -6,20 +6,6 @@
 mod common;
 
 use common::*;
-use roadmap_runner::status::{Record, RecordStore, StatusDir, TaskRecord};
-
-fn task_records(p: &Project) -> Vec<TaskRecord> {
-    RecordStore::new(&StatusDir::new(&p.dir))
-        .load()
-        .unwrap()
-        .0
-        .into_iter()
-        .filter_map(|r| match r {
-            Record::Task(t) => Some(t),
-            _ => None,
-        })
-        .collect()
-}
 
 /// Claude first, Codex as the fallback; a short `max_wait` (the lines come
 /// under the helper's `[run]`), so that a run that waited instead of

@@ -5,7 +5,6 @@
 mod common;
 
 use common::*;
-use roadmap_runner::status::{Record, RecordStore, StatusDir};
 
 const ROADMAP: &str = "# Test Project\n\n## Phase 1: Only\n\n### Group A\n\n#### A1: Task A1\n\nFAKE: write a1.txt one\n\n### Group B (agent: codex)\n\n#### B1: Task B1\n\nFAKE: write b1.txt two\n\n";
 
@@ -44,15 +43,9 @@ fn a_group_annotation_runs_its_tasks_on_the_named_agent() {
             ("B1".to_string(), "codex".to_string())
         ]
     );
-    let agents: Vec<(String, Option<String>)> = RecordStore::new(&StatusDir::new(&p.dir))
-        .load()
-        .unwrap()
-        .0
+    let agents: Vec<(String, Option<String>)> = task_records(&p)
         .into_iter()
-        .filter_map(|r| match r {
-            Record::Task(t) => Some((t.task, t.agent)),
-            _ => None,
-        })
+        .map(|t| (t.task, t.agent))
         .collect();
     assert_eq!(
         agents,

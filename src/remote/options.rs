@@ -214,11 +214,29 @@ impl RunOptions {
     }
 }
 
+/// The flags of `run` that are run options here (every one not in
+/// [`NOT_REMOTE`]), sorted: what the schemas must list (tests).
+#[cfg(test)]
+pub(crate) fn remote_run_flags() -> Vec<String> {
+    use clap::CommandFactory;
+    let cli = crate::cli::Cli::command();
+    let mut flags: Vec<String> = cli
+        .find_subcommand("run")
+        .expect("run is a subcommand")
+        .get_arguments()
+        .filter(|a| !a.is_global_set())
+        .map(|a| a.get_id().to_string())
+        .filter(|id| !NOT_REMOTE.iter().any(|(n, _)| n == id))
+        .collect();
+    flags.sort();
+    flags
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::cli::{Cli, Command};
-    use clap::{CommandFactory, Parser};
+    use clap::Parser;
 
     fn opts(value: serde_json::Value) -> RunOptions {
         serde_json::from_value(value).unwrap()
@@ -306,15 +324,7 @@ mod tests {
     /// with its reason: a new flag fails this test until it is either.
     #[test]
     fn every_run_flag_is_an_option_or_said_not_to_be() {
-        let cli = Cli::command();
-        let run = cli.find_subcommand("run").unwrap();
-        let mut flags: Vec<String> = run
-            .get_arguments()
-            .filter(|a| !a.is_global_set())
-            .map(|a| a.get_id().to_string())
-            .filter(|id| !NOT_REMOTE.iter().any(|(n, _)| n == id))
-            .collect();
-        flags.sort();
+        let flags = remote_run_flags();
         let schema = schemars::schema_for!(RunOptions);
         let mut fields: Vec<String> = schema
             .get("properties")

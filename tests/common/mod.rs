@@ -221,3 +221,19 @@ pub fn without_stamps(text: &str) -> String {
     let stamp = regex::Regex::new(r"(?m)^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d ").unwrap();
     stamp.replace_all(text, "").into_owned()
 }
+
+/// The task records of the project's `status/tasks.jsonl`, in order.
+#[allow(dead_code)]
+pub fn task_records(p: &Project) -> Vec<roadmap_runner::status::TaskRecord> {
+    use roadmap_runner::status::{Record, RecordStore, StatusDir};
+    RecordStore::new(&StatusDir::new(&p.dir))
+        .load()
+        .unwrap()
+        .0
+        .into_iter()
+        .filter_map(|r| match r {
+            Record::Task(t) => Some(t),
+            _ => None,
+        })
+        .collect()
+}

@@ -370,9 +370,6 @@ pub(crate) fn documented_routes(doc: &Value) -> Vec<(String, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cli::Cli;
-    use crate::remote::options::NOT_REMOTE;
-    use clap::CommandFactory;
 
     /// Every `$ref` in `value`, with where it was found.
     fn refs<'a>(value: &'a Value, at: String, out: &mut Vec<(String, &'a str)>) {
@@ -491,20 +488,6 @@ mod tests {
         assert!(bad.is_empty(), "{bad:?}");
     }
 
-    fn run_flags() -> Vec<String> {
-        let cli = Cli::command();
-        let mut flags: Vec<String> = cli
-            .find_subcommand("run")
-            .unwrap()
-            .get_arguments()
-            .filter(|a| !a.is_global_set())
-            .map(|a| a.get_id().to_string())
-            .filter(|id| !NOT_REMOTE.iter().any(|(n, _)| n == id))
-            .collect();
-        flags.sort();
-        flags
-    }
-
     fn property_names(schema: &Value) -> Vec<String> {
         let mut names: Vec<String> = schema["properties"]
             .as_object()
@@ -526,12 +509,18 @@ mod tests {
             &doc["paths"]["/runs"]["post"]["requestBody"]["content"]["application/json"]["schema"];
         let pointer = body["$ref"].as_str().unwrap().trim_start_matches('#');
         let options = doc.pointer(pointer).unwrap();
-        assert_eq!(property_names(options), run_flags());
+        assert_eq!(
+            property_names(options),
+            crate::remote::options::remote_run_flags()
+        );
         assert_eq!(options["additionalProperties"], false);
         assert_eq!(options["properties"]["max_parallel"]["minimum"], 1);
         let mcp = rmcp::handler::server::tool::schema_for_type::<RunOptions>();
         let mcp = Value::Object((*mcp).clone());
-        assert_eq!(property_names(&mcp), run_flags());
+        assert_eq!(
+            property_names(&mcp),
+            crate::remote::options::remote_run_flags()
+        );
         for (name, schema) in mcp["properties"].as_object().unwrap() {
             // The same schema, but where each keeps its named parts.
             let ours = options["properties"][name].to_string();
