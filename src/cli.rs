@@ -220,8 +220,8 @@ Exit codes: 0 written, 1 the agent failed, 4 its roadmap never validated (nothin
     Demo(DemoArgs),
     // Driving it from other programs (src/remote/): `mcp` and `serve`.
     /// An MCP server on stdin/stdout, for coding agents: tools for status,
-    /// validate, plan, start_run, run_status, stop_run, task_log, skip_group
-    /// and rollback_group.
+    /// validate, plan, start_run, orchestrate, run_status, stop_run, task_log,
+    /// skip_group and rollback_group.
     #[command(
         after_help = "Examples:\n  claude mcp add roadmap-runner -- roadmap-runner mcp\n  claude mcp add roadmap-runner -- roadmap-runner -C ~/projects/app mcp"
     )]
@@ -351,6 +351,9 @@ pub struct InitArgs {
     /// With --goal: run the roadmap once written, as `roadmap-runner` would.
     #[arg(long, requires = "goal")]
     pub run: bool,
+    /// With --run: the run's options; `--json` also reports the drafting.
+    #[command(flatten, next_help_heading = "Run options (with --run)")]
+    pub run_options: RunArgs,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -7,7 +7,7 @@
 mod common;
 
 use base64::Engine;
-use common::server::Server;
+use common::server::{Server, until_run_finished};
 use common::*;
 use serde_json::{Value, json};
 use std::io::{BufRead, BufReader, Write};
@@ -293,4 +293,155 @@ fn the_dashboard_shows_a_run_live_and_after_it_in_chromium() {
         "{columns}"
     );
     chrome.screenshot(&phone, "dashboard-phone.png");
+}
+
+/// Sets a form field of the page and tells the page it changed.
+fn fill(c: &mut Chrome, session: &str, selector: &str, value: &str) {
+    let expr = format!(
+        "(() => {{ const f = document.querySelector({sel}); f.value = {val}; f.dispatchEvent(new Event('input')); return true; }})()",
+        sel = json!(selector),
+        val = json!(value)
+    );
+    assert_eq!(c.eval(session, &expr), json!(true), "{selector}");
+}
+
+fn click(c: &mut Chrome, session: &str, selector: &str) {
+    let expr = format!(
+        "(() => {{ const b = document.querySelector({}); if (!b) return false; b.click(); return true; }})()",
+        json!(selector)
+    );
+    assert_eq!(c.eval(session, &expr), json!(true), "no {selector}");
+}
+
+/// A group's state as `status --json` has it.
+fn group_state(s: &Server, phase: u64, group: &str) -> Value {
+    let doc = s.get("/api/v1/status").1;
+    let phase = doc["phases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["number"] == phase)
+        .unwrap()
+        .clone();
+    phase["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|g| g["id"] == group)
+        .unwrap()["state"]
+        .clone()
+}
+
+#[test]
+fn the_control_panel_starts_a_run_stops_it_and_skips_a_group_after_confirmation() {
+    let roadmap = "# Shop\n\n## Phase 1: Catalog\n\n### Group A\n\n- A1: Products\n  - FAKE: sleep 60\n\n\
+                   ## Phase 2: Checkout\n\n### Group C\n\n- C1: Cart\n  - FAKE: write cart.txt c\n";
+    let p = Project::with_config(roadmap, GATE);
+    let s = Server::start(&p, Some(KEY));
+    let mut chrome = Chrome::launch();
+    // No key yet: the page asks for it in the page, not in a prompt.
+    let tab = chrome.open(&format!("{}/", s.base));
+    chrome.wait_until(
+        &tab,
+        "the key is needed",
+        "document.getElementById('error').textContent.includes('API key is needed')",
+        20,
+    );
+    fill(&mut chrome, &tab, "#key-input", KEY);
+    click(&mut chrome, &tab, "#key-save");
+    chrome.wait_until(
+        &tab,
+        "the roadmap's tasks",
+        "!!document.querySelector('li.task[data-task=C1]') && document.getElementById('conn').textContent === 'live'",
+        20,
+    );
+    assert_eq!(
+        chrome.eval(&tab, "sessionStorage.getItem('roadmap-runner-key')"),
+        json!(KEY)
+    );
+    let events = s.events(None);
+
+    // Start from the form: its options are the run's flags.
+    fill(&mut chrome, &tab, "#run-form [name=max_parallel]", "1");
+    fill(&mut chrome, &tab, "#run-form [name=groups]", "1:A");
+    click(&mut chrome, &tab, "#run-form [name=no_push]");
+    click(&mut chrome, &tab, "#start");
+    chrome.wait_until(
+        &tab,
+        "the run started and A1 running",
+        "document.getElementById('run').dataset.state === 'running' && \
+         !!document.querySelector('li.task[data-task=A1][data-state=running]') && \
+         !document.getElementById('stop').disabled",
+        30,
+    );
+    let runs = s.get("/api/v1/runs").1;
+    let args = runs["runs"][0]["args"].to_string();
+    for flag in ["--max-parallel=1", "--group=1:A", "--no-push"] {
+        assert!(args.contains(flag), "{flag}: {args}");
+    }
+    chrome.screenshot(&tab, "dashboard-control.png");
+
+    // Stop from the button: the runner's own signal stop, exit 143.
+    click(&mut chrome, &tab, "#stop");
+    chrome.wait_until(
+        &tab,
+        "the run stopped",
+        "document.getElementById('run').textContent.includes('exit 143') && document.getElementById('stop').disabled",
+        40,
+    );
+    let seen: Vec<String> = until_run_finished(&events, 30)
+        .into_iter()
+        .map(|(_, e)| e["event"].as_str().unwrap().to_string())
+        .collect();
+    let at = |name: &str| seen.iter().position(|n| n == name);
+    assert!(at("run_started").is_some(), "{seen:?}");
+    assert!(at("stopping") > at("run_started"), "{seen:?}");
+    let id = runs["runs"][0]["id"].as_str().unwrap();
+    assert_eq!(s.get(&format!("/api/v1/runs/{id}")).1["exit_code"], 143);
+
+    // A skip asks first; cancelled, nothing changes.
+    let pending = group_state(&s, 2, "C");
+    click(
+        &mut chrome,
+        &tab,
+        "button[data-action=skip][data-group='2:C']",
+    );
+    chrome.wait_until(
+        &tab,
+        "the confirmation",
+        "document.getElementById('confirm').open && document.getElementById('confirm-text').textContent.includes('Skip group 2:C')",
+        10,
+    );
+    click(&mut chrome, &tab, "#confirm-no");
+    chrome.wait_until(
+        &tab,
+        "the cancellation",
+        "!document.getElementById('confirm').open && document.getElementById('control-msg').textContent.includes('cancelled')",
+        10,
+    );
+    assert_eq!(group_state(&s, 2, "C"), pending);
+    // Confirmed, the group is recorded complete, and the page shows it.
+    click(
+        &mut chrome,
+        &tab,
+        "button[data-action=skip][data-group='2:C']",
+    );
+    chrome.wait_until(
+        &tab,
+        "the confirmation",
+        "document.getElementById('confirm').open",
+        10,
+    );
+    click(&mut chrome, &tab, "#confirm-yes");
+    chrome.wait_until(
+        &tab,
+        "the skipped group",
+        "document.querySelector('.group[data-group=\"2:C\"]').dataset.state === 'completed'",
+        20,
+    );
+    assert_eq!(group_state(&s, 2, "C"), "completed");
+    assert!(
+        !p.dir.join("cart.txt").exists(),
+        "a skipped group does not run"
+    );
 }

@@ -19,8 +19,13 @@ struct Client {
 
 impl Client {
     fn start(p: &Project) -> Client {
+        Self::start_env(p, &[])
+    }
+
+    fn start_env(p: &Project, env: &[(&str, &str)]) -> Client {
         let mut child = p
             .cmd()
+            .envs(env.iter().copied())
             .arg("mcp")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -131,6 +136,7 @@ fn an_mcp_client_starts_a_run_and_follows_it_to_the_end() {
     assert_eq!(
         names,
         [
+            "orchestrate",
             "plan",
             "rollback_group",
             "run_status",
@@ -304,4 +310,78 @@ fn bad_input_gets_the_answers_json_rpc_and_the_cli_give() {
         assert!(props[name].is_object(), "{name}: {start}");
     }
     assert_eq!(props["max_parallel"]["minimum"], 1, "{start}");
+}
+
+/// The `orchestrate` tool: its arguments are those of `POST /orchestrate`;
+/// a bad one is `-32602` and starts nothing; a good one drafts the roadmap
+/// and runs it to a pushed phase.
+#[test]
+fn the_orchestrate_tool_drafts_a_roadmap_and_runs_it() {
+    let p = Project::new("# x\n");
+    git(&p.dir, &["rm", "-q", "ROADMAP.md"]);
+    git(&p.dir, &["commit", "-q", "-m", "no roadmap"]);
+    git(&p.dir, &["push", "-q", "origin", "main"]);
+    let plan = p.tmp.path().join("answer.md");
+    std::fs::write(
+        &plan,
+        "# Shop\n\n## Phase 1: One\n\n### Group A: Base (Parallel)\n\n- [ ] **A1**: Scaffolding\n  Acceptance: it builds\n- [ ] **A2**: Schema\n  Acceptance: it migrates\n",
+    )
+    .unwrap();
+    let mut c = Client::start_env(&p, &[("FAKE_AGENT_PLANS", plan.to_str().unwrap())]);
+    c.initialize();
+    for (args, expected) in [
+        (json!({"request": ""}), "request: it is empty"),
+        (
+            json!({"request": "x", "config": {"max_recursion_depth": 7}}),
+            "config.max_recursion_depth: 7 is out of range",
+        ),
+        (
+            json!({"request": "x", "config": {"max_workers": 0}}),
+            "config.max_workers: at least 1",
+        ),
+        (
+            json!({"request": "x", "workers": 1}),
+            "unknown field `workers`",
+        ),
+        (
+            json!({"config": {"max_workers": 2}}),
+            "missing field `request`",
+        ),
+    ] {
+        let answer = c.request(
+            "tools/call",
+            json!({"name": "orchestrate", "arguments": args}),
+        );
+        assert_eq!(answer["error"]["code"], -32602, "{args}: {answer}");
+        let message = answer["error"]["message"].as_str().unwrap();
+        assert!(message.contains(expected), "{args}: {message}");
+    }
+    assert!(p.agent_starts().is_empty());
+
+    let list = c.request("tools/list", json!({}));
+    let tools = list["result"]["tools"].as_array().unwrap();
+    let tool = tools.iter().find(|t| t["name"] == "orchestrate").unwrap();
+    assert_eq!(
+        tool["inputSchema"]["required"],
+        json!(["request"]),
+        "{tool}"
+    );
+
+    let started = c.call(
+        "orchestrate",
+        json!({"request": "Build a shop", "config": {"max_workers": 2, "enable_recursion": false}}),
+    );
+    assert_ne!(started["isError"], true, "{started}");
+    let run = &started["structuredContent"];
+    assert_eq!(run["request"], "Build a shop", "{started}");
+    assert_eq!(run["max_recursion_depth"], 0, "{started}");
+    let id = run["id"].as_str().unwrap().to_string();
+    let mut status = Value::Null;
+    wait_for("the orchestrated run to finish", 60, || {
+        status = c.call("run_status", json!({"id": id}))["structuredContent"].clone();
+        status["state"] == "finished"
+    });
+    assert_eq!(status["exit_code"], 0, "{status}");
+    assert_eq!(status["tasks"].as_array().unwrap().len(), 2, "{status}");
+    assert_eq!(p.origin_log()[0], "Complete Phase 1: One");
 }

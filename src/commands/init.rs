@@ -6,7 +6,8 @@
 use super::{CommandError, Io};
 use crate::cli::{InitArgs, RunArgs};
 use crate::config::{CONFIG_FILE, FileConfig, Settings};
-use crate::draft::{self, Request, summary};
+use crate::draft::events::{DraftEvent, JsonEvents};
+use crate::draft::{self, DraftError, Drafted, Request, summary};
 use crate::exit;
 use crate::project::Project;
 use std::path::Path;
@@ -52,36 +53,79 @@ pub fn run(
         source: None,
         plan_file,
     };
-    let drafted = match draft::draft(&req) {
+    let json = args.run_options.json;
+    let clean_before = !args.run || tree_clean(project);
+    let drafted = if json {
+        draft_reported(project, &req, &mut *io.out)
+    } else {
+        draft::draft(&req).and_then(|d| write_roadmap(project, d))
+    };
+    let drafted = match drafted {
         Ok(d) => d,
         Err(e) => return failed(&e, &project.dir, io),
     };
-    let clean_before = !args.run || tree_clean(project);
-    crate::status::write_atomic(roadmap, drafted.source.as_bytes())?;
-    writeln!(
-        io.out,
-        "Wrote {}: {}The gate after each group:\n{gate}\n{}",
-        project.roadmap_display(),
-        summary::describe(&drafted.roadmap),
-        summary::calls(&drafted.calls, &project.dir)
-    )?;
+    {
+        // With --json stdout carries events only: the summary goes to stderr.
+        let text: &mut dyn std::io::Write = if json { &mut *io.err } else { &mut *io.out };
+        writeln!(
+            text,
+            "Wrote {}: {}The gate after each group:\n{gate}\n{}",
+            project.roadmap_display(),
+            summary::describe(&drafted.roadmap),
+            summary::calls(&drafted.calls, &project.dir)
+        )?;
+        if !args.run {
+            writeln!(
+                text,
+                "Nothing was started: read the roadmap, then run it with `roadmap-runner`."
+            )?;
+        }
+    }
     if !drafted.warnings.is_empty() {
         writeln!(io.err, "{}", drafted.warnings)?;
     }
     if !args.run {
-        writeln!(
-            io.out,
-            "Nothing was started: read the roadmap, then run it with `roadmap-runner`."
-        )?;
         return Ok(exit::OK);
     }
     // The new roadmap is the only change: it goes into the first phase's
     // commit. Any other change stops the run as a plain run would stop.
     let run_args = RunArgs {
-        allow_dirty: clean_before,
-        ..RunArgs::default()
+        allow_dirty: clean_before || args.run_options.allow_dirty,
+        ..args.run_options.clone()
     };
     super::run::run(project, &run_args, verbose, io)
+}
+
+/// The drafted roadmap written to the roadmap file.
+fn write_roadmap(project: &Project, drafted: Drafted) -> Result<Drafted, DraftError> {
+    crate::status::write_atomic(&project.roadmap_path, drafted.source.as_bytes())?;
+    Ok(drafted)
+}
+
+/// `--json`: the drafting reported as events as it goes, its end too.
+fn draft_reported(
+    project: &Project,
+    req: &Request<'_>,
+    out: &mut dyn std::io::Write,
+) -> Result<Drafted, DraftError> {
+    let mut events = JsonEvents::new(out, &project.orchestrator_logs());
+    let result = draft::draft_observed(req, &mut |e| events.report(&e))
+        .and_then(|d| write_roadmap(project, d));
+    events.report(&match &result {
+        Ok(d) => DraftEvent::DraftingDone {
+            roadmap: project.roadmap_display(),
+            phases: d.roadmap.phases.len(),
+            groups: d.roadmap.group_count(),
+            tasks: d.roadmap.task_count(),
+            calls: d.calls.len(),
+            cost_usd: summary::total_cost(&d.calls),
+        },
+        Err(e) => DraftEvent::DraftingFailed {
+            message: e.to_string(),
+            exit_code: e.exit_code(),
+        },
+    });
+    result
 }
 
 /// Every path that exists, named, unless `--force`.

@@ -10,6 +10,7 @@
 //! written for the user until an answer validates.
 
 pub mod agent;
+pub mod events;
 pub mod summary;
 pub mod write_back;
 
@@ -173,6 +174,14 @@ fn render(template: &str, vars: Vec<(&'static str, String)>) -> String {
 
 /// Asks the agent until its answer validates or the attempts are used.
 pub fn draft(req: &Request<'_>) -> Result<Drafted, DraftError> {
+    draft_observed(req, &mut |_| {})
+}
+
+/// [`draft`], each step told to `on` as it happens.
+pub fn draft_observed(
+    req: &Request<'_>,
+    on: &mut dyn FnMut(events::DraftEvent),
+) -> Result<Drafted, DraftError> {
     let program = agent::Agent::prepare(req)?;
     if let Some(dir) = req.plan_file.parent() {
         std::fs::create_dir_all(dir)?;
@@ -182,11 +191,18 @@ pub fn draft(req: &Request<'_>) -> Result<Drafted, DraftError> {
     let mut calls = Vec::new();
     let mut prompt = req.prompt.clone();
     let mut problems = String::new();
-    for attempt in 1..=req.attempts.max(1) {
+    let of = req.attempts.max(1);
+    on(events::DraftEvent::DraftingStarted {
+        name: req.name.to_string(),
+        attempts: of,
+        plan_file: req.plan_file.clone(),
+    });
+    for attempt in 1..=of {
         // A stale answer must never pass for this attempt's.
         let _ = std::fs::remove_file(&req.plan_file);
         let call = agent.ask(req, &prompt, attempt)?;
         calls.push(call.call.clone());
+        on(events::DraftEvent::attempt(&call.call, of));
         if !call.succeeded {
             return Err(DraftError::Agent {
                 outcome: call.call.outcome.clone(),
@@ -210,6 +226,11 @@ pub fn draft(req: &Request<'_>) -> Result<Drafted, DraftError> {
             last.outcome.push_str(", its roadmap had problems");
         }
         tracing::info!(attempt, "the drafted roadmap did not validate");
+        on(events::DraftEvent::DraftingDiagnostics {
+            attempt,
+            of,
+            problems: problems.clone(),
+        });
         let retry = retry_prompt(&problems, &req.plan_file, attempt, req.attempts);
         // Without a session to go on with, the agent starts again from the
         // whole request.

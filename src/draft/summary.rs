@@ -178,6 +178,12 @@ pub fn source_map(roadmap: &Roadmap, source: &str, doc: &SourceDoc) -> String {
 }
 
 /// The agent calls: session, cost and log of each.
+/// What the calls cost, when any reported a cost.
+pub fn total_cost(calls: &[super::Call]) -> Option<f64> {
+    let costs: Vec<f64> = calls.iter().filter_map(|c| c.cost_usd).collect();
+    (!costs.is_empty()).then(|| costs.iter().sum())
+}
+
 pub fn calls(calls: &[super::Call], base: &std::path::Path) -> String {
     let total: f64 = calls.iter().filter_map(|c| c.cost_usd).sum();
     let mut s = format!(

@@ -4,13 +4,16 @@
 
 use super::capture::{self, LogTail};
 use super::options::RunOptions;
+use super::orchestrate::OrchestrateRequest;
 use super::runs::RunManager;
 use super::stdio::LineTransport;
 use super::{RemoteError, Target};
 use rmcp::handler::server::router::tool::ToolRouter;
 use rmcp::handler::server::wrapper::Parameters;
-use rmcp::model::{CallToolResult, ContentBlock, Implementation, ServerCapabilities, ServerConfig};
-use rmcp::{ServerHandler, ServiceExt, tool, tool_handler, tool_router};
+use rmcp::model::{
+    CallToolResult, ContentBlock, Implementation, JsonObject, ServerCapabilities, ServerConfig,
+};
+use rmcp::{ErrorData, ServerHandler, ServiceExt, tool, tool_handler, tool_router};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -86,6 +89,12 @@ fn reply<T: Serialize>(
     }
 }
 
+/// `orchestrate`'s input schema: the request's, as `POST /orchestrate` has it.
+fn orchestrate_schema() -> Arc<JsonObject> {
+    rmcp::handler::server::common::schema_for_input::<OrchestrateRequest>()
+        .expect("the request's schema is an object schema")
+}
+
 /// A blocking command off the async workers.
 async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, RemoteError> + Send + 'static,
@@ -157,6 +166,29 @@ impl McpServer {
                 info.id, info.pid
             )
         })
+    }
+
+    #[tool(
+        description = "From a request to a finished roadmap: the agent drafts a roadmap for `request` (what to build), then it runs with `config` (`max_workers`: agents at once; `enable_recursion`, `max_recursion_depth`: how deep tasks may split) as a plain run would. Returns the run's id at once; follow it with run_status. Refused when the project has a roadmap (unless `force`) or a run holds the lock.",
+        input_schema = orchestrate_schema()
+    )]
+    async fn orchestrate(
+        &self,
+        Parameters(args): Parameters<JsonObject>,
+    ) -> Result<CallToolResult, ErrorData> {
+        // Taken raw: every bad argument, unknown, mistyped or out of range,
+        // is the caller's error (-32602) with what is wrong.
+        let invalid =
+            |e: String| ErrorData::invalid_params(format!("invalid arguments: {e}"), None);
+        let req: OrchestrateRequest =
+            serde_json::from_value(args.into()).map_err(|e| invalid(e.to_string()))?;
+        req.run_options().map_err(|e| invalid(e.to_string()))?;
+        Ok(reply(self.runs.orchestrate(&req).await, |info| {
+            format!(
+                "run {} started (pid {}): drafting the roadmap, then running it; follow it with run_status",
+                info.id, info.pid
+            )
+        }))
     }
 
     #[tool(
@@ -248,7 +280,7 @@ impl ServerHandler for McpServer {
         ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
             .with_server_info(Implementation::new("roadmap-runner", env!("CARGO_PKG_VERSION")))
             .with_instructions(
-                "Drives coding agents through this project's ROADMAP.md. `status` and `plan` show what is done and what would run; `start_run` starts a run in the background, `run_status` follows it, `stop_run` stops it; `task_log` reads a task's agent log.",
+                "Drives coding agents through this project's ROADMAP.md. `status` and `plan` show what is done and what would run; `start_run` starts a run in the background, `orchestrate` drafts a roadmap for a request and runs it, `run_status` follows either, `stop_run` stops it; `task_log` reads a task's agent log.",
             )
     }
 }

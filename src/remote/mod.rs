@@ -5,13 +5,15 @@
 //! command functions with in-memory output (no second implementation of any
 //! command), [`runs`] starts runs as child processes of this binary and
 //! tracks them, [`event_log`] tails the events files every run writes,
-//! [`options`] is the one type of a run's options both take.
+//! [`options`] is the one type of a run's options both take, and
+//! [`orchestrate`] the request that drafts a roadmap, then runs it.
 
 pub mod capture;
 pub mod event_log;
 pub mod http;
 pub mod mcp;
 pub mod options;
+pub mod orchestrate;
 pub mod runs;
 pub mod stdio;
 
@@ -29,6 +31,9 @@ pub enum RemoteError {
     BadRequest(String),
     #[error("{0}")]
     NotFound(String),
+    /// What would be overwritten exists.
+    #[error("{0}")]
+    Exists(String),
     /// The run asked about has already ended.
     #[error("{0}")]
     Finished(String),

@@ -72,7 +72,21 @@ pub struct RunOptions {
     /// git worktree per task) (`--isolation`) [default: shared].
     #[serde(default)]
     pub isolation: Option<Isolation>,
+    /// How deep a task may split itself into sub-roadmaps, 0 to 5; 0 turns
+    /// splitting off [default: 2]. Kept with the run (`GET /runs/{id}`);
+    /// `run` has no flag for it yet (see [`PENDING_FLAGS`]).
+    #[serde(default)]
+    #[schemars(range(max = 5))]
+    pub max_recursion_depth: Option<u32>,
 }
+
+/// The deepest `max_recursion_depth` taken.
+pub const MAX_RECURSION_DEPTH: u32 = 5;
+
+/// Run options whose `run` flag is still to come: each is kept with its run
+/// but not passed to the child. A name moves out of here when the flag
+/// lands (and into [`RunOptions::to_args`]).
+pub const PENDING_FLAGS: &[&str] = &["max_recursion_depth"];
 
 /// `run`'s flags that are not run options here, and why. Every other flag
 /// of `run` is a field of [`RunOptions`] (tested, so the two cannot drift).
@@ -148,6 +162,14 @@ impl RunOptions {
             .as_ref()
             .map(|t| parse_timeout(&t.text()).map_err(|e| bad("timeout", e)))
             .transpose()?;
+        if let Some(d) = self.max_recursion_depth
+            && d > MAX_RECURSION_DEPTH
+        {
+            return Err(bad(
+                "max_recursion_depth",
+                format!("{d} is out of range: 0 to {MAX_RECURSION_DEPTH}"),
+            ));
+        }
         let max_cost = self
             .max_cost
             .map(|c| parse_cost(&c.to_string()).map_err(|e| bad("max_cost", e)))
@@ -215,7 +237,8 @@ impl RunOptions {
 }
 
 /// The flags of `run` that are run options here (every one not in
-/// [`NOT_REMOTE`]), sorted: what the schemas must list (tests).
+/// [`NOT_REMOTE`]) and the [`PENDING_FLAGS`], sorted: what the schemas
+/// must list (tests).
 #[cfg(test)]
 pub(crate) fn remote_run_flags() -> Vec<String> {
     use clap::CommandFactory;
@@ -227,6 +250,7 @@ pub(crate) fn remote_run_flags() -> Vec<String> {
         .filter(|a| !a.is_global_set())
         .map(|a| a.get_id().to_string())
         .filter(|id| !NOT_REMOTE.iter().any(|(n, _)| n == id))
+        .chain(PENDING_FLAGS.iter().map(|f| f.to_string()))
         .collect();
     flags.sort();
     flags

@@ -5,6 +5,7 @@
 //! manager serves both surfaces.
 
 use super::options::RunOptions;
+use super::orchestrate::OrchestrateRequest;
 use super::{RemoteError, Target};
 use crate::exec::{
     ExitStatusKind, OutputStream, ProcessEvent, ProcessSpec, StdinSource, StopLevel, run_process,
@@ -54,6 +55,10 @@ pub struct RunInfo {
     pub summary: Option<Value>,
     /// The end of the child's stderr (its error messages).
     pub stderr_tail: Vec<String>,
+    /// An orchestrated run's request: the goal its roadmap was drafted for.
+    pub request: Option<String>,
+    /// How deep its tasks may split (`max_recursion_depth`), when given.
+    pub max_recursion_depth: Option<u32>,
 }
 
 #[derive(Debug, Clone, Serialize, JsonSchema)]
@@ -101,6 +106,14 @@ impl RunManager {
     /// ended), or [`RemoteError::Locked`] with the CLI's message when another
     /// run (cron, the CLI, this server) holds it.
     pub async fn start(&self, opts: &RunOptions) -> Result<RunInfo, RemoteError> {
+        // A run drafting its roadmap holds no lock yet: the roadmap it is
+        // about to write is not this run's to start on.
+        if let Some(d) = self.list().iter().find(|r| is_drafting(r)) {
+            return Err(RemoteError::Locked(format!(
+                "run `{}` of this server is drafting the roadmap: wait until it runs, or stop it",
+                d.id
+            )));
+        }
         // What the run would refuse before it starts is refused here, with
         // its message, and nothing is started.
         let (target, checked) = (self.target.clone(), opts.clone());
@@ -110,8 +123,62 @@ impl RunManager {
         // No probe of the lock here: probing takes it for a moment, and a run
         // starting at that moment would be refused. The child tries it
         // itself and exits 75, with the holder named, when it is held.
+        let mut args = self.global_args();
+        args.extend(["run".to_string(), "--json".to_string()]);
+        args.extend(opts.to_args());
+        self.spawn(args, None, opts.max_recursion_depth).await
+    }
+
+    /// An orchestrated run: the agent drafts the roadmap for the request
+    /// (`init --goal`), then it runs with the request's options. Refused
+    /// while any run holds the lock or runs from here, and where a roadmap
+    /// exists unless `force`.
+    pub async fn orchestrate(&self, req: &OrchestrateRequest) -> Result<RunInfo, RemoteError> {
+        let opts = req.run_options()?;
+        let goal = req.goal()?.to_string();
+        let roadmap = &self.target.project.roadmap_path;
+        if roadmap.exists() && !req.force {
+            return Err(RemoteError::Exists(format!(
+                "{} exists: nothing was started; send `\"force\": true` to replace it with a drafted one",
+                self.target.project.roadmap_display()
+            )));
+        }
+        if let Some(r) = self.list().iter().find(|r| r.state == "running") {
+            return Err(RemoteError::Locked(format!(
+                "run `{}` of this server is still running: wait for it to finish, or stop it first",
+                r.id
+            )));
+        }
         let lock_path = self.target.project.status.lock_path();
-        let args = self.child_args(opts);
+        if let Some(holder) = lock::current_holder(&lock_path) {
+            let held = lock::LockError::Held {
+                path: lock_path,
+                holder,
+            };
+            return Err(RemoteError::Locked(held.to_string()));
+        }
+        let mut args = self.global_args();
+        args.extend([
+            "init".to_string(),
+            format!("--goal={goal}"),
+            "--run".to_string(),
+            "--json".to_string(),
+        ]);
+        if req.force {
+            args.push("--force".into());
+        }
+        args.extend(opts.to_args());
+        self.spawn(args, Some(goal), opts.max_recursion_depth).await
+    }
+
+    /// The child started and followed; answers as [`RunManager::start`] says.
+    async fn spawn(
+        &self,
+        args: Vec<String>,
+        request: Option<String>,
+        max_recursion_depth: Option<u32>,
+    ) -> Result<RunInfo, RemoteError> {
+        let lock_path = self.target.project.status.lock_path();
         let id = self.next_id();
         let info = Arc::new(Mutex::new(RunInfo {
             id: id.clone(),
@@ -127,6 +194,8 @@ impl RunManager {
             tasks: Vec::new(),
             summary: None,
             stderr_tail: Vec::new(),
+            request,
+            max_recursion_depth,
         }));
         let spec = ProcessSpec {
             program: self.exe.clone().into(),
@@ -180,7 +249,8 @@ impl RunManager {
         }
     }
 
-    fn child_args(&self, opts: &RunOptions) -> Vec<String> {
+    /// `--project-dir DIR [--roadmap=PATH]`: the project this server serves.
+    fn global_args(&self) -> Vec<String> {
         let mut args = vec![
             "--project-dir".to_string(),
             self.target.project.dir.display().to_string(),
@@ -188,8 +258,6 @@ impl RunManager {
         if let Some(r) = &self.target.roadmap {
             args.push(format!("--roadmap={}", r.display()));
         }
-        args.extend(["run".to_string(), "--json".to_string()]);
-        args.extend(opts.to_args());
         args
     }
 
@@ -237,6 +305,16 @@ impl RunManager {
         }
         Ok(info)
     }
+}
+
+/// An orchestrated run that has not started running its roadmap yet.
+fn is_drafting(info: &RunInfo) -> bool {
+    info.state == "running"
+        && info.request.is_some()
+        && info
+            .last_event
+            .as_deref()
+            .is_none_or(|e| e.starts_with("drafting_"))
 }
 
 fn lock_info(info: &Mutex<RunInfo>) -> std::sync::MutexGuard<'_, RunInfo> {
@@ -351,6 +429,8 @@ mod tests {
             tasks: vec![],
             summary: None,
             stderr_tail: vec![],
+            request: None,
+            max_recursion_depth: None,
         }
     }
 

@@ -21,7 +21,14 @@ pub struct Server {
 impl Server {
     /// Starts `serve` in the project, with the fake agent for the runs it starts.
     pub fn start(p: &Project, key: Option<&str>) -> Server {
+        Self::start_env(p, key, &[])
+    }
+
+    /// The same, with more environment for the server and so its runs
+    /// (e.g. the fake agent's canned plans).
+    pub fn start_env(p: &Project, key: Option<&str>, env: &[(&str, &str)]) -> Server {
         let mut cmd = p.cmd();
+        cmd.envs(env.iter().copied());
         cmd.args(["serve", "--bind", "127.0.0.1:0"])
             .env_remove("ROADMAP_RUNNER_API_KEY")
             .stdin(Stdio::null())

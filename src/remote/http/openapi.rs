@@ -7,6 +7,7 @@
 use super::wire::{ErrorBody, LogQuery, RollbackBody, RunList, Started};
 use crate::remote::capture::{Edited, LogTail};
 use crate::remote::options::RunOptions;
+use crate::remote::orchestrate::OrchestrateRequest;
 use crate::remote::runs::RunInfo;
 use schemars::generate::{SchemaGenerator, SchemaSettings};
 use schemars::{JsonSchema, Schema};
@@ -51,6 +52,12 @@ impl Schemas {
             "required": false,
             "content": { "application/json": { "schema": self.read.subschema_for::<T>() } },
         })
+    }
+
+    fn required_body<T: JsonSchema>(&mut self) -> Value {
+        let mut body = self.body::<T>();
+        body["required"] = true.into();
+        body
     }
 
     fn reply<T: JsonSchema>(&mut self, description: &str) -> Value {
@@ -105,17 +112,39 @@ fn document_reply(description: &str) -> Value {
     )
 }
 
+/// An operation's parts besides its method and path.
+struct Op<'a> {
+    summary: &'a str,
+    params: Vec<Value>,
+    body: Option<Value>,
+    ok: (&'a str, Value),
+    errors: &'a [(&'a str, &'a str)],
+}
+
+impl<'a> Op<'a> {
+    /// An operation without parameters or body.
+    fn new(summary: &'a str, ok: (&'a str, Value), errors: &'a [(&'a str, &'a str)]) -> Op<'a> {
+        Op {
+            summary,
+            params: Vec::new(),
+            body: None,
+            ok,
+            errors,
+        }
+    }
+}
+
+/// A route of the document: method, path, operation.
+type Route = (&'static str, &'static str, Value);
+
+const NOT_FOUND: (&str, &str) = ("404", "No such run, task or log");
+const BAD: (&str, &str) = ("400", "A bad value: the message says which and why");
+const INVALID: (&str, &str) = ("422", "The roadmap or the configuration has errors");
+
 /// One operation: its summary, parameters, body and responses; the errors
 /// by status code with what each means here; 401 and 403 on every route.
-fn operation(
-    path: &str,
-    summary: &str,
-    mut params: Vec<Value>,
-    body: Option<Value>,
-    ok: (&str, Value),
-    errors: &[(&str, &str)],
-) -> Value {
-    let mut path_params: Vec<Value> = path
+fn operation(method: &'static str, path: &'static str, op: Op<'_>) -> Route {
+    let mut params: Vec<Value> = path
         .split('/')
         .filter_map(|seg| seg.strip_prefix('{')?.strip_suffix('}'))
         .map(|name| {
@@ -127,47 +156,37 @@ fn operation(
                     "schema": { "type": "string" }, "description": description })
         })
         .collect();
-    path_params.append(&mut params);
+    params.extend(op.params);
     let mut responses = Map::new();
-    responses.insert(ok.0.into(), ok.1);
-    for (code, what) in errors {
+    responses.insert(op.ok.0.into(), op.ok.1);
+    for (code, what) in op.errors {
         responses.insert(
             code.to_string(),
             json_reply(what, json!({ "$ref": "#/components/schemas/ErrorBody" })),
         );
     }
-    responses.insert(
-        "401".into(),
-        json!({ "$ref": "#/components/responses/Unauthorized" }),
-    );
-    responses.insert(
-        "403".into(),
-        json!({ "$ref": "#/components/responses/Forbidden" }),
-    );
-    let mut op = json!({ "summary": summary, "responses": responses });
-    if !path_params.is_empty() {
-        op["parameters"] = path_params.into();
+    for (code, name) in [("401", "Unauthorized"), ("403", "Forbidden")] {
+        let reference = format!("#/components/responses/{name}");
+        responses.insert(code.into(), json!({ "$ref": reference }));
     }
-    if let Some(body) = body {
-        op["requestBody"] = body;
+    let mut value = json!({ "summary": op.summary, "responses": responses });
+    if !params.is_empty() {
+        value["parameters"] = params.into();
     }
-    op
+    if let Some(body) = op.body {
+        value["requestBody"] = body;
+    }
+    (method, path, value)
 }
 
-/// Every operation of `/api/v1`: method, path, operation. The router's
-/// routes are exactly these (tested).
-fn operations(s: &mut Schemas) -> Vec<(&'static str, &'static str, Value)> {
-    let not_found = ("404", "No such run, task or log");
-    let bad = ("400", "A bad value: the message says which and why");
+/// The CLI's `--json` documents, read-only.
+fn document_operations() -> Vec<Route> {
     vec![
-        (
+        operation(
             "get",
             "/status",
-            operation(
-                "/status",
+            Op::new(
                 "The `status --json` document",
-                vec![],
-                None,
                 (
                     "200",
                     document_reply("phases, groups, tasks, next action, running run"),
@@ -175,153 +194,189 @@ fn operations(s: &mut Schemas) -> Vec<(&'static str, &'static str, Value)> {
                 &[],
             ),
         ),
-        (
+        operation(
             "get",
             "/validate",
-            operation(
-                "/validate",
+            Op::new(
                 "The `validate --json` document",
-                vec![],
-                None,
                 ("200", document_reply("diagnostics and counts")),
                 &[],
             ),
         ),
-        (
+        operation(
             "get",
             "/plan",
-            operation(
-                "/plan",
+            Op::new(
                 "The plan: `run --dry-run --json`",
-                vec![],
-                None,
                 ("200", document_reply("groups and tasks that would run")),
-                &[("422", "The roadmap or the configuration has errors")],
+                &[INVALID],
             ),
         ),
-        (
-            "get",
-            "/runs",
-            operation(
-                "/runs",
-                "Runs started by this server",
-                vec![],
-                None,
-                ("200", s.reply::<RunList>("the runs, oldest first")),
-                &[],
-            ),
-        ),
-        (
-            "post",
-            "/runs",
-            operation(
-                "/runs",
-                "Start a run in the background with `run`'s options (an empty body: none); what the run would refuse before it starts is refused here and nothing starts",
-                vec![],
-                Some(s.body::<RunOptions>()),
-                ("202", s.reply::<Started>("the run, started")),
-                &[
-                    bad,
-                    ("409", "Another run holds the project's lock"),
-                    ("413", "The body is too large"),
-                    ("422", "The roadmap or the configuration has errors"),
-                ],
-            ),
-        ),
-        (
-            "get",
-            "/runs/{id}",
-            operation(
-                "/runs/{id}",
-                "A run's state",
-                vec![],
-                None,
-                ("200", s.reply::<RunInfo>("the run")),
-                &[not_found],
-            ),
-        ),
-        (
-            "post",
-            "/runs/{id}/stop",
-            operation(
-                "/runs/{id}/stop",
-                "Stop a run as SIGTERM does: agents stopped, state recorded, the next run resumes",
-                vec![],
-                None,
-                ("200", s.reply::<RunInfo>("the run, stopping")),
-                &[not_found, ("409", "The run has finished already")],
-            ),
-        ),
-        (
-            "get",
-            "/events",
-            operation(
-                "/events",
-                "Server-Sent Events: the runs' `--json` event objects, `id: <events file stem>:<line>`. Without Last-Event-ID the newest run's events so far come first; with it, the events after it.",
-                vec![
-                    json!({"name": "Last-Event-ID", "in": "header", "required": false, "schema": {"type": "string"}}),
-                    json!({"name": "last_event_id", "in": "query", "required": false, "schema": {"type": "string"},
-                       "description": "Last-Event-ID, for clients that cannot set headers"}),
-                    json!({"name": "key", "in": "query", "required": false, "schema": {"type": "string"},
-                       "description": "The API key (for EventSource, which cannot set headers)"}),
-                ],
-                None,
-                (
-                    "200",
-                    json!({"description": "text/event-stream", "content": {"text/event-stream": {"schema": {"type": "string"}}}}),
-                ),
-                &[("400", "Last-Event-ID is not an event id")],
-            ),
-        ),
-        (
-            "get",
-            "/tasks/{phase}/{group}/{task}/log",
-            operation(
-                "/tasks/{phase}/{group}/{task}/log",
-                "A task's latest agent log, readable (`logs N:X:ID`), its last lines",
-                s.query::<LogQuery>(),
-                None,
-                ("200", s.reply::<LogTail>("the end of the log")),
-                &[bad, not_found],
-            ),
-        ),
-        (
-            "post",
-            "/groups/{phase}/{group}/skip",
-            operation(
-                "/groups/{phase}/{group}/skip",
-                "Mark a group complete (`skip N:X`)",
-                vec![],
-                None,
-                ("200", s.reply::<Edited>("what was done")),
-                &[bad, ("422", "The command failed")],
-            ),
-        ),
-        (
-            "post",
-            "/groups/{phase}/{group}/rollback",
-            operation(
-                "/groups/{phase}/{group}/rollback",
-                "Make a group run again (`rollback N:X`)",
-                vec![],
-                Some(s.body::<RollbackBody>()),
-                ("200", s.reply::<Edited>("what was done")),
-                &[bad, ("422", "The command failed")],
-            ),
-        ),
-        (
+        operation(
             "get",
             "/openapi.json",
-            operation(
-                "/openapi.json",
+            Op::new(
                 "This document",
-                vec![],
-                None,
                 ("200", json_reply("OpenAPI 3.1", json!({"type": "object"}))),
                 &[],
             ),
         ),
     ]
+}
+
+/// The runs this server starts, follows and stops.
+fn run_operations(s: &mut Schemas) -> Vec<Route> {
+    vec![
+        operation(
+            "get",
+            "/runs",
+            Op::new(
+                "Runs started by this server",
+                ("200", s.reply::<RunList>("the runs, oldest first")),
+                &[],
+            ),
+        ),
+        operation(
+            "post",
+            "/runs",
+            Op {
+                body: Some(s.body::<RunOptions>()),
+                ..Op::new(
+                    "Start a run in the background with `run`'s options (an empty body: none); what the run would refuse before it starts is refused here and nothing starts",
+                    ("202", s.reply::<Started>("the run, started")),
+                    &[
+                        BAD,
+                        (
+                            "409",
+                            "Another run holds the project's lock, or a run of this server is drafting its roadmap",
+                        ),
+                        ("413", "The body is too large"),
+                        INVALID,
+                    ],
+                )
+            },
+        ),
+        operation(
+            "post",
+            "/orchestrate",
+            Op {
+                body: Some(s.required_body::<OrchestrateRequest>()),
+                ..Op::new(
+                    "From a request to a finished roadmap: the agent drafts the roadmap for `request` (`init --goal`), then it runs with `config` as a plain run would; drafting and run events on /events",
+                    ("202", s.reply::<Started>("the run, drafting")),
+                    &[
+                        BAD,
+                        (
+                            "409",
+                            "The roadmap file exists (send `force`), another run holds the project's lock, or a run of this server is running",
+                        ),
+                        ("413", "The body is too large"),
+                    ],
+                )
+            },
+        ),
+        operation(
+            "get",
+            "/runs/{id}",
+            Op::new(
+                "A run's state",
+                ("200", s.reply::<RunInfo>("the run")),
+                &[NOT_FOUND],
+            ),
+        ),
+        operation(
+            "post",
+            "/runs/{id}/stop",
+            Op::new(
+                "Stop a run as SIGTERM does: agents stopped, state recorded, the next run resumes",
+                ("200", s.reply::<RunInfo>("the run, stopping")),
+                &[NOT_FOUND, ("409", "The run has finished already")],
+            ),
+        ),
+    ]
+}
+
+/// The live events.
+fn event_operations() -> Vec<Route> {
+    let query = |name: &str, description: &str| {
+        json!({"name": name, "in": "query", "required": false, "schema": {"type": "string"},
+               "description": description})
+    };
+    vec![operation(
+        "get",
+        "/events",
+        Op {
+            params: vec![
+                json!({"name": "Last-Event-ID", "in": "header", "required": false, "schema": {"type": "string"}}),
+                query(
+                    "last_event_id",
+                    "Last-Event-ID, for clients that cannot set headers",
+                ),
+                query(
+                    "key",
+                    "The API key (for EventSource, which cannot set headers)",
+                ),
+            ],
+            ..Op::new(
+                "Server-Sent Events: the runs' `--json` event objects, `id: <events file stem>:<line>`. Without Last-Event-ID the newest run's events so far come first; with it, the events after it.",
+                (
+                    "200",
+                    json!({"description": "text/event-stream", "content": {"text/event-stream": {"schema": {"type": "string"}}}}),
+                ),
+                &[("400", "Last-Event-ID is not an event id")],
+            )
+        },
+    )]
+}
+
+/// A task's log, and the edits of a group's state.
+fn group_operations(s: &mut Schemas) -> Vec<Route> {
+    const FAILED: (&str, &str) = ("422", "The command failed");
+    vec![
+        operation(
+            "get",
+            "/tasks/{phase}/{group}/{task}/log",
+            Op {
+                params: s.query::<LogQuery>(),
+                ..Op::new(
+                    "A task's latest agent log, readable (`logs N:X:ID`), its last lines",
+                    ("200", s.reply::<LogTail>("the end of the log")),
+                    &[BAD, NOT_FOUND],
+                )
+            },
+        ),
+        operation(
+            "post",
+            "/groups/{phase}/{group}/skip",
+            Op::new(
+                "Mark a group complete (`skip N:X`)",
+                ("200", s.reply::<Edited>("what was done")),
+                &[BAD, FAILED],
+            ),
+        ),
+        operation(
+            "post",
+            "/groups/{phase}/{group}/rollback",
+            Op {
+                body: Some(s.body::<RollbackBody>()),
+                ..Op::new(
+                    "Make a group run again (`rollback N:X`)",
+                    ("200", s.reply::<Edited>("what was done")),
+                    &[BAD, FAILED],
+                )
+            },
+        ),
+    ]
+}
+
+/// Every operation of `/api/v1`. The router's routes are exactly these
+/// (tested).
+fn operations(s: &mut Schemas) -> Vec<Route> {
+    let mut all = document_operations();
+    all.extend(run_operations(s));
+    all.extend(event_operations());
+    all.extend(group_operations(s));
+    all
 }
 
 /// The whole document.

@@ -5,6 +5,7 @@
 use super::wire::{ApiError, LogQuery, RollbackBody, RunList, Started};
 use super::{AppState, DASHBOARD, auth, openapi, sse};
 use crate::remote::options::RunOptions;
+use crate::remote::orchestrate::OrchestrateRequest;
 use crate::remote::{RemoteError, capture};
 use axum::Router;
 use axum::body::Bytes;
@@ -35,6 +36,7 @@ pub(crate) fn api_routes() -> Vec<(&'static str, &'static str, MethodRouter<AppS
         ("post", "/runs", post(start_run)),
         ("get", "/runs/{id}", get(run_info)),
         ("post", "/runs/{id}/stop", post(stop_run)),
+        ("post", "/orchestrate", post(orchestrate)),
         ("get", "/events", get(sse::events)),
         ("get", "/tasks/{phase}/{group}/{task}/log", get(task_log)),
         ("post", "/groups/{phase}/{group}/skip", post(skip)),
@@ -146,6 +148,18 @@ fn json_kind(value: &Value) -> &'static str {
 async fn start_run(State(st): State<AppState>, body: Result<Bytes, BytesRejection>) -> ApiResult {
     let opts: RunOptions = json_body(body)?;
     let info = st.runs.start(&opts).await?;
+    let started = Started {
+        id: info.id.clone(),
+        run: info,
+    };
+    Ok((StatusCode::ACCEPTED, axum::Json(started)).into_response())
+}
+
+/// Drafts a roadmap for the request, then runs it: `202` as soon as the
+/// drafting has started.
+async fn orchestrate(State(st): State<AppState>, body: Result<Bytes, BytesRejection>) -> ApiResult {
+    let req: OrchestrateRequest = json_body(body)?;
+    let info = st.runs.orchestrate(&req).await?;
     let started = Started {
         id: info.id.clone(),
         run: info,

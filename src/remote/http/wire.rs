@@ -44,7 +44,8 @@ pub(crate) struct RunList {
     pub runs: Vec<RunInfo>,
 }
 
-/// `POST /runs`: the run, and its id on top for convenience.
+/// `POST /runs` and `POST /orchestrate`: the run, and its id on top for
+/// convenience.
 #[derive(Debug, Serialize, JsonSchema)]
 pub(crate) struct Started {
     pub id: String,
@@ -62,7 +63,9 @@ impl From<RemoteError> for ApiError {
         let status = match &e {
             RemoteError::BadRequest(_) => StatusCode::BAD_REQUEST,
             RemoteError::NotFound(_) => StatusCode::NOT_FOUND,
-            RemoteError::Locked(_) | RemoteError::Finished(_) => StatusCode::CONFLICT,
+            RemoteError::Locked(_) | RemoteError::Finished(_) | RemoteError::Exists(_) => {
+                StatusCode::CONFLICT
+            }
             RemoteError::Command { exit_code, .. } if *exit_code == crate::exit::USAGE => {
                 StatusCode::BAD_REQUEST
             }
