@@ -445,3 +445,69 @@ fn the_control_panel_starts_a_run_stops_it_and_skips_a_group_after_confirmation(
         "a skipped group does not run"
     );
 }
+
+#[test]
+fn the_request_box_drafts_a_roadmap_replacing_the_old_one_after_confirmation() {
+    let p = Project::with_config(&roadmap(), GATE);
+    let drafted = "# Shop\n\n## Phase 1: Base\n\n### Group B: Users (Parallel)\n\n\
+                   - [ ] **B1**: Registration\n  Acceptance: users sign up\n\
+                   - [ ] **B2**: Login\n  Acceptance: users log in\n";
+    let plan = p.tmp.path().join("answer.md");
+    std::fs::write(&plan, drafted).unwrap();
+    let s = Server::start_env(
+        &p,
+        Some(KEY),
+        &[("FAKE_AGENT_PLANS", plan.to_str().unwrap())],
+    );
+    let mut chrome = Chrome::launch();
+    let tab = chrome.open(&format!("{}/#key={KEY}", s.base));
+    chrome.wait_until(
+        &tab,
+        "the old roadmap",
+        "!!document.querySelector('li.task[data-task=A1]') && document.getElementById('conn').textContent === 'live'",
+        20,
+    );
+    fill(&mut chrome, &tab, "#request", "Build a shop with users");
+    fill(
+        &mut chrome,
+        &tab,
+        "#orchestrate-form [name=max_workers]",
+        "2",
+    );
+    click(&mut chrome, &tab, "#orchestrate-form [name=force]");
+    click(&mut chrome, &tab, "#orchestrate");
+    chrome.wait_until(
+        &tab,
+        "the confirmation",
+        "document.getElementById('confirm').open && document.getElementById('confirm-text').textContent.includes('Replace ROADMAP.md')",
+        10,
+    );
+    assert_eq!(
+        s.get("/api/v1/runs").1["runs"],
+        json!([]),
+        "nothing before the yes"
+    );
+    click(&mut chrome, &tab, "#confirm-yes");
+    chrome.wait_until(
+        &tab,
+        "the drafted roadmap run to its end",
+        "document.getElementById('run').dataset.state === 'finished' && \
+         !!document.querySelector('li.task[data-task=B2][data-state=succeeded]') && \
+         !document.querySelector('li.task[data-task=A1]')",
+        60,
+    );
+    let run = &s.get("/api/v1/runs").1["runs"][0];
+    assert_eq!(run["request"], "Build a shop with users", "{run}");
+    let args = run["args"].to_string();
+    for flag in [
+        "--force",
+        "--max-parallel=2",
+        "--goal=Build a shop with users",
+    ] {
+        assert!(args.contains(flag), "{flag}: {args}");
+    }
+    assert_eq!(run["exit_code"], 0, "{run}");
+    assert_eq!(p.read("ROADMAP.md"), drafted);
+    assert_eq!(p.origin_log()[0], "Complete Phase 1: Base");
+    chrome.screenshot(&tab, "dashboard-orchestrate.png");
+}

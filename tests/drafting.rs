@@ -323,3 +323,80 @@ fn write_back_on_an_imported_roadmap_ticks_the_documents_boxes_too() {
     // The ticks went into the phase commits.
     assert_eq!(git(&p.dir, &["status", "--porcelain", "PLAN.md"]), "");
 }
+
+#[test]
+fn init_goal_json_reports_the_drafting_then_runs_with_the_run_options() {
+    let p = empty_project();
+    let before = p.origin_log();
+    let out = draft(
+        &p,
+        &[BAD, GOOD],
+        &[
+            "init",
+            "--goal",
+            "Build it",
+            "--run",
+            "--json",
+            "--max-parallel",
+            "1",
+            "--no-push",
+        ],
+    );
+    assert_exit(&out, 0);
+    let events: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON: {l:?}: {e}")))
+        .collect();
+    let names: Vec<&str> = events
+        .iter()
+        .map(|e| e["event"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names[..6],
+        [
+            "drafting_started",
+            "drafting_attempt",
+            "drafting_diagnostics",
+            "drafting_attempt",
+            "drafting_done",
+            "run_started"
+        ],
+        "{names:?}"
+    );
+    assert!(
+        events[2]["problems"]
+            .as_str()
+            .unwrap()
+            .contains("duplicate task id `A1`"),
+        "{}",
+        events[2]
+    );
+    assert_eq!(events[4]["tasks"], 3, "{}", events[4]);
+    assert_eq!(events[5]["max_parallel"], 1, "{}", events[5]);
+    assert_eq!(names.last(), Some(&"run_finished"));
+    // The summary is on stderr; the phases are committed, not pushed.
+    assert!(
+        stderr(&out).contains("Wrote ROADMAP.md"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(p.origin_log(), before);
+    assert_eq!(
+        git(&p.dir, &["log", "-1", "--format=%s"]).trim(),
+        "Complete Phase 2: Features"
+    );
+    // The drafting's events are in an events file of their own, before the run's.
+    let mut files: Vec<PathBuf> = std::fs::read_dir(p.dir.join("logs/orchestrator"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|f| f.extension().is_some_and(|x| x == "jsonl"))
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 2, "{files:?}");
+    let first = std::fs::read_to_string(&files[0]).unwrap();
+    assert_eq!(first.lines().count(), 5, "{first}");
+    assert!(
+        first.starts_with("{") && first.contains("\"drafting_done\""),
+        "{first}"
+    );
+}
