@@ -81,6 +81,9 @@ pub struct RunManager {
     /// How to stop each run: its process's stop level.
     stops: Mutex<BTreeMap<String, watch::Sender<StopLevel>>>,
     counter: AtomicU64,
+    /// One start at a time: what a start checks (an orchestrated run is
+    /// drafting, a run is running) still holds when its child is spawned.
+    starting: tokio::sync::Mutex<()>,
 }
 
 impl RunManager {
@@ -91,6 +94,7 @@ impl RunManager {
             runs: Mutex::new(BTreeMap::new()),
             stops: Mutex::new(BTreeMap::new()),
             counter: AtomicU64::new(0),
+            starting: tokio::sync::Mutex::new(()),
         }))
     }
 
@@ -106,6 +110,7 @@ impl RunManager {
     /// ended), or [`RemoteError::Locked`] with the CLI's message when another
     /// run (cron, the CLI, this server) holds it.
     pub async fn start(&self, opts: &RunOptions) -> Result<RunInfo, RemoteError> {
+        let _one = self.starting.lock().await;
         // A run drafting its roadmap holds no lock yet: the roadmap it is
         // about to write is not this run's to start on.
         if let Some(d) = self.list().iter().find(|r| is_drafting(r)) {
@@ -134,6 +139,7 @@ impl RunManager {
     /// while any run holds the lock or runs from here, and where a roadmap
     /// exists unless `force`.
     pub async fn orchestrate(&self, req: &OrchestrateRequest) -> Result<RunInfo, RemoteError> {
+        let _one = self.starting.lock().await;
         let opts = req.run_options()?;
         let goal = req.goal()?.to_string();
         let roadmap = &self.target.project.roadmap_path;
