@@ -296,21 +296,21 @@ fn the_dashboard_shows_a_run_live_and_after_it_in_chromium() {
 }
 
 /// Sets a form field of the page and tells the page it changed.
-fn fill(c: &mut Chrome, session: &str, selector: &str, value: &str) {
+fn fill(c: &mut Chrome, tab: &str, selector: &str, value: &str) {
     let expr = format!(
         "(() => {{ const f = document.querySelector({sel}); f.value = {val}; f.dispatchEvent(new Event('input')); return true; }})()",
         sel = json!(selector),
         val = json!(value)
     );
-    assert_eq!(c.eval(session, &expr), json!(true), "{selector}");
+    assert_eq!(c.eval(tab, &expr), json!(true), "{selector}");
 }
 
-fn click(c: &mut Chrome, session: &str, selector: &str) {
+fn click(c: &mut Chrome, tab: &str, selector: &str) {
     let expr = format!(
         "(() => {{ const b = document.querySelector({}); if (!b) return false; b.click(); return true; }})()",
         json!(selector)
     );
-    assert_eq!(c.eval(session, &expr), json!(true), "no {selector}");
+    assert_eq!(c.eval(tab, &expr), json!(true), "no {selector}");
 }
 
 /// A group's state as `status --json` has it.

@@ -1,4 +1,4 @@
-//! What a drafting session reports as it goes, for `init --goal --json`
+//! What drafting reports as it goes, for `init --goal --json`
 //! (and so for `POST /orchestrate` and the MCP tool, whose runs are that
 //! command): one JSON object per line on stdout and in an events file of
 //! its own (`logs/orchestrator/events_<stamp>.jsonl`), in the shape of the
@@ -50,7 +50,7 @@ pub enum DraftEvent {
 }
 
 impl DraftEvent {
-    /// A call of the session, as its event.
+    /// An agent call of the drafting, as its event.
     pub fn attempt(call: &Call, of: u32) -> DraftEvent {
         DraftEvent::DraftingAttempt {
             attempt: call.attempt,
@@ -63,7 +63,7 @@ impl DraftEvent {
     }
 }
 
-/// The JSON lines: to `out` and to the session's events file.
+/// The JSON lines: to `out` and to the drafting's events file.
 pub struct JsonEvents<'a> {
     out: &'a mut dyn Write,
     file: Option<std::fs::File>,
