@@ -218,4 +218,331 @@ impl LiveReporter {
 }
 
 #[cfg(test)]
-mod tests;
+mod tests {
+    use super::LiveReporter;
+    use super::lines::wrap_words;
+    use super::rows::clock;
+    use crate::agent::{AgentReport, TaskOutcome};
+    use crate::events::{Event, Reporter};
+    use crate::events::{RunSummary, TaskSummary};
+    use crate::roadmap::GroupKey;
+    use chrono::Local;
+    use console::measure_text_width as measure;
+    use indicatif::InMemoryTerm;
+    use indicatif::ProgressDrawTarget;
+    use std::io::Write;
+    use std::path::PathBuf;
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    #[derive(Clone, Default)]
+    struct Sink(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Sink {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn key() -> GroupKey {
+        GroupKey::new(1, "A")
+    }
+
+    fn reporter(cols: u16) -> (LiveReporter, InMemoryTerm, Sink) {
+        console::set_colors_enabled(false);
+        let term = InMemoryTerm::new(30, cols);
+        let sink = Sink::default();
+        let r = LiveReporter::with_target(
+            ProgressDrawTarget::term_like(Box::new(term.clone())),
+            Box::new(sink.clone()),
+            false,
+            Some(cols as usize),
+        );
+        (r, term, sink)
+    }
+
+    #[test]
+    fn the_stop_line_is_wrapped_not_cut() {
+        let (mut r, term, _) = reporter(40);
+        r.report(&group_started(&["A1"]));
+        r.report(&Event::Stopping {
+            reason: "signal received: no new task starts, every running agent gets SIGTERM (SIGKILL after the grace period; a second signal kills at once)".into(),
+        });
+        let screen = term.contents();
+        assert!(!screen.contains('…'), "{screen}");
+        let text = screen.split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(
+            text.contains("every running agent gets SIGTERM (SIGKILL after the grace period; a second signal kills at once)"),
+            "{screen}"
+        );
+        assert!(screen.lines().all(|l| measure(l) <= 40), "{screen}");
+    }
+
+    #[test]
+    fn words_wrap_at_the_width() {
+        assert_eq!(wrap_words("aa bb cc", 5), ["aa bb", "cc"]);
+        assert_eq!(wrap_words("averylongword x", 4), ["averylongword", "x"]);
+        assert_eq!(wrap_words("", 4), [""]);
+    }
+
+    fn group_started(ids: &[&str]) -> Event {
+        Event::GroupStarted {
+            key: key(),
+            phase_title: "Foundation Layer".into(),
+            title: "Database".into(),
+            annotation: Some("Parallel".into()),
+            tasks: ids.len(),
+            parallel: 2,
+            task_ids: ids.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    fn started(id: &str, title: &str) -> Event {
+        Event::TaskStarted {
+            key: key(),
+            task: id.into(),
+            title: title.into(),
+            attempt: 1,
+            pid: 1,
+            log: PathBuf::from("logs/x.log"),
+            timeout: Duration::from_secs(3600),
+            worker: None,
+        }
+    }
+
+    fn finished(id: &str, title: &str, outcome: TaskOutcome) -> Event {
+        Event::TaskFinished {
+            key: key(),
+            task: id.into(),
+            title: title.into(),
+            attempt: 1,
+            outcome,
+            duration: Duration::from_secs(65),
+            report: AgentReport {
+                cost_usd: Some(0.12),
+                ..Default::default()
+            },
+            log: PathBuf::from("logs/a2.log"),
+            tail: vec!["boom".into()],
+        }
+    }
+
+    fn line_with<'a>(screen: &'a str, needle: &str) -> Option<&'a str> {
+        screen.lines().find(|l| l.contains(needle))
+    }
+
+    #[test]
+    fn notes_are_dim_information_lines_not_warnings() {
+        let (mut r, term, _) = reporter(100);
+        r.report(&Event::Note {
+            message: "1:A: resuming: A1 succeeded in an earlier run; running A2".into(),
+        });
+        let screen = term.contents();
+        assert!(
+            screen.contains("ℹ 1:A: resuming: A1 succeeded in an earlier run; running A2"),
+            "{screen}"
+        );
+        assert!(!screen.contains("warning"), "{screen}");
+    }
+
+    #[test]
+    fn shows_header_running_and_queued_rows_then_permanent_lines() {
+        let (mut r, term, sink) = reporter(120);
+        r.report(&group_started(&["A1", "A2", "A3"]));
+        let screen = term.contents();
+        assert!(
+            screen.contains("Phase 1: Foundation Layer · Group A: Database (Parallel)"),
+            "{screen}"
+        );
+        assert!(screen.contains("3 tasks, 2 in parallel"), "{screen}");
+        for id in ["A1", "A2", "A3"] {
+            let l = line_with(&screen, id).unwrap_or_else(|| panic!("{id} queued: {screen}"));
+            assert!(l.contains("queued"), "{l}");
+        }
+
+        r.report(&started("A1", "Database Schema"));
+        r.report(&started("A2", "Migrations"));
+        r.report(&Event::TaskActivity {
+            key: key(),
+            task: "A1".into(),
+            text: "Bash: cargo test\nsecond line".into(),
+        });
+        let screen = term.contents();
+        let a1 = line_with(&screen, "A1").expect("A1 row");
+        assert!(a1.contains("Database Schema"), "{a1}");
+        assert!(a1.contains("0s / 1h 00m"), "{a1}");
+        assert!(a1.contains("Bash: cargo test"), "{a1}");
+        assert!(!screen.contains("second line"), "{screen}");
+        assert!(!a1.contains("queued"), "{a1}");
+        let a3 = line_with(&screen, "A3").expect("A3 row");
+        assert!(a3.contains("queued"), "{a3}");
+        // Rows in order: header, running, queued.
+        let pos = |n: &str| screen.find(n).unwrap();
+        assert!(
+            pos("Phase 1") < pos("A1") && pos("A2") < pos("A3"),
+            "{screen}"
+        );
+
+        r.report(&finished("A1", "Database Schema", TaskOutcome::Succeeded));
+        r.report(&finished(
+            "A2",
+            "Migrations",
+            TaskOutcome::Failed {
+                exit_code: Some(1),
+                signal: None,
+                reason: "exit code 1".into(),
+            },
+        ));
+        let screen = term.contents();
+        assert!(
+            screen.contains("✔ A1 Database Schema  1m 05s  $0.12"),
+            "{screen}"
+        );
+        assert!(
+            screen.contains("✘ A2 Migrations  1m 05s  $0.12  failed: exit code 1"),
+            "{screen}"
+        );
+        assert!(screen.contains("│ boom"), "{screen}");
+        assert!(screen.contains("log: logs/a2.log"), "{screen}");
+        assert!(!screen.contains(" / 1h 00m"), "running rows gone: {screen}");
+
+        r.report(&Event::RunFinished {
+            summary: RunSummary {
+                exit_code: 1,
+                message: "Run failed".into(),
+                next_steps: vec![],
+                tasks: vec![TaskSummary {
+                    key: key(),
+                    task: "A1".into(),
+                    title: "Database Schema".into(),
+                    outcome: TaskOutcome::Succeeded,
+                    attempts: 1,
+                    duration: Duration::from_secs(65),
+                    cost_usd: Some(0.12),
+                    log: None,
+                    role: Default::default(),
+                }],
+                groups_completed: vec![],
+                duration: Duration::from_secs(70),
+                cost_usd: 0.12,
+                costs: Default::default(),
+                counts: Default::default(),
+            },
+        });
+        let screen = term.contents();
+        assert!(
+            !screen.contains("Phase 1: Foundation"),
+            "header gone: {screen}"
+        );
+        assert!(!screen.contains("queued"), "{screen}");
+        assert!(screen.contains("✔ A1 Database Schema"), "{screen}");
+        let summary = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+        assert!(summary.contains("Run failed"), "{summary}");
+        assert!(summary.contains("GROUP  TASK"), "{summary}");
+    }
+
+    #[test]
+    fn long_titles_and_activity_are_cut_to_the_width() {
+        let (mut r, term, _) = reporter(70);
+        r.report(&group_started(&["A1"]));
+        r.report(&started("A1", &"Very long title ".repeat(10)));
+        r.report(&Event::TaskActivity {
+            key: key(),
+            task: "A1".into(),
+            text: "x".repeat(300),
+        });
+        let screen = term.contents();
+        let a1 = line_with(&screen, "A1").expect("A1 row");
+        assert!(a1.chars().count() <= 70, "{a1}");
+        assert!(a1.contains("…"), "{a1}");
+        assert!(a1.contains("/ 1h 00m"), "{a1}");
+        assert_eq!(screen.lines().filter(|l| l.contains("xxx")).count(), 1);
+    }
+
+    #[test]
+    fn gate_steps_usage_wait_and_retries_show_as_rows() {
+        let (mut r, term, _) = reporter(120);
+        r.report(&group_started(&["A1"]));
+        r.report(&started("A1", "One"));
+        r.report(&finished(
+            "A1",
+            "One",
+            TaskOutcome::UsageLimit {
+                resets_at: None,
+                message: "limit reached".into(),
+            },
+        ));
+        let until = Local::now() + chrono::Duration::minutes(30);
+        r.report(&Event::UsageLimitWait {
+            key: key(),
+            task: "A1".into(),
+            until,
+            resets_at: None,
+        });
+        let screen = term.contents();
+        let wait = line_with(&screen, "usage limit: no new task").expect("wait row");
+        assert!(
+            wait.contains(&until.format("%H:%M:%S").to_string()),
+            "{wait}"
+        );
+        assert!(wait.contains("left)"), "{wait}");
+        assert!(
+            line_with(&screen, "A1 queued (resumes after the usage limit)").is_some(),
+            "{screen}"
+        );
+        r.report(&Event::UsageLimitResume {
+            key: key(),
+            task: "A1".into(),
+        });
+        r.report(&started("A1", "One"));
+        r.report(&finished("A1", "One", TaskOutcome::Succeeded));
+        let ok = TaskOutcome::Succeeded;
+        r.report(&Event::GroupFinished {
+            key: key(),
+            counts: crate::status::counts::Counts::of([crate::status::counts::Entry {
+                role: Default::default(),
+                ended: crate::status::counts::Ended::Ran(&ok),
+                cost_usd: None,
+            }]),
+            duration: Duration::from_secs(3),
+        });
+        r.report(&Event::GateStepStarted {
+            key: key(),
+            step: "test".into(),
+            command: "cargo test".into(),
+        });
+        let screen = term.contents();
+        assert!(line_with(&screen, "gate: test … 0s").is_some(), "{screen}");
+        assert!(line_with(&screen, "usage limit: no new task").is_none());
+        r.report(&Event::GateStepFinished {
+            key: key(),
+            step: "test".into(),
+            status: "passed".into(),
+            duration: Duration::from_secs(12),
+            tail: vec![],
+        });
+        r.report(&Event::PhaseCommitted {
+            phase: 1.into(),
+            title: "Foundation".into(),
+            commit: "0123456789abcdef".into(),
+        });
+        let screen = term.contents();
+        assert!(screen.contains("✔ gate: test  passed in 12.0s"), "{screen}");
+        assert!(!screen.contains("gate: test …"), "{screen}");
+        assert!(
+            screen.contains("● Phase 1: Foundation committed as 0123456789ab"),
+            "{screen}"
+        );
+    }
+
+    #[test]
+    fn clocks_and_limits_read_short() {
+        assert_eq!(clock(Duration::from_secs(7)), "7s");
+        assert_eq!(clock(Duration::from_secs(65)), "1m 05s");
+        assert_eq!(clock(Duration::from_secs(3720)), "1h 02m");
+    }
+}
