@@ -30,6 +30,42 @@ pub fn squash_whitespace(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// The first line, control characters made spaces: one text never breaks
+/// a row or a line of a report.
+pub fn one_line(text: &str) -> String {
+    text.trim()
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// The first line that is not blank, trimmed: a tool result's gist.
+pub fn first_nonblank_line(s: &str) -> &str {
+    s.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty())
+        .unwrap_or("")
+}
+
+/// Every line break made a space, nothing else changed: a value written on
+/// one line of a `key=value` file keeps its spaces.
+pub fn breaks_as_spaces(s: &str) -> String {
+    s.replace(['\n', '\r'], " ")
+}
+
+/// POSIX-shell quoting: bare when only safe characters, otherwise single
+/// quotes with `'` written as `'\''`.
+pub fn shell_quote(word: &str) -> String {
+    let safe = |c: char| c.is_ascii_alphanumeric() || "_-./=:,+@%^".contains(c);
+    if !word.is_empty() && word.chars().all(safe) {
+        return word.to_string();
+    }
+    format!("'{}'", word.replace('\'', r"'\''"))
+}
+
 /// At most `max` characters, with `…` when cut.
 pub fn cap_chars(s: &str, max: usize) -> String {
     match s.char_indices().nth(max) {
@@ -76,6 +112,16 @@ mod tests {
     #[test]
     fn whitespace_is_squashed() {
         assert_eq!(squash_whitespace(" a\n  b\tc "), "a b c");
+    }
+
+    #[test]
+    fn lines_and_quotes() {
+        assert_eq!(one_line("  a\u{1b}[31mb\nc"), "a [31mb");
+        assert_eq!(first_nonblank_line("\n  x \ny"), "x");
+        assert_eq!(breaks_as_spaces("a  b\r\nc"), "a  b  c");
+        assert_eq!(shell_quote("src/a.rs"), "src/a.rs");
+        assert_eq!(shell_quote("it's"), r"'it'\''s'");
+        assert_eq!(shell_quote(""), "''");
     }
 
     #[test]

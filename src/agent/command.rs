@@ -147,12 +147,7 @@ pub fn display_command(inv: &AgentInvocation) -> String {
 /// POSIX-shell quoting: bare when only safe characters, otherwise single
 /// quotes with `'` written as `'\''`.
 pub fn shell_quote(word: &OsStr) -> String {
-    let word = word.to_string_lossy();
-    let safe = |c: char| c.is_ascii_alphanumeric() || "_-./=:,+@%^".contains(c);
-    if !word.is_empty() && word.chars().all(safe) {
-        return word.into_owned();
-    }
-    format!("'{}'", word.replace('\'', r"'\''"))
+    crate::text::shell_quote(&word.to_string_lossy())
 }
 
 /// Claude Code refuses `--dangerously-skip-permissions` as root unless

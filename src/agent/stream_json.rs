@@ -336,12 +336,7 @@ pub(super) fn text_activity(text: &str) -> Option<String> {
     (!line.is_empty()).then(|| cap_chars(line, ACTIVITY_CHARS))
 }
 
-pub(super) fn first_line(s: &str) -> &str {
-    s.lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .unwrap_or("")
-}
+pub(super) use crate::text::first_nonblank_line as first_line;
 
 pub(super) fn cap_bytes(s: &str, max: usize) -> String {
     crate::text::prefix_at_char(s, max).to_string()

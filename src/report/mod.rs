@@ -7,6 +7,7 @@ pub mod live;
 pub mod plain;
 pub mod readable;
 pub mod summary;
+pub mod words;
 
 pub use json::JsonReporter;
 pub use live::LiveReporter;
@@ -38,15 +39,6 @@ fn live_view(terminal: bool, term: &str) -> bool {
     terminal && term != "dumb"
 }
 
-/// `Phase 2: 1 commit pushed`, `3 commits pushed` (an earlier run's).
-pub fn pushed_commits(phase: Option<&crate::roadmap::PhaseId>, commits: usize) -> String {
-    let n = crate::text::plural(commits, "commit");
-    match phase {
-        Some(p) => format!("Phase {p}: {n} pushed"),
-        None => format!("{n} pushed"),
-    }
-}
-
 /// `error: message`, with a timestamp when stderr is not a terminal (a cron
 /// mail), and logged to the runner log too.
 pub fn error_line(message: &str) -> String {
@@ -63,16 +55,7 @@ pub fn error_line(message: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{live_view, pushed_commits};
-
-    #[test]
-    fn pushes_say_how_many_commits() {
-        assert_eq!(
-            pushed_commits(Some(&2.into()), 1),
-            "Phase 2: 1 commit pushed"
-        );
-        assert_eq!(pushed_commits(None, 3), "3 commits pushed");
-    }
+    use super::live_view;
 
     #[test]
     fn the_live_view_needs_a_terminal_that_can_draw() {

@@ -1,7 +1,7 @@
 //! Plain timestamped lines, one per event: what cron mails and pipes get.
 //! Never any terminal escape codes.
 
-use crate::agent::TaskOutcome;
+use super::words;
 use crate::events::{Event, Reporter};
 use crate::text::short_duration;
 use std::io::Write;
@@ -23,13 +23,20 @@ impl<W: Write + Send> PlainReporter<W> {
     }
 }
 
-fn group_name(key: &crate::roadmap::GroupKey) -> String {
-    format!("Phase {} Group {}", key.phase, key.group)
-}
-
 impl<W: Write + Send> Reporter for PlainReporter<W> {
     fn report(&mut self, event: &Event) {
-        match event {
+        if let Some(text) = self.text(event) {
+            self.line(words::of(event).tag, &text);
+        }
+        self.after(event);
+        let _ = self.out.flush();
+    }
+}
+
+impl<W: Write + Send> PlainReporter<W> {
+    /// The text after an event's tag; `None` for an event with no line.
+    fn text(&self, event: &Event) -> Option<String> {
+        Some(match event {
             Event::RunStarted {
                 roadmap,
                 groups,
@@ -43,18 +50,10 @@ impl<W: Write + Send> Reporter for PlainReporter<W> {
                 let budget = max_cost
                     .map(|c| format!(", budget ${c:.2}"))
                     .unwrap_or_default();
-                self.line(
-                    "RUN",
-                    &format!(
-                        "{what}: {roadmap}, {} and {} to run, {max_parallel} in parallel, timeout {} per task{budget}",
-                        crate::text::plural(*groups, "group"),
-                        crate::text::plural(*tasks, "task"),
-                        short_duration(*timeout)
-                    ),
-                );
+                let scope = words::run_scope(*groups, *tasks, *max_parallel, *timeout);
+                format!("{what}: {roadmap}, {scope}{budget}")
             }
-            Event::Warning { message } => self.line("WARN", message),
-            Event::Note { message } => self.line("NOTE", message),
+            Event::Warning { message } | Event::Note { message } => message.clone(),
             Event::GroupStarted {
                 key,
                 title,
@@ -67,15 +66,77 @@ impl<W: Write + Send> Reporter for PlainReporter<W> {
                 } else {
                     format!(" ({title})")
                 };
-                self.line(
-                    "GROUP",
-                    &format!(
-                        "{}{title}: {}, {parallel} in parallel",
-                        group_name(key),
-                        crate::text::plural(*tasks, "task")
-                    ),
-                );
+                let size = words::group_size(*tasks, *parallel);
+                format!("{}{title}: {size}", words::group_name(key))
             }
+            Event::PhaseCommitted {
+                phase,
+                title,
+                commit,
+            } => format!(
+                "Phase {phase}: {title} committed as {}",
+                words::short_commit(commit)
+            ),
+            Event::PhasePushed {
+                phase,
+                remote,
+                branch,
+                commits,
+            } => {
+                let what = words::pushed_commits(phase.as_ref(), *commits);
+                format!("{what} to {remote}/{branch}")
+            }
+            Event::Stopping { reason } => reason.clone(),
+            Event::RunFinished { .. } => return None,
+            _ => return self.group_text(event),
+        })
+    }
+
+    /// The text of a group's events and its gate's.
+    fn group_text(&self, event: &Event) -> Option<String> {
+        Some(match event {
+            Event::GroupFinished {
+                key,
+                counts,
+                duration,
+            } => format!(
+                "{}: {}, {}",
+                words::group_name(key),
+                counts.group_line(),
+                short_duration(*duration)
+            ),
+            Event::GroupSkipped { key, reason } => {
+                format!("{}: {reason}", words::group_name(key))
+            }
+            Event::GateStarted { key, steps, log } => format!(
+                "{}: {}, log {}",
+                words::group_name(key),
+                words::gate_steps(steps),
+                log.display()
+            ),
+            Event::GateStepStarted { step, command, .. } => format!("{step}: $ {command}"),
+            Event::GateStepFinished {
+                step,
+                status,
+                duration,
+                ..
+            } => format!("{step}: {status}{}", words::step_time(status, *duration)),
+            Event::GateFinished { key, passed, log } => {
+                let verdict = if *passed { "passed" } else { "FAILED" };
+                let name = words::group_name(key);
+                format!("{name}: gate {verdict}, log {}", log.display())
+            }
+            Event::GroupCompleted { key, report } => {
+                let report = words::report_suffix(report.as_deref());
+                format!("{}: complete{report}", words::group_name(key))
+            }
+            _ => return self.task_text(event),
+        })
+    }
+
+    /// The text of a task's events, and of the usage-limit wait it causes.
+    fn task_text(&self, event: &Event) -> Option<String> {
+        Some(match event {
             Event::TaskStarted {
                 task,
                 title,
@@ -85,24 +146,18 @@ impl<W: Write + Send> Reporter for PlainReporter<W> {
                 worker,
                 ..
             } => {
-                let again = if *attempt > 1 {
-                    format!(" (attempt {attempt})")
-                } else {
-                    String::new()
-                };
                 let on = match worker {
                     Some(w) => format!("on worker {w}"),
                     None => format!("pid {pid}"),
                 };
-                self.line(
-                    "START",
-                    &format!("{task}: {title}{again} {on}, log {}", log.display()),
-                );
+                let again = words::again(*attempt);
+                format!("{task}: {title}{again} {on}, log {}", log.display())
             }
             Event::TaskActivity { task, text, .. } => {
-                if self.show_activity {
-                    self.line("AGENT", &format!("{task}: {text}"));
+                if !self.show_activity {
+                    return None;
                 }
+                format!("{task}: {text}")
             }
             Event::TaskFinished {
                 task,
@@ -110,46 +165,25 @@ impl<W: Write + Send> Reporter for PlainReporter<W> {
                 outcome,
                 duration,
                 report,
-                log,
-                tail,
                 ..
             } => {
                 let cost = report
                     .cost_usd
                     .map(|c| format!(", {}", crate::status::counts::usd(c)))
                     .unwrap_or_default();
-                let (tag, detail) = match outcome {
-                    TaskOutcome::Succeeded => ("DONE", String::new()),
-                    TaskOutcome::Failed { reason, .. } => ("FAIL", format!(": {reason}")),
-                    TaskOutcome::TimedOut { after_secs } => {
-                        let after = short_duration(std::time::Duration::from_secs(*after_secs));
-                        ("FAIL", format!(": no result after {after}, stopped"))
-                    }
-                    TaskOutcome::Interrupted => ("STOP", String::new()),
-                    TaskOutcome::AuthFailure { message } => ("AUTH", format!(": {message}")),
-                    TaskOutcome::UsageLimit { message, .. } => ("LIMIT", format!(": {message}")),
-                    TaskOutcome::OverBudget { message } => ("BUDGET", format!(": {message}")),
-                    TaskOutcome::WorkerLost { message } => ("LOST", format!(": {message}")),
-                };
-                self.line(
-                    tag,
-                    &format!(
-                        "{task}: {title} {} in {}{cost}{detail}",
-                        outcome.label(),
-                        short_duration(*duration)
-                    ),
-                );
-                if !outcome.is_success() {
-                    let lines = super::readable::tail_lines(tail);
-                    for l in &lines[lines.len().saturating_sub(5)..] {
-                        let _ = writeln!(self.out, "    | {l}");
-                    }
-                    let _ = writeln!(self.out, "    log: {}", log.display());
-                }
+                let detail = words::ending(outcome)
+                    .reason
+                    .map(|r| format!(": {r}"))
+                    .unwrap_or_default();
+                format!(
+                    "{task}: {title} {} in {}{cost}{detail}",
+                    outcome.label(),
+                    short_duration(*duration)
+                )
             }
             Event::TaskRetry {
                 task, attempt, of, ..
-            } => self.line("RETRY", &format!("{task}: attempt {attempt} of {of}")),
+            } => format!("{task}: {}", words::attempt_of(*attempt, *of)),
             Event::UsageLimitWait {
                 task,
                 until,
@@ -159,105 +193,42 @@ impl<W: Write + Send> Reporter for PlainReporter<W> {
                 let resets = resets_at
                     .map(|r| format!(" (limit resets {})", r.format("%Y-%m-%d %H:%M:%S")))
                     .unwrap_or_default();
-                self.line(
-                    "WAIT",
-                    &format!(
-                        "{task}: agent usage limit reached{resets}; no new task starts until {}, then {task} resumes",
-                        until.format("%Y-%m-%d %H:%M:%S")
-                    ),
-                );
+                format!(
+                    "{task}: agent usage limit reached{resets}; no new task starts until {}, then {task} resumes",
+                    until.format("%Y-%m-%d %H:%M:%S")
+                )
             }
             Event::UsageLimitResume { task, .. } => {
-                self.line("RESUME", &format!("{task}: resuming after the usage limit"))
+                format!("{task}: resuming after the usage limit")
             }
-            Event::GroupFinished {
-                key,
-                counts,
-                duration,
-            } => self.line(
-                "GROUP",
-                &format!(
-                    "{}: {}, {}",
-                    group_name(key),
-                    counts.group_line(),
-                    short_duration(*duration)
-                ),
-            ),
-            Event::GroupSkipped { key, reason } => {
-                self.line("SKIP", &format!("{}: {reason}", group_name(key)))
+            _ => return None,
+        })
+    }
+
+    /// What follows an event's line: a failure's last output and log, a
+    /// gate step's output, the run's summary.
+    fn after(&mut self, event: &Event) {
+        match event {
+            Event::TaskFinished {
+                outcome, log, tail, ..
+            } if !outcome.is_success() => {
+                let lines = super::readable::tail_lines(tail);
+                for l in &lines[lines.len().saturating_sub(5)..] {
+                    let _ = writeln!(self.out, "    | {l}");
+                }
+                let _ = writeln!(self.out, "    log: {}", log.display());
             }
-            Event::GateStarted { key, steps, log } => self.line(
-                "GATE",
-                &format!(
-                    "{}: {} ({}), log {}",
-                    group_name(key),
-                    crate::text::plural(steps.len(), "step"),
-                    steps.join(", "),
-                    log.display()
-                ),
-            ),
-            Event::GateStepStarted { step, command, .. } => {
-                self.line("GATE", &format!("{step}: $ {command}"))
-            }
-            Event::GateStepFinished {
-                step,
-                status,
-                duration,
-                tail,
-                ..
-            } => {
-                // A step that did not run has no duration to show.
-                let time = if status == "not run" {
-                    String::new()
-                } else {
-                    format!(" in {}", short_duration(*duration))
-                };
-                self.line("GATE", &format!("{step}: {status}{time}"));
-                // Bounded where it is made: the first failure lines, then the end.
+            // Bounded where it is made: the first failure lines, then the end.
+            Event::GateStepFinished { tail, .. } => {
                 for l in tail {
                     let _ = writeln!(self.out, "    | {l}");
                 }
             }
-            Event::GateFinished { key, passed, log } => {
-                let verdict = if *passed { "passed" } else { "FAILED" };
-                self.line(
-                    "GATE",
-                    &format!("{}: gate {verdict}, log {}", group_name(key), log.display()),
-                );
-            }
-            Event::GroupCompleted { key, report } => {
-                let report = report
-                    .as_ref()
-                    .map(|r| format!(", report {}", r.display()))
-                    .unwrap_or_default();
-                self.line("GROUP", &format!("{}: complete{report}", group_name(key)));
-            }
-            Event::PhaseCommitted {
-                phase,
-                title,
-                commit,
-            } => self.line(
-                "COMMIT",
-                &format!(
-                    "Phase {phase}: {title} committed as {}",
-                    &commit[..commit.len().min(12)]
-                ),
-            ),
-            Event::PhasePushed {
-                phase,
-                remote,
-                branch,
-                commits,
-            } => {
-                let what = super::pushed_commits(phase.as_ref(), *commits);
-                self.line("PUSH", &format!("{what} to {remote}/{branch}"));
-            }
-            Event::Stopping { reason } => self.line("STOP", reason),
             Event::RunFinished { summary } => {
                 let _ = write!(self.out, "{}", super::summary::render(summary));
             }
+            _ => {}
         }
-        let _ = self.out.flush();
     }
 }
 

@@ -17,7 +17,7 @@
 //! ✔ result ($0.0123, 6 turns, 12.0s): Implemented A1.
 //! ```
 
-use crate::text::cap_chars;
+use crate::text::{cap_chars, first_nonblank_line};
 use chrono::{DateTime, Local};
 use serde_json::Value;
 
@@ -133,7 +133,7 @@ impl Readable {
         .iter()
         .find_map(|k| field(k))
         {
-            format!("→ {name}: {}", first_line(s))
+            format!("→ {name}: {}", first_nonblank_line(s))
         } else {
             format!("→ {name}")
         };
@@ -276,13 +276,6 @@ pub fn render(log: &str) -> String {
 
 fn str_field<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
     v.get(key).and_then(Value::as_str).filter(|s| !s.is_empty())
-}
-
-fn first_line(s: &str) -> &str {
-    s.lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .unwrap_or("")
 }
 
 /// The readable lines of an output tail, for failure messages: the agent's

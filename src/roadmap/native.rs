@@ -108,10 +108,8 @@ fn literal_title(title: &str) -> String {
     }
 }
 
-/// A title on one line, without a trailing `(...)` read as an annotation.
-fn one_line(s: &str) -> String {
-    s.split_whitespace().collect::<Vec<_>>().join(" ")
-}
+// A title on one line: a line break would end its heading or row early.
+use crate::text::squash_whitespace as one_line;
 
 #[cfg(test)]
 mod tests {

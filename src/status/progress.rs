@@ -174,7 +174,7 @@ impl InProgress {
                 out.push_str(&format!(" worker={}", one_word(w)));
             }
             if let Some(log) = &t.log {
-                out.push_str(&format!(" log={}", one_line(log)));
+                out.push_str(&format!(" log={}", crate::text::breaks_as_spaces(log)));
             }
             out.push('\n');
         }
@@ -191,7 +191,7 @@ impl InProgress {
                 out.push_str(&format!(" pid_start={s}"));
             }
             if let Some(log) = &g.log {
-                out.push_str(&format!(" log={}", one_line(log)));
+                out.push_str(&format!(" log={}", crate::text::breaks_as_spaces(log)));
             }
             out.push('\n');
         }
@@ -465,21 +465,17 @@ fn wait_gone(groups: &[u32], limit: std::time::Duration) {
 
 /// Whether a process other than a zombie is in process group `pgid`.
 fn group_has_live_member(pgid: u32) -> bool {
-    let Ok(dir) = std::fs::read_dir("/proc") else {
+    let Ok(all) = procfs::process::all_processes() else {
         return true;
     };
-    dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
-        .filter_map(stat_fields)
-        .any(|f| {
-            f.first().map(String::as_str) != Some("Z")
-                && f.get(2).and_then(|p| p.parse().ok()) == Some(pgid)
-        })
+    all.filter_map(|p| p.ok()?.stat().ok())
+        .any(|s| s.state != 'Z' && u32::try_from(s.pgrp) == Ok(pgid))
 }
 
 /// The start time of `pid` in clock ticks since boot (`/proc/<pid>/stat`
 /// field 22); `None` when there is no such process (or no `/proc`).
 pub fn process_start_time(pid: u32) -> Option<u64> {
-    stat_fields(pid)?.get(19)?.parse().ok()
+    Some(stat(pid)?.starttime)
 }
 
 /// Whether `pid` runs (zombies count as gone) and, when a start time is
@@ -491,14 +487,11 @@ pub fn process_alive(pid: u32, start: Option<u64>) -> bool {
     if raw <= 0 {
         return false;
     }
-    if let Some(fields) = stat_fields(pid) {
-        if fields.first().map(String::as_str) == Some("Z") {
+    if let Some(stat) = stat(pid) {
+        if stat.state == 'Z' {
             return false;
         }
-        return match start {
-            Some(s) => fields.get(19).and_then(|f| f.parse::<u64>().ok()) == Some(s),
-            None => true,
-        };
+        return start.is_none_or(|s| stat.starttime == s);
     }
     if std::path::Path::new("/proc/self/stat").exists() {
         return false;
@@ -509,14 +502,12 @@ pub fn process_alive(pid: u32, start: Option<u64>) -> bool {
     !matches!(kill(Pid::from_raw(raw), None), Err(Errno::ESRCH))
 }
 
-/// The fields of `/proc/<pid>/stat` after the command name: index 0 is the
-/// state (field 3), index 2 the process group (field 5), index 19 the start
-/// time (field 22).
-fn stat_fields(pid: u32) -> Option<Vec<String>> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name is in parentheses and may itself hold `)` and spaces.
-    let after = &stat[stat.rfind(')')? + 1..];
-    Some(after.split_whitespace().map(str::to_string).collect())
+/// `/proc/<pid>/stat`; `None` when there is no such process (or no `/proc`).
+fn stat(pid: u32) -> Option<procfs::process::Stat> {
+    procfs::process::Process::new(i32::try_from(pid).ok()?)
+        .ok()?
+        .stat()
+        .ok()
 }
 
 fn now_secs() -> DateTime<Utc> {
@@ -530,10 +521,6 @@ fn fmt_time(t: DateTime<Utc>) -> String {
 
 fn one_word(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join("-")
-}
-
-fn one_line(s: &str) -> String {
-    s.replace(['\n', '\r'], " ")
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@
 //! user's changes found at the start of a run ([`LeftOut`]) get the entries
 //! of the runner's last snapshot back, so they never enter a commit.
 
-use super::{Context, Repo, VcsError};
+use super::{Context, PathPatterns, Repo, VcsError};
 use git2::{IndexAddOption, IndexEntry, Oid, Repository};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -73,9 +73,10 @@ impl Repo {
             git2::Index::open(temp).context(|| "cannot open a temporary git index".into())?;
         own.set_index(&mut index)
             .context(|| "cannot use a temporary git index".into())?;
+        let drop = PathPatterns::new(drop);
         let mut filter = |path: &Path, _spec: &[u8]| -> i32 {
             let p = path.to_string_lossy().replace('\\', "/");
-            i32::from(self.ignored(&p, drop))
+            i32::from(self.ignored(&p, &drop))
         };
         index
             .add_all(["*"], IndexAddOption::DEFAULT, Some(&mut filter))
@@ -86,7 +87,7 @@ impl Repo {
         let dropped: Vec<String> = index
             .iter()
             .map(|e| String::from_utf8_lossy(&e.path).into_owned())
-            .filter(|p| self.ignored(p, drop))
+            .filter(|p| self.ignored(p, &drop))
             .collect();
         for p in dropped {
             index
@@ -164,13 +165,14 @@ impl Repo {
             .repo
             .diff_tree_to_tree(Some(&a), Some(&b), None)
             .context(|| "cannot compare two snapshots".into())?;
+        let ignore = PathPatterns::new(ignore);
         let mut out = BTreeMap::new();
         for d in diff.deltas() {
             let Some(path) = d.new_file().path().or_else(|| d.old_file().path()) else {
                 continue;
             };
             let path = path.to_string_lossy().replace('\\', "/");
-            if self.ignored(&path, ignore) {
+            if self.ignored(&path, &ignore) {
                 continue;
             }
             let id = match d.status() {

@@ -8,12 +8,15 @@
 //! the report or hide what follows. Text put in table cells has pipes,
 //! backslashes and newlines escaped so it stays in its cell.
 
+mod markdown;
+
 use super::counts::{Counts, Ended, Entry, Role, usd};
 use super::{StatusError, records::StepStatus, write_atomic};
 use crate::agent::TaskOutcome;
 use crate::roadmap::Dialect;
 use crate::roadmap::{GroupKey, PhaseId};
 use chrono::{DateTime, FixedOffset};
+use markdown::{cell, code_span, heading_text, inline_text, quote_block};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -148,8 +151,32 @@ pub fn write_group_report(dir: &Path, key: &GroupKey, text: &str) -> Result<Path
     Ok(path)
 }
 
+/// The group's report: a heading, a table of its tasks, a section per task,
+/// its helpers, the files changed, the gate and the totals.
 pub fn render_group_report(input: &GroupReportInput) -> String {
     let mut out = String::new();
+    render_heading(input, &mut out);
+    render_task_table(&input.tasks, &mut out);
+    for t in &input.tasks {
+        render_task(t, &mut out);
+    }
+    render_helpers(&input.helpers, &mut out);
+    render_files(&input.changed_files, &mut out);
+    render_gate(&input.gate, &mut out);
+    render_totals(input, &mut out);
+    let agent_time: Duration = input
+        .tasks
+        .iter()
+        .filter(|t| t.outcome != TaskReportOutcome::DoneInRoadmap)
+        .map(|t| t.duration)
+        .sum();
+    let _ = writeln!(out, "- **Agent time:** {}", fmt_duration(agent_time));
+    let _ = writeln!(out, "- **Group time:** {}", fmt_duration(input.duration));
+    out
+}
+
+/// `# Phase 1 · Group A: Database (Parallel)`, then the phase and when.
+fn render_heading(input: &GroupReportInput, out: &mut String) {
     let mut title = format!("Phase {} · Group {}", input.phase, input.group_id);
     if !input.group_title.trim().is_empty() {
         let _ = write!(title, ": {}", input.group_title.trim());
@@ -174,131 +201,120 @@ pub fn render_group_report(input: &GroupReportInput) -> String {
         input.completed_at.format("%Y-%m-%d %H:%M:%S %:z"),
         fmt_duration(input.duration)
     );
+}
 
-    // Summary table.
+/// One row per task; `—` for what a task marked done by hand never had.
+fn render_task_table(tasks: &[TaskReport], out: &mut String) {
     out.push_str("| Task | Title | Outcome | Attempts | Duration | Cost |\n");
     out.push_str("|------|-------|---------|---------:|---------:|-----:|\n");
-    for t in &input.tasks {
+    for t in tasks {
         let ran = matches!(t.outcome, TaskReportOutcome::Ran(_));
+        let (attempts, duration) = if ran {
+            (t.attempts.len().to_string(), fmt_duration(t.duration))
+        } else {
+            ("—".into(), "—".into())
+        };
         let _ = writeln!(
             out,
-            "| {} | {} | {} | {} | {} | {} |",
+            "| {} | {} | {} | {attempts} | {duration} | {} |",
             cell(&t.id),
             cell(&t.title),
             outcome_badge(&t.outcome),
-            if ran {
-                t.attempts.len().to_string()
-            } else {
-                "—".into()
-            },
-            if ran {
-                fmt_duration(t.duration)
-            } else {
-                "—".into()
-            },
             fmt_cost(t.cost_usd()),
         );
     }
     out.push('\n');
+}
 
-    // One section per task.
-    for t in &input.tasks {
-        let mut heading = t.id.clone();
-        if !t.title.trim().is_empty() {
-            let _ = write!(heading, ": {}", t.title.trim());
-        }
-        let _ = writeln!(out, "## {}\n", heading_text(&heading));
-        match &t.outcome {
-            TaskReportOutcome::DoneInRoadmap => {
-                out.push_str("Marked done in the roadmap; not run.\n\n");
-                continue;
-            }
-            TaskReportOutcome::Ran(outcome) => {
-                let _ = writeln!(
-                    out,
-                    "- **Outcome:** {}",
-                    inline_text(&outcome_detail(outcome))
-                );
-            }
-        }
-        let _ = writeln!(out, "- **Duration:** {}", fmt_duration(t.duration));
-        let _ = writeln!(out, "- **Attempts:** {}", t.attempts.len());
-        if t.attempts.len() > 1 {
-            for (i, a) in t.attempts.iter().enumerate() {
-                let _ = writeln!(
-                    out,
-                    "  {}. {} after {}, {}",
-                    i + 1,
-                    a.outcome,
-                    fmt_duration(a.duration),
-                    fmt_cost(a.cost_usd)
-                );
-            }
-        }
-        let _ = writeln!(out, "- **Cost:** {}", fmt_cost(t.cost_usd()));
-        if let Some(log) = &t.log {
-            let _ = writeln!(out, "- **Log:** {}", code_span(log, false));
-        }
-        if let Some(files) = &t.files {
-            let shown: Vec<String> = files.iter().map(|f| code_span(f, false)).collect();
-            let shown = if shown.is_empty() {
-                "none".into()
-            } else {
-                shown.join(", ")
-            };
-            let _ = writeln!(out, "- **Files changed:** {shown}");
-        }
-        out.push('\n');
-        match t.summary.as_deref().filter(|s| !s.trim().is_empty()) {
-            Some(summary) => out.push_str(&quote_block(summary)),
-            None => out.push_str("*The agent left no summary.*\n\n"),
-        }
+/// A task's section: how it ended, its attempts, cost, log, files and the
+/// agent's summary.
+fn render_task(t: &TaskReport, out: &mut String) {
+    let mut heading = t.id.clone();
+    if !t.title.trim().is_empty() {
+        let _ = write!(heading, ": {}", t.title.trim());
     }
-
-    render_helpers(&input.helpers, &mut out);
-    out.push_str("## Files changed\n\n");
-    if input.changed_files.is_empty() {
-        out.push_str("No files changed.\n\n");
-    } else {
-        for f in &input.changed_files {
-            let _ = writeln!(out, "- {}", code_span(f, false));
+    let _ = writeln!(out, "## {}\n", heading_text(&heading));
+    let outcome = match &t.outcome {
+        TaskReportOutcome::DoneInRoadmap => {
+            out.push_str("Marked done in the roadmap; not run.\n\n");
+            return;
         }
-        out.push('\n');
-    }
-
-    out.push_str("## Gate\n\n");
-    if input.gate.is_empty() {
-        out.push_str("No gate steps are configured.\n\n");
-    } else {
-        out.push_str("| Step | Command | Result | Duration |\n");
-        out.push_str("|------|---------|--------|---------:|\n");
-        for s in &input.gate {
+        TaskReportOutcome::Ran(outcome) => outcome,
+    };
+    let _ = writeln!(
+        out,
+        "- **Outcome:** {}",
+        inline_text(&outcome_detail(outcome))
+    );
+    let _ = writeln!(out, "- **Duration:** {}", fmt_duration(t.duration));
+    let _ = writeln!(out, "- **Attempts:** {}", t.attempts.len());
+    if t.attempts.len() > 1 {
+        for (i, a) in t.attempts.iter().enumerate() {
             let _ = writeln!(
                 out,
-                "| {} | {} | {} | {} |",
-                cell(&s.name),
-                if s.command.trim().is_empty() {
-                    "—".to_string()
-                } else {
-                    code_span(&s.command, true)
-                },
-                step_badge(s.status),
-                s.duration.map_or("—".into(), fmt_duration),
+                "  {}. {} after {}, {}",
+                i + 1,
+                a.outcome,
+                fmt_duration(a.duration),
+                fmt_cost(a.cost_usd)
             );
         }
-        out.push('\n');
     }
+    let _ = writeln!(out, "- **Cost:** {}", fmt_cost(t.cost_usd()));
+    if let Some(log) = &t.log {
+        let _ = writeln!(out, "- **Log:** {}", code_span(log, false));
+    }
+    if let Some(files) = &t.files {
+        let shown: Vec<String> = files.iter().map(|f| code_span(f, false)).collect();
+        let shown = if shown.is_empty() {
+            "none".into()
+        } else {
+            shown.join(", ")
+        };
+        let _ = writeln!(out, "- **Files changed:** {shown}");
+    }
+    out.push('\n');
+    match t.summary.as_deref().filter(|s| !s.trim().is_empty()) {
+        Some(summary) => out.push_str(&quote_block(summary)),
+        None => out.push_str("*The agent left no summary.*\n\n"),
+    }
+}
 
-    render_totals(input, &mut out);
-    let agent_time: Duration = input
-        .tasks
-        .iter()
-        .filter(|t| t.outcome != TaskReportOutcome::DoneInRoadmap)
-        .map(|t| t.duration)
-        .sum();
-    let _ = writeln!(out, "- **Agent time:** {}", fmt_duration(agent_time));
-    let _ = writeln!(out, "- **Group time:** {}", fmt_duration(input.duration));
-    out
+fn render_files(changed: &[String], out: &mut String) {
+    out.push_str("## Files changed\n\n");
+    if changed.is_empty() {
+        out.push_str("No files changed.\n\n");
+        return;
+    }
+    for f in changed {
+        let _ = writeln!(out, "- {}", code_span(f, false));
+    }
+    out.push('\n');
+}
+
+fn render_gate(gate: &[GateStepReport], out: &mut String) {
+    out.push_str("## Gate\n\n");
+    if gate.is_empty() {
+        out.push_str("No gate steps are configured.\n\n");
+        return;
+    }
+    out.push_str("| Step | Command | Result | Duration |\n");
+    out.push_str("|------|---------|--------|---------:|\n");
+    for s in gate {
+        let command = if s.command.trim().is_empty() {
+            "—".to_string()
+        } else {
+            code_span(&s.command, true)
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {command} | {} | {} |",
+            cell(&s.name),
+            step_badge(s.status),
+            s.duration.map_or("—".into(), fmt_duration),
+        );
+    }
+    out.push('\n');
 }
 
 /// The group's [`Counts`]: its tasks by latest outcome, its repairs and
@@ -442,212 +458,6 @@ fn fmt_cost(cost: Option<f64>) -> String {
         Some(c) => usd(c),
         None => "—".into(),
     }
-}
-
-/// One line of inline text: newlines become spaces, raw HTML tags are
-/// escaped.
-fn inline_text(s: &str) -> String {
-    escape_html_tags(&s.split_whitespace().collect::<Vec<_>>().join(" "))
-}
-
-/// Inline text for an ATX heading: a trailing `#` would be read as the
-/// heading's closing sequence.
-fn heading_text(s: &str) -> String {
-    let mut t = inline_text(s);
-    if t.ends_with('#') {
-        t.insert(t.len() - 1, '\\');
-    }
-    t
-}
-
-/// Inline text for a table cell: pipes and backslashes escaped too.
-fn cell(s: &str) -> String {
-    let t = inline_text(s).replace('\\', "\\\\").replace('|', "\\|");
-    if t.is_empty() { " ".into() } else { t }
-}
-
-/// `s` as a code span, on one line; in a table cell its pipes are escaped
-/// (GFM reads `\|` as `|` inside a code span in a table).
-fn code_span(s: &str, in_table: bool) -> String {
-    let s = s.replace(['\n', '\r'], " ");
-    let s = if in_table { s.replace('|', "\\|") } else { s };
-    let longest = s.split(|c| c != '`').map(str::len).max().unwrap_or(0);
-    let fence = "`".repeat(longest + 1);
-    let pad = if s.starts_with('`') || s.ends_with('`') || s.starts_with(' ') {
-        " "
-    } else {
-        ""
-    };
-    format!("{fence}{pad}{s}{pad}{fence}")
-}
-
-/// `<tag`, `</tag`, `<!--`, `<?` become `&lt;...` outside code spans, so no
-/// raw HTML reaches the rendered page.
-fn escape_html_tags(line: &str) -> String {
-    let mut out = String::with_capacity(line.len());
-    let bytes = line.as_bytes();
-    let mut i = 0;
-    while i < line.len() {
-        let c = bytes[i];
-        if c == b'`' {
-            // A code span: a run of n backticks up to the next run of exactly n.
-            let run = bytes[i..].iter().take_while(|&&b| b == b'`').count();
-            if let Some(close) = find_backtick_run(&line[i + run..], run) {
-                let end = i + run + close + run;
-                out.push_str(&line[i..end]);
-                i = end;
-            } else {
-                out.push_str(&line[i..i + run]);
-                i += run;
-            }
-            continue;
-        }
-        if c == b'<'
-            && bytes
-                .get(i + 1)
-                .is_some_and(|n| n.is_ascii_alphabetic() || matches!(n, b'/' | b'!' | b'?'))
-        {
-            out.push_str("&lt;");
-            i += 1;
-            continue;
-        }
-        let ch = line[i..].chars().next().expect("in bounds");
-        out.push(ch);
-        i += ch.len_utf8();
-    }
-    out
-}
-
-/// Where in `s` a run of exactly `n` backticks starts.
-fn find_backtick_run(s: &str, n: usize) -> Option<usize> {
-    let bytes = s.as_bytes();
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'`' {
-            let run = bytes[i..].iter().take_while(|&&b| b == b'`').count();
-            if run == n {
-                return Some(i);
-            }
-            i += run;
-        } else {
-            i += 1;
-        }
-    }
-    None
-}
-
-/// Untrusted Markdown as a blockquote that cannot affect the rest of the
-/// document; ends with a blank line.
-pub fn quote_block(text: &str) -> String {
-    let text = text.replace("\r\n", "\n").replace('\r', "\n");
-    let lines: Vec<&str> = text.trim_matches('\n').lines().collect();
-    // The quoted lines, without their `> `.
-    let mut quoted_lines: Vec<String> = Vec::new();
-    // The open fence: its character and length.
-    let mut fence: Option<(char, usize)> = None;
-    // Whether an indented line here starts or continues indented code (after
-    // a blank line or more code); otherwise it continues a paragraph.
-    let mut code_may_follow = true;
-    for line in lines {
-        let line = line.trim_end();
-        let indent = line.len() - line.trim_start_matches(' ').len();
-        let body = &line[indent..];
-        let mut heading = false;
-        let quoted = if let Some((ch, len)) = fence {
-            if indent <= 3
-                && fence_run(body)
-                    .is_some_and(|(c, n, rest)| c == ch && n >= len && rest.trim().is_empty())
-            {
-                fence = None;
-            }
-            line.to_string()
-        } else if indent <= 3
-            && let Some((ch, n, info)) = fence_run(body)
-            && !(ch == '`' && info.contains('`'))
-        {
-            fence = Some((ch, n));
-            line.to_string()
-        } else if (indent >= 4 || line.starts_with('\t')) && code_may_follow {
-            // Indented code: left as written.
-            line.to_string()
-        } else if indent >= 4 || line.starts_with('\t') {
-            // A paragraph's continuation line: inline text.
-            escape_html_tags(line)
-        } else if let Some(text) = atx_heading(body) {
-            // A heading stands apart, as a paragraph of its own.
-            heading = true;
-            if text.is_empty() {
-                String::new()
-            } else {
-                format!("**{}**", escape_html_tags(text))
-            }
-        } else if is_setext_underline(body) {
-            format!("{}\\{}", &line[..indent], body)
-        } else {
-            escape_html_tags(line)
-        };
-        code_may_follow = fence.is_none()
-            && (line.is_empty() || (code_may_follow && (indent >= 4 || line.starts_with('\t'))));
-        if heading && quoted_lines.last().is_some_and(|l| !l.is_empty()) {
-            quoted_lines.push(String::new());
-        }
-        quoted_lines.push(quoted);
-        if heading {
-            quoted_lines.push(String::new());
-            code_may_follow = true;
-        }
-    }
-    if let Some((ch, len)) = fence {
-        quoted_lines.push(ch.to_string().repeat(len));
-    }
-    // No blank line twice in a row (a heading next to a blank), none last.
-    quoted_lines.dedup_by(|b, a| a.is_empty() && b.is_empty());
-    while quoted_lines.last().is_some_and(|l| l.is_empty()) {
-        quoted_lines.pop();
-    }
-    let mut out = String::new();
-    for q in quoted_lines {
-        if q.is_empty() {
-            out.push_str(">\n");
-        } else {
-            let _ = writeln!(out, "> {q}");
-        }
-    }
-    out.push('\n');
-    out
-}
-
-/// A code fence opener/closer: its character, length and the rest.
-fn fence_run(body: &str) -> Option<(char, usize, &str)> {
-    let ch = body.chars().next().filter(|c| matches!(c, '`' | '~'))?;
-    let n = body.chars().take_while(|&c| c == ch).count();
-    (n >= 3).then(|| (ch, n, &body[n..]))
-}
-
-/// The text of an ATX heading line (`## Title ##` → `Title`).
-fn atx_heading(body: &str) -> Option<&str> {
-    let hashes = body.chars().take_while(|&c| c == '#').count();
-    if !(1..=6).contains(&hashes) {
-        return None;
-    }
-    let rest = &body[hashes..];
-    if !(rest.is_empty() || rest.starts_with([' ', '\t'])) {
-        return None;
-    }
-    let rest = rest.trim();
-    // An optional closing sequence of `#`s after a space.
-    let trimmed = rest.trim_end_matches('#');
-    let text = if trimmed.is_empty() || trimmed.ends_with([' ', '\t']) {
-        trimmed.trim_end()
-    } else {
-        rest
-    };
-    Some(text)
-}
-
-fn is_setext_underline(body: &str) -> bool {
-    let b = body.trim_end();
-    !b.is_empty() && (b.chars().all(|c| c == '=') || b.chars().all(|c| c == '-'))
 }
 
 #[cfg(test)]
