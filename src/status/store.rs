@@ -114,10 +114,11 @@ impl<'a> Store<'a> {
         &self.view
     }
 
-    /// Appends one record; the view has it once the file has.
+    /// Appends one record; the view has it, as a load would read it, once
+    /// the file has.
     fn append(&mut self, record: Record) -> Result<(), StatusError> {
-        self.file.append(&record)?;
-        self.view.push(record);
+        let stored = self.file.append_read_back(&record)?;
+        self.view.push(stored);
         Ok(())
     }
 
@@ -343,5 +344,94 @@ impl<'a> Store<'a> {
         }))?;
         crash_point("commit-record");
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::agent::{AgentReport, TaskOutcome};
+
+    fn attempt(key: &GroupKey, task: &str, summary: String) -> TaskRecord {
+        let report = AgentReport {
+            result_text: Some(summary),
+            ..AgentReport::default()
+        };
+        let now = Utc::now();
+        let second = std::time::Duration::from_secs(1);
+        TaskRecord::new(
+            key,
+            task,
+            1,
+            TaskOutcome::Succeeded,
+            &report,
+            now,
+            now,
+            second,
+            None,
+        )
+    }
+
+    /// What the store answers from memory is what a fresh load of the
+    /// files says: every write reaches the file, then the view.
+    #[test]
+    fn the_view_follows_the_writes_as_a_load_would_read_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let status = StatusDir::new(dir.path());
+        std::fs::create_dir_all(status.path()).unwrap();
+        let key = GroupKey::new(1, "A");
+        let other = GroupKey::new(1, "B");
+        let mut store = Store::open(&status, RunView::default());
+        store.mark_complete(&other).unwrap();
+        let base = GroupBase {
+            head: Some("h".into()),
+            files: BTreeMap::new(),
+        };
+        store
+            .group_started(&key, false, Some(base), Isolation::Worktree)
+            .unwrap();
+        let long = "x".repeat(super::super::records::RESULT_TEXT_CAP * 2);
+        store.task_finished(&attempt(&key, "A1", long)).unwrap();
+        store.group_completed(&key).unwrap();
+        store.roll_back(&other).unwrap();
+        store.group_ended().unwrap();
+
+        let view = store.view();
+        assert_eq!(view.base_head(&key).as_deref(), Some("h"));
+        assert_eq!(
+            view.isolation(&key),
+            None,
+            "complete: the isolation is over"
+        );
+        let text = view.latest_outcomes(&key)["A1"]
+            .result_text
+            .clone()
+            .unwrap();
+        assert!(text.len() <= super::super::records::RESULT_TEXT_CAP);
+        assert!(view.completed().contains(&key));
+        assert!(!view.completed().contains(&other));
+        let loaded = RunView::load(&status).unwrap();
+        assert!(loaded.record_warnings.is_empty());
+        assert_eq!(loaded.view.records(), view.records());
+        assert_eq!(loaded.view.completed(), view.completed());
+    }
+
+    /// The completed set is read again before it is written: a line added
+    /// by hand during the run stays, and the view takes it in.
+    #[test]
+    fn a_hand_edit_of_the_completed_file_is_kept_and_seen() {
+        let dir = tempfile::tempdir().unwrap();
+        let status = StatusDir::new(dir.path());
+        std::fs::create_dir_all(status.path()).unwrap();
+        let mut store = Store::open(&status, RunView::default());
+        status
+            .write(super::super::COMPLETED_FILE, b"# mine\nPHASE_2:C\n")
+            .unwrap();
+        store.group_completed(&GroupKey::new(1, "A")).unwrap();
+        assert!(store.view().completed().contains(&GroupKey::new(2, "C")));
+        assert_eq!(
+            std::fs::read_to_string(status.file(super::super::COMPLETED_FILE)).unwrap(),
+            "# mine\nPHASE_2:C\nPHASE_1:A\n"
+        );
     }
 }

@@ -47,12 +47,22 @@ impl RecordStore {
 
     /// Appends one record as one complete line, durably.
     pub fn append(&self, record: &Record) -> Result<(), StatusError> {
+        self.append_read_back(record).map(drop)
+    }
+
+    /// [`RecordStore::append`], returning the record as a load reads it
+    /// back: times to the millisecond. Whatever is derived from a record
+    /// (a cluster run id from a start's time) is then the same in this run
+    /// and in the next.
+    pub fn append_read_back(&self, record: &Record) -> Result<Record, StatusError> {
         let mut line = record.to_line();
+        let stored = Record::parse_line(&line).unwrap_or_else(|_| record.clone());
         line.push('\n');
         append_line(&self.path, line.as_bytes()).map_err(|source| StatusError::Write {
             path: self.path.clone(),
             source,
-        })
+        })?;
+        Ok(stored)
     }
 
     /// Every readable record in file order, and a warning for every line
