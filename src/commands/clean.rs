@@ -7,7 +7,7 @@ use super::{CommandError, Io};
 use crate::config::{FileConfig, Overrides, Settings};
 use crate::plan::{GroupState, group_state};
 use crate::project::Project;
-use crate::status::{LockError, RunLock};
+use crate::status::{CompletedGroups, LockError, RunLock, RunView};
 use crate::vcs::Repo;
 use crate::worktree::{self, Worktrees, task_name};
 use std::collections::BTreeSet;
@@ -27,10 +27,12 @@ pub fn run(project: &Project, io: Io<'_>) -> Result<i32, CommandError> {
         }
         Err(e) => return Err(CommandError::Preflight(e.to_string())),
     };
-    let live = live_worktrees(project)?;
+    // The status files as they are now, under the lock.
+    let view = RunView::load(&project.status)?.view;
+    let live = live_worktrees(project, view.completed())?;
     let wts = Worktrees::new(&project.dir, repo.workdir(), &settings.worktree);
     // The refs of phases whose commit is out go, as a run would release them.
-    let released = release_committed(project, &repo, &wts, &settings)?;
+    let released = release_committed(project, &repo, &wts, &settings, view.completed())?;
     for (phase, n) in &released {
         writeln!(
             io.out,
@@ -78,11 +80,11 @@ fn release_committed(
     repo: &Repo,
     wts: &Worktrees,
     settings: &Settings,
+    completed: &CompletedGroups,
 ) -> Result<Vec<(String, usize)>, CommandError> {
     let loaded = project.load_roadmap()?;
-    let (completed, _) = project.status.load_completed()?;
     let mut out = Vec::new();
-    for phase in worktree::committed_phases(repo, &loaded.roadmap, &completed, &settings.git) {
+    for phase in worktree::committed_phases(repo, &loaded.roadmap, completed, &settings.git) {
         let n = worktree::release_phase(repo, wts, phase)
             .map_err(|e| CommandError::Preflight(e.to_string()))?;
         if n > 0 {
@@ -93,13 +95,15 @@ fn release_committed(
 }
 
 /// The worktree names of every task of a pending group: still needed.
-fn live_worktrees(project: &Project) -> Result<BTreeSet<String>, CommandError> {
+fn live_worktrees(
+    project: &Project,
+    completed: &CompletedGroups,
+) -> Result<BTreeSet<String>, CommandError> {
     let loaded = project.load_roadmap()?;
-    let (completed, _) = project.status.load_completed()?;
     Ok(loaded
         .roadmap
         .groups()
-        .filter(|(p, g)| group_state(&g.key(p), p, g, &completed) == GroupState::Pending)
+        .filter(|(p, g)| group_state(&g.key(p), p, g, completed) == GroupState::Pending)
         .flat_map(|(p, g)| {
             let key = g.key(p);
             g.tasks

@@ -96,15 +96,9 @@ fn tell_workers(
     out: &mut dyn std::io::Write,
 ) -> Result<(), CommandError> {
     let project = Project::new(Some(&demo.shop), None)?;
-    let (records, _) = crate::status::RecordStore::new(&project.status).load()?;
-    let mut per: std::collections::BTreeMap<String, usize> = Default::default();
-    for r in &records {
-        if let crate::status::Record::Task(t) = r
-            && let Some(w) = &t.worker
-        {
-            *per.entry(w.clone()).or_default() += 1;
-        }
-    }
+    let per = crate::status::RunView::load(&project.status)?
+        .view
+        .attempts_per_worker();
     let said: Vec<String> = per.iter().map(|(w, n)| format!("{w} ran {n}")).collect();
     writeln!(
         out,

@@ -7,7 +7,7 @@ use crate::cli::{RollbackArgs, SkipArgs};
 use crate::exit;
 use crate::project::Project;
 use crate::roadmap::GroupKey;
-use crate::status::{LockError, RecordStore, RunLock, report_dir, report_file_name};
+use crate::status::{LockError, RunLock, Store, report_dir, report_file_name};
 
 fn group_key(project: &Project, given: &str) -> Result<GroupKey, CommandError> {
     let key = GroupKey::parse_cli(given).ok_or_else(|| {
@@ -42,7 +42,7 @@ pub fn skip(project: &Project, args: &SkipArgs, mut io: Io<'_>) -> Result<i32, C
     let Some(_lock) = lock(project, &mut io)? else {
         return Ok(exit::LOCKED);
     };
-    if project.status.update_completed(|c| c.add(&key))? {
+    if Store::load(&project.status)?.mark_complete(&key)? {
         writeln!(io.out, "{key} marked complete: runs skip it from now on")?;
     } else {
         writeln!(io.out, "{key} was already complete")?;
@@ -59,9 +59,8 @@ pub fn rollback(
     let Some(_lock) = lock(project, &mut io)? else {
         return Ok(exit::LOCKED);
     };
-    let changed = project.status.update_completed(|c| c.remove(&key))?;
     // Earlier attempts no longer count: the next run starts the group afresh.
-    RecordStore::new(&project.status).append_reset(&key)?;
+    let changed = Store::load(&project.status)?.roll_back(&key)?;
     if changed {
         writeln!(
             io.out,

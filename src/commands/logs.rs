@@ -215,17 +215,8 @@ pub fn run(project: &Project, args: &LogsArgs, io: Io<'_>) -> Result<i32, Comman
 /// attempt that wrote `log`, when there is one.
 fn ended_line(project: &Project, log: &Path) -> Option<String> {
     let name = log.file_name()?;
-    let (records, _) = crate::status::RecordStore::new(&project.status)
-        .load()
-        .ok()?;
-    let record = records.iter().rev().find_map(|r| match r {
-        crate::status::Record::Task(t)
-            if t.log.as_deref().and_then(|l| Path::new(l).file_name()) == Some(name) =>
-        {
-            Some(t)
-        }
-        _ => None,
-    })?;
+    let view = crate::status::RunView::load(&project.status).ok()?.view;
+    let record = view.record_of_log(name)?;
     let mut parts = vec![
         format!("attempt {}", record.attempt),
         crate::text::short_duration(std::time::Duration::from_secs_f64(

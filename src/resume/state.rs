@@ -3,8 +3,8 @@
 use crate::config::GitSettings;
 use crate::roadmap::PhaseId;
 use crate::status::{
-    CommitState, CompletedGroups, InProgress, LineWarning, Record, RecordStore, StatusDir,
-    StatusError, kill_leftovers, phase_commit_state, recover_in_progress,
+    CommitState, CompletedGroups, InProgress, LineWarning, Record, RunView, StatusDir, StatusError,
+    kill_leftovers, phase_commit_state, recover_in_progress,
 };
 use crate::vcs::Repo;
 use std::collections::BTreeMap;
@@ -138,15 +138,20 @@ impl RunState {
     }
 
     fn files(status: &StatusDir) -> Result<RunState, StatusError> {
-        let (completed, completed_warnings) = status.load_completed()?;
-        let (records, record_warnings) = RecordStore::new(status).load()?;
+        let loaded = RunView::load(status)?;
+        let (records, completed) = loaded.view.into_parts();
         Ok(RunState {
             completed,
-            completed_warnings,
+            completed_warnings: loaded.completed_warnings,
             records,
-            record_warnings,
+            record_warnings: loaded.record_warnings,
             ..RunState::default()
         })
+    }
+
+    /// The records and completed set as a view, for the run's store.
+    pub fn view(&self) -> RunView {
+        RunView::new(self.records.clone(), self.completed.clone())
     }
 
     pub fn commit_state(&self, phase: &PhaseId) -> CommitState {

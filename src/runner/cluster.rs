@@ -8,7 +8,6 @@ use crate::cluster::coordinator::group::RemoteGroup;
 use crate::events::{Event, Reporter};
 use crate::exit;
 use crate::resume::GroupAction;
-use crate::status::RecordStore;
 use crate::worktree::Worktrees;
 use std::sync::Arc;
 
@@ -68,10 +67,8 @@ impl Ctx<'_, '_, '_> {
             &inputs.settings.worktree,
         );
         // This run's `start` record included: the run id comes from it.
-        let (records, _) = RecordStore::new(&inputs.project.status)
-            .load()
-            .map_err(|e| e.to_string())?;
-        RemoteGroup::prepare(d, repo, &wts, inputs.settings, &planned.key, &records)
+        let records = self.store.view().records();
+        RemoteGroup::prepare(d, repo, &wts, inputs.settings, &planned.key, records)
     }
 
     /// Said once per run: what of `[agent] env` stays here.

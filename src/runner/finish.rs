@@ -11,9 +11,8 @@ use crate::resume::GroupAction;
 use crate::roadmap::GroupKey;
 use crate::status::{
     AttemptReport, GateRecord, GateStepRecord, GateStepReport, GroupReportInput, HelperReport,
-    IntegrationState, RecordStore, StartRecord, StatusError, StepStatus, Store, TaskRecord,
-    TaskReport, TaskReportOutcome, group_base, group_run_time, render_group_report,
-    runner_attempts, task_attempts, task_integrations, write_group_report,
+    IntegrationState, RunView, StartRecord, StatusError, StepStatus, Store, TaskRecord, TaskReport,
+    TaskReportOutcome, render_group_report, write_group_report,
 };
 use crate::vcs::Repo;
 use std::collections::BTreeMap;
@@ -277,7 +276,6 @@ pub fn write_back(project: &Project, planned: &GroupAction<'_>) -> Result<usize,
 /// `completed_tasks.txt` and the `complete` record (written last, so a
 /// crash in between reruns only this step).
 pub fn record_completion(
-    project: &Project,
     repo: Option<&Repo>,
     report_dir: Option<&Path>,
     planned: &GroupAction<'_>,
@@ -289,12 +287,25 @@ pub fn record_completion(
         store.group_completed(key)?;
         return Ok(None);
     };
-    let (records, _) = RecordStore::new(&project.status).load()?;
-    let changed_files = files_changed_by_group(repo, group_base(&records, key));
-    let duration = group_run_time(&records, key);
-    let attempts = task_attempts(&records, key);
+    let input = report_input(repo, planned, gate_steps, store.view());
+    let path = write_group_report(report_dir, key, &render_group_report(&input))?;
+    store.group_completed(key)?;
+    Ok(Some(path))
+}
+
+/// What the group's report says, from every record of it since its base.
+fn report_input(
+    repo: Option<&Repo>,
+    planned: &GroupAction<'_>,
+    gate_steps: &[StepResult],
+    view: &RunView,
+) -> GroupReportInput {
+    let key = &planned.key;
+    let changed_files = files_changed_by_group(repo, view.base(key));
+    let duration = view.run_time(key);
+    let attempts = view.attempts(key);
     // With worktrees each task's own diff is known from its integration.
-    let integrations = task_integrations(&records, key);
+    let integrations = view.integrations(key);
     let files_of = |id: &str| match integrations.get(id) {
         Some(IntegrationState::Done(i)) => Some(i.files.clone()),
         _ => None,
@@ -320,7 +331,7 @@ pub fn record_completion(
             },
         })
         .collect();
-    let input = GroupReportInput {
+    GroupReportInput {
         phase: key.phase.clone(),
         phase_title: planned.phase.title.clone(),
         group_id: key.group.clone(),
@@ -340,14 +351,12 @@ pub fn record_completion(
                 duration: (s.status != gate::StepStatus::NotRun).then_some(s.duration),
             })
             .collect(),
-        helpers: runner_attempts(&records, key)
+        helpers: view
+            .runner_attempts(key)
             .into_iter()
             .map(helper_report)
             .collect(),
-    };
-    let path = write_group_report(report_dir, key, &render_group_report(&input))?;
-    store.group_completed(key)?;
-    Ok(Some(path))
+    }
 }
 
 fn helper_report(t: &TaskRecord) -> HelperReport {

@@ -19,10 +19,7 @@ use crate::exit;
 use crate::project::Project;
 use crate::resume::GroupAction;
 use crate::roadmap::{GroupKey, Task};
-use crate::status::{
-    IntegrationRecord, IntegrationState, RecordStore, TaskRecord, latest_task_outcomes,
-    task_integrations,
-};
+use crate::status::{IntegrationRecord, IntegrationState, RunView, TaskRecord};
 use crate::vcs::Repo;
 use crate::worktree::{self, Conflict, Dropped, Merged, Side, Unresolved, Worktrees, task_name};
 use git2::Oid;
@@ -182,17 +179,11 @@ fn worktrees_of<'a>(
 /// attempt ran in a worktree and is not merged yet.
 fn leftover_worktrees<'a>(
     inputs: &super::RunInputs<'a>,
+    view: &RunView,
     planned: &GroupAction<'_>,
 ) -> Option<(&'a Repo, Worktrees)> {
     let repo = inputs.repo?;
-    let (records, _) = RecordStore::new(&inputs.project.status).load().ok()?;
-    let done = task_integrations(&records, &planned.key);
-    let waiting = latest_task_outcomes(&records, &planned.key)
-        .values()
-        .any(|r| {
-            (r.worktree.is_some() || r.commit.is_some())
-                && !matches!(done.get(&r.task), Some(IntegrationState::Done(_)))
-        });
+    let waiting = view.unmerged_worktrees(&planned.key);
     let wts = Worktrees::new(
         &inputs.project.dir,
         repo.workdir(),
@@ -226,7 +217,10 @@ impl Ctx<'_, '_, '_> {
         reporter: &mut dyn Reporter,
     ) -> Isolation {
         let run = self.inputs.settings.isolation;
-        let began = crate::status::group_isolation(&self.inputs.state.records, &planned.key)
+        let began = self
+            .store
+            .view()
+            .isolation(&planned.key)
             .filter(|_| !restart && self.cluster.is_none());
         match began {
             Some(began) if began != run => {
@@ -280,11 +274,9 @@ impl Ctx<'_, '_, '_> {
             repo.workdir(),
             &self.inputs.settings.worktree,
         );
-        let Ok((completed, _)) = self.inputs.project.status.load_completed() else {
-            return;
-        };
+        let completed = self.store.view().completed();
         let git = &self.inputs.settings.git;
-        for phase in worktree::committed_phases(repo, self.inputs.roadmap, &completed, git) {
+        for phase in worktree::committed_phases(repo, self.inputs.roadmap, completed, git) {
             if let Err(e) = worktree::release_phase(repo, &wts, phase) {
                 reporter.report(&Event::Warning {
                     message: format!("cannot delete the task branches of Phase {phase}: {e}"),
@@ -315,7 +307,7 @@ impl Ctx<'_, '_, '_> {
         let Some((repo, wts)) = worktrees_of(self.inputs, self.isolation).or_else(|| {
             // Run shared now, but tasks of this group succeeded in worktrees
             // earlier: their work is merged all the same, never left behind.
-            let found = leftover_worktrees(self.inputs, planned)?;
+            let found = leftover_worktrees(self.inputs, self.store.view(), planned)?;
             reporter.report(&Event::Warning {
                 message: format!(
                     "{}: some of its tasks ran with --isolation worktree in an earlier run: merging their worktrees before the gate",
@@ -362,12 +354,8 @@ impl Ctx<'_, '_, '_> {
                     .into(),
             ],
         };
-        let records = RecordStore::new(&self.inputs.project.status)
-            .load()
-            .map_err(|e| failed(&e))?
-            .0;
-        let states = task_integrations(&records, key);
-        let latest = latest_task_outcomes(&records, key);
+        let states = self.store.view().integrations(key);
+        let latest = self.store.view().latest_outcomes(key);
         // Tasks run on workers: their branches, fetched in one go.
         let remote: Vec<&TaskRecord> = planned
             .group

@@ -27,7 +27,7 @@ use crate::project::Project;
 use crate::resume::{Action, Decision, GroupAction, GroupStep, RunState};
 use crate::roadmap::{GroupKey, Phase, Roadmap};
 use crate::status::counts::usd;
-use crate::status::{GroupBase, Store, group_base, write_pending};
+use crate::status::{GroupBase, Store};
 use crate::vcs::Repo;
 use attempt::AttemptJob;
 use finish::GateOutcome;
@@ -340,7 +340,7 @@ pub async fn execute(
         inputs,
         stop: &stop,
         signals,
-        store: Store::new(&inputs.project.status),
+        store: Store::open(&inputs.project.status, inputs.state.view()),
         budget: budget::Budget::new(settings.max_cost),
         cluster: None,
         isolation: settings.isolation,
@@ -356,7 +356,7 @@ pub async fn execute(
             skipped: 0,
         },
     };
-    write_pending_file(inputs, reporter);
+    write_pending_file(inputs, &ctx.store, reporter);
     if let Some(left_out) = &ctx.left_out {
         reporter.report(&Event::Warning {
             message: line::left_out_warning(left_out),
@@ -553,7 +553,7 @@ impl Ctx<'_, '_, '_> {
     fn group_started(&mut self, planned: &GroupAction<'_>, reporter: &mut dyn Reporter) {
         let key = &planned.key;
         let restart = matches!(planned.step, GroupStep::Run { restart: true, .. });
-        let first = restart || group_base(&self.inputs.state.records, key).is_none();
+        let first = restart || self.store.view().base(key).is_none();
         let base = first.then(|| group_base_now(self.inputs.repo));
         self.snapshot(key, crate::status::SnapshotPoint::Start, reporter);
         if restart {
@@ -747,7 +747,6 @@ impl Ctx<'_, '_, '_> {
         );
         let ran = !matches!(planned.step, GroupStep::DoneInRoadmap);
         match finish::record_completion(
-            self.inputs.project,
             self.inputs.repo,
             ran.then_some(report_dir.as_path()),
             planned,
@@ -760,7 +759,7 @@ impl Ctx<'_, '_, '_> {
                     report,
                 });
                 self.run.completed.push(key.clone());
-                write_pending_file(self.inputs, reporter);
+                write_pending_file(self.inputs, &self.store, reporter);
                 true
             }
             Err(e) => {
@@ -797,15 +796,12 @@ fn group_base_now(repo: Option<&Repo>) -> GroupBase {
 }
 
 /// `status/pending_tasks.txt`: every group not yet complete, in order.
-fn write_pending_file(inputs: &RunInputs<'_>, reporter: &mut dyn Reporter) {
-    let status = &inputs.project.status;
-    let Ok((completed, _)) = status.load_completed() else {
-        return;
-    };
+fn write_pending_file(inputs: &RunInputs<'_>, store: &Store<'_>, reporter: &mut dyn Reporter) {
+    let completed = store.view().completed();
     let pending: Vec<(GroupKey, Vec<String>)> = inputs
         .roadmap
         .groups()
-        .filter(|(p, g)| group_state(&g.key(p), p, g, &completed) == GroupState::Pending)
+        .filter(|(p, g)| group_state(&g.key(p), p, g, completed) == GroupState::Pending)
         .map(|(p, g)| {
             let ids = g
                 .tasks
@@ -816,7 +812,7 @@ fn write_pending_file(inputs: &RunInputs<'_>, reporter: &mut dyn Reporter) {
             (g.key(p), ids)
         })
         .collect();
-    if let Err(e) = write_pending(status, &pending) {
+    if let Err(e) = store.write_pending(&pending) {
         reporter.report(&Event::Warning {
             message: format!("cannot update status/pending_tasks.txt: {e}"),
         });

@@ -19,7 +19,6 @@ use crate::exit;
 use crate::gate::excerpt::{ELLIPSIS, excerpt};
 use crate::gate::{GateReport, StepResult};
 use crate::resume::GroupAction;
-use crate::status::{Record, RecordStore, group_base};
 use std::path::Path;
 
 pub const REPAIR_TEMPLATE: &str = include_str!("../agent/repair_prompt.md");
@@ -344,7 +343,7 @@ impl Ctx<'_, '_, '_> {
         // What it says it did, for the summary when the repairs run out.
         let said = self
             .record(&planned.key, &s.task)
-            .and_then(|r| r.result_text)
+            .and_then(|r| r.result_text.clone())
             .and_then(|t| t.lines().find(|l| !l.trim().is_empty()).map(str::to_string))
             .map(|l| format!(" ({})", crate::text::cap_chars(l.trim(), 160)))
             .unwrap_or_default();
@@ -447,12 +446,8 @@ impl Ctx<'_, '_, '_> {
         &self,
         key: &crate::roadmap::GroupKey,
         id: &str,
-    ) -> Option<crate::status::TaskRecord> {
-        let (records, _) = RecordStore::new(&self.inputs.project.status).load().ok()?;
-        records.into_iter().rev().find_map(|r| match r {
-            Record::Task(t) if t.is_for_group(key) && t.task == id => Some(t),
-            _ => None,
-        })
+    ) -> Option<&crate::status::TaskRecord> {
+        self.store.view().latest_record(key, id)
     }
 
     /// Runs one agent of the runner's own in this group.
@@ -557,18 +552,13 @@ impl Ctx<'_, '_, '_> {
 
     /// HEAD when the group first started (its base).
     fn base_head(&self, planned: &GroupAction<'_>) -> Option<String> {
-        let (records, _) = RecordStore::new(&self.inputs.project.status).load().ok()?;
-        group_base(&records, &planned.key).and_then(|b| b.head.clone())
+        self.store.view().base_head(&planned.key)
     }
 
     /// `- path` lines of the files the group changed since its base.
     fn changed_files(&self, planned: &GroupAction<'_>) -> String {
-        let records = RecordStore::new(&self.inputs.project.status)
-            .load()
-            .map(|(r, _)| r)
-            .unwrap_or_default();
-        let files =
-            finish::files_changed_by_group(self.inputs.repo, group_base(&records, &planned.key));
+        let base = self.store.view().base(&planned.key);
+        let files = finish::files_changed_by_group(self.inputs.repo, base);
         files
             .iter()
             .map(|f| format!("- {f}"))

@@ -9,6 +9,7 @@ pub mod progress;
 pub mod records;
 pub mod report_md;
 pub mod store;
+pub mod view;
 
 pub use atomic::write_atomic;
 pub use completed::{CompletedGroups, LineWarning};
@@ -29,6 +30,7 @@ pub use report_md::{
     render_group_report, report_dir, report_file_name, write_group_report,
 };
 pub use store::{GroupBase, Store};
+pub use view::RunView;
 
 use std::path::{Path, PathBuf};
 
