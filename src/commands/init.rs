@@ -4,8 +4,8 @@
 //! ([`crate::draft`]), optionally run at once (`--run`).
 
 use super::{CommandError, Io};
-use crate::cli::{InitArgs, RunArgs};
-use crate::config::{CONFIG_FILE, FileConfig, Settings};
+use crate::cli::InitArgs;
+use crate::config::{CONFIG_FILE, FileConfig, Overrides, RunRequest, Settings};
 use crate::draft::{self, Request, summary};
 use crate::exit;
 use crate::project::Project;
@@ -24,7 +24,7 @@ pub fn run(
     io: Io<'_>,
 ) -> Result<i32, CommandError> {
     let (file, _) = FileConfig::load(&project.dir)?;
-    let settings = Settings::resolve(&file, &RunArgs::default().overrides()?)?;
+    let settings = Settings::resolve(&file, &Overrides::default().with_process_env()?)?;
     let gate = gate_lines(project, &settings);
     let roadmap = &project.roadmap_path;
     let config = project.dir.join(CONFIG_FILE);
@@ -77,11 +77,11 @@ pub fn run(
     }
     // The new roadmap is the only change: it goes into the first phase's
     // commit. Any other change stops the run as a plain run would stop.
-    let run_args = RunArgs {
+    let request = RunRequest {
         allow_dirty: clean_before,
-        ..RunArgs::default()
+        ..RunRequest::default()
     };
-    super::run::run(project, &run_args, verbose, io)
+    super::run::run(project, &request, verbose, io)
 }
 
 /// Every path that exists, named, unless `--force`.

@@ -227,7 +227,7 @@ impl Ctx<'_, '_, '_> {
     ) -> Isolation {
         let run = self.inputs.settings.isolation;
         let began = crate::status::group_isolation(&self.inputs.state.records, &planned.key)
-            .filter(|_| !restart && self.cluster.is_none());
+            .filter(|_| !restart && !self.inputs.executor.remote());
         match began {
             Some(began) if began != run => {
                 reporter.report(&Event::Note {
@@ -290,16 +290,9 @@ impl Ctx<'_, '_, '_> {
                     message: format!("cannot delete the task branches of Phase {phase}: {e}"),
                 });
             }
-            // With --nats: the workers' branches and the bases on the remote.
-            if self.cluster.is_some()
-                && let Err(e) =
-                    crate::cluster::coordinator::cleanup::release_phase(repo, git, phase)
-            {
-                reporter.report(&Event::Warning {
-                    message: format!(
-                        "cannot delete the workers' task branches of Phase {phase} on the remote: {e}"
-                    ),
-                });
+            // Run elsewhere: what the executor left on the remote.
+            if let Err(message) = self.inputs.executor.release_phase(repo, git, phase) {
+                reporter.report(&Event::Warning { message });
             }
         }
     }
@@ -684,7 +677,6 @@ impl Ctx<'_, '_, '_> {
             fingerprint: None,
             setup: None,
             worktree: None,
-            remote: None,
         }
     }
 }

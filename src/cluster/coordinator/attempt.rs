@@ -3,11 +3,11 @@
 //! `AttemptResult` from the worker's result, whose log is copied into the
 //! project's log directory.
 
-use super::{Dispatcher, Ran, RemoteTask};
+use super::{Dispatcher, RemoteTask};
 use crate::agent::{AgentReport, TaskOutcome};
 use crate::cluster::protocol::{ClaimMsg, ResultMsg};
 use crate::exec::StopLevel;
-use crate::runner::attempt::{AttemptJob, AttemptMsg, AttemptResult};
+use crate::runner::attempt::{AttemptJob, AttemptMsg, AttemptResult, Ran};
 use futures_util::StreamExt;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
@@ -17,10 +17,10 @@ const RETRY: Duration = Duration::from_secs(1);
 
 pub async fn run_remote(
     job: AttemptJob,
+    remote: RemoteTask,
     mut stop: watch::Receiver<StopLevel>,
     tx: mpsc::UnboundedSender<AttemptMsg>,
 ) -> AttemptResult {
-    let remote = job.remote.clone().expect("a remote job");
     let started = Instant::now();
     let ended = |job: AttemptJob, outcome: TaskOutcome| AttemptResult {
         job,
