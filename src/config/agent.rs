@@ -2,7 +2,10 @@
 //! the command line of the agent a task runs on.
 
 use super::overrides::unknown_agent;
-use super::{AgentKind, AgentSection, CONFIG_FILE, ConfigError, Origin, OutputFormat, Overrides};
+use super::{
+    AgentKind, AgentSection, CONFIG_FILE, ConfigError, Origin, OutputFormat, Overrides,
+    ProfileSection,
+};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -23,34 +26,7 @@ impl AgentSettings {
         };
         let kind = over.agent.map(|(k, _)| k).or(file_kind);
         let profile = kind.and_then(|k| a.profile(k));
-        let command = match &a.command {
-            Some(cmd) => {
-                if cmd.is_empty() || cmd[0].trim().is_empty() {
-                    return Err(invalid(
-                        "command",
-                        "must name a program, e.g. [\"claude\", \"-p\"]".into(),
-                    ));
-                }
-                cmd.clone()
-            }
-            None if kind == Some(AgentKind::Command) => {
-                return Err(invalid(
-                    "kind",
-                    "`command` runs the program of `[agent] command`, which is not set: \
-                     add e.g. command = [\"aider\", \"--yes-always\"]"
-                        .into(),
-                ));
-            }
-            None => {
-                let kind = kind.unwrap_or_default();
-                let claude_bin = over.claude_bin.as_ref().map(|(b, _)| b.as_str());
-                let bin = match kind {
-                    AgentKind::Claude => claude_bin.or(a.claude.binary.as_deref()),
-                    _ => profile.and_then(|p| p.binary.as_deref()),
-                };
-                kind.command(bin)
-            }
-        };
+        let command = command(a, kind, profile, over)?;
         let output = a.output.unwrap_or(match (kind, &a.command) {
             (Some(k), _) => k.output(),
             (None, Some(_)) => OutputFormat::Plain,
@@ -155,4 +131,47 @@ pub struct AgentSettings {
     pub resume_args: Vec<String>,
     /// `--max-budget-usd` for Claude Code, when set.
     pub max_budget_usd: Option<f64>,
+}
+
+/// The agent's argv before its extra arguments: `[agent] command`, else the
+/// kind's own command line (with `--claude-bin`, or the profile's binary).
+fn command(
+    a: &AgentSection,
+    kind: Option<AgentKind>,
+    profile: Option<&ProfileSection>,
+    over: &Overrides,
+) -> Result<Vec<String>, ConfigError> {
+    let invalid = |key: &str, message: String| ConfigError::Invalid {
+        origin: format!("{CONFIG_FILE} `agent.{key}`"),
+        message,
+    };
+    let command = match &a.command {
+        Some(cmd) => {
+            if cmd.is_empty() || cmd[0].trim().is_empty() {
+                return Err(invalid(
+                    "command",
+                    "must name a program, e.g. [\"claude\", \"-p\"]".into(),
+                ));
+            }
+            cmd.clone()
+        }
+        None if kind == Some(AgentKind::Command) => {
+            return Err(invalid(
+                "kind",
+                "`command` runs the program of `[agent] command`, which is not set: \
+                 add e.g. command = [\"aider\", \"--yes-always\"]"
+                    .into(),
+            ));
+        }
+        None => {
+            let kind = kind.unwrap_or_default();
+            let claude_bin = over.claude_bin.as_ref().map(|(b, _)| b.as_str());
+            let bin = match kind {
+                AgentKind::Claude => claude_bin.or(a.claude.binary.as_deref()),
+                _ => profile.and_then(|p| p.binary.as_deref()),
+            };
+            kind.command(bin)
+        }
+    };
+    Ok(command)
 }

@@ -174,6 +174,7 @@ pub async fn run_process(
         armed: true,
     };
     on_event(ProcessEvent::Started { pid });
+    let mut watcher = Supervisor::new(pid, &spec, started);
     let stdin_task = feed_stdin(spec.stdin, child.stdin.take());
 
     let io_err = |what: &str| ExecError::Io {
@@ -183,22 +184,6 @@ pub async fn run_process(
     let mut pipes = Pipes {
         out: Pipe::new(child.stdout.take().ok_or_else(|| io_err("stdout"))?),
         err: Pipe::new(child.stderr.take().ok_or_else(|| io_err("stderr"))?),
-    };
-    let mut watcher = Supervisor {
-        pid,
-        timeout_at: spec.timeout.and_then(|t| started.checked_add(t)),
-        leak_timeout: spec.leak_timeout,
-        term: Terminator {
-            pgid: pid,
-            grace: spec.grace,
-            sent: StopLevel::Run,
-            kill_at: None,
-        },
-        status: None,
-        leak_at: None,
-        timed_out: false,
-        stopped: None,
-        leaked: false,
     };
     let ended = watcher
         .watch(&mut child, &mut pipes, &mut sink, &mut stop, on_event)
@@ -315,6 +300,25 @@ struct Supervisor {
 }
 
 impl Supervisor {
+    fn new(pid: u32, spec: &ProcessSpec, started: Instant) -> Supervisor {
+        Supervisor {
+            pid,
+            timeout_at: spec.timeout.and_then(|t| started.checked_add(t)),
+            leak_timeout: spec.leak_timeout,
+            term: Terminator {
+                pgid: pid,
+                grace: spec.grace,
+                sent: StopLevel::Run,
+                kill_at: None,
+            },
+            status: None,
+            leak_at: None,
+            timed_out: false,
+            stopped: None,
+            leaked: false,
+        }
+    }
+
     /// Drives both pipes, the exit, the deadlines and stop requests until the
     /// child has exited and its pipes are closed (or given up on).
     async fn watch(

@@ -15,6 +15,36 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
 
+/// A task waiting for a slot.
+#[derive(Debug, Clone)]
+pub struct QueuedTask {
+    pub task_id: String,
+    pub title: String,
+    pub attempt: u32,
+    /// Session to resume (after a usage limit, or a failed attempt).
+    pub resume: Option<String>,
+    pub limit_hits: u32,
+    /// How the previous attempt ended, when it failed: the retry is told.
+    pub previous: Option<String>,
+    /// Which agent runs it: 0 the run's, `n` the n-th of `[agent] fallback`.
+    pub profile: usize,
+}
+
+impl QueuedTask {
+    /// A first attempt.
+    pub fn new(task_id: impl Into<String>, title: impl Into<String>) -> Self {
+        QueuedTask {
+            task_id: task_id.into(),
+            title: title.into(),
+            attempt: 1,
+            resume: None,
+            limit_hits: 0,
+            previous: None,
+            profile: 0,
+        }
+    }
+}
+
 /// Everything an attempt needs, owned, so it can run on its own task.
 #[derive(Debug, Clone)]
 pub struct AttemptJob {

@@ -3,8 +3,7 @@
 //! coordinator is one, for `--nats`). The command chooses it once and the
 //! runner is given it: the runner knows this seam, not what is behind it.
 
-use super::attempt::{AttemptJob, AttemptMsg, AttemptResult, run_attempt};
-use super::group::QueuedTask;
+use super::attempt::{AttemptJob, AttemptMsg, AttemptResult, QueuedTask, run_attempt};
 use crate::config::{GitSettings, Settings};
 use crate::events::Reporter;
 use crate::exec::StopLevel;

@@ -2,6 +2,7 @@
 //! once, a freed slot refilled at once (the loop wakes on every exit, never
 //! polls), retries, usage-limit pauses, fail-fast and auth stops.
 
+pub use super::attempt::QueuedTask;
 use super::attempt::{AttemptJob, AttemptMsg, AttemptResult};
 use super::executor::{self, TaskRunner};
 use crate::agent::TaskOutcome;
@@ -17,37 +18,7 @@ use tokio::task::JoinSet;
 use tokio::time::Instant;
 
 pub use super::group_io::GroupIo;
-use super::group_io::{record_attempt, report_msg};
-
-/// A task waiting for a slot.
-#[derive(Debug, Clone)]
-pub struct QueuedTask {
-    pub task_id: String,
-    pub title: String,
-    pub attempt: u32,
-    /// Session to resume (after a usage limit, or a failed attempt).
-    pub resume: Option<String>,
-    pub limit_hits: u32,
-    /// How the previous attempt ended, when it failed: the retry is told.
-    pub previous: Option<String>,
-    /// Which agent runs it: 0 the run's, `n` the n-th of `[agent] fallback`.
-    pub profile: usize,
-}
-
-impl QueuedTask {
-    /// A first attempt.
-    pub fn new(task_id: impl Into<String>, title: impl Into<String>) -> Self {
-        QueuedTask {
-            task_id: task_id.into(),
-            title: title.into(),
-            attempt: 1,
-            resume: None,
-            limit_hits: 0,
-            previous: None,
-            profile: 0,
-        }
-    }
-}
+use super::group_io::{InFlight, record_attempt, report_msg};
 
 /// Builds the job for a queued task (prompt, command line, log path).
 pub trait JobFactory {
@@ -457,8 +428,6 @@ fn retry_of(task: QueuedTask, res: &AttemptResult) -> QueuedTask {
         ..task
     }
 }
-
-pub(super) type InFlight = HashMap<String, (QueuedTask, std::path::PathBuf, Duration)>;
 
 /// A task's attempts in this run, summed.
 #[derive(Debug, Default)]

@@ -1,14 +1,18 @@
 //! What a group's run tells the store and the reporter: each attempt's
 //! record, the in-progress file, and the events of running attempts.
 
-use super::group::InFlight;
 use crate::events::{Event, Reporter};
 use crate::roadmap::GroupKey;
-use crate::runner::attempt::{AttemptMsg, AttemptResult};
+use crate::runner::attempt::{AttemptMsg, AttemptResult, QueuedTask};
 use crate::runner::budget::{Budget, Role};
 use crate::status::{Store, TaskRecord};
 use chrono::Utc;
 use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Running attempts: the queued task with its log path and timeout.
+pub(super) type InFlight = HashMap<String, (QueuedTask, PathBuf, Duration)>;
 
 /// Where a group's run goes: the store records it, the reporter shows it.
 pub struct GroupIo<'r, 's> {
