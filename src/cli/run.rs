@@ -161,22 +161,18 @@ impl RunArgs {
         })
     }
 
-    /// The settings overrides of `run`'s flags, and of the environment for
-    /// those not given as flags: config knows no command line, the command
-    /// line converts into what config accepts.
-    pub fn overrides(&self) -> Result<Overrides, ConfigError> {
-        self.flag_overrides()?.with_process_env()
-    }
-
-    /// The same, with the environment read through `env` (tests).
-    pub fn overrides_with(
+    /// The overrides a run would resolve, with the environment read
+    /// through `env`.
+    #[cfg(test)]
+    fn overrides_with(
         &self,
         env: impl Fn(&str) -> Option<String>,
     ) -> Result<Overrides, ConfigError> {
         self.flag_overrides()?.with_env(env)
     }
 
-    /// The flags given, as config's overrides.
+    /// The flags given, as config's overrides: config knows no command
+    /// line, the command line converts into what config accepts.
     fn flag_overrides(&self) -> Result<Overrides, ConfigError> {
         let flag = |name: &'static str| Origin::Flag(name);
         Ok(Overrides {

@@ -611,9 +611,10 @@ impl Ctx<'_, '_, '_> {
             .collect();
         // Run elsewhere, every task is handed over at once: the slots there decide.
         let remote = inputs.executor.remote();
-        let max_parallel = match remote {
-            true => queued.len().max(1),
-            false => settings.max_parallel,
+        let max_parallel = if remote {
+            queued.len().max(1)
+        } else {
+            settings.max_parallel
         };
         reporter.report(&Event::GroupStarted {
             key: key.clone(),
