@@ -90,8 +90,10 @@ fn run(cli: Cli) -> Result<i32, CommandError> {
         Some(Command::Demo(_) | Command::SimulateAgent(_)) => unreachable!("handled above"),
         Some(Command::Mcp | Command::Serve(_)) => unreachable!("handled above"),
         Some(Command::Worker(_) | Command::Workers(_)) => unreachable!("handled above"),
-        Some(Command::Run(args)) => commands::run::run(&project, args, g.verbose > 0, io)?,
-        None => commands::run::run(&project, &cli.run, g.verbose > 0, io)?,
+        Some(Command::Run(args)) => {
+            commands::run::run(&project, &args.request()?, g.verbose > 0, io)?
+        }
+        None => commands::run::run(&project, &cli.run.request()?, g.verbose > 0, io)?,
     };
     out.flush()?;
     Ok(code)

@@ -9,10 +9,11 @@ use crate::project::Project;
 
 pub fn run(project: &Project, args: &RunArgs, io: Io<'_>) -> Result<i32, CommandError> {
     let (file, path) = FileConfig::load(&project.dir)?;
-    let over = args.overrides()?;
+    let request = args.request()?;
+    let over = request.overrides.with_process_env()?;
     let settings = Settings::resolve(&file, &over)?;
     let rows = explain(&file, &over, &settings);
-    if args.json {
+    if request.json {
         let doc = serde_json::json!({
             "file": path,
             "settings": rows.iter().map(|r| serde_json::json!({

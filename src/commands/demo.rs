@@ -5,7 +5,8 @@
 //! remote's history and where to look.
 
 use super::{CommandError, Io};
-use crate::cli::{DemoArgs, RunArgs};
+use crate::cli::DemoArgs;
+use crate::config::{Overrides, RunRequest};
 use crate::demo::project::{self, ORIGIN_DIR, PROJECT_DIR};
 use crate::project::Project;
 
@@ -144,9 +145,12 @@ fn run_in(
     // come from the demo's roadmap-runner.toml.
     let code = super::run::run(
         &project,
-        &RunArgs {
-            nats,
-            ..RunArgs::default()
+        &RunRequest {
+            overrides: Overrides {
+                nats,
+                ..Overrides::default()
+            },
+            ..RunRequest::default()
         },
         verbose,
         Io {

@@ -3,8 +3,8 @@
 //! line it came from. Written for a person to read; nothing runs.
 
 use super::{CommandError, Io};
-use crate::cli::{ImportArgs, RunArgs};
-use crate::config::{FileConfig, Settings};
+use crate::cli::ImportArgs;
+use crate::config::{FileConfig, Overrides, Settings};
 use crate::draft::{self, Request, summary};
 use crate::exit;
 use crate::project::Project;
@@ -28,7 +28,7 @@ pub fn run(project: &Project, args: &ImportArgs, io: Io<'_>) -> Result<i32, Comm
         text,
     };
     let (file, _) = FileConfig::load(&project.dir)?;
-    let settings = Settings::resolve(&file, &RunArgs::default().overrides()?)?;
+    let settings = Settings::resolve(&file, &Overrides::default().with_process_env()?)?;
     let plan_file = Request::plan_file_for(project, "import");
     let req = Request {
         project,

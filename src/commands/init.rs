@@ -4,8 +4,8 @@
 //! ([`crate::draft`]), optionally run at once (`--run`).
 
 use super::{CommandError, Io};
-use crate::cli::{InitArgs, RunArgs};
-use crate::config::{CONFIG_FILE, FileConfig, Settings};
+use crate::cli::InitArgs;
+use crate::config::{CONFIG_FILE, FileConfig, Overrides, Settings};
 use crate::draft::events::{DraftEvent, JsonEvents};
 use crate::draft::{self, DraftError, Drafted, Request, summary};
 use crate::exit;
@@ -25,7 +25,7 @@ pub fn run(
     io: Io<'_>,
 ) -> Result<i32, CommandError> {
     let (file, _) = FileConfig::load(&project.dir)?;
-    let settings = Settings::resolve(&file, &RunArgs::default().overrides()?)?;
+    let settings = Settings::resolve(&file, &Overrides::default().with_process_env()?)?;
     let gate = gate_lines(project, &settings);
     let roadmap = &project.roadmap_path;
     let config = project.dir.join(CONFIG_FILE);
@@ -89,11 +89,9 @@ pub fn run(
     }
     // The new roadmap is the only change: it goes into the first phase's
     // commit. Any other change stops the run as a plain run would stop.
-    let run_args = RunArgs {
-        allow_dirty: clean_before || args.run_options.allow_dirty,
-        ..args.run_options.clone()
-    };
-    super::run::run(project, &run_args, verbose, io)
+    let mut request = args.run_options.request()?;
+    request.allow_dirty |= clean_before;
+    super::run::run(project, &request, verbose, io)
 }
 
 /// The drafted roadmap written to the roadmap file.

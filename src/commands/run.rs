@@ -4,8 +4,8 @@
 use super::dry_run::DryRun;
 use super::{CommandError, Io};
 use crate::agent::prompt;
-use crate::cli::RunArgs;
-use crate::config::{FileConfig, Settings};
+use crate::cluster::coordinator::ClusterExecutor;
+use crate::config::{FileConfig, RunRequest, Settings};
 use crate::events::{Event, Reporter};
 use crate::exec::StopLevel;
 use crate::exit;
@@ -14,32 +14,40 @@ use crate::project::{LoadedRoadmap, Project};
 use crate::report::{choose_reporter, error_line};
 use crate::resume::{Decision, Options, RunState, decide};
 use crate::roadmap::seed::roadmap_tasks_txt;
+use crate::runner::executor::{Executor, Local};
 use crate::runner::{self, GroupJobs, RunInputs, preflight, signals};
 use crate::status::{LockError, ROADMAP_TASKS_FILE, RunLock};
 use crate::vcs::Repo;
 use std::path::{Path, PathBuf};
 
-/// What every run, real or dry, starts from.
-struct Prepared {
+/// A run resolved from its request and the project's files: what it runs,
+/// with which settings, and how it reports. Nothing after resolution sees
+/// how the run was asked for.
+struct RunPlan {
     loaded: LoadedRoadmap,
     settings: Settings,
     template: String,
     selection: Selection,
+    /// Commit, push, rerun and allow-dirty, as the decision takes them.
     opts: Options,
+    dry_run: bool,
+    json: bool,
+    /// `--notify`: run besides `[notify]` when the run ends.
+    notify: Option<String>,
 }
 
 pub fn run(
     project: &Project,
-    args: &RunArgs,
+    request: &RunRequest,
     verbose: bool,
     io: Io<'_>,
 ) -> Result<i32, CommandError> {
-    let mut p = match prepare(project, args, io.err)? {
+    let p = match prepare(project, request, io.err)? {
         Ok(p) => p,
         Err(code) => return Ok(code),
     };
-    if args.dry_run {
-        return dry_run(project, args, &p, io);
+    if p.dry_run {
+        return dry_run(project, &p, io);
     }
     // A lock in `status/` is ignored before it is made; in `.git/` it never
     // shows, and a run that stops at preflight leaves nothing git shows.
@@ -58,6 +66,16 @@ pub fn run(
         }
         Err(e) => return Err(CommandError::Preflight(e.to_string())),
     };
+    run_locked(project, p, verbose, io)
+}
+
+/// Under the lock: preflight, recovery, the decision, then the runner.
+fn run_locked(
+    project: &Project,
+    mut p: RunPlan,
+    verbose: bool,
+    io: Io<'_>,
+) -> Result<i32, CommandError> {
     let (program, repo) = match preflight_checks(project, &p.settings) {
         Ok(found) => found,
         Err(e) => {
@@ -67,23 +85,10 @@ pub fn run(
     };
     ensure_runner_ignores(project)?;
     let no_remote = no_remote(repo.as_ref(), &mut p);
-    // A dead run's agents and gate processes are killed before anything is
-    // read or checked: they could still be writing to the tree.
-    let mut own = runner_paths(&p.settings.report_dir);
-    own.push(crate::project::relative_display(
-        &project.dir,
-        &project.roadmap_path,
-    ));
-    let own: Vec<&str> = own.iter().map(String::as_str).collect();
-    let state = RunState::recover(&project.status, repo.as_ref(), &p.settings.git, &own)?;
+    let state = recover(project, repo.as_ref(), &p.settings)?;
     let decision = decide(&p.loaded.roadmap, &state, &p.selection, p.opts);
     check_prompts(project, &p.loaded, &decision, &p.settings, &p.template)?;
-    if p.settings.git.commit
-        && !args.allow_dirty
-        && let Some(repo) = &repo
-        && let Some(message) =
-            dirty_tree_problem(repo, &p.loaded, &decision, &state, &p.settings.report_dir)
-    {
+    if let Some(message) = dirty_refusal(repo.as_ref(), &p, &decision, &state) {
         writeln!(io.err, "{}", error_line(&message))?;
         return Ok(exit::PREFLIGHT_FAILED);
     }
@@ -91,12 +96,13 @@ pub fn run(
         ROADMAP_TASKS_FILE,
         roadmap_tasks_txt(&p.loaded.roadmap).as_bytes(),
     )?;
-    let mut reporter = start_reporter(project, args, verbose, &state);
+    let mut reporter = start_reporter(project, p.json, verbose, &state);
     if let Some(remote) = no_remote {
         reporter.report(&Event::Note {
             message: format!("no remote `{remote}`: phases are committed, not pushed"),
         });
     }
+    let executor = executor(&p.settings);
     let inputs = RunInputs {
         project,
         roadmap: &p.loaded.roadmap,
@@ -107,6 +113,7 @@ pub fn run(
         state: &state,
         decision: &decision,
         repo: repo.as_ref(),
+        executor: executor.as_ref(),
     };
     let summary = execute(&inputs, reporter.as_mut())?;
     reporter.report(&Event::RunFinished {
@@ -115,7 +122,7 @@ pub fn run(
     // A failed notification is worth a warning, never a different exit code.
     for e in crate::notify::notify(
         &p.settings.notify,
-        args.notify.as_deref(),
+        p.notify.as_deref(),
         &project.dir,
         &summary,
     ) {
@@ -124,13 +131,46 @@ pub fn run(
     Ok(summary.exit_code)
 }
 
+/// Where the tasks run, chosen once for the run: on the workers behind
+/// `[cluster]` / `--nats`, else as processes here.
+fn executor(settings: &Settings) -> Box<dyn Executor> {
+    match &settings.cluster.nats {
+        Some(target) => Box::new(ClusterExecutor::new(
+            target.clone(),
+            settings.cluster.redelivery,
+        )),
+        None => Box::new(Local),
+    }
+}
+
+/// A dead run's agents and gate processes are killed before anything is
+/// read or checked: they could still be writing to the tree.
+fn recover(
+    project: &Project,
+    repo: Option<&Repo>,
+    settings: &Settings,
+) -> Result<RunState, CommandError> {
+    let mut own = runner_paths(&settings.report_dir);
+    own.push(crate::project::relative_display(
+        &project.dir,
+        &project.roadmap_path,
+    ));
+    let own: Vec<&str> = own.iter().map(String::as_str).collect();
+    Ok(RunState::recover(
+        &project.status,
+        repo,
+        &settings.git,
+        &own,
+    )?)
+}
+
 /// What a run with these arguments checks before it starts, alone: the
 /// roadmap, the settings and the selection, as the dry run checks them. No
 /// lock, nothing written; for a server that must refuse a run it would
 /// otherwise start only to see it die. 0, or the exit code the run would end
 /// with (its message on `io.err`).
-pub fn check(project: &Project, args: &RunArgs, io: Io<'_>) -> Result<i32, CommandError> {
-    Ok(match prepare(project, args, io.err)? {
+pub fn check(project: &Project, request: &RunRequest, io: Io<'_>) -> Result<i32, CommandError> {
+    Ok(match prepare(project, request, io.err)? {
         Ok(_) => exit::OK,
         Err(code) => code,
     })
@@ -140,9 +180,9 @@ pub fn check(project: &Project, args: &RunArgs, io: Io<'_>) -> Result<i32, Comma
 /// prompt template and the selection.
 fn prepare(
     project: &Project,
-    args: &RunArgs,
+    request: &RunRequest,
     err: &mut dyn std::io::Write,
-) -> Result<Result<Prepared, i32>, CommandError> {
+) -> Result<Result<RunPlan, i32>, CommandError> {
     let loaded = project.load_roadmap()?;
     if !loaded.diagnostics.is_empty() {
         writeln!(err, "{}", loaded.render_diagnostics())?;
@@ -157,33 +197,37 @@ fn prepare(
         return Ok(Err(exit::ROADMAP_INVALID));
     }
     let (file, _) = FileConfig::load(&project.dir)?;
-    let settings = Settings::resolve(&file, &args.overrides()?)?;
+    let overrides = request.overrides.clone().with_process_env()?;
+    let settings = Settings::resolve(&file, &overrides)?;
     let template = load_template(project, &settings)?;
     let selection = Selection::new(
         &loaded.roadmap,
-        &args.phases,
-        &args.groups,
-        args.task.as_deref(),
+        &request.phases,
+        &request.groups,
+        request.task.as_deref(),
     )?;
     let opts = Options {
         commit: settings.git.commit,
         push: settings.git.push,
-        rerun_tasks: args.rerun_tasks,
-        allow_dirty: args.allow_dirty,
+        rerun_tasks: request.rerun_tasks,
+        allow_dirty: request.allow_dirty,
     };
-    Ok(Ok(Prepared {
+    Ok(Ok(RunPlan {
         loaded,
         settings,
         template,
         selection,
         opts,
+        dry_run: request.dry_run,
+        json: request.json,
+        notify: request.notify.clone(),
     }))
 }
 
 /// A repository without any remote has nothing to push to: the run commits
 /// and does not push (a remote named in the settings that does not exist
 /// stays an error). Returns the remote pushes would have gone to.
-fn no_remote(repo: Option<&Repo>, p: &mut Prepared) -> Option<String> {
+fn no_remote(repo: Option<&Repo>, p: &mut RunPlan) -> Option<String> {
     if !p.settings.git.push {
         return None;
     }
@@ -195,20 +239,12 @@ fn no_remote(repo: Option<&Repo>, p: &mut Prepared) -> Option<String> {
 
 /// `--dry-run`: the decision from the state as it is (nothing killed, no
 /// lock), printed; what would stop the real run is said too.
-fn dry_run(
-    project: &Project,
-    args: &RunArgs,
-    p: &Prepared,
-    io: Io<'_>,
-) -> Result<i32, CommandError> {
+fn dry_run(project: &Project, p: &RunPlan, io: Io<'_>) -> Result<i32, CommandError> {
     let repo = Repo::open(&project.dir).ok();
     let state = RunState::read(&project.status, repo.as_ref(), &p.settings.git)?;
     let decision = decide(&p.loaded.roadmap, &state, &p.selection, p.opts);
     check_prompts(project, &p.loaded, &decision, &p.settings, &p.template)?;
-    let refusal = repo
-        .as_ref()
-        .filter(|_| p.settings.git.commit && !args.allow_dirty)
-        .and_then(|r| dirty_tree_problem(r, &p.loaded, &decision, &state, &p.settings.report_dir));
+    let refusal = dirty_refusal(repo.as_ref(), p, &decision, &state);
     let doc = DryRun {
         project,
         loaded: &p.loaded,
@@ -217,7 +253,7 @@ fn dry_run(
         template: &p.template,
         refusal: refusal.as_deref(),
     };
-    doc.print(args.json, io.out)?;
+    doc.print(p.json, io.out)?;
     // Said now rather than at tonight's real run.
     if let Err(e) = preflight_checks(project, &p.settings) {
         writeln!(io.err, "warning: a real run would stop here: {e}")?;
@@ -229,14 +265,12 @@ fn dry_run(
 /// state's files and a dead run left to say.
 fn start_reporter(
     project: &Project,
-    args: &RunArgs,
+    json: bool,
     verbose: bool,
     state: &RunState,
 ) -> Box<dyn Reporter> {
-    let mut reporter: Box<dyn Reporter> = crate::report::event_log::with_event_log(
-        choose_reporter(args.json, verbose),
-        &project.logs_dir,
-    );
+    let mut reporter: Box<dyn Reporter> =
+        crate::report::event_log::with_event_log(choose_reporter(json, verbose), &project.logs_dir);
     for w in &state.completed_warnings {
         reporter.report(&Event::Warning {
             message: format!("status/completed_tasks.txt {w}"),
@@ -347,6 +381,18 @@ fn preflight_checks(
             .map_err(|e| CommandError::Preflight(format!("[agent] fallback: {e}")))?;
     }
     Ok((program, repo))
+}
+
+/// Why the run must not start on this tree (unless allowed to take
+/// uncommitted changes, or with commits off).
+fn dirty_refusal(
+    repo: Option<&Repo>,
+    p: &RunPlan,
+    decision: &Decision<'_>,
+    state: &RunState,
+) -> Option<String> {
+    let repo = repo.filter(|_| p.settings.git.commit && !p.opts.allow_dirty)?;
+    dirty_tree_problem(repo, &p.loaded, decision, state, &p.settings.report_dir)
 }
 
 /// A phase that starts fresh must start from a clean tree: its commit would

@@ -66,7 +66,7 @@ fn check_config(project: &Project, json: bool, io: Io<'_>) -> Result<i32, Comman
 /// (`ROADMAP_ISOLATION` and `DRY_RUN` are read by the argument parser, which
 /// refuses a bad value before any command runs.)
 fn env_overrides() -> Result<Overrides, crate::config::ConfigError> {
-    crate::cli::RunArgs::default().overrides()
+    Overrides::default().with_process_env()
 }
 
 fn run_roadmap(project: &Project, args: &ValidateArgs, io: Io<'_>) -> Result<i32, CommandError> {

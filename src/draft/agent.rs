@@ -107,7 +107,6 @@ impl Session {
             fingerprint: None,
             setup: None,
             worktree: None,
-            remote: None,
         };
         let (tx, _rx) = mpsc::unbounded_channel();
         let result = self.rt.block_on(run_attempt(job, self.stop.clone(), tx));

@@ -3,6 +3,7 @@
 //! timeout (SIGTERM to the group, grace period, SIGKILL), stoppable on request,
 //! and never hung by a grandchild that keeps the output pipes open.
 
+mod output;
 pub mod process;
 pub mod unix;
 

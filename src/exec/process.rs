@@ -25,29 +25,21 @@
 //! `tracing` and logging stops; the agent is not killed for it. Failing to
 //! create the log before the start is [`ExecError::Log`].
 
+use super::output::{LogWriter, Pipe, Sink};
+pub use super::output::{
+    MAX_LINE_BYTES, OutputStream, ProcessEvent, READ_CHUNK, STDERR_PREFIX, TAIL_LINE_BYTES,
+    TAIL_LINES,
+};
 use crate::exec::unix;
 use std::collections::VecDeque;
 use std::ffi::OsString;
-use std::fs::File;
-use std::io::{BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{ExitStatus, Stdio};
 use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::Command;
 use tokio::sync::watch;
 use tokio::time::Instant;
-
-/// Longest line kept whole; the rest of a longer line is dropped.
-pub const MAX_LINE_BYTES: usize = 1 << 20;
-/// How many lines [`ProcessOutcome::tail`] keeps.
-pub const TAIL_LINES: usize = 20;
-/// Longest line kept in [`ProcessOutcome::tail`].
-pub const TAIL_LINE_BYTES: usize = 4096;
-/// Bytes read from a pipe at once.
-pub const READ_CHUNK: usize = 64 * 1024;
-/// Prefix of stderr lines in the log and the tail.
-pub const STDERR_PREFIX: &str = "[stderr] ";
 
 /// What the child reads on stdin. It always gets EOF: an open stdin that never
 /// closes makes agent CLIs wait and warn.
@@ -86,22 +78,6 @@ pub enum StopLevel {
     Terminate,
     /// SIGKILL the group now.
     Kill,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OutputStream {
-    Stdout,
-    Stderr,
-}
-
-/// Reported while the process runs.
-#[derive(Debug)]
-pub enum ProcessEvent<'a> {
-    Started {
-        pid: u32,
-    },
-    /// One output line without its newline (lossily UTF-8 decoded, capped in length).
-    Line(OutputStream, &'a str),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -182,24 +158,78 @@ pub async fn run_process(
     let program = spec.program.to_string_lossy().into_owned();
 
     let log = match &spec.log_path {
-        Some(path) => Some(LogWriter::create(path)?),
+        Some(path) => Some(LogWriter::create(path).map_err(|source| ExecError::Log {
+            path: path.clone(),
+            source,
+        })?),
         None => None,
     };
     let mut sink = Sink {
         log,
         tail: VecDeque::with_capacity(TAIL_LINES),
     };
+    let (mut child, pid) = spawn(&spec, &program)?;
+    let guard = GroupGuard {
+        pgid: pid,
+        armed: true,
+    };
+    on_event(ProcessEvent::Started { pid });
+    let mut watcher = Supervisor::new(pid, &spec, started);
+    let stdin_task = feed_stdin(spec.stdin, child.stdin.take());
 
+    let io_err = |what: &str| ExecError::Io {
+        program: program.clone(),
+        source: std::io::Error::other(format!("child {what} pipe missing")),
+    };
+    let mut pipes = Pipes {
+        out: Pipe::new(child.stdout.take().ok_or_else(|| io_err("stdout"))?),
+        err: Pipe::new(child.stderr.take().ok_or_else(|| io_err("stderr"))?),
+    };
+    let ended = watcher
+        .watch(&mut child, &mut pipes, &mut sink, &mut stop, on_event)
+        .await
+        .map_err(|source| ExecError::Io {
+            program: program.clone(),
+            source,
+        });
+
+    // Nothing of the group outlives the task.
+    guard.kill_now();
+    pipes.out.finish(OutputStream::Stdout, &mut sink, on_event);
+    pipes.err.finish(OutputStream::Stderr, &mut sink, on_event);
+    sink.flush();
+    if let Some(task) = stdin_task {
+        // A descendant holding stdin without reading would keep it blocked.
+        task.abort();
+    }
+    ended?;
+    let status = match watcher.status {
+        Some(st) => unix::exit_status_kind(st),
+        // The loop only ends once the child has been waited for.
+        None => unreachable!("process loop ended before the child exited"),
+    };
+    Ok(ProcessOutcome {
+        pid,
+        status,
+        timed_out: watcher.timed_out,
+        stopped: watcher.stopped,
+        leaked: watcher.leaked,
+        duration: started.elapsed(),
+        tail: sink.tail.into_iter().collect(),
+    })
+}
+
+/// The child, leading a process group of its own, and its pid.
+fn spawn(spec: &ProcessSpec, program: &str) -> Result<(tokio::process::Child, u32), ExecError> {
     if !spec.cwd.is_dir() {
         return Err(ExecError::Spawn {
-            program,
+            program: program.to_string(),
             source: std::io::Error::new(
                 std::io::ErrorKind::NotFound,
                 format!("working directory {} does not exist", spec.cwd.display()),
             ),
         });
     }
-
     let mut cmd = Command::new(&spec.program);
     cmd.args(&spec.args)
         .envs(spec.env.iter().map(|(k, v)| (k, v)))
@@ -212,147 +242,164 @@ pub async fn run_process(
         .stderr(Stdio::piped())
         // The child leads a new process group whose id is its pid.
         .process_group(0)
-        // Backstop for an early return; the group guard below does the real work.
+        // Backstop for an early return; the group guard does the real work.
         .kill_on_drop(true);
-
-    let mut child = cmd.spawn().map_err(|source| ExecError::Spawn {
-        program: program.clone(),
+    let child = cmd.spawn().map_err(|source| ExecError::Spawn {
+        program: program.to_string(),
         source,
     })?;
     let Some(pid) = child.id() else {
         // Only possible once the child has been reaped, which we have not done.
         return Err(ExecError::Io {
-            program,
+            program: program.to_string(),
             source: std::io::Error::other("spawned child has no pid"),
         });
     };
-    let guard = GroupGuard {
-        pgid: pid,
-        armed: true,
-    };
-    on_event(ProcessEvent::Started { pid });
+    Ok((child, pid))
+}
 
-    // Stdin is fed from its own task so that a child which never reads cannot
-    // block the loop below; dropping the handle closes the pipe (EOF).
-    let stdin_task = match (spec.stdin, child.stdin.take()) {
+/// Stdin is fed from its own task so that a child which never reads cannot
+/// block the loop; dropping the handle closes the pipe (EOF).
+fn feed_stdin(
+    stdin: StdinSource,
+    pipe: Option<tokio::process::ChildStdin>,
+) -> Option<tokio::task::JoinHandle<()>> {
+    match (stdin, pipe) {
         (StdinSource::Bytes(bytes), Some(mut pipe)) => Some(tokio::spawn(async move {
             // EPIPE (the child exited without reading) is not our problem.
             let _ = pipe.write_all(&bytes).await;
             let _ = pipe.shutdown().await;
         })),
         _ => None,
-    };
+    }
+}
 
-    let io_err = |what: &str| ExecError::Io {
-        program: program.clone(),
-        source: std::io::Error::other(format!("child {what} pipe missing")),
-    };
-    let mut out = Pipe::new(child.stdout.take().ok_or_else(|| io_err("stdout"))?);
-    let mut err = Pipe::new(child.stderr.take().ok_or_else(|| io_err("stderr"))?);
+struct Pipes {
+    out: Pipe<tokio::process::ChildStdout>,
+    err: Pipe<tokio::process::ChildStderr>,
+}
 
-    let timeout_at = spec.timeout.and_then(|t| started.checked_add(t));
-    let mut term = Terminator {
-        pgid: pid,
-        grace: spec.grace,
-        sent: StopLevel::Run,
-        kill_at: None,
-    };
-    let mut status: Option<ExitStatus> = None;
-    let mut leak_at: Option<Instant> = None;
-    let mut timed_out = false;
-    let mut stopped: Option<StopLevel> = None;
-    let mut leaked = false;
-    let mut stop_open = true;
+impl Pipes {
+    fn open(&self) -> bool {
+        self.out.open || self.err.open
+    }
+}
 
-    let initial = *stop.borrow_and_update();
-    if initial > StopLevel::Run {
-        stopped = Some(initial);
-        term.escalate(initial);
+/// The child's life as the loop sees it: how and whether it ended, and the
+/// deadlines that may end it.
+struct Supervisor {
+    pid: u32,
+    timeout_at: Option<Instant>,
+    leak_timeout: Duration,
+    term: Terminator,
+    status: Option<ExitStatus>,
+    leak_at: Option<Instant>,
+    timed_out: bool,
+    stopped: Option<StopLevel>,
+    leaked: bool,
+}
+
+impl Supervisor {
+    fn new(pid: u32, spec: &ProcessSpec, started: Instant) -> Supervisor {
+        Supervisor {
+            pid,
+            timeout_at: spec.timeout.and_then(|t| started.checked_add(t)),
+            leak_timeout: spec.leak_timeout,
+            term: Terminator {
+                pgid: pid,
+                grace: spec.grace,
+                sent: StopLevel::Run,
+                kill_at: None,
+            },
+            status: None,
+            leak_at: None,
+            timed_out: false,
+            stopped: None,
+            leaked: false,
+        }
     }
 
-    loop {
-        if status.is_some() && !out.open && !err.open {
-            break;
+    /// Drives both pipes, the exit, the deadlines and stop requests until the
+    /// child has exited and its pipes are closed (or given up on).
+    async fn watch(
+        &mut self,
+        child: &mut tokio::process::Child,
+        pipes: &mut Pipes,
+        sink: &mut Sink,
+        stop: &mut watch::Receiver<StopLevel>,
+        on_event: &mut (dyn FnMut(ProcessEvent<'_>) + Send),
+    ) -> std::io::Result<()> {
+        let mut stop_open = true;
+        let initial = *stop.borrow_and_update();
+        if initial > StopLevel::Run {
+            self.stopped = Some(initial);
+            self.term.escalate(initial);
         }
-        tokio::select! {
-            n = out.reader.read(&mut out.buf), if out.open => {
-                out.consume(n, OutputStream::Stdout, &mut sink, on_event);
-                sink.flush();
-            }
-            n = err.reader.read(&mut err.buf), if err.open => {
-                err.consume(n, OutputStream::Stderr, &mut sink, on_event);
-                sink.flush();
-            }
-            res = child.wait(), if status.is_none() => {
-                let st = res.map_err(|source| ExecError::Io { program: program.clone(), source })?;
-                status = Some(st);
-                term.kill_at = None;
-                if out.open || err.open {
-                    leak_at = after(spec.leak_timeout);
+        while self.status.is_none() || pipes.open() {
+            let (out, err) = (&mut pipes.out, &mut pipes.err);
+            tokio::select! {
+                n = out.reader.read(&mut out.buf), if out.open => {
+                    out.consume(n, OutputStream::Stdout, sink, on_event);
+                    sink.flush();
                 }
-            }
-            () = sleep_until_opt(timeout_at), if status.is_none() && !timed_out => {
-                timed_out = true;
-                term.escalate(StopLevel::Terminate);
-            }
-            () = sleep_until_opt(term.kill_at), if status.is_none() => {
-                term.escalate(StopLevel::Kill);
-            }
-            () = sleep_until_opt(leak_at) => {
-                // Descendants kept the pipes open past the leak timeout.
-                unix::kill_group(pid);
-                leaked = true;
-                break;
-            }
-            changed = stop.changed(), if stop_open => {
-                if changed.is_err() {
-                    // The sender is gone: no request can come any more.
-                    stop_open = false;
-                    continue;
+                n = err.reader.read(&mut err.buf), if err.open => {
+                    err.consume(n, OutputStream::Stderr, sink, on_event);
+                    sink.flush();
                 }
-                let level = *stop.borrow_and_update();
-                if level == StopLevel::Run {
-                    continue;
+                res = child.wait(), if self.status.is_none() => {
+                    self.status = Some(res?);
+                    self.term.kill_at = None;
+                    if pipes.open() {
+                        self.leak_at = after(self.leak_timeout);
+                    }
                 }
-                if status.is_none() {
-                    stopped = Some(stopped.map_or(level, |s| s.max(level)));
-                    term.escalate(level);
-                } else {
-                    // Only leaked descendants are left: they go now.
-                    unix::kill_group(pid);
-                    if level == StopLevel::Kill {
-                        leaked = out.open || err.open;
-                        break;
+                () = sleep_until_opt(self.timeout_at), if self.status.is_none() && !self.timed_out => {
+                    self.timed_out = true;
+                    self.term.escalate(StopLevel::Terminate);
+                }
+                () = sleep_until_opt(self.term.kill_at), if self.status.is_none() => {
+                    self.term.escalate(StopLevel::Kill);
+                }
+                () = sleep_until_opt(self.leak_at) => {
+                    // Descendants kept the pipes open past the leak timeout.
+                    unix::kill_group(self.pid);
+                    self.leaked = true;
+                    return Ok(());
+                }
+                changed = stop.changed(), if stop_open => {
+                    if changed.is_err() {
+                        // The sender is gone: no request can come any more.
+                        stop_open = false;
+                        continue;
+                    }
+                    let level = *stop.borrow_and_update();
+                    if self.stop_requested(level, pipes.open()) {
+                        return Ok(());
                     }
                 }
             }
         }
+        Ok(())
     }
 
-    // Nothing of the group outlives the task.
-    guard.kill_now();
-    out.finish(OutputStream::Stdout, &mut sink, on_event);
-    err.finish(OutputStream::Stderr, &mut sink, on_event);
-    sink.flush();
-    if let Some(task) = stdin_task {
-        // A descendant holding stdin without reading would keep it blocked.
-        task.abort();
+    /// A stop request; true when the loop is done.
+    fn stop_requested(&mut self, level: StopLevel, pipes_open: bool) -> bool {
+        if level == StopLevel::Run {
+            return false;
+        }
+        if self.status.is_none() {
+            self.stopped = Some(self.stopped.map_or(level, |s| s.max(level)));
+            self.term.escalate(level);
+            return false;
+        }
+        // Only leaked descendants are left: they go now.
+        unix::kill_group(self.pid);
+        if level == StopLevel::Kill {
+            self.leaked = pipes_open;
+            return true;
+        }
+        false
     }
-    let status = match status {
-        Some(st) => unix::exit_status_kind(st),
-        // The loop only ends once the child has been waited for.
-        None => unreachable!("process loop ended before the child exited"),
-    };
-
-    Ok(ProcessOutcome {
-        pid,
-        status,
-        timed_out,
-        stopped,
-        leaked,
-        duration: started.elapsed(),
-        tail: sink.tail.into_iter().collect(),
-    })
 }
 
 /// `now + d`; `None` (never) when that is beyond what `Instant` can hold.
@@ -416,256 +463,5 @@ impl Terminator {
                 self.kill_at = None;
             }
         }
-    }
-}
-
-/// One output pipe: reader, read buffer and line splitter.
-struct Pipe<R> {
-    reader: R,
-    buf: Vec<u8>,
-    open: bool,
-    lines: LineSplitter,
-}
-
-impl<R: AsyncRead + Unpin> Pipe<R> {
-    fn new(reader: R) -> Self {
-        Pipe {
-            reader,
-            buf: vec![0; READ_CHUNK],
-            open: true,
-            lines: LineSplitter::default(),
-        }
-    }
-
-    fn consume(
-        &mut self,
-        read: std::io::Result<usize>,
-        stream: OutputStream,
-        sink: &mut Sink,
-        on_event: &mut (dyn FnMut(ProcessEvent<'_>) + Send),
-    ) {
-        match read {
-            Ok(0) => self.finish(stream, sink, on_event),
-            Ok(n) => self.lines.feed(&self.buf[..n], &mut |line, dropped| {
-                sink.line(stream, line, dropped, on_event)
-            }),
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => {
-                // Reading a pipe does not fail in practice; treat it as EOF.
-                tracing::warn!(?stream, "cannot read child output: {e}");
-                self.finish(stream, sink, on_event);
-            }
-        }
-    }
-
-    /// EOF (or giving up): the last line without a newline is still a line.
-    fn finish(
-        &mut self,
-        stream: OutputStream,
-        sink: &mut Sink,
-        on_event: &mut (dyn FnMut(ProcessEvent<'_>) + Send),
-    ) {
-        self.open = false;
-        self.lines
-            .finish(&mut |line, dropped| sink.line(stream, line, dropped, on_event));
-        // The read buffer is not needed any more.
-        self.buf = Vec::new();
-    }
-}
-
-/// Splits a byte stream into lines, holding at most [`MAX_LINE_BYTES`] of a
-/// line; `emit(line, dropped)` gets the kept bytes and how many were dropped.
-#[derive(Default)]
-struct LineSplitter {
-    partial: Vec<u8>,
-    dropped: usize,
-}
-
-impl LineSplitter {
-    fn feed(&mut self, mut data: &[u8], emit: &mut dyn FnMut(&[u8], usize)) {
-        while let Some(nl) = data.iter().position(|&b| b == b'\n') {
-            let line = &data[..nl];
-            if self.partial.is_empty() && self.dropped == 0 && line.len() <= MAX_LINE_BYTES {
-                // The common case: the whole line is in this chunk, no copy.
-                emit(line, 0);
-            } else {
-                self.push(line);
-                emit(&self.partial, self.dropped);
-                self.reset();
-            }
-            data = &data[nl + 1..];
-        }
-        self.push(data);
-    }
-
-    fn finish(&mut self, emit: &mut dyn FnMut(&[u8], usize)) {
-        if !self.partial.is_empty() || self.dropped > 0 {
-            emit(&self.partial, self.dropped);
-        }
-        self.reset();
-    }
-
-    fn push(&mut self, bytes: &[u8]) {
-        let room = MAX_LINE_BYTES.saturating_sub(self.partial.len());
-        let take = room.min(bytes.len());
-        self.partial.extend_from_slice(&bytes[..take]);
-        self.dropped += bytes.len() - take;
-    }
-
-    fn reset(&mut self) {
-        self.partial.clear();
-        self.dropped = 0;
-        if self.partial.capacity() > READ_CHUNK {
-            // Give back the memory of an exceptionally long line.
-            self.partial.shrink_to(READ_CHUNK);
-        }
-    }
-}
-
-/// Where lines go besides the callback: the log and the tail.
-struct Sink {
-    log: Option<LogWriter>,
-    tail: VecDeque<String>,
-}
-
-impl Sink {
-    fn line(
-        &mut self,
-        stream: OutputStream,
-        bytes: &[u8],
-        dropped: usize,
-        on_event: &mut (dyn FnMut(ProcessEvent<'_>) + Send),
-    ) {
-        let text = String::from_utf8_lossy(bytes);
-        on_event(ProcessEvent::Line(stream, &text));
-
-        if let Some(log) = &mut self.log {
-            log.line(stream, bytes, dropped);
-        }
-
-        if self.tail.len() == TAIL_LINES {
-            self.tail.pop_front();
-        }
-        let mut entry = String::new();
-        if stream == OutputStream::Stderr {
-            entry.push_str(STDERR_PREFIX);
-        }
-        entry.push_str(crate::text::prefix_at_char(&text, TAIL_LINE_BYTES));
-        self.tail.push_back(entry);
-    }
-
-    fn flush(&mut self) {
-        if let Some(log) = &mut self.log {
-            log.flush();
-        }
-    }
-}
-
-/// The longest prefix of `s` of at most `max` bytes that ends on a char boundary.
-struct LogWriter {
-    path: PathBuf,
-    /// `None` after a write error: logging stopped.
-    out: Option<BufWriter<File>>,
-}
-
-impl LogWriter {
-    fn create(path: &Path) -> Result<LogWriter, ExecError> {
-        let log_err = |source| ExecError::Log {
-            path: path.to_path_buf(),
-            source,
-        };
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(log_err)?;
-        }
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .map_err(log_err)?;
-        Ok(LogWriter {
-            path: path.to_path_buf(),
-            out: Some(BufWriter::with_capacity(READ_CHUNK, file)),
-        })
-    }
-
-    fn line(&mut self, stream: OutputStream, bytes: &[u8], dropped: usize) {
-        let Some(out) = &mut self.out else { return };
-        let mut write = || -> std::io::Result<()> {
-            if stream == OutputStream::Stderr {
-                out.write_all(STDERR_PREFIX.as_bytes())?;
-            }
-            out.write_all(bytes)?;
-            if dropped > 0 {
-                write!(out, " [... {dropped} bytes truncated]")?;
-            }
-            out.write_all(b"\n")
-        };
-        if let Err(e) = write() {
-            self.fail(e);
-        }
-    }
-
-    fn flush(&mut self) {
-        if let Some(out) = &mut self.out
-            && let Err(e) = out.flush()
-        {
-            self.fail(e);
-        }
-    }
-
-    fn fail(&mut self, e: std::io::Error) {
-        tracing::warn!(path = %self.path.display(), "cannot write log, logging stopped: {e}");
-        self.out = None;
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn split(chunks: &[&[u8]]) -> Vec<(Vec<u8>, usize)> {
-        let mut s = LineSplitter::default();
-        let mut lines = Vec::new();
-        for c in chunks {
-            s.feed(c, &mut |l, d| lines.push((l.to_vec(), d)));
-        }
-        s.finish(&mut |l, d| lines.push((l.to_vec(), d)));
-        lines
-    }
-
-    #[test]
-    fn splits_lines_across_chunks() {
-        let lines = split(&[b"ab", b"c\nde\n\nf", b"g"]);
-        let texts: Vec<_> = lines.iter().map(|(l, _)| l.as_slice()).collect();
-        assert_eq!(texts, [&b"abc"[..], b"de", b"", b"fg"]);
-    }
-
-    #[test]
-    fn no_trailing_empty_line() {
-        assert_eq!(split(&[b"a\n"]).len(), 1);
-        assert!(split(&[]).is_empty());
-    }
-
-    #[test]
-    fn caps_long_lines() {
-        let big = vec![b'x'; MAX_LINE_BYTES + 10];
-        let lines = split(&[&big[..100], &big[100..], b"\nok\n"]);
-        assert_eq!(lines.len(), 2);
-        assert_eq!(lines[0].0.len(), MAX_LINE_BYTES);
-        assert_eq!(lines[0].1, 10);
-        assert_eq!(lines[1], (b"ok".to_vec(), 0));
-
-        // A too-long line inside one chunk is capped too.
-        let mut one = big.clone();
-        one.push(b'\n');
-        let lines = split(&[&one]);
-        assert_eq!((lines[0].0.len(), lines[0].1), (MAX_LINE_BYTES, 10));
-    }
-
-    #[test]
-    fn truncates_on_char_boundary() {
-        assert_eq!(crate::text::prefix_at_char("héllo", 2), "h");
-        assert_eq!(crate::text::prefix_at_char("héllo", 3), "hé");
-        assert_eq!(crate::text::prefix_at_char("hi", 10), "hi");
     }
 }

@@ -3,8 +3,9 @@
 
 use super::options::RunOptions;
 use super::{RemoteError, Target};
-use crate::cli::{LogsArgs, RollbackArgs, RunArgs, SkipArgs, StatusArgs, ValidateArgs};
+use crate::cli::{LogsArgs, RollbackArgs, SkipArgs, StatusArgs, ValidateArgs};
 use crate::commands::{self, CommandError, Io};
+use crate::config::RunRequest;
 use crate::roadmap::{GroupKey, is_id};
 use serde::Serialize;
 use serde_json::Value;
@@ -82,19 +83,19 @@ pub fn validate(t: &Target) -> Result<Value, RemoteError> {
 
 /// `run --dry-run --json` with these options: the plan.
 pub fn plan(t: &Target, opts: &RunOptions) -> Result<Value, RemoteError> {
-    let args = RunArgs {
+    let request = RunRequest {
         dry_run: true,
         json: true,
-        ..opts.to_run_args()?
+        ..opts.to_request()?
     };
-    capture(|io| commands::run::run(&t.project, &args, false, io)).json()
+    capture(|io| commands::run::run(&t.project, &request, false, io)).json()
 }
 
 /// What a run with these options would refuse before it starts (the dry
 /// run's checks): `Ok` when it may start.
 pub fn check_run(t: &Target, opts: &RunOptions) -> Result<(), RemoteError> {
-    let args = opts.to_run_args()?;
-    let captured = capture(|io| commands::run::check(&t.project, &args, io));
+    let request = opts.to_request()?;
+    let captured = capture(|io| commands::run::check(&t.project, &request, io));
     match captured.result {
         Ok(crate::exit::OK) => Ok(()),
         _ => Err(captured.error()),

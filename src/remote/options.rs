@@ -1,13 +1,15 @@
 //! The options of a run started over MCP or HTTP. One type, [`RunOptions`],
 //! is what the server deserialises, what the OpenAPI document and the MCP
-//! input schema are generated from, and what becomes the run's [`RunArgs`]:
-//! built field by field and checked with the CLI's own value parsers, so a
-//! remote run means exactly what the CLI means and a bad value is refused
-//! before anything starts.
+//! input schema are generated from, and what becomes the run's
+//! [`RunRequest`]: built field by field and checked with the CLI's own value
+//! parsers, so a remote run means exactly what the CLI means and a bad value
+//! is refused before anything starts.
 
 use super::RemoteError;
-use crate::cli::{RunArgs, parse_phase_range};
-use crate::config::{Isolation, parse_cost, parse_max_parallel, parse_timeout};
+use crate::cli::parse_phase_range;
+use crate::config::{
+    Isolation, Origin, Overrides, RunRequest, parse_cost, parse_max_parallel, parse_timeout,
+};
 use schemars::JsonSchema;
 use serde::Deserialize;
 
@@ -144,15 +146,18 @@ fn bad(field: &str, message: String) -> RemoteError {
 }
 
 impl RunOptions {
-    /// `run`'s arguments: each value checked by the parser its flag has.
+    /// What the run is asked for: config's overrides built field by field,
+    /// each value checked by the parser its flag has (and named as its flag,
+    /// so `config` and the run say where a value came from the same way).
     /// What depends on the roadmap and the configuration (does phase 9
     /// exist?) is checked by [`crate::commands::run::check`].
-    pub fn to_run_args(&self) -> Result<RunArgs, RemoteError> {
+    pub fn to_request(&self) -> Result<RunRequest, RemoteError> {
         let phases = self
             .phases
             .iter()
             .map(|p| parse_phase_range(p).map_err(|e| bad("phases", e)))
             .collect::<Result<_, _>>()?;
+        let flag = |name: &'static str| Origin::Flag(name);
         let max_parallel = self
             .max_parallel
             .map(|n| parse_max_parallel(&n.to_string()).map_err(|e| bad("max_parallel", e)))
@@ -174,24 +179,28 @@ impl RunOptions {
             .max_cost
             .map(|c| parse_cost(&c.to_string()).map_err(|e| bad("max_cost", e)))
             .transpose()?;
-        Ok(RunArgs {
+        let overrides = Overrides {
+            max_parallel: max_parallel.map(|n| (n, flag("--max-parallel"))),
+            timeout: timeout.map(|t| (t, flag("--timeout"))),
+            retries: self.retries,
+            fail_fast: self.fail_fast,
+            no_commit: self.no_commit,
+            no_push: self.no_push,
+            fix_attempts: self.fix_attempts,
+            review: self.review,
+            max_cost: max_cost.map(|c| (c, flag("--max-cost"))),
+            write_back: self.write_back,
+            isolation: self.isolation,
+            ..Overrides::default()
+        };
+        Ok(RunRequest {
+            overrides,
             phases,
             groups: self.groups.clone(),
             task: self.task.clone(),
-            max_parallel,
-            timeout,
-            retries: self.retries,
-            fail_fast: self.fail_fast,
-            fix_attempts: self.fix_attempts,
-            review: self.review,
-            write_back: self.write_back,
-            max_cost,
             rerun_tasks: self.rerun_tasks,
-            no_commit: self.no_commit,
-            no_push: self.no_push,
             allow_dirty: self.allow_dirty,
-            isolation: self.isolation,
-            ..RunArgs::default()
+            ..RunRequest::default()
         })
     }
 
@@ -267,22 +276,29 @@ mod tests {
     }
 
     #[test]
-    fn options_become_the_run_arguments() {
+    fn options_become_the_run_request() {
         let o = opts(serde_json::json!({
             "phases": ["1..2"], "groups": ["1:A"], "max_parallel": 2,
             "timeout": "30m", "no_push": true, "isolation": "worktree", "max_cost": 2.5
         }));
-        let args = o.to_run_args().unwrap();
-        assert_eq!(args.max_parallel, Some(2));
-        assert_eq!(args.timeout, Some(std::time::Duration::from_secs(1800)));
-        assert_eq!(args.groups, ["1:A"]);
-        assert_eq!(args.isolation, Some(Isolation::Worktree));
-        assert_eq!(args.max_cost, Some(2.5));
-        assert!(args.no_push && !args.no_commit && !args.json);
+        let r = o.to_request().unwrap();
+        let over = &r.overrides;
+        assert_eq!(over.max_parallel, Some((2, Origin::Flag("--max-parallel"))));
+        assert_eq!(
+            over.timeout,
+            Some((
+                std::time::Duration::from_secs(1800),
+                Origin::Flag("--timeout")
+            ))
+        );
+        assert_eq!(r.groups, ["1:A"]);
+        assert_eq!(over.isolation, Some(Isolation::Worktree));
+        assert_eq!(over.max_cost, Some((2.5, Origin::Flag("--max-cost"))));
+        assert!(over.no_push && !over.no_commit && !r.json);
     }
 
-    /// The child's argv, parsed as the CLI parses it, means what the typed
-    /// options mean.
+    /// The child's argv, parsed as the CLI parses it, asks for what the
+    /// typed options ask for.
     #[test]
     fn the_childs_flags_mean_the_same_arguments() {
         let o = opts(serde_json::json!({
@@ -303,8 +319,8 @@ mod tests {
             panic!("not a run");
         };
         assert_eq!(
-            format!("{parsed:?}"),
-            format!("{:?}", o.to_run_args().unwrap())
+            format!("{:?}", parsed.request().unwrap()),
+            format!("{:?}", o.to_request().unwrap())
         );
     }
 
@@ -332,7 +348,7 @@ mod tests {
                 "max_cost: `-1` is not an amount",
             ),
         ] {
-            let e = opts(body.clone()).to_run_args().unwrap_err().to_string();
+            let e = opts(body.clone()).to_request().unwrap_err().to_string();
             assert!(e.starts_with(expected), "{body}: {e}");
         }
         let unknown = serde_json::from_value::<RunOptions>(serde_json::json!({"isolate": true}));

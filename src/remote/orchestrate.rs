@@ -89,7 +89,7 @@ impl OrchestrateRequest {
             max_recursion_depth: Some(depth),
             ..RunOptions::default()
         };
-        opts.to_run_args()?;
+        opts.to_request()?;
         Ok(opts)
     }
 }

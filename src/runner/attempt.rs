@@ -15,6 +15,36 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
 
+/// A task waiting for a slot.
+#[derive(Debug, Clone)]
+pub struct QueuedTask {
+    pub task_id: String,
+    pub title: String,
+    pub attempt: u32,
+    /// Session to resume (after a usage limit, or a failed attempt).
+    pub resume: Option<String>,
+    pub limit_hits: u32,
+    /// How the previous attempt ended, when it failed: the retry is told.
+    pub previous: Option<String>,
+    /// Which agent runs it: 0 the run's, `n` the n-th of `[agent] fallback`.
+    pub profile: usize,
+}
+
+impl QueuedTask {
+    /// A first attempt.
+    pub fn new(task_id: impl Into<String>, title: impl Into<String>) -> Self {
+        QueuedTask {
+            task_id: task_id.into(),
+            title: title.into(),
+            attempt: 1,
+            resume: None,
+            limit_hits: 0,
+            previous: None,
+            profile: 0,
+        }
+    }
+}
+
 /// Everything an attempt needs, owned, so it can run on its own task.
 #[derive(Debug, Clone)]
 pub struct AttemptJob {
@@ -34,8 +64,6 @@ pub struct AttemptJob {
     pub setup: Option<Setup>,
     /// With `--isolation worktree`: the worktree the attempt runs in.
     pub worktree: Option<PathBuf>,
-    /// With `--nats`: the attempt runs on a worker (see [`crate::cluster`]).
-    pub remote: Option<crate::cluster::coordinator::RemoteTask>,
 }
 
 /// `[worktree] setup` commands, run in the attempt's cwd before its agent
@@ -71,11 +99,11 @@ pub enum AttemptMsg {
         task_id: String,
         pid: u32,
     },
-    /// With `--nats`: something the user must hear (no worker is live).
+    /// Run elsewhere: something the user must hear (no worker is live).
     Warning {
         message: String,
     },
-    /// With `--nats`: a worker took the attempt (again on a redelivery).
+    /// Run elsewhere: a worker took the attempt (again on a redelivery).
     Claimed {
         task_id: String,
         worker: String,
@@ -90,8 +118,16 @@ pub struct AttemptResult {
     pub report: AgentReport,
     pub duration: Duration,
     pub tail: Vec<String>,
-    /// With `--nats`: the worker that ran it, and the branch it pushed.
-    pub remote: Option<crate::cluster::coordinator::Ran>,
+    /// Run elsewhere (see [`super::executor`]): by whom, and the branch it pushed.
+    pub remote: Option<Ran>,
+}
+
+/// What the worker that ran an attempt left: for the record and the merge.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ran {
+    pub worker: String,
+    pub branch: Option<String>,
+    pub commit: Option<String>,
 }
 
 /// How long a grandchild may hold the output pipes after the agent exited.
@@ -102,26 +138,12 @@ pub async fn run_attempt(
     stop: watch::Receiver<StopLevel>,
     tx: mpsc::UnboundedSender<AttemptMsg>,
 ) -> AttemptResult {
-    if job.remote.is_some() {
-        return crate::cluster::coordinator::attempt::run_remote(job, stop, tx).await;
-    }
     let started = Instant::now();
     if let Some(setup) = &job.setup
         && let Err(reason) = run_setup(setup, &job, stop.clone(), &tx).await
     {
         tracing::error!(task = %job.task_id, %reason, "setup failed");
-        return AttemptResult {
-            outcome: TaskOutcome::Failed {
-                exit_code: None,
-                signal: None,
-                reason: format!("{SETUP_FAILED}: {reason}"),
-            },
-            report: AgentReport::default(),
-            duration: started.elapsed(),
-            tail: Vec::new(),
-            remote: None,
-            job,
-        };
+        return failed(job, started, format!("{SETUP_FAILED}: {reason}"));
     }
     tracing::info!(
         task = %job.task_id,
@@ -137,31 +159,14 @@ pub async fn run_attempt(
         job.grace,
         LEAK_TIMEOUT,
     );
-    let mut observer = StreamObserver::for_output(job.output);
-    let mut last_activity: Option<String> = None;
-    let task_id = job.task_id.clone();
-    let result = run_process(spec, stop, &mut |event| match event {
-        ProcessEvent::Started { pid } => {
-            let _ = tx.send(AttemptMsg::Started {
-                task_id: task_id.clone(),
-                pid,
-            });
-        }
-        ProcessEvent::Line(OutputStream::Stdout, line) => {
-            observer.observe(line);
-            if observer.last_activity() != last_activity.as_deref() {
-                last_activity = observer.last_activity().map(str::to_string);
-                if let Some(text) = &last_activity {
-                    let _ = tx.send(AttemptMsg::Activity {
-                        task_id: task_id.clone(),
-                        text: text.clone(),
-                    });
-                }
-            }
-        }
-        ProcessEvent::Line(OutputStream::Stderr, line) => observer.observe_stderr(line),
-    })
-    .await;
+    let mut relay = Relay {
+        observer: StreamObserver::for_output(job.output),
+        last_activity: None,
+        task_id: job.task_id.clone(),
+        tx: &tx,
+    };
+    let result = run_process(spec, stop, &mut |event| relay.event(event)).await;
+    let observer = relay.observer;
     match result {
         Ok(proc) => {
             let (outcome, report) = classify(&proc, &observer, job.output, job.timeout);
@@ -185,21 +190,62 @@ pub async fn run_attempt(
         }
         Err(e) => {
             tracing::error!(task = %job.task_id, error = %e, "agent could not run");
-            AttemptResult {
-                outcome: TaskOutcome::Failed {
-                    exit_code: None,
-                    signal: None,
-                    reason: match &e {
-                        ExecError::Spawn { .. } => e.to_string(),
-                        _ => format!("runner error: {e}"),
-                    },
-                },
-                report: AgentReport::default(),
-                duration: started.elapsed(),
-                tail: Vec::new(),
-                remote: None,
-                job,
+            let reason = match &e {
+                ExecError::Spawn { .. } => e.to_string(),
+                _ => format!("runner error: {e}"),
+            };
+            failed(job, started, reason)
+        }
+    }
+}
+
+/// An attempt that failed before its agent could end on its own.
+fn failed(job: AttemptJob, started: Instant, reason: String) -> AttemptResult {
+    AttemptResult {
+        outcome: TaskOutcome::Failed {
+            exit_code: None,
+            signal: None,
+            reason,
+        },
+        report: AgentReport::default(),
+        duration: started.elapsed(),
+        tail: Vec::new(),
+        remote: None,
+        job,
+    }
+}
+
+/// The agent's process events as the group loop hears them: its start, and
+/// its activity each time the output says it changed.
+struct Relay<'t> {
+    observer: StreamObserver,
+    last_activity: Option<String>,
+    task_id: String,
+    tx: &'t mpsc::UnboundedSender<AttemptMsg>,
+}
+
+impl Relay<'_> {
+    fn event(&mut self, event: ProcessEvent<'_>) {
+        match event {
+            ProcessEvent::Started { pid } => {
+                let _ = self.tx.send(AttemptMsg::Started {
+                    task_id: self.task_id.clone(),
+                    pid,
+                });
             }
+            ProcessEvent::Line(OutputStream::Stdout, line) => {
+                self.observer.observe(line);
+                if self.observer.last_activity() != self.last_activity.as_deref() {
+                    self.last_activity = self.observer.last_activity().map(str::to_string);
+                    if let Some(text) = &self.last_activity {
+                        let _ = self.tx.send(AttemptMsg::Activity {
+                            task_id: self.task_id.clone(),
+                            text: text.clone(),
+                        });
+                    }
+                }
+            }
+            ProcessEvent::Line(OutputStream::Stderr, line) => self.observer.observe_stderr(line),
         }
     }
 }

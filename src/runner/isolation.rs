@@ -221,7 +221,7 @@ impl Ctx<'_, '_, '_> {
             .store
             .view()
             .isolation(&planned.key)
-            .filter(|_| !restart && self.cluster.is_none());
+            .filter(|_| !restart && !self.inputs.executor.remote());
         match began {
             Some(began) if began != run => {
                 reporter.report(&Event::Note {
@@ -282,16 +282,9 @@ impl Ctx<'_, '_, '_> {
                     message: format!("cannot delete the task branches of Phase {phase}: {e}"),
                 });
             }
-            // With --nats: the workers' branches and the bases on the remote.
-            if self.cluster.is_some()
-                && let Err(e) =
-                    crate::cluster::coordinator::cleanup::release_phase(repo, git, phase)
-            {
-                reporter.report(&Event::Warning {
-                    message: format!(
-                        "cannot delete the workers' task branches of Phase {phase} on the remote: {e}"
-                    ),
-                });
+            // Run elsewhere: what the executor left on the remote.
+            if let Err(message) = self.inputs.executor.release_phase(repo, git, phase) {
+                reporter.report(&Event::Warning { message });
             }
         }
     }
@@ -672,7 +665,6 @@ impl Ctx<'_, '_, '_> {
             fingerprint: None,
             setup: None,
             worktree: None,
-            remote: None,
         }
     }
 }

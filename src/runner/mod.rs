@@ -5,9 +5,10 @@
 pub mod advice;
 pub mod attempt;
 pub mod budget;
-pub mod cluster;
+pub mod executor;
 pub mod finish;
 pub mod group;
+mod group_io;
 pub mod isolation;
 mod line;
 pub mod phase;
@@ -33,6 +34,7 @@ use attempt::AttemptJob;
 use finish::GateOutcome;
 use group::{GroupIo, GroupLimits, JobFactory, QueuedTask, run_group};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::watch;
 
@@ -50,8 +52,9 @@ pub struct GroupJobs<'a> {
     /// Where the group's tasks work (the one it began with, see
     /// [`crate::status::group_isolation`]): what the prompt tells them.
     pub mode: crate::config::Isolation,
-    /// `--nats`: each task goes to a worker instead.
-    pub remote: Option<crate::cluster::coordinator::group::RemoteGroup>,
+    /// What runs the jobs: processes here, or the executor the run has
+    /// (then no worktree is made here: the executor's side makes it).
+    pub runner: Arc<dyn executor::TaskRunner>,
 }
 
 impl<'a> GroupJobs<'a> {
@@ -74,7 +77,7 @@ impl<'a> GroupJobs<'a> {
             program,
             isolation: None,
             mode: settings.isolation,
-            remote: None,
+            runner: Arc::new(executor::Local),
         }
     }
 
@@ -194,7 +197,6 @@ impl<'a> GroupJobs<'a> {
             fingerprint,
             setup: None,
             worktree: None,
-            remote: None,
         }
     }
 
@@ -227,14 +229,15 @@ impl JobFactory for GroupJobs<'_> {
             (None, _) => full,
         };
         let mut job = self.job_for(task, &prompt, budget::Role::Task, None, &[]);
-        if let Some(remote) = &self.remote {
-            // Its worker makes the worktree, from the group's pushed base.
-            remote.prepare_job(task, self.settings, &mut job);
-        } else if let Some(iso) = &mut self.isolation {
+        if let Some(iso) = &mut self.isolation {
             // Worktree mode: the task's own worktree becomes its cwd.
             iso.prepare(task, &mut job);
         }
         job
+    }
+
+    fn runner(&self) -> Arc<dyn executor::TaskRunner> {
+        self.runner.clone()
     }
 }
 
@@ -251,6 +254,8 @@ pub struct RunInputs<'a> {
     pub decision: &'a Decision<'a>,
     /// `None` only when the project is not a git repository (tests of parts).
     pub repo: Option<&'a Repo>,
+    /// Where the tasks run, chosen by the command.
+    pub executor: &'a dyn executor::Executor,
 }
 
 impl RunInputs<'_> {
@@ -270,7 +275,7 @@ impl RunInputs<'_> {
             program: self.program,
             isolation,
             mode,
-            remote: None,
+            runner: Arc::new(executor::Local),
         }
     }
 }
@@ -306,8 +311,6 @@ struct Ctx<'i, 'a, 's> {
     run: Progress,
     /// What the run may spend (`--max-cost`) and has spent.
     budget: budget::Budget,
-    /// `--nats`: the connection to the workers.
-    cluster: Option<std::sync::Arc<crate::cluster::coordinator::Dispatcher>>,
     /// Where the current group's tasks work: the isolation it began with.
     isolation: crate::config::Isolation,
     /// The user's changes kept out of every snapshot and commit of the run.
@@ -342,7 +345,6 @@ pub async fn execute(
         signals,
         store: Store::open(&inputs.project.status, inputs.state.view()),
         budget: budget::Budget::new(settings.max_cost),
-        cluster: None,
         isolation: settings.isolation,
         left_out: inputs.decision.left_out.clone(),
         held: None,
@@ -362,7 +364,7 @@ pub async fn execute(
             message: line::left_out_warning(left_out),
         });
     }
-    if !ctx.connect_cluster(reporter).await {
+    if !ctx.start_executor(reporter).await {
         return finish_summary(ctx.run, inputs, signals, started);
     }
     for action in &inputs.decision.actions {
@@ -607,10 +609,12 @@ impl Ctx<'_, '_, '_> {
             .iter()
             .map(|t| QueuedTask::new(t.id.clone(), t.title.clone()))
             .collect();
-        // With --nats every task is queued at once: the workers' slots decide.
-        let max_parallel = match self.cluster {
-            Some(_) => queued.len().max(1),
-            None => settings.max_parallel,
+        // Run elsewhere, every task is handed over at once: the slots there decide.
+        let remote = inputs.executor.remote();
+        let max_parallel = if remote {
+            queued.len().max(1)
+        } else {
+            settings.max_parallel
         };
         reporter.report(&Event::GroupStarted {
             key: key.clone(),
@@ -621,18 +625,14 @@ impl Ctx<'_, '_, '_> {
             parallel: max_parallel.min(queued.len()),
             task_ids: queued.iter().map(|t| t.task_id.clone()).collect(),
         });
-        let mut jobs = inputs.jobs(planned, self.task_isolation(key), self.isolation);
-        if let Some(d) = &self.cluster {
-            match self.remote_group(d.clone(), planned) {
-                Ok(r) => jobs.remote = Some(r),
-                Err(message) => {
-                    self.run.fail(
-                        exit::VCS_FAILED,
-                        format!("{key}: {message}"),
-                        vec!["the workers fetch each group's base from the project's remote: check that the remote is reachable and accepts pushes, then run again".into()],
-                    );
-                    return false;
-                }
+        let isolation = self.task_isolation(key).filter(|_| !remote);
+        let mut jobs = inputs.jobs(planned, isolation, self.isolation);
+        match self.dispatch(planned) {
+            Ok(runner) => jobs.runner = runner,
+            Err(refusal) => {
+                let message = format!("{key}: {}", refusal.message);
+                self.run.fail(exit::VCS_FAILED, message, refusal.next_steps);
+                return false;
             }
         }
         let limits = GroupLimits {
@@ -661,6 +661,13 @@ impl Ctx<'_, '_, '_> {
             duration: group_started.elapsed(),
         });
         self.run.tasks.extend(group.tasks.iter().cloned());
+        self.agents_ended(key, &group, failed)
+    }
+
+    /// After the group's agents: false (with the run failed) when the run
+    /// must stop.
+    fn agents_ended(&mut self, key: &GroupKey, group: &group::GroupRun, failed: usize) -> bool {
+        let settings = self.inputs.settings;
         if self.signals.received().is_some() {
             return false;
         }
@@ -668,7 +675,7 @@ impl Ctx<'_, '_, '_> {
             self.budget_spent();
             return false;
         }
-        if let Some(auth) = group.auth_failure {
+        if let Some(auth) = &group.auth_failure {
             self.run.fail(
                 exit::PREFLIGHT_FAILED,
                 format!("The agent is not logged in: {auth}"),

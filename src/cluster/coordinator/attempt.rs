@@ -3,11 +3,13 @@
 //! `AttemptResult` from the worker's result, whose log is copied into the
 //! project's log directory.
 
-use super::{Dispatcher, Ran, RemoteTask};
+use super::{Dispatcher, RemoteTask};
 use crate::agent::{AgentReport, TaskOutcome};
+use crate::cluster::ClusterError;
 use crate::cluster::protocol::{ClaimMsg, ResultMsg};
 use crate::exec::StopLevel;
-use crate::runner::attempt::{AttemptJob, AttemptMsg, AttemptResult};
+use crate::runner::attempt::{AttemptJob, AttemptMsg, AttemptResult, Ran};
+use backon::{ConstantBuilder, Retryable};
 use futures_util::StreamExt;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
@@ -17,10 +19,10 @@ const RETRY: Duration = Duration::from_secs(1);
 
 pub async fn run_remote(
     job: AttemptJob,
+    remote: RemoteTask,
     mut stop: watch::Receiver<StopLevel>,
     tx: mpsc::UnboundedSender<AttemptMsg>,
 ) -> AttemptResult {
-    let remote = job.remote.clone().expect("a remote job");
     let started = Instant::now();
     let ended = |job: AttemptJob, outcome: TaskOutcome| AttemptResult {
         job,
@@ -226,33 +228,37 @@ impl<'d> Waiting<'d> {
 }
 
 /// The stored result, or the task queued: its message's sequence (none
-/// when the result is there already). Retries while the server is away.
+/// when the result is there already). Retries while the server is away,
+/// saying so once.
 async fn queue(
     d: &Dispatcher,
     remote: &RemoteTask,
     tx: &mpsc::UnboundedSender<AttemptMsg>,
 ) -> Option<u64> {
-    let mut warned = false;
-    loop {
-        let tried = match d.queues.stored_result(&remote.msg.key).await {
-            Ok(Some(_)) => return None,
-            Ok(None) => d.dispatch(&remote.msg).await,
-            Err(e) => Err(e),
-        };
-        match tried {
-            Ok(seq) => return Some(seq),
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot queue the task yet");
-                if !warned {
-                    warned = true;
-                    let _ = tx.send(AttemptMsg::Activity {
-                        task_id: remote.msg.task.clone(),
-                        text: format!("cannot queue the task yet (retrying): {e}"),
-                    });
-                }
-                tokio::time::sleep(RETRY).await;
-            }
+    let once = || async {
+        match d.queues.stored_result(&remote.msg.key).await? {
+            Some(_) => Ok(None),
+            None => d.dispatch(&remote.msg).await.map(Some),
         }
+    };
+    let mut warned = false;
+    let queued = once
+        .retry(ConstantBuilder::new().with_delay(RETRY).without_max_times())
+        .sleep(tokio::time::sleep)
+        .notify(|e: &ClusterError, _| {
+            tracing::warn!(error = %e, "cannot queue the task yet");
+            if !warned {
+                warned = true;
+                let _ = tx.send(AttemptMsg::Activity {
+                    task_id: remote.msg.task.clone(),
+                    text: format!("cannot queue the task yet (retrying): {e}"),
+                });
+            }
+        })
+        .await;
+    match queued {
+        Ok(seq) => seq,
+        Err(_) => unreachable!("retried without a limit"),
     }
 }
 

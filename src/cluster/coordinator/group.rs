@@ -5,13 +5,15 @@
 use super::{Dispatcher, Origin, RemoteTask};
 use crate::cluster::protocol::{self, AgentSpec, AttemptKey, TaskMsg};
 use crate::config::Settings;
+use crate::exec::StopLevel;
 use crate::roadmap::GroupKey;
-use crate::runner::attempt::AttemptJob;
+use crate::runner::attempt::{AttemptJob, AttemptMsg};
+use crate::runner::executor::{AttemptFuture, GroupSetup, TaskRunner};
 use crate::runner::group::QueuedTask;
 use crate::status::{Record, group_base, task_attempts};
-use crate::vcs::Repo;
 use crate::worktree::{self, Worktrees, task_name};
 use std::sync::Arc;
+use tokio::sync::{mpsc, watch};
 
 /// What every attempt of the group shares.
 pub struct RemoteGroup {
@@ -29,22 +31,30 @@ pub struct RemoteGroup {
     /// goes on from there, so a rerun after a failure is a new attempt
     /// while a coordinator killed mid-attempt asks for the same one again.
     earlier: std::collections::BTreeMap<String, u32>,
+    /// The run's agent and what its workers run around it.
+    agent: AgentSpec,
+    setup: Vec<Vec<String>>,
+    timeout_secs: u64,
+    grace_secs: u64,
 }
 
 impl RemoteGroup {
     /// Makes the group's base and pushes it for the workers.
     pub fn prepare(
         dispatcher: Arc<Dispatcher>,
-        repo: &Repo,
-        wts: &Worktrees,
-        settings: &Settings,
-        key: &GroupKey,
-        records: &[Record],
+        group: &GroupSetup<'_>,
     ) -> Result<RemoteGroup, String> {
+        let (settings, key) = (group.settings, group.key);
+        let repo = group
+            .repo
+            .ok_or_else(|| "--nats needs a git repository".to_string())?;
+        let wts = Worktrees::new(&group.project.dir, repo.workdir(), &settings.worktree);
+        // This run's `start` record included: the run id comes from it.
+        let records = group.records;
         let url = repo
             .push_url(&settings.git)
             .map_err(|e| format!("the workers need the project's remote: {e}"))?;
-        let run = run_id(records, key, &url);
+        let run = run_id(&records, key, &url);
         let base = worktree::make_base(repo, key, &wts.excluded())
             .map_err(|e| format!("cannot make the group's base: {e}"))?;
         let base_ref = protocol::base_ref(&run, &worktree::group_name(key));
@@ -55,7 +65,7 @@ impl RemoteGroup {
             &settings.git,
         )
         .map_err(|e| format!("cannot push the group's base for the workers: {e}"))?;
-        let earlier = task_attempts(records, key)
+        let earlier = task_attempts(&records, key)
             .into_iter()
             .map(|(task, a)| (task, a.len() as u32))
             .collect();
@@ -73,12 +83,16 @@ impl RemoteGroup {
             base: base.to_string(),
             prefix: wts.prefix.clone(),
             earlier,
+            agent: agent_spec(settings),
+            setup: settings.worktree.setup.iter().map(|c| c.argv()).collect(),
+            timeout_secs: settings.timeout.as_secs(),
+            grace_secs: settings.grace.as_secs(),
         })
     }
 
-    /// Points the job at a worker: its message, numbered after the
-    /// attempts recorded before this run.
-    pub fn prepare_job(&self, task: &QueuedTask, settings: &Settings, job: &mut AttemptJob) {
+    /// The attempt's message for a worker, numbered after the attempts
+    /// recorded before this run (the job takes that number).
+    fn message(&self, task: &QueuedTask, job: &mut AttemptJob) -> TaskMsg {
         let attempt = self.earlier.get(&task.task_id).copied().unwrap_or(0) + task.attempt;
         job.attempt = attempt;
         let key = AttemptKey {
@@ -86,8 +100,7 @@ impl RemoteGroup {
             name: task_name(&self.key, &task.task_id),
             attempt,
         };
-        let agent = &settings.agent;
-        let msg = TaskMsg {
+        TaskMsg {
             v: protocol::VERSION,
             key,
             phase: self.key.phase.to_string(),
@@ -99,23 +112,43 @@ impl RemoteGroup {
             base: self.base.clone(),
             prefix: self.prefix.clone(),
             prompt: String::from_utf8_lossy(&job.invocation.stdin).into_owned(),
-            agent: AgentSpec {
-                command: agent.command.clone(),
-                extra_args: agent.extra_args.clone(),
-                env: shareable_env(&agent.env),
-                output: agent.output,
-                resume_args: agent.resume_args.clone(),
-                max_budget_usd: agent.max_budget_usd,
-            },
-            setup: settings.worktree.setup.iter().map(|c| c.argv()).collect(),
-            timeout_secs: settings.timeout.as_secs(),
-            grace_secs: settings.grace.as_secs(),
-        };
-        job.remote = Some(RemoteTask {
+            agent: self.agent.clone(),
+            setup: self.setup.clone(),
+            timeout_secs: self.timeout_secs,
+            grace_secs: self.grace_secs,
+        }
+    }
+}
+
+/// Each attempt goes to a worker, which makes its worktree from the
+/// group's pushed base.
+impl TaskRunner for RemoteGroup {
+    fn run(
+        &self,
+        task: &QueuedTask,
+        mut job: AttemptJob,
+        stop: watch::Receiver<StopLevel>,
+        tx: mpsc::UnboundedSender<AttemptMsg>,
+    ) -> AttemptFuture {
+        let remote = RemoteTask {
             dispatcher: self.dispatcher.clone(),
-            msg,
+            msg: self.message(task, &mut job),
             origin: self.origin.clone(),
-        });
+        };
+        Box::pin(super::attempt::run_remote(job, remote, stop, tx))
+    }
+}
+
+/// The run's `[agent]` as a worker runs it.
+fn agent_spec(settings: &Settings) -> AgentSpec {
+    let agent = &settings.agent;
+    AgentSpec {
+        command: agent.command.clone(),
+        extra_args: agent.extra_args.clone(),
+        env: shareable_env(&agent.env),
+        output: agent.output,
+        resume_args: agent.resume_args.clone(),
+        max_budget_usd: agent.max_budget_usd,
     }
 }
 

@@ -1,13 +1,18 @@
 //! The coordinator's side: `run --nats` sends each task attempt to the
-//! workers instead of spawning its agent. The group loop is unchanged: an
-//! attempt whose job carries a [`RemoteTask`] is run by [`attempt::run_remote`]
-//! and ends with an ordinary `AttemptResult`; the task's branch is fetched
-//! and merged like a worktree's (see `crate::runner::isolation`).
+//! workers instead of spawning its agent. [`ClusterExecutor`] is the run's
+//! executor (see `crate::runner::executor`): each group's [`RemoteGroup`]
+//! runs its attempts with [`attempt::run_remote`], which end with an
+//! ordinary `AttemptResult`; the task's branch is fetched and merged like a
+//! worktree's (see `crate::runner::isolation`).
 
 pub mod attempt;
 pub mod cleanup;
+mod executor;
 pub mod group;
 pub mod watch;
+
+pub use executor::ClusterExecutor;
+pub use group::RemoteGroup;
 
 use super::protocol::{AttemptKey, TaskMsg};
 use super::queues::{Queues, Redelivery, last_on};
@@ -82,14 +87,6 @@ impl Origin {
         .map(|id| id.map(|id| id.to_string()))
         .map_err(|e| e.to_string())
     }
-}
-
-/// What the worker that ran an attempt left: for the record and the merge.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Ran {
-    pub worker: String,
-    pub branch: Option<String>,
-    pub commit: Option<String>,
 }
 
 impl Dispatcher {

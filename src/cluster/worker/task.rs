@@ -269,7 +269,6 @@ fn job(ctx: &WorkerCtx, task: &TaskMsg) -> AttemptJob {
         role: Role::Task,
         fingerprint: None,
         worktree: None,
-        remote: None,
     }
 }
 
