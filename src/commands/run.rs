@@ -216,6 +216,7 @@ fn dry_run(
         settings: &p.settings,
         template: &p.template,
         refusal: refusal.as_deref(),
+        records: &state.records,
     };
     doc.print(args.json, io.out)?;
     // Said now rather than at tonight's real run.

@@ -29,6 +29,9 @@ pub struct QueuedTask {
     pub previous: Option<String>,
     /// Which agent runs it: 0 the run's, `n` the n-th of `[agent] fallback`.
     pub profile: usize,
+    /// How long it is expected to take ([`crate::plan::order`]): the
+    /// group's queue starts with the longest.
+    pub expected: Option<Duration>,
 }
 
 impl QueuedTask {
@@ -42,6 +45,7 @@ impl QueuedTask {
             limit_hits: 0,
             previous: None,
             profile: 0,
+            expected: None,
         }
     }
 }
@@ -49,6 +53,10 @@ impl QueuedTask {
 /// Builds the job for a queued task (prompt, command line, log path).
 pub trait JobFactory {
     fn job(&mut self, task: &QueuedTask) -> AttemptJob;
+
+    /// A task succeeded and its attempt is recorded, while the group's
+    /// other agents may still run (worktree mode merges it now).
+    fn succeeded(&mut self, _task_id: &str, _io: &mut GroupIo<'_, '_>) {}
 }
 
 #[derive(Debug, Clone)]
@@ -115,7 +123,8 @@ pub async fn run_group(
         .iter()
         .map(|t| (t.task_id.clone(), t.title.clone()))
         .collect();
-    let mut queue: VecDeque<QueuedTask> = tasks.into();
+    let mut queue: VecDeque<QueuedTask> =
+        crate::plan::order::longest_first(tasks, |t| t.expected).into();
     let mut running: JoinSet<AttemptResult> = JoinSet::new();
     // Running attempts: the queued task with its log path and timeout.
     let mut in_flight: InFlight = HashMap::new();
@@ -166,6 +175,9 @@ pub async fn run_group(
         for (res, finished) in to_record.drain(..) {
             let start = started_at.remove(&res.job.task_id);
             record_attempt(key, &res, start, finished, io);
+            if res.outcome == TaskOutcome::Succeeded {
+                factory.succeeded(&res.job.task_id, io);
+            }
         }
         if running.is_empty() && (queue.is_empty() || halted || budget_stopped) {
             break;
@@ -308,6 +320,9 @@ pub async fn run_group(
     for (res, finished) in to_record.drain(..) {
         let start = started_at.remove(&res.job.task_id);
         record_attempt(key, &res, start, finished, io);
+        if res.outcome == TaskOutcome::Succeeded {
+            factory.succeeded(&res.job.task_id, io);
+        }
     }
     // Tasks never started (stopped, failed fast, auth) are listed as such.
     let tasks = order

@@ -57,6 +57,7 @@ pub struct TaskIsolation {
     key: GroupKey,
     /// The group's base, made before the first worktree of this run.
     base: Option<Result<Oid, String>>,
+    arriving: super::merging::Arriving,
 }
 
 impl TaskIsolation {
@@ -75,7 +76,15 @@ impl TaskIsolation {
             repo,
             key: key.clone(),
             base: None,
+            arriving: Default::default(),
         })
+    }
+
+    /// A task succeeded: its change merged into the project tree now
+    /// ([`super::merging`]).
+    pub fn merge_now(&mut self, task: &Task, io: &mut super::group::GroupIo<'_, '_>) {
+        self.arriving
+            .merge(&self.repo, &self.wts, &self.key, task, io);
     }
 
     fn base(&mut self) -> Result<Oid, String> {
@@ -449,7 +458,7 @@ impl Ctx<'_, '_, '_> {
                     .into(),
             ],
         };
-        let message = format!("{}: {}", task.id, task.title);
+        let message = super::merging::task_message(task);
         let commit = match fetched {
             // A worker's commit, fetched with its branch.
             Some(c) => {
@@ -493,28 +502,9 @@ impl Ctx<'_, '_, '_> {
                 }
             }
         };
-        let files = worktree::task_files(repo, m.from, commit).map_err(|e| failed(&e))?;
-        let rec = IntegrationRecord {
-            phase: key.phase.clone(),
-            group: key.group.clone(),
-            task: task.id.clone(),
-            commit: commit.to_string(),
-            from: m.from.to_string(),
-            to: m.to.to_string(),
-            files: files.clone(),
-            at: chrono::Utc::now(),
-        };
-        self.store.integrating(&rec).map_err(|e| failed(&e))?;
-        worktree::finish_integration(repo, key, m).map_err(|e| failed(&e))?;
-        self.store.integrated(&rec).map_err(|e| failed(&e))?;
-        tracing::info!(group = %key, task = %task.id, files = files.len(), "integrated");
-        reporter.report(&Event::Note {
-            message: format!(
-                "{key}: {}'s worktree merged into the project tree ({})",
-                task.id,
-                crate::text::plural(files.len(), "file")
-            ),
-        });
+        let files = super::merging::record_merge(repo, &mut self.store, key, &task.id, commit, m)
+            .map_err(|e| failed(&e))?;
+        super::merging::note(reporter, key, &task.id, files.len());
         Ok(files)
     }
 
