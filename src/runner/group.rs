@@ -57,6 +57,10 @@ pub trait JobFactory {
     /// A task succeeded and its attempt is recorded, while the group's
     /// other agents may still run (worktree mode merges it now).
     fn succeeded(&mut self, _task_id: &str, _io: &mut GroupIo<'_, '_>) {}
+
+    /// Every slot is busy and `next` starts when one frees up: what can be
+    /// made for it now (worktree mode makes its worktree).
+    fn ahead(&mut self, _next: &QueuedTask) {}
 }
 
 #[derive(Debug, Clone)]
@@ -178,6 +182,12 @@ pub async fn run_group(
             if res.outcome == TaskOutcome::Succeeded {
                 factory.succeeded(&res.job.task_id, io);
             }
+        }
+        if let Some(next) = queue
+            .front()
+            .filter(|_| running.len() >= limits.max_parallel && !halted)
+        {
+            factory.ahead(next);
         }
         if running.is_empty() && (queue.is_empty() || halted || budget_stopped) {
             break;

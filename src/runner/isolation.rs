@@ -58,6 +58,9 @@ pub struct TaskIsolation {
     /// The group's base, made before the first worktree of this run.
     base: Option<Result<Oid, String>>,
     arriving: super::merging::Arriving,
+    /// Worktrees made ahead for first attempts while agents ran, by task
+    /// id: a freed slot starts its next task without waiting for one.
+    ahead: std::collections::HashMap<String, Result<std::path::PathBuf, String>>,
 }
 
 impl TaskIsolation {
@@ -77,6 +80,7 @@ impl TaskIsolation {
             key: key.clone(),
             base: None,
             arriving: Default::default(),
+            ahead: Default::default(),
         })
     }
 
@@ -96,20 +100,40 @@ impl TaskIsolation {
             .clone()
     }
 
+    /// A fresh worktree from the base: its cwd.
+    fn make(&mut self, task_id: &str) -> Result<std::path::PathBuf, String> {
+        let name = task_name(&self.key, task_id);
+        self.base().and_then(|base| {
+            worktree::create_task_worktree(&self.wts, self.repo.git2(), &name, base)
+                .map(|wt| wt.cwd)
+                .map_err(|e| format!("cannot make the task's worktree: {e}"))
+        })
+    }
+
+    /// The next queued task's worktree, made while the slots are busy.
+    /// First attempts only: a retry's fresh worktree replaces the failed
+    /// one's, which stays for inspection until the retry starts.
+    pub fn make_ahead(&mut self, task: &QueuedTask) {
+        let first = task.attempt == 1 && task.resume.is_none() && task.profile == 0;
+        if first && !self.ahead.contains_key(&task.task_id) {
+            let made = self.make(&task.task_id);
+            self.ahead.insert(task.task_id.clone(), made);
+        }
+    }
+
     /// Points the job at the task's worktree (made fresh from the base, or
-    /// kept when a limited session resumes) with its setup commands.
+    /// ahead, or kept when a limited session resumes) with its setup commands.
     pub fn prepare(&mut self, task: &QueuedTask, job: &mut AttemptJob) {
         let name = task_name(&self.key, &task.task_id);
         let log_path = job.log_path.with_extension("setup.log");
         let path = self.wts.root.join(&name);
+        let ahead = self.ahead.remove(&task.task_id);
         let made = if task.resume.is_some() && path.join(".git").exists() {
             Ok(self.wts.cwd_in(&path))
+        } else if let Some(made) = ahead.filter(|_| task.attempt == 1 && task.profile == 0) {
+            made
         } else {
-            self.base().and_then(|base| {
-                worktree::create_task_worktree(&self.wts, self.repo.git2(), &name, base)
-                    .map(|wt| wt.cwd)
-                    .map_err(|e| format!("cannot make the task's worktree: {e}"))
-            })
+            self.make(&task.task_id)
         };
         match made {
             Ok(cwd) => {
@@ -260,7 +284,8 @@ impl Ctx<'_, '_, '_> {
         };
         tasks
             .iter()
-            .filter(|t| !t.outcome.is_success())
+            // A task never started may have a worktree made ahead: nothing to inspect.
+            .filter(|t| !t.outcome.is_success() && t.attempts > 0)
             .map(|t| (t, wts.task_path(key, &t.task)))
             .filter(|(_, p)| p.exists())
             .map(|(t, p)| {

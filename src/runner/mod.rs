@@ -248,6 +248,12 @@ impl JobFactory for GroupJobs<'_> {
             iso.merge_now(task, io);
         }
     }
+
+    fn ahead(&mut self, next: &QueuedTask) {
+        if let (Some(iso), None) = (&mut self.isolation, &self.remote) {
+            iso.make_ahead(next);
+        }
+    }
 }
 
 /// The runner's inputs, validated by the caller.
