@@ -215,7 +215,7 @@ pub struct GroupTime {
     #[serde(with = "opt_secs")]
     pub expected: Option<Duration>,
     #[serde(with = "secs")]
-    pub actual: Duration,
+    pub duration: Duration,
 }
 
 fn is_task(r: &Role) -> bool {

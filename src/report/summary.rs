@@ -71,7 +71,7 @@ fn group_times(s: &RunSummary) -> String {
                 g.key.phase,
                 g.key.group,
                 short_duration(expected),
-                short_duration(g.actual)
+                short_duration(g.duration)
             ))
         })
         .collect();

@@ -686,7 +686,7 @@ impl Ctx<'_, '_, '_> {
         self.run.group_times.push(crate::events::GroupTime {
             key: key.clone(),
             expected: order.makespan,
-            actual: group_started.elapsed(),
+            duration: group_started.elapsed(),
         });
         reporter.report(&Event::GroupFinished {
             key: key.clone(),
