@@ -207,6 +207,17 @@ impl TaskSummary {
     }
 }
 
+/// A group's agents: how long longest-first expected them to take (none
+/// when no task's duration was known) and how long they took.
+#[derive(Debug, Clone, Serialize)]
+pub struct GroupTime {
+    pub key: GroupKey,
+    #[serde(with = "opt_secs")]
+    pub expected: Option<Duration>,
+    #[serde(with = "secs")]
+    pub duration: Duration,
+}
+
 fn is_task(r: &Role) -> bool {
     *r == Role::Task
 }
@@ -228,6 +239,8 @@ pub struct RunSummary {
     pub costs: crate::status::counts::Spent,
     /// How the run's tasks ended: what every view of the run prints.
     pub counts: Counts,
+    /// Each group whose agents ran: expected against actual.
+    pub group_times: Vec<GroupTime>,
 }
 
 impl RunSummary {
@@ -255,6 +268,18 @@ mod secs {
 
     pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_f64((d.as_secs_f64() * 1000.0).round() / 1000.0)
+    }
+}
+
+mod opt_secs {
+    use serde::Serializer;
+    use std::time::Duration;
+
+    pub fn serialize<S: Serializer>(d: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+        match d {
+            Some(d) => super::secs::serialize(d, s),
+            None => s.serialize_none(),
+        }
     }
 }
 

@@ -410,6 +410,7 @@ mod tests {
             cost_usd: 0.0,
             costs: Default::default(),
             counts: Default::default(),
+            group_times: vec![],
         }
     }
 

@@ -297,6 +297,7 @@ proptest! {
             cost_usd: counts.cost.total(),
             costs: counts.cost,
             counts,
+            group_times: vec![],
         };
         events.push(Event::RunFinished { summary: summary.clone() });
         let text = plain_output(&events);

@@ -131,14 +131,15 @@ fn a_failed_task_leaves_no_trace_and_keeps_its_worktree_until_retried() {
     let p = project(&roadmap, "");
     let out = run(&p, &[]);
     assert_exit(&out, 1);
-    // Neither the failed task's file nor (the group not being integrated)
-    // the other one's reached the project tree; the group is not complete.
+    // The failed task's file never reaches the project tree; the one that
+    // succeeded was merged as it arrived. The group is not complete.
     assert!(!p.dir.join("junk.txt").exists());
-    assert!(!p.dir.join("ok.txt").exists());
+    assert_eq!(p.read("ok.txt"), "fine\n");
+    assert_eq!(integrated(&p), ["A1"]);
     assert_eq!(
         p.git_status(),
-        "?? status/\n",
-        "only the runner's own files"
+        "?? ok.txt\n?? status/\n",
+        "the merged task's file and the runner's own"
     );
     assert!(!p.read("status/completed_tasks.txt").contains("PHASE_1:A"));
     // The failed task's worktree is kept, with its path in the summary.
@@ -184,9 +185,10 @@ fn same_lines(extra_body: &str) -> String {
             "A1",
             &format!("FAKE: replace shared.txt three three-A1\n{extra_body}"),
         ),
+        // A1 ends first, so its merge is the one made as it arrives.
         (
             "A2",
-            &format!("FAKE: replace shared.txt three three-A2\n{extra_body}"),
+            &format!("FAKE: sleep 1.5\nFAKE: replace shared.txt three three-A2\n{extra_body}"),
         ),
     ])
 }
@@ -717,5 +719,179 @@ fn a_group_begun_in_worktrees_is_finished_in_worktrees_when_the_rerun_lacks_the_
     for (f, t) in [("a1.txt", "A1\n"), ("a2.txt", "A2\n"), ("b1.txt", "B1\n")] {
         assert_eq!(origin_file(&p, f), t);
     }
+    assert_no_worktrees(&p);
+}
+
+/// Edits of one file in different lines (A1, A2, A4) and of files of their
+/// own (A3, A4): none of them conflict, so any order merges to one tree.
+/// `sleeps` set when each ends.
+fn overlapping_and_disjoint(sleeps: [&str; 4]) -> String {
+    roadmap_with_tasks(&[
+        (
+            "A1",
+            &format!(
+                "FAKE: sleep {}\nFAKE: replace shared.txt one ONE",
+                sleeps[0]
+            ),
+        ),
+        (
+            "A2",
+            &format!(
+                "FAKE: sleep {}\nFAKE: replace shared.txt five FIVE",
+                sleeps[1]
+            ),
+        ),
+        (
+            "A3",
+            &format!("FAKE: sleep {}\nFAKE: write c.txt from A3", sleeps[2]),
+        ),
+        (
+            "A4",
+            &format!(
+                "FAKE: sleep {}\nFAKE: replace shared.txt three THREE\nFAKE: write d.txt from A4",
+                sleeps[3]
+            ),
+        ),
+    ])
+}
+
+/// What the tasks of [`overlapping_and_disjoint`] leave on the remote.
+fn task_files_on_origin(p: &Project) -> Vec<(String, String)> {
+    ["shared.txt", "c.txt", "d.txt"]
+        .iter()
+        .map(|f| (f.to_string(), origin_file(p, f)))
+        .collect()
+}
+
+/// The runner's records of one kind, as JSON, in file order.
+fn records_of(p: &Project, kind: &str) -> Vec<serde_json::Value> {
+    p.read("status/tasks.jsonl")
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|r| r["kind"] == kind)
+        .collect()
+}
+
+#[test]
+fn merges_as_results_arrive_give_the_tree_of_merges_at_the_end() {
+    let expected = [
+        ("shared.txt", "ONE\ntwo\nTHREE\nfour\nFIVE\n"),
+        ("c.txt", "from A3\n"),
+        ("d.txt", "from A4\n"),
+    ]
+    .map(|(f, t)| (f.to_string(), t.to_string()));
+    // Merged at the end: each task run alone first (`--task` merges nothing).
+    let roadmap = overlapping_and_disjoint(["0", "0", "0", "0"]);
+    let at_end = project(&roadmap, "");
+    for t in ["1:A:A1", "1:A:A2", "1:A:A3", "1:A:A4"] {
+        assert_exit(&run(&at_end, &["--task", t, "--allow-dirty"]), 0);
+    }
+    assert!(integrated(&at_end).is_empty());
+    assert_exit(&run(&at_end, &[]), 0);
+    assert_eq!(task_files_on_origin(&at_end), expected);
+
+    // Merged as they arrive, in two finishing orders.
+    for sleeps in [["0", "1", "2", "3"], ["3", "2", "1", "0"]] {
+        let p = project(&overlapping_and_disjoint(sleeps), "");
+        assert_exit(&run(&p, &[]), 0);
+        assert_eq!(task_files_on_origin(&p), expected, "{sleeps:?}");
+        // The first merge was made while the last agent still ran.
+        let first_merged = records_of(&p, "integrated")[0]["at"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let last_finished = records_of(&p, "task")
+            .iter()
+            .map(|r| r["finished_at"].as_str().unwrap().to_string())
+            .max()
+            .unwrap();
+        assert!(
+            first_merged < last_finished,
+            "{first_merged} {last_finished}"
+        );
+        let once = integrated(&p);
+        // In the order the tasks ended.
+        let want = if sleeps[0] == "0" {
+            ["A1", "A2", "A3", "A4"]
+        } else {
+            ["A4", "A3", "A2", "A1"]
+        };
+        assert_eq!(once, want);
+        assert_no_worktrees(&p);
+    }
+}
+
+#[test]
+fn a_kill_between_two_merges_resumes_to_the_same_result() {
+    let roadmap = overlapping_and_disjoint(["0", "1.5", "1.5", "1.5"]);
+    let p = project(&roadmap, "");
+    // SIGKILL right after the first merge is recorded, the others running.
+    let out = p
+        .cmd()
+        .env("XDG_CACHE_HOME", cache(&p))
+        .env("ROADMAP_ISOLATION", "worktree")
+        .env("ROADMAP_RUNNER_CRASH_AT", "integrated:1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), None, "killed: {}", stdout(&out));
+    assert_eq!(integrated(&p), ["A1"]);
+    assert_eq!(p.read("shared.txt"), "ONE\ntwo\nthree\nfour\nfive\n");
+    let out = run(&p, &[]);
+    assert_exit(&out, 0);
+    let mut once = integrated(&p);
+    once.sort();
+    assert_eq!(once, ["A1", "A2", "A3", "A4"], "A1 is not merged again");
+    assert_eq!(
+        origin_file(&p, "shared.txt"),
+        "ONE\ntwo\nTHREE\nfour\nFIVE\n"
+    );
+    assert_eq!(origin_file(&p, "c.txt"), "from A3\n");
+    assert_eq!(origin_file(&p, "d.txt"), "from A4\n");
+    assert_no_worktrees(&p);
+}
+
+#[test]
+fn a_conflict_in_the_middle_is_handled_as_at_the_end() {
+    // A1 merges as it arrives, A2 conflicts with it while A3 still runs.
+    let roadmap = |resolve: &str| {
+        roadmap_with_tasks(&[
+            (
+                "A1",
+                &format!("FAKE: replace shared.txt three three-A1\n{resolve}"),
+            ),
+            (
+                "A2",
+                &format!("FAKE: sleep 1\nFAKE: replace shared.txt three three-A2\n{resolve}"),
+            ),
+            (
+                "A3",
+                &format!("FAKE: sleep 3\nFAKE: write c.txt from A3\n{resolve}"),
+            ),
+        ])
+    };
+    let p = project(&roadmap(""), "[worktree]\nresolve = \"stop\"\n");
+    let out = run(&p, &[]);
+    assert_exit(&out, 6);
+    let text = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(
+        text.contains("A2 and A1 changed the same lines of shared.txt"),
+        "{text}"
+    );
+    // As when every merge waited for the end: A1 in, A2 and A3 not.
+    assert_eq!(integrated(&p), ["A1"]);
+    assert_eq!(p.read("shared.txt"), "one\ntwo\nthree-A1\nfour\nfive\n");
+    assert!(!p.dir.join("c.txt").exists());
+
+    // With the resolver agent: A2 resolved, then A3, before the gate.
+    let p = project(&roadmap("FAKE: resolve union"), "");
+    let out = run(&p, &[]);
+    assert_exit(&out, 0);
+    assert!(stdout(&out).contains("A2 conflicts with A1 in shared.txt"));
+    assert_eq!(integrated(&p), ["A1", "A2", "A3"]);
+    assert_eq!(
+        origin_file(&p, "shared.txt"),
+        "one\ntwo\nthree-A1\nthree-A2\nfour\nfive\n"
+    );
+    assert_eq!(origin_file(&p, "c.txt"), "from A3\n");
     assert_no_worktrees(&p);
 }

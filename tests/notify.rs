@@ -52,6 +52,7 @@ fn failed_run() -> RunSummary {
         cost_usd: 0.75,
         costs: Default::default(),
         counts: Default::default(),
+        group_times: vec![],
     };
     run.counts = RunSummary::count(&run.tasks, 0);
     run

@@ -133,6 +133,7 @@ fn summary_table() {
         cost_usd: 0.4313,
         costs: Default::default(),
         counts: Default::default(),
+        group_times: vec![],
     };
     summary.counts = RunSummary::count(&summary.tasks, 0);
     insta::assert_snapshot!(

@@ -18,6 +18,8 @@ pub struct DryRun<'a> {
     pub template: &'a str,
     /// The dirty-tree refusal the real run would stop with.
     pub refusal: Option<&'a str>,
+    /// `tasks.jsonl` as loaded: earlier durations set the order of each group.
+    pub records: &'a [crate::status::Record],
 }
 
 impl DryRun<'_> {
@@ -99,10 +101,17 @@ impl DryRun<'_> {
             self.template,
             &program,
         );
+        let order = crate::plan::order::group_order(
+            self.records,
+            &g.key,
+            g.tasks(),
+            self.settings.max_parallel,
+        );
         let tasks: Vec<Value> = g
             .tasks()
             .iter()
-            .map(|t| {
+            .zip(&order.expected)
+            .map(|(t, expected)| {
                 let log = PathBuf::from(format!(
                     "logs/orchestrator/{}_{}_<timestamp>.log",
                     g.key.log_stem(),
@@ -119,6 +128,8 @@ impl DryRun<'_> {
                         .collect::<Vec<_>>(),
                     "prompt_bytes": inv.stdin.len(),
                     "log": log,
+                    "expected_secs": expected.duration.map(secs),
+                    "expected_from": expected.basis,
                 })
             })
             .collect();
@@ -139,6 +150,8 @@ impl DryRun<'_> {
             "gate": g.runs_gate(),
             "partial": g.partial,
             "parallel": self.settings.max_parallel.min(tasks.len().max(1)),
+            "order": order.order.iter().map(|&i| &g.tasks()[i].id).collect::<Vec<_>>(),
+            "expected_makespan_secs": order.makespan.map(secs),
             "tasks": tasks,
         })
     }
@@ -182,6 +195,11 @@ impl DryRun<'_> {
     }
 }
 
+/// Seconds to the millisecond, as the records keep them.
+fn secs(d: std::time::Duration) -> f64 {
+    (d.as_secs_f64() * 1000.0).round() / 1000.0
+}
+
 fn text(v: &Value) -> &str {
     v.as_str().unwrap_or_default()
 }
@@ -219,6 +237,34 @@ fn print_gate(gate: &Value, out: &mut dyn std::io::Write) -> std::io::Result<()>
     } else {
         writeln!(out, "Gate after every group: {}", steps.join(", "))
     }
+}
+
+/// `order: A3 (5m 00s, history), A1 ...; expected 7m 10s on 2 slots`.
+fn print_order(g: &Value, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    // Nothing known: the tasks start as listed, below.
+    let Some(makespan) = g["expected_makespan_secs"].as_f64() else {
+        return Ok(());
+    };
+    let tasks = g["tasks"].as_array().cloned().unwrap_or_default();
+    let shown: Vec<String> = g["order"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|id| {
+            let t = tasks.iter().find(|t| t["id"] == *id);
+            let d = t.and_then(|t| t["expected_secs"].as_f64()).unwrap_or(0.0);
+            let from = t.map_or("", |t| text(&t["expected_from"]));
+            let d = crate::text::short_duration(std::time::Duration::from_secs_f64(d));
+            format!("{} ({d}, {from})", text(id))
+        })
+        .collect();
+    let makespan = crate::text::short_duration(std::time::Duration::from_secs_f64(makespan));
+    writeln!(
+        out,
+        "  order, longest expected first: {}; expected {makespan} on {} slots",
+        shown.join(", "),
+        g["parallel"]
+    )
 }
 
 fn print_action(a: &Value, out: &mut dyn std::io::Write) -> std::io::Result<()> {
@@ -294,6 +340,7 @@ fn print_group(g: &Value, out: &mut dyn std::io::Write) -> std::io::Result<()> {
                     earlier.join(", ")
                 )?;
             }
+            print_order(g, out)?;
         }
     }
     for t in g["tasks"].as_array().into_iter().flatten() {

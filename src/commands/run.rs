@@ -252,6 +252,7 @@ fn dry_run(project: &Project, p: &RunPlan, io: Io<'_>) -> Result<i32, CommandErr
         settings: &p.settings,
         template: &p.template,
         refusal: refusal.as_deref(),
+        records: &state.records,
     };
     doc.print(p.json, io.out)?;
     // Said now rather than at tonight's real run.

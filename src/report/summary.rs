@@ -41,6 +41,7 @@ pub fn render(s: &RunSummary) -> String {
             out.push('\n');
         }
     }
+    out.push_str(&group_times(s));
     let c = &s.counts;
     out.push_str(&format!(
         "\n{}  ({}{}, {} completed, {}, {})\n",
@@ -55,4 +56,32 @@ pub fn render(s: &RunSummary) -> String {
         out.push_str(&format!("  next: {step}\n"));
     }
     out
+}
+
+/// Each group's agents, expected (longest first, from history) against
+/// actual; nothing when no group had an expectation.
+fn group_times(s: &RunSummary) -> String {
+    let timed: Vec<String> = s
+        .group_times
+        .iter()
+        .filter_map(|g| {
+            let expected = g.expected?;
+            Some(format!(
+                "{}:{} expected {}, took {}",
+                g.key.phase,
+                g.key.group,
+                short_duration(expected),
+                short_duration(g.duration)
+            ))
+        })
+        .collect();
+    if timed.is_empty() {
+        return String::new();
+    }
+    format!(
+        "
+Group times (longest first): {}
+",
+        timed.join("; ")
+    )
 }

@@ -28,6 +28,9 @@ pub struct QueuedTask {
     pub previous: Option<String>,
     /// Which agent runs it: 0 the run's, `n` the n-th of `[agent] fallback`.
     pub profile: usize,
+    /// How long it is expected to take ([`crate::plan::order`]): the
+    /// group's queue starts with the longest.
+    pub expected: Option<Duration>,
 }
 
 impl QueuedTask {
@@ -41,6 +44,7 @@ impl QueuedTask {
             limit_hits: 0,
             previous: None,
             profile: 0,
+            expected: None,
         }
     }
 }

@@ -29,6 +29,14 @@ pub trait JobFactory {
     fn runner(&self) -> Arc<dyn TaskRunner> {
         Arc::new(executor::Local)
     }
+
+    /// A task succeeded and its attempt is recorded, while the group's
+    /// other agents may still run (worktree mode merges it now).
+    fn succeeded(&mut self, _task_id: &str, _io: &mut GroupIo<'_, '_>) {}
+
+    /// Every slot is busy and `next` starts when one frees up: what can be
+    /// made for it now (worktree mode makes its worktree).
+    fn ahead(&mut self, _next: &QueuedTask) {}
 }
 
 #[derive(Debug, Clone)]
@@ -77,7 +85,14 @@ pub async fn run_group(
         let halted = g.halted();
         g.fill(halted, factory, &*runner, &msg_tx, io);
         // The next agent is already running: now the fsyncs of the ones that ended.
-        g.record_ended(io);
+        g.record_ended(factory, io);
+        if let Some(next) = g
+            .queue
+            .front()
+            .filter(|_| g.running.len() >= limits.max_parallel && !halted)
+        {
+            factory.ahead(next);
+        }
         if g.running.is_empty() && (g.queue.is_empty() || halted || g.budget_stopped) {
             break;
         }
@@ -105,7 +120,7 @@ pub async fn run_group(
             },
         }
     }
-    g.record_ended(io);
+    g.record_ended(factory, io);
     g.finish()
 }
 
@@ -150,7 +165,7 @@ impl<'k, 'l> GroupLoop<'k, 'l> {
                 .iter()
                 .map(|t| (t.task_id.clone(), t.title.clone()))
                 .collect(),
-            queue: tasks.into(),
+            queue: crate::plan::order::longest_first(tasks, |t| t.expected).into(),
             running: JoinSet::new(),
             in_flight: HashMap::new(),
             finished: HashMap::new(),
@@ -214,10 +229,13 @@ impl<'k, 'l> GroupLoop<'k, 'l> {
         }
     }
 
-    fn record_ended(&mut self, io: &mut GroupIo<'_, '_>) {
+    fn record_ended(&mut self, factory: &mut dyn JobFactory, io: &mut GroupIo<'_, '_>) {
         for (res, finished) in self.to_record.drain(..) {
             let start = self.started_at.remove(&res.job.task_id);
             record_attempt(self.key, &res, start, finished, io);
+            if res.outcome == TaskOutcome::Succeeded {
+                factory.succeeded(&res.job.task_id, io);
+            }
         }
     }
 

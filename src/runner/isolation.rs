@@ -54,6 +54,10 @@ pub struct TaskIsolation {
     key: GroupKey,
     /// The group's base, made before the first worktree of this run.
     base: Option<Result<Oid, String>>,
+    arriving: super::merging::Arriving,
+    /// Worktrees made ahead for first attempts while agents ran, by task
+    /// id: a freed slot starts its next task without waiting for one.
+    ahead: std::collections::HashMap<String, Result<std::path::PathBuf, String>>,
 }
 
 impl TaskIsolation {
@@ -72,7 +76,16 @@ impl TaskIsolation {
             repo,
             key: key.clone(),
             base: None,
+            arriving: Default::default(),
+            ahead: Default::default(),
         })
+    }
+
+    /// A task succeeded: its change merged into the project tree now
+    /// ([`super::merging`]).
+    pub fn merge_now(&mut self, task: &Task, io: &mut super::group::GroupIo<'_, '_>) {
+        self.arriving
+            .merge(&self.repo, &self.wts, &self.key, task, io);
     }
 
     fn base(&mut self) -> Result<Oid, String> {
@@ -84,20 +97,40 @@ impl TaskIsolation {
             .clone()
     }
 
+    /// A fresh worktree from the base: its cwd.
+    fn make(&mut self, task_id: &str) -> Result<std::path::PathBuf, String> {
+        let name = task_name(&self.key, task_id);
+        self.base().and_then(|base| {
+            worktree::create_task_worktree(&self.wts, self.repo.git2(), &name, base)
+                .map(|wt| wt.cwd)
+                .map_err(|e| format!("cannot make the task's worktree: {e}"))
+        })
+    }
+
+    /// The next queued task's worktree, made while the slots are busy.
+    /// First attempts only: a retry's fresh worktree replaces the failed
+    /// one's, which stays for inspection until the retry starts.
+    pub fn make_ahead(&mut self, task: &QueuedTask) {
+        let first = task.attempt == 1 && task.resume.is_none() && task.profile == 0;
+        if first && !self.ahead.contains_key(&task.task_id) {
+            let made = self.make(&task.task_id);
+            self.ahead.insert(task.task_id.clone(), made);
+        }
+    }
+
     /// Points the job at the task's worktree (made fresh from the base, or
-    /// kept when a limited session resumes) with its setup commands.
+    /// ahead, or kept when a limited session resumes) with its setup commands.
     pub fn prepare(&mut self, task: &QueuedTask, job: &mut AttemptJob) {
         let name = task_name(&self.key, &task.task_id);
         let log_path = job.log_path.with_extension("setup.log");
         let path = self.wts.root.join(&name);
+        let ahead = self.ahead.remove(&task.task_id);
         let made = if task.resume.is_some() && path.join(".git").exists() {
             Ok(self.wts.cwd_in(&path))
+        } else if let Some(made) = ahead.filter(|_| task.attempt == 1 && task.profile == 0) {
+            made
         } else {
-            self.base().and_then(|base| {
-                worktree::create_task_worktree(&self.wts, self.repo.git2(), &name, base)
-                    .map(|wt| wt.cwd)
-                    .map_err(|e| format!("cannot make the task's worktree: {e}"))
-            })
+            self.make(&task.task_id)
         };
         match made {
             Ok(cwd) => {
@@ -245,7 +278,8 @@ impl Ctx<'_, '_, '_> {
         };
         tasks
             .iter()
-            .filter(|t| !t.outcome.is_success())
+            // A task never started may have a worktree made ahead: nothing to inspect.
+            .filter(|t| !t.outcome.is_success() && t.attempts > 0)
             .map(|t| (t, wts.task_path(key, &t.task)))
             .filter(|(_, p)| p.exists())
             .map(|(t, p)| {
@@ -430,7 +464,7 @@ impl Ctx<'_, '_, '_> {
                     .into(),
             ],
         };
-        let message = format!("{}: {}", task.id, task.title);
+        let message = super::merging::task_message(task);
         let commit = match fetched {
             // A worker's commit, fetched with its branch.
             Some(c) => {
@@ -474,28 +508,9 @@ impl Ctx<'_, '_, '_> {
                 }
             }
         };
-        let files = worktree::task_files(repo, m.from, commit).map_err(|e| failed(&e))?;
-        let rec = IntegrationRecord {
-            phase: key.phase.clone(),
-            group: key.group.clone(),
-            task: task.id.clone(),
-            commit: commit.to_string(),
-            from: m.from.to_string(),
-            to: m.to.to_string(),
-            files: files.clone(),
-            at: chrono::Utc::now(),
-        };
-        self.store.integrating(&rec).map_err(|e| failed(&e))?;
-        worktree::finish_integration(repo, key, m).map_err(|e| failed(&e))?;
-        self.store.integrated(&rec).map_err(|e| failed(&e))?;
-        tracing::info!(group = %key, task = %task.id, files = files.len(), "integrated");
-        reporter.report(&Event::Note {
-            message: format!(
-                "{key}: {}'s worktree merged into the project tree ({})",
-                task.id,
-                crate::text::plural(files.len(), "file")
-            ),
-        });
+        let files = super::merging::record_merge(repo, &mut self.store, key, &task.id, commit, m)
+            .map_err(|e| failed(&e))?;
+        super::merging::note(reporter, key, &task.id, files.len());
         Ok(files)
     }
 

@@ -11,6 +11,7 @@ pub mod group;
 mod group_io;
 pub mod isolation;
 mod line;
+pub mod merging;
 pub mod phase;
 pub mod preflight;
 pub mod repair;
@@ -239,6 +240,23 @@ impl JobFactory for GroupJobs<'_> {
     fn runner(&self) -> Arc<dyn executor::TaskRunner> {
         self.runner.clone()
     }
+
+    fn succeeded(&mut self, task_id: &str, io: &mut GroupIo<'_, '_>) {
+        // `--task` integrates nothing: the group's next full run does.
+        if self.planned.partial {
+            return;
+        }
+        let task = self.planned.group.tasks.iter().find(|t| t.id == task_id);
+        if let (Some(iso), Some(task)) = (&mut self.isolation, task) {
+            iso.merge_now(task, io);
+        }
+    }
+
+    fn ahead(&mut self, next: &QueuedTask) {
+        if let Some(iso) = &mut self.isolation {
+            iso.make_ahead(next);
+        }
+    }
 }
 
 /// The runner's inputs, validated by the caller.
@@ -292,6 +310,7 @@ struct Progress {
     /// Tasks of the groups acted on that did not run: done in the roadmap
     /// or succeeded in an earlier run.
     skipped: usize,
+    group_times: Vec<crate::events::GroupTime>,
 }
 
 impl Progress {
@@ -356,6 +375,7 @@ pub async fn execute(
             next_steps: Vec::new(),
             noted_no_gate: false,
             skipped: 0,
+            group_times: Vec::new(),
         },
     };
     write_pending_file(inputs, &ctx.store, reporter);
@@ -604,10 +624,18 @@ impl Ctx<'_, '_, '_> {
         let settings = inputs.settings;
         let key = &planned.key;
         let group_started = Instant::now();
+        // Queued longest expected first, from the records of earlier runs.
+        let records = &inputs.state.records;
+        let order =
+            crate::plan::order::group_order(records, key, planned.tasks(), settings.max_parallel);
         let queued: Vec<QueuedTask> = planned
             .tasks()
             .iter()
-            .map(|t| QueuedTask::new(t.id.clone(), t.title.clone()))
+            .zip(&order.expected)
+            .map(|(t, e)| QueuedTask {
+                expected: e.duration,
+                ..QueuedTask::new(t.id.clone(), t.title.clone())
+            })
             .collect();
         // Run elsewhere, every task is handed over at once: the slots there decide.
         let remote = inputs.executor.remote();
@@ -655,6 +683,11 @@ impl Ctx<'_, '_, '_> {
         let group = run_group(key, queued, &limits, &mut jobs, self.stop.clone(), &mut io).await;
         let counts = RunSummary::count(&group.tasks, 0);
         let failed = counts.did_not_succeed();
+        self.run.group_times.push(crate::events::GroupTime {
+            key: key.clone(),
+            expected: order.makespan,
+            duration: group_started.elapsed(),
+        });
         reporter.report(&Event::GroupFinished {
             key: key.clone(),
             counts,
@@ -859,5 +892,6 @@ fn finish_summary(
         cost_usd: counts.cost.total(),
         costs: counts.cost,
         counts,
+        group_times: run.group_times,
     }
 }

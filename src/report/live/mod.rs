@@ -431,6 +431,7 @@ mod tests {
                 cost_usd: 0.12,
                 costs: Default::default(),
                 counts: Default::default(),
+                group_times: vec![],
             },
         });
         let screen = term.contents();

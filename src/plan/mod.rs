@@ -2,6 +2,8 @@
 //! as `completed_tasks.txt` and the roadmap give it. What runs, in which
 //! order, is decided in [`crate::resume::decide`].
 
+pub mod order;
+
 use crate::roadmap::{Group, GroupKey, Phase, PhaseId, Roadmap};
 use crate::status::CompletedGroups;
 use serde::Serialize;
