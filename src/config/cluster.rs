@@ -43,3 +43,33 @@ impl Default for Redelivery {
         }
     }
 }
+
+/// What the coordinator does while no worker is live and tasks wait
+/// (`[cluster] no_workers`, `no_workers_after`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NoWorkers {
+    /// Ends the run (exit 1, the queued tasks withdrawn) instead of waiting.
+    pub stop: bool,
+    /// How long to wait for a worker before stopping.
+    pub after: Duration,
+}
+
+impl Default for NoWorkers {
+    fn default() -> Self {
+        NoWorkers {
+            stop: false,
+            after: Duration::from_secs(10 * 60),
+        }
+    }
+}
+
+impl NoWorkers {
+    /// `"wait"` or `"stop"`.
+    pub fn parse_policy(text: &str) -> Result<bool, String> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "wait" => Ok(false),
+            "stop" => Ok(true),
+            other => Err(format!("`{other}` is not `wait` or `stop`")),
+        }
+    }
+}

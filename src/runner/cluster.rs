@@ -23,7 +23,7 @@ impl Ctx<'_, '_, '_> {
         if self.inputs.decision.groups().next().is_none() {
             return true;
         }
-        match Dispatcher::connect(target, settings.redelivery).await {
+        match Dispatcher::connect(target, settings.redelivery, settings.no_workers).await {
             Ok(d) => {
                 let live = d.live_workers().await;
                 reporter.report(&Event::Note {
