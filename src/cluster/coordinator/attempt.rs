@@ -78,9 +78,7 @@ pub async fn run_remote(
                 });
             }
             _ = idle.changed() => {
-                if let Some(message) = d.idle.take_notice() {
-                    let _ = tx.send(AttemptMsg::Warning { message });
-                }
+                pass_notice(d, &tx);
                 if d.idle.withdrawing() {
                     return withdrawn(job, d, seq, started).await;
                 }
@@ -259,6 +257,14 @@ async fn next_activity(sub: &mut Option<async_nats::Subscriber>) -> Option<Vec<u
     match sub {
         Some(s) => s.next().await.map(|m| m.payload.to_vec()),
         None => std::future::pending().await,
+    }
+}
+
+/// A line about the workers' absence (or return), if this attempt is the
+/// first to see it: the group loop shows it once.
+fn pass_notice(d: &Dispatcher, tx: &mpsc::UnboundedSender<AttemptMsg>) {
+    if let Some(message) = d.idle.take_notice() {
+        let _ = tx.send(AttemptMsg::Warning { message });
     }
 }
 
