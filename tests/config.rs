@@ -195,12 +195,14 @@ fn config_prints_each_setting_and_where_it_came_from() {
     assert_eq!(row("report.dir"), ("default", "(the project directory)"));
     assert_eq!(row("cluster.nats"), ("default", "(none: agents run here)"));
     assert_eq!(row("cluster.max_deliver"), ("default", "3"));
+    assert_eq!(row("cluster.no_workers"), ("default", "wait"));
+    assert_eq!(row("cluster.no_workers_after"), ("default", "10m"));
     assert_eq!(row("agent.kind"), ("default", "claude"));
     assert_eq!(
         row("agent.fallback"),
         ("default", "(none: a usage limit waits for the reset)")
     );
-    assert_eq!(rows.len(), 46, "the header and 45 settings:\n{text}");
+    assert_eq!(rows.len(), 48, "the header and 47 settings:\n{text}");
 }
 
 #[test]

@@ -12,9 +12,13 @@
 //! * [`queues`]: the streams, consumer and buckets, made when missing;
 //! * [`coordinator`]: a task attempt run remotely, as the group loop sees it;
 //! * [`worker`]: the worker process;
-//! * [`workers`]: the live workers, from their heartbeats.
+//! * [`workers`]: the live workers, from their heartbeats;
+//! * [`idle`]: no worker live while tasks wait: said, and maybe the run stopped;
+//! * [`live_log`]: a remote attempt's log, streamed as it is written.
 
 pub mod coordinator;
+pub mod idle;
+pub mod live_log;
 pub mod protocol;
 pub mod queues;
 pub mod worker;

@@ -82,6 +82,11 @@ impl AttemptKey {
         format!("rr.live.{}", self.tokens())
     }
 
+    /// Core NATS only (no stream): the attempt's log as it is written.
+    pub fn log_subject(&self) -> String {
+        format!("rr.log.{}", self.tokens())
+    }
+
     /// Core NATS only: the coordinator stopped; the worker stops the agent.
     pub fn cancel_subject(&self) -> String {
         format!("rr.cancel.{}", self.tokens())

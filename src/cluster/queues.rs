@@ -30,11 +30,31 @@ pub struct Queues {
     pub logs: object_store::ObjectStore,
     /// The server's URL without user info, for messages.
     pub url: String,
+    /// The server's version, from its INFO: `(2, 9, 10)`.
+    pub version: (u32, u32, u32),
+}
+
+/// `2.10.3` as `(2, 10, 3)`; what does not parse counts as 0.
+pub fn parse_version(text: &str) -> (u32, u32, u32) {
+    let mut parts = text
+        .trim()
+        .trim_start_matches('v')
+        .split(['.', '-', '+'])
+        .map(|p| p.parse::<u32>().unwrap_or(0));
+    let mut next = || parts.next().unwrap_or(0);
+    (next(), next(), next())
+}
+
+/// What a 2.10+ server does that a 2.9 one does not (the client's own
+/// bucket creation, which reads the account's limits in the 2.10 shape).
+pub fn is_recent(version: (u32, u32, u32)) -> bool {
+    version >= (2, 10, 0)
 }
 
 impl Queues {
     /// Opens (making what is missing) the streams and buckets.
     pub async fn open(client: async_nats::Client, url: String) -> Result<Queues, ClusterError> {
+        let version = parse_version(&client.server_info().version);
         let js = jetstream::new(client);
         let fail = |what: &str| {
             let url = url.clone();
@@ -54,7 +74,7 @@ impl Queues {
         let lost = ensure_stream(&js, LOST_STREAM, vec![lost_subject()], false)
             .await
             .map_err(fail("cannot open the lost-task stream"))?;
-        let workers = ensure_kv(&js)
+        let workers = ensure_kv(&js, is_recent(version))
             .await
             .map_err(fail("cannot open the heartbeat bucket"))?;
         let logs = ensure_logs(&js)
@@ -68,6 +88,7 @@ impl Queues {
             workers,
             logs,
             url,
+            version,
         })
     }
 
@@ -175,12 +196,31 @@ async fn made_or_found(
     }
 }
 
-/// The heartbeat bucket. Made as the KV stream it is (the client's
-/// `create_key_value` first reads the account's info, whose shape a 2.9
-/// server does not send), then opened as a bucket.
-async fn ensure_kv(js: &jetstream::Context) -> Result<kv::Store, async_nats::Error> {
+/// The heartbeat bucket. On a 2.10+ server the client makes it; on 2.9 it
+/// is made as the KV stream it is (the client's `create_key_value` first
+/// reads the account's info, whose shape a 2.9 server does not send), then
+/// opened as a bucket.
+async fn ensure_kv(js: &jetstream::Context, recent: bool) -> Result<kv::Store, async_nats::Error> {
     if let Ok(store) = js.get_key_value(WORKERS_BUCKET).await {
         return Ok(store);
+    }
+    if recent {
+        let made = js
+            .create_key_value(kv::Config {
+                bucket: WORKERS_BUCKET.into(),
+                description: "roadmap-runner worker heartbeats".into(),
+                history: 1,
+                max_age: HEARTBEAT_TTL,
+                storage: stream::StorageType::File,
+                num_replicas: 1,
+                ..Default::default()
+            })
+            .await;
+        return match made {
+            Ok(store) => Ok(store),
+            // Made by another process meanwhile.
+            Err(e) => js.get_key_value(WORKERS_BUCKET).await.map_err(|_| e.into()),
+        };
     }
     made_or_found(
         js,
@@ -221,5 +261,21 @@ async fn ensure_logs(
     match made {
         Ok(store) => Ok(store),
         Err(e) => js.get_object_store(LOGS_BUCKET).await.map_err(|_| e.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn server_versions_from_info_compare_as_numbers() {
+        assert_eq!(parse_version("2.9.10"), (2, 9, 10));
+        assert_eq!(parse_version("v2.15.1"), (2, 15, 1));
+        assert_eq!(parse_version("2.11.0-RC.1"), (2, 11, 0));
+        assert_eq!(parse_version("junk"), (0, 0, 0));
+        assert!(!is_recent(parse_version("2.9.10")));
+        assert!(is_recent(parse_version("2.10.0")));
+        assert!(is_recent(parse_version("2.15.1")));
     }
 }

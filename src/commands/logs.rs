@@ -390,7 +390,12 @@ fn running_state(status: &StatusDir, target: &LogTarget, log_name: &str) -> Runn
             else {
                 return Running::No;
             };
-            if !process_alive(t.pid, t.pid_start) {
+            // A task on a worker has no process here: the run's stands for it.
+            let alive = match t.worker {
+                Some(_) => process_alive(group.runner_pid, group.runner_pid_start),
+                None => process_alive(t.pid, t.pid_start),
+            };
+            if !alive {
                 return Running::No;
             }
             let listed = t.log.as_deref().map(|log| {

@@ -249,6 +249,14 @@ pub const CONFIGURATION: &[(&str, &[(&str, &str)])] = &[
                 "max_deliver",
                 "Deliveries of one task attempt before it ends as \"worker lost\" (default 3).",
             ),
+            (
+                "no_workers",
+                "\"wait\" (default) or \"stop\": what the run does while no worker is live and tasks wait; \"stop\" ends it (exit 1) after no_workers_after, its queued tasks withdrawn.",
+            ),
+            (
+                "no_workers_after",
+                "With no_workers = \"stop\": how long to wait for a worker first (default \"10m\").",
+            ),
         ],
     ),
     (

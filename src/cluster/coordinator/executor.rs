@@ -36,7 +36,7 @@ impl ClusterExecutor {
         settings: &Settings,
         reporter: &mut dyn Reporter,
     ) -> Result<(), Refusal> {
-        let d = Dispatcher::connect(&self.target, self.redelivery)
+        let d = Dispatcher::connect(&self.target, self.redelivery, settings.cluster.no_workers)
             .await
             .map_err(|e| Refusal {
                 message: e.to_string(),

@@ -36,8 +36,8 @@ pub struct Dispatcher {
     reconnects: tokio::sync::watch::Receiver<u64>,
     /// When the client last (re)connected.
     connected_at: Arc<Mutex<Instant>>,
-    /// "No worker is live" is said once per run.
-    idle_warned: std::sync::atomic::AtomicBool,
+    /// Whether any worker is live while attempts wait (see [`super::idle`]).
+    pub idle: Arc<super::idle::Idle>,
 }
 
 impl std::fmt::Debug for Dispatcher {
@@ -95,6 +95,7 @@ impl Dispatcher {
     pub async fn connect(
         target: &NatsTarget,
         redelivery: Redelivery,
+        no_workers: super::idle::NoWorkers,
     ) -> Result<Arc<Dispatcher>, ClusterError> {
         let (client, reconnects) = target.connect_watched("roadmap-runner coordinator").await?;
         let queues = Queues::open(client.clone(), target.shown()).await?;
@@ -103,6 +104,8 @@ impl Dispatcher {
         watch::follow_lost(queues.lost.clone(), lost.clone(), reconnects.clone());
         let connected_at = Arc::new(Mutex::new(Instant::now()));
         tokio::spawn(note_reconnects(reconnects.clone(), connected_at.clone()));
+        let idle = super::idle::Idle::new(no_workers, target.shown());
+        super::idle::watch(&idle, queues.workers.clone(), connected_at.clone());
         Ok(Arc::new(Dispatcher {
             queues,
             client,
@@ -111,7 +114,7 @@ impl Dispatcher {
             lost,
             reconnects,
             connected_at,
-            idle_warned: std::sync::atomic::AtomicBool::new(false),
+            idle,
         }))
     }
 
@@ -222,18 +225,6 @@ impl Dispatcher {
             .publish(key.cancel_subject(), Vec::new().into())
             .await;
         let _ = self.client.flush().await;
-    }
-
-    /// Whether "no worker is live" was said already (then no one asks again).
-    pub fn idle_warned(&self) -> bool {
-        self.idle_warned.load(std::sync::atomic::Ordering::SeqCst)
-    }
-
-    /// True the first time only.
-    pub fn first_idle_warning(&self) -> bool {
-        !self
-            .idle_warned
-            .swap(true, std::sync::atomic::Ordering::SeqCst)
     }
 
     /// How many workers heartbeat now.

@@ -75,7 +75,15 @@ pub async fn handle(
     ));
     let progress = tokio::spawn(keep_alive(acker.clone(), ctx.ack_wait().await));
     let (task_stop, cancelled) = task_stop(&ctx, &task, worker_stop.clone()).await;
+    let log = log_path(&ctx, &task);
+    let live = crate::cluster::live_log::Tail::start(
+        ctx.client.clone(),
+        &task.key,
+        format!("worker {} (delivery {delivery})", ctx.name),
+        vec![log.with_extension("setup.log"), log],
+    );
     let res = run(&ctx, &task, task_stop).await;
+    live.finish().await;
     report::finish(&ctx, &task, res, &acker, &worker_stop, &cancelled).await;
     progress.abort();
     ctx.running_remove(&label);
@@ -240,13 +248,17 @@ async fn forward_activity(
     }
 }
 
-/// The attempt's job, as a local run builds it.
-fn job(ctx: &WorkerCtx, task: &TaskMsg) -> AttemptJob {
-    let log_path = ctx
-        .work_dir
+/// Where the worker keeps the attempt's agent log (its setup's beside it).
+fn log_path(ctx: &WorkerCtx, task: &TaskMsg) -> std::path::PathBuf {
+    ctx.work_dir
         .join("logs")
         .join(&task.key.run)
-        .join(format!("{}-{}.log", task.key.name, task.key.attempt));
+        .join(format!("{}-{}.log", task.key.name, task.key.attempt))
+}
+
+/// The attempt's job, as a local run builds it.
+fn job(ctx: &WorkerCtx, task: &TaskMsg) -> AttemptJob {
+    let log_path = log_path(ctx, task);
     if let Some(d) = log_path.parent() {
         let _ = std::fs::create_dir_all(d);
     }
