@@ -4,7 +4,7 @@
 //! all fill the same state; any other line is looked at as plain text.
 
 use super::stream_json::StreamObserver;
-use super::{codex_json, gemini_json};
+use super::{codex_json, copilot_json, gemini_json, opencode_json};
 use crate::config::OutputFormat;
 use serde_json::Value;
 
@@ -26,6 +26,8 @@ impl StreamObserver {
         match self.dialect {
             OutputFormat::CodexJson => codex_json::event(self, v),
             OutputFormat::GeminiJson => gemini_json::event(self, v),
+            OutputFormat::OpencodeJson => opencode_json::event(self, v),
+            OutputFormat::CopilotJson => copilot_json::event(self, v),
             OutputFormat::StreamJson | OutputFormat::Plain => self.claude_event(v),
         }
     }

@@ -104,7 +104,8 @@ impl StreamObserver {
     }
 
     pub(super) fn plain_line(&mut self, text: &str) {
-        if text.starts_with(NOT_LOGGED_IN) {
+        let copilot = self.dialect == OutputFormat::CopilotJson;
+        if text.starts_with(NOT_LOGGED_IN) || (copilot && super::copilot_json::is_auth_line(text)) {
             self.not_logged_in = Some(cap_chars(text, MESSAGE_CHARS));
         }
     }

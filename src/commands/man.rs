@@ -115,6 +115,10 @@ const ENVIRONMENT: &[(&str, &str)] = &[
         "The Claude Code binary of the default agent command (default claude on PATH), as --claude-bin.",
     ),
     (
+        "ROADMAP_AGENT",
+        "The agent that runs the tasks: claude, codex, gemini, opencode, copilot or command, as --agent (which wins over it; [agent] kind in roadmap-runner.toml is below both).",
+    ),
+    (
         "IS_SANDBOX",
         "Set to 1 to let Claude Code use --dangerously-skip-permissions as root (checked before a run starts).",
     ),

@@ -184,6 +184,8 @@ pub struct RepairSection {
     pub attempts: Option<u32>,
     /// A repair prompt template file (default: the built-in one).
     pub prompt: Option<PathBuf>,
+    /// The agent of repairs and conflict resolution (default: the run's).
+    pub agent: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -195,6 +197,8 @@ pub struct ReviewSection {
     pub rounds: Option<u32>,
     /// A review prompt template file (default: the built-in one).
     pub prompt: Option<PathBuf>,
+    /// The agent of reviews (default: the run's).
+    pub agent: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -265,6 +269,10 @@ pub struct AgentSection {
     pub codex: ProfileSection,
     #[serde(default)]
     pub gemini: ProfileSection,
+    #[serde(default)]
+    pub opencode: ProfileSection,
+    #[serde(default)]
+    pub copilot: ProfileSection,
 }
 
 impl AgentSection {
@@ -274,6 +282,8 @@ impl AgentSection {
             AgentKind::Claude => Some(&self.claude),
             AgentKind::Codex => Some(&self.codex),
             AgentKind::Gemini => Some(&self.gemini),
+            AgentKind::Opencode => Some(&self.opencode),
+            AgentKind::Copilot => Some(&self.copilot),
             AgentKind::Command => None,
         }
     }
@@ -398,6 +408,27 @@ pub(crate) fn unknown_agent(text: &str) -> String {
     )
 }
 
+/// A profile a fallback, a roadmap annotation or `[repair]`/`[review]
+/// agent can name: any agent but `command` (the run's own program).
+fn named_profile(name: &str) -> Option<AgentKind> {
+    AgentKind::parse(name).filter(|k| *k != AgentKind::Command)
+}
+
+/// `[repair] agent` / `[review] agent`, checked.
+fn role_agent(name: Option<&str>, key: &str) -> Result<Option<AgentKind>, ConfigError> {
+    let Some(name) = name else { return Ok(None) };
+    named_profile(name)
+        .map(Some)
+        .ok_or_else(|| ConfigError::Invalid {
+            origin: format!("{CONFIG_FILE} `{key}`"),
+            message: format!(
+                "unknown agent `{}`: choose among {}",
+                name.trim(),
+                AgentKind::profile_names()
+            ),
+        })
+}
+
 /// A spending cap in USD: a positive number (`5`, `0.50`).
 pub fn parse_cost(text: &str) -> Result<f64, String> {
     match text.trim().trim_start_matches('$').parse::<f64>() {
@@ -475,10 +506,11 @@ impl AgentSettings {
             (None, None) => OutputFormat::StreamJson,
         });
         let reads_as = AgentKind::of_output(output);
-        if a.max_budget_usd.is_some() && matches!(reads_as, AgentKind::Codex | AgentKind::Gemini) {
+        if a.max_budget_usd.is_some() && !matches!(reads_as, AgentKind::Claude | AgentKind::Command)
+        {
             return Err(invalid(
                 "max_budget_usd",
-                format!("{reads_as} has no spending cap (and reports no cost): remove it"),
+                format!("{reads_as} has no spending cap option: remove it"),
             ));
         }
         let resume_args = match &a.resume_args {
@@ -519,15 +551,14 @@ impl AgentSettings {
         a.fallback
             .iter()
             .map(|name| {
-                let kind = AgentKind::parse(name)
-                    .filter(|k| *k != AgentKind::Command)
-                    .ok_or_else(|| ConfigError::Invalid {
-                        origin: format!("{CONFIG_FILE} `agent.fallback`"),
-                        message: format!(
-                            "unknown fallback agent `{}`: choose among claude, codex, gemini",
-                            name.trim()
-                        ),
-                    })?;
+                let kind = named_profile(name).ok_or_else(|| ConfigError::Invalid {
+                    origin: format!("{CONFIG_FILE} `agent.fallback`"),
+                    message: format!(
+                        "unknown fallback agent `{}`: choose among {}",
+                        name.trim(),
+                        AgentKind::profile_names()
+                    ),
+                })?;
                 Self::resolve_profile(a, run, kind)
             })
             .collect()
@@ -738,6 +769,8 @@ pub const DEFAULT_FIX_ATTEMPTS: u32 = 2;
 pub struct RepairSettings {
     pub attempts: u32,
     pub prompt: Option<PathBuf>,
+    /// `[repair] agent`: repairs and conflict resolution (none: the run's).
+    pub agent: Option<AgentKind>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -745,9 +778,37 @@ pub struct ReviewSettings {
     pub enabled: bool,
     pub rounds: u32,
     pub prompt: Option<PathBuf>,
+    /// `[review] agent` (none: the run's).
+    pub agent: Option<AgentKind>,
 }
 
 impl Settings {
+    /// The settings `kind` runs with: the run's own agent when it is that
+    /// kind (its command and options as configured), else its profile.
+    pub fn agent_named(&self, kind: AgentKind) -> &AgentSettings {
+        if kind == self.agent.kind() {
+            return &self.agent;
+        }
+        self.agent_profiles
+            .iter()
+            .find(|a| a.kind() == kind)
+            .unwrap_or(&self.agent)
+    }
+
+    /// The agent of repairs and conflict resolution: `[repair] agent`, else the run's.
+    pub fn repair_agent(&self) -> &AgentSettings {
+        self.repair
+            .agent
+            .map_or(&self.agent, |k| self.agent_named(k))
+    }
+
+    /// The agent of reviews: `[review] agent`, else the run's.
+    pub fn review_agent(&self) -> &AgentSettings {
+        self.review
+            .agent
+            .map_or(&self.agent, |k| self.agent_named(k))
+    }
+
     pub fn resolve(file: &FileConfig, over: &Overrides) -> Result<Settings, ConfigError> {
         let run = &file.run;
         // Flags and variables were checked as they were read; the file's now.
@@ -786,9 +847,10 @@ impl Settings {
 
         let agent = AgentSettings::resolve(&file.agent, over)?;
         let agent_fallback = AgentSettings::resolve_fallback(&file.agent, over)?;
-        let agent_profiles = [AgentKind::Claude, AgentKind::Codex, AgentKind::Gemini]
-            .into_iter()
-            .map(|k| AgentSettings::resolve_profile(&file.agent, over, k))
+        let agent_profiles = AgentKind::CHOICES
+            .iter()
+            .filter(|(_, k)| *k != AgentKind::Command)
+            .map(|(_, k)| AgentSettings::resolve_profile(&file.agent, over, *k))
             .collect::<Result<_, _>>()?;
         let cluster = ClusterSettings::resolve(&file.cluster, over)?;
         Ok(Settings {
@@ -830,11 +892,13 @@ impl Settings {
                     .or(file.repair.attempts)
                     .unwrap_or(DEFAULT_FIX_ATTEMPTS),
                 prompt: file.repair.prompt.clone(),
+                agent: role_agent(file.repair.agent.as_deref(), "repair.agent")?,
             },
             review: ReviewSettings {
                 enabled: over.review || file.review.enabled.unwrap_or(false),
                 rounds: file.review.rounds.unwrap_or(1),
                 prompt: file.review.prompt.clone(),
+                agent: role_agent(file.review.agent.as_deref(), "review.agent")?,
             },
             write_back: over.write_back || file.run.write_back.unwrap_or(false),
             max_cost: match over.max_cost {

@@ -45,12 +45,23 @@ impl Role {
     }
 }
 
+/// What a cost says when the agents that ran reported none.
+pub const COST_NOT_REPORTED: &str = "cost not reported";
+
 /// Dollars spent, by role.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Spent {
     pub tasks: f64,
     pub repairs: f64,
     pub reviews: f64,
+    /// Agents that ran and reported no cost (Codex, Gemini, Copilot, a
+    /// plain command): their spending is unknown, not zero.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub unreported: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl Spent {
@@ -117,6 +128,10 @@ impl Counts {
         let mut c = Counts::default();
         for e in entries {
             c.cost.add(e.role, e.cost_usd);
+            let ran = e.role != Role::Task || matches!(e.ended, Ended::Ran(_));
+            if ran && e.cost_usd.is_none() {
+                c.cost.unreported += 1;
+            }
             match e.role {
                 Role::Repair => c.repairs += 1,
                 Role::Review => c.reviews += 1,
@@ -211,7 +226,15 @@ impl Counts {
     /// or reviews spent anything.
     pub fn cost_line(&self) -> String {
         let c = &self.cost;
+        let reported = c.total() > 0.0;
+        if c.unreported > 0 && !reported {
+            return COST_NOT_REPORTED.into();
+        }
         let mut s = usd(c.total());
+        if c.unreported > 0 {
+            let n = crate::text::plural(c.unreported as usize, "agent");
+            s.push_str(&format!(" (+ {n}: {COST_NOT_REPORTED})"));
+        }
         if c.repairs == 0.0 && c.reviews == 0.0 {
             return s;
         }
