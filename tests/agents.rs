@@ -109,7 +109,13 @@ fn gemini_runs_a_roadmap_chosen_by_flag() {
         assert_eq!(s["cli"], "gemini");
         assert_eq!(
             argv(&s),
-            ["--output-format", "stream-json", "--approval-mode", "yolo"]
+            [
+                "--output-format",
+                "stream-json",
+                "--approval-mode",
+                "yolo",
+                "--skip-trust"
+            ]
         );
     }
     for r in task_records(&p) {

@@ -141,7 +141,15 @@ impl AgentKind {
             // asks for approval; the sandbox lets it edit the working tree.
             AgentKind::Codex => &["exec", "--json", "--sandbox", "workspace-write"],
             // Not a TTY on stdin: headless mode with the prompt read from it.
-            AgentKind::Gemini => &["--output-format", "stream-json", "--approval-mode", "yolo"],
+            // Gemini 0.61 turns yolo back to "default" (every write needs an
+            // approval nobody gives) in a folder not trusted: the project is.
+            AgentKind::Gemini => &[
+                "--output-format",
+                "stream-json",
+                "--approval-mode",
+                "yolo",
+                "--skip-trust",
+            ],
             // No message argument: `opencode run` reads it from stdin. Without
             // `--auto` every permission request is rejected when unattended.
             AgentKind::Opencode => &["run", "--format", "json", "--auto"],

@@ -296,6 +296,10 @@ pub const CONFIGURATION: &[(&str, &[(&str, &str)])] = &[
                 "prompt",
                 "A repair prompt template file (default: the built-in one).",
             ),
+            (
+                "agent",
+                "The agent of repairs and conflict resolution: claude, codex, gemini, opencode or copilot (default: the run's).",
+            ),
         ],
     ),
     (
@@ -309,6 +313,10 @@ pub const CONFIGURATION: &[(&str, &[(&str, &str)])] = &[
             (
                 "prompt",
                 "A review prompt template file (default: the built-in one).",
+            ),
+            (
+                "agent",
+                "The agent of reviews, e.g. another model than the tasks' (default: the run's).",
             ),
         ],
     ),

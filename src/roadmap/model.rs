@@ -385,7 +385,16 @@ impl Task {
     /// The agent named by `(agent: gemini)` in the title or an `Agent`
     /// column (checked by the parser: an unknown name is a diagnostic).
     pub fn agent(&self) -> Option<super::AgentName> {
-        super::AgentName::parse(&super::task_agent::written(self)?)
+        super::AgentName::parse(&self.agent_written()?)
+    }
+
+    /// The agent name the task gives, as written (not checked).
+    pub fn agent_written(&self) -> Option<String> {
+        let cell = self.field("agent").map(str::trim).filter(|c| !c.is_empty());
+        match cell {
+            Some(c) => Some(c.to_string()),
+            None => super::syntax::agent_in_parens(&self.title),
+        }
     }
 
     pub fn field(&self, name: &str) -> Option<&str> {

@@ -1,46 +1,25 @@
-//! The agent a task line names: `(agent: gemini)` in its title, or an
-//! `Agent` column in a task table. Read by [`Task::agent`]; checked after a
-//! parse (an unknown name is an error at its position), whatever dialect
-//! read the task.
+//! Checking the agent a task line names (`(agent: gemini)` in its title, or
+//! an `Agent` column, read by [`Task::agent_written`]) after a parse, whatever
+//! dialect read the task: an unknown name is an error at its position.
+//!
+//! [`Task::agent_written`]: super::model::Task::agent_written
 
 use super::agent_name::AgentName;
 use super::diagnostics::Diagnostic;
-use super::model::{Span, Task};
-use super::parser::Parsed;
-use super::syntax::agent_name;
-
-/// The name the task gives, as written (not checked).
-pub(crate) fn written(task: &Task) -> Option<String> {
-    if let Some(cell) = task.field("agent").map(str::trim).filter(|c| !c.is_empty()) {
-        return Some(cell.to_string());
-    }
-    in_parens(&task.title)
-}
-
-/// `NAME` of the first `(… agent: NAME …)` in `text`.
-fn in_parens(text: &str) -> Option<String> {
-    let mut from = 0;
-    while let Some(open) = text[from..].find('(').map(|i| from + i) {
-        let close = text[open..].find(')').map_or(text.len(), |i| open + i);
-        if let Some((name, _)) = agent_name(text, open + 1..close) {
-            return Some(name);
-        }
-        from = open + 1;
-    }
-    None
-}
+use super::model::{Roadmap, Span};
 
 /// An `unknown-agent` error for each task naming an agent that is none.
-pub(crate) fn check(source: &str, parsed: &mut Parsed) {
+pub(crate) fn check(source: &str, roadmap: &Roadmap) -> Vec<Diagnostic> {
     let mut found = Vec::new();
-    for task in parsed
-        .roadmap
+    for task in roadmap
         .phases
         .iter()
         .flat_map(|p| &p.groups)
         .flat_map(|g| &g.tasks)
     {
-        let Some(name) = written(task) else { continue };
+        let Some(name) = task.agent_written() else {
+            continue;
+        };
         if AgentName::parse(&name).is_some() {
             continue;
         }
@@ -53,10 +32,7 @@ pub(crate) fn check(source: &str, parsed: &mut Parsed) {
             .with_help(format!("write {}", AgentName::choices())),
         );
     }
-    if !found.is_empty() {
-        parsed.diagnostics.extend(found);
-        parsed.diagnostics.sort_by_key(|d| d.span.start);
-    }
+    found
 }
 
 /// Where `name` is written in the task's source (the task's start when it

@@ -70,7 +70,11 @@ pub fn parse(source: &str) -> Parsed {
 /// Parses a roadmap in the given dialect (`None`: detect it).
 pub fn parse_as(source: &str, dialect: Option<Dialect>) -> Parsed {
     let mut parsed = read_as(source, dialect);
-    super::task_agent::check(source, &mut parsed);
+    let unknown = super::task_agent::check(source, &parsed.roadmap);
+    if !unknown.is_empty() {
+        parsed.diagnostics.extend(unknown);
+        parsed.diagnostics.sort_by_key(|d| d.span.start);
+    }
     parsed
 }
 
