@@ -223,18 +223,14 @@ impl Counts {
     }
 
     /// `$0.0369` or `$0.0369: tasks $0.0246, repairs $0.0123` when repairs
-    /// or reviews spent anything.
+    /// or reviews spent anything; "cost not reported" when agents ran and
+    /// none reported a cost (Codex, Gemini, Copilot): not `$0.00`.
     pub fn cost_line(&self) -> String {
         let c = &self.cost;
-        let reported = c.total() > 0.0;
-        if c.unreported > 0 && !reported {
+        if c.unreported > 0 && c.total() == 0.0 {
             return COST_NOT_REPORTED.into();
         }
         let mut s = usd(c.total());
-        if c.unreported > 0 {
-            let n = crate::text::plural(c.unreported as usize, "agent");
-            s.push_str(&format!(" (+ {n}: {COST_NOT_REPORTED})"));
-        }
         if c.repairs == 0.0 && c.reviews == 0.0 {
             return s;
         }
@@ -347,6 +343,25 @@ mod tests {
         assert_eq!(usd(0.001), "$0.001");
         assert_eq!(usd(1.5), "$1.50");
         assert_eq!(usd(0.0369), "$0.0369");
+    }
+
+    #[test]
+    fn agents_that_report_no_cost_are_not_a_zero_cost() {
+        let ok = TaskOutcome::Succeeded;
+        let unreported = |ended| Entry {
+            role: Role::Task,
+            ended,
+            cost_usd: None,
+        };
+        // Not started and skipped tasks spent nothing: they are no unknown.
+        let c = Counts::of([unreported(Ended::NotStarted), unreported(Ended::Skipped)]);
+        assert_eq!(c.cost_line(), "$0.00");
+        let c = Counts::of([unreported(Ended::Ran(&ok)), unreported(Ended::Ran(&ok))]);
+        assert_eq!(c.cost.unreported, 2);
+        assert_eq!(c.cost_line(), COST_NOT_REPORTED);
+        // Some cost reported: that is the figure.
+        let c = Counts::of([unreported(Ended::Ran(&ok)), task(Ended::Ran(&ok), 0.01)]);
+        assert_eq!(c.cost_line(), "$0.01");
     }
 
     #[test]
