@@ -109,7 +109,13 @@ fn gemini_runs_a_roadmap_chosen_by_flag() {
         assert_eq!(s["cli"], "gemini");
         assert_eq!(
             argv(&s),
-            ["--output-format", "stream-json", "--approval-mode", "yolo"]
+            [
+                "--output-format",
+                "stream-json",
+                "--approval-mode",
+                "yolo",
+                "--skip-trust"
+            ]
         );
     }
     for r in task_records(&p) {
@@ -174,7 +180,10 @@ fn an_unknown_agent_is_refused_with_the_choices() {
     assert_ne!(out.status.code(), Some(0));
     let text = stderr(&out);
     assert!(text.contains("unknown agent `aider`"), "{text}");
-    assert!(text.contains("claude, codex, gemini, command"), "{text}");
+    assert!(
+        text.contains("claude, codex, gemini, opencode, copilot, command"),
+        "{text}"
+    );
     let p = Project::with_config(&two_tasks(), "[agent]\nkind = \"gpt\"\n");
     let out = p.run(&["--no-commit"]);
     assert_ne!(out.status.code(), Some(0));
@@ -263,4 +272,182 @@ fn a_command_agent_gets_the_prompt_on_stdin_and_succeeds_by_exit_status() {
     let out = p.run(&["--no-commit"]);
     assert_ne!(out.status.code(), Some(0));
     assert!(stderr(&out).contains("[agent] command"), "{}", stderr(&out));
+}
+
+#[test]
+fn opencode_runs_a_roadmap_end_to_end_with_its_cost() {
+    let p = Project::with_config(
+        &two_tasks(),
+        &agent_config("opencode", "model = \"anthropic/claude-sonnet-4-5\"\n"),
+    );
+    let out = p.run(&["--no-push"]);
+    assert_exit(&out, 0);
+    assert_eq!(p.read("a1.txt"), "one\n");
+    assert_eq!(p.read("sub/a2.txt"), "two\n");
+    for s in p.agent_starts() {
+        assert_eq!(s["cli"], "opencode");
+        assert_eq!(
+            argv(&s),
+            [
+                "run",
+                "--format",
+                "json",
+                "--auto",
+                "--model",
+                "anthropic/claude-sonnet-4-5"
+            ]
+        );
+    }
+    let records = task_records(&p);
+    assert_eq!(records.len(), 2);
+    for r in &records {
+        assert_eq!(r.agent.as_deref(), Some("opencode"));
+        assert!(r.outcome.is_success(), "{:?}", r.outcome);
+        // Two steps: $0.0021 + $0.0004. With a cost, tokens are not kept (as for Claude).
+        assert!(
+            (r.cost_usd.unwrap() - 0.0025).abs() < 1e-9,
+            "{:?}",
+            r.cost_usd
+        );
+        assert_eq!(r.tokens, None);
+        assert!(r.session_id.as_deref().unwrap().starts_with("ses_"));
+        assert_eq!(
+            r.result_text.as_deref(),
+            Some(format!("Implemented {}.", r.task).as_str())
+        );
+    }
+}
+
+#[test]
+fn an_opencode_usage_limit_moves_the_task_to_copilot() {
+    // opencode names no reset time: with a fallback the next attempt does
+    // not wait for one.
+    let config = format!(
+        "[agent]\nkind = \"opencode\"\nfallback = [\"copilot\"]\n\n\
+         [agent.opencode]\nbinary = \"{}\"\n\n[agent.copilot]\nbinary = \"{}\"\n",
+        fixture("fake-opencode").display(),
+        fixture("fake-copilot").display()
+    );
+    let p = Project::with_config(&roadmap_with_tasks(&[("A1", "FAKE: rate-limit")]), &config);
+    let out = p.run(&["--no-commit"]);
+    assert_exit(&out, 0);
+    let clis: Vec<String> = p
+        .agent_starts()
+        .iter()
+        .map(|s| s["cli"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(clis, ["opencode", "copilot"]);
+    let records = task_records(&p);
+    assert_eq!(records[0].outcome.label(), "usage limit");
+    assert_eq!(records[0].agent.as_deref(), Some("opencode"));
+    assert!(
+        records[0]
+            .session_id
+            .as_deref()
+            .unwrap()
+            .starts_with("ses_")
+    );
+    assert!(records[1].outcome.is_success());
+    assert_eq!(records[1].agent.as_deref(), Some("copilot"));
+}
+
+#[test]
+fn copilot_runs_a_roadmap_end_to_end_without_a_cost() {
+    let p = Project::with_config(
+        &two_tasks(),
+        &agent_config("copilot", "model = \"gpt-5\"\n"),
+    );
+    let out = p.run(&["--no-push"]);
+    assert_exit(&out, 0);
+    assert_eq!(p.read("a1.txt"), "one\n");
+    assert_eq!(p.read("sub/a2.txt"), "two\n");
+    for s in p.agent_starts() {
+        assert_eq!(s["cli"], "copilot");
+        assert_eq!(
+            argv(&s),
+            [
+                "--output-format",
+                "json",
+                "--allow-all-tools",
+                "--no-ask-user",
+                "--model",
+                "gpt-5"
+            ]
+        );
+    }
+    for r in task_records(&p) {
+        assert_eq!(r.agent.as_deref(), Some("copilot"));
+        assert!(r.outcome.is_success(), "{:?}", r.outcome);
+        assert_eq!(
+            r.cost_usd, None,
+            "copilot reports premium requests, not dollars"
+        );
+        assert_eq!(r.tokens.as_ref().unwrap()["premiumRequests"], 1);
+        assert!(r.session_id.is_some());
+    }
+    // No agent reported a cost: the summary says so instead of $0.00.
+    let text = stdout(&out);
+    assert!(text.contains("cost not reported"), "{text}");
+    assert!(!text.contains("$0.00"), "{text}");
+}
+
+#[test]
+fn copilot_usage_limit_resumes_its_session_with_the_joined_flag() {
+    let p = Project::with_config(
+        &roadmap_with_tasks(&[("A1", "FAKE: rate-limit 1")]),
+        &agent_config("copilot", ""),
+    );
+    let out = p.run(&["--no-commit"]);
+    assert_exit(&out, 0);
+    let starts = p.agent_starts();
+    assert_eq!(starts.len(), 2);
+    let records = task_records(&p);
+    assert_eq!(records[0].outcome.label(), "usage limit");
+    let session = records[0].session_id.clone().unwrap();
+    assert_eq!(argv(&starts[1])[4..], [format!("--resume={session}")]);
+    assert!(records[1].outcome.is_success());
+}
+
+#[test]
+fn opencode_and_copilot_auth_failures_and_refused_flags() {
+    for (kind, advice) in [
+        ("opencode", "opencode auth login"),
+        ("copilot", "COPILOT_GITHUB_TOKEN"),
+    ] {
+        let p = Project::with_config(
+            &roadmap_with_tasks(&[("A1", "FAKE: auth-fail"), ("A2", "FAKE: sleep 0.1")]),
+            &agent_config(kind, ""),
+        );
+        let out = p.run(&["--no-commit", "--max-parallel", "1"]);
+        assert_exit(&out, 5);
+        let text = stdout(&out);
+        assert!(text.contains(advice), "{kind}: {text}");
+        assert_eq!(
+            p.agent_starts().len(),
+            1,
+            "{kind}: nothing after the failure"
+        );
+        let r = &task_records(&p)[0];
+        assert_eq!(r.outcome.label(), "auth failure", "{kind}: {:?}", r.outcome);
+    }
+    for (kind, said) in [
+        ("copilot", "unexpected argument '--bogus'"),
+        ("opencode", "opencode printed its usage"),
+    ] {
+        let p = Project::with_config(
+            &roadmap_with_tasks(&[("A1", "FAKE: sleep 0.1")]),
+            &agent_config(kind, "extra_args = [\"--bogus\"]\n"),
+        );
+        let out = p.run(&["--no-commit"]);
+        assert_ne!(out.status.code(), Some(0));
+        match &task_records(&p)[0].outcome {
+            roadmap_runner::agent::TaskOutcome::Failed {
+                exit_code, reason, ..
+            } => {
+                assert_eq!(*exit_code, Some(1), "{kind}");
+                assert!(reason.contains(said), "{kind}: {reason}");
+            }
+            other => panic!("{kind}: {other:?}"),
+        }
+    }
 }

@@ -202,7 +202,9 @@ fn config_prints_each_setting_and_where_it_came_from() {
         row("agent.fallback"),
         ("default", "(none: a usage limit waits for the reset)")
     );
-    assert_eq!(rows.len(), 48, "the header and 47 settings:\n{text}");
+    assert_eq!(row("repair.agent"), ("default", "(the run's: claude)"));
+    assert_eq!(row("review.agent"), ("default", "(the run's: claude)"));
+    assert_eq!(rows.len(), 50, "the header and 49 settings:\n{text}");
 }
 
 #[test]

@@ -170,7 +170,7 @@ fn failure_reason(proc: &ProcessOutcome, obs: &StreamObserver, format: OutputFor
             Some(m) => format!("API error {}: {m}", e.kind),
             None => format!("API error {}", e.kind),
         },
-        (None, None) => codex_usage_error(&proc.tail, format)
+        (None, None) => usage_error(&proc.tail, format)
             .or_else(|| last_output_line(&proc.tail, stream_json))
             .unwrap_or("no output")
             .to_string(),
@@ -188,18 +188,30 @@ fn last_output_line(tail: &[String], skip_json: bool) -> Option<&str> {
         .find(|l| !(skip_json && l.starts_with('{')))
 }
 
-/// Codex refuses a bad flag as clap does: `error: unexpected argument
-/// '--x' found`, then usage lines; the `error:` line is the one to quote.
-fn codex_usage_error(tail: &[String], format: OutputFormat) -> Option<&str> {
-    if format != OutputFormat::CodexJson {
-        return None;
+/// What a CLI printed when it refused its arguments. Codex and Copilot
+/// refuse as clap does: `error: unexpected argument '--x' found`, then
+/// usage lines; the `error:` line is the one to quote. opencode (yargs)
+/// prints only its usage, which names no option: say so.
+fn usage_error(tail: &[String], format: OutputFormat) -> Option<&str> {
+    let stderr = || {
+        tail.iter()
+            .rev()
+            .filter_map(|l| l.strip_prefix(STDERR_PREFIX))
+            .map(str::trim)
+    };
+    match format {
+        OutputFormat::CodexJson | OutputFormat::CopilotJson => {
+            stderr().find(|l| l.starts_with("error:"))
+        }
+        OutputFormat::OpencodeJson => stderr()
+            .any(|l| l.starts_with("opencode run [message..]"))
+            .then_some(OPENCODE_USAGE),
+        _ => None,
     }
-    tail.iter()
-        .rev()
-        .filter_map(|l| l.strip_prefix(STDERR_PREFIX))
-        .map(str::trim)
-        .find(|l| l.starts_with("error:"))
 }
+
+/// The reason given when opencode printed its usage instead of running.
+const OPENCODE_USAGE: &str = "opencode printed its usage instead of running: an option it does not take (check [agent.opencode] extra_args)";
 
 fn one_line(s: &str) -> String {
     cap_chars(&crate::text::squash_whitespace(s), REASON_CHARS)

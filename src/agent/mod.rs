@@ -13,8 +13,10 @@
 pub mod classify;
 pub mod codex_json;
 pub mod command;
+pub mod copilot_json;
 pub mod gemini_json;
 mod observe;
+pub mod opencode_json;
 pub mod outcome;
 pub mod profile;
 pub mod prompt;

@@ -23,6 +23,10 @@ pub enum OutputFormat {
     CodexJson,
     /// Gemini CLI's stream-json: the `result` event's status decides.
     GeminiJson,
+    /// opencode's `run --format json`: a finished step without an error decides.
+    OpencodeJson,
+    /// Copilot CLI's `--output-format json`: the `result` event's exit code decides.
+    CopilotJson,
 }
 
 impl OutputFormat {
@@ -33,6 +37,8 @@ impl OutputFormat {
             OutputFormat::Plain => "plain",
             OutputFormat::CodexJson => "codex-json",
             OutputFormat::GeminiJson => "gemini-json",
+            OutputFormat::OpencodeJson => "opencode-json",
+            OutputFormat::CopilotJson => "copilot-json",
         }
     }
 
@@ -52,6 +58,10 @@ pub enum AgentKind {
     Codex,
     /// Google Gemini CLI: `gemini --output-format stream-json`.
     Gemini,
+    /// opencode: `opencode run --format json`, JSONL events.
+    Opencode,
+    /// GitHub Copilot CLI: `copilot --output-format json`, JSONL events.
+    Copilot,
     /// Any program (`[agent] command`): prompt on stdin, plain text out,
     /// success by exit status.
     Command,
@@ -63,6 +73,8 @@ impl AgentKind {
         ("claude", AgentKind::Claude),
         ("codex", AgentKind::Codex),
         ("gemini", AgentKind::Gemini),
+        ("opencode", AgentKind::Opencode),
+        ("copilot", AgentKind::Copilot),
         ("command", AgentKind::Command),
     ];
 
@@ -90,6 +102,17 @@ impl AgentKind {
             .join(", ")
     }
 
+    /// The names of the profiles a fallback, `[repair] agent`, `[review]
+    /// agent` or a roadmap annotation may name (all but `command`).
+    pub fn profile_names() -> String {
+        Self::CHOICES
+            .iter()
+            .filter(|(_, k)| *k != AgentKind::Command)
+            .map(|(n, _)| *n)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     /// The program run when no binary is configured (`None` for `command`,
     /// which needs `[agent] command`).
     pub fn default_program(self) -> Option<&'static str> {
@@ -97,6 +120,8 @@ impl AgentKind {
             AgentKind::Claude => Some("claude"),
             AgentKind::Codex => Some("codex"),
             AgentKind::Gemini => Some("gemini"),
+            AgentKind::Opencode => Some("opencode"),
+            AgentKind::Copilot => Some("copilot"),
             AgentKind::Command => None,
         }
     }
@@ -116,7 +141,26 @@ impl AgentKind {
             // asks for approval; the sandbox lets it edit the working tree.
             AgentKind::Codex => &["exec", "--json", "--sandbox", "workspace-write"],
             // Not a TTY on stdin: headless mode with the prompt read from it.
-            AgentKind::Gemini => &["--output-format", "stream-json", "--approval-mode", "yolo"],
+            // Gemini 0.61 turns yolo back to "default" (every write needs an
+            // approval nobody gives) in a folder not trusted: the project is.
+            AgentKind::Gemini => &[
+                "--output-format",
+                "stream-json",
+                "--approval-mode",
+                "yolo",
+                "--skip-trust",
+            ],
+            // No message argument: `opencode run` reads it from stdin. Without
+            // `--auto` every permission request is rejected when unattended.
+            AgentKind::Opencode => &["run", "--format", "json", "--auto"],
+            // A prompt piped on stdin is non-interactive mode (as `-p`);
+            // tools run without asking, and the agent never asks the user.
+            AgentKind::Copilot => &[
+                "--output-format",
+                "json",
+                "--allow-all-tools",
+                "--no-ask-user",
+            ],
             AgentKind::Command => &[],
         }
     }
@@ -128,6 +172,9 @@ impl AgentKind {
             AgentKind::Claude | AgentKind::Gemini => &["--resume", "{session_id}"],
             // `codex exec [flags] resume <id> -`: `-` reads the prompt from stdin.
             AgentKind::Codex => &["resume", "{session_id}", "-"],
+            AgentKind::Opencode => &["--session", "{session_id}"],
+            // `--resume` takes its value optionally: it must be joined by `=`.
+            AgentKind::Copilot => &["--resume={session_id}"],
             AgentKind::Command => &[],
         }
     }
@@ -138,6 +185,8 @@ impl AgentKind {
             AgentKind::Claude => OutputFormat::StreamJson,
             AgentKind::Codex => OutputFormat::CodexJson,
             AgentKind::Gemini => OutputFormat::GeminiJson,
+            AgentKind::Opencode => OutputFormat::OpencodeJson,
+            AgentKind::Copilot => OutputFormat::CopilotJson,
             AgentKind::Command => OutputFormat::Plain,
         }
     }
@@ -149,6 +198,8 @@ impl AgentKind {
             OutputFormat::StreamJson => AgentKind::Claude,
             OutputFormat::CodexJson => AgentKind::Codex,
             OutputFormat::GeminiJson => AgentKind::Gemini,
+            OutputFormat::OpencodeJson => AgentKind::Opencode,
+            OutputFormat::CopilotJson => AgentKind::Copilot,
             OutputFormat::Plain => AgentKind::Command,
         }
     }
@@ -181,6 +232,12 @@ impl AgentKind {
             AgentKind::Gemini => {
                 "set binary = \"/full/path/to/gemini\" under [agent.gemini] in roadmap-runner.toml"
             }
+            AgentKind::Opencode => {
+                "set binary = \"/full/path/to/opencode\" under [agent.opencode] in roadmap-runner.toml"
+            }
+            AgentKind::Copilot => {
+                "set binary = \"/full/path/to/copilot\" under [agent.copilot] in roadmap-runner.toml"
+            }
             AgentKind::Command => "give [agent] command the program's full path",
         }
     }
@@ -197,6 +254,12 @@ impl AgentKind {
             AgentKind::Gemini => {
                 "for unattended runs, set GEMINI_API_KEY in the runner's environment (cron's environment too), or choose an auth method once by running `gemini` interactively as the user the runner runs as"
             }
+            AgentKind::Opencode => {
+                "for unattended runs, set the model provider's API key (ANTHROPIC_API_KEY, OPENAI_API_KEY, ...) in the runner's environment (cron's environment too), or run `opencode auth login` once as the user the runner runs as"
+            }
+            AgentKind::Copilot => {
+                "for unattended runs, set COPILOT_GITHUB_TOKEN to a fine-grained personal access token with the \"Copilot Requests\" permission in the runner's environment (cron's environment too), or run `copilot` and `/login` once as the user the runner runs as"
+            }
             AgentKind::Command => {
                 "log the agent program in as its documentation says, in the runner's environment (cron's environment too)"
             }
@@ -205,7 +268,7 @@ impl AgentKind {
 
     /// Whether the agent reports its cost in dollars (else only tokens).
     pub fn reports_cost(self) -> bool {
-        self == AgentKind::Claude
+        matches!(self, AgentKind::Claude | AgentKind::Opencode)
     }
 
     /// The argv of a task for this profile: `program` (or the default one)
@@ -216,6 +279,20 @@ impl AgentKind {
             .chain(self.default_args().iter().copied())
             .map(str::to_string)
             .collect()
+    }
+}
+
+/// The profile of an agent a roadmap annotation names.
+impl From<crate::roadmap::AgentName> for AgentKind {
+    fn from(name: crate::roadmap::AgentName) -> Self {
+        use crate::roadmap::AgentName as N;
+        match name {
+            N::Claude => AgentKind::Claude,
+            N::Codex => AgentKind::Codex,
+            N::Gemini => AgentKind::Gemini,
+            N::Opencode => AgentKind::Opencode,
+            N::Copilot => AgentKind::Copilot,
+        }
     }
 }
 
@@ -237,6 +314,10 @@ mod tests {
         }
         assert_eq!(AgentKind::parse(" Codex "), Some(AgentKind::Codex));
         assert_eq!(AgentKind::parse("aider"), None);
+        // Every name a roadmap may write is a profile of the same name.
+        for (name, n) in crate::roadmap::AgentName::ALL {
+            assert_eq!(AgentKind::from(*n).name(), *name);
+        }
     }
 
     #[test]

@@ -98,11 +98,6 @@ impl StreamObserver {
         }
     }
 
-    /// Feeds one stderr line: only the CLI's not-logged-in message counts.
-    pub fn observe_stderr(&mut self, line: &str) {
-        self.plain_line(line.trim());
-    }
-
     pub(super) fn plain_line(&mut self, text: &str) {
         if text.starts_with(NOT_LOGGED_IN) {
             self.not_logged_in = Some(cap_chars(text, MESSAGE_CHARS));

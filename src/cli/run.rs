@@ -87,8 +87,9 @@ pub struct RunArgs {
     #[arg(long, value_name = "PATH")]
     pub claude_bin: Option<String>,
 
-    /// The coding agent: claude, codex, gemini or command (default: `[agent]
-    /// kind` in roadmap-runner.toml, else claude) [env: ROADMAP_AGENT].
+    /// The coding agent: claude, codex, gemini, opencode, copilot or command
+    /// (default: `[agent] kind` in roadmap-runner.toml, else claude) [env:
+    /// ROADMAP_AGENT].
     #[arg(long, value_name = "KIND")]
     pub agent: Option<String>,
 

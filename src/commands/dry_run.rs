@@ -121,7 +121,7 @@ impl DryRun<'_> {
                 json!({
                     "id": t.id,
                     "title": t.title,
-                    "agent": jobs.agent_of(0).kind().name(),
+                    "agent": jobs.task_agent(&t.id).kind().name(),
                     "command": display_command(&inv),
                     "argv": std::iter::once(inv.program.to_string_lossy().into_owned())
                         .chain(inv.args.iter().map(|a| a.to_string_lossy().into_owned()))

@@ -115,6 +115,10 @@ const ENVIRONMENT: &[(&str, &str)] = &[
         "The Claude Code binary of the default agent command (default claude on PATH), as --claude-bin.",
     ),
     (
+        "ROADMAP_AGENT",
+        "The agent that runs the tasks: claude, codex, gemini, opencode, copilot or command, as --agent (which wins over it; [agent] kind in roadmap-runner.toml is below both).",
+    ),
+    (
         "IS_SANDBOX",
         "Set to 1 to let Claude Code use --dangerously-skip-permissions as root (checked before a run starts).",
     ),
@@ -300,6 +304,10 @@ pub const CONFIGURATION: &[(&str, &[(&str, &str)])] = &[
                 "prompt",
                 "A repair prompt template file (default: the built-in one).",
             ),
+            (
+                "agent",
+                "The agent of repairs and conflict resolution: claude, codex, gemini, opencode or copilot (default: the run's).",
+            ),
         ],
     ),
     (
@@ -313,6 +321,10 @@ pub const CONFIGURATION: &[(&str, &[(&str, &str)])] = &[
             (
                 "prompt",
                 "A review prompt template file (default: the built-in one).",
+            ),
+            (
+                "agent",
+                "The agent of reviews, e.g. another model than the tasks' (default: the run's).",
             ),
         ],
     ),

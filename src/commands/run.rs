@@ -338,11 +338,14 @@ fn check_prompts(
             jobs.prompt(&t.id)
                 .map_err(|e| CommandError::Preflight(format!("prompt template: {e}")))?;
         }
-        // A group's `(agent: X)` must be there before anything starts.
-        if let Some(agent) = jobs.group_agent() {
-            preflight::find_agent(&agent.command[0], agent.kind(), &project.dir).map_err(|e| {
-                CommandError::Preflight(format!("group {} (agent: {}): {e}", pg.key, agent.kind()))
-            })?;
+        // A group's or task's `(agent: X)` must be there before anything starts.
+        for t in pg.tasks() {
+            let agent = jobs.task_agent(&t.id);
+            if !std::ptr::eq(agent, &settings.agent) {
+                let user = format!("{} task {} (agent: {})", pg.key, t.id, agent.kind());
+                preflight::check_agent(&user, agent, &project.dir)
+                    .map_err(|e| CommandError::Preflight(e.to_string()))?;
+            }
         }
     }
     Ok(())
@@ -376,10 +379,10 @@ fn preflight_checks(
     let kind = settings.agent.kind();
     let program = preflight::find_agent(&settings.agent.command[0], kind, &project.dir)
         .map_err(|e| CommandError::Preflight(e.to_string()))?;
-    // A usage limit may move tasks to any fallback: each must be there too.
-    for fallback in &settings.agent_fallback {
-        preflight::find_agent(&fallback.command[0], fallback.kind(), &project.dir)
-            .map_err(|e| CommandError::Preflight(format!("[agent] fallback: {e}")))?;
+    // Fallbacks, repairs and reviews may start other agents: each must be there too.
+    for (user, agent) in preflight::role_agents(settings) {
+        preflight::check_agent(&user, agent, &project.dir)
+            .map_err(|e| CommandError::Preflight(e.to_string()))?;
     }
     Ok((program, repo))
 }

@@ -1,7 +1,7 @@
 //! `[agent]`, its profiles and fallbacks, with `--agent` and `CLAUDE_BIN`:
 //! the command line of the agent a task runs on.
 
-use super::overrides::unknown_agent;
+use super::overrides::{named_profile, unknown_agent};
 use super::{
     AgentKind, AgentSection, CONFIG_FILE, ConfigError, Origin, OutputFormat, Overrides,
     ProfileSection,
@@ -33,10 +33,11 @@ impl AgentSettings {
             (None, None) => OutputFormat::StreamJson,
         });
         let reads_as = AgentKind::of_output(output);
-        if a.max_budget_usd.is_some() && matches!(reads_as, AgentKind::Codex | AgentKind::Gemini) {
+        if a.max_budget_usd.is_some() && !matches!(reads_as, AgentKind::Claude | AgentKind::Command)
+        {
             return Err(invalid(
                 "max_budget_usd",
-                format!("{reads_as} has no spending cap (and reports no cost): remove it"),
+                format!("{reads_as} has no spending cap option: remove it"),
             ));
         }
         let resume_args = match &a.resume_args {
@@ -77,15 +78,14 @@ impl AgentSettings {
         a.fallback
             .iter()
             .map(|name| {
-                let kind = AgentKind::parse(name)
-                    .filter(|k| *k != AgentKind::Command)
-                    .ok_or_else(|| ConfigError::Invalid {
-                        origin: format!("{CONFIG_FILE} `agent.fallback`"),
-                        message: format!(
-                            "unknown fallback agent `{}`: choose among claude, codex, gemini",
-                            name.trim()
-                        ),
-                    })?;
+                let kind = named_profile(name).ok_or_else(|| ConfigError::Invalid {
+                    origin: format!("{CONFIG_FILE} `agent.fallback`"),
+                    message: format!(
+                        "unknown fallback agent `{}`: choose among {}",
+                        name.trim(),
+                        AgentKind::profile_names()
+                    ),
+                })?;
                 Self::resolve_profile(a, run, kind)
             })
             .collect()

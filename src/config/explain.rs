@@ -173,6 +173,11 @@ fn loop_rows(file: &FileConfig, over: &Overrides, s: &Settings) -> Vec<SettingLi
             file_or_default(file.repair.prompt.is_some()),
         ),
         line(
+            "repair.agent",
+            role_agent(s.repair.agent, s),
+            file_or_default(file.repair.agent.is_some()),
+        ),
+        line(
             "review.enabled",
             s.review.enabled.to_string(),
             first(flag(over.review, "--review"), file.review.enabled.is_some()),
@@ -187,7 +192,20 @@ fn loop_rows(file: &FileConfig, over: &Overrides, s: &Settings) -> Vec<SettingLi
             path(&s.review.prompt),
             file_or_default(file.review.prompt.is_some()),
         ),
+        line(
+            "review.agent",
+            role_agent(s.review.agent, s),
+            file_or_default(file.review.agent.is_some()),
+        ),
     ]
+}
+
+/// `codex`, or `(the run's: claude)` when unset.
+fn role_agent(kind: Option<super::AgentKind>, s: &Settings) -> String {
+    match kind {
+        Some(k) => k.name().to_string(),
+        None => format!("(the run's: {})", s.agent.kind().name()),
+    }
 }
 
 fn line(key: &'static str, value: impl Into<String>, origin: Origin) -> SettingLine {

@@ -134,6 +134,8 @@ pub struct RepairSection {
     pub attempts: Option<u32>,
     /// A repair prompt template file (default: the built-in one).
     pub prompt: Option<PathBuf>,
+    /// The agent of repairs and conflict resolution (default: the run's).
+    pub agent: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -145,6 +147,8 @@ pub struct ReviewSection {
     pub rounds: Option<u32>,
     /// A review prompt template file (default: the built-in one).
     pub prompt: Option<PathBuf>,
+    /// The agent of reviews (default: the run's).
+    pub agent: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -215,6 +219,10 @@ pub struct AgentSection {
     pub codex: ProfileSection,
     #[serde(default)]
     pub gemini: ProfileSection,
+    #[serde(default)]
+    pub opencode: ProfileSection,
+    #[serde(default)]
+    pub copilot: ProfileSection,
 }
 
 impl AgentSection {
@@ -224,6 +232,8 @@ impl AgentSection {
             AgentKind::Claude => Some(&self.claude),
             AgentKind::Codex => Some(&self.codex),
             AgentKind::Gemini => Some(&self.gemini),
+            AgentKind::Opencode => Some(&self.opencode),
+            AgentKind::Copilot => Some(&self.copilot),
             AgentKind::Command => None,
         }
     }

@@ -160,6 +160,8 @@ pub const DEFAULT_FIX_ATTEMPTS: u32 = 2;
 pub struct RepairSettings {
     pub attempts: u32,
     pub prompt: Option<PathBuf>,
+    /// `[repair] agent`: repairs and conflict resolution (none: the run's).
+    pub agent: Option<AgentKind>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -167,9 +169,37 @@ pub struct ReviewSettings {
     pub enabled: bool,
     pub rounds: u32,
     pub prompt: Option<PathBuf>,
+    /// `[review] agent` (none: the run's).
+    pub agent: Option<AgentKind>,
 }
 
 impl Settings {
+    /// The settings `kind` runs with: the run's own agent when it is that
+    /// kind (its command and options as configured), else its profile.
+    pub fn agent_named(&self, kind: AgentKind) -> &AgentSettings {
+        if kind == self.agent.kind() {
+            return &self.agent;
+        }
+        self.agent_profiles
+            .iter()
+            .find(|a| a.kind() == kind)
+            .unwrap_or(&self.agent)
+    }
+
+    /// The agent of repairs and conflict resolution: `[repair] agent`, else the run's.
+    pub fn repair_agent(&self) -> &AgentSettings {
+        self.repair
+            .agent
+            .map_or(&self.agent, |k| self.agent_named(k))
+    }
+
+    /// The agent of reviews: `[review] agent`, else the run's.
+    pub fn review_agent(&self) -> &AgentSettings {
+        self.review
+            .agent
+            .map_or(&self.agent, |k| self.agent_named(k))
+    }
+
     pub fn resolve(file: &FileConfig, over: &Overrides) -> Result<Settings, ConfigError> {
         let run = &file.run;
         // Flags and variables were checked as they were read; the file's now.
@@ -179,9 +209,10 @@ impl Settings {
         let max_wait = duration_or(&run.max_wait, "run.max_wait", DEFAULT_MAX_WAIT)?;
         let agent = AgentSettings::resolve(&file.agent, over)?;
         let agent_fallback = AgentSettings::resolve_fallback(&file.agent, over)?;
-        let agent_profiles = [AgentKind::Claude, AgentKind::Codex, AgentKind::Gemini]
-            .into_iter()
-            .map(|k| AgentSettings::resolve_profile(&file.agent, over, k))
+        let agent_profiles = AgentKind::CHOICES
+            .iter()
+            .filter(|(_, k)| *k != AgentKind::Command)
+            .map(|(_, k)| AgentSettings::resolve_profile(&file.agent, over, *k))
             .collect::<Result<_, _>>()?;
         let cluster = ClusterSettings::resolve(&file.cluster, over)?;
         Ok(Settings {
@@ -207,11 +238,13 @@ impl Settings {
                     .or(file.repair.attempts)
                     .unwrap_or(DEFAULT_FIX_ATTEMPTS),
                 prompt: file.repair.prompt.clone(),
+                agent: role_agent(file.repair.agent.as_deref(), "repair.agent")?,
             },
             review: ReviewSettings {
                 enabled: over.review || file.review.enabled.unwrap_or(false),
                 rounds: file.review.rounds.unwrap_or(1),
                 prompt: file.review.prompt.clone(),
+                agent: role_agent(file.review.agent.as_deref(), "review.agent")?,
             },
             write_back: over.write_back || file.run.write_back.unwrap_or(false),
             max_cost: max_cost(run, over)?,

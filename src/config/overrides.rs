@@ -57,6 +57,27 @@ pub(crate) fn unknown_agent(text: &str) -> String {
     )
 }
 
+/// A profile a fallback, a roadmap annotation or `[repair]`/`[review]
+/// agent can name: any agent but `command` (the run's own program).
+pub(crate) fn named_profile(name: &str) -> Option<AgentKind> {
+    AgentKind::parse(name).filter(|k| *k != AgentKind::Command)
+}
+
+/// `[repair] agent` / `[review] agent`, checked.
+pub(crate) fn role_agent(name: Option<&str>, key: &str) -> Result<Option<AgentKind>, ConfigError> {
+    let Some(name) = name else { return Ok(None) };
+    named_profile(name)
+        .map(Some)
+        .ok_or_else(|| ConfigError::Invalid {
+            origin: format!("{} `{key}`", super::CONFIG_FILE),
+            message: format!(
+                "unknown agent `{}`: choose among {}",
+                name.trim(),
+                AgentKind::profile_names()
+            ),
+        })
+}
+
 /// A spending cap in USD: a positive number (`5`, `0.50`).
 pub fn parse_cost(text: &str) -> Result<f64, String> {
     match text.trim().trim_start_matches('$').parse::<f64>() {

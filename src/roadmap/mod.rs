@@ -1,5 +1,6 @@
 //! Reading ROADMAP.md: the model, the parser and its diagnostics.
 
+pub mod agent_name;
 mod blocks;
 pub mod diagnostics;
 pub mod dialect;
@@ -11,8 +12,10 @@ pub mod parser;
 pub mod seed;
 pub mod slug;
 mod syntax;
+mod task_agent;
 pub mod write_back;
 
+pub use agent_name::AgentName;
 pub use diagnostics::{Diagnostic, Severity, has_errors};
 pub use dialect::Dialect;
 pub use model::{DoneMark, Field, Group, GroupKey, Phase, PhaseId, Roadmap, Span, Task, is_id};

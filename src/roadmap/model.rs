@@ -71,10 +71,10 @@ pub struct Group {
 impl Group {
     /// The agent named by `(agent: codex)` in the heading's annotation
     /// (checked by the parser: an unknown name is a diagnostic).
-    pub fn agent(&self) -> Option<crate::agent::AgentKind> {
+    pub fn agent(&self) -> Option<super::AgentName> {
         let a = self.annotation.as_deref()?;
         let (name, _) = super::syntax::agent_name(a, 0..a.len())?;
-        crate::agent::AgentKind::parse(&name)
+        super::AgentName::parse(&name)
     }
 }
 
@@ -382,6 +382,21 @@ impl Group {
 }
 
 impl Task {
+    /// The agent named by `(agent: gemini)` in the title or an `Agent`
+    /// column (checked by the parser: an unknown name is a diagnostic).
+    pub fn agent(&self) -> Option<super::AgentName> {
+        super::AgentName::parse(&self.agent_written()?)
+    }
+
+    /// The agent name the task gives, as written (not checked).
+    pub fn agent_written(&self) -> Option<String> {
+        let cell = self.field("agent").map(str::trim).filter(|c| !c.is_empty());
+        match cell {
+            Some(c) => Some(c.to_string()),
+            None => super::syntax::agent_in_parens(&self.title),
+        }
+    }
+
     pub fn field(&self, name: &str) -> Option<&str> {
         self.fields
             .iter()

@@ -652,6 +652,19 @@ pub(crate) fn agent_name(text: &str, r: Range<usize>) -> Option<(String, Range<u
     (len > 0).then(|| (text[start..start + len].to_string(), start..start + len))
 }
 
+/// `NAME` of the first `(… agent: NAME …)` in `text` (a task title).
+pub(crate) fn agent_in_parens(text: &str) -> Option<String> {
+    let mut from = 0;
+    while let Some(open) = text[from..].find('(').map(|i| from + i) {
+        let close = text[open..].find(')').map_or(text.len(), |i| open + i);
+        if let Some((name, _)) = agent_name(text, open + 1..close) {
+            return Some(name);
+        }
+        from = open + 1;
+    }
+    None
+}
+
 /// Skips `,`, `&`, `and`, `, and` between two group names; returns `at` when
 /// there is no joiner (the list ended).
 fn skip_list_joiner(text: &str, at: usize, limit: usize) -> usize {

@@ -656,8 +656,12 @@ impl Ctx<'_, '_, '_> {
             task_title: task.title.clone(),
             log_file: log_path.clone(),
         };
-        let mut invocation = build_invocation(&settings.agent, &prompt, None, &env);
-        invocation.program = self.inputs.program.as_os_str().to_os_string();
+        // `[repair] agent` resolves conflicts too; the run's keeps its program.
+        let agent = settings.repair_agent();
+        let mut invocation = build_invocation(agent, &prompt, None, &env);
+        if std::ptr::eq(agent, &settings.agent) {
+            invocation.program = self.inputs.program.as_os_str().to_os_string();
+        }
         invocation
             .env
             .push(("ROADMAP_ROLE".into(), "resolver".into()));
@@ -674,7 +678,7 @@ impl Ctx<'_, '_, '_> {
             log_path,
             timeout: settings.timeout,
             grace: settings.grace,
-            output: settings.agent.output,
+            output: agent.output,
             // Conflict resolution spends from the run's budget as repairs do.
             role: super::budget::Role::Repair,
             fingerprint: None,

@@ -119,7 +119,7 @@ impl<'a> GroupJobs<'a> {
         extra: &[String],
     ) -> AgentInvocation {
         let env = self.task_env(task_id, title, log_file);
-        self.invocation_on(0, prompt, resume, &env, extra)
+        self.invocation_on(self.task_agent(task_id), prompt, resume, &env, extra)
     }
 
     /// The `ROADMAP_*` variables of a task's agent.
@@ -133,39 +133,53 @@ impl<'a> GroupJobs<'a> {
         }
     }
 
-    /// The settings of the agent a task runs on (`profile` as in
-    /// [`QueuedTask::profile`]).
-    pub fn agent_of(&self, profile: usize) -> &crate::config::AgentSettings {
-        match (profile.checked_sub(1), self.group_agent()) {
-            (Some(i), _) => &self.settings.agent_fallback[i],
-            (None, Some(named)) => named,
-            (None, None) => &self.settings.agent,
+    /// The settings of the agent a job runs on: the `profile`-th fallback
+    /// (as in [`QueuedTask::profile`]) after a usage limit; else, by role,
+    /// `[repair] agent` / `[review] agent`, or for a task its own `(agent:
+    /// X)`, its group's, and last the run's agent.
+    pub fn agent_for(
+        &self,
+        profile: usize,
+        role: budget::Role,
+        task_id: &str,
+    ) -> &crate::config::AgentSettings {
+        if let Some(i) = profile.checked_sub(1) {
+            return &self.settings.agent_fallback[i];
+        }
+        match role {
+            budget::Role::Repair => self.settings.repair_agent(),
+            budget::Role::Review => self.settings.review_agent(),
+            _ => self.task_agent(task_id),
         }
     }
 
-    /// The group's `(agent: X)`, when it names another agent than the run's.
-    pub fn group_agent(&self) -> Option<&crate::config::AgentSettings> {
-        let kind = self.planned.group.agent()?;
-        if kind == self.settings.agent.kind() {
-            return None;
-        }
-        self.settings
-            .agent_profiles
+    /// The agent a task of this group runs on first: the one a roadmap
+    /// annotation names (the task's own, else its group's), else the run's.
+    pub fn task_agent(&self, task_id: &str) -> &crate::config::AgentSettings {
+        let group = self.planned.group;
+        let named = group
+            .tasks
             .iter()
-            .find(|a| a.kind() == kind)
+            .find(|t| t.id == task_id)
+            .and_then(|t| t.agent())
+            .or_else(|| group.agent());
+        match named {
+            Some(name) => self.settings.agent_named(name.into()),
+            None => &self.settings.agent,
+        }
     }
 
     fn invocation_on(
         &self,
-        profile: usize,
+        agent: &crate::config::AgentSettings,
         prompt: &str,
         resume: Option<&str>,
         env: &TaskEnv,
         extra: &[String],
     ) -> AgentInvocation {
-        let mut inv = build_invocation(self.agent_of(profile), prompt, resume, env);
+        let mut inv = build_invocation(agent, prompt, resume, env);
         // Another profile's program is found on PATH as preflight found it.
-        if profile == 0 && self.group_agent().is_none() {
+        if std::ptr::eq(agent, &self.settings.agent) {
             inv.program = self.program.as_os_str().to_os_string();
         }
         inv.args.extend(extra.iter().map(Into::into));
@@ -183,8 +197,8 @@ impl<'a> GroupJobs<'a> {
     ) -> AttemptJob {
         let log_path = self.log_path(&task.task_id);
         let env = self.task_env(&task.task_id, &task.title, &log_path);
-        let invocation =
-            self.invocation_on(task.profile, prompt, task.resume.as_deref(), &env, extra);
+        let agent = self.agent_for(task.profile, role, &task.task_id);
+        let invocation = self.invocation_on(agent, prompt, task.resume.as_deref(), &env, extra);
         AttemptJob {
             task_id: task.task_id.clone(),
             attempt: task.attempt,
@@ -193,7 +207,7 @@ impl<'a> GroupJobs<'a> {
             log_path,
             timeout: self.settings.timeout,
             grace: self.settings.grace,
-            output: self.agent_of(task.profile).output,
+            output: agent.output,
             role,
             fingerprint,
             setup: None,

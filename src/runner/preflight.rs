@@ -4,7 +4,7 @@
 
 use crate::agent::AgentKind;
 use crate::agent::command::root_permission_problem;
-use crate::config::Settings;
+use crate::config::{AgentSettings, Settings};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, thiserror::Error)]
@@ -22,6 +22,52 @@ pub enum PreflightError {
     AgentNotExecutable(PathBuf),
     #[error("{0}")]
     RootWithoutSandbox(String),
+    /// An agent the run uses besides its own, with what uses it.
+    #[error("{user}: {source}")]
+    Of {
+        user: String,
+        #[source]
+        source: Box<PreflightError>,
+    },
+}
+
+/// The agents besides the run's own that any group may start: each
+/// `[agent] fallback` (a usage limit moves tasks there), `[repair] agent`
+/// and `[review] agent` (when reviews are on), each with what uses it.
+pub fn role_agents(settings: &Settings) -> Vec<(String, &AgentSettings)> {
+    let mut out: Vec<(String, &AgentSettings)> = settings
+        .agent_fallback
+        .iter()
+        .map(|a| ("[agent] fallback".to_string(), a))
+        .collect();
+    if settings.repair.agent.is_some() && settings.repair.attempts > 0 {
+        out.push(("[repair] agent".into(), settings.repair_agent()));
+    }
+    if settings.review.agent.is_some() && settings.review.enabled {
+        out.push(("[review] agent".into(), settings.review_agent()));
+    }
+    out
+}
+
+/// Checks one agent that `user` needs: its program is there and runs,
+/// and Claude's root check passes. The run's own agent is checked by
+/// [`find_agent`] and [`check_root_sandbox`] (its program is kept).
+pub fn check_agent(
+    user: &str,
+    agent: &AgentSettings,
+    project_dir: &Path,
+) -> Result<(), PreflightError> {
+    let of = |source| PreflightError::Of {
+        user: user.to_string(),
+        source: Box::new(source),
+    };
+    find_agent(&agent.command[0], agent.kind(), project_dir).map_err(of)?;
+    let is_root = crate::exec::unix::running_as_root();
+    let env = std::env::var_os("IS_SANDBOX");
+    match root_permission_problem(agent, is_root, env.as_deref()) {
+        Some(message) => Err(of(PreflightError::RootWithoutSandbox(message))),
+        None => Ok(()),
+    }
 }
 
 /// Resolves the agent program the way the child's exec will (PATH search,

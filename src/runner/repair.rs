@@ -384,7 +384,7 @@ impl Ctx<'_, '_, '_> {
         let extra = self
             .inputs
             .settings
-            .agent
+            .review_agent()
             .kind()
             .schema_args(VERDICT_SCHEMA);
         self.helper(

@@ -45,12 +45,23 @@ impl Role {
     }
 }
 
+/// What a cost says when the agents that ran reported none.
+pub const COST_NOT_REPORTED: &str = "cost not reported";
+
 /// Dollars spent, by role.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Spent {
     pub tasks: f64,
     pub repairs: f64,
     pub reviews: f64,
+    /// Agents that ran and reported no cost (Codex, Gemini, Copilot, a
+    /// plain command): their spending is unknown, not zero.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub unreported: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl Spent {
@@ -117,6 +128,10 @@ impl Counts {
         let mut c = Counts::default();
         for e in entries {
             c.cost.add(e.role, e.cost_usd);
+            let ran = e.role != Role::Task || matches!(e.ended, Ended::Ran(_));
+            if ran && e.cost_usd.is_none() {
+                c.cost.unreported += 1;
+            }
             match e.role {
                 Role::Repair => c.repairs += 1,
                 Role::Review => c.reviews += 1,
@@ -208,9 +223,13 @@ impl Counts {
     }
 
     /// `$0.0369` or `$0.0369: tasks $0.0246, repairs $0.0123` when repairs
-    /// or reviews spent anything.
+    /// or reviews spent anything; "cost not reported" when agents ran and
+    /// none reported a cost (Codex, Gemini, Copilot): not `$0.00`.
     pub fn cost_line(&self) -> String {
         let c = &self.cost;
+        if c.unreported > 0 && c.total() == 0.0 {
+            return COST_NOT_REPORTED.into();
+        }
         let mut s = usd(c.total());
         if c.repairs == 0.0 && c.reviews == 0.0 {
             return s;
@@ -324,6 +343,25 @@ mod tests {
         assert_eq!(usd(0.001), "$0.001");
         assert_eq!(usd(1.5), "$1.50");
         assert_eq!(usd(0.0369), "$0.0369");
+    }
+
+    #[test]
+    fn agents_that_report_no_cost_are_not_a_zero_cost() {
+        let ok = TaskOutcome::Succeeded;
+        let unreported = |ended| Entry {
+            role: Role::Task,
+            ended,
+            cost_usd: None,
+        };
+        // Not started and skipped tasks spent nothing: they are no unknown.
+        let c = Counts::of([unreported(Ended::NotStarted), unreported(Ended::Skipped)]);
+        assert_eq!(c.cost_line(), "$0.00");
+        let c = Counts::of([unreported(Ended::Ran(&ok)), unreported(Ended::Ran(&ok))]);
+        assert_eq!(c.cost.unreported, 2);
+        assert_eq!(c.cost_line(), COST_NOT_REPORTED);
+        // Some cost reported: that is the figure.
+        let c = Counts::of([unreported(Ended::Ran(&ok)), task(Ended::Ran(&ok), 0.01)]);
+        assert_eq!(c.cost_line(), "$0.01");
     }
 
     #[test]

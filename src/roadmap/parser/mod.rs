@@ -69,6 +69,16 @@ pub fn parse(source: &str) -> Parsed {
 
 /// Parses a roadmap in the given dialect (`None`: detect it).
 pub fn parse_as(source: &str, dialect: Option<Dialect>) -> Parsed {
+    let mut parsed = read_as(source, dialect);
+    let unknown = super::task_agent::check(source, &parsed.roadmap);
+    if !unknown.is_empty() {
+        parsed.diagnostics.extend(unknown);
+        parsed.diagnostics.sort_by_key(|d| d.span.start);
+    }
+    parsed
+}
+
+fn read_as(source: &str, dialect: Option<Dialect>) -> Parsed {
     let bom = if source.starts_with(BOM) {
         BOM.len()
     } else {
@@ -752,16 +762,14 @@ impl<'s> Builder<'s> {
         let Some((name, r)) = &head.agent else {
             return;
         };
-        let known = crate::agent::AgentKind::parse(name)
-            .is_some_and(|k| k != crate::agent::AgentKind::Command);
-        if !known {
+        if crate::roadmap::AgentName::parse(name).is_none() {
             self.diags.push(
                 Diagnostic::error(
                     "unknown-agent",
                     offset(base, r),
                     format!("group `{}` names unknown agent `{name}`", head.id),
                 )
-                .with_help("write `agent: claude`, `agent: codex` or `agent: gemini`"),
+                .with_help(format!("write {}", crate::roadmap::AgentName::choices())),
             );
         }
     }

@@ -361,7 +361,7 @@ fn render_totals(input: &GroupReportInput, out: &mut String) {
     }
     let any_cost = input.tasks.iter().any(|t| t.cost_usd().is_some())
         || input.helpers.iter().any(|h| h.cost_usd.is_some());
-    let cost = if any_cost {
+    let cost = if any_cost || c.cost.unreported > 0 {
         c.cost_line()
     } else {
         "—".into()
