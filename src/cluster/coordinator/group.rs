@@ -54,7 +54,7 @@ impl RemoteGroup {
         let url = repo
             .push_url(&settings.git)
             .map_err(|e| format!("the workers need the project's remote: {e}"))?;
-        let run = run_id(&records, key, &url);
+        let run = run_id(records, key, &url);
         let base = worktree::make_base(repo, key, &wts.excluded())
             .map_err(|e| format!("cannot make the group's base: {e}"))?;
         let base_ref = protocol::base_ref(&run, &worktree::group_name(key));
@@ -65,7 +65,7 @@ impl RemoteGroup {
             &settings.git,
         )
         .map_err(|e| format!("cannot push the group's base for the workers: {e}"))?;
-        let earlier = task_attempts(&records, key)
+        let earlier = task_attempts(records, key)
             .into_iter()
             .map(|(task, a)| (task, a.len() as u32))
             .collect();
