@@ -1,7 +1,10 @@
 //! The parsed roadmap: phases → groups → tasks. Every item keeps the byte span
 //! of the source it came from so diagnostics and reports can point back at it.
 
+use super::agent_annotation::{agent_in_parens, agent_name};
+use super::agent_name::AgentName;
 pub use super::dialect::Dialect;
+use super::slug::slug;
 use serde::Serialize;
 use std::fmt;
 
@@ -30,7 +33,7 @@ pub struct Roadmap {
     /// The outline reader's decisions (source line and rule of each item);
     /// `None` for the other dialects.
     #[serde(skip)]
-    pub reading: Option<super::outline::Reading>,
+    pub reading: Option<super::reading::Reading>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -71,10 +74,10 @@ pub struct Group {
 impl Group {
     /// The agent named by `(agent: codex)` in the heading's annotation
     /// (checked by the parser: an unknown name is a diagnostic).
-    pub fn agent(&self) -> Option<super::AgentName> {
+    pub fn agent(&self) -> Option<AgentName> {
         let a = self.annotation.as_deref()?;
-        let (name, _) = super::syntax::agent_name(a, 0..a.len())?;
-        super::AgentName::parse(&name)
+        let (name, _) = agent_name(a, 0..a.len())?;
+        AgentName::parse(&name)
     }
 }
 
@@ -317,8 +320,8 @@ impl GroupKey {
     pub fn log_stem(&self) -> String {
         format!(
             "phase{}_group{}",
-            super::slug(self.phase.as_str()),
-            super::slug(&self.group)
+            slug(self.phase.as_str()),
+            slug(&self.group)
         )
     }
 
@@ -384,8 +387,8 @@ impl Group {
 impl Task {
     /// The agent named by `(agent: gemini)` in the title or an `Agent`
     /// column (checked by the parser: an unknown name is a diagnostic).
-    pub fn agent(&self) -> Option<super::AgentName> {
-        super::AgentName::parse(&self.agent_written()?)
+    pub fn agent(&self) -> Option<AgentName> {
+        AgentName::parse(&self.agent_written()?)
     }
 
     /// The agent name the task gives, as written (not checked).
@@ -393,7 +396,7 @@ impl Task {
         let cell = self.field("agent").map(str::trim).filter(|c| !c.is_empty());
         match cell {
             Some(c) => Some(c.to_string()),
-            None => super::syntax::agent_in_parens(&self.title),
+            None => agent_in_parens(&self.title),
         }
     }
 

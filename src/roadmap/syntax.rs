@@ -8,8 +8,10 @@
 //! they run once per table row in big roadmaps, and every slice is taken at
 //! an ASCII position or via `strip_prefix`, so they cannot split a character.
 
+use super::agent_annotation::agent_name;
 use super::inline;
 use super::model::{PhaseId, is_id};
+use super::scan::{contains_ignore_case, count, find_word, skip_ws, starts_with_ignore_case};
 use std::ops::Range;
 
 /// Separators accepted between an id and its title.
@@ -636,35 +638,6 @@ fn after_ids(text: &str, r: Range<usize>) -> Vec<(String, Range<usize>)> {
     out
 }
 
-/// The name after `agent:` in an annotation (`Parallel, agent: codex`),
-/// with its range; not checked against the known agents here.
-pub(crate) fn agent_name(text: &str, r: Range<usize>) -> Option<(String, Range<usize>)> {
-    let k = r.start + find_word(&text[r.clone()], "agent")?;
-    let colon = skip_ws(text, k + "agent".len()).min(r.end);
-    if !text[colon..r.end].starts_with(':') {
-        return None;
-    }
-    let start = skip_ws(text, colon + 1).min(r.end);
-    let len = text[start..r.end]
-        .bytes()
-        .take_while(|b| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_')
-        .count();
-    (len > 0).then(|| (text[start..start + len].to_string(), start..start + len))
-}
-
-/// `NAME` of the first `(… agent: NAME …)` in `text` (a task title).
-pub(crate) fn agent_in_parens(text: &str) -> Option<String> {
-    let mut from = 0;
-    while let Some(open) = text[from..].find('(').map(|i| from + i) {
-        let close = text[open..].find(')').map_or(text.len(), |i| open + i);
-        if let Some((name, _)) = agent_name(text, open + 1..close) {
-            return Some(name);
-        }
-        from = open + 1;
-    }
-    None
-}
-
 /// Skips `,`, `&`, `and`, `, and` between two group names; returns `at` when
 /// there is no joiner (the list ended).
 fn skip_list_joiner(text: &str, at: usize, limit: usize) -> usize {
@@ -681,17 +654,6 @@ fn skip_list_joiner(text: &str, at: usize, limit: usize) -> usize {
     if joined { i } else { at }
 }
 
-/// Offset of `word` (ASCII case-insensitive) with non-alphanumeric neighbours.
-fn find_word(hay: &str, word: &str) -> Option<usize> {
-    let bytes = hay.as_bytes();
-    let n = word.len();
-    (0..bytes.len().saturating_sub(n - 1)).find(|&i| {
-        bytes[i..i + n].eq_ignore_ascii_case(word.as_bytes())
-            && (i == 0 || !bytes[i - 1].is_ascii_alphanumeric())
-            && bytes.get(i + n).is_none_or(|b| !b.is_ascii_alphanumeric())
-    })
-}
-
 /// The text after a leading `:`, `-`, `—` or `–` (and whitespace).
 fn strip_separator(s: &str) -> Option<&str> {
     SEPARATORS
@@ -702,27 +664,6 @@ fn strip_separator(s: &str) -> Option<&str> {
 
 fn skip_emphasis(text: &str, at: usize) -> usize {
     at + count(&text[at..], |b| b == b'*' || b == b'_')
-}
-
-fn skip_ws(text: &str, at: usize) -> usize {
-    at + count(&text[at..], |b| b == b' ' || b == b'\t')
-}
-
-/// Length of the leading run of ASCII bytes matching `f`.
-fn count(s: &str, f: impl Fn(u8) -> bool) -> usize {
-    s.bytes().take_while(|&b| f(b)).count()
-}
-
-fn starts_with_ignore_case(s: &str, prefix: &str) -> bool {
-    s.as_bytes()
-        .get(..prefix.len())
-        .is_some_and(|p| p.eq_ignore_ascii_case(prefix.as_bytes()))
-}
-
-fn contains_ignore_case(s: &str, needle: &str) -> bool {
-    s.as_bytes()
-        .windows(needle.len())
-        .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
 }
 
 #[cfg(test)]

@@ -2,14 +2,14 @@
 //! phases, how the units of each list run, and the ids.
 
 use super::tree::{Section, Unit};
-use super::words::{self, Rank};
 use super::{FoundPhase, GroupWhy, PhaseWhy, PlanPart, Reader, UnitList, Why, inside, source_of};
 use crate::roadmap::blocks::BlockKind;
 use crate::roadmap::diagnostics::Diagnostic;
 use crate::roadmap::dialect::Dialect;
+use crate::roadmap::ids::{derived_id, unique};
 use crate::roadmap::model::{Group, Phase, PhaseId, Roadmap, Span, Task, is_id};
-use crate::roadmap::parser::{derived_id, unique};
 use crate::roadmap::syntax;
+use crate::roadmap::words::{self, Rank};
 use std::collections::{HashMap, HashSet};
 
 /// What the document holds, before it becomes a roadmap.

@@ -16,45 +16,19 @@
 //! into groups. Every decision is recorded in a [`Reading`] for `validate`.
 
 mod build;
-pub mod reading;
 mod tree;
-mod words;
 
-pub use reading::{GroupWhy, PhaseWhy, PlanPart, Reading, Why};
+// The reading is plain data the model holds; its old path stays.
+pub use super::reading::{self, GroupWhy, PhaseWhy, PlanPart, Reading, Why};
 
 use super::blocks::Block;
 use super::diagnostics::{Diagnostic, LineIndex};
 use super::model::Span;
-use super::parser::Parsed;
+use super::parsed::Parsed;
+use super::words;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use tree::{Section, Unit, UnitKind, slice};
-
-/// A heading for one worker (`Agent 3: Frontend`), for detection.
-pub(crate) fn agent_heading(text: &str) -> bool {
-    words::is_agent(text)
-}
-
-/// A heading or label naming checks of the work (acceptance criteria...).
-pub(crate) fn not_work(text: &str) -> bool {
-    let short: String = text.chars().take(40).collect();
-    words::is_not_work(&short) && words::level_word(text).is_none()
-}
-
-/// A heading id the native grammar reads shorter than written
-/// (`M0-DOC-001` would be `M0`).
-pub(crate) fn cut_short_id(text: &str) -> bool {
-    let Some((id, _)) = words::task_id(text) else {
-        return false;
-    };
-    if words::level_word(text).is_some() {
-        return false;
-    }
-    let (lead, _) = words::skip_lead(text);
-    let native = super::syntax::task_head(&text[lead..], super::syntax::HeadCtx::Item)
-        .and_then(|h| h.id.map(|i| text[lead..][i.value].to_string()));
-    native.as_deref() != Some(id.as_str())
-}
 
 /// Reads the blocks of `source` (Markdown from `base` on) as an outline.
 pub(crate) fn read(source: &str, blocks: &[Block], front_title: Option<String>) -> Parsed {
@@ -164,7 +138,7 @@ impl<'s> Reader<'s> {
         let raw = h[from..].trim_start_matches([':', '-', '—', '–', '.', ' ', '*', '_']);
         let (title, marked) = super::syntax::clean_title(raw);
         let body_start = span.end.min(sec.end);
-        let body = super::parser::dedent(self.text(Span::new(body_start, sec.end)));
+        let body = super::body::dedent(self.text(Span::new(body_start, sec.end)));
         let done = glyph == Some(true)
             || status_line == Some(true)
             || marked

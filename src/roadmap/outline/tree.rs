@@ -2,11 +2,11 @@
 //! units of work each section's own blocks hold (checklist, numbered and
 //! id items, table rows with an id or a status cell).
 
-use super::words;
 use crate::roadmap::blocks::{Block, BlockKind, Item, Table};
+use crate::roadmap::body::dedent;
 use crate::roadmap::model::{DoneMark, Field, Span};
-use crate::roadmap::parser::dedent;
 use crate::roadmap::syntax::{self, HeadCtx};
+use crate::roadmap::words;
 
 /// A heading and what is under it up to the next heading at its level or above.
 pub(crate) struct Section<'b> {

@@ -35,24 +35,18 @@
 mod finish;
 mod tasks;
 
-pub(crate) use tasks::{dedent, derived_id, unique};
+pub use super::parsed::Parsed;
 
 use super::blocks::{self, Block, BlockKind, Item};
+use super::detect::detect;
 use super::diagnostics::{Diagnostic, LineIndex};
-use super::dialect::{self, Dialect};
+use super::dialect::Dialect;
 use super::model::{Group, Phase, PhaseId, Roadmap, Span};
 use super::outline;
 use super::syntax::{self, GroupHead, HeadCtx, PhaseHead};
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
-
-/// The result of parsing: the roadmap as far as it could be read, and every diagnostic.
-#[derive(Debug, Clone, Default)]
-pub struct Parsed {
-    pub roadmap: Roadmap,
-    pub diagnostics: Vec<Diagnostic>,
-}
 
 const BOM: &str = "\u{feff}";
 
@@ -87,7 +81,7 @@ fn read_as(source: &str, dialect: Option<Dialect>) -> Parsed {
     let (base, front_title) = front_matter(source, bom);
     let blocks = blocks::collect(source, base);
     let forced = dialect.is_some();
-    let dialect = dialect.unwrap_or_else(|| dialect::detect(source, &blocks));
+    let dialect = dialect.unwrap_or_else(|| detect(source, &blocks));
     if dialect == Dialect::Outline {
         return outline::read(source, &blocks, front_title);
     }

@@ -3,8 +3,10 @@
 
 use super::{Builder, Dest, GroupKind, OpenGroup, offset, slice};
 use crate::roadmap::blocks::{self, BlockKind, Item, Table};
+use crate::roadmap::body::dedent;
 use crate::roadmap::diagnostics::Diagnostic;
 use crate::roadmap::dialect::Dialect;
+use crate::roadmap::ids::{derived_id, unique};
 use crate::roadmap::model::{DoneMark, Field, Group, Phase, PhaseId, Span, Task, is_id};
 use crate::roadmap::syntax::{self, HeadCtx, TaskHead};
 use std::borrow::Cow;
@@ -516,38 +518,6 @@ impl<'s> Builder<'s> {
     }
 }
 
-/// The id of a task the roadmap gave none: `t` and 6 hex digits of its
-/// title's hash, `-2`, `-3` when `taken` already has it (every reading
-/// derives ids this one way, so a document converted keeps its ids).
-pub(crate) fn derived_id(title: &str, taken: impl Fn(&str) -> bool) -> String {
-    let base = format!("t{:06x}", title_hash(title) & 0xff_ffff);
-    unique(&base, taken)
-}
-
-/// `base` if free, else the first free `base-N`; always an id.
-pub(crate) fn unique(base: &str, taken: impl Fn(&str) -> bool) -> String {
-    let base: String = base.chars().take(56).collect();
-    if !taken(&base) && is_id(&base) {
-        return base;
-    }
-    (2u32..)
-        .map(|n| format!("{base}-{n}"))
-        .find(|id| !taken(id))
-        .unwrap_or(base)
-}
-
-/// FNV-1a over the title's words, lowercased: spacing and case changes
-/// keep the id.
-fn title_hash(title: &str) -> u32 {
-    let mut h: u32 = 0x811c_9dc5;
-    for word in title.split_whitespace() {
-        for b in word.bytes().map(|b| b.to_ascii_lowercase()).chain([b' ']) {
-            h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
-        }
-    }
-    h
-}
-
 /// Under an `ID` column, a cell that is one id with a digit is that id as
 /// written (`M0-DOC-001`, `T040a`), not the part the task grammar reads.
 fn whole_cell_id(text: &str) -> Option<TaskHead> {
@@ -591,46 +561,5 @@ pub(super) fn normalize(raw: &str) -> String {
         t.replace("\r\n", "\n").replace('\r', "\n")
     } else {
         t.to_string()
-    }
-}
-
-/// Removes the common indentation of a list item's nested content; lines
-/// end with `\n` (CRLF dropped), surrounding blank space trimmed.
-pub(crate) fn dedent(raw: &str) -> String {
-    let raw = raw.trim_end();
-    // Leading blank lines go; the first line's indentation must stay
-    // until the common indentation is known.
-    let start = raw.len() - raw.trim_start_matches(['\n', '\r', ' ', '\t']).len();
-    let start = raw[..start].rfind('\n').map_or(0, |i| i + 1);
-    let raw = &raw[start..];
-    let indent = |l: &str| l.len() - l.trim_start_matches([' ', '\t']).len();
-    let min = raw
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(indent)
-        .min()
-        .unwrap_or(0);
-    let mut out = String::with_capacity(raw.len());
-    for (i, line) in raw.lines().enumerate() {
-        if i > 0 {
-            out.push('\n');
-        }
-        out.push_str(line.get(indent(line).min(min)..).unwrap_or(""));
-    }
-    let kept = out.trim_end().len();
-    out.truncate(kept);
-    out
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn derived_ids_depend_on_the_title_only() {
-        assert_eq!(title_hash("Add  login"), title_hash("add login"));
-        assert_ne!(title_hash("Add login"), title_hash("Add logout"));
-        assert_eq!(unique("t1", |id| id == "t1"), "t1-2");
-        assert!(is_id(&unique(&"x".repeat(80), |_| false)));
     }
 }
