@@ -347,110 +347,104 @@ fn python(dir: &Path) -> Result<Option<Provider>, GateError> {
     let tool = manifest.get("tool").and_then(|t| t.as_table());
     let has_tool = |name: &str| tool.is_some_and(|t| t.contains_key(name));
     let exists = |name: &str| dir.join(name).exists();
-
-    let runner: Option<(&str, &str)> = if exists("uv.lock") {
-        Some(("uv", "uv.lock"))
-    } else if exists("poetry.lock") {
-        Some(("poetry", "poetry.lock"))
-    } else {
-        None
-    };
-    let command = |tool: &str, args: &[&str]| -> (Vec<String>, String) {
-        let mut argv = Vec::new();
-        let how = match runner {
-            Some((r, lock)) => {
-                argv.extend(strs(&[r, "run", tool]));
-                format!(", via `{r} run` ({lock})")
-            }
-            None => {
-                let venv: PathBuf = [".venv", "bin", tool].iter().collect();
-                if dir.join(&venv).is_file() {
-                    argv.push(venv.to_string_lossy().into_owned());
-                    ", from .venv".to_string()
-                } else {
-                    argv.push(tool.to_string());
-                    String::new()
-                }
-            }
-        };
-        argv.extend(strs(args));
-        (argv, how)
-    };
-
-    let mut p = Provider::new("pyproject.toml");
-
-    let mypy = if has_tool("mypy") {
-        Some("[tool.mypy] in pyproject.toml")
-    } else if exists("mypy.ini") {
-        Some("mypy.ini")
-    } else if exists(".mypy.ini") {
-        Some(".mypy.ini")
-    } else {
-        None
-    };
-    match mypy {
-        Some(why) => {
-            let (argv, how) = command("mypy", &["."]);
-            p.add("typecheck", argv, format!("{why}{how}"));
-        }
-        None => {
-            p.skipped.insert(
-                "typecheck",
-                "pyproject.toml: no [tool.mypy] (nor mypy.ini): typecheck skipped".into(),
-            );
-        }
-    }
-
-    let ruff = if has_tool("ruff") {
-        Some("[tool.ruff] in pyproject.toml")
-    } else if exists("ruff.toml") {
-        Some("ruff.toml")
-    } else if exists(".ruff.toml") {
-        Some(".ruff.toml")
-    } else {
-        None
-    };
-    match ruff {
-        Some(why) => {
-            let (argv, how) = command("ruff", &["check", "."]);
-            p.add("lint", argv, format!("{why}{how}"));
-        }
-        None => {
-            p.skipped.insert(
-                "lint",
-                "pyproject.toml: no [tool.ruff] (nor ruff.toml): lint skipped".into(),
-            );
-        }
-    }
-
     let pytest_configured = tool
         .and_then(|t| t.get("pytest"))
         .and_then(|t| t.as_table())
         .is_some_and(|t| t.contains_key("ini_options"));
-    let pytest = if pytest_configured {
-        Some("[tool.pytest.ini_options] in pyproject.toml")
-    } else if exists("pytest.ini") {
-        Some("pytest.ini")
-    } else if dir.join("tests").is_dir() {
-        Some("a tests/ directory")
-    } else {
-        None
-    };
-    match pytest {
-        Some(why) => {
-            let (argv, how) = command("pytest", &[]);
-            p.add("test", argv, format!("{why}{how}"));
-        }
-        None => {
-            p.skipped.insert(
-                "test",
-                "pyproject.toml: no [tool.pytest.ini_options], pytest.ini or tests/ directory: \
-                 test skipped"
-                    .into(),
-            );
+
+    // Each step: what says the tool is configured (first found wins), or why
+    // the step is skipped.
+    let steps: [(&str, &str, &[&str], Option<&str>, &str); 3] = [
+        (
+            "typecheck",
+            "mypy",
+            &["."],
+            first_found(&[
+                (has_tool("mypy"), "[tool.mypy] in pyproject.toml"),
+                (exists("mypy.ini"), "mypy.ini"),
+                (exists(".mypy.ini"), ".mypy.ini"),
+            ]),
+            "pyproject.toml: no [tool.mypy] (nor mypy.ini): typecheck skipped",
+        ),
+        (
+            "lint",
+            "ruff",
+            &["check", "."],
+            first_found(&[
+                (has_tool("ruff"), "[tool.ruff] in pyproject.toml"),
+                (exists("ruff.toml"), "ruff.toml"),
+                (exists(".ruff.toml"), ".ruff.toml"),
+            ]),
+            "pyproject.toml: no [tool.ruff] (nor ruff.toml): lint skipped",
+        ),
+        (
+            "test",
+            "pytest",
+            &[],
+            first_found(&[
+                (
+                    pytest_configured,
+                    "[tool.pytest.ini_options] in pyproject.toml",
+                ),
+                (exists("pytest.ini"), "pytest.ini"),
+                (dir.join("tests").is_dir(), "a tests/ directory"),
+            ]),
+            "pyproject.toml: no [tool.pytest.ini_options], pytest.ini or tests/ directory: \
+             test skipped",
+        ),
+    ];
+    let mut p = Provider::new("pyproject.toml");
+    for (step, program, args, why, skipped) in steps {
+        match why {
+            Some(why) => {
+                let (argv, how) = python_command(dir, program, args);
+                p.add(step, argv, format!("{why}{how}"));
+            }
+            None => {
+                p.skipped.insert(step, skipped.into());
+            }
         }
     }
     Ok(Some(p))
+}
+
+/// The first evidence that holds.
+fn first_found<'a>(evidence: &[(bool, &'a str)]) -> Option<&'a str> {
+    evidence
+        .iter()
+        .find(|(holds, _)| *holds)
+        .map(|(_, why)| *why)
+}
+
+/// A Python tool's command line: through the lock file's runner (uv,
+/// poetry), else from `.venv`, else from PATH; and how it was chosen.
+fn python_command(dir: &Path, tool: &str, args: &[&str]) -> (Vec<String>, String) {
+    let runner = if dir.join("uv.lock").exists() {
+        Some(("uv", "uv.lock"))
+    } else if dir.join("poetry.lock").exists() {
+        Some(("poetry", "poetry.lock"))
+    } else {
+        None
+    };
+    let mut argv = Vec::new();
+    let how = match runner {
+        Some((r, lock)) => {
+            argv.extend(strs(&[r, "run", tool]));
+            format!(", via `{r} run` ({lock})")
+        }
+        None => {
+            let venv: PathBuf = [".venv", "bin", tool].iter().collect();
+            if dir.join(&venv).is_file() {
+                argv.push(venv.to_string_lossy().into_owned());
+                ", from .venv".to_string()
+            } else {
+                argv.push(tool.to_string());
+                String::new()
+            }
+        }
+    };
+    argv.extend(strs(args));
+    (argv, how)
 }
 
 // -------------------------------------------------------------------- Makefile
