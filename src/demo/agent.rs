@@ -213,11 +213,7 @@ pub fn simulate(
     };
     let prompt = match &args.prompt {
         Some(p) => p.clone(),
-        None => {
-            let mut bytes = Vec::new();
-            stdin.read_to_end(&mut bytes)?;
-            String::from_utf8_lossy(&bytes).into_owned()
-        }
+        None => read_all(stdin)?,
     };
     if prompt.trim().is_empty() {
         writeln!(err, "{NO_INPUT}")?;
@@ -241,18 +237,50 @@ pub fn simulate(
 
     let delay = Duration::from_millis(MIN_DELAY_MS + seed % (MAX_DELAY_MS - MIN_DELAY_MS + 1));
     std::thread::sleep(delay.mul_f64(0.6));
+    let (written, failure) = write_files(&mut s, &prompt, cwd, &task, &title)?;
+    std::thread::sleep(delay.mul_f64(0.4));
+
+    let duration_ms = started.elapsed().as_millis() as u64;
+    if let Some(message) = failure {
+        s.text(&format!("I could not complete {task}: {message}"))?;
+        s.result(false, &format!("{task} failed: {message}"), duration_ms)?;
+        return Ok(1);
+    }
+    let summary = if written.is_empty() {
+        format!(
+            "{task}: nothing to write (the task names no file on a `Create file: <path>` line)."
+        )
+    } else {
+        format!("{task}: created {}.", written.join(", "))
+    };
+    s.text(&summary)?;
+    s.result(true, &summary, duration_ms)?;
+    Ok(0)
+}
+
+fn read_all(stdin: &mut dyn Read) -> std::io::Result<String> {
+    let mut bytes = Vec::new();
+    stdin.read_to_end(&mut bytes)?;
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
+}
+
+/// Writes each file the prompt names, as Write tool calls in the stream:
+/// the paths written, and the first failure (which ends the writing).
+fn write_files(
+    s: &mut Stream<'_>,
+    prompt: &str,
+    cwd: &Path,
+    task: &str,
+    title: &str,
+) -> std::io::Result<(Vec<String>, Option<String>)> {
     let mut written = Vec::new();
-    let mut failure = None;
-    for path in files_in_prompt(&prompt) {
+    for path in files_in_prompt(prompt) {
         let rel = match safe_relative(&path) {
             Ok(rel) => rel,
-            Err(message) => {
-                failure = Some(message);
-                break;
-            }
+            Err(message) => return Ok((written, Some(message))),
         };
         let full = cwd.join(&rel);
-        let content = content_for(&path, &task, &title);
+        let content = content_for(&path, task, title);
         let tool_id = s.tool_use(
             "Write",
             json!({"file_path": full.display().to_string(), "content": content}),
@@ -273,29 +301,11 @@ pub fn simulate(
             Err(e) => {
                 let message = format!("cannot write {}: {e}", full.display());
                 s.tool_result(&tool_id, &message, true)?;
-                failure = Some(message);
-                break;
+                return Ok((written, Some(message)));
             }
         }
     }
-    std::thread::sleep(delay.mul_f64(0.4));
-
-    let duration_ms = started.elapsed().as_millis() as u64;
-    if let Some(message) = failure {
-        s.text(&format!("I could not complete {task}: {message}"))?;
-        s.result(false, &format!("{task} failed: {message}"), duration_ms)?;
-        return Ok(1);
-    }
-    let summary = if written.is_empty() {
-        format!(
-            "{task}: nothing to write (the task names no file on a `Create file: <path>` line)."
-        )
-    } else {
-        format!("{task}: created {}.", written.join(", "))
-    };
-    s.text(&summary)?;
-    s.result(true, &summary, duration_ms)?;
-    Ok(0)
+    Ok((written, None))
 }
 
 /// The output in the chosen format.
