@@ -215,104 +215,130 @@ fn is_step(head: &str) -> bool {
         .is_some_and(|r| r.trim_start().starts_with(|c: char| c.is_ascii_digit()))
 }
 
-fn table_units(src: &str, t: &Table) -> Vec<Unit> {
-    let names: Vec<String> = t
-        .header
-        .iter()
-        .map(|&c| syntax::clean_title(slice(src, c)).0)
-        .collect();
-    let lower: Vec<String> = names.iter().map(|n| n.to_lowercase()).collect();
-    let status_col = lower.iter().position(|n| {
-        matches!(
-            n.as_str(),
-            "status" | "state" | "done" | "progress" | "状态"
-        )
-    });
-    let id_col = lower
-        .first()
-        .is_some_and(|n| matches!(n.as_str(), "id" | "#" | "no" | "no." | "key" | "ref"));
-    let title_col = lower.iter().position(|n| {
-        [
-            "task",
-            "title",
-            "feature",
-            "name",
-            "item",
-            "deliverable",
-            "what",
-            "任务",
-        ]
-        .iter()
-        .any(|w| n.contains(w))
-    });
-    let mut out = Vec::new();
-    for row in &t.rows {
-        let cells = t.cells.get(row.cells.clone()).unwrap_or(&[]);
-        let Some(&first) = cells.first() else {
-            continue;
-        };
-        let first_text = slice(src, first);
-        let id = words::task_id(first_text)
-            .or_else(|| written_id(first_text, HeadCtx::Marked))
-            .or_else(|| {
-                let v = syntax::clean_title(first_text).0;
-                (id_col && !v.is_empty() && crate::roadmap::model::is_id(&v))
-                    .then_some((v, first_text.len()))
-            });
-        let status = status_col
-            .and_then(|i| cells.get(i))
-            .map(|&c| slice(src, c));
-        if id.is_none() && status.is_none() {
-            continue;
-        }
-        let title = match (&id, title_col) {
-            (_, Some(i)) if i > 0 => cells.get(i).map_or("", |&c| slice(src, c)),
-            (Some((_, at)), _) if first_text[*at..].trim().is_empty() => {
-                cells.get(1).map_or("", |&c| slice(src, c))
-            }
-            (Some((_, at)), _) => strip_separator(&first_text[*at..]),
-            (None, _) => first_text,
-        };
-        let (title, marked) = syntax::clean_title(title);
-        if title.is_empty() {
-            continue;
-        }
-        let fields = cells
+/// What a table's columns are, read from its header.
+struct Columns {
+    names: Vec<String>,
+    status: Option<usize>,
+    /// The first column is headed as an id (`ID`, `#`, `Key`).
+    id_first: bool,
+    title: Option<usize>,
+}
+
+impl Columns {
+    fn of(src: &str, t: &Table) -> Columns {
+        let names: Vec<String> = t
+            .header
             .iter()
-            .enumerate()
-            .skip(1)
-            .map(|(i, &c)| Field {
-                name: names
-                    .get(i)
-                    .cloned()
-                    .unwrap_or_else(|| format!("Column {}", i + 1)),
-                value: slice(src, c).trim().to_string(),
-            })
+            .map(|&c| syntax::clean_title(slice(src, c)).0)
             .collect();
-        let status_done = status.and_then(words::status_of);
-        out.push(Unit {
-            kind: if id.is_some() {
-                UnitKind::IdRow
-            } else {
-                UnitKind::StatusRow
-            },
-            id: id.map(|(id, _)| id),
-            title,
-            done: marked
-                || status_done == Some(true)
-                || words::skip_lead(first_text).1 == Some(true),
-            done_mark: status_col
-                .and_then(|i| cells.get(i))
-                .map(|&span| DoneMark::StatusCell { span }),
-            body: String::new(),
-            fields,
-            parallel: false,
-            deps: words::deps(slice(src, row.span)),
-            marked: marked || status_done.is_some(),
-            span: row.span,
+        let lower: Vec<String> = names.iter().map(|n| n.to_lowercase()).collect();
+        let status = lower.iter().position(|n| {
+            matches!(
+                n.as_str(),
+                "status" | "state" | "done" | "progress" | "状态"
+            )
         });
+        let id_first = lower
+            .first()
+            .is_some_and(|n| matches!(n.as_str(), "id" | "#" | "no" | "no." | "key" | "ref"));
+        let title = lower.iter().position(|n| {
+            [
+                "task",
+                "title",
+                "feature",
+                "name",
+                "item",
+                "deliverable",
+                "what",
+                "任务",
+            ]
+            .iter()
+            .any(|w| n.contains(w))
+        });
+        Columns {
+            names,
+            status,
+            id_first,
+            title,
+        }
     }
-    out
+}
+
+fn table_units(src: &str, t: &Table) -> Vec<Unit> {
+    let cols = Columns::of(src, t);
+    t.rows
+        .iter()
+        .filter_map(|row| {
+            let cells = t.cells.get(row.cells.clone()).unwrap_or(&[]);
+            row_unit(src, &cols, cells, row.span)
+        })
+        .collect()
+}
+
+/// A row as a task: one with an id or a status; None for any other row.
+fn row_unit(src: &str, cols: &Columns, cells: &[Span], span: Span) -> Option<Unit> {
+    let &first = cells.first()?;
+    let first_text = slice(src, first);
+    let id = words::task_id(first_text)
+        .or_else(|| written_id(first_text, HeadCtx::Marked))
+        .or_else(|| {
+            let v = syntax::clean_title(first_text).0;
+            (cols.id_first && !v.is_empty() && crate::roadmap::model::is_id(&v))
+                .then_some((v, first_text.len()))
+        });
+    let status = cols
+        .status
+        .and_then(|i| cells.get(i))
+        .map(|&c| slice(src, c));
+    if id.is_none() && status.is_none() {
+        return None;
+    }
+    let title = match (&id, cols.title) {
+        (_, Some(i)) if i > 0 => cells.get(i).map_or("", |&c| slice(src, c)),
+        (Some((_, at)), _) if first_text[*at..].trim().is_empty() => {
+            cells.get(1).map_or("", |&c| slice(src, c))
+        }
+        (Some((_, at)), _) => strip_separator(&first_text[*at..]),
+        (None, _) => first_text,
+    };
+    let (title, marked) = syntax::clean_title(title);
+    if title.is_empty() {
+        return None;
+    }
+    let fields = cells
+        .iter()
+        .enumerate()
+        .skip(1)
+        .map(|(i, &c)| Field {
+            name: cols
+                .names
+                .get(i)
+                .cloned()
+                .unwrap_or_else(|| format!("Column {}", i + 1)),
+            value: slice(src, c).trim().to_string(),
+        })
+        .collect();
+    let status_done = status.and_then(words::status_of);
+    Some(Unit {
+        kind: if id.is_some() {
+            UnitKind::IdRow
+        } else {
+            UnitKind::StatusRow
+        },
+        id: id.map(|(id, _)| id),
+        title,
+        done: marked || status_done == Some(true) || words::skip_lead(first_text).1 == Some(true),
+        done_mark: cols
+            .status
+            .and_then(|i| cells.get(i))
+            .map(|&span| DoneMark::StatusCell { span }),
+        body: String::new(),
+        fields,
+        parallel: false,
+        deps: words::deps(slice(src, span)),
+        marked: marked || status_done.is_some(),
+        span,
+    })
 }
 
 fn strip_separator(s: &str) -> &str {
