@@ -1839,3 +1839,49 @@ fn a_coordinator_killed_between_two_remote_merges_resumes_to_the_same_tree() {
         .collect();
     assert_eq!(starts_per_task(&workers), want, "no agent ran twice");
 }
+
+// ------------------------------------------------------- publish order
+
+/// Sixteen tasks listed shortest first by their Complexity column.
+fn shortest_listed_first() -> String {
+    let mut s = String::from(
+        "# Order Test\n\n## Phase 1: Only\n\n### Group A: Things\n\n\
+         | Feature | Complexity | Description |\n\
+         |---------|------------|-------------|\n",
+    );
+    for n in 1..=16 {
+        s.push_str(&format!(
+            "| **A{n}: Task {n}** | {n} min | FAKE: sleep 0 |\n"
+        ));
+    }
+    s
+}
+
+#[test]
+fn the_work_queue_holds_a_group_s_tasks_longest_expected_first() {
+    let _lock = heavy();
+    let nats = NatsServer::start();
+    // No worker yet: every message stays queued where the test reads it.
+    let cp = ClusterProject::builder(&shortest_listed_first(), &nats.url()).build();
+    let mut run = cp.coordinator(&[]);
+    let mut c = nats.client();
+    let mut subjects = Vec::new();
+    wait_for("the group's 16 task messages", 30, || {
+        subjects = c
+            .stream_msgs("ROADMAP_TASKS")
+            .into_iter()
+            .map(|m| m.subject)
+            .collect();
+        subjects.len() >= 16 || run.try_exit().is_some()
+    });
+    run.sigkill();
+    let tasks: Vec<String> = subjects
+        .iter()
+        .map(|s| {
+            let name = s.split('.').find(|t| t.starts_with("1-A-")).unwrap();
+            name.trim_start_matches("1-A-").to_string()
+        })
+        .collect();
+    let want: Vec<String> = (1..=16).rev().map(|n| format!("A{n}")).collect();
+    assert_eq!(tasks, want, "task messages in stream order: {subjects:?}");
+}

@@ -226,7 +226,8 @@ impl<'d> Waiting<'d> {
 
 /// The stored result, or the task queued: its message's sequence (none
 /// when the result is there already). Retries while the server is away,
-/// saying so once.
+/// saying so once. Published in the attempt's turn: longest expected first
+/// holds for the work queue, not only for the order attempts start in.
 async fn queue(
     d: &Dispatcher,
     remote: &RemoteTask,
@@ -235,7 +236,7 @@ async fn queue(
     let once = || async {
         match d.queues.stored_result(&remote.msg.key).await? {
             Some(_) => Ok(None),
-            None => d.dispatch(&remote.msg).await.map(Some),
+            None => d.dispatch(&remote.msg, &remote.turn).await.map(Some),
         }
     };
     let mut warned = false;
@@ -253,6 +254,8 @@ async fn queue(
             }
         })
         .await;
+    // Queued, or found done or queued already: the next attempt may publish.
+    remote.turn.pass();
     match queued {
         Ok(seq) => seq,
         Err(_) => unreachable!("retried without a limit"),

@@ -36,6 +36,8 @@ pub struct RemoteGroup {
     setup: Vec<Vec<String>>,
     timeout_secs: u64,
     grace_secs: u64,
+    /// Attempts publish in the order the group loop starts them.
+    turns: super::turnstile::Turnstile,
 }
 
 impl RemoteGroup {
@@ -54,7 +56,7 @@ impl RemoteGroup {
         let url = repo
             .push_url(&settings.git)
             .map_err(|e| format!("the workers need the project's remote: {e}"))?;
-        let run = run_id(&records, key, &url);
+        let run = run_id(records, key, &url);
         let base = worktree::make_base(repo, key, &wts.excluded())
             .map_err(|e| format!("cannot make the group's base: {e}"))?;
         let base_ref = protocol::base_ref(&run, &worktree::group_name(key));
@@ -65,7 +67,7 @@ impl RemoteGroup {
             &settings.git,
         )
         .map_err(|e| format!("cannot push the group's base for the workers: {e}"))?;
-        let earlier = task_attempts(&records, key)
+        let earlier = task_attempts(records, key)
             .into_iter()
             .map(|(task, a)| (task, a.len() as u32))
             .collect();
@@ -87,6 +89,7 @@ impl RemoteGroup {
             setup: settings.worktree.setup.iter().map(|c| c.argv()).collect(),
             timeout_secs: settings.timeout.as_secs(),
             grace_secs: settings.grace.as_secs(),
+            turns: Default::default(),
         })
     }
 
@@ -134,6 +137,7 @@ impl TaskRunner for RemoteGroup {
             dispatcher: self.dispatcher.clone(),
             msg: self.message(task, &mut job),
             origin: self.origin.clone(),
+            turn: Arc::new(self.turns.next()),
         };
         Box::pin(super::attempt::run_remote(job, remote, stop, tx))
     }
