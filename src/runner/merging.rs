@@ -120,8 +120,8 @@ pub fn fetch_branches(
     let specs: Vec<String> = records
         .iter()
         .filter(|r| fetched_commit(r).is_none_or(|c| repo.git2().find_commit(c).is_err()))
-        .filter_map(|r| r.branch.as_ref())
-        .map(|b| format!("+refs/heads/{b}:refs/{b}"))
+        .filter_map(|r| r.branch.as_deref())
+        .map(branch_refspec)
         .collect();
     if specs.is_empty() {
         return Ok(());
@@ -129,6 +129,11 @@ pub fn fetch_branches(
     let url = repo.push_url(git).map_err(|e| e.to_string())?;
     crate::vcs::transfer::fetch_refspecs(repo.git2(), &url, &specs, git)
         .map_err(|e| format!("cannot fetch the workers' task branches: {e}"))
+}
+
+/// Where a worker's branch is fetched to: `refs/<branch>`.
+pub fn branch_refspec(branch: &str) -> String {
+    format!("+refs/heads/{branch}:refs/{branch}")
 }
 
 /// The task's commit message (`A1: title`), also its merge's.

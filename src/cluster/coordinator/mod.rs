@@ -79,6 +79,15 @@ impl std::fmt::Debug for Origin {
 }
 
 impl Origin {
+    /// The worker's `branch` fetched here, where its merge finds it (off
+    /// the group loop, and beside the other results' fetches).
+    pub fn fetch(&self, branch: &str) -> Result<(), String> {
+        let git = git2::Repository::open(&self.git_dir).map_err(|e| e.to_string())?;
+        let spec = crate::runner::merging::branch_refspec(branch);
+        crate::vcs::transfer::fetch_refspecs(&git, &self.url, &[spec], &self.git)
+            .map_err(|e| e.to_string())
+    }
+
     /// The commit the remote's `branch` holds, if it has the branch.
     pub fn tip(&self, branch: &str) -> Result<Option<String>, String> {
         let git = git2::Repository::open(&self.git_dir).map_err(|e| e.to_string())?;
