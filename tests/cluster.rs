@@ -1683,3 +1683,205 @@ fn logs_follow_shows_a_remote_task_s_lines_while_its_agent_runs() {
     assert!(text.ends_with(&on_worker), "{text}\n---\n{on_worker}");
     assert!(!text.contains("roadmap-runner: some lines"), "{text}");
 }
+
+// ------------------------------------- merges as remote results arrive
+
+const SHARED: &str = "one\ntwo\nthree\nfour\nfive\n";
+const MERGED_FILES: [(&str, &str); 3] = [
+    ("shared.txt", "ONE\ntwo\nTHREE\nfour\nFIVE\n"),
+    ("c.txt", "from A3\n"),
+    ("d.txt", "from A4\n"),
+];
+
+/// One group whose tasks edit one file in different lines (A1, A2, A4) and
+/// files of their own (A3, A4): no conflict, so any order merges to one
+/// tree. `sleeps` set when each ends.
+fn overlapping_and_disjoint(sleeps: [&str; 4]) -> String {
+    let bodies = [
+        "FAKE: replace shared.txt one ONE",
+        "FAKE: replace shared.txt five FIVE",
+        "FAKE: write c.txt from A3",
+        "FAKE: replace shared.txt three THREE\nFAKE: write d.txt from A4",
+    ];
+    let mut s = String::from("# Merge Test\n\n## Phase 1: Merge\n\n### Group A (Parallel)\n\n");
+    for (i, body) in bodies.iter().enumerate() {
+        let id = format!("A{}", i + 1);
+        s.push_str(&format!(
+            "#### {id}: Task {id}\n\nFAKE: sleep {}\n{body}\n\n",
+            sleeps[i]
+        ));
+    }
+    s
+}
+
+/// `shared.txt` committed and on origin before the run.
+fn with_shared_file(p: &Project) {
+    p.write("shared.txt", SHARED);
+    git(&p.dir, &["add", "-A"]);
+    git(&p.dir, &["commit", "-q", "-m", "shared file"]);
+    git(&p.dir, &["push", "-q", "origin", "main"]);
+}
+
+/// The task files on origin's main.
+fn task_files(origin: &Path) -> Vec<(String, String)> {
+    MERGED_FILES
+        .iter()
+        .map(|(f, _)| (f.to_string(), git(origin, &["show", &format!("main:{f}")])))
+        .collect()
+}
+
+fn merged_files() -> Vec<(String, String)> {
+    MERGED_FILES
+        .iter()
+        .map(|(f, t)| (f.to_string(), t.to_string()))
+        .collect()
+}
+
+/// The `integrated` records' tasks and times, in file order.
+fn integrations(cp: &ClusterProject) -> Vec<(String, String)> {
+    cp.read("status/tasks.jsonl")
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|r| r["kind"] == "integrated")
+        .map(|r| {
+            (
+                r["task"].as_str().unwrap().into(),
+                r["at"].as_str().unwrap().into(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn remote_results_merge_as_they_arrive_to_the_tree_of_a_worktree_run() {
+    let _lock = heavy();
+    let roadmap = overlapping_and_disjoint(["0", "1", "2", "3"]);
+    // The same group in local worktrees, each task merged at the end
+    // (`--task` merges nothing, the full run then merges all four).
+    let local = Project::new(&roadmap);
+    with_shared_file(&local);
+    let cache = local.tmp.path().join("cache");
+    for t in ["1:A:A1", "1:A:A2", "1:A:A3", "1:A:A4", ""] {
+        let mut c = local.cmd();
+        c.env("XDG_CACHE_HOME", &cache)
+            .env("ROADMAP_ISOLATION", "worktree");
+        if !t.is_empty() {
+            c.args(["--task", t, "--allow-dirty"]);
+        }
+        let out = c.output().unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_eq!(task_files(&local.origin), merged_files());
+
+    let (_nats, workers, cp) = cluster(&roadmap, 2, |b| b);
+    with_shared_file(&cp);
+    cp.coordinator(&[]).assert_exit(RUN, 0);
+    assert_eq!(task_files(&cp.origin), task_files(&local.origin));
+    // Each merged once, the first while a worker's agent still ran.
+    let merges = integrations(&cp);
+    let mut tasks: Vec<&str> = merges.iter().map(|(t, _)| t.as_str()).collect();
+    tasks.sort();
+    assert_eq!(tasks, ["A1", "A2", "A3", "A4"]);
+    let last_finished = cp
+        .read("status/tasks.jsonl")
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|r| r["kind"] == "task")
+        .filter_map(|r| r["finished_at"].as_str().map(str::to_string))
+        .max()
+        .unwrap();
+    assert!(merges[0].1 < last_finished, "{merges:?} {last_finished}");
+    assert_eq!(merges[0].0, "A1", "merged in the order results came");
+    let want: BTreeMap<String, usize> = ["A1", "A2", "A3", "A4"]
+        .iter()
+        .map(|t| (t.to_string(), 1))
+        .collect();
+    assert_eq!(starts_per_task(&workers), want);
+}
+
+#[test]
+fn a_coordinator_killed_between_two_remote_merges_resumes_to_the_same_tree() {
+    let _lock = heavy();
+    let roadmap = overlapping_and_disjoint(["0", "2", "2", "2"]);
+    let (_nats, workers, cp) = cluster(&roadmap, 2, |b| b.ack_wait("3s"));
+    with_shared_file(&cp);
+    // SIGKILLed right after the first merge is recorded, the others running.
+    let mut first = cp.coordinator_env(&[], &[("ROADMAP_RUNNER_CRASH_AT", "integrated:1")]);
+    let status = first.wait(RUN);
+    assert_eq!(status.code(), None, "killed\n{}", first.dump());
+    let merges = integrations(&cp);
+    assert_eq!(merges.len(), 1, "{merges:?}");
+    assert_eq!(merges[0].0, "A1");
+    assert_eq!(cp.read("shared.txt"), "ONE\ntwo\nthree\nfour\nfive\n");
+    // Killed while the other agents ran: only A1's attempt was recorded.
+    let recorded: Vec<String> = cp
+        .read("status/tasks.jsonl")
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|r| r["kind"] == "task")
+        .map(|r| r["task"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(recorded, ["A1"]);
+
+    cp.coordinator(&[]).assert_exit(RUN, 0);
+    let mut tasks: Vec<String> = integrations(&cp).into_iter().map(|(t, _)| t).collect();
+    tasks.sort();
+    assert_eq!(tasks, ["A1", "A2", "A3", "A4"], "A1 is not merged again");
+    assert_eq!(task_files(&cp.origin), merged_files());
+    let want: BTreeMap<String, usize> = ["A1", "A2", "A3", "A4"]
+        .iter()
+        .map(|t| (t.to_string(), 1))
+        .collect();
+    assert_eq!(starts_per_task(&workers), want, "no agent ran twice");
+}
+
+// ------------------------------------------------------- publish order
+
+/// Sixteen tasks listed shortest first by their Complexity column.
+fn shortest_listed_first() -> String {
+    let mut s = String::from(
+        "# Order Test\n\n## Phase 1: Only\n\n### Group A: Things\n\n\
+         | Feature | Complexity | Description |\n\
+         |---------|------------|-------------|\n",
+    );
+    for n in 1..=16 {
+        s.push_str(&format!(
+            "| **A{n}: Task {n}** | {n} min | FAKE: sleep 0 |\n"
+        ));
+    }
+    s
+}
+
+#[test]
+fn the_work_queue_holds_a_group_s_tasks_longest_expected_first() {
+    let _lock = heavy();
+    let nats = NatsServer::start();
+    // No worker yet: every message stays queued where the test reads it.
+    let cp = ClusterProject::builder(&shortest_listed_first(), &nats.url()).build();
+    let mut run = cp.coordinator(&[]);
+    let mut c = nats.client();
+    let mut subjects = Vec::new();
+    wait_for("the group's 16 task messages", 30, || {
+        subjects = c
+            .stream_msgs("ROADMAP_TASKS")
+            .into_iter()
+            .map(|m| m.subject)
+            .collect();
+        subjects.len() >= 16 || run.try_exit().is_some()
+    });
+    run.sigkill();
+    let tasks: Vec<String> = subjects
+        .iter()
+        .map(|s| {
+            let name = s.split('.').find(|t| t.starts_with("1-A-")).unwrap();
+            name.trim_start_matches("1-A-").to_string()
+        })
+        .collect();
+    let want: Vec<String> = (1..=16).rev().map(|n| format!("A{n}")).collect();
+    assert_eq!(tasks, want, "task messages in stream order: {subjects:?}");
+}

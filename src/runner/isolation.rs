@@ -11,6 +11,7 @@
 use super::Ctx;
 use super::attempt::{AttemptJob, AttemptMsg, AttemptResult, Setup, run_attempt};
 use super::group::QueuedTask;
+use super::merging::fetched_commit;
 use crate::agent::command::{TaskEnv, build_invocation};
 use crate::agent::prompt::{ResolverPrompt, WORKTREE_NOTE, resolver_prompt};
 use crate::config::{Isolation, Resolve, Settings};
@@ -58,14 +59,19 @@ pub struct TaskIsolation {
     /// Worktrees made ahead for first attempts while agents ran, by task
     /// id: a freed slot starts its next task without waiting for one.
     ahead: std::collections::HashMap<String, Result<std::path::PathBuf, String>>,
+    /// Run on workers: no worktree is made here.
+    remote: bool,
 }
 
 impl TaskIsolation {
+    /// `remote`: the tasks run on workers (`--nats`), which make their own
+    /// worktrees; only their branches are merged here, as they arrive.
     pub fn new(
         project: &Project,
         settings: &Settings,
         isolation: Isolation,
         key: &GroupKey,
+        remote: bool,
     ) -> Option<TaskIsolation> {
         if isolation != Isolation::Worktree {
             return None;
@@ -76,8 +82,12 @@ impl TaskIsolation {
             repo,
             key: key.clone(),
             base: None,
-            arriving: Default::default(),
+            arriving: match remote {
+                true => super::merging::Arriving::remote(settings.git.clone()),
+                false => Default::default(),
+            },
             ahead: Default::default(),
+            remote,
         })
     }
 
@@ -112,7 +122,7 @@ impl TaskIsolation {
     /// one's, which stays for inspection until the retry starts.
     pub fn make_ahead(&mut self, task: &QueuedTask) {
         let first = task.attempt == 1 && task.resume.is_none() && task.profile == 0;
-        if first && !self.ahead.contains_key(&task.task_id) {
+        if first && !self.remote && !self.ahead.contains_key(&task.task_id) {
             let made = self.make(&task.task_id);
             self.ahead.insert(task.task_id.clone(), made);
         }
@@ -121,6 +131,9 @@ impl TaskIsolation {
     /// Points the job at the task's worktree (made fresh from the base, or
     /// ahead, or kept when a limited session resumes) with its setup commands.
     pub fn prepare(&mut self, task: &QueuedTask, job: &mut AttemptJob) {
+        if self.remote {
+            return;
+        }
         let name = task_name(&self.key, &task.task_id);
         let log_path = job.log_path.with_extension("setup.log");
         let path = self.wts.root.join(&name);
@@ -236,6 +249,7 @@ impl Ctx<'_, '_, '_> {
             self.inputs.settings,
             self.isolation,
             key,
+            self.inputs.executor.remote(),
         )
     }
 
@@ -425,19 +439,7 @@ impl Ctx<'_, '_, '_> {
     /// The branches workers pushed for these attempts, fetched from the
     /// project's remote (one fetch for the group).
     fn fetch_task_branches(&self, repo: &Repo, records: &[&TaskRecord]) -> Result<(), String> {
-        let specs: Vec<String> = records
-            .iter()
-            .filter(|r| fetched_commit(r).is_none_or(|c| repo.git2().find_commit(c).is_err()))
-            .filter_map(|r| r.branch.as_ref())
-            .map(|b| format!("+refs/heads/{b}:refs/{b}"))
-            .collect();
-        if specs.is_empty() {
-            return Ok(());
-        }
-        let git = &self.inputs.settings.git;
-        let url = repo.push_url(git).map_err(|e| e.to_string())?;
-        crate::vcs::transfer::fetch_refspecs(repo.git2(), &url, &specs, git)
-            .map_err(|e| format!("cannot fetch the workers' task branches: {e}"))
+        super::merging::fetch_branches(repo, &self.inputs.settings.git, records)
     }
 
     /// One task: its commit, the merge (or its resolution), the tree written
@@ -694,11 +696,6 @@ fn isolation_name(isolation: Isolation) -> &'static str {
         .iter()
         .find(|(_, i)| *i == isolation)
         .map_or("shared", |(n, _)| n)
-}
-
-/// The commit a worker pushed for the attempt (`--nats`).
-fn fetched_commit(rec: &TaskRecord) -> Option<Oid> {
-    rec.commit.as_deref().and_then(|c| Oid::from_str(c).ok())
 }
 
 fn parse_merged(rec: &IntegrationRecord) -> Result<Merged, git2::Error> {

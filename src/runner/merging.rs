@@ -11,11 +11,16 @@
 //! conflict (or error) leaves that task and every later one to the merge
 //! before the gate ([`super::Ctx::integrate`]), which handles it exactly as
 //! it always has, in roadmap order, skipping what is integrated.
+//!
+//! With `--nats` the task's commit is a worker's: its branch is fetched from
+//! the project's remote as its result arrives (the records name it), then
+//! merged the same way.
 
 use super::group::GroupIo;
+use crate::config::GitSettings;
 use crate::events::{Event, Reporter};
 use crate::roadmap::{GroupKey, Task};
-use crate::status::{IntegrationRecord, Store};
+use crate::status::{IntegrationRecord, Store, TaskRecord};
 use crate::vcs::Repo;
 use crate::worktree::{self, Merged, Worktrees};
 use git2::Oid;
@@ -25,9 +30,19 @@ use git2::Oid;
 pub struct Arriving {
     /// A merge conflicted or failed: the rest waits for the end.
     deferred: bool,
+    /// Run on workers (`--nats`): their branches are fetched through these.
+    remote: Option<GitSettings>,
 }
 
 impl Arriving {
+    /// Merges of workers' branches (`--nats`), fetched with `git`.
+    pub fn remote(git: GitSettings) -> Arriving {
+        Arriving {
+            deferred: false,
+            remote: Some(git),
+        }
+    }
+
     /// Merges the task's worktree now, or leaves it (and every later
     /// task) to the merge before the gate.
     pub fn merge(
@@ -42,16 +57,18 @@ impl Arriving {
             return;
         }
         let message = task_message(task);
-        let merged = worktree::commit_task(wts, key, &task.id, &message)
-            .map_err(|e| e.to_string())
-            .and_then(|commit| {
-                match worktree::merge_task(repo, wts, key, commit, &message) {
-                    Ok(Ok(m)) => record_merge(repo, io.store, key, &task.id, commit, m).map(Some),
-                    // Handled before the gate, where a resolver may run.
-                    Ok(Err(_conflict)) => Ok(None),
-                    Err(e) => Err(e.to_string()),
-                }
-            });
+        let commit = match &self.remote {
+            None => worktree::commit_task(wts, key, &task.id, &message).map_err(|e| e.to_string()),
+            Some(git) => worker_commit(repo, git, io.store, key, &task.id),
+        };
+        let merged = commit.and_then(|commit| {
+            match worktree::merge_task(repo, wts, key, commit, &message) {
+                Ok(Ok(m)) => record_merge(repo, io.store, key, &task.id, commit, m).map(Some),
+                // Handled before the gate, where a resolver may run.
+                Ok(Err(_conflict)) => Ok(None),
+                Err(e) => Err(e.to_string()),
+            }
+        });
         match merged {
             Ok(Some(files)) => io.reporter.report(&merged_note(key, &task.id, files.len())),
             Ok(None) => {
@@ -64,6 +81,59 @@ impl Arriving {
             }
         }
     }
+}
+
+/// The commit a worker pushed for the task's latest attempt, fetched from
+/// the project's remote unless it is here already.
+fn worker_commit(
+    repo: &Repo,
+    git: &GitSettings,
+    store: &Store<'_>,
+    key: &GroupKey,
+    task_id: &str,
+) -> Result<Oid, String> {
+    let latest = store.view().latest_outcomes(key);
+    let rec = latest
+        .get(task_id)
+        .ok_or_else(|| format!("no record of {task_id}'s attempt"))?;
+    let commit =
+        fetched_commit(rec).ok_or_else(|| format!("{task_id}'s result names no commit"))?;
+    fetch_branches(repo, git, &[rec])?;
+    repo.git2()
+        .find_commit(commit)
+        .map(|c| c.id())
+        .map_err(|e| format!("the worker's commit {commit} was not fetched: {e}"))
+}
+
+/// The commit a worker pushed for the attempt (`--nats`).
+pub fn fetched_commit(rec: &TaskRecord) -> Option<Oid> {
+    rec.commit.as_deref().and_then(|c| Oid::from_str(c).ok())
+}
+
+/// The branches workers pushed for these attempts whose commits are not
+/// here yet, fetched from the project's remote in one go.
+pub fn fetch_branches(
+    repo: &Repo,
+    git: &GitSettings,
+    records: &[&TaskRecord],
+) -> Result<(), String> {
+    let specs: Vec<String> = records
+        .iter()
+        .filter(|r| fetched_commit(r).is_none_or(|c| repo.git2().find_commit(c).is_err()))
+        .filter_map(|r| r.branch.as_deref())
+        .map(branch_refspec)
+        .collect();
+    if specs.is_empty() {
+        return Ok(());
+    }
+    let url = repo.push_url(git).map_err(|e| e.to_string())?;
+    crate::vcs::transfer::fetch_refspecs(repo.git2(), &url, &specs, git)
+        .map_err(|e| format!("cannot fetch the workers' task branches: {e}"))
+}
+
+/// Where a worker's branch is fetched to: `refs/<branch>`.
+pub fn branch_refspec(branch: &str) -> String {
+    format!("+refs/heads/{branch}:refs/{branch}")
 }
 
 /// The task's commit message (`A1: title`), also its merge's.

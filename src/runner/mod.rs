@@ -667,7 +667,7 @@ impl Ctx<'_, '_, '_> {
             parallel: max_parallel.min(queued.len()),
             task_ids: queued.iter().map(|t| t.task_id.clone()).collect(),
         });
-        let isolation = self.task_isolation(key).filter(|_| !remote);
+        let isolation = self.task_isolation(key);
         let mut jobs = inputs.jobs(planned, isolation, self.isolation);
         match self.dispatch(planned) {
             Ok(runner) => jobs.runner = runner,

@@ -1314,6 +1314,11 @@ impl ClusterProject {
     /// `roadmap-runner run [--nats URL] ARGS` in the background, its output
     /// in `coordinator-<n>.stdout/.stderr` of the project's temp dir.
     pub fn coordinator(&self, args: &[&str]) -> Coordinator {
+        self.coordinator_env(args, &[])
+    }
+
+    /// [`Self::coordinator`] with more environment (`ROADMAP_RUNNER_CRASH_AT`).
+    pub fn coordinator_env(&self, args: &[&str], env: &[(&str, &str)]) -> Coordinator {
         let n = self.runs.get() + 1;
         self.runs.set(n);
         let stdout = self.tmp.path().join(format!("coordinator-{n}.stdout"));
@@ -1325,6 +1330,7 @@ impl ClusterProject {
         }
         c.args(args)
             .env_remove("ROADMAP_ISOLATION")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(append_file(&stdout))
             .stderr(append_file(&stderr));

@@ -226,7 +226,8 @@ impl<'d> Waiting<'d> {
 
 /// The stored result, or the task queued: its message's sequence (none
 /// when the result is there already). Retries while the server is away,
-/// saying so once.
+/// saying so once. Published in the attempt's turn: longest expected first
+/// holds for the work queue, not only for the order attempts start in.
 async fn queue(
     d: &Dispatcher,
     remote: &RemoteTask,
@@ -235,7 +236,7 @@ async fn queue(
     let once = || async {
         match d.queues.stored_result(&remote.msg.key).await? {
             Some(_) => Ok(None),
-            None => d.dispatch(&remote.msg).await.map(Some),
+            None => d.dispatch(&remote.msg, &remote.turn).await.map(Some),
         }
     };
     let mut warned = false;
@@ -253,6 +254,8 @@ async fn queue(
             }
         })
         .await;
+    // Queued, or found done or queued already: the next attempt may publish.
+    remote.turn.pass();
     match queued {
         Ok(seq) => seq,
         Err(_) => unreachable!("retried without a limit"),
@@ -322,7 +325,16 @@ async fn unusable(remote: &RemoteTask, r: &ResultMsg) -> Option<String> {
         .unwrap_or_else(|e| Err(e.to_string()));
     let short = commit.get(..12).unwrap_or(&commit);
     match tip {
-        Ok(Some(t)) if t == commit => None,
+        Ok(Some(t)) if t == commit => {
+            // Fetched now, so its merge as it arrives need not; a failure
+            // leaves the fetch to the merge.
+            let origin = remote.origin.clone();
+            let fetched = tokio::task::spawn_blocking(move || origin.fetch(&branch)).await;
+            if let Ok(Err(e)) = fetched {
+                tracing::warn!(error = %e, "cannot fetch the task's branch yet");
+            }
+            None
+        }
         Ok(Some(t)) => Some(format!(
             "the result of {} names commit {short}, but the remote's {branch} holds {}: its work cannot be merged, the attempt is lost",
             r.worker,

@@ -36,6 +36,8 @@ pub struct RemoteGroup {
     setup: Vec<Vec<String>>,
     timeout_secs: u64,
     grace_secs: u64,
+    /// Attempts publish in the order the group loop starts them.
+    turns: super::turnstile::Turnstile,
 }
 
 impl RemoteGroup {
@@ -87,6 +89,7 @@ impl RemoteGroup {
             setup: settings.worktree.setup.iter().map(|c| c.argv()).collect(),
             timeout_secs: settings.timeout.as_secs(),
             grace_secs: settings.grace.as_secs(),
+            turns: Default::default(),
         })
     }
 
@@ -134,6 +137,7 @@ impl TaskRunner for RemoteGroup {
             dispatcher: self.dispatcher.clone(),
             msg: self.message(task, &mut job),
             origin: self.origin.clone(),
+            turn: Arc::new(self.turns.next()),
         };
         Box::pin(super::attempt::run_remote(job, remote, stop, tx))
     }

@@ -9,6 +9,7 @@ pub mod attempt;
 pub mod cleanup;
 mod executor;
 pub mod group;
+pub mod turnstile;
 pub mod watch;
 
 pub use executor::ClusterExecutor;
@@ -22,6 +23,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use turnstile::Turn;
 use watch::Watch;
 
 /// One connection to the cluster for the whole run.
@@ -55,6 +57,8 @@ pub struct RemoteTask {
     pub dispatcher: Arc<Dispatcher>,
     pub msg: TaskMsg,
     pub origin: Arc<Origin>,
+    /// Its place in the group's publish order.
+    pub turn: Arc<Turn>,
 }
 
 /// The project's remote as the coordinator reaches it (with its
@@ -75,6 +79,15 @@ impl std::fmt::Debug for Origin {
 }
 
 impl Origin {
+    /// The worker's `branch` fetched here, where its merge finds it (off
+    /// the group loop, and beside the other results' fetches).
+    pub fn fetch(&self, branch: &str) -> Result<(), String> {
+        let git = git2::Repository::open(&self.git_dir).map_err(|e| e.to_string())?;
+        let spec = crate::runner::merging::branch_refspec(branch);
+        crate::vcs::transfer::fetch_refspecs(&git, &self.url, &[spec], &self.git)
+            .map_err(|e| e.to_string())
+    }
+
     /// The commit the remote's `branch` holds, if it has the branch.
     pub fn tip(&self, branch: &str) -> Result<Option<String>, String> {
         let git = git2::Repository::open(&self.git_dir).map_err(|e| e.to_string())?;
@@ -145,7 +158,11 @@ impl Dispatcher {
     /// message's stream sequence. The `Nats-Msg-Id` makes a second publish
     /// of the same attempt (a coordinator restarted within the duplicate
     /// window) a no-op.
-    pub async fn dispatch(&self, msg: &TaskMsg) -> Result<u64, ClusterError> {
+    ///
+    /// It publishes in its `turn` (see [`turnstile`]): once the message is
+    /// on the connection, which keeps its order, the next turn may go while
+    /// this one waits for its ack.
+    pub async fn dispatch(&self, msg: &TaskMsg, turn: &Turn) -> Result<u64, ClusterError> {
         let subject = msg.key.task_subject();
         if let Some(m) = last_on(&self.queues.tasks, &subject, "the task queue").await? {
             return Ok(m.sequence);
@@ -153,11 +170,14 @@ impl Dispatcher {
         let payload = serde_json::to_vec(msg).expect("a task message serialises");
         let mut headers = async_nats::HeaderMap::new();
         headers.insert("Nats-Msg-Id", msg.key.task_msg_id().as_str());
-        let ack = self
+        turn.wait().await;
+        let sent = self
             .queues
             .js
             .publish_with_headers(subject, headers, payload.into())
-            .await
+            .await;
+        turn.pass();
+        let ack = sent
             .map_err(|e| ClusterError::nats("cannot publish the task", e))?
             .await
             .map_err(|e| ClusterError::nats("the server did not store the task", e))?;
