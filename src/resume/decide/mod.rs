@@ -35,6 +35,9 @@ pub enum GroupStep<'a> {
     Run {
         tasks: Vec<&'a Task>,
         succeeded: Vec<String>,
+        /// Tasks whose latest attempt split them: their sub-roadmap (decided
+        /// by [`decide_sub`]) goes on in their place, no agent starts.
+        split: Vec<String>,
         restart: bool,
     },
     /// Every task succeeded earlier; only the gate runs.
@@ -182,6 +185,22 @@ pub fn decide<'a>(
         hand_skipped: hand_skipped(roadmap, state),
     };
     decision.left_out = users_changes(state, opts, &decision);
+    decision
+}
+
+/// What is left of a task's sub-roadmap (its groups keyed in the task's
+/// scope, see [`crate::roadmap::is_scoped_group`]): the same decision over
+/// the same records, with no commit or push of its own (the sub-roadmap's
+/// work goes into the parent's phase commit).
+pub fn decide_sub<'a>(sub: &'a Roadmap, state: &RunState) -> Decision<'a> {
+    let opts = Options {
+        commit: false,
+        push: false,
+        rerun_tasks: false,
+        allow_dirty: true,
+    };
+    let mut decision = decide(sub, state, &Selection::default(), opts);
+    decision.hand_skipped.clear();
     decision
 }
 
