@@ -96,6 +96,21 @@ fn a_split_task_runs_its_sub_roadmap_in_its_place() {
     let message = git(&p.origin, &["log", "-1", "--format=%B", "main"]);
     assert!(message.contains("1:A:A2/1:B:B1"), "{message}");
     assert_eq!(p.git_status(), "", "clean tree");
+    // `status` shows the sub-roadmap beneath its task.
+    let out = p.run(&["status", "--all"]);
+    assert_exit(&out, 0);
+    let text = stdout(&out);
+    let parent = text.find("A2 Task A2").expect("parent line");
+    let sub = text
+        .find("[x] Group 1:A:A2/1:B: Second")
+        .expect("sub-group line");
+    assert!(parent < sub, "{text}");
+    let out = p.run(&["status", "--json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let sub = &doc["phases"][0]["groups"][0]["tasks"][1]["sub"];
+    assert_eq!(sub[0]["key"], "PHASE_1:A:A2/1:A");
+    assert_eq!(sub[0]["state"], "completed");
+    assert_eq!(sub[1]["tasks"][0]["state"], "succeeded");
 }
 
 #[test]
