@@ -111,6 +111,17 @@ fn a_split_task_runs_its_sub_roadmap_in_its_place() {
     assert_eq!(sub[0]["key"], "PHASE_1:A:A2/1:A");
     assert_eq!(sub[0]["state"], "completed");
     assert_eq!(sub[1]["tasks"][0]["state"], "succeeded");
+    // The scoped ids work where ids are given.
+    let out = p.run(&["logs", "1:A:A2/1:B:B1"]);
+    assert_exit(&out, 0);
+    assert!(stdout(&out).contains("Implemented B1"), "{}", stdout(&out));
+    let out = p.run(&["rollback", "1:A:A2/1:B"]);
+    assert_exit(&out, 0);
+    assert!(
+        !p.read("status/completed_tasks.txt")
+            .contains("PHASE_1:A:A2/1:B\n")
+    );
+    assert_exit(&p.run(&["rollback", "1:A:A2/1:C"]), 64);
 }
 
 #[test]

@@ -107,6 +107,22 @@ pub fn load(project: &Project, key: &GroupKey, task: &str) -> Result<Roadmap, St
     Ok(sub)
 }
 
+/// The task whose sub-roadmap holds the group `key` (`1:B:B2/1:A` → `1:B`
+/// and `B2`); `None` for a group of the roadmap itself.
+pub fn parent_of(key: &GroupKey) -> Option<(GroupKey, String)> {
+    let (parent, _) = key.group.rsplit_once('/')?;
+    let (group, task) = parent.rsplit_once(':')?;
+    Some((GroupKey::new(key.phase.clone(), group), task.to_string()))
+}
+
+/// Whether `key` is a group of a kept sub-roadmap.
+pub fn is_sub_group(project: &Project, key: &GroupKey) -> bool {
+    let Some((parent, task)) = parent_of(key) else {
+        return false;
+    };
+    load(project, &parent, &task).is_ok_and(|sub| sub.groups().any(|(p, g)| &g.key(p) == key))
+}
+
 /// For the phase commit message: each task of `phase` that split, by its
 /// line (`- A2: `), with its sub-tasks' lines (deeper ones indented more).
 pub fn commit_lines(project: &Project, phase: &Phase) -> Vec<(String, Vec<String>)> {
@@ -162,5 +178,8 @@ mod tests {
         assert_eq!(deeper.depth(), 2);
         assert!(!may_split(&deeper, 2) && !may_split(&key, 0));
         assert!(GroupKey::parse_cli("1:B:B2/1").is_none());
+        assert_eq!(parent_of(&deeper), Some((sub.clone(), "A1".to_string())));
+        assert_eq!(parent_of(&sub), Some((key.clone(), "B2".to_string())));
+        assert_eq!(parent_of(&key), None);
     }
 }
