@@ -96,6 +96,10 @@ fn a_split_task_runs_its_sub_roadmap_in_its_place() {
     let message = git(&p.origin, &["log", "-1", "--format=%B", "main"]);
     assert!(message.contains("1:A:A2/1:B:B1"), "{message}");
     assert_eq!(p.git_status(), "", "clean tree");
+    // The group's report lists the sub-tasks under their parent.
+    let report = p.read("PHASE1-GROUP-A-STATUS.md");
+    assert!(report.contains("- 1:A:A2/1:A:A2: Part two"), "{report}");
+    assert!(p.dir.join("status/reports").read_dir().unwrap().count() == 2);
     // `status` shows the sub-roadmap beneath its task.
     let out = p.run(&["status", "--all"]);
     assert_exit(&out, 0);
@@ -232,4 +236,32 @@ fn a_kill_inside_a_sub_roadmap_then_a_plain_rerun_runs_nothing_twice() {
     let tree = |p: &Project| git(&p.origin, &["ls-tree", "-r", "--name-only", "main"]);
     assert_eq!(tree(&p), tree(&reference));
     assert_eq!(p.origin_log().len(), 2);
+}
+
+#[test]
+fn a_split_in_worktree_mode_runs_its_sub_tasks_in_worktrees() {
+    let p = project(&two_groups("0"));
+    let out = p.run(&["--isolation", "worktree"]);
+    assert_exit(&out, 0);
+    for f in ["a1.txt", "part1.txt", "part2.txt", "part3.txt"] {
+        assert!(p.dir.join(f).exists(), "{f}: {}", stdout(&out));
+    }
+    let files = git(&p.origin, &["ls-tree", "-r", "--name-only", "main"]);
+    assert!(files.contains("part3.txt"), "{files}");
+    assert_eq!(gate_runs(&p), 3);
+    assert_eq!(p.origin_log().len(), 2);
+}
+
+#[test]
+fn the_budget_covers_the_sub_roadmap() {
+    let p = project(&two_groups("0"));
+    // The two agents of the roadmap's group spend 2 × $0.0123.
+    let out = p.run(&["--max-cost", "0.02"]);
+    assert_exit(&out, 7);
+    let mut ids = p.agent_task_ids();
+    ids.sort();
+    assert_eq!(ids, ["A1", "A2"], "no sub-task started: {}", stdout(&out));
+    let out = p.run(&[]);
+    assert_exit(&out, 0);
+    assert_eq!(p.agent_task_ids().len(), 5, "{}", stdout(&out));
 }

@@ -140,6 +140,13 @@ pub fn commit_lines(project: &Project, phase: &Phase) -> Vec<(String, Vec<String
     out
 }
 
+/// A split task's sub-tasks as Markdown list lines, deeper ones indented.
+pub fn sub_task_list(project: &Project, key: &GroupKey, task: &str) -> Vec<String> {
+    let mut lines = Vec::new();
+    sub_task_lines(project, key, task, "", &mut lines);
+    lines
+}
+
 fn sub_task_lines(
     project: &Project,
     key: &GroupKey,

@@ -124,13 +124,20 @@ impl Ctx<'_, '_, '_> {
             .latest_record(key, task)
             .map_or(1, |r| r.attempt);
         let now = Utc::now();
+        // The group's report shows the sub-tasks under their parent.
+        let file = split::sub_file(self.inputs.project, key, task);
+        let summary = format!(
+            "Its sub-roadmap ({}) is complete:\n\n{}",
+            crate::project::relative_display(&self.inputs.project.dir, &file),
+            split::sub_task_list(self.inputs.project, key, task).join("\n")
+        );
         let record = TaskRecord::new(
             key,
             task,
             attempt,
             TaskOutcome::Succeeded,
             &AgentReport {
-                result_text: Some("its sub-roadmap is complete".into()),
+                result_text: Some(summary),
                 ..AgentReport::default()
             },
             now,
