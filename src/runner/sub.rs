@@ -101,6 +101,7 @@ impl Ctx<'_, '_, '_> {
                         .fail(exit::ROADMAP_INVALID, format!("{id}: {reason}"), Vec::new());
                     false
                 }
+                // Never decided for a sub-roadmap (see `decide_sub`).
                 Action::CommitPhase { .. } | Action::Push => true,
             };
             if !ok {

@@ -200,6 +200,10 @@ pub fn decide_sub<'a>(sub: &'a Roadmap, state: &RunState) -> Decision<'a> {
         allow_dirty: true,
     };
     let mut decision = decide(sub, state, &Selection::default(), opts);
+    // Its phases are the parent's: committed with it, never alone.
+    decision
+        .actions
+        .retain(|a| matches!(a, Action::Group(_) | Action::Stop { .. }));
     decision.hand_skipped.clear();
     decision
 }
@@ -275,3 +279,7 @@ pub fn phase_started(state: &RunState, phase: &Phase) -> bool {
 /// that moment leaves and checks what the next run does.
 #[cfg(test)]
 mod tests;
+
+/// The decision over split tasks and their sub-roadmaps.
+#[cfg(test)]
+mod split_tests;
