@@ -98,6 +98,7 @@ impl Harness {
             task_id: task.into(),
             task_title: format!("Title of {task}"),
             log_file: self.log_path(task),
+            split_file: None,
         }
     }
 

@@ -204,7 +204,7 @@ fn config_prints_each_setting_and_where_it_came_from() {
     );
     assert_eq!(row("repair.agent"), ("default", "(the run's: claude)"));
     assert_eq!(row("review.agent"), ("default", "(the run's: claude)"));
-    assert_eq!(rows.len(), 50, "the header and 49 settings:\n{text}");
+    assert_eq!(rows.len(), 51, "the header and 50 settings:\n{text}");
 }
 
 #[test]
@@ -235,7 +235,7 @@ fn validate_catches_a_mistyped_config_key_at_its_position_as_a_run_does() {
     let validate = p.run(&["validate"]);
     assert_exit(&validate, 5);
     let expected = format!(
-        "error: {}:4:1: unknown field `max_paralel`, expected one of `max_parallel`, `timeout`, `grace_period`, `retries`, `max_wait`, `fail_fast`, `max_cost`, `write_back`, `isolation`\n",
+        "error: {}:4:1: unknown field `max_paralel`, expected one of `max_parallel`, `timeout`, `grace_period`, `retries`, `max_wait`, `fail_fast`, `max_cost`, `write_back`, `isolation`, `max_recursion_depth`\n",
         p.dir.join("roadmap-runner.toml").display()
     );
     assert_eq!(stderr(&validate), expected);
@@ -299,7 +299,7 @@ fn the_example_config_loads_and_changes_nothing() {
         .filter(|r| r.1 == "roadmap-runner.toml")
         .count();
     // Every key whose default is a plain value is set (uncommented) in it.
-    assert_eq!(from_file, 16, "{}", stdout(&with_example));
+    assert_eq!(from_file, 17, "{}", stdout(&with_example));
 }
 
 #[test]

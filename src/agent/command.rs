@@ -22,18 +22,28 @@ pub struct TaskEnv {
     pub task_title: String,
     /// The task's log file (the agent's output as the runner records it).
     pub log_file: PathBuf,
+    /// Where the agent may write a sub-roadmap instead of doing the task
+    /// (`ROADMAP_RUNNER_SPLIT_FILE`); `None` at the depth limit.
+    pub split_file: Option<PathBuf>,
 }
+
+/// The variable naming the file a task agent may write a sub-roadmap to.
+pub const SPLIT_FILE_ENV: &str = "ROADMAP_RUNNER_SPLIT_FILE";
 
 impl TaskEnv {
     /// The `ROADMAP_*` variables, in a fixed order.
     pub fn vars(&self) -> Vec<(OsString, OsString)> {
-        vec![
+        let split =
+            (self.split_file.iter()).map(|f| (SPLIT_FILE_ENV.into(), f.clone().into_os_string()));
+        let mut vars = vec![
             ("ROADMAP_PHASE".into(), self.phase.to_string().into()),
             ("ROADMAP_GROUP".into(), self.group.clone().into()),
             ("ROADMAP_TASK_ID".into(), self.task_id.clone().into()),
             ("ROADMAP_TASK_TITLE".into(), self.task_title.clone().into()),
             ("ROADMAP_LOG_FILE".into(), self.log_file.clone().into()),
-        ]
+        ];
+        vars.extend(split);
+        vars
     }
 }
 
@@ -209,6 +219,7 @@ mod tests {
             task_id: "B3".into(),
             task_title: "Auth `$(rm -rf /)`".into(),
             log_file: "/tmp/logs/B3.log".into(),
+            split_file: None,
         }
     }
 

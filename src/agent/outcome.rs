@@ -33,6 +33,10 @@ pub enum TaskOutcome {
     OverBudget { message: String },
     /// With `--nats`: every delivery went to a worker that went silent.
     WorkerLost { message: String },
+    /// The agent wrote a valid sub-roadmap (`ROADMAP_RUNNER_SPLIT_FILE`)
+    /// instead of doing the task: its `tasks` run in the task's place, and
+    /// the task succeeds when they are complete.
+    Split { tasks: usize },
 }
 
 impl TaskOutcome {
@@ -51,6 +55,7 @@ impl TaskOutcome {
             TaskOutcome::UsageLimit { .. } => "usage limit",
             TaskOutcome::OverBudget { .. } => "over budget",
             TaskOutcome::WorkerLost { .. } => "worker lost",
+            TaskOutcome::Split { .. } => "split",
         }
     }
 }

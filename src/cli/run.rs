@@ -63,6 +63,10 @@ pub struct RunArgs {
     #[arg(long, value_name = "USD", value_parser = crate::config::parse_cost)]
     pub max_cost: Option<f64>,
 
+    /// How deep a task may split itself into sub-roadmaps (0: never) [default: 2].
+    #[arg(long = "max-depth", id = "max_recursion_depth", value_name = "N")]
+    pub max_recursion_depth: Option<u32>,
+
     /// Run the agents again even where only the gate failed last time.
     #[arg(long)]
     pub rerun_tasks: bool,
@@ -192,6 +196,7 @@ impl RunArgs {
             review: self.review,
             max_cost: self.max_cost.map(|c| (c, flag("--max-cost"))),
             write_back: self.write_back,
+            max_recursion_depth: self.max_recursion_depth,
             // clap reads `ROADMAP_ISOLATION` and `ROADMAP_NATS` for the CLI
             // too; config reads them again for requests built without clap.
             isolation: self.isolation,

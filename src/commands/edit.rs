@@ -14,7 +14,11 @@ fn group_key(project: &Project, given: &str) -> Result<GroupKey, CommandError> {
         CommandError::Usage(format!("`{given}`: expected PHASE:GROUP, e.g. `1:B`"))
     })?;
     let loaded = project.load_roadmap()?;
-    if loaded.roadmap.group(&key).is_none() {
+    let known = match key.depth() {
+        0 => loaded.roadmap.group(&key).is_some(),
+        _ => crate::runner::split::is_sub_group(project, &key),
+    };
+    if !known {
         return Err(CommandError::Usage(format!(
             "{key} is not a group of {} (see `roadmap-runner status`)",
             loaded.display

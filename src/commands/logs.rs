@@ -40,6 +40,9 @@ pub enum LogTarget {
 impl LogTarget {
     /// `1:A:A1`, `PHASE_1:A:A1` (a task), `1:A`, `1:A:gate` (the gate).
     pub fn parse(s: &str) -> Option<LogTarget> {
+        if s.contains('/') {
+            return Self::parse_scoped(s.trim());
+        }
         let parts: Vec<&str> = s.trim().split(':').map(str::trim).collect();
         match parts.as_slice() {
             [phase, group] => Some(LogTarget::Gate {
@@ -57,6 +60,22 @@ impl LogTarget {
             }
             _ => None,
         }
+    }
+
+    /// A sub-roadmap's task `1:B:B2/1:A:A1` or group `1:B:B2/1:A`.
+    fn parse_scoped(s: &str) -> Option<LogTarget> {
+        if let Some(key) = GroupKey::parse_cli(s) {
+            return Some(LogTarget::Gate { key });
+        }
+        let (group, id) = s.rsplit_once(':')?;
+        let key = GroupKey::parse_cli(group)?;
+        if id.eq_ignore_ascii_case("gate") {
+            return Some(LogTarget::Gate { key });
+        }
+        crate::roadmap::is_id(id).then(|| LogTarget::Task {
+            key,
+            task: id.to_string(),
+        })
     }
 
     pub fn key(&self) -> &GroupKey {
@@ -238,6 +257,11 @@ fn ended_line(project: &Project, log: &Path) -> Option<String> {
 fn not_in_roadmap(project: &Project, target: &LogTarget) -> Option<String> {
     let loaded = project.load_roadmap().ok()?;
     let key = target.key();
+    // A sub-roadmap's group: its records and logs say what it has.
+    if key.depth() > 0 {
+        return (!crate::runner::split::is_sub_group(project, key))
+            .then(|| format!("{key} is not a group of a kept sub-roadmap (status/sub/)"));
+    }
     let Some((_, group)) = loaded.roadmap.group(key) else {
         let groups: Vec<String> = loaded
             .roadmap

@@ -203,6 +203,10 @@ pub const CONFIGURATION: &[(&str, &[(&str, &str)])] = &[
                 "isolation",
                 "\"shared\" (every agent in the project tree) or \"worktree\" (each task in its own git worktree, merged back before the gate) (default shared; ROADMAP_ISOLATION / --isolation win).",
             ),
+            (
+                "max_recursion_depth",
+                "How deep a task may split itself into sub-roadmaps; 0 never offers the split file (default 2; --max-depth wins).",
+            ),
         ],
     ),
     (

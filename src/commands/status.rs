@@ -90,6 +90,10 @@ struct TaskDoc {
     log: Option<String>,
     /// Running: for how long.
     elapsed_secs: Option<i64>,
+    /// The task split: its sub-roadmap's groups (`status/sub/`), each as a
+    /// group of the tree, keyed in the task's scope (`PHASE_1:B:B2/1:A`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    sub: Vec<GroupDoc>,
 }
 
 /// What the next run does first, from the one decision.
@@ -159,7 +163,8 @@ fn build(
         let (line, _) = d.line_col(&loaded.source);
         warnings.push(format!("{}:{line}: {}", loaded.display, d.message));
     }
-    for key in completed.keys() {
+    // A sub-roadmap's groups are not the roadmap's: they show under their task.
+    for key in completed.keys().filter(|k| k.depth() == 0) {
         if loaded.roadmap.group(key).is_none() {
             warnings.push(format!(
                 "status/completed_tasks.txt lists {key}, which is not a group of {}",
@@ -198,7 +203,7 @@ fn build(
             groups: phase
                 .groups
                 .iter()
-                .map(|group| group_doc(phase, group, state, live, now))
+                .map(|group| group_doc(project, phase, group, state, live, now))
                 .collect(),
         })
         .collect();
@@ -245,6 +250,7 @@ fn build(
 /// A group of the tree with each task's latest state, from the records (and,
 /// for the group a live run works on, from its in-progress file).
 fn group_doc(
+    project: &Project,
     phase: &crate::roadmap::Phase,
     group: &crate::roadmap::Group,
     state: &RunState,
@@ -278,6 +284,7 @@ fn group_doc(
                 cost_usd: h.and_then(|h| h.cost_usd),
                 log: h.and_then(|h| h.last.log.clone()),
                 elapsed_secs: None,
+                sub: sub_groups(project, &key, &t.id, state, live, now),
             };
             if let Some(since) = running_since.filter(|_| !t.done_in_roadmap) {
                 live_task_state(&mut doc, h, since, live, now);
@@ -295,6 +302,23 @@ fn group_doc(
         counts,
         tasks,
     }
+}
+
+/// The groups of a task's sub-roadmap, if it split.
+fn sub_groups(
+    project: &Project,
+    key: &crate::roadmap::GroupKey,
+    task: &str,
+    state: &RunState,
+    live: Option<&InProgress>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Vec<GroupDoc> {
+    let Ok(sub) = crate::runner::split::load(project, key, task) else {
+        return Vec::new();
+    };
+    sub.groups()
+        .map(|(p, g)| group_doc(project, p, g, state, live, now))
+        .collect()
 }
 
 /// A task of the group running now: running (its agent is in the
@@ -416,7 +440,7 @@ fn render_text(
         writeln!(out)?;
         writeln!(out, "{head}")?;
         for g in &phase.groups {
-            render_group(doc, phase, g, out)?;
+            render_group(doc, phase, g, "  ", out)?;
         }
     }
     if folded > 0 {
@@ -485,6 +509,7 @@ fn render_group(
     doc: &StatusDoc,
     phase: &PhaseDoc,
     g: &GroupDoc,
+    indent: &str,
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
     let is_next = !g.running
@@ -496,7 +521,11 @@ fn render_group(
         GroupState::Pending if g.running => "[~]",
         GroupState::Pending => "[ ]",
     };
-    let mut label = format!("Group {}", g.id);
+    // A sub-roadmap's group by its scoped id: `Group 1:B:B2/1:A`.
+    let mut label = match g.id.contains('/') {
+        true => format!("Group {}:{}", phase.number, g.id),
+        false => format!("Group {}", g.id),
+    };
     if !g.title.is_empty() {
         label.push_str(&format!(": {}", g.title));
     }
@@ -520,9 +549,19 @@ fn render_group(
         _ => String::new(),
     };
     let next = if is_next { "  <- next" } else { "" };
-    writeln!(out, "  {mark} {label}  {state}{counts}{next}")?;
+    writeln!(out, "{indent}{mark} {label}  {state}{counts}{next}")?;
     for t in &g.tasks {
-        writeln!(out, "        {} {}{}", t.id, t.title, task_state(g, t))?;
+        writeln!(
+            out,
+            "{indent}      {} {}{}",
+            t.id,
+            t.title,
+            task_state(g, t)
+        )?;
+        // A split task's sub-roadmap beneath it.
+        for s in &t.sub {
+            render_group(doc, phase, s, &format!("{indent}        "), out)?;
+        }
     }
     Ok(())
 }

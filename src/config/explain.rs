@@ -145,6 +145,14 @@ fn loop_rows(file: &FileConfig, over: &Overrides, s: &Settings) -> Vec<SettingLi
             first(over.max_cost.map(|(_, o)| o), file.run.max_cost.is_some()),
         ),
         line(
+            "run.max_recursion_depth",
+            s.max_recursion_depth.to_string(),
+            first(
+                flag(over.max_recursion_depth.is_some(), "--max-depth"),
+                file.run.max_recursion_depth.is_some(),
+            ),
+        ),
+        line(
             "run.write_back",
             s.write_back.to_string(),
             first(

@@ -176,6 +176,9 @@ pub struct RunSection {
     pub write_back: Option<bool>,
     /// `shared` or `worktree`: see [`Isolation`].
     pub isolation: Option<String>,
+    /// How deep a task may split itself into sub-roadmaps (0: never).
+    #[serde(default, deserialize_with = "number_or_quoted")]
+    pub max_recursion_depth: Option<u32>,
 }
 
 /// `[agent.claude]`, `[agent.codex]`, `[agent.gemini]`: one profile's settings,

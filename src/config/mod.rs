@@ -88,6 +88,10 @@ pub struct Settings {
     pub timeout: Duration,
     pub grace: Duration,
     pub retries: u32,
+    /// How deep a task may split itself into sub-roadmaps (`[run]
+    /// max_recursion_depth`, `--max-depth`): a task of the roadmap is at
+    /// depth 0; at this depth the split file is not offered.
+    pub max_recursion_depth: u32,
     pub max_wait: Duration,
     pub fail_fast: bool,
     pub agent: AgentSettings,
@@ -155,6 +159,8 @@ impl ClusterSettings {
 /// Two repair agents per failed gate: one is given the failure; a second
 /// sees what the first left. Peers cap such loops at 1–3 because more drift.
 pub const DEFAULT_FIX_ATTEMPTS: u32 = 2;
+/// How deep a task may split itself by default (`[run] max_recursion_depth`).
+pub const DEFAULT_MAX_RECURSION_DEPTH: u32 = 2;
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RepairSettings {
@@ -220,6 +226,10 @@ impl Settings {
             timeout,
             grace,
             retries: over.retries.or(run.retries).unwrap_or(0),
+            max_recursion_depth: over
+                .max_recursion_depth
+                .or(run.max_recursion_depth)
+                .unwrap_or(DEFAULT_MAX_RECURSION_DEPTH),
             max_wait,
             fail_fast: over.fail_fast || run.fail_fast.unwrap_or(false),
             agent,

@@ -26,6 +26,8 @@ pub struct Overrides {
     pub review: bool,
     pub max_cost: Option<(f64, Origin)>,
     pub write_back: bool,
+    /// `--max-depth`: how deep a task may split itself.
+    pub max_recursion_depth: Option<u32>,
     /// `--isolation` / `ROADMAP_ISOLATION`.
     pub isolation: Option<Isolation>,
     /// `--nats` / `ROADMAP_NATS`, `--nats-creds`.

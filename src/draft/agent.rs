@@ -124,7 +124,9 @@ impl Session {
             | TaskOutcome::UsageLimit { message, .. }
             | TaskOutcome::OverBudget { message }
             | TaskOutcome::WorkerLost { message } => message.clone(),
-            TaskOutcome::Interrupted | TaskOutcome::Succeeded => String::new(),
+            TaskOutcome::Interrupted | TaskOutcome::Succeeded | TaskOutcome::Split { .. } => {
+                String::new()
+            }
         };
         Ok(Answer {
             call: Call {

@@ -253,7 +253,17 @@ pub fn validate(
     path: &Path,
     doc: Option<&summary::SourceDoc>,
 ) -> Result<(String, Roadmap, String), String> {
-    let name = format!("${PLAN_FILE_ENV}");
+    validate_as(path, &format!("${PLAN_FILE_ENV}"), doc)
+}
+
+/// [`validate`] of a roadmap an agent wrote to the file the variable `name`
+/// named (a task's sub-roadmap too).
+pub fn validate_as(
+    path: &Path,
+    name: &str,
+    doc: Option<&summary::SourceDoc>,
+) -> Result<(String, Roadmap, String), String> {
+    let name = name.to_string();
     let source = match std::fs::read(path) {
         Ok(bytes) => String::from_utf8(bytes)
             .map_err(|_| format!("{name} is not valid UTF-8: write it as UTF-8 text"))?,

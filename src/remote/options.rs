@@ -76,7 +76,7 @@ pub struct RunOptions {
     pub isolation: Option<Isolation>,
     /// How deep a task may split itself into sub-roadmaps, 0 to 5; 0 turns
     /// splitting off [default: 2]. Kept with the run (`GET /runs/{id}`);
-    /// `run` has no flag for it yet (see [`PENDING_FLAGS`]).
+    /// passed to the run as `--max-depth`.
     #[serde(default)]
     #[schemars(range(max = 5))]
     pub max_recursion_depth: Option<u32>,
@@ -88,7 +88,7 @@ pub const MAX_RECURSION_DEPTH: u32 = 5;
 /// Run options whose `run` flag is still to come: each is kept with its run
 /// but not passed to the child. A name moves out of here when the flag
 /// lands (and into [`RunOptions::to_args`]).
-pub const PENDING_FLAGS: &[&str] = &["max_recursion_depth"];
+pub const PENDING_FLAGS: &[&str] = &[];
 
 /// `run`'s flags that are not run options here, and why. Every other flag
 /// of `run` is a field of [`RunOptions`] (tested, so the two cannot drift).
@@ -190,6 +190,7 @@ impl RunOptions {
             review: self.review,
             max_cost: max_cost.map(|c| (c, flag("--max-cost"))),
             write_back: self.write_back,
+            max_recursion_depth: self.max_recursion_depth,
             isolation: self.isolation,
             ..Overrides::default()
         };
@@ -221,6 +222,7 @@ impl RunOptions {
         args.extend(self.retries.map(|n| format!("--retries={n}")));
         args.extend(self.fix_attempts.map(|n| format!("--fix-attempts={n}")));
         args.extend(self.max_cost.map(|c| format!("--max-cost={c}")));
+        args.extend(self.max_recursion_depth.map(|d| format!("--max-depth={d}")));
         args.extend(self.isolation.map(|i| {
             let name = Isolation::CHOICES
                 .iter()

@@ -111,7 +111,7 @@ mod tests {
         let opts = r.run_options().unwrap();
         assert_eq!(opts.max_parallel, Some(5));
         assert_eq!(opts.max_recursion_depth, Some(3));
-        assert_eq!(opts.to_args(), ["--max-parallel=5"]);
+        assert_eq!(opts.to_args(), ["--max-parallel=5", "--max-depth=3"]);
         let off = req(json!({"request": "x", "config": {"enable_recursion": false}})).unwrap();
         assert_eq!(off.run_options().unwrap().max_recursion_depth, Some(0));
         let plain = req(json!({"request": "x"})).unwrap();

@@ -111,6 +111,13 @@ pub fn ending(outcome: &TaskOutcome) -> Ending {
         TaskOutcome::WorkerLost { message } => {
             end("LOST", "✘", Tone::Bad, Some("worker lost"), Some(message))
         }
+        TaskOutcome::Split { tasks } => Ending {
+            reason: Some(format!(
+                "split into a sub-roadmap of {}",
+                crate::text::plural(*tasks, "task")
+            )),
+            ..end("SPLIT", "⑂", Tone::Good, Some("split"), None)
+        },
     }
 }
 

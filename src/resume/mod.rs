@@ -5,5 +5,7 @@
 pub mod decide;
 pub mod state;
 
-pub use decide::{Action, Decision, GroupAction, GroupStep, Options, decide, phase_started};
+pub use decide::{
+    Action, Decision, GroupAction, GroupStep, Options, decide, decide_sub, phase_started,
+};
 pub use state::{GitState, LineState, RunState};

@@ -26,7 +26,9 @@ pub mod write_back;
 pub use agent_name::AgentName;
 pub use diagnostics::{Diagnostic, Severity, has_errors};
 pub use dialect::Dialect;
-pub use model::{DoneMark, Field, Group, GroupKey, Phase, PhaseId, Roadmap, Span, Task, is_id};
+pub use model::{
+    DoneMark, Field, Group, GroupKey, Phase, PhaseId, Roadmap, Span, Task, is_id, is_scoped_group,
+};
 pub use parsed::Parsed;
 pub use parser::{parse, parse_as};
 pub use slug::slug;

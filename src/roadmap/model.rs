@@ -271,6 +271,26 @@ pub fn is_id(text: &str) -> bool {
         && !text.starts_with(['.', '-'])
 }
 
+/// Whether `text` is the group of a sub-roadmap, scoped by the task that
+/// split: `B:B2/1:A` (group B's task B2, its sub-roadmap's Phase 1 Group A),
+/// deeper `B:B2/1:A:A1/1:C`.
+pub fn is_scoped_group(text: &str) -> bool {
+    let mut parts = text.split('/');
+    let first_ok = parts
+        .next()
+        .and_then(|p| p.split_once(':'))
+        .is_some_and(|(g, t)| is_id(g) && is_id(t));
+    let rest: Vec<&str> = parts.collect();
+    let Some((last, middle)) = rest.split_last() else {
+        return false;
+    };
+    let ids = |p: &str, n: usize| {
+        let f: Vec<&str> = p.split(':').collect();
+        f.len() == n && PhaseId::parse(f[0]).is_some() && f[1..].iter().all(|x| is_id(x))
+    };
+    first_ok && middle.iter().all(|p| ids(p, 3)) && ids(last, 2)
+}
+
 /// Identifies a group across the roadmap and the status files: `PHASE_1:A`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 pub struct GroupKey {
@@ -309,10 +329,20 @@ impl GroupKey {
     fn from_parts(number: &str, group: &str) -> Option<Self> {
         let phase = PhaseId::parse(number)?;
         let group = group.trim();
+        if group.contains('/') {
+            // A sub-roadmap's group (`B:B2/1:A`): kept as written, since
+            // its task ids keep their case.
+            return is_scoped_group(group).then(|| GroupKey::new(phase, group));
+        }
         if !is_id(group) {
             return None;
         }
         Some(GroupKey::new(phase, group.to_ascii_uppercase()))
+    }
+
+    /// How many sub-roadmaps deep the group is: 0 in the roadmap itself.
+    pub fn depth(&self) -> usize {
+        self.group.matches('/').count()
     }
 
     /// `phase1_groupA`: how log file names of this group start (slugs, so

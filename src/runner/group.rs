@@ -37,6 +37,10 @@ pub trait JobFactory {
     /// Every slot is busy and `next` starts when one frees up: what can be
     /// made for it now (worktree mode makes its worktree).
     fn ahead(&mut self, _next: &QueuedTask) {}
+
+    /// An attempt ended: what it left beside its outcome may change it (a
+    /// task's sub-roadmap, see [`super::split`]).
+    fn examine(&mut self, _res: &mut AttemptResult, _reporter: &mut dyn Reporter) {}
 }
 
 #[derive(Debug, Clone)]
@@ -110,6 +114,8 @@ pub async fn run_group(
                 while let Ok(msg) = msg_rx.try_recv() {
                     report_msg(msg, key, &g.in_flight, &mut g.started_at, io);
                 }
+                let mut res = res;
+                factory.examine(&mut res, io.reporter);
                 g.ended(res, io);
             },
             _ = sleep_until_opt(pause), if pause.is_some() => g.pause_over(io),
@@ -274,7 +280,10 @@ impl<'k, 'l> GroupLoop<'k, 'l> {
     fn next_after(&mut self, task: QueuedTask, res: &AttemptResult, reporter: &mut dyn Reporter) {
         let key = self.key;
         match &res.outcome {
-            TaskOutcome::Succeeded | TaskOutcome::Interrupted => self.done(task, res),
+            // A split task is done here: its sub-roadmap runs after the group's agents.
+            TaskOutcome::Succeeded | TaskOutcome::Interrupted | TaskOutcome::Split { .. } => {
+                self.done(task, res)
+            }
             TaskOutcome::Failed { .. }
             | TaskOutcome::TimedOut { .. }
             | TaskOutcome::WorkerLost { .. } => {

@@ -657,6 +657,7 @@ impl Ctx<'_, '_, '_> {
             task_id: task.id.clone(),
             task_title: task.title.clone(),
             log_file: log_path.clone(),
+            split_file: None,
         };
         // `[repair] agent` resolves conflicts too; the run's keeps its program.
         let agent = settings.repair_agent();

@@ -16,6 +16,8 @@ pub mod phase;
 pub mod preflight;
 pub mod repair;
 pub mod signals;
+pub mod split;
+mod sub;
 
 use crate::agent::command::{AgentInvocation, TaskEnv, build_invocation};
 use crate::agent::prompt::{PromptError, PromptVars, render_prompt};
@@ -56,6 +58,9 @@ pub struct GroupJobs<'a> {
     /// What runs the jobs: processes here, or the executor the run has
     /// (then no worktree is made here: the executor's side makes it).
     pub runner: Arc<dyn executor::TaskRunner>,
+    /// Whether a task may write a sub-roadmap (not when it runs elsewhere:
+    /// the file would stay on the worker's machine).
+    pub splitting: bool,
 }
 
 impl<'a> GroupJobs<'a> {
@@ -79,7 +84,15 @@ impl<'a> GroupJobs<'a> {
             isolation: None,
             mode: settings.isolation,
             runner: Arc::new(executor::Local),
+            splitting: true,
         }
+    }
+
+    /// The file a task may write its sub-roadmap to; `None` at the depth limit.
+    pub fn split_file(&self, task_id: &str) -> Option<PathBuf> {
+        let key = &self.planned.key;
+        (self.splitting && split::may_split(key, self.settings.max_recursion_depth))
+            .then(|| split::sub_file(self.project, key, task_id))
     }
 
     pub fn prompt(&self, task_id: &str) -> Result<String, PromptError> {
@@ -92,7 +105,16 @@ impl<'a> GroupJobs<'a> {
             .expect("task of this group");
         let mut vars = PromptVars::new(self.roadmap, pg.phase, pg.group, task);
         vars.isolation = isolation::prompt_note(self.mode).into();
-        render_prompt(self.template, &vars).map(|p| isolation::with_note(p, self.mode))
+        let split = split::prompt_paragraph(self.split_file(task_id).as_deref());
+        render_prompt(self.template, &vars).map(|p| {
+            format!(
+                "{}
+
+{split}
+",
+                isolation::with_note(p, self.mode).trim_end()
+            )
+        })
     }
 
     pub fn invocation(
@@ -118,13 +140,14 @@ impl<'a> GroupJobs<'a> {
         log_file: &Path,
         extra: &[String],
     ) -> AgentInvocation {
-        let env = self.task_env(task_id, title, log_file);
+        let env = self.task_env(task_id, title, log_file, true);
         self.invocation_on(self.task_agent(task_id), prompt, resume, &env, extra)
     }
 
     /// The `ROADMAP_*` variables of a task's agent.
-    fn task_env(&self, task_id: &str, title: &str, log_file: &Path) -> TaskEnv {
+    fn task_env(&self, task_id: &str, title: &str, log_file: &Path, task: bool) -> TaskEnv {
         TaskEnv {
+            split_file: self.split_file(task_id).filter(|_| task),
             phase: self.planned.key.phase.clone(),
             group: self.planned.key.group.clone(),
             task_id: task_id.to_string(),
@@ -196,7 +219,12 @@ impl<'a> GroupJobs<'a> {
         extra: &[String],
     ) -> AttemptJob {
         let log_path = self.log_path(&task.task_id);
-        let env = self.task_env(&task.task_id, &task.title, &log_path);
+        let env = self.task_env(
+            &task.task_id,
+            &task.title,
+            &log_path,
+            role == budget::Role::Task,
+        );
         let agent = self.agent_for(task.profile, role, &task.task_id);
         let invocation = self.invocation_on(agent, prompt, task.resume.as_deref(), &env, extra);
         AttemptJob {
@@ -243,6 +271,15 @@ impl JobFactory for GroupJobs<'_> {
             }
             (None, _) => full,
         };
+        // What an earlier attempt wrote was examined then: this one starts clean.
+        let file = split::sub_file(self.project, &self.planned.key, &task.task_id);
+        let _ = std::fs::remove_file(&file);
+        if let Some(dir) = file
+            .parent()
+            .filter(|_| self.split_file(&task.task_id).is_some())
+        {
+            let _ = std::fs::create_dir_all(dir);
+        }
         let mut job = self.job_for(task, &prompt, budget::Role::Task, None, &[]);
         if let Some(iso) = &mut self.isolation {
             // Worktree mode: the task's own worktree becomes its cwd.
@@ -269,6 +306,17 @@ impl JobFactory for GroupJobs<'_> {
     fn ahead(&mut self, next: &QueuedTask) {
         if let Some(iso) = &mut self.isolation {
             iso.make_ahead(next);
+        }
+    }
+
+    fn examine(&mut self, res: &mut attempt::AttemptResult, reporter: &mut dyn Reporter) {
+        if res.job.role != budget::Role::Task {
+            return;
+        }
+        let file = split::sub_file(self.project, &self.planned.key, &res.job.task_id);
+        let allowed = self.split_file(&res.job.task_id).is_some();
+        if let Some(message) = split::examine(res, &file, allowed) {
+            reporter.report(&Event::Warning { message });
         }
     }
 }
@@ -308,6 +356,7 @@ impl RunInputs<'_> {
             isolation,
             mode,
             runner: Arc::new(executor::Local),
+            splitting: true,
         }
     }
 }
@@ -498,6 +547,7 @@ impl Ctx<'_, '_, '_> {
             phase,
             left_out: self.left_out.as_ref(),
             skipped: &skipped,
+            splits: split::commit_lines(self.inputs.project, phase),
         };
         match phase::commit_phase(repo, &what, &mut self.store, reporter) {
             Ok(()) => {
@@ -558,12 +608,19 @@ impl Ctx<'_, '_, '_> {
                 ),
             });
         }
-        if to_run.is_empty() {
+        let splits_left =
+            matches!(&planned.step, GroupStep::Run { split, .. } if !split.is_empty());
+        if to_run.is_empty() && !splits_left {
             reporter.report(&Event::GroupSkipped {
                 key: key.clone(),
                 reason: "every task succeeded in an earlier run, only the gate runs again (--rerun-tasks runs the agents again)".into(),
             });
-        } else if !self.run_agents(planned, reporter).await {
+        } else if !to_run.is_empty() && !self.run_agents(planned, reporter).await {
+            self.group_ended(reporter);
+            return false;
+        }
+        // The split tasks' sub-roadmaps run in their place, before the gate.
+        if !self.run_splits(planned, reporter).await {
             self.group_ended(reporter);
             return false;
         }
@@ -669,6 +726,7 @@ impl Ctx<'_, '_, '_> {
         });
         let isolation = self.task_isolation(key);
         let mut jobs = inputs.jobs(planned, isolation, self.isolation);
+        jobs.splitting = !remote;
         match self.dispatch(planned) {
             Ok(runner) => jobs.runner = runner,
             Err(refusal) => {
@@ -779,7 +837,8 @@ impl Ctx<'_, '_, '_> {
         reporter: &mut dyn Reporter,
     ) -> bool {
         let key = &planned.key;
-        if self.inputs.settings.write_back {
+        // A sub-roadmap's tasks are not in the roadmap file.
+        if self.inputs.settings.write_back && key.depth() == 0 {
             match finish::write_back(self.inputs.project, planned) {
                 Ok(0) => {}
                 Ok(n) => reporter.report(&Event::Note {
@@ -794,11 +853,14 @@ impl Ctx<'_, '_, '_> {
             }
         }
         // A group none of whose tasks ran (all ticked in the roadmap) gets no report.
-        let report_dir = crate::status::report_dir(
-            &self.inputs.project.dir,
-            &self.inputs.settings.report_dir,
-            self.inputs.roadmap.dialect,
-        );
+        let report_dir = match key.depth() {
+            0 => crate::status::report_dir(
+                &self.inputs.project.dir,
+                &self.inputs.settings.report_dir,
+                self.inputs.roadmap.dialect,
+            ),
+            _ => self.inputs.project.status.file("reports"),
+        };
         let ran = !matches!(planned.step, GroupStep::DoneInRoadmap);
         match finish::record_completion(
             self.inputs.repo,

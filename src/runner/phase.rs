@@ -20,6 +20,24 @@ pub struct PhaseCommit<'a> {
     pub left_out: Option<&'a LeftOut>,
     /// Its groups marked complete by hand.
     pub skipped: &'a [String],
+    /// The tasks that split: `- A2: ` (their line) and their sub-tasks' lines.
+    pub splits: Vec<(String, Vec<String>)>,
+}
+
+/// The phase commit message with each split task's sub-tasks beneath it.
+fn with_sub_tasks(message: String, splits: &[(String, Vec<String>)]) -> String {
+    let mut out = String::with_capacity(message.len());
+    for line in message.lines() {
+        out.push_str(line);
+        out.push('\n');
+        if let Some((_, lines)) = splits.iter().find(|(p, _)| line.starts_with(p.as_str())) {
+            for l in lines {
+                out.push_str(l);
+                out.push('\n');
+            }
+        }
+    }
+    out
 }
 
 /// Commits the phase: the `commit` record first (HEAD is its parent; the
@@ -49,7 +67,10 @@ pub fn commit_phase(
                 phase.number
             ))
         })?;
-    let message = crate::vcs::phase_commit_message(phase, what.skipped);
+    let message = with_sub_tasks(
+        crate::vcs::phase_commit_message(phase, what.skipped),
+        &what.splits,
+    );
     // A snapshot now, with the run's left-out set, is the last group's
     // snapshot plus the status files written since (this commit's own
     // `commit` record among them).

@@ -145,7 +145,8 @@ impl Counts {
         match ended {
             Ended::NotStarted => &mut self.not_started,
             Ended::Skipped => &mut self.skipped,
-            Ended::Ran(TaskOutcome::Succeeded) => &mut self.succeeded,
+            // A split task's work is counted in its sub-tasks; the split itself succeeded.
+            Ended::Ran(TaskOutcome::Succeeded | TaskOutcome::Split { .. }) => &mut self.succeeded,
             Ended::Ran(TaskOutcome::Interrupted) => &mut self.interrupted,
             Ended::Ran(TaskOutcome::OverBudget { .. }) => &mut self.over_budget,
             Ended::Ran(_) => &mut self.failed,

@@ -192,6 +192,13 @@ impl<'a> Store<'a> {
         Ok(())
     }
 
+    /// The group goes on after its split tasks' sub-roadmaps ran (each
+    /// named itself in the in-progress file): it names the group again.
+    pub fn group_resumed(&mut self, key: &GroupKey) -> Result<(), StatusError> {
+        self.in_progress = InProgress::new(RunningGroup::this_process(key.clone()));
+        self.in_progress.write(self.status)
+    }
+
     pub fn task_started(
         &mut self,
         task: &str,

@@ -311,6 +311,7 @@ fn invocation(
         task_id: task.task.clone(),
         task_title: task.title.clone(),
         log_file: log_path.to_path_buf(),
+        split_file: None,
     };
     let mut inv = build_invocation(&settings, &task.prompt, resume, &env);
     if let Some(program) = ctx.resolve_program(&inv.program) {

@@ -2,9 +2,10 @@
 //! records.
 
 use super::{GroupAction, GroupStep, Options, RunState, group_state};
+use crate::agent::TaskOutcome;
 use crate::plan::{GroupState, Selection};
 use crate::roadmap::{Group, GroupKey, Phase, Task};
-use crate::status::{ResumeState, group_resume_state};
+use crate::status::{ResumeState, group_resume_state, latest_task_outcomes};
 
 /// Why the run cannot go into `phase`: it has no tasks yet, or a group to
 /// run has none the parser could read. Such a group is never "completed".
@@ -46,6 +47,7 @@ pub(super) fn phase_groups<'a>(
             (Some(id), _) => GroupStep::Run {
                 tasks: group.tasks.iter().filter(|t| t.id == id).collect(),
                 succeeded: Vec::new(),
+                split: Vec::new(),
                 restart: false,
             },
             (None, GroupState::Completed) => continue,
@@ -79,20 +81,31 @@ fn group_step<'a>(
     let all = |restart| GroupStep::Run {
         tasks: runnable.clone(),
         succeeded: Vec::new(),
+        split: Vec::new(),
         restart,
     };
     match group_resume_state(&state.records, key, &ids) {
         _ if opts.rerun_tasks => all(false),
         ResumeState::Fresh => all(false),
-        ResumeState::RerunFailed { succeeded, to_run } => GroupStep::Run {
-            tasks: runnable
-                .iter()
-                .copied()
-                .filter(|t| to_run.contains(&t.id))
-                .collect(),
-            succeeded,
-            restart: false,
-        },
+        ResumeState::RerunFailed { succeeded, to_run } => {
+            // A task that split goes on with its sub-roadmap, not its agent.
+            let latest = latest_task_outcomes(&state.records, key);
+            let (split, to_run): (Vec<String>, Vec<String>) = to_run.into_iter().partition(|id| {
+                latest
+                    .get(id)
+                    .is_some_and(|t| matches!(t.outcome, TaskOutcome::Split { .. }))
+            });
+            GroupStep::Run {
+                tasks: runnable
+                    .iter()
+                    .copied()
+                    .filter(|t| to_run.contains(&t.id))
+                    .collect(),
+                succeeded,
+                split,
+                restart: false,
+            }
+        }
         ResumeState::GateOnly => GroupStep::GateOnly,
         ResumeState::GatePassed => GroupStep::RecordComplete,
         // Completed once, yet not in completed_tasks.txt: the line was removed

@@ -35,6 +35,9 @@ pub enum GroupStep<'a> {
     Run {
         tasks: Vec<&'a Task>,
         succeeded: Vec<String>,
+        /// Tasks whose latest attempt split them: their sub-roadmap (decided
+        /// by [`decide_sub`]) goes on in their place, no agent starts.
+        split: Vec<String>,
         restart: bool,
     },
     /// Every task succeeded earlier; only the gate runs.
@@ -185,6 +188,26 @@ pub fn decide<'a>(
     decision
 }
 
+/// What is left of a task's sub-roadmap (its groups keyed in the task's
+/// scope, see [`crate::roadmap::is_scoped_group`]): the same decision over
+/// the same records, with no commit or push of its own (the sub-roadmap's
+/// work goes into the parent's phase commit).
+pub fn decide_sub<'a>(sub: &'a Roadmap, state: &RunState) -> Decision<'a> {
+    let opts = Options {
+        commit: false,
+        push: false,
+        rerun_tasks: false,
+        allow_dirty: true,
+    };
+    let mut decision = decide(sub, state, &Selection::default(), opts);
+    // Its phases are the parent's: committed with it, never alone.
+    decision
+        .actions
+        .retain(|a| matches!(a, Action::Group(_) | Action::Stop { .. }));
+    decision.hand_skipped.clear();
+    decision
+}
+
 /// The user's changes since the runner last held the tree (its latest
 /// snapshot), when the run works in a phase that has begun. After a
 /// group's end, everything changed since is the user's; after a start
@@ -256,3 +279,7 @@ pub fn phase_started(state: &RunState, phase: &Phase) -> bool {
 /// that moment leaves and checks what the next run does.
 #[cfg(test)]
 mod tests;
+
+/// The decision over split tasks and their sub-roadmaps.
+#[cfg(test)]
+mod split_tests;

@@ -422,6 +422,7 @@ pub fn outcome_detail(outcome: &TaskOutcome) -> String {
         TaskOutcome::UsageLimit { message, .. } => format!("usage limit: {message}"),
         TaskOutcome::OverBudget { message } => format!("over budget: {message}"),
         TaskOutcome::WorkerLost { message } => format!("worker lost: {message}"),
+        TaskOutcome::Split { tasks } => format!("split into {tasks} sub-tasks"),
     }
 }
 
