@@ -352,36 +352,34 @@ fn python(dir: &Path) -> Result<Option<Provider>, GateError> {
         .and_then(|t| t.as_table())
         .is_some_and(|t| t.contains_key("ini_options"));
 
-    // Each step: what says the tool is configured (first found wins), or why
-    // the step is skipped.
-    let steps: [(&str, &str, &[&str], Option<&str>, &str); 3] = [
-        (
-            "typecheck",
-            "mypy",
-            &["."],
-            first_found(&[
+    let steps = [
+        PyStep {
+            step: "typecheck",
+            program: "mypy",
+            args: &["."],
+            why: first_found(&[
                 (has_tool("mypy"), "[tool.mypy] in pyproject.toml"),
                 (exists("mypy.ini"), "mypy.ini"),
                 (exists(".mypy.ini"), ".mypy.ini"),
             ]),
-            "pyproject.toml: no [tool.mypy] (nor mypy.ini): typecheck skipped",
-        ),
-        (
-            "lint",
-            "ruff",
-            &["check", "."],
-            first_found(&[
+            skipped: "pyproject.toml: no [tool.mypy] (nor mypy.ini): typecheck skipped",
+        },
+        PyStep {
+            step: "lint",
+            program: "ruff",
+            args: &["check", "."],
+            why: first_found(&[
                 (has_tool("ruff"), "[tool.ruff] in pyproject.toml"),
                 (exists("ruff.toml"), "ruff.toml"),
                 (exists(".ruff.toml"), ".ruff.toml"),
             ]),
-            "pyproject.toml: no [tool.ruff] (nor ruff.toml): lint skipped",
-        ),
-        (
-            "test",
-            "pytest",
-            &[],
-            first_found(&[
+            skipped: "pyproject.toml: no [tool.ruff] (nor ruff.toml): lint skipped",
+        },
+        PyStep {
+            step: "test",
+            program: "pytest",
+            args: &[],
+            why: first_found(&[
                 (
                     pytest_configured,
                     "[tool.pytest.ini_options] in pyproject.toml",
@@ -389,23 +387,33 @@ fn python(dir: &Path) -> Result<Option<Provider>, GateError> {
                 (exists("pytest.ini"), "pytest.ini"),
                 (dir.join("tests").is_dir(), "a tests/ directory"),
             ]),
-            "pyproject.toml: no [tool.pytest.ini_options], pytest.ini or tests/ directory: \
+            skipped: "pyproject.toml: no [tool.pytest.ini_options], pytest.ini or tests/ directory: \
              test skipped",
-        ),
+        },
     ];
     let mut p = Provider::new("pyproject.toml");
-    for (step, program, args, why, skipped) in steps {
-        match why {
+    for s in steps {
+        match s.why {
             Some(why) => {
-                let (argv, how) = python_command(dir, program, args);
-                p.add(step, argv, format!("{why}{how}"));
+                let (argv, how) = python_command(dir, s.program, s.args);
+                p.add(s.step, argv, format!("{why}{how}"));
             }
             None => {
-                p.skipped.insert(step, skipped.into());
+                p.skipped.insert(s.step, s.skipped.into());
             }
         }
     }
     Ok(Some(p))
+}
+
+/// One gate step a Python project may have: what says its tool is
+/// configured (the first evidence found), or why the step is skipped.
+struct PyStep<'a> {
+    step: &'static str,
+    program: &'static str,
+    args: &'static [&'static str],
+    why: Option<&'a str>,
+    skipped: &'static str,
 }
 
 /// The first evidence that holds.
