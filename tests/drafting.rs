@@ -391,7 +391,17 @@ fn init_goal_json_reports_the_drafting_then_runs_with_the_run_options() {
         .map(|e| e.unwrap().path())
         .filter(|f| f.extension().is_some_and(|x| x == "jsonl"))
         .collect();
-    files.sort();
+    // `events_<stamp>[-<n>]`: within one second, `-2` comes after the bare stamp.
+    files.sort_by_key(|f| {
+        let stem = f.file_stem().unwrap().to_string_lossy().into_owned();
+        let (stamp, n) = match stem.rsplit_once('-') {
+            Some((stamp, n)) if stamp.len() > "events_YYYYmmdd".len() => {
+                (stamp.to_string(), n.parse::<u32>().unwrap())
+            }
+            _ => (stem, 1),
+        };
+        (stamp, n)
+    });
     assert_eq!(files.len(), 2, "{files:?}");
     let first = std::fs::read_to_string(&files[0]).unwrap();
     assert_eq!(first.lines().count(), 5, "{first}");
