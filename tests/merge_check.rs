@@ -10,7 +10,8 @@ use std::process::Output;
 
 const SHARED: &str = "one\ntwo\nthree\nfour\nfive\n";
 
-/// A1 changes a line of src/shared.js; A2 rewrites the file (a new first
+/// A1 changes a line of src/shared.js; A2 (ending a second later, so that
+/// A1 is merged first: tasks merge as they succeed) rewrites the file (a new first
 /// line, the same line changed its own way, a line added). The resolver
 /// does `how`.
 fn project(how: &str) -> Project {
@@ -19,7 +20,7 @@ fn project(how: &str) -> Project {
         (
             "A2",
             &format!(
-                "FAKE: replace src/shared.js one ONE-A2\nFAKE: replace src/shared.js three three-A2\nFAKE: append src/shared.js six-A2\nFAKE: resolve {how}"
+                "FAKE: sleep 1\nFAKE: replace src/shared.js one ONE-A2\nFAKE: replace src/shared.js three three-A2\nFAKE: append src/shared.js six-A2\nFAKE: resolve {how}"
             ),
         ),
     ]);
