@@ -5,7 +5,9 @@ mod common;
 
 use common::*;
 use roadmap_runner::demo::agent::{NEEDS_VERBOSE, NO_INPUT};
-use roadmap_runner::demo::project::{FILES, INITIAL_COMMIT};
+use roadmap_runner::demo::files::FILES;
+use roadmap_runner::demo::project::INITIAL_COMMIT;
+use roadmap_runner::demo::split;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -68,7 +70,12 @@ fn demo_keep_runs_both_phases_and_pushes_one_commit_per_phase() {
         // The demo's one broken file is mended by a repair agent.
         "[GATE] Phase 2 Group C: gate FAILED",
         "repair-1",
-        "9/9 tasks succeeded, 1 repair,",
+        // D1 splits itself into a sub-roadmap of 3 tasks in 2 groups.
+        "[NOTE] 2:D:D1 split into a sub-roadmap of 3 tasks: 2 groups to go",
+        "[GATE] Phase 2 Group D:D1/1:A: gate passed",
+        "[GATE] Phase 2 Group D:D1/1:B: gate passed",
+        "[NOTE] 2:D:D1: its sub-roadmap is complete, so it succeeded",
+        "12/12 tasks succeeded, 1 repair, 6 groups completed,",
     ] {
         assert!(text.contains(line), "no `{line}` in:\n{text}");
     }
@@ -110,7 +117,19 @@ fn demo_keep_runs_both_phases_and_pushes_one_commit_per_phase() {
     let shop = root.join("shop");
     assert_eq!(
         read(&shop, "status/completed_tasks.txt"),
-        "PHASE_1:A\nPHASE_1:B\nPHASE_2:C\nPHASE_2:D\n"
+        "PHASE_1:A\nPHASE_1:B\nPHASE_2:C\nPHASE_2:D:D1/1:A\nPHASE_2:D:D1/1:B\nPHASE_2:D\n"
+    );
+    // The plan D1's agent wrote is kept and committed, and the phase's
+    // commit message lists its sub-tasks under it.
+    assert_eq!(read(&shop, "status/sub/2+3AD+3AD1.md"), split::PLAN);
+    assert!(
+        phase2.lines().any(|l| l == "status/sub/2+3AD+3AD1.md"),
+        "{phase2}"
+    );
+    let message = git(&origin, &["log", "-1", "--format=%B", "main"]);
+    assert!(
+        message.contains("- D1: Checkout\n  - 2:D:D1/1:A:A1: Cart validation\n"),
+        "{message}"
     );
     for report in [
         "PHASE1-GROUP-A-STATUS.md",

@@ -16,10 +16,11 @@
 //! Its work is real: after a short random delay (0.4–1.5 s, seeded from the
 //! task id and the clock) it writes, in the current directory, every file
 //! the prompt names on a `Create file: <path>` line, with the content the
-//! demo plans for it ([`super::project::FILES`]) or a small stub for a path
+//! demo plans for it ([`super::files::FILES`]) or a small stub for a path
 //! the demo does not know. Paths must stay inside the current directory.
 
-use super::project::planned_file;
+use super::files::planned_file;
+use super::split;
 use crate::cli::SimulateAgentArgs;
 use regex::Regex;
 use serde_json::{Value, json};
@@ -66,6 +67,10 @@ pub enum Format {
 pub struct AgentEnv {
     pub task_id: Option<String>,
     pub task_title: Option<String>,
+    /// `ROADMAP_GROUP`: `D`, or `D:D1/1:A` in a sub-roadmap.
+    pub group: Option<String>,
+    /// `ROADMAP_RUNNER_SPLIT_FILE`: where a sub-roadmap may be written.
+    pub split_file: Option<PathBuf>,
     pub is_root: bool,
     /// `IS_SANDBOX=1`.
     pub sandbox: bool,
@@ -77,6 +82,8 @@ impl AgentEnv {
         AgentEnv {
             task_id: var("ROADMAP_TASK_ID"),
             task_title: var("ROADMAP_TASK_TITLE"),
+            group: var("ROADMAP_GROUP"),
+            split_file: var(crate::agent::command::SPLIT_FILE_ENV).map(PathBuf::from),
             is_root: crate::exec::unix::running_as_root(),
             sandbox: std::env::var_os("IS_SANDBOX").is_some_and(|v| v == "1"),
         }
@@ -237,7 +244,20 @@ pub fn simulate(
 
     let delay = Duration::from_millis(MIN_DELAY_MS + seed % (MAX_DELAY_MS - MIN_DELAY_MS + 1));
     std::thread::sleep(delay.mul_f64(0.6));
-    let (written, failure) = write_files(&mut s, &prompt, cwd, &task, &title)?;
+    let splits = split::is_split_task(env.group.as_deref(), env.task_id.as_deref());
+    if let (true, Some(file)) = (splits, &env.split_file) {
+        return write_plan(&mut s, file, &task, started);
+    }
+    let mut files = files_in_prompt(&prompt);
+    if splits {
+        // Not offered the split file: the whole plan in this one session.
+        for f in split::plan_files() {
+            if !files.contains(&f) {
+                files.push(f);
+            }
+        }
+    }
+    let (written, failure) = write_files(&mut s, &files, cwd, &task, &title)?;
     std::thread::sleep(delay.mul_f64(0.4));
 
     let duration_ms = started.elapsed().as_millis() as u64;
@@ -258,6 +278,44 @@ pub fn simulate(
     Ok(0)
 }
 
+/// The task is more than one session's work: its plan, written where the
+/// runner asked, instead of the code (exit 0, as Claude Code ends a turn).
+fn write_plan(
+    s: &mut Stream<'_>,
+    file: &Path,
+    task: &str,
+    started: Instant,
+) -> std::io::Result<i32> {
+    let tool_id = s.tool_use(
+        "Write",
+        json!({"file_path": file.display().to_string(), "content": split::PLAN}),
+    )?;
+    let result = file
+        .parent()
+        .map_or(Ok(()), std::fs::create_dir_all)
+        .and_then(|()| std::fs::write(file, split::PLAN));
+    let duration_ms = started.elapsed().as_millis() as u64;
+    if let Err(e) = result {
+        let message = format!("cannot write {}: {e}", file.display());
+        s.tool_result(&tool_id, &message, true)?;
+        s.result(false, &format!("{task} failed: {message}"), duration_ms)?;
+        return Ok(1);
+    }
+    s.tool_result(
+        &tool_id,
+        &format!("File created successfully at: {}", file.display()),
+        false,
+    )?;
+    let summary = format!(
+        "{task} is more than one session's work: I wrote a plan of {} smaller tasks to {} instead, and stopped.",
+        split::plan_files().len(),
+        file.display()
+    );
+    s.text(&summary)?;
+    s.result(true, &summary, duration_ms)?;
+    Ok(0)
+}
+
 fn read_all(stdin: &mut dyn Read) -> std::io::Result<String> {
     let mut bytes = Vec::new();
     stdin.read_to_end(&mut bytes)?;
@@ -268,19 +326,19 @@ fn read_all(stdin: &mut dyn Read) -> std::io::Result<String> {
 /// the paths written, and the first failure (which ends the writing).
 fn write_files(
     s: &mut Stream<'_>,
-    prompt: &str,
+    files: &[String],
     cwd: &Path,
     task: &str,
     title: &str,
 ) -> std::io::Result<(Vec<String>, Option<String>)> {
     let mut written = Vec::new();
-    for path in files_in_prompt(prompt) {
-        let rel = match safe_relative(&path) {
+    for path in files {
+        let rel = match safe_relative(path) {
             Ok(rel) => rel,
             Err(message) => return Ok((written, Some(message))),
         };
         let full = cwd.join(&rel);
-        let content = content_for(&path, task, title);
+        let content = content_for(path, task, title);
         let tool_id = s.tool_use(
             "Write",
             json!({"file_path": full.display().to_string(), "content": content}),
@@ -296,7 +354,7 @@ fn write_files(
                     &format!("File created successfully at: {}", full.display()),
                     false,
                 )?;
-                written.push(path);
+                written.push(path.clone());
             }
             Err(e) => {
                 let message = format!("cannot write {}: {e}", full.display());
@@ -499,8 +557,7 @@ mod tests {
         AgentEnv {
             task_id: Some(task.into()),
             task_title: Some("Cart".into()),
-            is_root: false,
-            sandbox: false,
+            ..AgentEnv::default()
         }
     }
 
@@ -609,6 +666,50 @@ mod tests {
         assert_eq!(result.num_turns, Some(3));
         assert!(result.result.as_deref().unwrap().contains("src/cart.js"));
         assert_eq!(observer.session_id(), result.session_id.as_deref());
+    }
+
+    /// D1 writes its plan where the runner asks, and no code; without the
+    /// variable it writes every file of the plan itself.
+    #[test]
+    fn the_split_task_writes_its_plan_only_when_offered_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let plan = dir.path().join("status/sub/2+3AD+3AD1.md");
+        let prompt = "# Your task: D1 — Checkout\n\nCreate file: `src/checkout.js`\n";
+        let run = |env: &AgentEnv| {
+            let (mut out, mut err) = (Vec::new(), Vec::new());
+            let code = simulate(
+                &args("stream-json"),
+                true,
+                env,
+                &mut prompt.as_bytes(),
+                &mut out,
+                &mut err,
+                dir.path(),
+            )
+            .unwrap();
+            (code, String::from_utf8(out).unwrap())
+        };
+        let offered = AgentEnv {
+            group: Some("D".into()),
+            split_file: Some(plan.clone()),
+            ..env("D1")
+        };
+        let (code, out) = run(&offered);
+        assert_eq!(code, 0, "{out}");
+        assert_eq!(std::fs::read_to_string(&plan).unwrap(), split::PLAN);
+        assert!(!dir.path().join("src/checkout.js").exists());
+        assert!(out.contains("a plan of 3 smaller tasks"), "{out}");
+
+        let not_offered = AgentEnv {
+            split_file: None,
+            ..offered
+        };
+        let (code, out) = run(&not_offered);
+        assert_eq!(code, 0, "{out}");
+        for f in split::plan_files() {
+            let written = std::fs::read_to_string(dir.path().join(&f)).unwrap();
+            assert_eq!(written, planned_file(&f).unwrap().content, "{f}");
+        }
     }
 
     #[test]

@@ -2,12 +2,15 @@
 //! installed. A tiny shop project with a 2-phase roadmap is created in a
 //! temporary directory with a bare `origin`; the agents are this binary
 //! itself (`__simulate-agent`, which speaks Claude Code's stream-json and
-//! writes each task's file); the gate (`sh tests/run.sh`), the status files,
-//! the phase commits and the pushes are the real ones.
+//! writes each task's file, or for D1 a plan of smaller tasks); the gate
+//! (`sh tests/run.sh`), the status files, the phase commits and the pushes
+//! are the real ones.
 
 pub mod agent;
 pub mod cluster;
+pub mod files;
 pub mod project;
+pub mod split;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DemoError {

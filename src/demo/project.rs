@@ -8,6 +8,8 @@
 //! beside it.
 
 use super::DemoError;
+use super::files::FILES;
+use super::split;
 use crate::config::GitSettings;
 use crate::vcs::Repo;
 use git2::{Repository, RepositoryInitOptions};
@@ -21,227 +23,6 @@ pub const ORIGIN_DIR: &str = "origin.git";
 pub const AGENT_SUBCOMMAND: &str = "__simulate-agent";
 pub const BRANCH: &str = "main";
 pub const INITIAL_COMMIT: &str = "Initial commit: Tiny Shop skeleton, roadmap and checks";
-
-/// A file one task of the demo roadmap creates.
-#[derive(Debug, Clone, Copy)]
-pub struct DemoFile {
-    /// The group whose gate first checks it, as in `status/completed_tasks.txt`.
-    pub group: &'static str,
-    pub task: &'static str,
-    pub path: &'static str,
-    /// A line the file must contain: what `tests/run.sh` checks.
-    pub check: &'static str,
-    pub content: &'static str,
-    /// What the task's agent writes first, when it gets the file wrong: the
-    /// gate fails on it and a repair agent writes `content`.
-    pub first_draft: Option<&'static str>,
-}
-
-/// The content of a file the demo roadmap plans, by its path.
-pub fn planned_file(path: &str) -> Option<&'static DemoFile> {
-    FILES.iter().find(|f| f.path == path)
-}
-
-/// Every file the demo's tasks create, in roadmap order.
-pub const FILES: &[DemoFile] = &[
-    DemoFile {
-        group: "PHASE_1:A",
-        task: "A1",
-        path: "src/catalog.js",
-        check: "export function findProduct(id) {",
-        content: r#"// The product catalog: everything the shop sells, prices in cents.
-export const products = [
-  { id: "mug", name: "Coffee mug", priceCents: 1250 },
-  { id: "tee", name: "T-shirt", priceCents: 1900 },
-  { id: "stickers", name: "Sticker pack", priceCents: 450 },
-];
-
-export function listProducts() {
-  return products.slice();
-}
-
-export function findProduct(id) {
-  return products.find((p) => p.id === id) ?? null;
-}
-"#,
-        first_draft: None,
-    },
-    DemoFile {
-        group: "PHASE_1:A",
-        task: "A2",
-        path: "src/money.js",
-        check: "export function formatPrice(cents) {",
-        content: r#"// Money formatting: amounts are integer cents everywhere, shown as $12.50.
-export function formatPrice(cents) {
-  const sign = cents < 0 ? "-" : "";
-  const abs = Math.abs(cents);
-  const dollars = Math.floor(abs / 100);
-  const rest = String(abs % 100).padStart(2, "0");
-  return `${sign}$${dollars}.${rest}`;
-}
-"#,
-        first_draft: None,
-    },
-    DemoFile {
-        group: "PHASE_1:B",
-        task: "B1",
-        path: "src/pages/products.js",
-        check: "export function renderProductList() {",
-        content: r#"// The product list page: every product with its price.
-import { listProducts } from "../catalog.js";
-import { formatPrice } from "../money.js";
-
-export function renderProductList() {
-  const items = listProducts()
-    .map((p) => `  <li data-id="${p.id}">${p.name} <b>${formatPrice(p.priceCents)}</b></li>`)
-    .join("\n");
-  return `<ul class="products">\n${items}\n</ul>`;
-}
-"#,
-        first_draft: None,
-    },
-    DemoFile {
-        group: "PHASE_1:B",
-        task: "B2",
-        path: "src/search.js",
-        check: "export function searchProducts(query) {",
-        content: r#"// Search: the products whose name contains the query, ignoring case.
-import { listProducts } from "./catalog.js";
-
-export function searchProducts(query) {
-  const q = query.trim().toLowerCase();
-  if (q === "") return listProducts();
-  return listProducts().filter((p) => p.name.toLowerCase().includes(q));
-}
-"#,
-        first_draft: None,
-    },
-    DemoFile {
-        group: "PHASE_2:C",
-        task: "C1",
-        path: "src/cart.js",
-        check: "export function cartTotalCents(cart) {",
-        content: r#"// The cart: product ids with quantities; the total comes from the catalog.
-import { findProduct } from "./catalog.js";
-
-export function createCart() {
-  return { lines: new Map() };
-}
-
-export function addToCart(cart, productId, quantity = 1) {
-  if (!findProduct(productId)) throw new Error(`unknown product: ${productId}`);
-  cart.lines.set(productId, (cart.lines.get(productId) ?? 0) + quantity);
-  return cart;
-}
-
-export function removeFromCart(cart, productId) {
-  cart.lines.delete(productId);
-  return cart;
-}
-
-export function cartTotalCents(cart) {
-  let total = 0;
-  for (const [id, quantity] of cart.lines) total += findProduct(id).priceCents * quantity;
-  return total;
-}
-"#,
-        first_draft: None,
-    },
-    DemoFile {
-        group: "PHASE_2:C",
-        task: "C2",
-        path: "src/pages/cart.js",
-        check: "export function renderCart(cart) {",
-        content: r#"// The cart page: one row per product, then the total.
-import { findProduct } from "../catalog.js";
-import { cartTotalCents } from "../cart.js";
-import { formatPrice } from "../money.js";
-
-export function renderCart(cart) {
-  if (cart.lines.size === 0) return `<p class="cart-empty">Your cart is empty.</p>`;
-  const rows = [...cart.lines]
-    .map(([id, quantity]) => {
-      const p = findProduct(id);
-      return `  <tr><td>${p.name}</td><td>${quantity}</td><td>${formatPrice(p.priceCents * quantity)}</td></tr>`;
-    })
-    .join("\n");
-  return `<table class="cart">\n${rows}\n</table>\n<p>Total: ${formatPrice(cartTotalCents(cart))}</p>`;
-}
-"#,
-        first_draft: None,
-    },
-    DemoFile {
-        group: "PHASE_2:C",
-        task: "C3",
-        path: "src/discounts.js",
-        // The demo's one mistake: the function is misnamed, the gate says so,
-        // and the repair agent mends it.
-        check: "export function applyDiscount(totalCents, code) {",
-        content: r#"// Discount codes: a percentage off the cart total, rounded down to the cent.
-const CODES = { WELCOME10: 10, FRIENDS20: 20 };
-
-export function isValidCode(code) {
-  return Object.hasOwn(CODES, code.trim().toUpperCase());
-}
-
-export function applyDiscount(totalCents, code) {
-  const percent = CODES[code.trim().toUpperCase()] ?? 0;
-  return totalCents - Math.floor((totalCents * percent) / 100);
-}
-"#,
-        first_draft: Some(
-            r#"// Discount codes: a percentage off the cart total, rounded down to the cent.
-const CODES = { WELCOME10: 10, FRIENDS20: 20 };
-
-export function applyDiscounts(totalCents, code) {
-  const percent = CODES[code.trim().toUpperCase()] ?? 0;
-  return totalCents - Math.floor((totalCents * percent) / 100);
-}
-"#,
-        ),
-    },
-    DemoFile {
-        group: "PHASE_2:D",
-        task: "D1",
-        path: "src/checkout.js",
-        check: "export function placeOrder(cart, discountCode = \"\") {",
-        content: r#"// Checkout: turns a cart into an order with its final total.
-import { cartTotalCents } from "./cart.js";
-import { applyDiscount } from "./discounts.js";
-
-let nextOrder = 1000;
-
-export function placeOrder(cart, discountCode = "") {
-  if (cart.lines.size === 0) throw new Error("cannot check out an empty cart");
-  const subtotalCents = cartTotalCents(cart);
-  const totalCents = applyDiscount(subtotalCents, discountCode);
-  return { id: `ORD-${nextOrder++}`, lines: [...cart.lines], subtotalCents, totalCents };
-}
-"#,
-        first_draft: None,
-    },
-    DemoFile {
-        group: "PHASE_2:D",
-        task: "D2",
-        path: "src/email.js",
-        check: "export function confirmationEmail(order) {",
-        content: r#"// The order confirmation email, as plain text.
-import { formatPrice } from "./money.js";
-
-export function confirmationEmail(order) {
-  return [
-    `Thank you for your order ${order.id}!`,
-    "",
-    `Items: ${order.lines.length}`,
-    `Total paid: ${formatPrice(order.totalCents)}`,
-    "",
-    "Tiny Shop",
-  ].join("\n");
-}
-"#,
-        first_draft: None,
-    },
-];
 
 /// The demo roadmap: all three task syntaxes, group annotations, phase
 /// deliverables, and one `Create file:` line per task (a table column for the
@@ -376,12 +157,25 @@ group() { # PHASE_N:X: start the checks of this group, or stop after the current
   fi
   echo "== $1"
 }
+
+# A group of a task's sub-roadmap (PHASE_N:X:T/1:Y), gated on its own when
+# the task split (its plan PLAN exists); else its checks belong to the task's
+# own group, checked with it.
+subgroup() { # KEY PLAN
+  if [ -n "$current" ]; then finish; fi
+  if [ -f "$2" ]; then group "$1"; fi
+}
 "#,
     );
+    let plan = format!("status/sub/{}.md", crate::roadmap::slug(split::PARENT_ID));
     let mut last_group = "";
     for f in FILES {
         if f.group != last_group {
-            s.push_str(&format!("\ngroup {}\n", f.group));
+            if f.group.contains('/') {
+                s.push_str(&format!("\nsubgroup {} {}\n", f.group, shell_quote(&plan)));
+            } else {
+                s.push_str(&format!("\ngroup {}\n", f.group));
+            }
             last_group = f.group;
         }
         s.push_str(&format!(
@@ -608,12 +402,16 @@ mod tests {
         let r = &parsed.roadmap;
         assert_eq!(r.phases.len(), 2);
         assert_eq!(r.group_count(), 4);
-        assert_eq!(r.task_count(), FILES.len());
+        let parts = split::plan_files();
+        // The split task's plan creates its file and two more.
+        assert_eq!(r.task_count() + parts.len() - 1, FILES.len());
         for f in FILES {
             let line = format!("Create file: `{}`", f.path);
             let cell = format!("| `{}` |", f.path);
             assert!(
-                ROADMAP.contains(&line) || ROADMAP.contains(&cell),
+                ROADMAP.contains(&line)
+                    || ROADMAP.contains(&cell)
+                    || parts.iter().any(|p| p == f.path),
                 "{} is not in the roadmap",
                 f.path
             );
@@ -629,6 +427,10 @@ mod tests {
         }
         for g in ["PHASE_1:A", "PHASE_1:B", "PHASE_2:C", "PHASE_2:D"] {
             assert!(s.contains(&format!("\ngroup {g}\n")), "{s}");
+        }
+        for g in ["PHASE_2:D:D1/1:A", "PHASE_2:D:D1/1:B"] {
+            let line = format!("\nsubgroup {g} 'status/sub/2+3AD+3AD1.md'\n");
+            assert!(s.contains(&line), "{s}");
         }
     }
 
