@@ -295,53 +295,8 @@ pub fn create(exe: &Path) -> Result<DemoProject, DemoError> {
         "git init --bare {}",
         origin.display()
     )))?;
-
-    let mut opts = RepositoryInitOptions::new();
-    opts.initial_head(BRANCH);
-    let repo = Repository::init_opts(&shop, &opts)
-        .map_err(DemoError::git(format!("git init {}", shop.display())))?;
-    {
-        let mut config = repo
-            .config()
-            .and_then(|c| c.open_level(git2::ConfigLevel::Local))
-            .map_err(DemoError::git("cannot open the repository's config"))?;
-        for (key, value) in [
-            ("user.name", "Roadmap Runner Demo"),
-            ("user.email", "demo@roadmap-runner.invalid"),
-            ("commit.gpgsign", "false"),
-        ] {
-            config
-                .set_str(key, value)
-                .map_err(DemoError::git(format!("git config {key}")))?;
-        }
-    }
-    let is_root = crate::exec::unix::running_as_root();
-    let files = [
-        ("README.md", README.to_string()),
-        ("ROADMAP.md", ROADMAP.to_string()),
-        ("package.json", PACKAGE_JSON.to_string()),
-        ("roadmap-runner.toml", config_toml(exe, is_root)?),
-        ("tests/run.sh", run_sh()),
-    ];
-    for (rel, text) in files {
-        let path = shop.join(rel);
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)
-                .map_err(DemoError::io(format!("cannot create {}", dir.display())))?;
-        }
-        std::fs::write(&path, text)
-            .map_err(DemoError::io(format!("cannot write {}", path.display())))?;
-    }
-    let origin_url = origin
-        .to_str()
-        .ok_or_else(|| DemoError::Git {
-            context: "git remote add origin".into(),
-            message: format!("{} is not valid UTF-8", origin.display()),
-        })?
-        .to_string();
-    repo.remote("origin", &origin_url)
-        .map_err(DemoError::git("git remote add origin"))?;
-    drop(repo);
+    init_shop(&shop, &origin)?;
+    write_files(&shop, exe)?;
 
     let vcs_err = |context: &str| {
         let context = context.to_string();
@@ -361,6 +316,56 @@ pub fn create(exe: &Path) -> Result<DemoProject, DemoError> {
         shop,
         origin,
     })
+}
+
+/// `git init` with the demo's identity and `origin` as its remote.
+fn init_shop(shop: &Path, origin: &Path) -> Result<(), DemoError> {
+    let mut opts = RepositoryInitOptions::new();
+    opts.initial_head(BRANCH);
+    let repo = Repository::init_opts(shop, &opts)
+        .map_err(DemoError::git(format!("git init {}", shop.display())))?;
+    let mut config = repo
+        .config()
+        .and_then(|c| c.open_level(git2::ConfigLevel::Local))
+        .map_err(DemoError::git("cannot open the repository's config"))?;
+    for (key, value) in [
+        ("user.name", "Roadmap Runner Demo"),
+        ("user.email", "demo@roadmap-runner.invalid"),
+        ("commit.gpgsign", "false"),
+    ] {
+        config
+            .set_str(key, value)
+            .map_err(DemoError::git(format!("git config {key}")))?;
+    }
+    let origin_url = origin.to_str().ok_or_else(|| DemoError::Git {
+        context: "git remote add origin".into(),
+        message: format!("{} is not valid UTF-8", origin.display()),
+    })?;
+    repo.remote("origin", origin_url)
+        .map_err(DemoError::git("git remote add origin"))?;
+    Ok(())
+}
+
+/// The skeleton: readme, roadmap, package file, configuration and the gate.
+fn write_files(shop: &Path, exe: &Path) -> Result<(), DemoError> {
+    let is_root = crate::exec::unix::running_as_root();
+    let files = [
+        ("README.md", README.to_string()),
+        ("ROADMAP.md", ROADMAP.to_string()),
+        ("package.json", PACKAGE_JSON.to_string()),
+        ("roadmap-runner.toml", config_toml(exe, is_root)?),
+        ("tests/run.sh", run_sh()),
+    ];
+    for (rel, text) in files {
+        let path = shop.join(rel);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .map_err(DemoError::io(format!("cannot create {}", dir.display())))?;
+        }
+        std::fs::write(&path, text)
+            .map_err(DemoError::io(format!("cannot write {}", path.display())))?;
+    }
+    Ok(())
 }
 
 /// `git log --oneline` of `main` in the bare origin: short id and subject,

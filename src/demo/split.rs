@@ -48,7 +48,11 @@ pub fn is_split_task(group: Option<&str>, task: Option<&str>) -> bool {
 /// The files of the plan, in order: what the agent writes itself when it is
 /// not offered the split file.
 pub fn plan_files() -> Vec<String> {
-    super::agent::files_in_prompt(PLAN)
+    let scope = format!("{PARENT_KEY}:{TASK}/");
+    (super::files::FILES.iter())
+        .filter(|f| f.group.starts_with(&scope))
+        .map(|f| f.path.to_string())
+        .collect()
 }
 
 #[cfg(test)]
@@ -64,6 +68,7 @@ mod tests {
         assert_eq!(parsed.roadmap.group_count(), 2);
         assert_eq!(parsed.roadmap.task_count(), 3);
         let files = plan_files();
+        assert_eq!(files, crate::demo::agent::files_in_prompt(PLAN));
         assert_eq!(files.len(), 3);
         for f in &files {
             let planned = planned_file(f).unwrap_or_else(|| panic!("{f} is not planned"));
