@@ -56,9 +56,10 @@ pub struct TaskIsolation {
     /// The group's base, made before the first worktree of this run.
     base: Option<Result<Oid, String>>,
     arriving: super::merging::Arriving,
-    /// Worktrees made ahead for first attempts while agents ran, by task
-    /// id: a freed slot starts its next task without waiting for one.
-    ahead: std::collections::HashMap<String, Result<std::path::PathBuf, String>>,
+    /// Worktrees being made ahead, off the runner's loop, for first
+    /// attempts while agents run, by task id: a freed slot starts its next
+    /// task without waiting for one.
+    ahead: std::collections::HashMap<String, MadeAhead>,
     /// Run on workers: no worktree is made here.
     remote: bool,
 }
@@ -117,14 +118,31 @@ impl TaskIsolation {
         })
     }
 
-    /// The next queued task's worktree, made while the slots are busy.
-    /// First attempts only: a retry's fresh worktree replaces the failed
-    /// one's, which stays for inspection until the retry starts.
+    /// The next queued task's worktree, made on a thread of its own while
+    /// the slots are busy (the loop goes on recording and merging). First
+    /// attempts only: a retry's fresh worktree replaces the failed one's,
+    /// which stays for inspection until the retry starts.
     pub fn make_ahead(&mut self, task: &QueuedTask) {
         let first = task.attempt == 1 && task.resume.is_none() && task.profile == 0;
-        if first && !self.remote && !self.ahead.contains_key(&task.task_id) {
-            let made = self.make(&task.task_id);
-            self.ahead.insert(task.task_id.clone(), made);
+        if !first || self.remote || self.ahead.contains_key(&task.task_id) {
+            return;
+        }
+        let Ok(base) = self.base() else {
+            return; // `prepare` reports it.
+        };
+        let (wts, git_dir) = (self.wts.clone(), self.repo.git2().path().to_path_buf());
+        let name = task_name(&self.key, &task.task_id);
+        let thread = std::thread::Builder::new()
+            .name(format!("worktree {name}"))
+            .spawn(move || {
+                let git = git2::Repository::open(&git_dir).map_err(|e| e.to_string())?;
+                worktree::create_task_worktree(&wts, &git, &name, base)
+                    .map(|wt| wt.cwd)
+                    .map_err(|e| e.to_string())
+            });
+        if let Ok(thread) = thread {
+            self.ahead
+                .insert(task.task_id.clone(), MadeAhead(Some(thread)));
         }
     }
 
@@ -137,12 +155,16 @@ impl TaskIsolation {
         let name = task_name(&self.key, &task.task_id);
         let log_path = job.log_path.with_extension("setup.log");
         let path = self.wts.root.join(&name);
-        let ahead = self.ahead.remove(&task.task_id);
+        let ahead = (self.ahead.remove(&task.task_id))
+            .filter(|_| task.attempt == 1 && task.profile == 0)
+            .and_then(|mut made| made.join());
         let made = if task.resume.is_some() && path.join(".git").exists() {
             Ok(self.wts.cwd_in(&path))
-        } else if let Some(made) = ahead.filter(|_| task.attempt == 1 && task.profile == 0) {
-            made
+        } else if let Some(Ok(cwd)) = ahead {
+            Ok(cwd)
         } else {
+            // Not made ahead, or that failed (e.g. a ref locked by a merge
+            // of the moment): made here, once more.
             self.make(&task.task_id)
         };
         match made {
@@ -174,6 +196,28 @@ impl TaskIsolation {
                 })
             }
         }
+    }
+}
+
+/// A worktree being made on its own thread: its cwd once made. Dropped
+/// unused (the group ended first), it waits for the thread, so no worktree
+/// appears after the group's clean-up.
+struct MadeAhead(Option<std::thread::JoinHandle<Result<std::path::PathBuf, String>>>);
+
+impl MadeAhead {
+    fn join(&mut self) -> Option<Result<std::path::PathBuf, String>> {
+        let thread = self.0.take()?;
+        Some(
+            thread
+                .join()
+                .unwrap_or_else(|_| Err("the worktree's thread panicked".into())),
+        )
+    }
+}
+
+impl Drop for MadeAhead {
+    fn drop(&mut self) {
+        let _ = self.join();
     }
 }
 
