@@ -497,3 +497,16 @@ fn a_split_whose_work_conflicts_stops_as_a_task_would_before_its_sub_roadmap() {
     assert_eq!(ids, ["A1", "A2"], "no sub-task started");
     assert_eq!(p.read("iface.txt"), "other\n");
 }
+
+#[test]
+fn task_on_a_split_task_in_worktree_mode_still_builds_on_its_work() {
+    let p = scaffolding_project(ON_IFACE);
+    let out = p.run(&["--isolation", "worktree", "--task", "1:A:A2"]);
+    assert_exit(&out, 0);
+    let mut ids = p.agent_task_ids();
+    ids.sort();
+    // A2, then its three sub-tasks, each of which needed iface.txt.
+    assert_eq!(ids, ["A1", "A2", "A2", "B1"], "{}", stdout(&out));
+    assert_eq!(p.read("iface.txt"), "shared\n");
+    assert!(!p.dir.join("a1.txt").exists(), "A1 did not run");
+}
