@@ -265,3 +265,248 @@ fn the_budget_covers_the_sub_roadmap() {
     assert_exit(&out, 0);
     assert_eq!(p.agent_task_ids().len(), 5, "{}", stdout(&out));
 }
+
+/// A sub-roadmap whose tasks build on `iface.txt`, which the parent's agent
+/// wrote before it split: each fails unless the file is in its checkout.
+const ON_IFACE: &str = "# Parts\n\n## Phase 1: Parts\n\n### Group A: First (Parallel)\n\n\
+     - [ ] **A1**: Part one\n  FAKE: need iface.txt\n  FAKE: write part1.txt one\n\
+     - [ ] **A2**: Part two\n  FAKE: need iface.txt\n  FAKE: write part2.txt two\n\n\
+     ### Group B: Second (Parallel, after A)\n\n\
+     - [ ] **B1**: Part three\n  FAKE: need iface.txt\n  FAKE: need part1.txt\n  FAKE: write part3.txt three\n";
+
+/// A2 writes `iface.txt`, then splits into `sub`; A1 ends a second
+/// before. Every gate fails unless `iface.txt` is in the tree it checks.
+fn scaffolding_project(sub: &str) -> Project {
+    scaffolding_with(sub, "FAKE: write a1.txt done", "")
+}
+
+fn scaffolding_with(sub: &str, a1: &str, config: &str) -> Project {
+    let tmp_sub = tempfile::NamedTempFile::new().expect("temp file");
+    let (_, path) = tmp_sub.keep().expect("kept");
+    std::fs::write(&path, sub).unwrap();
+    let roadmap = roadmap_with_tasks(&[
+        ("A1", a1),
+        (
+            "A2",
+            &format!(
+                "FAKE: sleep 1\nFAKE: write iface.txt shared\nFAKE: split {}",
+                path.display()
+            ),
+        ),
+    ]);
+    let gate = "[[gate.steps]]\nname = \"test\"\n\
+                command = \"test -f iface.txt && echo gate >> ../gates.txt\"\n";
+    Project::with_config(&roadmap, &format!("{gate}{config}"))
+}
+
+/// The phase commit's files outside `status/`, with their blob ids.
+fn phase_tree(p: &Project) -> Vec<String> {
+    git(&p.origin, &["ls-tree", "-r", "main"])
+        .lines()
+        .filter(|l| l.ends_with(".txt") && !l.contains("\tstatus/"))
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn in_worktree_mode_the_split_tasks_work_is_its_sub_roadmaps_base() {
+    let p = scaffolding_project(ON_IFACE);
+    let out = p.run(&["--isolation", "worktree"]);
+    assert_exit(&out, 0);
+    // Each sub-task found iface.txt in its own worktree at the first attempt.
+    let starts = p.agent_starts();
+    assert_eq!(starts.len(), 5, "{}", stdout(&out));
+    for s in &starts[2..] {
+        let cwd = s["cwd"].as_str().unwrap();
+        assert!(!cwd.starts_with(p.dir.to_str().unwrap()), "{cwd}");
+    }
+    let records = task_records(&p);
+    assert!(records.iter().all(|r| r.attempt == 1));
+    let parent: Vec<_> = records
+        .iter()
+        .filter(|r| r.group == "A" && r.task == "A2")
+        .map(|r| r.outcome.label())
+        .collect();
+    assert_eq!(parent, ["split", "succeeded"]);
+    // Merged through the integration records, before the sub-roadmap began.
+    let lines = p.read("status/tasks.jsonl");
+    let integrated = lines
+        .lines()
+        .position(|l| l.contains("\"integrated\"") && l.contains("\"task\":\"A2\""))
+        .expect("A2's integration record");
+    let first_sub = lines
+        .lines()
+        .position(|l| l.contains("A:A2/1:A"))
+        .expect("a sub-group record");
+    assert!(integrated < first_sub, "{lines}");
+    assert!(lines.lines().nth(integrated).unwrap().contains("iface.txt"));
+    // The gates of both sub-groups and of the parent group saw it.
+    assert_eq!(gate_runs(&p), 3);
+    let files: Vec<String> = phase_tree(&p)
+        .iter()
+        .map(|l| l.split('\t').nth(1).unwrap().to_string())
+        .collect();
+    for f in ["a1.txt", "iface.txt", "part1.txt", "part2.txt", "part3.txt"] {
+        assert!(files.iter().any(|x| x == f), "{f} in {files:?}");
+    }
+    assert_eq!(p.origin_log().len(), 2);
+    assert_eq!(p.git_status(), "", "clean tree");
+}
+
+#[test]
+fn a_split_with_no_change_in_worktree_mode_merges_nothing() {
+    let p = project(&two_groups("0"));
+    let out = p.run(&["--isolation", "worktree"]);
+    assert_exit(&out, 0);
+    let files: Vec<String> = phase_tree(&p)
+        .iter()
+        .map(|l| l.split('\t').nth(1).unwrap().to_string())
+        .collect();
+    assert_eq!(
+        files,
+        ["a1.txt", "part1.txt", "part2.txt", "part3.txt"],
+        "{}",
+        stdout(&out)
+    );
+}
+
+#[test]
+fn a_kill_between_the_split_record_and_its_merge_then_a_plain_rerun_merges_it_once() {
+    let p = scaffolding_project(ON_IFACE);
+    // The 2nd task record is A2's split: killed before its worktree is merged.
+    let out = p
+        .cmd()
+        .args(["--isolation", "worktree"])
+        .env("ROADMAP_RUNNER_CRASH_AT", "task:2")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), None, "killed: {}", stdout(&out));
+    let mut ids = p.agent_task_ids();
+    ids.sort();
+    assert_eq!(ids, ["A1", "A2"]);
+    assert!(p.dir.join("a1.txt").exists(), "A1 merged as it succeeded");
+    assert!(!p.dir.join("iface.txt").exists(), "A2 not merged yet");
+    let out = p.run(&[]);
+    assert_exit(&out, 0);
+    let mut ids = p.agent_task_ids();
+    ids.sort();
+    // No agent ran twice: the rerun ran the three sub-tasks only.
+    assert_eq!(ids, ["A1", "A1", "A2", "A2", "B1"], "{}", stdout(&out));
+    let lines = p.read("status/tasks.jsonl");
+    let merges = lines
+        .lines()
+        .filter(|l| l.contains("\"integrated\"") && l.contains("\"task\":\"A2\""))
+        .filter(|l| l.contains("\"group\":\"A\""))
+        .count();
+    assert_eq!(merges, 1, "{lines}");
+    let reference = scaffolding_project(ON_IFACE);
+    assert_exit(&reference.run(&["--isolation", "worktree"]), 0);
+    assert_eq!(phase_tree(&p), phase_tree(&reference));
+    assert_eq!(p.origin_log().len(), 2);
+}
+
+#[test]
+fn task_and_group_select_a_sub_task_and_a_sub_group() {
+    let p = project(&two_groups("0"));
+    assert_exit(&p.run(&[]), 0);
+    let before = p.agent_task_ids().len();
+    let out = p.run(&["--dry-run", "--task", "1:A:A2/1:B:B1"]);
+    assert_exit(&out, 0);
+    let plan = stdout(&out);
+    assert!(
+        plan.contains("Group A:A2/1:B: Second") && plan.contains("B1 Part three"),
+        "{plan}"
+    );
+    assert!(!plan.contains("Part one"), "{plan}");
+    let out = p.run(&["--task", "1:A:A2/1:B:B1"]);
+    assert_exit(&out, 0);
+    assert_eq!(&p.agent_task_ids()[before..], ["B1"], "{}", stdout(&out));
+    let last = task_records(&p).pop().expect("a record");
+    assert_eq!(
+        (last.group.as_str(), last.task.as_str()),
+        ("A:A2/1:B", "B1")
+    );
+    // `--task` runs no gate.
+    assert_eq!(gate_runs(&p), 3);
+    // A sub-group rolled back runs again alone, with its gate.
+    assert_exit(&p.run(&["rollback", "1:A:A2/1:B"]), 0);
+    let before = p.agent_task_ids().len();
+    let out = p.run(&["--group", "1:A:A2/1:B"]);
+    assert_exit(&out, 0);
+    assert_eq!(&p.agent_task_ids()[before..], ["B1"], "{}", stdout(&out));
+    assert_eq!(gate_runs(&p), 4);
+    let completed = p.read("status/completed_tasks.txt");
+    assert!(
+        completed.lines().any(|l| l == "PHASE_1:A:A2/1:B"),
+        "{completed}"
+    );
+}
+
+#[test]
+fn an_unknown_sub_task_is_refused_naming_the_ids_there_are() {
+    let p = project(&two_groups("0"));
+    assert_exit(&p.run(&[]), 0);
+    let runs = p.agent_task_ids().len();
+    let unknown_top = p.run(&["--task", "1:A:A9"]);
+    let code = unknown_top.status.code().expect("an exit code");
+    let refused = |arg: &str, says: &[&str]| {
+        let out = p.run(&["--task", arg]);
+        assert_exit(&out, code);
+        let text = stderr(&out);
+        for s in says {
+            assert!(text.contains(s), "{arg}: {s} in {text}");
+        }
+    };
+    refused(
+        "1:A:A2/1:B:B9",
+        &["1:A:A2/1:B:B9", "no task B9", "(it has B1)"],
+    );
+    refused(
+        "1:A:A2/1:C:C1",
+        &[
+            "1:A:A2/1:C:C1",
+            "1:A:A2/1:C",
+            "(it has 1:A:A2/1:A, 1:A:A2/1:B)",
+        ],
+    );
+    refused(
+        "1:A:A1/1:A:A1",
+        &["1:A:A1 has no sub-roadmap", "that did: 1:A:A2"],
+    );
+    assert_exit(&p.run(&["--group", "1:A:A2/1:C"]), code);
+    assert_eq!(p.agent_task_ids().len(), runs, "nothing started");
+}
+
+#[test]
+fn a_split_whose_work_conflicts_stops_as_a_task_would_before_its_sub_roadmap() {
+    // A1 writes the same file differently: A2's merge conflicts.
+    let p = scaffolding_with(
+        ON_IFACE,
+        "FAKE: write iface.txt other",
+        "\n[worktree]\nresolve = \"stop\"\n",
+    );
+    let out = p.run(&["--isolation", "worktree"]);
+    assert_exit(&out, 6);
+    let text = stdout(&out) + &stderr(&out);
+    assert!(
+        text.contains("A2 and A1 changed the same lines of iface.txt"),
+        "{text}"
+    );
+    let mut ids = p.agent_task_ids();
+    ids.sort();
+    assert_eq!(ids, ["A1", "A2"], "no sub-task started");
+    assert_eq!(p.read("iface.txt"), "other\n");
+}
+
+#[test]
+fn task_on_a_split_task_in_worktree_mode_still_builds_on_its_work() {
+    let p = scaffolding_project(ON_IFACE);
+    let out = p.run(&["--isolation", "worktree", "--task", "1:A:A2"]);
+    assert_exit(&out, 0);
+    let mut ids = p.agent_task_ids();
+    ids.sort();
+    // A2, then its three sub-tasks, each of which needed iface.txt.
+    assert_eq!(ids, ["A1", "A2", "A2", "B1"], "{}", stdout(&out));
+    assert_eq!(p.read("iface.txt"), "shared\n");
+    assert!(!p.dir.join("a1.txt").exists(), "A1 did not run");
+}

@@ -30,11 +30,11 @@ pub struct RunArgs {
     #[arg(long = "phase", value_name = "N|A..B", value_parser = parse_phase_range)]
     pub phases: Vec<(PhaseId, PhaseId)>,
 
-    /// Only this group, e.g. `1:B` (repeatable).
+    /// Only this group, e.g. `1:B`, or a sub-roadmap's, `1:B:B2/1:A` (repeatable).
     #[arg(long = "group", value_name = "N:X")]
     pub groups: Vec<String>,
 
-    /// Only this one task, e.g. `1:A:A2` (for debugging a prompt).
+    /// Only this one task, e.g. `1:A:A2`, or a sub-task, `1:A:A2/1:B:B1` (for debugging a prompt).
     #[arg(long, value_name = "N:X:ID")]
     pub task: Option<String>,
 

@@ -12,7 +12,7 @@ use crate::exit;
 use crate::plan::Selection;
 use crate::project::{LoadedRoadmap, Project};
 use crate::report::{choose_reporter, error_line};
-use crate::resume::{Decision, Options, RunState, decide};
+use crate::resume::{Decision, Options, RunState, decide_selected};
 use crate::roadmap::seed::roadmap_tasks_txt;
 use crate::runner::executor::{Executor, Local};
 use crate::runner::{self, GroupJobs, RunInputs, preflight, signals};
@@ -86,7 +86,7 @@ fn run_locked(
     ensure_runner_ignores(project)?;
     let no_remote = no_remote(repo.as_ref(), &mut p);
     let state = recover(project, repo.as_ref(), &p.settings)?;
-    let decision = decide(&p.loaded.roadmap, &state, &p.selection, p.opts);
+    let decision = decide_selected(&p.loaded.roadmap, &state, &p.selection, p.opts);
     check_prompts(project, &p.loaded, &decision, &p.settings, &p.template)?;
     if let Some(message) = dirty_refusal(repo.as_ref(), &p, &decision, &state) {
         writeln!(io.err, "{}", error_line(&message))?;
@@ -200,11 +200,12 @@ fn prepare(
     let overrides = request.overrides.clone().with_process_env()?;
     let settings = Settings::resolve(&file, &overrides)?;
     let template = load_template(project, &settings)?;
-    let selection = Selection::new(
+    let selection = Selection::with_subs(
         &loaded.roadmap,
         &request.phases,
         &request.groups,
         request.task.as_deref(),
+        &|key| crate::runner::split::holding(project, &loaded.roadmap, key),
     )?;
     let opts = Options {
         commit: settings.git.commit,
@@ -242,7 +243,7 @@ fn no_remote(repo: Option<&Repo>, p: &mut RunPlan) -> Option<String> {
 fn dry_run(project: &Project, p: &RunPlan, io: Io<'_>) -> Result<i32, CommandError> {
     let repo = Repo::open(&project.dir).ok();
     let state = RunState::read(&project.status, repo.as_ref(), &p.settings.git)?;
-    let decision = decide(&p.loaded.roadmap, &state, &p.selection, p.opts);
+    let decision = decide_selected(&p.loaded.roadmap, &state, &p.selection, p.opts);
     check_prompts(project, &p.loaded, &decision, &p.settings, &p.template)?;
     let refusal = dirty_refusal(repo.as_ref(), p, &decision, &state);
     let doc = DryRun {

@@ -59,7 +59,16 @@ pub enum PlanError {
     BadTask(String),
     #[error("--task {0}: group {1} has no task {2} (it has {3})")]
     NoTask(String, GroupKey, String, String),
+    /// A sub-group or sub-task named in a scope with no sub-roadmap.
+    #[error("{0}: {1}")]
+    NoSubRoadmap(String, String),
+    #[error("{0}: the sub-roadmap of {1} has no group {2} (it has {3})")]
+    NoSubGroup(String, String, String, String),
 }
+
+/// Finds the kept sub-roadmap that holds a scoped group (`1:A:A2/1:B`),
+/// its groups keyed in their scope; why not, said for the user.
+pub type SubRoadmaps<'a> = dyn Fn(&GroupKey) -> Result<Roadmap, String> + 'a;
 
 /// What the user asked to run; empty means everything.
 #[derive(Debug, Clone, Default)]
@@ -68,15 +77,33 @@ pub struct Selection {
     pub groups: Vec<GroupKey>,
     /// One task alone: its group and id.
     pub task: Option<(GroupKey, String)>,
+    /// The sub-roadmaps holding the scoped groups named (`--task
+    /// 1:A:A2/1:B:B1`, `--group 1:A:A2/1:B`), one per parent task, in the
+    /// order named: decided as the roadmap is (see
+    /// [`crate::resume::decide_selected`]).
+    pub scopes: Vec<Roadmap>,
 }
 
 impl Selection {
-    /// Checks every named phase, group and task exists in the roadmap.
+    /// Checks every named phase, group and task exists in the roadmap
+    /// (a scoped group, `1:A:A2/1:B`, is refused: see [`Self::with_subs`]).
     pub fn new(
         roadmap: &Roadmap,
         phases: &[(PhaseId, PhaseId)],
         groups: &[String],
         task: Option<&str>,
+    ) -> Result<Selection, PlanError> {
+        let none = |_: &GroupKey| Err("sub-roadmaps are not read here".to_string());
+        Self::with_subs(roadmap, phases, groups, task, &none)
+    }
+
+    /// [`Self::new`], a scoped group checked in the sub-roadmap `subs` finds.
+    pub fn with_subs(
+        roadmap: &Roadmap,
+        phases: &[(PhaseId, PhaseId)],
+        groups: &[String],
+        task: Option<&str>,
+        subs: &SubRoadmaps<'_>,
     ) -> Result<Selection, PlanError> {
         let phase_list = || {
             roadmap
@@ -96,10 +123,11 @@ impl Selection {
                 return Err(PlanError::NoPhase(shown, phase_list()));
             }
         }
+        let mut scopes = Scopes::default();
         let mut keys = Vec::new();
         for g in groups {
             let key = GroupKey::parse_cli(g).ok_or_else(|| PlanError::BadGroup(g.clone()))?;
-            check_group(roadmap, &key, g)?;
+            scopes.check_group(roadmap, subs, &key, &format!("--group {g}"))?;
             keys.push(key);
         }
         let task = match task {
@@ -110,7 +138,7 @@ impl Selection {
                     .ok_or_else(|| PlanError::BadTask(t.into()))?;
                 let key =
                     GroupKey::parse_cli(group_part).ok_or_else(|| PlanError::BadTask(t.into()))?;
-                let (_, group) = check_group(roadmap, &key, t)?;
+                let group = scopes.check_group(roadmap, subs, &key, &format!("--task {t}"))?;
                 let id = id.trim();
                 let Some(task) = group.tasks.iter().find(|x| x.id.eq_ignore_ascii_case(id)) else {
                     let ids = group
@@ -129,6 +157,7 @@ impl Selection {
             phases: phases.to_vec(),
             groups: keys,
             task,
+            scopes: scopes.0,
         })
     }
 
@@ -160,6 +189,50 @@ impl Selection {
             return phase_ok || group_ok;
         }
         phase_ok && group_ok
+    }
+}
+
+/// The sub-roadmaps a selection's scoped groups are in, each loaded once.
+#[derive(Default)]
+struct Scopes(Vec<Roadmap>);
+
+impl Scopes {
+    /// The named group, in the roadmap or (scoped) in its sub-roadmap,
+    /// which is kept for the decision. `flag` is how it was given.
+    fn check_group<'s>(
+        &'s mut self,
+        roadmap: &'s Roadmap,
+        subs: &SubRoadmaps<'_>,
+        key: &GroupKey,
+        flag: &str,
+    ) -> Result<&'s Group, PlanError> {
+        let given = flag.split_once(' ').map_or(flag, |(_, g)| g);
+        if key.depth() == 0 {
+            return check_group(roadmap, key, given).map(|(_, g)| g);
+        }
+        let (parent, _) = key.group.rsplit_once('/').expect("a scoped group");
+        let parent = format!("{}:{parent}", key.phase);
+        let at = match self.0.iter().position(|s| s.group(key).is_some()) {
+            Some(at) => at,
+            None => {
+                let sub = subs(key).map_err(|why| PlanError::NoSubRoadmap(flag.into(), why))?;
+                if sub.group(key).is_none() {
+                    let ids = sub.groups().map(|(p, g)| format!("{}:{}", p.number, g.id));
+                    let ids: Vec<String> = ids.collect();
+                    let shown = format!("{}:{}", key.phase, key.group);
+                    return Err(PlanError::NoSubGroup(
+                        flag.into(),
+                        parent,
+                        shown,
+                        ids.join(", "),
+                    ));
+                }
+                self.0.push(sub);
+                self.0.len() - 1
+            }
+        };
+        let (_, group) = self.0[at].group(key).expect("found above");
+        Ok(group)
     }
 }
 

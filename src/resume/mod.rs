@@ -6,6 +6,7 @@ pub mod decide;
 pub mod state;
 
 pub use decide::{
-    Action, Decision, GroupAction, GroupStep, Options, decide, decide_sub, phase_started,
+    Action, Decision, GroupAction, GroupStep, Options, decide, decide_selected, decide_sub,
+    phase_started,
 };
 pub use state::{GitState, LineState, RunState};

@@ -30,8 +30,8 @@ pub trait JobFactory {
         Arc::new(executor::Local)
     }
 
-    /// A task succeeded and its attempt is recorded, while the group's
-    /// other agents may still run (worktree mode merges it now).
+    /// A task succeeded (or split) and its attempt is recorded, while the
+    /// group's other agents may still run (worktree mode merges it now).
     fn succeeded(&mut self, _task_id: &str, _io: &mut GroupIo<'_, '_>) {}
 
     /// Every slot is busy and `next` starts when one frees up: what can be
@@ -239,7 +239,11 @@ impl<'k, 'l> GroupLoop<'k, 'l> {
         for (res, finished) in self.to_record.drain(..) {
             let start = self.started_at.remove(&res.job.task_id);
             record_attempt(self.key, &res, start, finished, io);
-            if res.outcome == TaskOutcome::Succeeded {
+            // A split's own work is merged as a success's is: its sub-roadmap builds on it.
+            if matches!(
+                res.outcome,
+                TaskOutcome::Succeeded | TaskOutcome::Split { .. }
+            ) {
                 factory.succeeded(&res.job.task_id, io);
             }
         }

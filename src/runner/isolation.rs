@@ -389,6 +389,17 @@ impl Ctx<'_, '_, '_> {
         planned: &GroupAction<'_>,
         reporter: &mut dyn Reporter,
     ) -> bool {
+        self.integrate_tasks(planned, None, reporter).await
+    }
+
+    /// [`Self::integrate`] of the tasks `only` names (all when `None`):
+    /// their merges, then their worktrees removed.
+    pub(super) async fn integrate_tasks(
+        &mut self,
+        planned: &GroupAction<'_>,
+        only: Option<&[String]>,
+        reporter: &mut dyn Reporter,
+    ) -> bool {
         let Some((repo, wts)) = worktrees_of(self.inputs, self.isolation).or_else(|| {
             // Run shared now, but tasks of this group succeeded in worktrees
             // earlier: their work is merged all the same, never left behind.
@@ -403,9 +414,18 @@ impl Ctx<'_, '_, '_> {
         }) else {
             return true;
         };
-        match self.integrate_all(repo, &wts, planned, reporter).await {
+        match self
+            .integrate_all(repo, &wts, planned, only, reporter)
+            .await
+        {
             Ok(()) => {
-                let ids: Vec<&str> = planned.group.tasks.iter().map(|t| t.id.as_str()).collect();
+                let ids: Vec<&str> = planned
+                    .group
+                    .tasks
+                    .iter()
+                    .map(|t| t.id.as_str())
+                    .filter(|id| only.is_none_or(|o| o.iter().any(|x| x == id)))
+                    .collect();
                 if let Err(e) = worktree::remove_group_worktrees(repo, &wts, &planned.key, &ids) {
                     reporter.report(&Event::Warning {
                         message: format!("{}: cannot remove its worktrees: {e}", planned.key),
@@ -426,6 +446,7 @@ impl Ctx<'_, '_, '_> {
         repo: &Repo,
         wts: &Worktrees,
         planned: &GroupAction<'_>,
+        only: Option<&[String]>,
         reporter: &mut dyn Reporter,
     ) -> Result<(), Stop> {
         let key = &planned.key;
@@ -468,6 +489,8 @@ impl Ctx<'_, '_, '_> {
                 None if latest
                     .get(&task.id)
                     .is_none_or(|r| r.worktree.is_none() && r.commit.is_none()) => {}
+                // Not asked for now: merged before the gate.
+                None if only.is_some_and(|o| !o.contains(&task.id)) => {}
                 None => {
                     let fetched = latest.get(&task.id).and_then(fetched_commit);
                     let files = self

@@ -107,6 +107,42 @@ pub fn load(project: &Project, key: &GroupKey, task: &str) -> Result<Roadmap, St
     Ok(sub)
 }
 
+/// The kept sub-roadmap that holds the scoped group `key` (`1:A:A2/1:B`),
+/// loaded as [`load`] does; when its task did not split, why not, naming
+/// the tasks beside it that did.
+pub fn holding(project: &Project, roadmap: &Roadmap, key: &GroupKey) -> Result<Roadmap, String> {
+    let (parent, task) =
+        parent_of(key).ok_or_else(|| format!("{key} is not a sub-roadmap's group"))?;
+    if sub_file(project, &parent, &task).exists() {
+        return load(project, &parent, &task);
+    }
+    let tasks = |r: &Roadmap| -> Vec<String> {
+        r.group(&parent)
+            .map(|(_, g)| g.tasks.iter().map(|t| t.id.clone()).collect())
+            .unwrap_or_default()
+    };
+    let beside = match parent.depth() {
+        0 => tasks(roadmap),
+        _ => holding(project, roadmap, &parent)
+            .map(|r| tasks(&r))
+            .unwrap_or_default(),
+    };
+    let split: Vec<String> = beside
+        .iter()
+        .filter(|t| sub_file(project, &parent, t).exists())
+        .map(|t| scoped_id(&parent, t))
+        .collect();
+    let group = format!("{}:{}", parent.phase, parent.group);
+    Err(format!(
+        "{} has no sub-roadmap: it did not split ({})",
+        scoped_id(&parent, &task),
+        match split.is_empty() {
+            true => format!("no task of group {group} did"),
+            false => format!("the tasks of group {group} that did: {}", split.join(", ")),
+        }
+    ))
+}
+
 /// The task whose sub-roadmap holds the group `key` (`1:B:B2/1:A` → `1:B`
 /// and `B2`); `None` for a group of the roadmap itself.
 pub fn parent_of(key: &GroupKey) -> Option<(GroupKey, String)> {

@@ -1,7 +1,8 @@
 //! Runs the sub-roadmaps of a group's split tasks in their place: after the
 //! group's agents, before its gate, each one group by group through the
 //! same path as any group (agents, gate, repair, review, records), decided
-//! by the one resume decision over the run's records.
+//! by the one resume decision over the run's records. In worktree mode the
+//! split tasks' own worktrees are merged first: their work is the base.
 
 use super::{Ctx, split};
 use crate::agent::{AgentReport, TaskOutcome};
@@ -36,14 +37,21 @@ impl Ctx<'_, '_, '_> {
         reporter: &mut dyn Reporter,
     ) -> bool {
         let split = self.split_tasks(planned);
+        if split.is_empty() {
+            return true;
+        }
+        // Worktree mode: what the split tasks' agents did before writing
+        // their plans (scaffolding, a shared interface) is merged first, so
+        // every sub-task's worktree and every sub-group's gate builds on it.
+        if !self.integrate_tasks(planned, Some(&split), reporter).await {
+            return false;
+        }
         for task in &split {
             if !self.run_sub_roadmap(planned, task, reporter).await {
                 return false;
             }
         }
-        if !split.is_empty()
-            && let Err(e) = self.store.group_resumed(&planned.key)
-        {
+        if let Err(e) = self.store.group_resumed(&planned.key) {
             reporter.report(&Event::Warning {
                 message: format!("cannot record the return to {}: {e}", planned.key),
             });

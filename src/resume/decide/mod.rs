@@ -188,6 +188,31 @@ pub fn decide<'a>(
     decision
 }
 
+/// The run's decision for the selection as given: [`decide`] over the
+/// roadmap, then for each sub-roadmap the selection names a group or task
+/// of (`--task 1:A:A2/1:B:B1`, `--group 1:A:A2/1:B`, see
+/// [`Selection::scopes`]) the same decision over it, its groups only: the
+/// commits and pushes are the roadmap's.
+pub fn decide_selected<'a>(
+    roadmap: &'a Roadmap,
+    state: &RunState,
+    selection: &'a Selection,
+    opts: Options,
+) -> Decision<'a> {
+    let mut decision = decide(roadmap, state, selection, opts);
+    if selection.scopes.is_empty() {
+        return decision;
+    }
+    for sub in &selection.scopes {
+        let groups = decide(sub, state, selection, opts).actions.into_iter();
+        decision
+            .actions
+            .extend(groups.filter(|a| matches!(a, Action::Group(_) | Action::Stop { .. })));
+    }
+    decision.left_out = users_changes(state, opts, &decision);
+    decision
+}
+
 /// What is left of a task's sub-roadmap (its groups keyed in the task's
 /// scope, see [`crate::roadmap::is_scoped_group`]): the same decision over
 /// the same records, with no commit or push of its own (the sub-roadmap's

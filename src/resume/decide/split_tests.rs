@@ -94,3 +94,42 @@ fn a_sub_roadmap_killed_midway_resumes_from_its_records() {
     let keys: Vec<String> = d.groups().map(|g| g.key.to_string()).collect();
     assert_eq!(keys, ["PHASE_1:A:A2/1:B"]);
 }
+
+#[test]
+fn a_sub_task_selected_runs_alone_after_what_the_roadmap_owes() {
+    let roadmap =
+        crate::roadmap::parse("# T\n\n## Phase 1: One\n\n### Group A\n\n- A1: a\n- A2: b\n")
+            .roadmap;
+    let sub_key = GroupKey::parse_cli("1:A:A2/1:B").expect("scoped key");
+    let selection = Selection {
+        task: Some((sub_key.clone(), "B1".into())),
+        scopes: vec![sub_roadmap()],
+        ..Selection::default()
+    };
+    let records = vec![
+        task("A", "A1", TaskOutcome::Succeeded),
+        task("A", "A2", TaskOutcome::Split { tasks: 3 }),
+    ];
+    let mut state = state("PHASE_1:A:A2/1:B\n", records);
+    state.git = Some(crate::resume::GitState {
+        unpushed: 1,
+        ..Default::default()
+    });
+    let opts = Options {
+        commit: true,
+        push: true,
+        rerun_tasks: false,
+        allow_dirty: false,
+    };
+    let d = decide_selected(&roadmap, &state, &selection, opts);
+    // The roadmap's push first; its group 1:A not visited; then B1 alone,
+    // although its sub-group is complete.
+    assert!(matches!(d.actions[0], Action::Push), "{:?}", d.actions);
+    let groups: Vec<_> = d.groups().collect();
+    assert_eq!(groups.len(), 1, "{:?}", d.actions);
+    assert_eq!(groups[0].key, sub_key);
+    assert!(groups[0].partial);
+    let ids: Vec<&str> = groups[0].tasks().iter().map(|t| t.id.as_str()).collect();
+    assert_eq!(ids, ["B1"]);
+    assert_eq!(d.actions.len(), 2, "no commit: {:?}", d.actions);
+}
