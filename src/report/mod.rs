@@ -7,6 +7,7 @@ pub mod live;
 pub mod plain;
 pub mod readable;
 pub mod summary;
+pub mod tree;
 pub mod words;
 
 pub use json::JsonReporter;
