@@ -100,6 +100,14 @@ fn status_json_and_the_api_carry_the_same_tree_and_the_schema_names_it() {
     let (code, api) = s.get("/api/v1/status");
     assert_eq!(code, 200, "{api}");
     assert_eq!(a2_sub(&api), sub);
+    // A sub-task's log by its scoped group, as the dashboard asks for it.
+    let (code, log) = s.get("/api/v1/tasks/1/A%3AA2%2F1%3AB/B1/log?tail=50");
+    assert_eq!(code, 200, "{log}");
+    assert_eq!(log["target"], "1:A:A2/1:B:B1");
+    assert!(
+        log["text"].as_str().unwrap().contains("Implemented B1"),
+        "{log}"
+    );
 
     // The OpenAPI document types the reply: a task's `sub` is a list of
     // the same group schema as the phase's groups.

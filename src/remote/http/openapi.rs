@@ -9,6 +9,7 @@ use crate::remote::capture::{Edited, LogTail};
 use crate::remote::options::RunOptions;
 use crate::remote::orchestrate::OrchestrateRequest;
 use crate::remote::runs::RunInfo;
+use crate::report::tree::PhaseDoc;
 use schemars::generate::{SchemaGenerator, SchemaSettings};
 use schemars::{JsonSchema, Schema};
 use serde_json::{Map, Value, json};
@@ -68,16 +69,12 @@ impl Schemas {
     /// split task's `sub` holds groups of the same type), the rest as the
     /// document the CLI prints.
     fn status_reply(&mut self) -> Value {
-        let phases = self
-            .written
-            .subschema_for::<crate::report::tree::PhaseDoc>();
+        let phases = self.written.subschema_for::<PhaseDoc>();
+        let doc = json!({ "type": "object", "description": "The `status --json` document",
+                          "properties": { "phases": { "type": "array", "items": phases } } });
         json_reply(
-            "phases, groups, tasks (a split task's sub-roadmap beneath it), next action, running run",
-            json!({
-                "type": "object",
-                "description": "The `status --json` document",
-                "properties": { "phases": { "type": "array", "items": phases } },
-            }),
+            "phases, groups, tasks (a split task's beneath it), next action",
+            doc,
         )
     }
 

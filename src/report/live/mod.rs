@@ -157,44 +157,7 @@ impl Reporter for LiveReporter {
 impl LiveReporter {
     fn rows_before(&mut self, event: &Event) {
         match event {
-            Event::GroupStarted {
-                key,
-                title,
-                annotation,
-                tasks,
-                parallel,
-                task_ids,
-                ..
-            } if key.depth() > 0 => {
-                self.end_gate_step();
-                self.clear_queue();
-                self.sub_group_started(key, title, annotation.as_deref(), *tasks, *parallel);
-                for id in task_ids {
-                    self.enqueue(id, false, "");
-                }
-            }
-            Event::GroupStarted {
-                key,
-                phase_title,
-                title,
-                annotation,
-                tasks,
-                parallel,
-                task_ids,
-            } => {
-                self.end_gate_step();
-                self.clear_queue();
-                self.clear_nest();
-                let text = words::group_heading(key, phase_title, title, annotation.as_deref());
-                let text = truncate_str(&text, self.width().saturating_sub(30), "…");
-                self.set_header(
-                    console::style(text.into_owned()).bold().to_string(),
-                    words::group_size(*tasks, *parallel),
-                );
-                for id in task_ids {
-                    self.enqueue(id, false, "");
-                }
-            }
+            Event::GroupStarted { .. } => self.group_started(event),
             Event::TaskStarted {
                 task,
                 title,
@@ -237,6 +200,39 @@ impl LiveReporter {
                 let _ = self.out.flush();
             }
             _ => {}
+        }
+    }
+
+    /// A group of the roadmap gets the header; a sub-roadmap's group goes
+    /// beneath the task that split (see [`nest`]).
+    fn group_started(&mut self, event: &Event) {
+        let Event::GroupStarted {
+            key,
+            phase_title,
+            title,
+            annotation,
+            tasks,
+            parallel,
+            task_ids,
+        } = event
+        else {
+            return;
+        };
+        self.end_gate_step();
+        self.clear_queue();
+        if key.depth() > 0 {
+            self.sub_group_started(key, title, annotation.as_deref(), *tasks, *parallel);
+        } else {
+            self.clear_nest();
+            let text = words::group_heading(key, phase_title, title, annotation.as_deref());
+            let text = truncate_str(&text, self.width().saturating_sub(30), "…");
+            self.set_header(
+                console::style(text.into_owned()).bold().to_string(),
+                words::group_size(*tasks, *parallel),
+            );
+        }
+        for id in task_ids {
+            self.enqueue(id, false, "");
         }
     }
 

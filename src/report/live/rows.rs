@@ -228,7 +228,7 @@ impl LiveReporter {
     pub(super) fn clear_all(&mut self) {
         let mut bars: Vec<ProgressBar> = Vec::new();
         bars.extend(self.header.take());
-        bars.extend(self.nest.drain(..));
+        bars.append(&mut self.nest);
         self.sub_group = None;
         bars.extend(self.running.drain(..).map(|r| r.bar));
         bars.extend(self.queued.drain(..).map(|(_, b)| b));

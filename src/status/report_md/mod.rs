@@ -587,6 +587,45 @@ mod tests {
     }
 
     #[test]
+    fn a_sub_roadmap_nests_deeper_splits_further() {
+        let leaf = |id: &str, outcome: &str| SubTaskReport {
+            id: id.into(),
+            title: "Part".into(),
+            outcome: outcome.into(),
+            attempts: 1,
+            cost_usd: None,
+            sub: Vec::new(),
+        };
+        let group = |id: &str, tasks| SubGroupReport {
+            id: id.into(),
+            title: "# Not a heading".into(),
+            annotation: Some("Parallel".into()),
+            state: "pending".into(),
+            tasks,
+        };
+        let mut split = leaf("1:A:A2/1:A:A1", "split into 1 sub-tasks");
+        split.sub = vec![group(
+            "1:A:A2/1:A:A1/1:A",
+            vec![leaf("1:A:A2/1:A:A1/1:A:A1", "succeeded")],
+        )];
+        let groups = vec![group(
+            "1:A:A2/1:A",
+            vec![split, leaf("1:A:A2/1:A:A2", "failed: exit code 1")],
+        )];
+        let mut out = String::new();
+        render_sub_roadmap(&groups, &mut out);
+        assert_eq!(
+            out,
+            "- **Sub-roadmap:** 0/2 sub-tasks done\n\
+             \x20 - Group 1:A:A2/1:A: # Not a heading (Parallel) · pending\n\
+             \x20   - 1:A:A2/1:A:A1: Part · split into 1 sub-tasks\n\
+             \x20     - Group 1:A:A2/1:A:A1/1:A: # Not a heading (Parallel) · pending\n\
+             \x20       - 1:A:A2/1:A:A1/1:A:A1: Part · succeeded\n\
+             \x20   - 1:A:A2/1:A:A2: Part · failed: exit code 1\n"
+        );
+    }
+
+    #[test]
     fn cells_and_code_spans_keep_their_column() {
         assert_eq!(cell("a | b \\ c\nd"), "a \\| b \\\\ c d");
         assert_eq!(code_span("echo `x` | tee", true), "``echo `x` \\| tee``");
