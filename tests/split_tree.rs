@@ -96,6 +96,15 @@ fn status_json_and_the_api_carry_the_same_tree_and_the_schema_names_it() {
         "no `sub` for a task that did not split"
     );
 
+    // `status` says it on the task's line.
+    let out = p.run(&["status", "--all"]);
+    let text = stdout(&out);
+    assert!(
+        text.lines()
+            .any(|l| l.trim() == "A2 Task A2  split: 3/3 sub-tasks done"),
+        "{text}"
+    );
+
     let s = Server::start(&p, None);
     let (code, api) = s.get("/api/v1/status");
     assert_eq!(code, 200, "{api}");

@@ -403,9 +403,13 @@ fn render_group(
     let next = if is_next { "  <- next" } else { "" };
     writeln!(out, "{indent}{mark} {label}  {state}{counts}{next}")?;
     for t in &g.tasks {
+        let split = match t.sub_progress() {
+            (_, 0) => String::new(),
+            (done, total) => format!("  {}", crate::report::splits::progress(done, total)),
+        };
         writeln!(
             out,
-            "{indent}      {} {}{}",
+            "{indent}      {} {}{}{split}",
             t.id,
             t.title,
             task_state(g, t)

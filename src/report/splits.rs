@@ -35,13 +35,18 @@ impl Parent {
     /// happened in an earlier run (`split: 2 sub-tasks done in this run`).
     pub fn progress(&self) -> String {
         match self.total {
-            Some(total) => format!("split: {}/{total} sub-tasks done", self.done),
+            Some(total) => progress(self.done, total),
             None => format!(
                 "split: {} done in this run",
                 crate::text::plural(self.done, "sub-task")
             ),
         }
     }
+}
+
+/// `split: 2/3 sub-tasks done`: where a split task stands, in every view.
+pub fn progress(done: usize, total: usize) -> String {
+    format!("split: {done}/{total} sub-tasks done")
 }
 
 /// The splits of a run, by the parent's scoped id (`1:A:A2`).
