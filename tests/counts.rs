@@ -211,6 +211,7 @@ fn report_input(key: &GroupKey, tasks: &[TaskSummary], agents: &[Agent]) -> Grou
                 summary: None,
                 log: None,
                 files: None,
+                sub: Vec::new(),
             }),
             Role::Task => {}
             role => input.helpers.push(HelperReport {

@@ -511,3 +511,121 @@ fn the_request_box_drafts_a_roadmap_replacing_the_old_one_after_confirmation() {
     assert_eq!(p.origin_log()[0], "Complete Phase 1: Base");
     chrome.screenshot(&tab, "dashboard-orchestrate.png");
 }
+
+/// `[group, [task:state...]]` of each sub-group beneath task `parent`.
+const SUB_TREE: &str = "(p) => JSON.stringify([...document.querySelectorAll(`li.sub[data-parent='${p}'] > .group`)].map(g => [g.dataset.group, [...g.querySelectorAll(':scope > ul > li.task')].map(t => t.dataset.task + ':' + t.dataset.state)]))";
+
+fn sub_tree(c: &mut Chrome, tab: &str, parent: &str) -> Value {
+    let text = c.eval(tab, &format!("({SUB_TREE})({})", json!(parent)));
+    serde_json::from_str(text.as_str().unwrap()).unwrap()
+}
+
+#[test]
+fn a_split_task_shows_its_sub_roadmap_beneath_it_live_and_after_the_run() {
+    let sub = "# Parts\n\n## Phase 1: Parts\n\n### Group A: First (Parallel)\n\n\
+               - [ ] **A1**: Part one\n  FAKE: sleep 4\n\
+               - [ ] **A2**: Part two\n  FAKE: write part2.txt two\n\n\
+               ### Group B: Second (Parallel, after A)\n\n\
+               - [ ] **B1**: Part three\n  FAKE: write part3.txt three\n";
+    let (_, path) = tempfile::NamedTempFile::new().unwrap().keep().unwrap();
+    std::fs::write(&path, sub).unwrap();
+    let roadmap = roadmap_with_tasks(&[
+        ("A1", "FAKE: write a1.txt done"),
+        ("A2", &format!("FAKE: split {}", path.display())),
+    ]);
+    let p = Project::with_config(&roadmap, GATE);
+    let s = Server::start(&p, Some(KEY));
+    let mut chrome = Chrome::launch();
+    let tab = chrome.open(&format!("{}/#key={KEY}", s.base));
+    chrome.wait_until(
+        &tab,
+        "the roadmap, live",
+        "!!document.querySelector('li.task[data-task=A2]') && document.getElementById('conn').textContent === 'live'",
+        20,
+    );
+    let (code, started) = s.post("/api/v1/runs", "{}");
+    assert_eq!(code, 202, "{started}");
+
+    // Live: the sub-group's rows beneath A2, whose row counts them.
+    let parent = "document.querySelector('li.task[data-group=\"1:A\"][data-task=A2]')";
+    chrome.wait_until(
+        &tab,
+        "sub-task A1 running beneath A2, one of three done",
+        &format!(
+            "!!document.querySelector(\"li.sub[data-parent='1:A:A2'] .group[data-group='1:A:A2/1:A'] li.task[data-task=A1][data-state=running]\") && \
+             {parent}.dataset.state === 'split' && {parent}.textContent.includes('split: 1/3 sub-tasks done')"
+        ),
+        30,
+    );
+    assert_eq!(
+        sub_tree(&mut chrome, &tab, "1:A:A2"),
+        json!([["1:A:A2/1:A", ["A1:running", "A2:succeeded"]]])
+    );
+    // The sub-roadmap sits right beneath its task's row, not as a phase of its own.
+    assert_eq!(
+        chrome.eval(&tab, &format!("{parent}.nextElementSibling.dataset.parent")),
+        json!("1:A:A2")
+    );
+    assert_eq!(
+        chrome.eval(&tab, "document.querySelectorAll('section.phase').length"),
+        json!(1)
+    );
+    chrome.screenshot(&tab, "dashboard-split.png");
+
+    chrome.wait_until(
+        &tab,
+        "the run finished",
+        "document.getElementById('run').dataset.state === 'finished'",
+        60,
+    );
+    let done = json!([
+        ["1:A:A2/1:A", ["A1:succeeded", "A2:succeeded"]],
+        ["1:A:A2/1:B", ["B1:succeeded"]]
+    ]);
+    assert_eq!(sub_tree(&mut chrome, &tab, "1:A:A2"), done);
+    // Headings and titles from the events: the sub-roadmap's own words.
+    let b = chrome.eval(
+        &tab,
+        "document.querySelector(\"li.sub .group[data-group='1:A:A2/1:B']\").innerText",
+    );
+    let b = b.as_str().unwrap();
+    assert!(b.contains("Group 1:A:A2/1:B: Second"), "{b}");
+    assert!(b.contains("B1 Part three"), "{b}");
+    assert_eq!(
+        chrome.eval(&tab, &format!("{parent}.dataset.state")),
+        json!("succeeded")
+    );
+    assert!(
+        chrome
+            .eval(&tab, &format!("{parent}.textContent"))
+            .as_str()
+            .unwrap()
+            .contains("split: 3/3 sub-tasks done")
+    );
+
+    // Loaded after the run: the same tree, from the status document.
+    let after = chrome.open(&format!("{}/#key={KEY}", s.base));
+    chrome.wait_until(
+        &after,
+        "the sub-roadmap beneath A2",
+        "!!document.querySelector(\"li.sub[data-parent='1:A:A2'] .group[data-group='1:A:A2/1:B']\")",
+        20,
+    );
+    let states: Vec<String> = sub_tree(&mut chrome, &after, "1:A:A2")
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| g[0].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(states, ["1:A:A2/1:A", "1:A:A2/1:B"]);
+    // The run's events replayed on top leave it as the run ended.
+    chrome.wait_until(
+        &after,
+        "A2 succeeded with its three sub-tasks",
+        &format!(
+            "{parent}.dataset.state === 'succeeded' && {parent}.textContent.includes('split: 3/3 sub-tasks done')"
+        ),
+        20,
+    );
+    assert_eq!(sub_tree(&mut chrome, &after, "1:A:A2"), done);
+}

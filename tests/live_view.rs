@@ -311,3 +311,80 @@ fn piped_stdout_never_gets_an_escape_code() {
         "no escape code on a pipe:\n{text:?}"
     );
 }
+
+/// A roadmap whose task A2 splits into a sub-roadmap of two groups; the
+/// sub-task A1 runs for `sleep` seconds.
+fn splitting_project(sleep: &str) -> Project {
+    let sub = format!(
+        "# Parts\n\n## Phase 1: Parts\n\n### Group A: First (Parallel)\n\n\
+         - [ ] **A1**: Part one\n  FAKE: sleep {sleep}\n\
+         - [ ] **A2**: Part two\n  FAKE: write part2.txt two\n\n\
+         ### Group B: Second (Parallel, after A)\n\n\
+         - [ ] **B1**: Part three\n  FAKE: write part3.txt three\n"
+    );
+    let (_, path) = tempfile::NamedTempFile::new().unwrap().keep().unwrap();
+    std::fs::write(&path, sub).unwrap();
+    Project::new(&roadmap_with_tasks(&[
+        ("A1", "FAKE: write a1.txt done"),
+        ("A2", &format!("FAKE: split {}", path.display())),
+    ]))
+}
+
+#[test]
+fn a_sub_roadmap_is_drawn_beneath_the_task_that_split() {
+    Tmux::require();
+    let p = splitting_project("4");
+    let tmux = Tmux::start(&p.dir, &runner_command(&p, &[], &["--no-commit"]));
+    // Under the header: the parent's row with its progress, the sub-group's
+    // heading, its running row, all indented.
+    let parent = Regex::new(r"(?m)^  ↳ A2 Task A2  split: 1/3 sub-tasks done").unwrap();
+    let heading = Regex::new(r"(?m)^    Group 1:A:A2/1:A: First \(Parallel\)  2 tasks").unwrap();
+    let sub_a1 = Regex::new(r"(?m)^    \S A1 +Part one +\d+s / 1h 00m").unwrap();
+    let mid = tmux.wait_for("the sub-roadmap beneath A2", 30, |s| {
+        parent.is_match(s) && heading.is_match(s) && sub_a1.is_match(s)
+    });
+    eprintln!("mid-run screen:\n{mid}");
+    let at = |re: &Regex| re.find(&mid).unwrap().start();
+    let header = mid
+        .find("Phase 1: Only · Group A (Parallel)")
+        .unwrap_or_else(|| panic!("the header stays the parent group's:\n{mid}"));
+    assert!(
+        header < at(&parent) && at(&parent) < at(&heading) && at(&heading) < at(&sub_a1),
+        "{mid}"
+    );
+    // A sub-task's permanent line is indented as its row was.
+    assert!(mid.contains("\n    ✔ A2 Part two"), "{mid}");
+    assert!(
+        !Regex::new(r"(?m)^Phase 1: Parts").unwrap().is_match(&mid),
+        "no top-level header for the sub-group:\n{mid}"
+    );
+
+    let last = tmux.wait_for("the summary", 60, |s| s.contains("Run complete"));
+    assert!(last.contains("\n    ✔ B1 Part three"), "{last}");
+    assert!(!last.contains("↳ A2"), "the nested rows are gone:\n{last}");
+}
+
+#[test]
+fn plain_lines_indent_a_sub_roadmap_beneath_its_task() {
+    let p = splitting_project("0.2");
+    let out = p.run(&["--no-commit"]);
+    assert_exit(&out, 0);
+    let text = stdout(&out);
+    let lines: Vec<&str> = text.lines().collect();
+    // After the timestamp: `[TAG] text`.
+    let at = |needle: &str| {
+        lines
+            .iter()
+            .position(|l| l.get(20..).is_some_and(|l| l.starts_with(needle)))
+            .unwrap_or_else(|| panic!("{needle:?} in:\n{text}"))
+    };
+    let first = at("[GROUP] A2 Task A2: split: 0/3 sub-tasks done");
+    let group = at("[GROUP]   Phase 1 Group A:A2/1:A (First): 2 tasks");
+    let done = at("[DONE]   A2: Part two succeeded");
+    let second = at("[GROUP] A2 Task A2: split: 2/3 sub-tasks done");
+    let b1 = at("[DONE]   B1: Part three succeeded");
+    assert!(
+        first < group && group < done && done < second && second < b1,
+        "{text}"
+    );
+}

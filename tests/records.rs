@@ -778,6 +778,7 @@ fn report_input() -> GroupReportInput {
                 ),
                 log: Some("logs/orchestrator/phase1_groupA_A1_20260109-222904.log".into()),
                 files: None,
+                sub: Vec::new(),
             },
             TaskReport {
                 id: "A2".into(),
@@ -799,6 +800,7 @@ fn report_input() -> GroupReportInput {
                 summary: None,
                 log: Some("logs/orchestrator/phase1_groupA_A2_20260109-222904-2.log".into()),
                 files: None,
+                sub: Vec::new(),
             },
             TaskReport {
                 id: "A3".into(),
@@ -809,6 +811,7 @@ fn report_input() -> GroupReportInput {
                 summary: None,
                 log: None,
                 files: None,
+                sub: Vec::new(),
             },
         ],
         changed_files: vec!["migrations/0001_users.sql".into(), "src/db.rs".into()],

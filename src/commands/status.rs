@@ -3,12 +3,13 @@
 
 use super::{CommandError, Io};
 use crate::cli::StatusArgs;
+use crate::plan::GroupState;
 use crate::plan::Selection;
-use crate::plan::{GroupState, group_state};
 use crate::project::{LoadedRoadmap, Project};
+use crate::report::tree::{GroupDoc, PhaseDoc, TaskDoc, Tree};
 use crate::resume::{Action, GroupStep, Options, RunState, decide};
-use crate::roadmap::PhaseId;
-use crate::status::counts::{Counts, TaskHistory, usd};
+use crate::roadmap::{GroupKey, PhaseId};
+use crate::status::counts::usd;
 use crate::status::{InProgress, lock};
 use crate::text::plural;
 use serde::Serialize;
@@ -49,51 +50,6 @@ struct RunningTaskDoc {
     /// With `--nats`: the worker running it (`pid` is 0 then).
     #[serde(skip_serializing_if = "Option::is_none")]
     worker: Option<String>,
-}
-
-#[derive(Debug, Serialize)]
-struct PhaseDoc {
-    number: PhaseId,
-    title: String,
-    groups: Vec<GroupDoc>,
-}
-
-#[derive(Debug, Serialize)]
-struct GroupDoc {
-    id: String,
-    key: String,
-    title: String,
-    annotation: Option<String>,
-    state: GroupState,
-    /// A run holds the lock and is working on this group now.
-    running: bool,
-    /// Its tasks by latest outcome, repairs, reviews and cost, from the
-    /// records; none when nothing of it ran yet.
-    counts: Option<Counts>,
-    tasks: Vec<TaskDoc>,
-}
-
-#[derive(Debug, Serialize)]
-struct TaskDoc {
-    id: String,
-    title: String,
-    done_in_roadmap: bool,
-    /// `running`, `queued` (in the group running now), or its latest
-    /// attempt's outcome (`succeeded`, `failed`, ...); none before it ran.
-    state: Option<String>,
-    /// The latest outcome as a sentence (`failed: exit code 1`).
-    detail: Option<String>,
-    /// Attempts over all runs since the group's latest reset.
-    attempts: usize,
-    cost_usd: Option<f64>,
-    /// The latest attempt's log (or the running one's).
-    log: Option<String>,
-    /// Running: for how long.
-    elapsed_secs: Option<i64>,
-    /// The task split: its sub-roadmap's groups (`status/sub/`), each as a
-    /// group of the tree, keyed in the task's scope (`PHASE_1:B:B2/1:A`).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    sub: Vec<GroupDoc>,
 }
 
 /// What the next run does first, from the one decision.
@@ -193,20 +149,15 @@ fn build(
     };
     let now = chrono::Utc::now();
     let live = running.is_some().then_some(&progress);
-    let phases = loaded
-        .roadmap
-        .phases
-        .iter()
-        .map(|phase| PhaseDoc {
-            number: phase.number.clone(),
-            title: phase.title.clone(),
-            groups: phase
-                .groups
-                .iter()
-                .map(|group| group_doc(project, phase, group, state, live, now))
-                .collect(),
-        })
-        .collect();
+    let load_sub = |key: &GroupKey, task: &str| crate::runner::split::load(project, key, task).ok();
+    let phases = Tree {
+        records: &state.records,
+        completed,
+        live,
+        now,
+        sub_roadmap: &load_sub,
+    }
+    .phases(&loaded.roadmap);
     let (in_progress, interrupted) = if progress.is_empty() {
         (None, None)
     } else if running.is_some() {
@@ -244,105 +195,6 @@ fn build(
         unpushed_commits: state.git.as_ref().map(|g| g.unpushed),
         warnings,
         worktrees: crate::worktree::project_worktrees(&project.dir, &settings.worktree),
-    }
-}
-
-/// A group of the tree with each task's latest state, from the records (and,
-/// for the group a live run works on, from its in-progress file).
-fn group_doc(
-    project: &Project,
-    phase: &crate::roadmap::Phase,
-    group: &crate::roadmap::Group,
-    state: &RunState,
-    live: Option<&InProgress>,
-    now: chrono::DateTime<chrono::Utc>,
-) -> GroupDoc {
-    let key = group.key(phase);
-    let records = &state.records;
-    let history = TaskHistory::of_group(records, &key);
-    let running_since = live
-        .and_then(|p| p.group.as_ref())
-        .filter(|g| g.key == key)
-        .map(|g| g.started);
-    let ids = group
-        .tasks
-        .iter()
-        .map(|t| (t.id.as_str(), t.done_in_roadmap));
-    let counts = (!history.is_empty()).then(|| Counts::of_records(records, &key, ids));
-    let tasks = group
-        .tasks
-        .iter()
-        .map(|t| {
-            let h = history.get(&t.id);
-            let mut doc = TaskDoc {
-                id: t.id.clone(),
-                title: t.title.clone(),
-                done_in_roadmap: t.done_in_roadmap,
-                state: h.map(|h| h.last.outcome.label().to_string()),
-                detail: h.map(|h| crate::status::report_md::outcome_detail(&h.last.outcome)),
-                attempts: h.map_or(0, |h| h.attempts),
-                cost_usd: h.and_then(|h| h.cost_usd),
-                log: h.and_then(|h| h.last.log.clone()),
-                elapsed_secs: None,
-                sub: sub_groups(project, &key, &t.id, state, live, now),
-            };
-            if let Some(since) = running_since.filter(|_| !t.done_in_roadmap) {
-                live_task_state(&mut doc, h, since, live, now);
-            }
-            doc
-        })
-        .collect();
-    GroupDoc {
-        id: group.id.clone(),
-        key: key.to_string(),
-        title: group.title.clone(),
-        annotation: group.annotation.clone(),
-        state: group_state(&key, phase, group, &state.completed),
-        running: running_since.is_some(),
-        counts,
-        tasks,
-    }
-}
-
-/// The groups of a task's sub-roadmap, if it split.
-fn sub_groups(
-    project: &Project,
-    key: &crate::roadmap::GroupKey,
-    task: &str,
-    state: &RunState,
-    live: Option<&InProgress>,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Vec<GroupDoc> {
-    let Ok(sub) = crate::runner::split::load(project, key, task) else {
-        return Vec::new();
-    };
-    sub.groups()
-        .map(|(p, g)| group_doc(project, p, g, state, live, now))
-        .collect()
-}
-
-/// A task of the group running now: running (its agent is in the
-/// in-progress file), its outcome in this run, succeeded earlier, or queued.
-fn live_task_state(
-    doc: &mut TaskDoc,
-    history: Option<&TaskHistory>,
-    since: chrono::DateTime<chrono::Utc>,
-    live: Option<&InProgress>,
-    now: chrono::DateTime<chrono::Utc>,
-) {
-    let agent = live.and_then(|p| p.tasks.iter().find(|r| r.task_id == doc.id));
-    if let Some(a) = agent {
-        doc.state = Some("running".into());
-        doc.detail = None;
-        doc.elapsed_secs = Some((now - a.started).num_seconds());
-        doc.log = a.log.clone().or(doc.log.take());
-        return;
-    }
-    let ended_now = history.is_some_and(|h| h.last.finished_at >= since);
-    let succeeded = history.is_some_and(|h| h.last.outcome.is_success());
-    if !ended_now && !succeeded {
-        doc.state = Some("queued".into());
-        doc.detail = None;
     }
 }
 
@@ -551,9 +403,13 @@ fn render_group(
     let next = if is_next { "  <- next" } else { "" };
     writeln!(out, "{indent}{mark} {label}  {state}{counts}{next}")?;
     for t in &g.tasks {
+        let split = match t.sub_progress() {
+            (_, 0) => String::new(),
+            (done, total) => format!("  {}", crate::report::splits::progress(done, total)),
+        };
         writeln!(
             out,
-            "{indent}      {} {}{}",
+            "{indent}      {} {}{}{split}",
             t.id,
             t.title,
             task_state(g, t)

@@ -8,7 +8,7 @@ use crate::roadmap::{Group, GroupKey, Phase, PhaseId, Roadmap};
 use crate::status::CompletedGroups;
 use serde::Serialize;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum GroupState {
     /// Listed in `completed_tasks.txt`.

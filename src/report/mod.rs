@@ -6,7 +6,9 @@ pub mod json;
 pub mod live;
 pub mod plain;
 pub mod readable;
+pub mod splits;
 pub mod summary;
+pub mod tree;
 pub mod words;
 
 pub use json::JsonReporter;

@@ -1,6 +1,7 @@
 //! Plain timestamped lines, one per event: what cron mails and pipes get.
 //! Never any terminal escape codes.
 
+use super::splits::{self, Splits};
 use super::words;
 use crate::events::{Event, Reporter};
 use crate::text::short_duration;
@@ -10,11 +11,17 @@ pub struct PlainReporter<W: Write + Send> {
     out: W,
     /// Agent activity lines are noise in a cron mail; shown with -v.
     show_activity: bool,
+    /// Sub-roadmaps: their lines indented beneath the task that split.
+    splits: Splits,
 }
 
 impl<W: Write + Send> PlainReporter<W> {
     pub fn new(out: W, show_activity: bool) -> Self {
-        PlainReporter { out, show_activity }
+        PlainReporter {
+            out,
+            show_activity,
+            splits: Splits::default(),
+        }
     }
 
     fn line(&mut self, tag: &str, text: &str) {
@@ -25,8 +32,19 @@ impl<W: Write + Send> PlainReporter<W> {
 
 impl<W: Write + Send> Reporter for PlainReporter<W> {
     fn report(&mut self, event: &Event) {
+        self.splits.observe(event);
+        let tag = words::of(event).tag;
+        let key = splits::key_of(event);
+        // A sub-group starts under the line of the task that split.
+        if let Some(key) = key.filter(|_| matches!(event, Event::GroupStarted { .. }))
+            && let Some(p) = self.splits.ancestors(key).last()
+        {
+            let line = format!("{}{}: {}", splits::indent(&p.key), p.label(), p.progress());
+            self.line(tag, &line);
+        }
         if let Some(text) = self.text(event) {
-            self.line(words::of(event).tag, &text);
+            let indent = key.map(splits::indent).unwrap_or_default();
+            self.line(tag, &format!("{indent}{text}"));
         }
         self.after(event);
         let _ = self.out.flush();

@@ -345,6 +345,14 @@ impl GroupKey {
         self.group.matches('/').count()
     }
 
+    /// The task whose sub-roadmap holds this group (`1:B:B2/1:A` → `1:B`
+    /// and `B2`); `None` for a group of the roadmap itself.
+    pub fn parent_task(&self) -> Option<(GroupKey, String)> {
+        let (parent, _) = self.group.rsplit_once('/')?;
+        let (group, task) = parent.rsplit_once(':')?;
+        Some((GroupKey::new(self.phase.clone(), group), task.to_string()))
+    }
+
     /// `phase1_groupA`: how log file names of this group start (slugs, so
     /// any id is safe in a file name; `_` never occurs inside a slug).
     pub fn log_stem(&self) -> String {

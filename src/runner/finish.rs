@@ -7,6 +7,7 @@ use crate::events::{Event, Reporter};
 use crate::exec::StopLevel;
 use crate::gate::{self, GatePlan, GateProgress, GateReport, StepResult};
 use crate::project::{Project, relative_display};
+use crate::report::tree::{SubRoadmaps, Tree};
 use crate::resume::GroupAction;
 use crate::roadmap::GroupKey;
 use crate::status::{
@@ -281,13 +282,29 @@ pub fn record_completion(
     planned: &GroupAction<'_>,
     gate_steps: &[StepResult],
     store: &mut Store<'_>,
+    sub_roadmap: SubRoadmaps<'_>,
 ) -> Result<Option<PathBuf>, StatusError> {
     let key = &planned.key;
     let Some(report_dir) = report_dir else {
         store.group_completed(key)?;
         return Ok(None);
     };
-    let input = report_input(repo, planned, gate_steps, store.view());
+    let mut input = report_input(repo, planned, gate_steps, store.view());
+    let tree = Tree {
+        records: store.view().records(),
+        completed: store.view().completed(),
+        live: None,
+        now: chrono::Utc::now(),
+        sub_roadmap,
+    };
+    // A split task's sub-roadmap, nested beneath it.
+    for t in &mut input.tasks {
+        t.sub = tree
+            .sub_groups(key, &t.id)
+            .iter()
+            .map(|g| g.report(&key.phase))
+            .collect();
+    }
     let path = write_group_report(report_dir, key, &render_group_report(&input))?;
     store.group_completed(key)?;
     Ok(Some(path))
@@ -328,6 +345,7 @@ fn report_input(
                 summary: None,
                 log: None,
                 files: None,
+                sub: Vec::new(),
             },
         })
         .collect();
@@ -403,5 +421,6 @@ fn task_report(task: &crate::roadmap::Task, all: &[&TaskRecord]) -> TaskReport {
         summary: last.result_text.clone(),
         log: last.log.clone(),
         files: None,
+        sub: Vec::new(),
     }
 }

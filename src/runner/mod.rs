@@ -868,6 +868,7 @@ impl Ctx<'_, '_, '_> {
             planned,
             gate_steps,
             &mut self.store,
+            &|key, task| split::load(self.inputs.project, key, task).ok(),
         ) {
             Ok(report) => {
                 reporter.report(&Event::GroupCompleted {

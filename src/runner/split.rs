@@ -146,9 +146,7 @@ pub fn holding(project: &Project, roadmap: &Roadmap, key: &GroupKey) -> Result<R
 /// The task whose sub-roadmap holds the group `key` (`1:B:B2/1:A` → `1:B`
 /// and `B2`); `None` for a group of the roadmap itself.
 pub fn parent_of(key: &GroupKey) -> Option<(GroupKey, String)> {
-    let (parent, _) = key.group.rsplit_once('/')?;
-    let (group, task) = parent.rsplit_once(':')?;
-    Some((GroupKey::new(key.phase.clone(), group), task.to_string()))
+    key.parent_task()
 }
 
 /// Whether `key` is a group of a kept sub-roadmap.

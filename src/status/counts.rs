@@ -49,7 +49,7 @@ impl Role {
 pub const COST_NOT_REPORTED: &str = "cost not reported";
 
 /// Dollars spent, by role.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Spent {
     pub tasks: f64,
     pub repairs: f64,
@@ -102,7 +102,7 @@ pub struct Entry<'a> {
 }
 
 /// A run's or a group's tasks by how they ended, and what they cost.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Counts {
     pub succeeded: usize,
     /// Failed, timed out, not logged in, usage limit, worker lost.

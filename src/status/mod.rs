@@ -26,8 +26,9 @@ pub use records::{
     phase_commit_state, runner_attempts, task_attempts, task_integrations,
 };
 pub use report_md::{
-    AttemptReport, GateStepReport, GroupReportInput, HelperReport, TaskReport, TaskReportOutcome,
-    render_group_report, report_dir, report_file_name, write_group_report,
+    AttemptReport, GateStepReport, GroupReportInput, HelperReport, SubGroupReport, SubTaskReport,
+    TaskReport, TaskReportOutcome, render_group_report, report_dir, report_file_name,
+    write_group_report,
 };
 pub use store::{GroupBase, Store};
 pub use view::RunView;

@@ -8,6 +8,7 @@
 //! indicatif itself also hides everything when it is not.
 
 mod lines;
+mod nest;
 mod rows;
 
 use crate::events::{Event, Reporter};
@@ -31,6 +32,12 @@ pub struct LiveReporter {
     /// A fixed width (tests); otherwise the terminal's, asked on each change.
     fixed_width: Option<usize>,
     header: Option<ProgressBar>,
+    /// Under the header while a sub-roadmap runs: a row per task that
+    /// split (outermost first), then the sub-group's heading.
+    nest: Vec<ProgressBar>,
+    /// The sub-group whose rows are drawn now (`None` at depth 0).
+    sub_group: Option<crate::roadmap::GroupKey>,
+    splits: crate::report::splits::Splits,
     running: Vec<Running>,
     queued: Vec<(String, ProgressBar)>,
     wait: Option<ProgressBar>,
@@ -85,6 +92,9 @@ impl LiveReporter {
             }),
             fixed_width,
             header: None,
+            nest: Vec::new(),
+            sub_group: None,
+            splits: Default::default(),
             running: Vec::new(),
             queued: Vec::new(),
             wait: None,
@@ -131,9 +141,14 @@ impl Reporter for LiveReporter {
         if self.done {
             return;
         }
+        self.splits.observe(event);
         self.rows_before(event);
+        // A sub-roadmap's lines stand indented beneath the task that split.
+        let indent = crate::report::splits::key_of(event)
+            .map(nest::indent)
+            .unwrap_or_default();
         for line in lines::of(event, &|| self.width()) {
-            self.println(line);
+            self.println(format!("{indent}{line}"));
         }
         self.rows_after(event);
     }
@@ -142,27 +157,7 @@ impl Reporter for LiveReporter {
 impl LiveReporter {
     fn rows_before(&mut self, event: &Event) {
         match event {
-            Event::GroupStarted {
-                key,
-                phase_title,
-                title,
-                annotation,
-                tasks,
-                parallel,
-                task_ids,
-            } => {
-                self.end_gate_step();
-                self.clear_queue();
-                let text = words::group_heading(key, phase_title, title, annotation.as_deref());
-                let text = truncate_str(&text, self.width().saturating_sub(30), "…");
-                self.set_header(
-                    console::style(text.into_owned()).bold().to_string(),
-                    words::group_size(*tasks, *parallel),
-                );
-                for id in task_ids {
-                    self.enqueue(id, false, "");
-                }
-            }
+            Event::GroupStarted { .. } => self.group_started(event),
             Event::TaskStarted {
                 task,
                 title,
@@ -178,12 +173,17 @@ impl LiveReporter {
                 None => self.task_started(task, title, *attempt, *timeout),
             },
             Event::TaskActivity { task, text, .. } => self.task_activity(task, text),
-            Event::TaskFinished { task, .. } => self.task_gone(task),
+            Event::TaskFinished { task, .. } => {
+                self.task_gone(task);
+                self.refresh_nest();
+            }
             Event::UsageLimitResume { .. } => self.end_wait(),
             Event::GroupFinished { .. } => {
                 self.end_wait();
                 self.clear_queue();
             }
+            // The split task's own group is back: its gate.
+            Event::GateStarted { key, .. } if key.depth() == 0 => self.clear_nest(),
             Event::GateStepStarted { step, .. } => self.gate_step(step),
             Event::GateStepFinished { .. } | Event::GateFinished { .. } => self.end_gate_step(),
             Event::Stopping { .. } => {
@@ -200,6 +200,39 @@ impl LiveReporter {
                 let _ = self.out.flush();
             }
             _ => {}
+        }
+    }
+
+    /// A group of the roadmap gets the header; a sub-roadmap's group goes
+    /// beneath the task that split (see [`nest`]).
+    fn group_started(&mut self, event: &Event) {
+        let Event::GroupStarted {
+            key,
+            phase_title,
+            title,
+            annotation,
+            tasks,
+            parallel,
+            task_ids,
+        } = event
+        else {
+            return;
+        };
+        self.end_gate_step();
+        self.clear_queue();
+        if key.depth() > 0 {
+            self.sub_group_started(key, title, annotation.as_deref(), *tasks, *parallel);
+        } else {
+            self.clear_nest();
+            let text = words::group_heading(key, phase_title, title, annotation.as_deref());
+            let text = truncate_str(&text, self.width().saturating_sub(30), "…");
+            self.set_header(
+                console::style(text.into_owned()).bold().to_string(),
+                words::group_size(*tasks, *parallel),
+            );
+        }
+        for id in task_ids {
+            self.enqueue(id, false, "");
         }
     }
 

@@ -41,7 +41,7 @@ impl LiveReporter {
     }
 
     pub(super) fn header_rows(&self) -> usize {
-        usize::from(self.header.is_some())
+        usize::from(self.header.is_some()) + self.nest.len()
     }
 
     pub(super) fn clear_queue(&mut self) {
@@ -60,7 +60,8 @@ impl LiveReporter {
         } else {
             (head + self.queued.len(), self.queued.len())
         };
-        let bar = self.row(index, plain_style("  {prefix}"), None);
+        let template = format!("{}  {{prefix}}", self.rows_indent());
+        let bar = self.row(index, plain_style(&template), None);
         bar.set_prefix(format!(
             "{} {}",
             style(id).dim(),
@@ -85,8 +86,11 @@ impl LiveReporter {
             .map(|r| r.id.chars().count())
             .max()
             .unwrap_or(0);
-        // spinner, id, title, clock (`1m 05s / 1h 00m`), at least 20 of activity.
-        let room = self.width().saturating_sub(2 + id_w + 1 + 2 + 14 + 2 + 20);
+        // indent, spinner, id, title, clock (`1m 05s / 1h 00m`), at least 20 of activity.
+        let indent = self.rows_indent().len();
+        let room = self
+            .width()
+            .saturating_sub(indent + 2 + id_w + 1 + 2 + 14 + 2 + 20);
         let longest = self
             .running
             .iter()
@@ -127,7 +131,11 @@ impl LiveReporter {
             self.remove(&old.bar);
         }
         let limit = short_duration(timeout);
-        let st = spinner_style("{spinner:.cyan} {prefix}  {clock}  {wide_msg}").with_key(
+        let template = format!(
+            "{}{{spinner:.cyan}} {{prefix}}  {{clock}}  {{wide_msg}}",
+            self.rows_indent()
+        );
+        let st = spinner_style(&template).with_key(
             "clock",
             move |s: &ProgressState, w: &mut dyn std::fmt::Write| {
                 let _ = write!(w, "{:>6} / {limit}", clock(s.elapsed()));
@@ -220,6 +228,8 @@ impl LiveReporter {
     pub(super) fn clear_all(&mut self) {
         let mut bars: Vec<ProgressBar> = Vec::new();
         bars.extend(self.header.take());
+        bars.append(&mut self.nest);
+        self.sub_group = None;
         bars.extend(self.running.drain(..).map(|r| r.bar));
         bars.extend(self.queued.drain(..).map(|(_, b)| b));
         bars.extend(self.wait.take());
@@ -231,7 +241,7 @@ impl LiveReporter {
     }
 }
 
-fn plain_style(template: &str) -> ProgressStyle {
+pub(super) fn plain_style(template: &str) -> ProgressStyle {
     ProgressStyle::with_template(template).expect("valid progress template")
 }
 

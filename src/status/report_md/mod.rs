@@ -71,6 +71,34 @@ pub struct TaskReport {
     pub log: Option<String>,
     /// The files the task itself changed, when known (`--isolation worktree`).
     pub files: Option<Vec<String>>,
+    /// The task split: its sub-roadmap's groups, nested beneath it.
+    pub sub: Vec<SubGroupReport>,
+}
+
+/// A group of a split task's sub-roadmap, as its parent's section shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SubGroupReport {
+    /// Scoped: `1:A:A2/1:A`.
+    pub id: String,
+    pub title: String,
+    pub annotation: Option<String>,
+    /// `completed`, `pending`...
+    pub state: String,
+    pub tasks: Vec<SubTaskReport>,
+}
+
+/// A task of a sub-roadmap: its latest outcome, and its own sub-roadmap
+/// when it split too.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SubTaskReport {
+    /// Scoped: `1:A:A2/1:A:A1`.
+    pub id: String,
+    pub title: String,
+    /// `succeeded`, `failed: exit code 1`; `not run` before it ran.
+    pub outcome: String,
+    pub attempts: usize,
+    pub cost_usd: Option<f64>,
+    pub sub: Vec<SubGroupReport>,
 }
 
 /// One attempt of a task.
@@ -273,10 +301,55 @@ fn render_task(t: &TaskReport, out: &mut String) {
         };
         let _ = writeln!(out, "- **Files changed:** {shown}");
     }
+    render_sub_roadmap(&t.sub, out);
     out.push('\n');
     match t.summary.as_deref().filter(|s| !s.trim().is_empty()) {
         Some(summary) => out.push_str(&quote_block(summary)),
         None => out.push_str("*The agent left no summary.*\n\n"),
+    }
+}
+
+/// A split task's sub-roadmap as a nested list: each group with its state,
+/// each task with its outcome, deeper splits indented further. Titles come
+/// from an agent's file: inline text only.
+fn render_sub_roadmap(groups: &[SubGroupReport], out: &mut String) {
+    if groups.is_empty() {
+        return;
+    }
+    let tasks = groups.iter().flat_map(|g| &g.tasks);
+    let done = tasks
+        .clone()
+        .filter(|t| t.outcome == TaskOutcome::Succeeded.label())
+        .count();
+    let _ = writeln!(
+        out,
+        "- **Sub-roadmap:** {done}/{} sub-tasks done",
+        tasks.count()
+    );
+    render_sub_groups(groups, "  ", out);
+}
+
+fn render_sub_groups(groups: &[SubGroupReport], indent: &str, out: &mut String) {
+    for g in groups {
+        let mut head = format!("Group {}", g.id);
+        if !g.title.trim().is_empty() {
+            let _ = write!(head, ": {}", g.title.trim());
+        }
+        if let Some(a) = g.annotation.as_deref().filter(|a| !a.trim().is_empty()) {
+            let _ = write!(head, " ({})", a.trim());
+        }
+        let _ = writeln!(out, "{indent}- {} · {}", inline_text(&head), g.state);
+        for t in &g.tasks {
+            let mut line = format!("{}: {} · {}", t.id, t.title.trim(), t.outcome);
+            if t.attempts > 1 {
+                let _ = write!(line, " · {} attempts", t.attempts);
+            }
+            if let Some(c) = t.cost_usd {
+                let _ = write!(line, " · {}", usd(c));
+            }
+            let _ = writeln!(out, "{indent}  - {}", inline_text(&line));
+            render_sub_groups(&t.sub, &format!("{indent}    "), out);
+        }
     }
 }
 
@@ -511,6 +584,45 @@ mod tests {
             "timed out after 1h 00m"
         );
         assert_eq!(heading_text("C #"), "C \\#");
+    }
+
+    #[test]
+    fn a_sub_roadmap_nests_deeper_splits_further() {
+        let leaf = |id: &str, outcome: &str| SubTaskReport {
+            id: id.into(),
+            title: "Part".into(),
+            outcome: outcome.into(),
+            attempts: 1,
+            cost_usd: None,
+            sub: Vec::new(),
+        };
+        let group = |id: &str, tasks| SubGroupReport {
+            id: id.into(),
+            title: "# Not a heading".into(),
+            annotation: Some("Parallel".into()),
+            state: "pending".into(),
+            tasks,
+        };
+        let mut split = leaf("1:A:A2/1:A:A1", "split into 1 sub-tasks");
+        split.sub = vec![group(
+            "1:A:A2/1:A:A1/1:A",
+            vec![leaf("1:A:A2/1:A:A1/1:A:A1", "succeeded")],
+        )];
+        let groups = vec![group(
+            "1:A:A2/1:A",
+            vec![split, leaf("1:A:A2/1:A:A2", "failed: exit code 1")],
+        )];
+        let mut out = String::new();
+        render_sub_roadmap(&groups, &mut out);
+        assert_eq!(
+            out,
+            "- **Sub-roadmap:** 0/2 sub-tasks done\n\
+             \x20 - Group 1:A:A2/1:A: # Not a heading (Parallel) · pending\n\
+             \x20   - 1:A:A2/1:A:A1: Part · split into 1 sub-tasks\n\
+             \x20     - Group 1:A:A2/1:A:A1/1:A: # Not a heading (Parallel) · pending\n\
+             \x20       - 1:A:A2/1:A:A1/1:A:A1: Part · succeeded\n\
+             \x20   - 1:A:A2/1:A:A2: Part · failed: exit code 1\n"
+        );
     }
 
     #[test]
