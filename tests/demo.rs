@@ -72,8 +72,9 @@ fn demo_keep_runs_both_phases_and_pushes_one_commit_per_phase() {
         "repair-1",
         // D1 splits itself into a sub-roadmap of 3 tasks in 2 groups.
         "[NOTE] 2:D:D1 split into a sub-roadmap of 3 tasks: 2 groups to go",
-        "[GATE] Phase 2 Group D:D1/1:A: gate passed",
-        "[GATE] Phase 2 Group D:D1/1:B: gate passed",
+        "[GROUP] D1 Checkout: split: 0/3 sub-tasks done",
+        "[GATE]   Phase 2 Group D:D1/1:A: gate passed",
+        "[GATE]   Phase 2 Group D:D1/1:B: gate passed",
         "[NOTE] 2:D:D1: its sub-roadmap is complete, so it succeeded",
         "12/12 tasks succeeded, 1 repair, 6 groups completed,",
     ] {
