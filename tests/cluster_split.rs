@@ -120,6 +120,16 @@ fn a_task_split_on_a_worker_runs_its_sub_roadmap_on_the_workers() {
         let worker = r.worker.as_deref().unwrap_or_default();
         assert!(names.contains(&worker), "{group}:{task} ran on {worker:?}");
     }
+    // So do the run's lines.
+    let output = run.output();
+    for title in ["Part one", "Part two", "Part three"] {
+        assert!(
+            output
+                .lines()
+                .any(|l| l.contains("[START]") && l.contains(&format!("{title} on worker w"))),
+            "{title}: {output}"
+        );
+    }
     // A gate after each sub-group, then the parent group's.
     assert_eq!(gate_runs(&cp), 3, "{}", run.dump());
     let completed = cp.read("status/completed_tasks.txt");
