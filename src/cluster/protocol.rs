@@ -173,6 +173,15 @@ pub struct TaskMsg {
     pub setup: Vec<Vec<String>>,
     pub timeout_secs: u64,
     pub grace_secs: u64,
+    /// Where the task's sub-roadmap goes, relative to the project
+    /// (`status/sub/<slug>.md`): the worker looks there in its checkout
+    /// after the agent, and sends back what it finds (see docs/splitting.md).
+    #[serde(default)]
+    pub split_file: Option<String>,
+    /// Whether the task may split (its depth is under the limit): only then
+    /// is the agent given `ROADMAP_RUNNER_SPLIT_FILE`.
+    #[serde(default)]
+    pub may_split: bool,
 }
 
 /// A worker took the attempt (one per delivery).
@@ -205,7 +214,15 @@ pub struct ResultMsg {
     pub commit: Option<String>,
     /// The object store key of the full log, when it was stored.
     pub log_key: Option<String>,
+    /// The sub-roadmap the agent wrote to its split file, at most
+    /// [`MAX_SPLIT_BYTES`]: the coordinator examines it as a local split.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub split: Option<String>,
 }
+
+/// The largest sub-roadmap a result carries (a result is one message, and
+/// a server takes 1 MiB by default); a larger one fails the attempt.
+pub const MAX_SPLIT_BYTES: u64 = 256 * 1024;
 
 /// A worker's heartbeat, the value of its key in [`WORKERS_BUCKET`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -275,6 +292,27 @@ mod tests {
         };
         let json = serde_json::to_value(&k).unwrap();
         assert_eq!(json["name"], "1-A-A1");
+        // A result without a sub-roadmap says nothing of one.
+        let result = ResultMsg {
+            v: VERSION,
+            key: k.clone(),
+            worker: "w1".into(),
+            host: "h".into(),
+            outcome: TaskOutcome::Succeeded,
+            report: AgentReport::default(),
+            duration_secs: 1.0,
+            started_at: Utc::now(),
+            finished_at: Utc::now(),
+            tail: Vec::new(),
+            branch: None,
+            commit: None,
+            log_key: None,
+            split: None,
+        };
+        let json = serde_json::to_value(&result).unwrap();
+        assert!(json.get("split").is_none());
+        let back: ResultMsg = serde_json::from_value(json).unwrap();
+        assert_eq!(back, result);
         assert_eq!(worker_key("box.local/2"), "box_local_2");
     }
 }

@@ -58,9 +58,10 @@ pub struct GroupJobs<'a> {
     /// What runs the jobs: processes here, or the executor the run has
     /// (then no worktree is made here: the executor's side makes it).
     pub runner: Arc<dyn executor::TaskRunner>,
-    /// Whether a task may write a sub-roadmap (not when it runs elsewhere:
-    /// the file would stay on the worker's machine).
-    pub splitting: bool,
+    /// Whether the tasks run on another machine: the prompt then names the
+    /// split file relative to the project (the worker's checkout has it
+    /// there, and sends it back; see docs/splitting.md).
+    pub remote: bool,
 }
 
 impl<'a> GroupJobs<'a> {
@@ -84,14 +85,14 @@ impl<'a> GroupJobs<'a> {
             isolation: None,
             mode: settings.isolation,
             runner: Arc::new(executor::Local),
-            splitting: true,
+            remote: false,
         }
     }
 
     /// The file a task may write its sub-roadmap to; `None` at the depth limit.
     pub fn split_file(&self, task_id: &str) -> Option<PathBuf> {
         let key = &self.planned.key;
-        (self.splitting && split::may_split(key, self.settings.max_recursion_depth))
+        split::may_split(key, self.settings.max_recursion_depth)
             .then(|| split::sub_file(self.project, key, task_id))
     }
 
@@ -105,7 +106,15 @@ impl<'a> GroupJobs<'a> {
             .expect("task of this group");
         let mut vars = PromptVars::new(self.roadmap, pg.phase, pg.group, task);
         vars.isolation = isolation::prompt_note(self.mode).into();
-        let split = split::prompt_paragraph(self.split_file(task_id).as_deref());
+        // A worker's agent finds it where the coordinator's would, in its
+        // own checkout: by the path relative to the project.
+        let file = self
+            .split_file(task_id)
+            .map(|f| match f.strip_prefix(&self.project.dir) {
+                Ok(rel) if self.remote => rel.to_path_buf(),
+                _ => f,
+            });
+        let split = split::prompt_paragraph(file.as_deref());
         render_prompt(self.template, &vars).map(|p| {
             format!(
                 "{}
@@ -260,8 +269,10 @@ impl JobFactory for GroupJobs<'_> {
             .prompt(&task.task_id)
             .expect("prompt rendered in preflight");
         // A retry after a failure is told how the attempt ended: in its own
-        // session a short follow-up is enough; a cold start gets it all.
-        let prompt = match (&task.previous, &task.resume) {
+        // session a short follow-up is enough; a cold start gets it all (on
+        // a worker always: the session stayed where the attempt ran).
+        let resume = task.resume.as_ref().filter(|_| !self.remote);
+        let prompt = match (&task.previous, resume) {
             (Some(prev), Some(_)) => format!(
                 "Your previous attempt at task {} ended with: {prev}\n\nGo on from where you stopped and finish the task as it was given to you.\n",
                 task.task_id
@@ -356,7 +367,7 @@ impl RunInputs<'_> {
             isolation,
             mode,
             runner: Arc::new(executor::Local),
-            splitting: true,
+            remote: false,
         }
     }
 }
@@ -726,7 +737,7 @@ impl Ctx<'_, '_, '_> {
         });
         let isolation = self.task_isolation(key);
         let mut jobs = inputs.jobs(planned, isolation, self.isolation);
-        jobs.splitting = !remote;
+        jobs.remote = remote;
         match self.dispatch(planned) {
             Ok(runner) => jobs.runner = runner,
             Err(refusal) => {

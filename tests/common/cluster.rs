@@ -930,6 +930,7 @@ impl Worker {
         runner_env(&mut c);
         c.env("FAKE_AGENT_LOG", &agent_log)
             .env("FAKE_AGENT_STATE_DIR", tmp.path().join("agent-state"))
+            .env("FAKE_AGENT_PROMPT_DIR", tmp.path().join("prompts"))
             .env("XDG_CACHE_HOME", tmp.path().join("cache"))
             .stdin(Stdio::null())
             .stdout(append_file(&stdout))
@@ -1044,6 +1045,22 @@ impl Worker {
     }
 
     /// The task id of each agent start, in start order.
+    /// The prompt of every agent it ran, as (task id, text), any order.
+    pub fn prompts(&self) -> Vec<(String, String)> {
+        let Ok(dir) = std::fs::read_dir(self.tmp.path().join("prompts")) else {
+            return Vec::new();
+        };
+        dir.filter_map(|e| {
+            let path = e.ok()?.path();
+            let name = path.file_stem()?.to_string_lossy().into_owned();
+            let task = name
+                .rsplit_once('-')
+                .map_or(name.clone(), |(t, _)| t.into());
+            Some((task, std::fs::read_to_string(&path).ok()?))
+        })
+        .collect()
+    }
+
     pub fn started_tasks(&self) -> Vec<String> {
         self.agent_starts().iter().map(task_of).collect()
     }

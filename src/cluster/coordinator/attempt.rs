@@ -58,7 +58,7 @@ pub async fn run_remote(
             Some(Heard::Result(r)) => {
                 live.stop().await;
                 return match unusable(&remote, &r).await {
-                    None => finished(job, d, *r).await,
+                    None => finished(job, d, *r, remote.split_file.as_deref()).await,
                     Some(why) => ended(job, TaskOutcome::WorkerLost { message: why }),
                 };
             }
@@ -352,8 +352,15 @@ async fn unusable(remote: &RemoteTask, r: &ResultMsg) -> Option<String> {
     }
 }
 
-/// The worker's result as the group loop's, its log copied into the project.
-async fn finished(job: AttemptJob, d: &Dispatcher, r: ResultMsg) -> AttemptResult {
+/// The worker's result as the group loop's, its log copied into the
+/// project, and the sub-roadmap it sent where a local agent writes one: the
+/// runner examines it from there as any split (see `crate::runner::split`).
+async fn finished(
+    job: AttemptJob,
+    d: &Dispatcher,
+    r: ResultMsg,
+    split_file: Option<&std::path::Path>,
+) -> AttemptResult {
     let log = match &r.log_key {
         Some(k) => d.log(k).await,
         None => None,
@@ -371,8 +378,24 @@ async fn finished(job: AttemptJob, d: &Dispatcher, r: ResultMsg) -> AttemptResul
     if let Err(e) = std::fs::write(&job.log_path, text) {
         tracing::warn!(log = %job.log_path.display(), error = %e, "cannot write the worker's log");
     }
+    let mut outcome = r.outcome;
+    // A stopped agent's file may be half written: examined it is not.
+    if let (Some(text), Some(file)) = (&r.split, split_file)
+        && outcome != TaskOutcome::Interrupted
+        && let Err(e) = write_split(file, text)
+    {
+        outcome = TaskOutcome::Failed {
+            exit_code: None,
+            signal: None,
+            reason: format!(
+                "cannot keep the sub-roadmap from worker {} as {}: {e}",
+                r.worker,
+                file.display()
+            ),
+        };
+    }
     AttemptResult {
-        outcome: r.outcome,
+        outcome,
         report: r.report,
         duration: Duration::from_secs_f64(r.duration_secs.max(0.0)),
         tail: r.tail,
@@ -383,6 +406,13 @@ async fn finished(job: AttemptJob, d: &Dispatcher, r: ResultMsg) -> AttemptResul
         }),
         job,
     }
+}
+
+fn write_split(file: &std::path::Path, text: &str) -> std::io::Result<()> {
+    if let Some(dir) = file.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(file, text)
 }
 
 /// Every delivery was claimed by a worker that went silent.

@@ -10,6 +10,7 @@ use crate::roadmap::GroupKey;
 use crate::runner::attempt::{AttemptJob, AttemptMsg};
 use crate::runner::executor::{AttemptFuture, GroupSetup, TaskRunner};
 use crate::runner::group::QueuedTask;
+use crate::runner::split;
 use crate::status::{Record, group_base, task_attempts};
 use crate::worktree::{self, Worktrees, task_name};
 use std::sync::Arc;
@@ -38,6 +39,8 @@ pub struct RemoteGroup {
     grace_secs: u64,
     /// Attempts publish in the order the group loop starts them.
     turns: super::turnstile::Turnstile,
+    /// Where a task's sub-roadmap from a worker is written (see [`split`]).
+    project: crate::project::Project,
 }
 
 impl RemoteGroup {
@@ -90,12 +93,14 @@ impl RemoteGroup {
             timeout_secs: settings.timeout.as_secs(),
             grace_secs: settings.grace.as_secs(),
             turns: Default::default(),
+            project: group.project.clone(),
         })
     }
 
     /// The attempt's message for a worker, numbered after the attempts
     /// recorded before this run (the job takes that number).
     fn message(&self, task: &QueuedTask, job: &mut AttemptJob) -> TaskMsg {
+        let split_file = self.split_file(&task.task_id);
         let attempt = self.earlier.get(&task.task_id).copied().unwrap_or(0) + task.attempt;
         job.attempt = attempt;
         let key = AttemptKey {
@@ -119,7 +124,22 @@ impl RemoteGroup {
             setup: self.setup.clone(),
             timeout_secs: self.timeout_secs,
             grace_secs: self.grace_secs,
+            split_file: split_file
+                .strip_prefix(&self.project.dir)
+                .ok()
+                .map(|p| p.to_string_lossy().into_owned()),
+            // The runner offers the file as it would here: by the variable.
+            may_split: job
+                .invocation
+                .env
+                .iter()
+                .any(|(k, _)| k == split::SPLIT_FILE_ENV),
         }
+    }
+
+    /// `status/sub/<slug>.md` of a task of the group, in the project.
+    fn split_file(&self, task: &str) -> std::path::PathBuf {
+        split::sub_file(&self.project, &self.key, task)
     }
 }
 
@@ -133,7 +153,11 @@ impl TaskRunner for RemoteGroup {
         stop: watch::Receiver<StopLevel>,
         tx: mpsc::UnboundedSender<AttemptMsg>,
     ) -> AttemptFuture {
+        // A task's agent may split (the runner's own agents run here).
+        let split_file =
+            (job.role == crate::status::counts::Role::Task).then(|| self.split_file(&task.task_id));
         let remote = RemoteTask {
+            split_file,
             dispatcher: self.dispatcher.clone(),
             msg: self.message(task, &mut job),
             origin: self.origin.clone(),

@@ -59,6 +59,9 @@ pub struct RemoteTask {
     pub origin: Arc<Origin>,
     /// Its place in the group's publish order.
     pub turn: Arc<Turn>,
+    /// Where a sub-roadmap the worker sends back is written, for the
+    /// runner to examine as a local one (a task's attempt only).
+    pub split_file: Option<PathBuf>,
 }
 
 /// The project's remote as the coordinator reaches it (with its

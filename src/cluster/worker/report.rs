@@ -68,21 +68,15 @@ pub(super) async fn finish(
         ));
         return;
     }
+    // Taken out before the commit: the sub-roadmap travels in the result.
+    let split = checkout
+        .as_ref()
+        .and_then(|co| take_split(task, co, &mut res.outcome));
     if res.outcome.is_success() && stood_down(ctx, task, acker, checkout.as_ref()).await {
         return;
     }
-    let mut pushed = None;
     let clock = std::time::Instant::now();
-    if res.outcome.is_success()
-        && let Some(co) = &checkout
-    {
-        let (t, c) = (task.clone(), co.clone());
-        match tokio::task::spawn_blocking(move || checkout::publish(&t, &c)).await {
-            Ok(Ok(p)) => pushed = Some(p),
-            Ok(Err(reason)) => res.outcome = failed(reason),
-            Err(e) => res.outcome = failed(format!("the push crashed: {e}")),
-        }
-    }
+    let pushed = push(task, checkout.as_ref(), &mut res.outcome).await;
     tracing::debug!(task = %task.key.name, ms = clock.elapsed().as_millis() as u64, "commit and push");
     let log_key = store_log(ctx, task, &res).await;
     let result = ResultMsg {
@@ -99,6 +93,7 @@ pub(super) async fn finish(
         branch: pushed.as_ref().map(|(_, b)| b.clone()),
         commit: pushed.map(|(c, _)| c),
         log_key,
+        split,
     };
     publish_result(ctx, &result).await;
     let _ = acker.double_ack().await;
@@ -117,6 +112,28 @@ pub(super) async fn finish(
     ));
     if let Some(co) = &checkout {
         remove_checkout(ctx, task, co).await;
+    }
+}
+
+/// A successful attempt's commit pushed as its branch: the commit and the
+/// branch; a failed push fails the attempt.
+async fn push(
+    task: &TaskMsg,
+    checkout: Option<&Checkout>,
+    outcome: &mut TaskOutcome,
+) -> Option<(String, String)> {
+    let co = checkout.filter(|_| outcome.is_success())?;
+    let (t, c) = (task.clone(), co.clone());
+    match tokio::task::spawn_blocking(move || checkout::publish(&t, &c)).await {
+        Ok(Ok(p)) => Some(p),
+        Ok(Err(reason)) => {
+            *outcome = failed(reason);
+            None
+        }
+        Err(e) => {
+            *outcome = failed(format!("the push crashed: {e}"));
+            None
+        }
     }
 }
 
@@ -142,6 +159,37 @@ async fn stood_down(
         remove_checkout(ctx, task, co).await;
     }
     true
+}
+
+/// The sub-roadmap the agent left at the task's split file, removed from
+/// the checkout (whatever the depth: the coordinator says what a file
+/// written at the limit comes to). One over [`protocol::MAX_SPLIT_BYTES`]
+/// fails the attempt instead.
+fn take_split(task: &TaskMsg, co: &Checkout, outcome: &mut TaskOutcome) -> Option<String> {
+    let rel = task.split_file.as_deref()?;
+    take_file(&co.cwd.join(rel), rel, outcome)
+}
+
+fn take_file(file: &std::path::Path, rel: &str, outcome: &mut TaskOutcome) -> Option<String> {
+    let size = std::fs::metadata(file).ok()?.len();
+    let text = (size <= protocol::MAX_SPLIT_BYTES).then(|| std::fs::read(file));
+    let _ = std::fs::remove_file(file);
+    match text {
+        Some(Ok(bytes)) => Some(String::from_utf8_lossy(&bytes).into_owned()),
+        Some(Err(e)) => {
+            *outcome = failed(format!("cannot read the sub-roadmap at {rel}: {e}"));
+            None
+        }
+        None => {
+            *outcome = failed(format!(
+                "the sub-roadmap written to ${} is {} KiB, more than the {} KiB a worker sends back: write a shorter one (fewer, larger tasks)",
+                crate::runner::split::SPLIT_FILE_ENV,
+                size.div_ceil(1024),
+                protocol::MAX_SPLIT_BYTES / 1024
+            ));
+            None
+        }
+    }
 }
 
 /// Under the mirror's lock, as `worktree add`: deleting the last branch
@@ -206,5 +254,34 @@ fn failed(reason: String) -> TaskOutcome {
         exit_code: None,
         signal: None,
         reason,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_split_file_is_taken_out_and_an_oversized_one_fails_the_attempt() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("1+3AA+3AA2.md");
+        let mut outcome = TaskOutcome::Succeeded;
+        assert_eq!(take_file(&file, "status/sub/x.md", &mut outcome), None);
+        std::fs::write(&file, "## Phase 1: P\n").unwrap();
+        let text = take_file(&file, "status/sub/x.md", &mut outcome);
+        assert_eq!(text.as_deref(), Some("## Phase 1: P\n"));
+        assert!(outcome.is_success() && !file.exists());
+        std::fs::write(&file, vec![b'x'; protocol::MAX_SPLIT_BYTES as usize + 1]).unwrap();
+        assert_eq!(take_file(&file, "status/sub/x.md", &mut outcome), None);
+        assert!(!file.exists());
+        match outcome {
+            TaskOutcome::Failed { reason, .. } => {
+                assert!(
+                    reason.contains("257 KiB, more than the 256 KiB"),
+                    "{reason}"
+                )
+            }
+            o => panic!("{o:?}"),
+        }
     }
 }

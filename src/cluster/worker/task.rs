@@ -23,6 +23,7 @@ use crate::runner::group::limit_wait;
 use crate::status::counts::Role;
 use async_nats::jetstream::{self, AckKind};
 use futures_util::StreamExt;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, watch};
@@ -172,21 +173,17 @@ async fn run(
             .unwrap_or_else(|e| Err(format!("checkout crashed: {e}")))
     };
     tracing::debug!(task = %task.key.name, ms = clock.elapsed().as_millis() as u64, "checkout");
-    let mut job = job(ctx, task);
-    let checkout = match made {
-        Ok(co) => {
-            job.cwd = co.cwd.clone();
-            job.worktree = Some(co.path.clone());
-            Some(co)
-        }
+    let (checkout, error) = match made {
+        Ok(co) => (Some(co), None),
         Err(e) => {
             ctx.say(&format!("{}: {e}", task.key.name));
-            if let Some(s) = &mut job.setup {
-                s.error = Some(e);
-            }
-            None
+            (None, Some(e))
         }
     };
+    let mut job = job(ctx, task, checkout.as_ref());
+    if let (Some(s), Some(e)) = (&mut job.setup, error) {
+        s.error = Some(e);
+    }
     let res = run_agent(ctx, task, job, stop).await;
     report::Ran {
         res,
@@ -231,7 +228,9 @@ async fn run_agent(
             _ = tokio::time::sleep(wait) => {}
             _ = s.changed() => return res,
         }
-        job.invocation = invocation(ctx, task, session.as_deref(), &job.log_path);
+        let cwd = job.worktree.as_ref().map(|_| job.cwd.as_path());
+        let split = split_target(task, cwd);
+        job.invocation = invocation(ctx, task, session.as_deref(), &job.log_path, split);
         job.setup = None;
     }
 }
@@ -249,20 +248,25 @@ async fn forward_activity(
 }
 
 /// Where the worker keeps the attempt's agent log (its setup's beside it).
-fn log_path(ctx: &WorkerCtx, task: &TaskMsg) -> std::path::PathBuf {
+fn log_path(ctx: &WorkerCtx, task: &TaskMsg) -> PathBuf {
     ctx.work_dir
         .join("logs")
         .join(&task.key.run)
         .join(format!("{}-{}.log", task.key.name, task.key.attempt))
 }
 
-/// The attempt's job, as a local run builds it.
-fn job(ctx: &WorkerCtx, task: &TaskMsg) -> AttemptJob {
+/// The attempt's job, as a local run builds it, in the checkout when it
+/// could be made.
+fn job(ctx: &WorkerCtx, task: &TaskMsg, checkout: Option<&checkout::Checkout>) -> AttemptJob {
     let log_path = log_path(ctx, task);
     if let Some(d) = log_path.parent() {
         let _ = std::fs::create_dir_all(d);
     }
-    let invocation = invocation(ctx, task, None, &log_path);
+    let split = split_target(task, checkout.map(|co| co.cwd.as_path()));
+    if let Some(dir) = split.as_deref().and_then(Path::parent) {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let invocation = invocation(ctx, task, None, &log_path, split);
     AttemptJob {
         task_id: task.task.clone(),
         attempt: task.key.attempt,
@@ -273,22 +277,31 @@ fn job(ctx: &WorkerCtx, task: &TaskMsg) -> AttemptJob {
             error: None,
         }),
         invocation,
-        cwd: ctx.work_dir.clone(),
+        cwd: checkout.map_or_else(|| ctx.work_dir.clone(), |co| co.cwd.clone()),
         log_path,
         timeout: Duration::from_secs(task.timeout_secs.max(1)),
         grace: Duration::from_secs(task.grace_secs),
         output: task.agent.output,
         role: Role::Task,
         fingerprint: None,
-        worktree: None,
+        worktree: checkout.map(|co| co.path.clone()),
     }
+}
+
+/// What `ROADMAP_RUNNER_SPLIT_FILE` names when the task may split: its
+/// split file in the checkout's project directory `cwd` (absolute, as on
+/// the coordinator). None without a checkout.
+fn split_target(task: &TaskMsg, cwd: Option<&Path>) -> Option<PathBuf> {
+    let rel = task.split_file.as_deref().filter(|_| task.may_split)?;
+    Some(cwd?.join(rel))
 }
 
 fn invocation(
     ctx: &WorkerCtx,
     task: &TaskMsg,
     resume: Option<&str>,
-    log_path: &std::path::Path,
+    log_path: &Path,
+    split_file: Option<PathBuf>,
 ) -> crate::agent::command::AgentInvocation {
     let a = &task.agent;
     let mut command = a.command.clone();
@@ -311,7 +324,7 @@ fn invocation(
         task_id: task.task.clone(),
         task_title: task.title.clone(),
         log_file: log_path.to_path_buf(),
-        split_file: None,
+        split_file,
     };
     let mut inv = build_invocation(&settings, &task.prompt, resume, &env);
     if let Some(program) = ctx.resolve_program(&inv.program) {
