@@ -206,7 +206,12 @@ fn demo_with_workers_spreads_the_tasks_and_still_pushes_both_phases() {
                 .unwrap()
         })
         .sum();
-    assert_eq!(ran, 9, "{workers}");
+    // The 9 tasks, D1 among them, and the 3 of its sub-roadmap.
+    assert_eq!(ran, 12, "{workers}");
+    assert!(
+        text.contains("[NOTE] 2:D:D1 split into a sub-roadmap of 3 tasks"),
+        "{text}"
+    );
     // The phases are on the remote, and nothing of the workers is left there.
     let origin = root.join("origin.git");
     let log = git(&origin, &["log", "--format=%s", "main"]);
