@@ -114,6 +114,19 @@ pub enum Event {
         key: GroupKey,
         reason: String,
     },
+    /// A split task's sub-roadmap starts (or resumes) in its place: how
+    /// many tasks it has and how many of them are done already, so a view
+    /// of a resumed run knows as much as one that saw the split.
+    SubRoadmapStarted {
+        /// The group of the task that split.
+        key: GroupKey,
+        task: String,
+        title: String,
+        tasks: usize,
+        done: usize,
+        /// Its groups still to run.
+        groups: usize,
+    },
     GateStarted {
         key: GroupKey,
         steps: Vec<String>,

@@ -71,7 +71,7 @@ fn demo_keep_runs_both_phases_and_pushes_one_commit_per_phase() {
         "[GATE] Phase 2 Group C: gate FAILED",
         "repair-1",
         // D1 splits itself into a sub-roadmap of 3 tasks in 2 groups.
-        "[NOTE] 2:D:D1 split into a sub-roadmap of 3 tasks: 2 groups to go",
+        "[SPLIT] 2:D:D1 split into a sub-roadmap of 3 tasks: 2 groups to go",
         "[GROUP] D1 Checkout: split: 0/3 sub-tasks done",
         "[GATE]   Phase 2 Group D:D1/1:A: gate passed",
         "[GATE]   Phase 2 Group D:D1/1:B: gate passed",
@@ -209,7 +209,7 @@ fn demo_with_workers_spreads_the_tasks_and_still_pushes_both_phases() {
     // The 9 tasks, D1 among them, and the 3 of its sub-roadmap.
     assert_eq!(ran, 12, "{workers}");
     assert!(
-        text.contains("[NOTE] 2:D:D1 split into a sub-roadmap of 3 tasks"),
+        text.contains("[SPLIT] 2:D:D1 split into a sub-roadmap of 3 tasks"),
         "{text}"
     );
     // The phases are on the remote, and nothing of the workers is left there.

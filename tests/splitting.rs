@@ -231,6 +231,15 @@ fn a_kill_inside_a_sub_roadmap_then_a_plain_rerun_runs_nothing_twice() {
     let ids = p.agent_task_ids();
     // Only B1 of the sub-roadmap was left to run.
     assert_eq!(&ids[before..], ["B1"], "{}", stdout(&out));
+    // The rerun never saw the split, and still says how far it got (group
+    // A of the sub-roadmap has its gate to run).
+    let text = stdout(&out);
+    for line in [
+        "[SPLIT] 1:A:A2 split into a sub-roadmap of 3 tasks (2 done): 2 groups to go",
+        "[GROUP] A2 Task A2: split: 2/3 sub-tasks done",
+    ] {
+        assert!(text.contains(line), "no `{line}` in:\n{text}");
+    }
     let reference = project(&two_groups("0"));
     assert_exit(&reference.run(&[]), 0);
     let tree = |p: &Project| git(&p.origin, &["ls-tree", "-r", "--name-only", "main"]);

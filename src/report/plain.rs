@@ -72,6 +72,14 @@ impl<W: Write + Send> PlainReporter<W> {
                 format!("{what}: {roadmap}, {scope}{budget}")
             }
             Event::Warning { message } | Event::Note { message } => message.clone(),
+            Event::SubRoadmapStarted {
+                key,
+                task,
+                tasks,
+                done,
+                groups,
+                ..
+            } => words::sub_roadmap_start(key, task, *tasks, *done, *groups),
             Event::GroupStarted {
                 key,
                 title,

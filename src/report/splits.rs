@@ -106,6 +106,20 @@ impl Splits {
                 o if o.is_success() => self.one_done(key),
                 _ => {}
             },
+            // The sub-roadmap starts, or resumes after an earlier run.
+            Event::SubRoadmapStarted {
+                key,
+                task,
+                title,
+                tasks,
+                done,
+                ..
+            } => {
+                let p = self.entry(key, task);
+                p.title = Some(title.clone());
+                p.total = Some(*tasks);
+                p.done = *done;
+            }
             Event::GroupStarted { key, .. } => {
                 // A split of an earlier run: known from here on.
                 let mut at = key.clone();
@@ -176,6 +190,26 @@ mod tests {
             log: "x.log".into(),
             tail: Vec::new(),
         }
+    }
+
+    /// A resumed run never sees the split: the sub-roadmap's start says it.
+    #[test]
+    fn a_resumed_sub_roadmap_starts_from_what_is_done() {
+        let top = GroupKey::new(1, "A");
+        let sub = GroupKey::parse_cli("1:A:A2/1:B").unwrap();
+        let mut s = Splits::default();
+        s.observe(&Event::SubRoadmapStarted {
+            key: top.clone(),
+            task: "A2".into(),
+            title: "Task A2".into(),
+            tasks: 3,
+            done: 2,
+            groups: 1,
+        });
+        s.observe(&finished(&sub, "B1", TaskOutcome::Succeeded));
+        let p = s.ancestors(&sub)[0];
+        assert_eq!(p.progress(), "split: 3/3 sub-tasks done");
+        assert_eq!(p.label(), "A2 Task A2");
     }
 
     #[test]

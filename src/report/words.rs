@@ -53,6 +53,7 @@ pub fn of(event: &Event) -> Heading {
         Event::UsageLimitWait { .. } => heading("WAIT", "⏸", Tone::Warn),
         Event::UsageLimitResume { .. } => heading("RESUME", "↻", Tone::Warn),
         Event::GroupSkipped { .. } => heading("SKIP", "–", Tone::Quiet),
+        Event::SubRoadmapStarted { .. } => heading("SPLIT", "⑂", Tone::Quiet),
         Event::GateStarted { .. } | Event::GateStepStarted { .. } => {
             heading("GATE", "", Tone::Quiet)
         }
@@ -176,6 +177,28 @@ pub fn group_heading(
 }
 
 /// `3 tasks, 2 in parallel`.
+/// `2:D:D1 split into a sub-roadmap of 3 tasks: 2 groups to go`, with
+/// `(1 done)` after the tasks when a run resumes inside it.
+pub fn sub_roadmap_start(
+    key: &GroupKey,
+    task: &str,
+    tasks: usize,
+    done: usize,
+    groups: usize,
+) -> String {
+    let done = match done {
+        0 => String::new(),
+        n => format!(" ({n} done)"),
+    };
+    format!(
+        "{}:{}:{task} split into a sub-roadmap of {}{done}: {} to go",
+        key.phase,
+        key.group,
+        plural(tasks, "task"),
+        plural(groups, "group")
+    )
+}
+
 pub fn group_size(tasks: usize, parallel: usize) -> String {
     format!("{}, {parallel} in parallel", plural(tasks, "task"))
 }

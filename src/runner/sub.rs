@@ -87,12 +87,15 @@ impl Ctx<'_, '_, '_> {
             ..RunState::default()
         };
         let decision = decide_sub(&sub, &state);
-        reporter.report(&Event::Note {
-            message: format!(
-                "{id} split into a sub-roadmap of {}: {} to go",
-                crate::text::plural(sub.task_count(), "task"),
-                crate::text::plural(decision.groups().count(), "group")
-            ),
+        let title = (planned.group.tasks.iter().find(|t| t.id == task))
+            .map_or_else(String::new, |t| t.title.clone());
+        reporter.report(&Event::SubRoadmapStarted {
+            key: key.clone(),
+            task: task.to_string(),
+            title,
+            tasks: sub.task_count(),
+            done: self.sub_tasks_done(&sub),
+            groups: decision.groups().count(),
         });
         for action in &decision.actions {
             if *self.stop.borrow() > StopLevel::Run {
@@ -117,6 +120,20 @@ impl Ctx<'_, '_, '_> {
             }
         }
         self.sub_roadmap_done(planned, task, reporter)
+    }
+
+    /// The sub-roadmap's tasks whose latest attempt succeeded (a split one
+    /// is recorded so once its own sub-roadmap is done).
+    fn sub_tasks_done(&self, sub: &crate::roadmap::Roadmap) -> usize {
+        let view = self.store.view();
+        sub.groups()
+            .map(|(p, g)| {
+                let latest = view.latest_outcomes(&g.key(p));
+                (g.tasks.iter())
+                    .filter(|t| latest.get(&t.id).is_some_and(|r| r.outcome.is_success()))
+                    .count()
+            })
+            .sum()
     }
 
     /// Every group of the sub-roadmap is complete: the task succeeded.

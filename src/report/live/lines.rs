@@ -50,6 +50,17 @@ pub(super) fn of(event: &Event, width: &dyn Fn() -> usize) -> Vec<String> {
         Event::Note { message } => {
             paint(h.tone, format!("{} {}", h.mark, one_line(message))).to_string()
         }
+        Event::SubRoadmapStarted {
+            key,
+            task,
+            tasks,
+            done,
+            groups,
+            ..
+        } => {
+            let what = words::sub_roadmap_start(key, task, *tasks, *done, *groups);
+            paint(h.tone, format!("{} {what}", h.mark)).to_string()
+        }
         Event::PhaseCommitted {
             phase,
             title,
