@@ -147,31 +147,7 @@ fn build(
     state: &RunState,
     settings: &crate::config::Settings,
 ) -> StatusDoc {
-    let completed = &state.completed;
-    let mut warnings: Vec<String> = state
-        .completed_warnings
-        .iter()
-        .map(|w| format!("status/completed_tasks.txt {w}"))
-        .collect();
-    warnings.extend(state.record_warnings.iter().map(|w| format!("status/{w}")));
-    // The roadmap contradicting itself about what is done changes what runs.
-    for d in loaded
-        .diagnostics
-        .iter()
-        .filter(|d| d.code == "done-phase-unticked-plan")
-    {
-        let (line, _) = d.line_col(&loaded.source);
-        warnings.push(format!("{}:{line}: {}", loaded.display, d.message));
-    }
-    // A sub-roadmap's groups are not the roadmap's: they show under their task.
-    for key in completed.keys().filter(|k| k.depth() == 0) {
-        if loaded.roadmap.group(key).is_none() {
-            warnings.push(format!(
-                "status/completed_tasks.txt lists {key}, which is not a group of {}",
-                loaded.display
-            ));
-        }
-    }
+    let warnings = warnings(loaded, state);
     let opts = Options {
         commit: settings.git.commit,
         push: settings.git.push,
@@ -207,33 +183,7 @@ fn build(
                 .collect(),
         })
         .collect();
-    let (in_progress, interrupted) = if progress.is_empty() {
-        (None, None)
-    } else if running.is_some() {
-        let doc = InProgressDoc {
-            group: progress.group.as_ref().map(|g| g.key.to_string()),
-            started: progress.group.as_ref().map(|g| g.started),
-            elapsed_secs: progress
-                .group
-                .as_ref()
-                .map(|g| (now - g.started).num_seconds()),
-            tasks: progress
-                .tasks
-                .iter()
-                .map(|t| RunningTaskDoc {
-                    id: t.task_id.clone(),
-                    pid: t.pid,
-                    started: t.started,
-                    elapsed_secs: (now - t.started).num_seconds(),
-                    log: t.log.clone(),
-                    worker: t.worker.clone(),
-                })
-                .collect(),
-        };
-        (Some(doc), None)
-    } else {
-        (None, Some(progress.describe_interruption()))
-    };
+    let (in_progress, interrupted) = progress_docs(&progress, running.is_some(), now);
     StatusDoc {
         roadmap: loaded.display.clone(),
         phases,
@@ -245,6 +195,70 @@ fn build(
         warnings,
         worktrees: crate::worktree::project_worktrees(&project.dir, &settings.worktree),
     }
+}
+
+/// The state files' complaints, and the roadmap's about what is done.
+fn warnings(loaded: &LoadedRoadmap, state: &RunState) -> Vec<String> {
+    let mut warnings: Vec<String> = state
+        .completed_warnings
+        .iter()
+        .map(|w| format!("status/completed_tasks.txt {w}"))
+        .collect();
+    warnings.extend(state.record_warnings.iter().map(|w| format!("status/{w}")));
+    // The roadmap contradicting itself about what is done changes what runs.
+    for d in loaded
+        .diagnostics
+        .iter()
+        .filter(|d| d.code == "done-phase-unticked-plan")
+    {
+        let (line, _) = d.line_col(&loaded.source);
+        warnings.push(format!("{}:{line}: {}", loaded.display, d.message));
+    }
+    // A sub-roadmap's groups are not the roadmap's: they show under their task.
+    for key in state.completed.keys().filter(|k| k.depth() == 0) {
+        if loaded.roadmap.group(key).is_none() {
+            warnings.push(format!(
+                "status/completed_tasks.txt lists {key}, which is not a group of {}",
+                loaded.display
+            ));
+        }
+    }
+    warnings
+}
+
+/// A live run's progress (`running`), or a dead one's leftovers as a note.
+fn progress_docs(
+    progress: &InProgress,
+    running: bool,
+    now: chrono::DateTime<chrono::Utc>,
+) -> (Option<InProgressDoc>, Option<String>) {
+    if progress.is_empty() {
+        return (None, None);
+    }
+    if !running {
+        return (None, Some(progress.describe_interruption()));
+    }
+    let doc = InProgressDoc {
+        group: progress.group.as_ref().map(|g| g.key.to_string()),
+        started: progress.group.as_ref().map(|g| g.started),
+        elapsed_secs: progress
+            .group
+            .as_ref()
+            .map(|g| (now - g.started).num_seconds()),
+        tasks: progress
+            .tasks
+            .iter()
+            .map(|t| RunningTaskDoc {
+                id: t.task_id.clone(),
+                pid: t.pid,
+                started: t.started,
+                elapsed_secs: (now - t.started).num_seconds(),
+                log: t.log.clone(),
+                worker: t.worker.clone(),
+            })
+            .collect(),
+    };
+    (Some(doc), None)
 }
 
 /// A group of the tree with each task's latest state, from the records (and,
@@ -413,6 +427,38 @@ fn render_text(
 ) -> std::io::Result<()> {
     let title = loaded.roadmap.title.as_deref().unwrap_or("Roadmap");
     writeln!(out, "{title} ({}: {})", doc.roadmap, loaded.summary())?;
+    render_phases(doc, all, out)?;
+    writeln!(out)?;
+    if let Some(holder) = &doc.running {
+        writeln!(out, "Running now: {holder}")?;
+    }
+    if let Some(ip) = &doc.in_progress {
+        render_in_progress(ip, out)?;
+    }
+    if let Some(n) = doc.unpushed_commits.filter(|n| *n > 0) {
+        writeln!(
+            out,
+            "Not pushed: {} (the next run pushes before any new work)",
+            crate::text::plural(n, "commit")
+        )?;
+    }
+    if let Some(note) = &doc.interrupted {
+        writeln!(out, "Note: {note}; the next run resumes it")?;
+    }
+    render_worktrees(&doc.worktrees, out)?;
+    match &doc.next {
+        Some(n) => writeln!(out, "Next: {}", n.text),
+        None if loaded.error_count() > 0 => writeln!(
+            out,
+            "Next: nothing can run until {} reads without errors (see above)",
+            loaded.display
+        ),
+        None => writeln!(out, "Next: nothing, every group is complete"),
+    }
+}
+
+/// The phases, a complete one folded to one line unless `all`.
+fn render_phases(doc: &StatusDoc, all: bool, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     let mut folded = 0;
     for phase in &doc.phases {
         let done = phase
@@ -455,52 +501,32 @@ fn render_text(
             }
         )?;
     }
-    writeln!(out)?;
-    if let Some(holder) = &doc.running {
-        writeln!(out, "Running now: {holder}")?;
+    Ok(())
+}
+
+/// The group a live run works on and its running agents.
+fn render_in_progress(ip: &InProgressDoc, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    if let (Some(group), Some(secs)) = (&ip.group, ip.elapsed_secs) {
+        writeln!(out, "  {group}, for {}", elapsed(secs))?;
     }
-    if let Some(ip) = &doc.in_progress {
-        if let (Some(group), Some(secs)) = (&ip.group, ip.elapsed_secs) {
-            writeln!(out, "  {group}, for {}", elapsed(secs))?;
-        }
-        for t in &ip.tasks {
-            let log = t
-                .log
-                .as_deref()
-                .map(|l| format!(", log {l}"))
-                .unwrap_or_default();
-            let on = match &t.worker {
-                Some(w) => format!("on worker {w}"),
-                None => format!("pid {}", t.pid),
-            };
-            writeln!(
-                out,
-                "    {} running for {} ({on}{log})",
-                t.id,
-                elapsed(t.elapsed_secs),
-            )?;
-        }
-    }
-    if let Some(n) = doc.unpushed_commits.filter(|n| *n > 0) {
+    for t in &ip.tasks {
+        let log = t
+            .log
+            .as_deref()
+            .map(|l| format!(", log {l}"))
+            .unwrap_or_default();
+        let on = match &t.worker {
+            Some(w) => format!("on worker {w}"),
+            None => format!("pid {}", t.pid),
+        };
         writeln!(
             out,
-            "Not pushed: {} (the next run pushes before any new work)",
-            crate::text::plural(n, "commit")
+            "    {} running for {} ({on}{log})",
+            t.id,
+            elapsed(t.elapsed_secs),
         )?;
     }
-    if let Some(note) = &doc.interrupted {
-        writeln!(out, "Note: {note}; the next run resumes it")?;
-    }
-    render_worktrees(&doc.worktrees, out)?;
-    match &doc.next {
-        Some(n) => writeln!(out, "Next: {}", n.text),
-        None if loaded.error_count() > 0 => writeln!(
-            out,
-            "Next: nothing can run until {} reads without errors (see above)",
-            loaded.display
-        ),
-        None => writeln!(out, "Next: nothing, every group is complete"),
-    }
+    Ok(())
 }
 
 /// A group's line (its state, its counts once something ran) and a line
