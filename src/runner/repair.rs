@@ -187,8 +187,18 @@ impl JobFactory for Fixed<'_, '_> {
     }
 }
 
-/// What the repair loop tried, for the summary.
-struct Tried(Vec<String>);
+/// Where the repair loop is in this run.
+#[derive(Default)]
+struct Rounds {
+    /// Repairs started. Counted per run: a rerun (with a new
+    /// --fix-attempts, say) gets its attempts, whatever earlier runs used.
+    used: u32,
+    /// The fingerprint of the failure the last repair was given.
+    last: Option<(u32, String)>,
+    reviews: u32,
+    /// What the repairs tried, for the summary.
+    tried: Vec<String>,
+}
 
 impl Ctx<'_, '_, '_> {
     /// The gate until it passes, with repairs and reviews as configured:
@@ -199,87 +209,118 @@ impl Ctx<'_, '_, '_> {
         reporter: &mut dyn Reporter,
     ) -> Option<Vec<StepResult>> {
         let settings = self.inputs.settings;
-        // Counted per run: a rerun (with a new --fix-attempts, say) gets
-        // its attempts, whatever earlier runs used.
-        let mut used = 0;
-        // The fingerprint of the failure the last repair was given.
-        let mut last: Option<(u32, String)> = None;
-        let mut reviews = 0;
-        let mut tried = Tried(Vec::new());
+        let mut rounds = Rounds::default();
         loop {
             let steps = match self.gate_once(planned, reporter).await {
                 GateOutcome::Passed(steps) => steps,
                 GateOutcome::Skipped => Vec::new(),
                 _ if self.signals.received().is_some() => return None,
                 GateOutcome::Failed { report, log } => {
-                    let failure = Failure::read(&report, &log);
-                    let fp = failure.fingerprint();
-                    let attempts = settings.repair.attempts;
-                    let why = match &last {
-                        Some((n, seen)) if *seen == fp => Some(format!(
-                            "the failure repeated unchanged after repair-{n} (the same fingerprint {fp}): stopping early, {} of {attempts} attempts unused",
-                            attempts.saturating_sub(used)
-                        )),
-                        _ if used >= attempts => (attempts > 0).then(|| format!(
-                            "every repair attempt is used in this run ({used} of {attempts}; each run counts its own)"
-                        )),
-                        _ if self.budget.reached() => Some("the run's budget is spent".into()),
-                        _ => None,
-                    };
-                    if used >= attempts || why.is_some() {
-                        self.gate_failed(planned, &report, &log, &tried, why.as_deref());
-                        return None;
-                    }
-                    used += 1;
-                    let brief = "Make the failing command pass.".to_string();
-                    let done = self
-                        .repair(planned, used, Some(&failure), brief, &fp, reporter)
-                        .await;
-                    tried.0.push(format!("repair-{used}: {}", done?));
-                    last = Some((used, fp));
+                    self.mend(planned, &report, &log, &mut rounds, reporter)
+                        .await?;
                     continue;
                 }
                 GateOutcome::Error(e) => {
-                    let key = &planned.key;
-                    self.run.fail(
-                        exit::GATE_FAILED,
-                        format!(
-                            "Phase {} Group {}: the gate could not run: {e}",
-                            key.phase, key.group
-                        ),
-                        vec![
-                            "fix the cause (see above), then run again: only the gate reruns"
-                                .into(),
-                        ],
-                    );
+                    self.gate_error(planned, &e);
                     return None;
                 }
             };
             if !settings.review.enabled
-                || reviews >= settings.review.rounds
+                || rounds.reviews >= settings.review.rounds
                 || self.budget.reached()
             {
                 return Some(steps);
             }
-            reviews += 1;
-            let items = self.review(planned, reviews, reporter).await?;
-            if items.is_empty() {
+            if !self.review_round(planned, &mut rounds, reporter).await? {
                 return Some(steps);
             }
-            used += 1;
-            let brief = format!(
-                "A reviewer asked for these changes to the group's work:\n\n{}",
-                items
-                    .iter()
-                    .map(|i| format!("- {i}"))
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            );
-            let done = self
-                .repair(planned, used, None, brief, "review", reporter)
-                .await;
-            tried.0.push(format!("repair-{used} (review): {}", done?));
         }
+    }
+
+    /// The gate failed: a repair agent for it, or `None` when the run must
+    /// stop (the attempts are used, the failure repeated, the budget is
+    /// spent, or the run was stopped).
+    async fn mend(
+        &mut self,
+        planned: &GroupAction<'_>,
+        report: &GateReport,
+        log: &Path,
+        rounds: &mut Rounds,
+        reporter: &mut dyn Reporter,
+    ) -> Option<()> {
+        let failure = Failure::read(report, log);
+        let fp = failure.fingerprint();
+        let attempts = self.inputs.settings.repair.attempts;
+        let used = rounds.used;
+        let why = match &rounds.last {
+            Some((n, seen)) if *seen == fp => Some(format!(
+                "the failure repeated unchanged after repair-{n} (the same fingerprint {fp}): stopping early, {} of {attempts} attempts unused",
+                attempts.saturating_sub(used)
+            )),
+            _ if used >= attempts => (attempts > 0).then(|| format!(
+                "every repair attempt is used in this run ({used} of {attempts}; each run counts its own)"
+            )),
+            _ if self.budget.reached() => Some("the run's budget is spent".into()),
+            _ => None,
+        };
+        if used >= attempts || why.is_some() {
+            self.gate_failed(planned, report, log, &rounds.tried, why.as_deref());
+            return None;
+        }
+        rounds.used += 1;
+        let used = rounds.used;
+        let brief = "Make the failing command pass.".to_string();
+        let done = self
+            .repair(planned, used, Some(&failure), brief, &fp, reporter)
+            .await;
+        rounds.tried.push(format!("repair-{used}: {}", done?));
+        rounds.last = Some((used, fp));
+        Some(())
+    }
+
+    /// A reviewer, then a repair for what it asks to change: whether it
+    /// asked (the gate runs again), or `None` when the run must stop.
+    async fn review_round(
+        &mut self,
+        planned: &GroupAction<'_>,
+        rounds: &mut Rounds,
+        reporter: &mut dyn Reporter,
+    ) -> Option<bool> {
+        rounds.reviews += 1;
+        let items = self.review(planned, rounds.reviews, reporter).await?;
+        if items.is_empty() {
+            return Some(false);
+        }
+        rounds.used += 1;
+        let used = rounds.used;
+        let brief = format!(
+            "A reviewer asked for these changes to the group's work:\n\n{}",
+            items
+                .iter()
+                .map(|i| format!("- {i}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        let done = self
+            .repair(planned, used, None, brief, "review", reporter)
+            .await;
+        rounds
+            .tried
+            .push(format!("repair-{used} (review): {}", done?));
+        Some(true)
+    }
+
+    /// The gate could not run at all: exit 2, nothing to repair.
+    fn gate_error(&mut self, planned: &GroupAction<'_>, e: &str) {
+        let key = &planned.key;
+        self.run.fail(
+            exit::GATE_FAILED,
+            format!(
+                "Phase {} Group {}: the gate could not run: {e}",
+                key.phase, key.group
+            ),
+            vec!["fix the cause (see above), then run again: only the gate reruns".into()],
+        );
     }
 
     /// One repair agent; how it ended, or `None` when the run must stop.
@@ -572,7 +613,7 @@ impl Ctx<'_, '_, '_> {
         planned: &GroupAction<'_>,
         report: &GateReport,
         log: &Path,
-        tried: &Tried,
+        tried: &[String],
         why: Option<&str>,
     ) {
         let key = &planned.key;
@@ -581,12 +622,7 @@ impl Ctx<'_, '_, '_> {
             .map(|s| s.summary())
             .unwrap_or_else(|| "a step".into());
         let mut next = vec![format!("read the gate log {}", log.display())];
-        next.extend(
-            tried
-                .0
-                .iter()
-                .map(|t| format!("{t}; the gate still failed")),
-        );
+        next.extend(tried.iter().map(|t| format!("{t}; the gate still failed")));
         if let Some(why) = why {
             next.push(format!("no more repairs: {why}"));
         }
