@@ -10,23 +10,9 @@ mod common;
 use common::agents::*;
 use common::*;
 
-fn two_tasks() -> String {
-    roadmap_with_tasks(&[
-        ("A1", "FAKE: write a1.txt one"),
-        ("A2", "FAKE: write sub/a2.txt two"),
-    ])
-}
-
 #[test]
 fn codex_runs_a_roadmap_end_to_end() {
-    let p = Project::with_config(
-        &two_tasks(),
-        &agent_config("codex", "model = \"gpt-5-codex\"\n"),
-    );
-    let out = p.run(&[]);
-    assert_exit(&out, 0);
-    assert_eq!(p.read("a1.txt"), "one\n");
-    assert_eq!(p.read("sub/a2.txt"), "two\n");
+    let (p, _) = two_tasks_run("codex", "model = \"gpt-5-codex\"\n", &[]);
     assert!(
         p.origin_log()[0].contains("Phase 1"),
         "{:?}",
@@ -209,14 +195,11 @@ fn a_command_agent_gets_the_prompt_on_stdin_and_succeeds_by_exit_status() {
 
 #[test]
 fn opencode_runs_a_roadmap_end_to_end_with_its_cost() {
-    let p = Project::with_config(
-        &two_tasks(),
-        &agent_config("opencode", "model = \"anthropic/claude-sonnet-4-5\"\n"),
+    let (p, _) = two_tasks_run(
+        "opencode",
+        "model = \"anthropic/claude-sonnet-4-5\"\n",
+        &["--no-push"],
     );
-    let out = p.run(&["--no-push"]);
-    assert_exit(&out, 0);
-    assert_eq!(p.read("a1.txt"), "one\n");
-    assert_eq!(p.read("sub/a2.txt"), "two\n");
     assert_every_start(
         &p,
         "opencode",
@@ -282,14 +265,7 @@ fn an_opencode_usage_limit_moves_the_task_to_copilot() {
 
 #[test]
 fn copilot_runs_a_roadmap_end_to_end_without_a_cost() {
-    let p = Project::with_config(
-        &two_tasks(),
-        &agent_config("copilot", "model = \"gpt-5\"\n"),
-    );
-    let out = p.run(&["--no-push"]);
-    assert_exit(&out, 0);
-    assert_eq!(p.read("a1.txt"), "one\n");
-    assert_eq!(p.read("sub/a2.txt"), "two\n");
+    let (p, out) = two_tasks_run("copilot", "model = \"gpt-5\"\n", &["--no-push"]);
     assert_every_start(
         &p,
         "copilot",

@@ -6,6 +6,26 @@ use roadmap_runner::agent::TaskOutcome;
 use roadmap_runner::status::TaskRecord;
 use std::process::Output;
 
+/// Two tasks, each writing a file (the fakes' `FAKE: write` directive).
+pub fn two_tasks() -> String {
+    roadmap_with_tasks(&[
+        ("A1", "FAKE: write a1.txt one"),
+        ("A2", "FAKE: write sub/a2.txt two"),
+    ])
+}
+
+/// [`two_tasks`] run by `kind` (its profile with `extra`) with `args`, to
+/// exit 0 with both files written: the project and the run's output.
+#[track_caller]
+pub fn two_tasks_run(kind: &str, extra: &str, args: &[&str]) -> (Project, Output) {
+    let p = Project::with_config(&two_tasks(), &agent_config(kind, extra));
+    let out = p.run(args);
+    assert_exit(&out, 0);
+    assert_eq!(p.read("a1.txt"), "one\n");
+    assert_eq!(p.read("sub/a2.txt"), "two\n");
+    (p, out)
+}
+
 /// `[agent]` choosing `kind`, its binary the fake of that CLI.
 pub fn agent_config(kind: &str, extra: &str) -> String {
     format!(
