@@ -31,7 +31,7 @@ pub fn render_named(
 }
 
 /// One template line and what it rendered to.
-pub(super) struct Line<'t> {
+struct Line<'t> {
     /// The template line without its line ending.
     template: &'t str,
     /// `\n`, `\r\n` or nothing (the last line).
@@ -103,13 +103,13 @@ impl<'t> Line<'t> {
 }
 
 /// Template text an empty value takes along when it directly precedes it.
-pub(super) fn is_separator(c: char) -> bool {
+fn is_separator(c: char) -> bool {
     c.is_whitespace() || matches!(c, ':' | ',' | ';' | '-' | '–' | '—' | '·' | '|' | '/')
 }
 
 /// A one-line block that opens a section (see the module doc).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Heading {
+enum Heading {
     /// `## Title`, with its level.
     Atx(usize),
     /// A line ending in `:`.
@@ -129,7 +129,7 @@ impl Heading {
 
 /// Lines of the template between blank lines (blank lines inside a code
 /// fence do not split).
-pub(super) struct Block {
+struct Block {
     lines: Range<usize>,
     /// The blank lines before it.
     gap: Range<usize>,
@@ -137,7 +137,7 @@ pub(super) struct Block {
 }
 
 /// The blocks, and the blank lines after the last one.
-pub(super) fn blocks(lines: &[Line<'_>]) -> (Vec<Block>, Range<usize>) {
+fn blocks(lines: &[Line<'_>]) -> (Vec<Block>, Range<usize>) {
     let mut blocks = Vec::new();
     let mut gap_from = 0;
     let mut start = None;
@@ -173,7 +173,7 @@ pub(super) fn blocks(lines: &[Line<'_>]) -> (Vec<Block>, Range<usize>) {
 /// Which blocks are left out: those whose every line vanished, and headings
 /// whose whole section was left out. From the end, so a heading's section is
 /// decided before the heading.
-pub(super) fn left_out(blocks: &[Block], lines: &[Line<'_>]) -> Vec<bool> {
+fn left_out(blocks: &[Block], lines: &[Line<'_>]) -> Vec<bool> {
     let mut out = vec![false; blocks.len()];
     for i in (0..blocks.len()).rev() {
         let vanished = blocks[i].lines.clone().all(|l| lines[l].vanished());
@@ -189,7 +189,7 @@ pub(super) fn left_out(blocks: &[Block], lines: &[Line<'_>]) -> Vec<bool> {
 }
 
 /// The rendered prompt without what was left out, blank lines as in the template.
-pub(super) fn layout(lines: &[Line<'_>]) -> String {
+fn layout(lines: &[Line<'_>]) -> String {
     let (blocks, trailing) = blocks(lines);
     let left_out = left_out(&blocks, lines);
     let mut out = String::new();
@@ -218,7 +218,7 @@ pub(super) fn layout(lines: &[Line<'_>]) -> String {
 }
 
 /// Parses `  name  }}` at the start of `s`: the name and the length consumed.
-pub(super) fn placeholder(s: &str) -> Option<(&str, usize)> {
+fn placeholder(s: &str) -> Option<(&str, usize)> {
     let trimmed = s.trim_start_matches(' ');
     let lead = s.len() - trimmed.len();
     let name_len = trimmed

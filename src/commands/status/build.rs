@@ -67,7 +67,7 @@ pub(super) fn build(
 }
 
 /// The state files' complaints, and the roadmap's about what is done.
-pub(super) fn warnings(loaded: &LoadedRoadmap, state: &RunState) -> Vec<String> {
+fn warnings(loaded: &LoadedRoadmap, state: &RunState) -> Vec<String> {
     let mut warnings: Vec<String> = state
         .completed_warnings
         .iter()
@@ -96,7 +96,7 @@ pub(super) fn warnings(loaded: &LoadedRoadmap, state: &RunState) -> Vec<String> 
 }
 
 /// A live run's progress (`running`), or a dead one's leftovers as a note.
-pub(super) fn progress_docs(
+fn progress_docs(
     progress: &InProgress,
     running: bool,
     now: chrono::DateTime<chrono::Utc>,
@@ -132,7 +132,7 @@ pub(super) fn progress_docs(
 
 /// A group of the tree with each task's latest state, from the records (and,
 /// for the group a live run works on, from its in-progress file).
-pub(super) fn group_doc(
+fn group_doc(
     project: &Project,
     phase: &crate::roadmap::Phase,
     group: &crate::roadmap::Group,
@@ -188,7 +188,7 @@ pub(super) fn group_doc(
 }
 
 /// The groups of a task's sub-roadmap, if it split.
-pub(super) fn sub_groups(
+fn sub_groups(
     project: &Project,
     key: &crate::roadmap::GroupKey,
     task: &str,
@@ -206,7 +206,7 @@ pub(super) fn sub_groups(
 
 /// A task of the group running now: running (its agent is in the
 /// in-progress file), its outcome in this run, succeeded earlier, or queued.
-pub(super) fn live_task_state(
+fn live_task_state(
     doc: &mut TaskDoc,
     history: Option<&TaskHistory>,
     since: chrono::DateTime<chrono::Utc>,
@@ -229,7 +229,7 @@ pub(super) fn live_task_state(
     }
 }
 
-pub(super) fn next_doc(action: &Action<'_>) -> NextDoc {
+fn next_doc(action: &Action<'_>) -> NextDoc {
     let doc = |action, phase: &PhaseId, group: Option<&str>, tasks: Vec<String>, text| NextDoc {
         action,
         phase: Some(phase.clone()),

@@ -45,11 +45,7 @@ pub(super) fn render_text(
 }
 
 /// The phases, a complete one folded to one line unless `all`.
-pub(super) fn render_phases(
-    doc: &StatusDoc,
-    all: bool,
-    out: &mut dyn std::io::Write,
-) -> std::io::Result<()> {
+fn render_phases(doc: &StatusDoc, all: bool, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     let mut folded = 0;
     for phase in &doc.phases {
         let done = phase
@@ -96,10 +92,7 @@ pub(super) fn render_phases(
 }
 
 /// The group a live run works on and its running agents.
-pub(super) fn render_in_progress(
-    ip: &InProgressDoc,
-    out: &mut dyn std::io::Write,
-) -> std::io::Result<()> {
+fn render_in_progress(ip: &InProgressDoc, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     if let (Some(group), Some(secs)) = (&ip.group, ip.elapsed_secs) {
         writeln!(out, "  {group}, for {}", elapsed(secs))?;
     }
@@ -125,7 +118,7 @@ pub(super) fn render_in_progress(
 
 /// A group's line (its state, its counts once something ran) and a line
 /// per task.
-pub(super) fn render_group(
+fn render_group(
     doc: &StatusDoc,
     phase: &PhaseDoc,
     g: &GroupDoc,
@@ -188,7 +181,7 @@ pub(super) fn render_group(
 
 /// `  failed: exit code 1 · 2 attempts · $0.0246 · log logs/…` for a task
 /// of a group not complete; `  (done in roadmap)`; nothing before it ran.
-pub(super) fn task_state(g: &GroupDoc, t: &TaskDoc) -> String {
+fn task_state(g: &GroupDoc, t: &TaskDoc) -> String {
     if t.done_in_roadmap {
         return "  (done in roadmap)".into();
     }
@@ -215,12 +208,12 @@ pub(super) fn task_state(g: &GroupDoc, t: &TaskDoc) -> String {
     format!("  {}", parts.join(" · "))
 }
 
-pub(super) fn elapsed(secs: i64) -> String {
+fn elapsed(secs: i64) -> String {
     crate::text::short_duration(std::time::Duration::from_secs(secs.max(0) as u64))
 }
 
 /// `Worktrees: 2, 1.3 MB` and one line per worktree.
-pub(super) fn render_worktrees(
+fn render_worktrees(
     list: &[crate::worktree::WorktreeInfo],
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {

@@ -52,7 +52,7 @@ pub(crate) fn clean_title(raw: &str) -> (String, bool) {
 /// Splits what follows a phase number or group letters into a title and an
 /// optional `(annotation)` range. `None` when the heading has no separator
 /// there (`Phase 1 notes` is prose, not a phase).
-pub(super) type TitleParts = ((String, bool), Option<Range<usize>>);
+type TitleParts = ((String, bool), Option<Range<usize>>);
 
 pub(super) fn title_and_annotation(text: &str, rest: usize) -> Option<TitleParts> {
     let tail = text[rest..].trim_end_matches(['*', ' ', '\t']);
@@ -73,10 +73,7 @@ pub(super) fn title_and_annotation(text: &str, rest: usize) -> Option<TitleParts
 
 /// `Title (annotation)` or `(annotation) Title`: returns the title range and
 /// the annotation's inner range (parentheses excluded).
-pub(super) fn split_annotation(
-    text: &str,
-    r: Range<usize>,
-) -> (Range<usize>, Option<Range<usize>>) {
+fn split_annotation(text: &str, r: Range<usize>) -> (Range<usize>, Option<Range<usize>>) {
     let s = &text[r.clone()];
     let trimmed = s.trim();
     let lead = s.len() - s.trim_start().len();
@@ -97,7 +94,7 @@ pub(super) fn split_annotation(
 }
 
 /// Index of the `)` closing the `(` at index 0.
-pub(super) fn matching_paren(s: &str) -> Option<usize> {
+fn matching_paren(s: &str) -> Option<usize> {
     let mut depth = 0usize;
     for (i, b) in s.bytes().enumerate() {
         match b {
@@ -168,7 +165,7 @@ pub(super) fn after_ids(text: &str, r: Range<usize>) -> Vec<(String, Range<usize
 
 /// Skips `,`, `&`, `and`, `, and` between two group names; returns `at` when
 /// there is no joiner (the list ended).
-pub(super) fn skip_list_joiner(text: &str, at: usize, limit: usize) -> usize {
+fn skip_list_joiner(text: &str, at: usize, limit: usize) -> usize {
     let mut i = skip_ws(text, at).min(limit);
     let mut joined = false;
     if text[i..limit].starts_with([',', '&']) {

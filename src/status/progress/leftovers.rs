@@ -36,7 +36,7 @@ pub fn recover_in_progress(status: &StatusDir, holds_lock: bool) -> Option<InPro
 
 /// The process groups a dead run left: every recorded agent's and the
 /// gate step's, with the leader's recorded start time.
-pub(super) fn leftover_groups(ip: &InProgress) -> Vec<(u32, Option<u64>)> {
+fn leftover_groups(ip: &InProgress) -> Vec<(u32, Option<u64>)> {
     let mut groups: Vec<(u32, Option<u64>)> =
         ip.tasks.iter().map(|t| (t.pid, t.pid_start)).collect();
     if let Some(g) = &ip.gate
@@ -82,7 +82,7 @@ pub fn kill_leftovers(ip: &InProgress) -> Vec<u32> {
 }
 
 /// Waits until none of `groups` has a process left (zombies aside), or `limit`.
-pub(super) fn wait_gone(groups: &[u32], limit: std::time::Duration) {
+fn wait_gone(groups: &[u32], limit: std::time::Duration) {
     let until = std::time::Instant::now() + limit;
     while std::time::Instant::now() < until
         && groups.iter().any(|&g| {
@@ -96,7 +96,7 @@ pub(super) fn wait_gone(groups: &[u32], limit: std::time::Duration) {
 }
 
 /// Whether a process other than a zombie is in process group `pgid`.
-pub(super) fn group_has_live_member(pgid: u32) -> bool {
+fn group_has_live_member(pgid: u32) -> bool {
     let Ok(all) = procfs::process::all_processes() else {
         return true;
     };
@@ -135,7 +135,7 @@ pub fn process_alive(pid: u32, start: Option<u64>) -> bool {
 }
 
 /// `/proc/<pid>/stat`; `None` when there is no such process (or no `/proc`).
-pub(super) fn stat(pid: u32) -> Option<procfs::process::Stat> {
+fn stat(pid: u32) -> Option<procfs::process::Stat> {
     procfs::process::Process::new(i32::try_from(pid).ok()?)
         .ok()?
         .stat()

@@ -260,7 +260,7 @@ impl<'s> Reader<'s> {
         }
     }
 
-    pub(super) fn group_title(&self, s: &Section<'_>) -> String {
+    fn group_title(&self, s: &Section<'_>) -> String {
         let h = self.heading(s);
         let rest = words::level_word(h).map_or(words::skip_lead(h).0, |l| l.rest.min(h.len()));
         let t = h[rest..]
@@ -313,7 +313,7 @@ impl<'s> Reader<'s> {
 }
 
 /// How a list's units become groups.
-pub(super) enum Order {
+enum Order {
     Sequential,
     Parallel(&'static str),
     /// Groups from `after` lists: each entry is a layer of unit indices.
@@ -323,7 +323,7 @@ pub(super) enum Order {
 }
 
 /// How a list runs: what the document says, else one at a time.
-pub(super) fn order_of(list: &UnitList<'_>, phase_parallel: bool) -> Order {
+fn order_of(list: &UnitList<'_>, phase_parallel: bool) -> Order {
     let ids: Vec<Option<&str>> = list.units.iter().map(|u| u.id.as_deref()).collect();
     let local = |d: &String| {
         ids.iter()
@@ -342,7 +342,7 @@ pub(super) fn order_of(list: &UnitList<'_>, phase_parallel: bool) -> Order {
 
 /// Longest-path layers of the `after` graph inside one list; a cycle or a
 /// later dependency keeps document order.
-pub(super) fn layers(units: &[Unit]) -> Vec<Vec<usize>> {
+fn layers(units: &[Unit]) -> Vec<Vec<usize>> {
     let index = |d: &str| {
         units
             .iter()
@@ -364,7 +364,7 @@ pub(super) fn layers(units: &[Unit]) -> Vec<Vec<usize>> {
 }
 
 /// spec-kit runs: consecutive `[P]` units share a group.
-pub(super) fn runs(units: &[Unit]) -> Vec<Vec<usize>> {
+fn runs(units: &[Unit]) -> Vec<Vec<usize>> {
     let mut out: Vec<Vec<usize>> = Vec::new();
     for (i, u) in units.iter().enumerate() {
         let join = u.parallel && i > 0 && units[i - 1].parallel;
@@ -378,7 +378,7 @@ pub(super) fn runs(units: &[Unit]) -> Vec<Vec<usize>> {
 
 /// The first task's id as a group id, when the native grammar can name it
 /// (`### Group T1A2B3C`), else `G1`, `G2`...
-pub(super) fn group_id(task: &str, groups: &[Group]) -> String {
+fn group_id(task: &str, groups: &[Group]) -> String {
     let up = task.to_ascii_uppercase();
     let letters = up.len() <= 3 && up.bytes().all(|b| b.is_ascii_uppercase());
     let nameable = is_id(&up) && (letters || up.bytes().any(|b| b.is_ascii_digit()));
@@ -390,17 +390,17 @@ pub(super) fn group_id(task: &str, groups: &[Group]) -> String {
     unique(&format!("G{n}"), taken)
 }
 
-pub(super) fn key_id(u: &Unit) -> Option<String> {
+fn key_id(u: &Unit) -> Option<String> {
     u.id.as_ref()
         .map(|i| format!("id:{}", i.to_ascii_lowercase()))
 }
 
-pub(super) fn key_title(u: &Unit) -> String {
+fn key_title(u: &Unit) -> String {
     format!("title:{}", u.title.to_lowercase())
 }
 
 /// `Title (note)` → `Title` and `note` (full-width parentheses too).
-pub(super) fn split_annotation(t: &str) -> (&str, Option<String>) {
+fn split_annotation(t: &str) -> (&str, Option<String>) {
     for (open, close) in [('(', ')'), ('（', '）')] {
         if t.ends_with(close)
             && let Some(at) = t.rfind(open)
