@@ -7,63 +7,33 @@
 
 mod common;
 
+use common::agents::*;
 use common::*;
-
-fn two_tasks() -> String {
-    roadmap_with_tasks(&[
-        ("A1", "FAKE: write a1.txt one"),
-        ("A2", "FAKE: write sub/a2.txt two"),
-    ])
-}
-
-/// `[agent]` choosing `kind`, its binary the fake of that CLI.
-fn agent_config(kind: &str, extra: &str) -> String {
-    format!(
-        "[agent]\nkind = \"{kind}\"\n\n[agent.{kind}]\nbinary = \"{}\"\n{extra}",
-        fixture(&format!("fake-{kind}")).display()
-    )
-}
-
-fn argv(start: &serde_json::Value) -> Vec<String> {
-    serde_json::from_value(start["argv"].clone()).unwrap()
-}
 
 #[test]
 fn codex_runs_a_roadmap_end_to_end() {
-    let p = Project::with_config(
-        &two_tasks(),
-        &agent_config("codex", "model = \"gpt-5-codex\"\n"),
-    );
-    let out = p.run(&[]);
-    assert_exit(&out, 0);
-    assert_eq!(p.read("a1.txt"), "one\n");
-    assert_eq!(p.read("sub/a2.txt"), "two\n");
+    let (p, _) = two_tasks_run("codex", "model = \"gpt-5-codex\"\n", &[]);
     assert!(
         p.origin_log()[0].contains("Phase 1"),
         "{:?}",
         p.origin_log()
     );
-    let starts = p.agent_starts();
-    assert_eq!(starts.len(), 2);
-    for s in &starts {
-        assert_eq!(s["cli"], "codex");
-        assert_eq!(
-            argv(s),
-            [
-                "exec",
-                "--json",
-                "--sandbox",
-                "workspace-write",
-                "--model",
-                "gpt-5-codex"
-            ]
-        );
-    }
-    let records = task_records(&p);
+    assert_eq!(p.agent_starts().len(), 2);
+    assert_every_start(
+        &p,
+        "codex",
+        &[
+            "exec",
+            "--json",
+            "--sandbox",
+            "workspace-write",
+            "--model",
+            "gpt-5-codex",
+        ],
+    );
+    let records = successful_records(&p, "codex");
     assert_eq!(records.len(), 2);
     for r in &records {
-        assert_eq!(r.agent.as_deref(), Some("codex"));
-        assert!(r.outcome.is_success(), "{:?}", r.outcome);
         assert_eq!(r.cost_usd, None, "codex reports no cost");
         assert_eq!(r.tokens.as_ref().unwrap()["output_tokens"], 60);
         assert!(r.session_id.is_some(), "the thread id is the session");
@@ -76,22 +46,9 @@ fn codex_runs_a_roadmap_end_to_end() {
 
 #[test]
 fn codex_usage_limit_waits_and_resumes_the_thread() {
-    let p = Project::with_config(
-        &roadmap_with_tasks(&[("A1", "FAKE: rate-limit 1")]),
-        &agent_config("codex", ""),
-    );
-    let out = p.run(&["--no-commit"]);
-    assert_exit(&out, 0);
+    let (thread, resumed, out) = resumed_after_limit("codex");
     assert!(stdout(&out).contains("usage limit"), "{}", stdout(&out));
-    let starts = p.agent_starts();
-    assert_eq!(starts.len(), 2, "one limited run, one resumed run");
-    let records = task_records(&p);
-    let thread = records[0].session_id.clone().expect("thread id recorded");
-    assert_eq!(
-        argv(&starts[1])[4..],
-        ["resume".to_string(), thread, "-".to_string()]
-    );
-    assert!(records[1].outcome.is_success());
+    assert_eq!(resumed, ["resume".to_string(), thread, "-".to_string()]);
 }
 
 #[test]
@@ -105,22 +62,18 @@ fn gemini_runs_a_roadmap_chosen_by_flag() {
     let out = p.run(&["--agent", "gemini", "--no-push"]);
     assert_exit(&out, 0);
     assert_eq!(p.read("a1.txt"), "one\n");
-    for s in p.agent_starts() {
-        assert_eq!(s["cli"], "gemini");
-        assert_eq!(
-            argv(&s),
-            [
-                "--output-format",
-                "stream-json",
-                "--approval-mode",
-                "yolo",
-                "--skip-trust"
-            ]
-        );
-    }
-    for r in task_records(&p) {
-        assert_eq!(r.agent.as_deref(), Some("gemini"));
-        assert!(r.outcome.is_success(), "{:?}", r.outcome);
+    assert_every_start(
+        &p,
+        "gemini",
+        &[
+            "--output-format",
+            "stream-json",
+            "--approval-mode",
+            "yolo",
+            "--skip-trust",
+        ],
+    );
+    for r in successful_records(&p, "gemini") {
         assert_eq!(r.cost_usd, None);
         assert_eq!(r.tokens.as_ref().unwrap()["total_tokens"], 900);
         assert_eq!(
@@ -198,54 +151,20 @@ fn an_unknown_agent_is_refused_with_the_choices() {
 #[test]
 fn auth_failures_stop_the_run_with_each_agents_login_advice() {
     for (kind, advice) in [("codex", "CODEX_API_KEY"), ("gemini", "GEMINI_API_KEY")] {
-        let p = Project::with_config(
-            &roadmap_with_tasks(&[("A1", "FAKE: auth-fail"), ("A2", "FAKE: sleep 0.1")]),
-            &agent_config(kind, ""),
-        );
-        let out = p.run(&["--no-commit", "--max-parallel", "1"]);
-        assert_exit(&out, 5);
-        let text = stdout(&out);
+        let text = auth_failure_output(kind);
         assert!(text.contains("not logged in"), "{kind}: {text}");
         assert!(text.contains(advice), "{kind}: {text}");
-        assert_eq!(
-            p.agent_starts().len(),
-            1,
-            "{kind}: nothing after the failure"
-        );
-        let r = &task_records(&p)[0];
-        assert_eq!(r.outcome.label(), "auth failure", "{kind}: {:?}", r.outcome);
     }
 }
 
 #[test]
 fn a_flag_the_cli_refuses_fails_the_task_with_its_message() {
-    let p = Project::with_config(
-        &roadmap_with_tasks(&[("A1", "FAKE: sleep 0.1")]),
-        &agent_config("codex", "extra_args = [\"--bogus\"]\n"),
-    );
-    let out = p.run(&["--no-commit"]);
-    assert_ne!(out.status.code(), Some(0));
-    let r = &task_records(&p)[0];
-    match &r.outcome {
-        roadmap_runner::agent::TaskOutcome::Failed {
-            exit_code, reason, ..
-        } => {
-            assert_eq!(*exit_code, Some(2));
-            assert!(reason.contains("unexpected argument '--bogus'"), "{reason}");
-        }
-        other => panic!("{other:?}"),
-    }
+    let (exit_code, reason) =
+        failed_task("codex", "FAKE: sleep 0.1", "extra_args = [\"--bogus\"]\n");
+    assert_eq!(exit_code, Some(2));
+    assert!(reason.contains("unexpected argument '--bogus'"), "{reason}");
     // Gemini says what its exit status means.
-    let p = Project::with_config(
-        &roadmap_with_tasks(&[("A1", "FAKE: fail 53")]),
-        &agent_config("gemini", ""),
-    );
-    let out = p.run(&["--no-commit"]);
-    assert_ne!(out.status.code(), Some(0));
-    let reason = match &task_records(&p)[0].outcome {
-        roadmap_runner::agent::TaskOutcome::Failed { reason, .. } => reason.clone(),
-        other => panic!("{other:?}"),
-    };
+    let (_, reason) = failed_task("gemini", "FAKE: fail 53", "");
     assert!(
         reason.contains("exit code 53 (turn limit exceeded)"),
         "{reason}"
@@ -276,33 +195,26 @@ fn a_command_agent_gets_the_prompt_on_stdin_and_succeeds_by_exit_status() {
 
 #[test]
 fn opencode_runs_a_roadmap_end_to_end_with_its_cost() {
-    let p = Project::with_config(
-        &two_tasks(),
-        &agent_config("opencode", "model = \"anthropic/claude-sonnet-4-5\"\n"),
+    let (p, _) = two_tasks_run(
+        "opencode",
+        "model = \"anthropic/claude-sonnet-4-5\"\n",
+        &["--no-push"],
     );
-    let out = p.run(&["--no-push"]);
-    assert_exit(&out, 0);
-    assert_eq!(p.read("a1.txt"), "one\n");
-    assert_eq!(p.read("sub/a2.txt"), "two\n");
-    for s in p.agent_starts() {
-        assert_eq!(s["cli"], "opencode");
-        assert_eq!(
-            argv(&s),
-            [
-                "run",
-                "--format",
-                "json",
-                "--auto",
-                "--model",
-                "anthropic/claude-sonnet-4-5"
-            ]
-        );
-    }
-    let records = task_records(&p);
+    assert_every_start(
+        &p,
+        "opencode",
+        &[
+            "run",
+            "--format",
+            "json",
+            "--auto",
+            "--model",
+            "anthropic/claude-sonnet-4-5",
+        ],
+    );
+    let records = successful_records(&p, "opencode");
     assert_eq!(records.len(), 2);
     for r in &records {
-        assert_eq!(r.agent.as_deref(), Some("opencode"));
-        assert!(r.outcome.is_success(), "{:?}", r.outcome);
         // Two steps: $0.0021 + $0.0004. With a cost, tokens are not kept (as for Claude).
         assert!(
             (r.cost_usd.unwrap() - 0.0025).abs() < 1e-9,
@@ -353,31 +265,20 @@ fn an_opencode_usage_limit_moves_the_task_to_copilot() {
 
 #[test]
 fn copilot_runs_a_roadmap_end_to_end_without_a_cost() {
-    let p = Project::with_config(
-        &two_tasks(),
-        &agent_config("copilot", "model = \"gpt-5\"\n"),
+    let (p, out) = two_tasks_run("copilot", "model = \"gpt-5\"\n", &["--no-push"]);
+    assert_every_start(
+        &p,
+        "copilot",
+        &[
+            "--output-format",
+            "json",
+            "--allow-all-tools",
+            "--no-ask-user",
+            "--model",
+            "gpt-5",
+        ],
     );
-    let out = p.run(&["--no-push"]);
-    assert_exit(&out, 0);
-    assert_eq!(p.read("a1.txt"), "one\n");
-    assert_eq!(p.read("sub/a2.txt"), "two\n");
-    for s in p.agent_starts() {
-        assert_eq!(s["cli"], "copilot");
-        assert_eq!(
-            argv(&s),
-            [
-                "--output-format",
-                "json",
-                "--allow-all-tools",
-                "--no-ask-user",
-                "--model",
-                "gpt-5"
-            ]
-        );
-    }
-    for r in task_records(&p) {
-        assert_eq!(r.agent.as_deref(), Some("copilot"));
-        assert!(r.outcome.is_success(), "{:?}", r.outcome);
+    for r in successful_records(&p, "copilot") {
         assert_eq!(
             r.cost_usd, None,
             "copilot reports premium requests, not dollars"
@@ -393,19 +294,8 @@ fn copilot_runs_a_roadmap_end_to_end_without_a_cost() {
 
 #[test]
 fn copilot_usage_limit_resumes_its_session_with_the_joined_flag() {
-    let p = Project::with_config(
-        &roadmap_with_tasks(&[("A1", "FAKE: rate-limit 1")]),
-        &agent_config("copilot", ""),
-    );
-    let out = p.run(&["--no-commit"]);
-    assert_exit(&out, 0);
-    let starts = p.agent_starts();
-    assert_eq!(starts.len(), 2);
-    let records = task_records(&p);
-    assert_eq!(records[0].outcome.label(), "usage limit");
-    let session = records[0].session_id.clone().unwrap();
-    assert_eq!(argv(&starts[1])[4..], [format!("--resume={session}")]);
-    assert!(records[1].outcome.is_success());
+    let (session, resumed, _) = resumed_after_limit("copilot");
+    assert_eq!(resumed, [format!("--resume={session}")]);
 }
 
 #[test]
@@ -414,40 +304,16 @@ fn opencode_and_copilot_auth_failures_and_refused_flags() {
         ("opencode", "opencode auth login"),
         ("copilot", "COPILOT_GITHUB_TOKEN"),
     ] {
-        let p = Project::with_config(
-            &roadmap_with_tasks(&[("A1", "FAKE: auth-fail"), ("A2", "FAKE: sleep 0.1")]),
-            &agent_config(kind, ""),
-        );
-        let out = p.run(&["--no-commit", "--max-parallel", "1"]);
-        assert_exit(&out, 5);
-        let text = stdout(&out);
+        let text = auth_failure_output(kind);
         assert!(text.contains(advice), "{kind}: {text}");
-        assert_eq!(
-            p.agent_starts().len(),
-            1,
-            "{kind}: nothing after the failure"
-        );
-        let r = &task_records(&p)[0];
-        assert_eq!(r.outcome.label(), "auth failure", "{kind}: {:?}", r.outcome);
     }
     for (kind, said) in [
         ("copilot", "unexpected argument '--bogus'"),
         ("opencode", "opencode printed its usage"),
     ] {
-        let p = Project::with_config(
-            &roadmap_with_tasks(&[("A1", "FAKE: sleep 0.1")]),
-            &agent_config(kind, "extra_args = [\"--bogus\"]\n"),
-        );
-        let out = p.run(&["--no-commit"]);
-        assert_ne!(out.status.code(), Some(0));
-        match &task_records(&p)[0].outcome {
-            roadmap_runner::agent::TaskOutcome::Failed {
-                exit_code, reason, ..
-            } => {
-                assert_eq!(*exit_code, Some(1), "{kind}");
-                assert!(reason.contains(said), "{kind}: {reason}");
-            }
-            other => panic!("{kind}: {other:?}"),
-        }
+        let (exit_code, reason) =
+            failed_task(kind, "FAKE: sleep 0.1", "extra_args = [\"--bogus\"]\n");
+        assert_eq!(exit_code, Some(1), "{kind}");
+        assert!(reason.contains(said), "{kind}: {reason}");
     }
 }

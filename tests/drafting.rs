@@ -4,40 +4,9 @@
 
 mod common;
 
-use common::{Project, assert_exit, git, stderr, stdout};
+use common::plans::{DUPLICATE_A1, SHOP_API, plans};
+use common::{Project, argv, assert_exit, git, stderr, stdout};
 use std::path::PathBuf;
-
-const GOOD: &str = "# Shop API
-
-A REST API in Rust.
-
-## Phase 1: Foundation
-
-### Group A: Base (Parallel)
-
-- [ ] **A1**: Project scaffolding
-  Acceptance: `cargo build` passes
-- [ ] **A2**: Database schema
-  Acceptance: the migrations run
-
-## Phase 2: Features
-
-### Group B: Users (Parallel)
-
-- [ ] **B1**: User registration
-  Acceptance: POST /users creates a user
-";
-
-/// Two tasks named A1: the parser's error goes back to the agent.
-const BAD: &str = "# Shop API
-
-## Phase 1: Foundation
-
-### Group A: Base (Parallel)
-
-- [ ] **A1**: Project scaffolding
-- [ ] **A1**: Database schema
-";
 
 const PLAN: &str = "# Plan
 
@@ -74,29 +43,6 @@ const IMPORTED: &str = "# Plan
   <!-- PLAN.md:10 -->
 ";
 
-/// A project without a roadmap or config (both removed and committed).
-fn empty_project() -> Project {
-    let p = Project::new("# x\n");
-    git(&p.dir, &["rm", "-q", "ROADMAP.md", "roadmap-runner.toml"]);
-    git(&p.dir, &["commit", "-q", "-m", "empty"]);
-    git(&p.dir, &["push", "-q", "origin", "main"]);
-    p
-}
-
-/// The canned answers, written beside the project, as FAKE_AGENT_PLANS.
-fn plans(p: &Project, answers: &[&str]) -> String {
-    answers
-        .iter()
-        .enumerate()
-        .map(|(i, text)| {
-            let path = p.tmp.path().join(format!("answer-{i}.md"));
-            std::fs::write(&path, text).unwrap();
-            path.display().to_string()
-        })
-        .collect::<Vec<_>>()
-        .join(":")
-}
-
 fn prompts(p: &Project) -> Vec<String> {
     let dir: PathBuf = p.tmp.path().join("prompts");
     let mut files: Vec<_> = std::fs::read_dir(&dir)
@@ -119,18 +65,9 @@ fn draft(p: &Project, answers: &[&str], args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
-fn argv(start: &serde_json::Value) -> Vec<String> {
-    start["argv"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a.as_str().unwrap().to_string())
-        .collect()
-}
-
 #[test]
 fn init_writes_both_starters_and_refuses_to_overwrite_them() {
-    let p = empty_project();
+    let p = Project::emptied(&["ROADMAP.md", "roadmap-runner.toml"]);
     p.write("Makefile", "test:\n\ttrue\n");
     let out = p.run(&["init"]);
     assert_exit(&out, 0);
@@ -155,14 +92,14 @@ fn init_writes_both_starters_and_refuses_to_overwrite_them() {
 
 #[test]
 fn init_goal_writes_the_agents_roadmap_and_starts_nothing() {
-    let p = empty_project();
+    let p = Project::emptied(&["ROADMAP.md", "roadmap-runner.toml"]);
     let out = draft(
         &p,
-        &[GOOD],
+        &[SHOP_API],
         &["init", "--goal", "Build a REST API with auth"],
     );
     assert_exit(&out, 0);
-    assert_eq!(p.read("ROADMAP.md"), GOOD);
+    assert_eq!(p.read("ROADMAP.md"), SHOP_API);
     let text = stdout(&out);
     assert!(text.contains("2 phases, 2 groups, 3 tasks"), "{text}");
     assert!(text.contains("Agent: 1 call (session "), "{text}");
@@ -180,17 +117,21 @@ fn init_goal_writes_the_agents_roadmap_and_starts_nothing() {
     );
     assert!(!p.dir.join("status/completed_tasks.txt").exists());
     // Refused before any agent is paid for an answer that cannot be written.
-    let out = draft(&p, &[GOOD], &["init", "--goal", "again"]);
+    let out = draft(&p, &[SHOP_API], &["init", "--goal", "again"]);
     assert_exit(&out, 64);
     assert_eq!(p.agent_starts().len(), 1);
 }
 
 #[test]
 fn problems_go_back_to_the_agent_in_its_session_and_its_fix_is_written() {
-    let p = empty_project();
-    let out = draft(&p, &[BAD, GOOD], &["init", "--goal", "Build it"]);
+    let p = Project::emptied(&["ROADMAP.md", "roadmap-runner.toml"]);
+    let out = draft(
+        &p,
+        &[DUPLICATE_A1, SHOP_API],
+        &["init", "--goal", "Build it"],
+    );
     assert_exit(&out, 0);
-    assert_eq!(p.read("ROADMAP.md"), GOOD);
+    assert_eq!(p.read("ROADMAP.md"), SHOP_API);
     let starts = p.agent_starts();
     assert_eq!(starts.len(), 2, "{}", stderr(&out));
     assert!(!argv(&starts[0]).contains(&"--resume".to_string()));
@@ -204,10 +145,10 @@ fn problems_go_back_to_the_agent_in_its_session_and_its_fix_is_written() {
 
 #[test]
 fn an_answer_that_never_validates_exits_4_and_writes_nothing() {
-    let p = empty_project();
+    let p = Project::emptied(&["ROADMAP.md", "roadmap-runner.toml"]);
     let out = draft(
         &p,
-        &[BAD],
+        &[DUPLICATE_A1],
         &["init", "--goal", "Build it", "--attempts", "2"],
     );
     assert_exit(&out, 4);
@@ -233,8 +174,8 @@ fn an_answer_that_never_validates_exits_4_and_writes_nothing() {
 
 #[test]
 fn init_goal_run_runs_the_roadmap_to_pushed_phases() {
-    let p = empty_project();
-    let out = draft(&p, &[GOOD], &["init", "--goal", "Build it", "--run"]);
+    let p = Project::emptied(&["ROADMAP.md", "roadmap-runner.toml"]);
+    let out = draft(&p, &[SHOP_API], &["init", "--goal", "Build it", "--run"]);
     assert_exit(&out, 0);
     let log = p.origin_log();
     assert_eq!(log[0], "Complete Phase 2: Features", "{log:?}");
@@ -250,7 +191,7 @@ fn init_goal_run_runs_the_roadmap_to_pushed_phases() {
 
 #[test]
 fn import_maps_every_task_to_its_line_and_names_what_was_left_out() {
-    let p = empty_project();
+    let p = Project::emptied(&["ROADMAP.md", "roadmap-runner.toml"]);
     p.write("PLAN.md", PLAN);
     let out = draft(&p, &[IMPORTED], &["import", "PLAN.md"]);
     assert_exit(&out, 0);
@@ -273,7 +214,7 @@ fn import_maps_every_task_to_its_line_and_names_what_was_left_out() {
 
 #[test]
 fn import_feeds_back_a_task_without_its_source_line_and_gives_up_after_the_attempts() {
-    let p = empty_project();
+    let p = Project::emptied(&["ROADMAP.md", "roadmap-runner.toml"]);
     p.write("PLAN.md", PLAN);
     let unmapped = IMPORTED.replace("  <!-- PLAN.md:10 -->\n", "");
     let out = draft(
@@ -305,7 +246,7 @@ fn import_feeds_back_a_task_without_its_source_line_and_gives_up_after_the_attem
 
 #[test]
 fn write_back_on_an_imported_roadmap_ticks_the_documents_boxes_too() {
-    let p = empty_project();
+    let p = Project::emptied(&["ROADMAP.md", "roadmap-runner.toml"]);
     p.write("PLAN.md", PLAN);
     assert_exit(&draft(&p, &[IMPORTED], &["import", "PLAN.md"]), 0);
     git(&p.dir, &["add", "PLAN.md", "ROADMAP.md"]);
@@ -326,11 +267,11 @@ fn write_back_on_an_imported_roadmap_ticks_the_documents_boxes_too() {
 
 #[test]
 fn init_goal_json_reports_the_drafting_then_runs_with_the_run_options() {
-    let p = empty_project();
+    let p = Project::emptied(&["ROADMAP.md", "roadmap-runner.toml"]);
     let before = p.origin_log();
     let out = draft(
         &p,
-        &[BAD, GOOD],
+        &[DUPLICATE_A1, SHOP_API],
         &[
             "init",
             "--goal",

@@ -5,6 +5,7 @@
 
 mod common;
 
+use common::plans::{DUPLICATE_A1, SHOP_API, plans};
 use common::server::{Server, finished_tasks, until_run_finished};
 use common::*;
 use serde_json::{Value, json};
@@ -13,51 +14,9 @@ use std::time::{Duration, Instant};
 
 const KEY: &str = "orch-k3y";
 
-const GOOD: &str = "# Shop API
-
-## Phase 1: Foundation
-
-### Group A: Base (Parallel)
-
-- [ ] **A1**: Project scaffolding
-  Acceptance: it builds
-- [ ] **A2**: Database schema
-  Acceptance: the migrations run
-
-## Phase 2: Features
-
-### Group B: Users (Parallel)
-
-- [ ] **B1**: User registration
-  Acceptance: POST /users creates a user
-";
-
-/// Two tasks named A1: never valid.
-const BAD: &str = "# Shop API
-
-## Phase 1: Foundation
-
-### Group A: Base (Parallel)
-
-- [ ] **A1**: Project scaffolding
-- [ ] **A1**: Database schema
-";
-
-/// A project without a roadmap (removed and committed).
-fn empty_project() -> Project {
-    let p = Project::new("# x\n");
-    git(&p.dir, &["rm", "-q", "ROADMAP.md"]);
-    git(&p.dir, &["commit", "-q", "-m", "no roadmap"]);
-    git(&p.dir, &["push", "-q", "origin", "main"]);
-    p
-}
-
 /// The server, its runs' agent answering with `answer`.
 fn server(p: &Project, answer: &str) -> Server {
-    let plan = p.tmp.path().join("answer.md");
-    std::fs::write(&plan, answer).unwrap();
-    let plan = plan.display().to_string();
-    Server::start_env(p, Some(KEY), &[("FAKE_AGENT_PLANS", &plan)])
+    Server::start_env(p, Some(KEY), &[("FAKE_AGENT_PLANS", &plans(p, &[answer]))])
 }
 
 fn names(events: &[(String, Value)]) -> Vec<String> {
@@ -92,8 +51,8 @@ fn wait_finished(s: &Server, id: &str) -> Value {
 
 #[test]
 fn a_request_is_drafted_then_run_to_pushed_phases_with_events_on_the_stream() {
-    let p = empty_project();
-    let s = server(&p, GOOD);
+    let p = Project::emptied(&["ROADMAP.md"]);
+    let s = server(&p, SHOP_API);
     let body = r#"{"request": "Build a REST API with auth", "config": {"max_workers": 5, "enable_recursion": true, "max_recursion_depth": 2}}"#;
     // The key is required, as for every route that starts work.
     let (code, _) = s.post_with("/api/v1/orchestrate", body, &[("x-api-key", "nope")]);
@@ -148,7 +107,7 @@ fn a_request_is_drafted_then_run_to_pushed_phases_with_events_on_the_stream() {
 
     let run = wait_finished(&s, &id);
     assert_eq!(run["exit_code"], 0, "{run}");
-    assert_eq!(p.read("ROADMAP.md"), GOOD);
+    assert_eq!(p.read("ROADMAP.md"), SHOP_API);
     let log = p.origin_log();
     assert_eq!(log[0], "Complete Phase 2: Features", "{log:?}");
     assert_eq!(log[1], "Complete Phase 1: Foundation", "{log:?}");
@@ -170,8 +129,8 @@ fn a_request_is_drafted_then_run_to_pushed_phases_with_events_on_the_stream() {
 
 #[test]
 fn bad_bodies_get_400_with_what_is_wrong_and_start_nothing() {
-    let p = empty_project();
-    let s = server(&p, GOOD);
+    let p = Project::emptied(&["ROADMAP.md"]);
+    let s = server(&p, SHOP_API);
     for (body, expected) in [
         ("", "request: it is empty"),
         (r#"{"request": "  "}"#, "request: it is empty"),
@@ -234,8 +193,8 @@ fn bad_bodies_get_400_with_what_is_wrong_and_start_nothing() {
 
 #[test]
 fn a_draft_that_never_validates_ends_with_its_diagnostics_on_the_stream() {
-    let p = empty_project();
-    let s = server(&p, BAD);
+    let p = Project::emptied(&["ROADMAP.md"]);
+    let s = server(&p, DUPLICATE_A1);
     let rx = s.events(None);
     let (code, started) = s.post("/api/v1/orchestrate", r#"{"request": "Build it"}"#);
     assert_eq!(code, 202, "{started}");
@@ -270,8 +229,8 @@ fn a_draft_that_never_validates_ends_with_its_diagnostics_on_the_stream() {
 
 #[test]
 fn a_stop_while_drafting_ends_the_agent_and_writes_nothing() {
-    let p = empty_project();
-    let s = server(&p, GOOD);
+    let p = Project::emptied(&["ROADMAP.md"]);
+    let s = server(&p, SHOP_API);
     // The request is in the drafting prompt: the fake agent takes its time.
     let (code, started) = s.post("/api/v1/orchestrate", r#"{"request": "FAKE: sleep 30"}"#);
     assert_eq!(code, 202, "{started}");

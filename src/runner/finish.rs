@@ -60,17 +60,7 @@ pub async fn run_group_gate(
         Err(e) => return GateOutcome::Error(e.to_string()),
     };
     if plan.is_empty() {
-        // Said once per run: the same note after every group is noise.
-        if !*io.noted_no_gate {
-            for note in &plan.notes {
-                io.warn(note.clone());
-            }
-            *io.noted_no_gate = true;
-        }
-        // Recorded all the same: the group's tasks are then known to be past
-        // their gate, so a hand-removed completion reruns the tasks.
-        gate_finished(io, key, true, Vec::new(), None);
-        return GateOutcome::Skipped;
+        return no_gate(io, key, &plan);
     }
     let log = crate::project::new_log_path(
         &project.orchestrator_logs(),
@@ -92,27 +82,7 @@ pub async fn run_group_gate(
             &log,
             settings.timeout,
             stop,
-            &mut |p| {
-                // The in-progress file names the step's process group, so a
-                // run killed mid-gate leaves nothing running for long.
-                let recorded = match &p {
-                    GateProgress::StepStarted { name, .. } => {
-                        store.gate_step(name, None, Some(rel_log.clone()))
-                    }
-                    GateProgress::StepSpawned { name, pid } => {
-                        store.gate_step(name, Some(*pid), Some(rel_log.clone()))
-                    }
-                    GateProgress::StepFinished { .. } => Ok(()),
-                };
-                if let Err(e) = recorded {
-                    reporter.report(&Event::Warning {
-                        message: format!("cannot update the in-progress file: {e}"),
-                    });
-                }
-                if let Some(event) = gate_event(key, p) {
-                    reporter.report(&event);
-                }
-            },
+            &mut |p| gate_progress(store, &mut **reporter, key, &rel_log, p),
         )
         .await
     };
@@ -131,6 +101,50 @@ pub async fn run_group_gate(
         GateOutcome::Passed(report.steps)
     } else {
         GateOutcome::Failed { report, log }
+    }
+}
+
+/// No steps: the note, once per run, and the gate recorded as passed.
+fn no_gate(io: &mut GateIo<'_, '_>, key: &GroupKey, plan: &GatePlan) -> GateOutcome {
+    // Said once per run: the same note after every group is noise.
+    if !*io.noted_no_gate {
+        for note in &plan.notes {
+            io.warn(note.clone());
+        }
+        *io.noted_no_gate = true;
+    }
+    // Recorded all the same: the group's tasks are then known to be past
+    // their gate, so a hand-removed completion reruns the tasks.
+    gate_finished(io, key, true, Vec::new(), None);
+    GateOutcome::Skipped
+}
+
+/// A gate step started or ended: the in-progress file and the event.
+fn gate_progress(
+    store: &mut Store<'_>,
+    reporter: &mut dyn Reporter,
+    key: &GroupKey,
+    rel_log: &str,
+    p: GateProgress,
+) {
+    // The in-progress file names the step's process group, so a run killed
+    // mid-gate leaves nothing running for long.
+    let recorded = match &p {
+        GateProgress::StepStarted { name, .. } => {
+            store.gate_step(name, None, Some(rel_log.to_string()))
+        }
+        GateProgress::StepSpawned { name, pid } => {
+            store.gate_step(name, Some(*pid), Some(rel_log.to_string()))
+        }
+        GateProgress::StepFinished { .. } => Ok(()),
+    };
+    if let Err(e) = recorded {
+        reporter.report(&Event::Warning {
+            message: format!("cannot update the in-progress file: {e}"),
+        });
+    }
+    if let Some(event) = gate_event(key, p) {
+        reporter.report(&event);
     }
 }
 

@@ -3,7 +3,9 @@
 //! and the fake agent standing in for Claude Code.
 #![allow(dead_code)]
 
+pub mod agents;
 pub mod cluster;
+pub mod plans;
 pub mod server;
 
 use std::path::{Path, PathBuf};
@@ -220,6 +222,11 @@ pub fn roadmap_of_same_tasks(n: usize, body: &str) -> String {
 pub fn without_stamps(text: &str) -> String {
     let stamp = regex::Regex::new(r"(?m)^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d ").unwrap();
     stamp.replace_all(text, "").into_owned()
+}
+
+/// The command line an agent was started with, from its `start` event.
+pub fn argv(start: &serde_json::Value) -> Vec<String> {
+    serde_json::from_value(start["argv"].clone()).unwrap()
 }
 
 /// The task records of the project's `status/tasks.jsonl`, in order.

@@ -9,6 +9,8 @@
 //! output, the group's tasks and the files they changed, which is what it
 //! needs, and a task agent's session knows only its own task.
 
+mod failure;
+
 use super::budget::Role;
 use super::finish::{self, GateOutcome};
 use super::group::{GroupIo, GroupLimits, JobFactory, QueuedTask, run_group};
@@ -16,155 +18,20 @@ use super::{Ctx, GroupJobs};
 use crate::agent::prompt::{NamedVars as Vars, load_template, render_named};
 use crate::events::{Event, Reporter, TaskSummary};
 use crate::exit;
-use crate::gate::excerpt::{ELLIPSIS, excerpt};
 use crate::gate::{GateReport, StepResult};
 use crate::resume::GroupAction;
+pub use failure::Failure;
 use std::path::Path;
 
-pub const REPAIR_TEMPLATE: &str = include_str!("../agent/repair_prompt.md");
-pub const REVIEW_TEMPLATE: &str = include_str!("../agent/review_prompt.md");
-/// The failing output a repair agent is shown, at most.
-const OUTPUT_CAP: usize = 8 * 1024;
+pub const REPAIR_TEMPLATE: &str = include_str!("../../agent/repair_prompt.md");
+
+pub const REVIEW_TEMPLATE: &str = include_str!("../../agent/review_prompt.md");
+
 /// The patch a reviewer is shown, at most.
 const DIFF_CAP: usize = 40 * 1024;
-/// The last lines of the failing output shown after its first failure lines.
-const TAIL: usize = 40;
-/// A line of the failing output shown, at most (in characters).
-const LINE_CAP: usize = 500;
 
 /// A reviewer's answer, asked for with the agent's schema option (Claude Code's `--json-schema`).
 pub const VERDICT_SCHEMA: &str = r#"{"type":"object","properties":{"verdict":{"type":"string","enum":["approve","changes"]},"items":{"type":"array","items":{"type":"string"}}},"required":["verdict"]}"#;
-
-/// The failing step, as a repair agent is shown it.
-pub struct Failure {
-    pub step: String,
-    pub command: String,
-    /// The first error lines and the tail of the step's output, bounded.
-    pub output: String,
-    /// The step's whole output, for the fingerprint.
-    full: Vec<String>,
-}
-
-impl Failure {
-    /// The failing fatal step of `report`, with its output from the gate log.
-    pub fn read(report: &GateReport, log: &Path) -> Failure {
-        let step = report.failure();
-        let name = step.map_or("gate", |s| s.name.as_str());
-        let text = std::fs::read_to_string(log).unwrap_or_default();
-        let mut full = step_section(&text, name);
-        if full.is_empty() {
-            full = step.map(|s| s.tail.clone()).unwrap_or_default();
-        }
-        Failure {
-            step: name.to_string(),
-            command: step.map(|s| s.display.clone()).unwrap_or_default(),
-            output: trimmed(&full),
-            full,
-        }
-    }
-
-    /// The failure with what differs between runs (numbers, paths, hex ids,
-    /// times) taken out, hashed: the same failure twice has one fingerprint.
-    pub fn fingerprint(&self) -> String {
-        fingerprint(&self.step, &self.full)
-    }
-
-    fn describe(&self) -> String {
-        format!(
-            "The gate step `{}` failed. Its command:\n\n    {}\n\nIts output (the first errors, then the end):\n\n```text\n{}\n```",
-            self.step, self.command, self.output
-        )
-    }
-}
-
-/// The lines between the last `==> [name] <command>` and the
-/// `==> [name] <outcome>` after it.
-fn step_section(log: &str, name: &str) -> Vec<String> {
-    let head = format!("==> [{name}] ");
-    let mut lines = Vec::new();
-    let mut inside = false;
-    for line in log.lines() {
-        if line.starts_with(&head) {
-            inside = !inside;
-            if inside {
-                lines.clear();
-            }
-            continue;
-        }
-        if inside {
-            lines.push(line.to_string());
-        }
-    }
-    lines
-}
-
-/// The first failure lines, then the tail ([`crate::gate::excerpt`]), at
-/// most [`OUTPUT_CAP`]: the tail gives way first, the first lines say what
-/// failed.
-fn trimmed(lines: &[String]) -> String {
-    let mut shown: Vec<String> = excerpt(lines, TAIL)
-        .iter()
-        .map(|l| crate::text::cap_chars(l, LINE_CAP))
-        .collect();
-    let size = |v: &[String]| v.iter().map(|l| l.len() + 1).sum::<usize>();
-    let keep_from = shown
-        .iter()
-        .position(|l| l == ELLIPSIS)
-        .map_or(0, |i| i + 1);
-    while size(&shown) > OUTPUT_CAP && shown.len() > keep_from {
-        shown.remove(keep_from);
-    }
-    while size(&shown) > OUTPUT_CAP && !shown.is_empty() {
-        shown.remove(0);
-    }
-    shown.join("\n")
-}
-
-/// FNV-1a over the normalised lines: stable across runs and builds.
-fn fingerprint(step: &str, lines: &[String]) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in std::iter::once(step.to_string())
-        .chain(lines.iter().map(|l| normalise(l)))
-        .flat_map(|l| l.into_bytes().into_iter().chain([b'\n']))
-    {
-        h ^= u64::from(byte);
-        h = h.wrapping_mul(0x0100_0000_01b3);
-    }
-    format!("{h:016x}")
-}
-
-/// A line without what changes from run to run: paths, hex ids, numbers.
-fn normalise(line: &str) -> String {
-    let mut out = String::with_capacity(line.len());
-    for word in line.split_whitespace() {
-        let w = word.trim_matches(|c: char| "\"'`()[],;".contains(c));
-        let shown = if w.contains('/') {
-            "<path>".to_string()
-        } else if w.len() >= 7 && w.chars().all(|c| c.is_ascii_hexdigit()) {
-            "<hex>".to_string()
-        } else {
-            let mut s = String::new();
-            let mut digits = false;
-            for c in w.chars() {
-                if c.is_ascii_digit() {
-                    if !digits {
-                        s.push('0');
-                    }
-                    digits = true;
-                } else {
-                    s.push(c);
-                    digits = false;
-                }
-            }
-            s
-        };
-        if !out.is_empty() {
-            out.push(' ');
-        }
-        out.push_str(&shown);
-    }
-    out
-}
 
 /// An agent of the runner's own with a prompt made for it.
 struct Fixed<'a, 'j> {
@@ -187,8 +54,18 @@ impl JobFactory for Fixed<'_, '_> {
     }
 }
 
-/// What the repair loop tried, for the summary.
-struct Tried(Vec<String>);
+/// Where the repair loop is in this run.
+#[derive(Default)]
+struct Rounds {
+    /// Repairs started. Counted per run: a rerun (with a new
+    /// --fix-attempts, say) gets its attempts, whatever earlier runs used.
+    used: u32,
+    /// The fingerprint of the failure the last repair was given.
+    last: Option<(u32, String)>,
+    reviews: u32,
+    /// What the repairs tried, for the summary.
+    tried: Vec<String>,
+}
 
 impl Ctx<'_, '_, '_> {
     /// The gate until it passes, with repairs and reviews as configured:
@@ -199,87 +76,118 @@ impl Ctx<'_, '_, '_> {
         reporter: &mut dyn Reporter,
     ) -> Option<Vec<StepResult>> {
         let settings = self.inputs.settings;
-        // Counted per run: a rerun (with a new --fix-attempts, say) gets
-        // its attempts, whatever earlier runs used.
-        let mut used = 0;
-        // The fingerprint of the failure the last repair was given.
-        let mut last: Option<(u32, String)> = None;
-        let mut reviews = 0;
-        let mut tried = Tried(Vec::new());
+        let mut rounds = Rounds::default();
         loop {
             let steps = match self.gate_once(planned, reporter).await {
                 GateOutcome::Passed(steps) => steps,
                 GateOutcome::Skipped => Vec::new(),
                 _ if self.signals.received().is_some() => return None,
                 GateOutcome::Failed { report, log } => {
-                    let failure = Failure::read(&report, &log);
-                    let fp = failure.fingerprint();
-                    let attempts = settings.repair.attempts;
-                    let why = match &last {
-                        Some((n, seen)) if *seen == fp => Some(format!(
-                            "the failure repeated unchanged after repair-{n} (the same fingerprint {fp}): stopping early, {} of {attempts} attempts unused",
-                            attempts.saturating_sub(used)
-                        )),
-                        _ if used >= attempts => (attempts > 0).then(|| format!(
-                            "every repair attempt is used in this run ({used} of {attempts}; each run counts its own)"
-                        )),
-                        _ if self.budget.reached() => Some("the run's budget is spent".into()),
-                        _ => None,
-                    };
-                    if used >= attempts || why.is_some() {
-                        self.gate_failed(planned, &report, &log, &tried, why.as_deref());
-                        return None;
-                    }
-                    used += 1;
-                    let brief = "Make the failing command pass.".to_string();
-                    let done = self
-                        .repair(planned, used, Some(&failure), brief, &fp, reporter)
-                        .await;
-                    tried.0.push(format!("repair-{used}: {}", done?));
-                    last = Some((used, fp));
+                    self.mend(planned, &report, &log, &mut rounds, reporter)
+                        .await?;
                     continue;
                 }
                 GateOutcome::Error(e) => {
-                    let key = &planned.key;
-                    self.run.fail(
-                        exit::GATE_FAILED,
-                        format!(
-                            "Phase {} Group {}: the gate could not run: {e}",
-                            key.phase, key.group
-                        ),
-                        vec![
-                            "fix the cause (see above), then run again: only the gate reruns"
-                                .into(),
-                        ],
-                    );
+                    self.gate_error(planned, &e);
                     return None;
                 }
             };
             if !settings.review.enabled
-                || reviews >= settings.review.rounds
+                || rounds.reviews >= settings.review.rounds
                 || self.budget.reached()
             {
                 return Some(steps);
             }
-            reviews += 1;
-            let items = self.review(planned, reviews, reporter).await?;
-            if items.is_empty() {
+            if !self.review_round(planned, &mut rounds, reporter).await? {
                 return Some(steps);
             }
-            used += 1;
-            let brief = format!(
-                "A reviewer asked for these changes to the group's work:\n\n{}",
-                items
-                    .iter()
-                    .map(|i| format!("- {i}"))
-                    .collect::<Vec<_>>()
-                    .join("\n")
-            );
-            let done = self
-                .repair(planned, used, None, brief, "review", reporter)
-                .await;
-            tried.0.push(format!("repair-{used} (review): {}", done?));
         }
+    }
+
+    /// The gate failed: a repair agent for it, or `None` when the run must
+    /// stop (the attempts are used, the failure repeated, the budget is
+    /// spent, or the run was stopped).
+    async fn mend(
+        &mut self,
+        planned: &GroupAction<'_>,
+        report: &GateReport,
+        log: &Path,
+        rounds: &mut Rounds,
+        reporter: &mut dyn Reporter,
+    ) -> Option<()> {
+        let failure = Failure::read(report, log);
+        let fp = failure.fingerprint();
+        let attempts = self.inputs.settings.repair.attempts;
+        let used = rounds.used;
+        let why = match &rounds.last {
+            Some((n, seen)) if *seen == fp => Some(format!(
+                "the failure repeated unchanged after repair-{n} (the same fingerprint {fp}): stopping early, {} of {attempts} attempts unused",
+                attempts.saturating_sub(used)
+            )),
+            _ if used >= attempts => (attempts > 0).then(|| format!(
+                "every repair attempt is used in this run ({used} of {attempts}; each run counts its own)"
+            )),
+            _ if self.budget.reached() => Some("the run's budget is spent".into()),
+            _ => None,
+        };
+        if used >= attempts || why.is_some() {
+            self.gate_failed(planned, report, log, &rounds.tried, why.as_deref());
+            return None;
+        }
+        rounds.used += 1;
+        let used = rounds.used;
+        let brief = "Make the failing command pass.".to_string();
+        let done = self
+            .repair(planned, used, Some(&failure), brief, &fp, reporter)
+            .await;
+        rounds.tried.push(format!("repair-{used}: {}", done?));
+        rounds.last = Some((used, fp));
+        Some(())
+    }
+
+    /// A reviewer, then a repair for what it asks to change: whether it
+    /// asked (the gate runs again), or `None` when the run must stop.
+    async fn review_round(
+        &mut self,
+        planned: &GroupAction<'_>,
+        rounds: &mut Rounds,
+        reporter: &mut dyn Reporter,
+    ) -> Option<bool> {
+        rounds.reviews += 1;
+        let items = self.review(planned, rounds.reviews, reporter).await?;
+        if items.is_empty() {
+            return Some(false);
+        }
+        rounds.used += 1;
+        let used = rounds.used;
+        let brief = format!(
+            "A reviewer asked for these changes to the group's work:\n\n{}",
+            items
+                .iter()
+                .map(|i| format!("- {i}"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+        let done = self
+            .repair(planned, used, None, brief, "review", reporter)
+            .await;
+        rounds
+            .tried
+            .push(format!("repair-{used} (review): {}", done?));
+        Some(true)
+    }
+
+    /// The gate could not run at all: exit 2, nothing to repair.
+    fn gate_error(&mut self, planned: &GroupAction<'_>, e: &str) {
+        let key = &planned.key;
+        self.run.fail(
+            exit::GATE_FAILED,
+            format!(
+                "Phase {} Group {}: the gate could not run: {e}",
+                key.phase, key.group
+            ),
+            vec!["fix the cause (see above), then run again: only the gate reruns".into()],
+        );
     }
 
     /// One repair agent; how it ended, or `None` when the run must stop.
@@ -572,7 +480,7 @@ impl Ctx<'_, '_, '_> {
         planned: &GroupAction<'_>,
         report: &GateReport,
         log: &Path,
-        tried: &Tried,
+        tried: &[String],
         why: Option<&str>,
     ) {
         let key = &planned.key;
@@ -581,12 +489,7 @@ impl Ctx<'_, '_, '_> {
             .map(|s| s.summary())
             .unwrap_or_else(|| "a step".into());
         let mut next = vec![format!("read the gate log {}", log.display())];
-        next.extend(
-            tried
-                .0
-                .iter()
-                .map(|t| format!("{t}; the gate still failed")),
-        );
+        next.extend(tried.iter().map(|t| format!("{t}; the gate still failed")));
         if let Some(why) = why {
             next.push(format!("no more repairs: {why}"));
         }
@@ -629,50 +532,4 @@ fn task_list(planned: &GroupAction<'_>) -> String {
         .map(|t| format!("- {}: {}", t.id, t.title))
         .collect::<Vec<_>>()
         .join("\n")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_fingerprint_ignores_times_paths_and_numbers() {
-        let a = vec![
-            "FAIL src/app.test.js (1.23 s)".to_string(),
-            "  expected 3 to be 4 at /tmp/x123/src/app.js:10:5".to_string(),
-        ];
-        let b = vec![
-            "FAIL src/app.test.js (0.98 s)".to_string(),
-            "  expected 3 to be 4 at /home/ci/work/src/app.js:11:7".to_string(),
-        ];
-        assert_eq!(fingerprint("test", &a), fingerprint("test", &b));
-        let c = vec!["FAIL src/other.test.js".to_string()];
-        assert_ne!(fingerprint("test", &a), fingerprint("test", &c));
-        assert_ne!(fingerprint("test", &a), fingerprint("lint", &a));
-    }
-
-    #[test]
-    fn the_output_keeps_the_first_errors_and_the_tail() {
-        let mut lines: Vec<String> = (0..200).map(|i| format!("ok line {i}")).collect();
-        lines[5] = "error: the first failure".into();
-        let out = trimmed(&lines);
-        // The first failure with the lines after it, then the end.
-        assert!(
-            out.starts_with("error: the first failure\nok line 6\n"),
-            "{out}"
-        );
-        assert!(out.contains("ok line 19\n...\nok line 160\n"), "{out}");
-        assert!(out.ends_with("ok line 199"));
-        assert!(!out.contains("ok line 100\n"));
-        let huge: Vec<String> = (0..10_000)
-            .map(|i| format!("error {i} {}", "x".repeat(50)))
-            .collect();
-        assert!(trimmed(&huge).len() <= OUTPUT_CAP + 3);
-    }
-
-    #[test]
-    fn a_step_section_is_read_from_the_gate_log() {
-        let log = "==> [lint] npm run lint\nfine\n==> [lint] passed after 1.0s\n==> [test] npm test\nboom\nbang\n==> [test] failed (exit 1) after 2.0s\n";
-        assert_eq!(step_section(log, "test"), ["boom", "bang"]);
-    }
 }

@@ -24,19 +24,19 @@
 //! PHASE_2:A A1 A2
 //! ```
 
+mod leftovers;
+mod pending;
+
 use super::{StatusDir, StatusError};
 use crate::roadmap::GroupKey;
 use chrono::{DateTime, SecondsFormat, Utc};
-use nix::errno::Errno;
-use nix::sys::signal::{Signal, kill, killpg};
-use nix::unistd::Pid;
+pub use leftovers::{kill_leftovers, process_alive, process_start_time, recover_in_progress};
+pub use pending::{PENDING_FILE, PENDING_HEADER, parse_pending, render_pending, write_pending};
 
 pub const IN_PROGRESS_FILE: &str = "in_progress_tasks.txt";
-pub const PENDING_FILE: &str = "pending_tasks.txt";
+
 pub const IN_PROGRESS_HEADER: &str =
     "# roadmap-runner: running now (rewritten as tasks start and end)";
-pub const PENDING_HEADER: &str =
-    "# roadmap-runner: groups not yet complete, in run order (rewritten as groups complete)";
 
 /// The group being run and the runner running it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -337,177 +337,6 @@ impl<'a> Fields<'a> {
             .ok()
             .map(|t| t.with_timezone(&Utc))
     }
-}
-
-/// Rewrites `pending_tasks.txt`: every group not yet complete, in run order,
-/// with the task ids still to run.
-pub fn write_pending(
-    status: &StatusDir,
-    groups: &[(GroupKey, Vec<String>)],
-) -> Result<(), StatusError> {
-    status.write(PENDING_FILE, render_pending(groups).as_bytes())
-}
-
-pub fn render_pending(groups: &[(GroupKey, Vec<String>)]) -> String {
-    let mut out = format!("{PENDING_HEADER}\n");
-    for (key, tasks) in groups {
-        out.push_str(&key.to_string());
-        for t in tasks {
-            out.push(' ');
-            out.push_str(t);
-        }
-        out.push('\n');
-    }
-    out
-}
-
-/// Reads `pending_tasks.txt`'s text, skipping lines it cannot read.
-pub fn parse_pending(text: &str) -> Vec<(GroupKey, Vec<String>)> {
-    text.lines()
-        .filter_map(|line| {
-            let line = line.trim();
-            if line.starts_with('#') {
-                return None;
-            }
-            let mut words = line.split_whitespace();
-            let key = GroupKey::parse_status(words.next()?)?;
-            Some((key, words.map(str::to_string).collect()))
-        })
-        .collect()
-}
-
-/// A left-over `in_progress_tasks.txt` from a run that did not end cleanly:
-/// the file names a group or tasks, and its runner is gone (it is not alive,
-/// or its pid now belongs to another process), or `holds_lock` says the
-/// caller holds the run lock (so no other runner can be running). The file
-/// written by this very process is never reported.
-pub fn recover_in_progress(status: &StatusDir, holds_lock: bool) -> Option<InProgress> {
-    let ip = InProgress::load(status).ok()?;
-    if ip.is_empty() {
-        return None;
-    }
-    match &ip.group {
-        Some(g) => {
-            let me = std::process::id();
-            if g.runner_pid == me && g.runner_pid_start == process_start_time(me) {
-                return None;
-            }
-            if !holds_lock && process_alive(g.runner_pid, g.runner_pid_start) {
-                return None;
-            }
-        }
-        None if !holds_lock => return None,
-        None => {}
-    }
-    Some(ip)
-}
-
-/// The process groups a dead run left: every recorded agent's and the
-/// gate step's, with the leader's recorded start time.
-fn leftover_groups(ip: &InProgress) -> Vec<(u32, Option<u64>)> {
-    let mut groups: Vec<(u32, Option<u64>)> =
-        ip.tasks.iter().map(|t| (t.pid, t.pid_start)).collect();
-    if let Some(g) = &ip.gate
-        && let Some(pid) = g.pid
-    {
-        groups.push((pid, g.pid_start));
-    }
-    groups
-}
-
-/// SIGKILLs every process group a dead run left (agents and gate step), and
-/// waits (a few seconds at most) until they are gone; returns the groups
-/// killed. A group is killed when its leader is still the recorded process,
-/// or when the leader is gone: a pid is never reused while a process group
-/// of that id exists, so members still in the group are the dead run's own
-/// (a backgrounded `npm run dev` that outlived its agent). A leader pid now
-/// used by another process, a pid without a recorded start time, this
-/// process's own group, and pids 0 and 1 are never signalled.
-pub fn kill_leftovers(ip: &InProgress) -> Vec<u32> {
-    let own_group = nix::unistd::getpgrp().as_raw();
-    let mut killed = Vec::new();
-    for (pid, start) in leftover_groups(ip) {
-        let Ok(raw) = i32::try_from(pid) else {
-            continue;
-        };
-        if raw <= 1 || raw == own_group || pid == std::process::id() {
-            continue;
-        }
-        let Some(recorded) = start else {
-            continue;
-        };
-        if process_start_time(pid).is_some_and(|now| now != recorded) {
-            continue;
-        }
-        match killpg(Pid::from_raw(raw), Signal::SIGKILL) {
-            Ok(()) => killed.push(pid),
-            Err(Errno::ESRCH) => {}
-            Err(e) => tracing::warn!(pgid = pid, "cannot kill a left-over process group: {e}"),
-        }
-    }
-    wait_gone(&killed, std::time::Duration::from_secs(5));
-    killed
-}
-
-/// Waits until none of `groups` has a process left (zombies aside), or `limit`.
-fn wait_gone(groups: &[u32], limit: std::time::Duration) {
-    let until = std::time::Instant::now() + limit;
-    while std::time::Instant::now() < until
-        && groups.iter().any(|&g| {
-            i32::try_from(g)
-                .is_ok_and(|raw| !matches!(killpg(Pid::from_raw(raw), None), Err(Errno::ESRCH)))
-                && group_has_live_member(g)
-        })
-    {
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
-}
-
-/// Whether a process other than a zombie is in process group `pgid`.
-fn group_has_live_member(pgid: u32) -> bool {
-    let Ok(all) = procfs::process::all_processes() else {
-        return true;
-    };
-    all.filter_map(|p| p.ok()?.stat().ok())
-        .any(|s| s.state != 'Z' && u32::try_from(s.pgrp) == Ok(pgid))
-}
-
-/// The start time of `pid` in clock ticks since boot (`/proc/<pid>/stat`
-/// field 22); `None` when there is no such process (or no `/proc`).
-pub fn process_start_time(pid: u32) -> Option<u64> {
-    Some(stat(pid)?.starttime)
-}
-
-/// Whether `pid` runs (zombies count as gone) and, when a start time is
-/// given, is still that same process.
-pub fn process_alive(pid: u32, start: Option<u64>) -> bool {
-    let Ok(raw) = i32::try_from(pid) else {
-        return false;
-    };
-    if raw <= 0 {
-        return false;
-    }
-    if let Some(stat) = stat(pid) {
-        if stat.state == 'Z' {
-            return false;
-        }
-        return start.is_none_or(|s| stat.starttime == s);
-    }
-    if std::path::Path::new("/proc/self/stat").exists() {
-        return false;
-    }
-    // No /proc: existence only (a recycled pid cannot be told apart, so a
-    // live pid counts as the same process: the safe answer for "is the
-    // previous runner still running?").
-    !matches!(kill(Pid::from_raw(raw), None), Err(Errno::ESRCH))
-}
-
-/// `/proc/<pid>/stat`; `None` when there is no such process (or no `/proc`).
-fn stat(pid: u32) -> Option<procfs::process::Stat> {
-    procfs::process::Process::new(i32::try_from(pid).ok()?)
-        .ok()?
-        .stat()
-        .ok()
 }
 
 fn now_secs() -> DateTime<Utc> {
