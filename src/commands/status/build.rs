@@ -4,8 +4,8 @@
 use super::{InProgressDoc, NextDoc, RunningTaskDoc, StatusDoc};
 use crate::plan::Selection;
 use crate::project::{LoadedRoadmap, Project};
-use crate::resume::{Action, GroupStep, Options, RunState, decide};
 use crate::report::tree::Tree;
+use crate::resume::{Action, GroupStep, Options, RunState, decide};
 use crate::roadmap::{GroupKey, PhaseId};
 use crate::status::{InProgress, lock};
 use crate::text::plural;
