@@ -9,22 +9,23 @@
 //! resumed after a usage limit continues in its own worktree.
 
 use super::Ctx;
-use super::attempt::{AttemptJob, AttemptMsg, AttemptResult, Setup, run_attempt};
-use super::group::QueuedTask;
+use resolve::{Resolving, lost_changes};
+
+mod resolve;
+mod task;
+
 use super::merging::fetched_commit;
-use crate::agent::command::{TaskEnv, build_invocation};
-use crate::agent::prompt::{ResolverPrompt, WORKTREE_NOTE, resolver_prompt};
-use crate::config::{Isolation, Resolve, Settings};
+use crate::agent::prompt::WORKTREE_NOTE;
+use crate::config::{Isolation, Resolve};
 use crate::events::{Event, Reporter, TaskSummary};
 use crate::exit;
-use crate::project::Project;
 use crate::resume::GroupAction;
 use crate::roadmap::{GroupKey, Task};
 use crate::status::{IntegrationRecord, IntegrationState, RunView, TaskRecord};
 use crate::vcs::Repo;
-use crate::worktree::{self, Conflict, Dropped, Merged, Side, Unresolved, Worktrees, task_name};
+use crate::worktree::{self, Conflict, Merged, Worktrees, task_name};
 use git2::Oid;
-use std::ffi::OsString;
+pub use task::TaskIsolation;
 
 /// The `{{isolation}}` prompt text for tasks working so.
 pub fn prompt_note(isolation: Isolation) -> &'static str {
@@ -46,204 +47,6 @@ pub fn with_note(mut prompt: String, isolation: Isolation) -> String {
         prompt.push('\n');
     }
     prompt
-}
-
-/// Makes each task's worktree as its attempt is built (`GroupJobs::job`).
-pub struct TaskIsolation {
-    wts: Worktrees,
-    repo: Repo,
-    key: GroupKey,
-    /// The group's base, made before the first worktree of this run.
-    base: Option<Result<Oid, String>>,
-    arriving: super::merging::Arriving,
-    /// Worktrees being made ahead, off the runner's loop, for first
-    /// attempts while agents run, by task id: a freed slot starts its next
-    /// task without waiting for one.
-    ahead: std::collections::HashMap<String, MadeAhead>,
-    /// Run on workers: no worktree is made here.
-    remote: bool,
-}
-
-impl TaskIsolation {
-    /// `remote`: the tasks run on workers (`--nats`), which make their own
-    /// worktrees; only their branches are merged here, as they arrive.
-    pub fn new(
-        project: &Project,
-        settings: &Settings,
-        isolation: Isolation,
-        key: &GroupKey,
-        remote: bool,
-    ) -> Option<TaskIsolation> {
-        if isolation != Isolation::Worktree {
-            return None;
-        }
-        let repo = Repo::open(&project.dir).ok()?;
-        Some(TaskIsolation {
-            wts: Worktrees::new(&project.dir, repo.workdir(), &settings.worktree),
-            repo,
-            key: key.clone(),
-            base: None,
-            arriving: match remote {
-                true => super::merging::Arriving::remote(settings.git.clone()),
-                false => Default::default(),
-            },
-            ahead: Default::default(),
-            remote,
-        })
-    }
-
-    /// A task succeeded: its change merged into the project tree now
-    /// ([`super::merging`]).
-    pub fn merge_now(&mut self, task: &Task, io: &mut super::group::GroupIo<'_, '_>) {
-        self.arriving
-            .merge(&self.repo, &self.wts, &self.key, task, io);
-    }
-
-    fn base(&mut self) -> Result<Oid, String> {
-        let (repo, wts, key) = (&self.repo, &self.wts, &self.key);
-        self.base
-            .get_or_insert_with(|| {
-                worktree::make_base(repo, key, &wts.excluded()).map_err(|e| e.to_string())
-            })
-            .clone()
-    }
-
-    /// A fresh worktree from the base: its cwd.
-    fn make(&mut self, task_id: &str) -> Result<std::path::PathBuf, String> {
-        let name = task_name(&self.key, task_id);
-        self.base().and_then(|base| {
-            worktree::create_task_worktree(&self.wts, self.repo.git2(), &name, base)
-                .map(|wt| wt.cwd)
-                .map_err(|e| format!("cannot make the task's worktree: {e}"))
-        })
-    }
-
-    /// The next queued task's worktree, made on a thread of its own while
-    /// the slots are busy (the loop goes on recording and merging). First
-    /// attempts only: a retry's fresh worktree replaces the failed one's,
-    /// which stays for inspection until the retry starts.
-    pub fn make_ahead(&mut self, task: &QueuedTask) {
-        let first = task.attempt == 1 && task.resume.is_none() && task.profile == 0;
-        if !first || self.remote || self.ahead.contains_key(&task.task_id) {
-            return;
-        }
-        let Ok(base) = self.base() else {
-            return; // `prepare` reports it.
-        };
-        let (wts, git_dir) = (self.wts.clone(), self.repo.git2().path().to_path_buf());
-        let name = task_name(&self.key, &task.task_id);
-        let thread = std::thread::Builder::new()
-            .name(format!("worktree {name}"))
-            .spawn(move || {
-                let git = git2::Repository::open(&git_dir).map_err(|e| e.to_string())?;
-                worktree::create_task_worktree(&wts, &git, &name, base)
-                    .map(|wt| wt.cwd)
-                    .map_err(|e| e.to_string())
-            });
-        if let Ok(thread) = thread {
-            self.ahead
-                .insert(task.task_id.clone(), MadeAhead(Some(thread)));
-        }
-    }
-
-    /// Points the job at the task's worktree (made fresh from the base, or
-    /// ahead, or kept when a limited session resumes) with its setup commands.
-    pub fn prepare(&mut self, task: &QueuedTask, job: &mut AttemptJob) {
-        if self.remote {
-            return;
-        }
-        let name = task_name(&self.key, &task.task_id);
-        let log_path = job.log_path.with_extension("setup.log");
-        let path = self.wts.root.join(&name);
-        let ahead = (self.ahead.remove(&task.task_id))
-            .filter(|_| task.attempt == 1 && task.profile == 0)
-            .and_then(|mut made| made.join());
-        let made = if task.resume.is_some() && path.join(".git").exists() {
-            Ok(self.wts.cwd_in(&path))
-        } else if let Some(Ok(cwd)) = ahead {
-            Ok(cwd)
-        } else {
-            // Not made ahead, or that failed (e.g. a ref locked by a merge
-            // of the moment): made here, once more.
-            self.make(&task.task_id)
-        };
-        match made {
-            Ok(cwd) => {
-                job.worktree = Some(path);
-                if let Some(dir) = self.wts.cargo_target_dir(&name) {
-                    job.invocation
-                        .env
-                        .push(("CARGO_TARGET_DIR".into(), dir.into_os_string()));
-                }
-                job.cwd = cwd;
-                let fresh = task.resume.is_none();
-                job.setup = Some(Setup {
-                    commands: if fresh {
-                        self.wts.settings.setup.clone()
-                    } else {
-                        Vec::new()
-                    },
-                    env: job.invocation.env.clone(),
-                    log_path,
-                    error: None,
-                });
-            }
-            Err(e) => {
-                job.setup = Some(Setup {
-                    log_path,
-                    error: Some(e),
-                    ..Setup::default()
-                })
-            }
-        }
-    }
-}
-
-/// A worktree being made on its own thread: its cwd once made. Dropped
-/// unused (the group ended first), it waits for the thread, so no worktree
-/// appears after the group's clean-up.
-struct MadeAhead(Option<std::thread::JoinHandle<Result<std::path::PathBuf, String>>>);
-
-impl MadeAhead {
-    fn join(&mut self) -> Option<Result<std::path::PathBuf, String>> {
-        let thread = self.0.take()?;
-        Some(
-            thread
-                .join()
-                .unwrap_or_else(|_| Err("the worktree's thread panicked".into())),
-        )
-    }
-}
-
-impl Drop for MadeAhead {
-    fn drop(&mut self) {
-        let _ = self.join();
-    }
-}
-
-/// A conflict being resolved: what the resolver is given.
-struct Resolving<'r> {
-    repo: &'r Repo,
-    wts: &'r Worktrees,
-    planned: &'r GroupAction<'r>,
-    task: &'r Task,
-    /// The merged tasks whose changes touch the conflicted files.
-    others: Vec<&'r Task>,
-    /// Every merged task with the files it changed, to name a lost side.
-    merged: &'r [(&'r Task, Vec<String>)],
-    conflict: &'r Conflict,
-}
-
-/// How one resolver attempt ended.
-enum Resolution {
-    Merged(Oid),
-    /// Conflict markers are left in these files.
-    Marked(Vec<String>),
-    /// The result lost (part of) a side's change in these files.
-    Dropped(Vec<Dropped>),
-    Failed(String),
-    /// A signal: the run stops.
-    Stopped,
 }
 
 /// A group's integration stopped: what to tell the user.
@@ -582,180 +385,6 @@ impl Ctx<'_, '_, '_> {
         super::merging::note(reporter, key, &task.id, files.len());
         Ok(files)
     }
-
-    /// Resolver agents on the conflicted merge, at most `resolve_attempts`,
-    /// stopping early when the same files keep their markers. The merge
-    /// commit of the resolved tree, or what the last attempt's result lost
-    /// (empty when it failed otherwise).
-    async fn resolve(
-        &mut self,
-        r: &Resolving<'_>,
-        reporter: &mut dyn Reporter,
-    ) -> Result<Oid, Vec<Dropped>> {
-        let key = &r.planned.key;
-        let attempts = self.inputs.settings.worktree.resolve_attempts;
-        let mut last: Option<Vec<String>> = None;
-        let mut result = Err(Vec::new());
-        for attempt in 1..=attempts {
-            reporter.report(&Event::Warning {
-                message: format!(
-                    "{key}: {} conflicts with {} in {}: a resolver agent merges them (attempt {attempt} of {attempts})",
-                    r.task.id,
-                    names(&r.others),
-                    r.conflict.files.join(", ")
-                ),
-            });
-            let why = match self.resolve_once(r, reporter).await {
-                Resolution::Merged(to) => {
-                    result = Ok(to);
-                    break;
-                }
-                Resolution::Stopped => break,
-                Resolution::Dropped(dropped) => {
-                    let lost = lost_changes(&dropped, r.task, r.merged);
-                    result = Err(dropped);
-                    format!("its result lost {}: not taken", lost.join("; "))
-                }
-                Resolution::Marked(files) => {
-                    result = Err(Vec::new());
-                    let same = last.as_ref() == Some(&files);
-                    let why = format!("conflict markers are left in {}", files.join(", "));
-                    last = Some(files);
-                    if same {
-                        reporter.report(&Event::Warning {
-                            message: format!(
-                                "{key}: resolving {}: {why} again: giving up",
-                                r.task.id
-                            ),
-                        });
-                        break;
-                    }
-                    why
-                }
-                Resolution::Failed(why) => {
-                    result = Err(Vec::new());
-                    why
-                }
-            };
-            reporter.report(&Event::Warning {
-                message: format!("{key}: resolving {}: {why}", r.task.id),
-            });
-        }
-        if let Err(e) = worktree::remove_group_worktrees(r.repo, r.wts, key, &[]) {
-            reporter.report(&Event::Warning {
-                message: format!("{key}: cannot remove the resolver's worktree: {e}"),
-            });
-        }
-        result
-    }
-
-    /// One resolver agent in a fresh worktree holding the conflicted merge.
-    async fn resolve_once(&mut self, r: &Resolving<'_>, reporter: &mut dyn Reporter) -> Resolution {
-        let wt = match worktree::start_resolver(r.repo, r.wts, &r.planned.key, r.conflict) {
-            Ok(wt) => wt,
-            Err(e) => return Resolution::Failed(format!("cannot start the resolver: {e}")),
-        };
-        let job = self.resolver_job(r, &wt);
-        let log = job.log_path.clone();
-        let res = self.run_tracked(job, reporter).await;
-        if self.signals.received().is_some() {
-            return Resolution::Stopped;
-        }
-        if !res.outcome.is_success() {
-            let label = res.outcome.label();
-            return Resolution::Failed(format!("the resolver {label} (log {})", log.display()));
-        }
-        let message = format!("{}: {}", r.task.id, r.task.title);
-        match worktree::resolved_merge(r.repo, r.wts, &wt, r.conflict, &message) {
-            Ok(Ok(to)) => Resolution::Merged(to),
-            Ok(Err(Unresolved::Marked(marked))) => Resolution::Marked(marked),
-            Ok(Err(Unresolved::Dropped(dropped))) => Resolution::Dropped(dropped),
-            Err(e) => Resolution::Failed(format!("cannot take its result: {e}")),
-        }
-    }
-
-    /// Runs a resolver attempt, named in the in-progress file while it runs
-    /// so a run killed meanwhile leaves no agent behind.
-    async fn run_tracked(&mut self, job: AttemptJob, reporter: &mut dyn Reporter) -> AttemptResult {
-        let id = job.task_id.clone();
-        let rel = crate::project::relative_display(&self.inputs.project.dir, &job.log_path);
-        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-        let attempt = run_attempt(job, self.stop.clone(), tx);
-        tokio::pin!(attempt);
-        let res = loop {
-            tokio::select! {
-                Some(msg) = rx.recv() => {
-                    if let AttemptMsg::Started { pid, .. } = msg
-                        && let Err(e) = self.store.task_started(&id, pid, Some(rel.clone()))
-                    {
-                        reporter.report(&Event::Warning { message: format!("cannot update the in-progress file: {e}") });
-                    }
-                }
-                res = &mut attempt => break res,
-            }
-        };
-        if let Err(e) = self.store.helper_finished(&id) {
-            reporter.report(&Event::Warning {
-                message: format!("cannot update the in-progress file: {e}"),
-            });
-        }
-        res
-    }
-
-    fn resolver_job(&self, r: &Resolving<'_>, wt: &worktree::TaskWorktree) -> AttemptJob {
-        let settings = self.inputs.settings;
-        let (planned, task, conflict) = (r.planned, r.task, r.conflict);
-        let prompt = resolver_prompt(&ResolverPrompt {
-            phase: planned.phase,
-            group: planned.group,
-            task,
-            others: r.others.clone(),
-            hunks: &conflict.hunks,
-        });
-        let log_path = self.inputs.project.orchestrator_logs().join(format!(
-            "{}_{}_resolve_{}.log",
-            planned.key.log_stem(),
-            crate::roadmap::slug(&task.id),
-            chrono::Local::now().format("%Y%m%d-%H%M%S")
-        ));
-        let env = TaskEnv {
-            phase: planned.key.phase.clone(),
-            group: planned.key.group.clone(),
-            task_id: task.id.clone(),
-            task_title: task.title.clone(),
-            log_file: log_path.clone(),
-            split_file: None,
-        };
-        // `[repair] agent` resolves conflicts too; the run's keeps its program.
-        let agent = settings.repair_agent();
-        let mut invocation = build_invocation(agent, &prompt, None, &env);
-        if std::ptr::eq(agent, &settings.agent) {
-            invocation.program = self.inputs.program.as_os_str().to_os_string();
-        }
-        invocation
-            .env
-            .push(("ROADMAP_ROLE".into(), "resolver".into()));
-        invocation.env.push((
-            "ROADMAP_CONFLICT_FILES".into(),
-            OsString::from(conflict.files.join("\n")),
-        ));
-        AttemptJob {
-            // An id the in-progress file reads back (no task runs while a resolver does).
-            task_id: format!("{}_resolve", task.id),
-            attempt: 1,
-            invocation,
-            cwd: wt.cwd.clone(),
-            log_path,
-            timeout: settings.timeout,
-            grace: settings.grace,
-            output: agent.output,
-            // Conflict resolution spends from the run's budget as repairs do.
-            role: super::budget::Role::Repair,
-            fingerprint: None,
-            setup: None,
-            worktree: None,
-        }
-    }
 }
 
 /// `shared` or `worktree`, as `--isolation` takes it.
@@ -782,7 +411,7 @@ fn conflicting_tasks<'t>(merged: &[(&'t Task, Vec<String>)], files: &[String]) -
         .collect()
 }
 
-fn names(tasks: &[&Task]) -> String {
+pub(super) fn names(tasks: &[&Task]) -> String {
     if tasks.is_empty() {
         return "the project tree's own changes".into();
     }
@@ -791,31 +420,6 @@ fn names(tasks: &[&Task]) -> String {
         .map(|t| t.id.as_str())
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// "A1's change to shared.txt" for each file a resolution lost, the side
-/// named by the task (or merged tasks) whose change it was.
-fn lost_changes(dropped: &[Dropped], task: &Task, merged: &[(&Task, Vec<String>)]) -> Vec<String> {
-    dropped
-        .iter()
-        .map(|d| {
-            let whose = match d.side {
-                Side::Task => format!("{}'s change", task.id),
-                Side::Merged => {
-                    let by: Vec<&Task> = merged
-                        .iter()
-                        .filter(|(_, files)| files.contains(&d.file))
-                        .map(|(t, _)| *t)
-                        .collect();
-                    match by.is_empty() {
-                        true => "the project tree's own change".to_string(),
-                        false => format!("{}'s change", names(&by)),
-                    }
-                }
-            };
-            format!("{whose} to {}", d.file)
-        })
-        .collect()
 }
 
 /// The run stops on an unresolved conflict: the files, the two tasks, what
@@ -866,7 +470,7 @@ fn conflict_stop(
 mod tests {
     use super::*;
     use crate::agent::prompt::{DEFAULT_TEMPLATE, PromptVars, render_prompt};
-    use crate::config::{FileConfig, Overrides};
+    use crate::config::{FileConfig, Overrides, Settings};
 
     fn settings(isolation: Isolation) -> Settings {
         let over = Overrides {
