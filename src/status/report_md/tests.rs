@@ -21,9 +21,8 @@ fn durations() {
 
 #[test]
 fn quoting_neutralises_structure() {
-    let q = quote_block(
-        "# Done\n\nSome <div> text `<b>` kept\nTitle\n---\n```rust\n# not a heading\n",
-    );
+    let q =
+        quote_block("# Done\n\nSome <div> text `<b>` kept\nTitle\n---\n```rust\n# not a heading\n");
     assert_eq!(
         q,
         "> **Done**\n>\n> Some &lt;div> text `<b>` kept\n> Title\n> \\---\n> ```rust\n> # not a heading\n> ```\n\n"
