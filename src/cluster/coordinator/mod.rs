@@ -88,17 +88,20 @@ impl Origin {
             .map_err(|e| e.to_string())
     }
 
-    /// The commit the remote's `branch` holds, if it has the branch.
-    pub fn tip(&self, branch: &str) -> Result<Option<String>, String> {
+    /// The worker's `branch` fetched here, and the commit it holds now if
+    /// the remote has it: one connection to the remote per result, where
+    /// a look-up first and a fetch after took two.
+    pub fn fetch_tip(&self, branch: &str) -> Result<Option<String>, String> {
+        self.fetch(branch)?;
         let git = git2::Repository::open(&self.git_dir).map_err(|e| e.to_string())?;
-        crate::vcs::transfer::remote_ref(
-            &git,
-            &self.url,
-            &format!("refs/heads/{branch}"),
-            &self.git,
-        )
-        .map(|id| id.map(|id| id.to_string()))
-        .map_err(|e| e.to_string())
+        // A branch missing from the remote fetches nothing, and its ref
+        // here is missing too (the commit is in the branch's name, so a ref
+        // left by an earlier fetch holds that same commit).
+        match git.refname_to_id(&format!("refs/{branch}")) {
+            Ok(id) => Ok(Some(id.to_string())),
+            Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+            Err(e) => Err(e.to_string()),
+        }
     }
 }
 
@@ -140,7 +143,7 @@ impl Dispatcher {
                 let w = Watch::new();
                 watch::follow_results(
                     self.queues.results.clone(),
-                    super::protocol::run_filter(run),
+                    self.queues.run_filters(run),
                     w.clone(),
                     self.reconnects.clone(),
                 );
