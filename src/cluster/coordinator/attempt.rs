@@ -318,11 +318,7 @@ async fn unusable(remote: &RemoteTask, r: &ResultMsg) -> Option<String> {
     if !r.outcome.is_success() {
         return None;
     }
-    let origin = remote.origin.clone();
-    let b = branch.clone();
-    let tip = tokio::task::spawn_blocking(move || origin.fetch_tip(&b))
-        .await
-        .unwrap_or_else(|e| Err(e.to_string()));
+    let tip = remote.origin.fetch_tip(&branch).await;
     let short = commit.get(..12).unwrap_or(&commit);
     match tip {
         // Fetched, so its merge as it arrives need not.
