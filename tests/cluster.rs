@@ -1885,3 +1885,78 @@ fn the_work_queue_holds_a_group_s_tasks_longest_expected_first() {
     let want: Vec<String> = (1..=16).rev().map(|n| format!("A{n}")).collect();
     assert_eq!(tasks, want, "task messages in stream order: {subjects:?}");
 }
+
+// ------------------------------------- the newer server's features
+
+/// On a 2.10+ server the coordinator reads a run's claims and results
+/// through one consumer with two filter subjects.
+#[test]
+fn on_a_recent_server_a_run_is_read_through_two_filter_subjects() {
+    run_read_through(NatsServer::start_recent(), true);
+}
+
+/// A 2.9 server takes one filter: the run's whole `rr.out.<run>.>`.
+#[test]
+fn on_2_9_a_run_is_read_through_one_filter_subject() {
+    run_read_through(NatsServer::start(), false);
+}
+
+/// The consumers of ROADMAP_RESULTS while the run's task runs, then the
+/// run's end (their filters take what they must: the result is heard).
+fn run_read_through(nats: NatsServer, recent: bool) {
+    let _lock = heavy();
+    let url = nats.url();
+    let mut workers = vec![Worker::start(&url, "w1", 1)];
+    wait_for_workers(&url, &mut workers, 20);
+    let roadmap = roadmap_with_tasks(&[("A1", "FAKE: write out/A1.txt from A1\nFAKE: sleep 2")]);
+    let cp = ClusterProject::builder(&roadmap, &url).build();
+    let mut run = cp.coordinator(&[]);
+    let mut c = nats.client();
+    let run_id = task_message(&mut c, "1-A-A1").json()["run"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    wait_for("A1's agent", 30, || all_starts(&workers).len() == 1);
+    let listed = c
+        .js_api(
+            "$JS.API.CONSUMER.LIST.ROADMAP_RESULTS",
+            &serde_json::json!({}),
+        )
+        .expect("$JS.API.CONSUMER.LIST");
+    let filters: Vec<(serde_json::Value, serde_json::Value)> = listed["consumers"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no consumer list: {listed}"))
+        .iter()
+        .map(|c| {
+            let config = &c["config"];
+            (
+                config["filter_subject"].clone(),
+                config["filter_subjects"].clone(),
+            )
+        })
+        .collect();
+    let (one, several) = if recent {
+        (
+            serde_json::Value::Null,
+            serde_json::json!([
+                format!("rr.out.{run_id}.claim.>"),
+                format!("rr.out.{run_id}.result.>")
+            ]),
+        )
+    } else {
+        (
+            serde_json::json!(format!("rr.out.{run_id}.>")),
+            serde_json::Value::Null,
+        )
+    };
+    assert!(!filters.is_empty(), "no consumer reads ROADMAP_RESULTS");
+    for (f, fs) in &filters {
+        assert_eq!(
+            (f, fs),
+            (&one, &several),
+            "the consumers' filters: {filters:?}"
+        );
+    }
+    run.assert_exit(RUN, 0);
+    assert_eq!(cp.origin_file("out/A1.txt"), "from A1\n");
+}

@@ -9,6 +9,7 @@
 //! `Nats-Msg-Id`, a KV bucket for heartbeats, an object store for logs.
 //!
 //! * [`protocol`]: subjects, names and message JSON;
+//! * [`batch`]: git work done in batches (pushes, fetches);
 //! * [`queues`]: the streams, consumer and buckets, made when missing;
 //! * [`coordinator`]: a task attempt run remotely, as the group loop sees it;
 //! * [`worker`]: the worker process;
@@ -16,6 +17,7 @@
 //! * [`idle`]: no worker live while tasks wait: said, and maybe the run stopped;
 //! * [`live_log`]: a remote attempt's log, streamed as it is written.
 
+pub mod batch;
 pub mod coordinator;
 pub mod idle;
 pub mod live_log;

@@ -6,7 +6,7 @@ use super::ClusterError;
 use super::protocol::{AttemptKey, ResultMsg};
 use super::protocol::{
     LOGS_BUCKET, LOST_STREAM, RESULTS_STREAM, RESULTS_SUBJECTS, TASKS_STREAM, WORKERS_BUCKET,
-    WORKERS_CONSUMER, lost_subject,
+    WORKERS_CONSUMER, lost_subject, run_filter,
 };
 pub use crate::config::cluster::Redelivery;
 use async_nats::jetstream::{self, consumer, kv, object_store, stream};
@@ -45,8 +45,9 @@ pub fn parse_version(text: &str) -> (u32, u32, u32) {
     (next(), next(), next())
 }
 
-/// What a 2.10+ server does that a 2.9 one does not (the client's own
-/// bucket creation, which reads the account's limits in the 2.10 shape).
+/// What a 2.10+ server does that a 2.9 one does not: the client's own
+/// bucket creation (which reads the account's limits in the 2.10 shape),
+/// consumers filtering on several subjects.
 pub fn is_recent(version: (u32, u32, u32)) -> bool {
     version >= (2, 10, 0)
 }
@@ -121,6 +122,13 @@ impl Queues {
 }
 
 impl Queues {
+    /// The subjects a coordinator reads of one run: its claims and its
+    /// results, as two filters of one consumer on a 2.10+ server; a 2.9
+    /// server takes one filter only, the run's whole `rr.out.<run>.>`.
+    pub fn run_filters(&self, run: &str) -> Vec<String> {
+        run_filters(run, self.version)
+    }
+
     /// The result stored for the attempt, if a worker published one.
     pub async fn stored_result(&self, key: &AttemptKey) -> Result<Option<ResultMsg>, ClusterError> {
         let subject = key.result_subject();
@@ -146,6 +154,18 @@ pub async fn last_on(
         Err(e) if e.kind() == K::NoMessageFound => Ok(None),
         Err(e) => Err(ClusterError::nats(format!("cannot read {what}"), e)),
     }
+}
+
+fn run_filters(run: &str, version: (u32, u32, u32)) -> Vec<String> {
+    let all = run_filter(run);
+    if !is_recent(version) {
+        return vec![all];
+    }
+    let stem = all.trim_end_matches('>');
+    ["claim", "result"]
+        .iter()
+        .map(|kind| format!("{stem}{kind}.>"))
+        .collect()
 }
 
 fn consumer_config(r: Redelivery) -> consumer::pull::Config {
@@ -277,5 +297,31 @@ mod tests {
         assert!(!is_recent(parse_version("2.9.10")));
         assert!(is_recent(parse_version("2.10.0")));
         assert!(is_recent(parse_version("2.15.1")));
+    }
+
+    #[test]
+    fn a_run_is_read_through_two_filters_on_2_10_and_one_on_2_9() {
+        let key = AttemptKey {
+            run: "20261201T113600-ab12".into(),
+            name: "1-A-A1".into(),
+            attempt: 1,
+        };
+        assert_eq!(
+            run_filters(&key.run, (2, 9, 10)),
+            ["rr.out.20261201T113600-ab12.>"]
+        );
+        let two = run_filters(&key.run, (2, 15, 1));
+        assert_eq!(
+            two,
+            [
+                "rr.out.20261201T113600-ab12.claim.>",
+                "rr.out.20261201T113600-ab12.result.>"
+            ]
+        );
+        // Each filter takes its own kind of message, and only that.
+        let matches =
+            |filter: &str, subject: &str| subject.starts_with(filter.trim_end_matches('>'));
+        assert!(matches(&two[0], &key.claim_subject()) && !matches(&two[0], &key.result_subject()));
+        assert!(matches(&two[1], &key.result_subject()) && !matches(&two[1], &key.claim_subject()));
     }
 }

@@ -318,23 +318,11 @@ async fn unusable(remote: &RemoteTask, r: &ResultMsg) -> Option<String> {
     if !r.outcome.is_success() {
         return None;
     }
-    let origin = remote.origin.clone();
-    let b = branch.clone();
-    let tip = tokio::task::spawn_blocking(move || origin.tip(&b))
-        .await
-        .unwrap_or_else(|e| Err(e.to_string()));
+    let tip = remote.origin.fetch_tip(&branch).await;
     let short = commit.get(..12).unwrap_or(&commit);
     match tip {
-        Ok(Some(t)) if t == commit => {
-            // Fetched now, so its merge as it arrives need not; a failure
-            // leaves the fetch to the merge.
-            let origin = remote.origin.clone();
-            let fetched = tokio::task::spawn_blocking(move || origin.fetch(&branch)).await;
-            if let Ok(Err(e)) = fetched {
-                tracing::warn!(error = %e, "cannot fetch the task's branch yet");
-            }
-            None
-        }
+        // Fetched, so its merge as it arrives need not.
+        Ok(Some(t)) if t == commit => None,
         Ok(Some(t)) => Some(format!(
             "the result of {} names commit {short}, but the remote's {branch} holds {}: its work cannot be merged, the attempt is lost",
             r.worker,

@@ -83,6 +83,7 @@ impl RemoteGroup {
                 git_dir: repo.git2().path().to_path_buf(),
                 url: url.clone(),
                 git: settings.git.clone(),
+                fetches: Default::default(),
             }),
             base_ref,
             base: base.to_string(),

@@ -20,7 +20,7 @@ use super::queues::{Queues, Redelivery, last_on};
 use super::{ClusterError, NatsTarget};
 use crate::config::GitSettings;
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use turnstile::Turn;
@@ -71,7 +71,12 @@ pub struct Origin {
     pub git_dir: PathBuf,
     pub url: String,
     pub git: GitSettings,
+    /// Results' branches fetched in batches (see [`crate::cluster::batch`]).
+    pub fetches: Arc<Fetches>,
 }
+
+/// Branches to fetch, each to its tip here (if the remote has it).
+pub type Fetches = crate::cluster::batch::Batcher<String, Result<Option<String>, String>>;
 
 impl std::fmt::Debug for Origin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -82,26 +87,57 @@ impl std::fmt::Debug for Origin {
 }
 
 impl Origin {
-    /// The worker's `branch` fetched here, where its merge finds it (off
-    /// the group loop, and beside the other results' fetches).
-    pub fn fetch(&self, branch: &str) -> Result<(), String> {
-        let git = git2::Repository::open(&self.git_dir).map_err(|e| e.to_string())?;
-        let spec = crate::runner::merging::branch_refspec(branch);
-        crate::vcs::transfer::fetch_refspecs(&git, &self.url, &[spec], &self.git)
-            .map_err(|e| e.to_string())
+    /// The worker's `branch` fetched here, where its merge finds it, and
+    /// the commit it holds now if the remote has it: one connection to the
+    /// remote per result (a look-up then a fetch took two), and one for all
+    /// the results that waited while another fetch was under way.
+    pub async fn fetch_tip(&self, branch: &str) -> Result<Option<String>, String> {
+        let (dir, url, git) = (self.git_dir.clone(), self.url.clone(), self.git.clone());
+        self.fetches
+            .run(branch.to_string(), move |branches| {
+                fetch_tips(&dir, &url, &git, &branches)
+            })
+            .await
+            .unwrap_or_else(|| Err("the fetch crashed".to_string()))
     }
+}
 
-    /// The commit the remote's `branch` holds, if it has the branch.
-    pub fn tip(&self, branch: &str) -> Result<Option<String>, String> {
-        let git = git2::Repository::open(&self.git_dir).map_err(|e| e.to_string())?;
-        crate::vcs::transfer::remote_ref(
-            &git,
-            &self.url,
-            &format!("refs/heads/{branch}"),
-            &self.git,
-        )
-        .map(|id| id.map(|id| id.to_string()))
+/// One fetch of `branches`; each one's tip here after it.
+fn fetch_tips(
+    dir: &Path,
+    url: &str,
+    settings: &GitSettings,
+    branches: &[String],
+) -> Vec<Result<Option<String>, String>> {
+    let fetched = git2::Repository::open(dir)
         .map_err(|e| e.to_string())
+        .and_then(|git| {
+            let specs: Vec<String> = branches
+                .iter()
+                .map(|b| crate::runner::merging::branch_refspec(b))
+                .collect();
+            crate::vcs::transfer::fetch_refspecs(&git, url, &specs, settings)
+                .map_err(|e| e.to_string())?;
+            Ok(git)
+        });
+    tracing::debug!(branches = branches.len(), "fetch");
+    branches
+        .iter()
+        .map(|b| match &fetched {
+            Ok(git) => tip_here(git, b),
+            Err(e) => Err(e.clone()),
+        })
+        .collect()
+}
+
+/// What the fetched `branch` holds here. A branch missing from the remote
+/// fetches nothing, and its ref here is missing too (the commit is in the
+/// branch's name, so a ref left by an earlier fetch holds that same commit).
+fn tip_here(git: &git2::Repository, branch: &str) -> Result<Option<String>, String> {
+    match git.refname_to_id(&format!("refs/{branch}")) {
+        Ok(id) => Ok(Some(id.to_string())),
+        Err(e) if e.code() == git2::ErrorCode::NotFound => Ok(None),
+        Err(e) => Err(e.to_string()),
     }
 }
 
@@ -143,7 +179,7 @@ impl Dispatcher {
                 let w = Watch::new();
                 watch::follow_results(
                     self.queues.results.clone(),
-                    super::protocol::run_filter(run),
+                    self.queues.run_filters(run),
                     w.clone(),
                     self.reconnects.clone(),
                 );

@@ -79,18 +79,19 @@ impl Watch {
     }
 }
 
-/// Follows the results stream's messages under `filter` into `watch`, for
-/// as long as the watch is in use, starting again on each reconnection.
+/// Follows the results stream's messages under `filters` (see
+/// [`crate::cluster::queues::Queues::run_filters`]) into `watch`, for as
+/// long as the watch is in use, starting again on each reconnection.
 pub fn follow_results(
     results: stream::Stream,
-    filter: String,
+    filters: Vec<String>,
     watch: Arc<Watch>,
     reconnects: watch::Receiver<u64>,
 ) {
     let w = Arc::downgrade(&watch);
     tokio::spawn(follow(
         results,
-        filter,
+        filters,
         reconnects,
         move |subject, payload| match w.upgrade() {
             Some(w) => {
@@ -107,7 +108,7 @@ pub fn follow_lost(lost: stream::Stream, watch: Arc<Watch>, reconnects: watch::R
     let w = Arc::downgrade(&watch);
     tokio::spawn(follow(
         lost,
-        String::new(),
+        Vec::new(),
         reconnects,
         move |_, payload| match w.upgrade() {
             Some(w) => {
@@ -119,7 +120,8 @@ pub fn follow_lost(lost: stream::Stream, watch: Arc<Watch>, reconnects: watch::R
     ));
 }
 
-/// Reads every message of `stream` under `filter` from the first, handing
+/// Reads every message of `stream` under `filters` (none: all; several
+/// only on a 2.10+ server) from the first, handing
 /// each to `handle` until it returns false. An ordered consumer recreates
 /// itself after a gap; when its stream ends or fails, or the client
 /// reconnects (the consumer lived in the server that went away, and the
@@ -127,20 +129,23 @@ pub fn follow_lost(lost: stream::Stream, watch: Arc<Watch>, reconnects: watch::R
 /// one starts after the last sequence handled.
 async fn follow(
     stream: stream::Stream,
-    filter: String,
+    filters: Vec<String>,
     mut reconnects: watch::Receiver<u64>,
     mut handle: impl FnMut(&str, &[u8]) -> bool,
 ) {
     let mut next_seq = 1u64;
     loop {
         reconnects.borrow_and_update();
-        let config = consumer::pull::OrderedConfig {
-            filter_subject: filter.clone(),
+        let mut config = consumer::pull::OrderedConfig {
             deliver_policy: consumer::DeliverPolicy::ByStartSequence {
                 start_sequence: next_seq,
             },
             ..Default::default()
         };
+        match filters.as_slice() {
+            [one] => config.filter_subject = one.clone(),
+            several => config.filter_subjects = several.to_vec(),
+        }
         let messages = match stream.create_consumer(config).await {
             Ok(c) => c.messages().await.ok(),
             Err(e) => {

@@ -79,24 +79,28 @@ pub fn prepare(work_dir: &Path, task: &TaskMsg) -> Result<Checkout, String> {
     })
 }
 
-/// Commits what the agent left and pushes it as the task's branch for that
-/// commit (never forced: a branch of that name can only hold that commit);
-/// the commit and the branch.
-pub fn publish(task: &TaskMsg, co: &Checkout) -> Result<(String, String), String> {
+/// Commits what the agent left in the worktree (nothing else uses the
+/// worktree after this, so the slot may take its next task).
+pub fn commit(task: &TaskMsg, co: &Checkout) -> Result<Oid, String> {
     let message = format!("{}: {}", task.task, task.title);
-    let commit = worktree::commit_worktree(&co.wts, &co.path, &message)
-        .map_err(|e| format!("cannot commit the task's work: {e}"))?;
-    let git = open_mirror(&co.mirror)?;
+    worktree::commit_worktree(&co.wts, &co.path, &message)
+        .map_err(|e| format!("cannot commit the task's work: {e}"))
+}
+
+/// The refspec that pushes `commit` as the task's branch for that commit
+/// (never forced: a branch of that name can only hold that commit); the
+/// branch.
+pub fn branch_refspec(task: &TaskMsg, commit: Oid) -> (String, String) {
     let commit = commit.to_string();
     let branch = task.key.branch_for(&commit);
-    push_refspecs(
-        &git,
-        &task.remote,
-        &[format!("{commit}:refs/heads/{branch}")],
-        &GitSettings::default(),
-    )
-    .map_err(|e| format!("cannot push the task's branch: {e}"))?;
-    Ok((commit, branch))
+    (format!("{commit}:refs/heads/{branch}"), branch)
+}
+
+/// Pushes `refspecs` from the mirror at `mirror` to `remote` in one push.
+pub fn push(mirror: &Path, remote: &str, refspecs: &[String]) -> Result<(), String> {
+    let git = open_mirror(mirror)?;
+    push_refspecs(&git, remote, refspecs, &GitSettings::default())
+        .map_err(|e| format!("cannot push the task's branch: {e}"))
 }
 
 /// Whether the remote's `branch` holds `commit` (a stored result names

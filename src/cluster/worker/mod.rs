@@ -1,6 +1,8 @@
 //! `roadmap-runner worker`: pulls task messages while it has free slots
 //! (never more: a message held without a slot would wait out `ack_wait`),
-//! runs each in [`task::handle`], heartbeats into the workers' bucket.
+//! runs each in [`task::handle`], heartbeats into the workers' bucket. A
+//! slot is free again once its agent's work is committed: the push and the
+//! result go on beside the next agent (at most one such per slot).
 //!
 //! SIGTERM (or SIGINT) drains: no new pull, running attempts finish within
 //! the stop grace, a message that arrives meanwhile is given back at once
@@ -9,8 +11,10 @@
 //! given back.
 
 pub mod checkout;
+pub mod pushes;
 pub mod report;
 pub mod task;
+pub mod timings;
 
 use super::protocol::{Heartbeat, worker_key};
 use super::queues::{HEARTBEAT_EVERY, Queues};
@@ -22,7 +26,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
 use tokio::task::JoinSet;
@@ -61,7 +65,13 @@ pub struct WorkerCtx {
     reconnects: watch::Receiver<u64>,
     started_at: chrono::DateTime<chrono::Utc>,
     running: Mutex<BTreeSet<String>>,
+    /// Attempts pushing and publishing after their slot was given up: at
+    /// most one per slot (a slow remote holds the slots back, not ever
+    /// more messages).
+    publishing: Arc<Semaphore>,
     mirrors: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// The pushes to each remote.
+    pushes: Mutex<HashMap<String, Arc<pushes::Pushes>>>,
 }
 
 impl WorkerCtx {
@@ -86,6 +96,11 @@ impl WorkerCtx {
         self.running.lock().expect("running").remove(label);
     }
 
+    /// A place among the attempts publishing (see [`WorkerCtx::publishing`]).
+    async fn publishing(&self) -> Option<OwnedSemaphorePermit> {
+        self.publishing.clone().acquire_owned().await.ok()
+    }
+
     /// One git operation at a time on a mirror (fetch, worktree add, push).
     async fn mirror_lock(&self, remote: &str) -> tokio::sync::OwnedMutexGuard<()> {
         let lock = self
@@ -96,6 +111,16 @@ impl WorkerCtx {
             .or_default()
             .clone();
         lock.lock_owned().await
+    }
+
+    /// The pushes to `remote`.
+    fn pushes(&self, remote: &str) -> Arc<pushes::Pushes> {
+        self.pushes
+            .lock()
+            .expect("pushes")
+            .entry(remote.to_string())
+            .or_default()
+            .clone()
     }
 
     /// The workers' consumer's `ack_wait` now.
@@ -159,7 +184,9 @@ pub async fn run(opts: WorkerOptions) -> Result<i32, ClusterError> {
         reconnects,
         started_at: chrono::Utc::now(),
         running: Mutex::new(BTreeSet::new()),
+        publishing: Arc::new(Semaphore::new(opts.max_parallel.max(1))),
         mirrors: Mutex::new(HashMap::new()),
+        pushes: Mutex::new(HashMap::new()),
     });
     ctx.say(&format!(
         "worker on {} with {} slots, NATS {}, work dir {}",
@@ -222,14 +249,11 @@ async fn serve(
         }
         tokio::select! {
             got = msg_rx.recv() => match got {
-                Some((msg, permit)) if !draining => {
+                Some((msg, permit, asked_at)) if !draining => {
                     let (c, s) = (ctx.clone(), stop_rx.clone());
-                    tasks.spawn(async move {
-                        let _permit: OwnedSemaphorePermit = permit;
-                        task::handle(c, msg, s).await
-                    });
+                    tasks.spawn(task::handle(c, msg, s, permit, timings::Marks::new(asked_at)));
                 }
-                Some((msg, _)) => {
+                Some((msg, _, _)) => {
                     let _ = msg.ack_with(AckKind::Nak(None)).await;
                 }
                 None => pulling = false,
@@ -294,7 +318,11 @@ async fn sleep_until(at: Option<tokio::time::Instant>) {
 async fn pull(
     consumer: consumer::PullConsumer,
     slots: Arc<Semaphore>,
-    tx: mpsc::Sender<(async_nats::jetstream::Message, OwnedSemaphorePermit)>,
+    tx: mpsc::Sender<(
+        async_nats::jetstream::Message,
+        OwnedSemaphorePermit,
+        SystemTime,
+    )>,
     mut drain: watch::Receiver<bool>,
     mut reconnects: watch::Receiver<u64>,
 ) {
@@ -306,6 +334,7 @@ async fn pull(
             p = slots.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => return },
             _ = drain.changed() => return,
         };
+        let asked = SystemTime::now();
         let want = 1 + slots.available_permits();
         let batch = consumer
             .batch()
@@ -340,7 +369,7 @@ async fn pull(
                 .or_else(|| slots.clone().try_acquire_owned().ok());
             match permit {
                 Some(p) => {
-                    if tx.send((msg, p)).await.is_err() {
+                    if tx.send((msg, p, asked)).await.is_err() {
                         return;
                     }
                 }

@@ -1,6 +1,8 @@
-//! What a worker sends back when an attempt ends: the branch pushed, the
-//! log stored, the result published, then the ack; or, when the worker is
-//! stopping and its agent was stopped, the message given back (nak).
+//! What a worker sends back when an attempt ends: the work committed and
+//! the slot given up (its next agent need not wait for the network), then
+//! the branch pushed, the log stored, the result published and the ack; or,
+//! when the worker is stopping and its agent was stopped, the message given
+//! back (nak).
 
 use super::WorkerCtx;
 use super::checkout::{self, Checkout};
@@ -18,6 +20,10 @@ pub(super) struct Ran {
     pub res: AttemptResult,
     pub checkout: Option<Checkout>,
     pub started_at: chrono::DateTime<chrono::Utc>,
+    pub marks: super::timings::Marks,
+    /// The worker's slot: given up once the agent's work is committed, so
+    /// the push, the log and the result overlap the slot's next agent.
+    pub slot: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
 /// The result is stored and, if it names a branch, the remote has it: a
@@ -38,8 +44,9 @@ pub(super) async fn already_done(ctx: &WorkerCtx, task: &TaskMsg) -> Option<&'st
     pushed.then_some("its result and branch exist already")
 }
 
-/// Push, log, result, ack — or, when this worker is stopping and the agent
-/// was stopped, give the message back for another worker.
+/// Commit, then (the slot given up: the next agent starts meanwhile) push,
+/// log, result, ack — or, when this worker is stopping and the agent was
+/// stopped, give the message back for another worker.
 pub(super) async fn finish(
     ctx: &Arc<WorkerCtx>,
     task: &TaskMsg,
@@ -52,6 +59,8 @@ pub(super) async fn finish(
         mut res,
         checkout,
         started_at,
+        mut marks,
+        slot,
     } = ran;
     let by_coordinator = cancelled.load(std::sync::atomic::Ordering::SeqCst);
     if res.outcome == TaskOutcome::Interrupted
@@ -72,14 +81,51 @@ pub(super) async fn finish(
     let split = checkout
         .as_ref()
         .and_then(|co| take_split(task, co, &mut res.outcome));
+    let committed = committed(task, &mut res, checkout.as_ref()).await;
+    marks.mark("committed");
+    let _publishing = ctx.publishing().await;
+    drop(slot);
+    marks.mark("released");
     if res.outcome.is_success() && stood_down(ctx, task, acker, checkout.as_ref()).await {
         return;
     }
     let clock = std::time::Instant::now();
-    let pushed = push(task, checkout.as_ref(), &mut res.outcome).await;
-    tracing::debug!(task = %task.key.name, ms = clock.elapsed().as_millis() as u64, "commit and push");
+    let mut pushed = None;
+    if let (Some(commit), Some(co)) = (committed, &checkout) {
+        match ctx.pushes(&task.remote).push(task, co, commit).await {
+            Ok(p) => pushed = Some(p),
+            Err(reason) => res.outcome = failed(reason),
+        }
+    }
+    tracing::debug!(task = %task.key.name, ms = clock.elapsed().as_millis() as u64, "push");
+    marks.mark("pushed");
     let log_key = store_log(ctx, task, &res).await;
-    let result = ResultMsg {
+    marks.mark("log_stored");
+    let result = result_msg(ctx, task, &res, started_at, pushed, log_key, split);
+    publish_result(ctx, &result).await;
+    marks.mark("published");
+    let _ = acker.double_ack().await;
+    marks.mark("acked");
+    tracing::debug!(task = %task.key.name, ms = clock.elapsed().as_millis() as u64, "published and acked");
+    ctx.say(&ended_line(task, &res, result.branch.as_deref()));
+    if let Some(co) = &checkout {
+        remove_checkout(ctx, task, co).await;
+    }
+    marks.mark("cleaned");
+    marks.say(&task.key.name);
+}
+
+fn result_msg(
+    ctx: &WorkerCtx,
+    task: &TaskMsg,
+    res: &AttemptResult,
+    started_at: chrono::DateTime<chrono::Utc>,
+    pushed: Option<(String, String)>,
+    log_key: Option<String>,
+    split: Option<String>,
+) -> ResultMsg {
+    let (commit, branch) = pushed.unzip();
+    ResultMsg {
         v: protocol::VERSION,
         key: task.key.clone(),
         worker: ctx.name.clone(),
@@ -90,48 +136,42 @@ pub(super) async fn finish(
         started_at,
         finished_at: chrono::Utc::now(),
         tail: res.tail.clone(),
-        branch: pushed.as_ref().map(|(_, b)| b.clone()),
-        commit: pushed.map(|(c, _)| c),
+        branch,
+        commit,
         log_key,
         split,
-    };
-    publish_result(ctx, &result).await;
-    let _ = acker.double_ack().await;
-    tracing::debug!(task = %task.key.name, ms = clock.elapsed().as_millis() as u64, "published and acked");
-    ctx.say(&format!(
+    }
+}
+
+/// `1-A-A1 attempt 1 succeeded in 1.1s, pushed <branch>`.
+fn ended_line(task: &TaskMsg, res: &AttemptResult, branch: Option<&str>) -> String {
+    format!(
         "{} attempt {} {} in {:.1}s{}",
         task.key.name,
         task.key.attempt,
         res.outcome.label(),
         res.duration.as_secs_f64(),
-        result
-            .branch
-            .as_ref()
-            .map(|b| format!(", pushed {b}"))
-            .unwrap_or_default()
-    ));
-    if let Some(co) = &checkout {
-        remove_checkout(ctx, task, co).await;
-    }
+        branch.map(|b| format!(", pushed {b}")).unwrap_or_default()
+    )
 }
 
-/// A successful attempt's commit pushed as its branch: the commit and the
-/// branch; a failed push fails the attempt.
-async fn push(
+/// The commit of a successful attempt's work (a failure to commit fails
+/// the attempt).
+async fn committed(
     task: &TaskMsg,
+    res: &mut AttemptResult,
     checkout: Option<&Checkout>,
-    outcome: &mut TaskOutcome,
-) -> Option<(String, String)> {
-    let co = checkout.filter(|_| outcome.is_success())?;
+) -> Option<git2::Oid> {
+    let co = checkout.filter(|_| res.outcome.is_success())?;
     let (t, c) = (task.clone(), co.clone());
-    match tokio::task::spawn_blocking(move || checkout::publish(&t, &c)).await {
-        Ok(Ok(p)) => Some(p),
+    match tokio::task::spawn_blocking(move || checkout::commit(&t, &c)).await {
+        Ok(Ok(id)) => Some(id),
         Ok(Err(reason)) => {
-            *outcome = failed(reason);
+            res.outcome = failed(reason);
             None
         }
         Err(e) => {
-            *outcome = failed(format!("the push crashed: {e}"));
+            res.outcome = failed(format!("the commit crashed: {e}"));
             None
         }
     }

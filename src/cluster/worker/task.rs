@@ -11,6 +11,7 @@
 //! is redelivered after `ack_wait`.
 
 use super::checkout;
+use super::timings::Marks;
 use super::{WorkerCtx, report};
 use crate::agent::TaskOutcome;
 use crate::agent::command::{TaskEnv, build_invocation};
@@ -35,7 +36,10 @@ pub async fn handle(
     ctx: Arc<WorkerCtx>,
     msg: jetstream::Message,
     worker_stop: watch::Receiver<StopLevel>,
+    slot: tokio::sync::OwnedSemaphorePermit,
+    mut marks: Marks,
 ) {
+    marks.mark("received");
     let delivery = msg.info().map(|i| i.delivered.max(1) as u64).unwrap_or(1);
     let (message, acker) = msg.split();
     let acker = Arc::new(acker);
@@ -83,9 +87,12 @@ pub async fn handle(
         format!("worker {} (delivery {delivery})", ctx.name),
         vec![log.with_extension("setup.log"), log],
     );
-    let res = run(&ctx, &task, task_stop).await;
+    marks.mark("claimed");
+    let mut ran = run(&ctx, &task, task_stop, marks).await;
+    ran.slot = Some(slot);
     live.finish().await;
-    report::finish(&ctx, &task, res, &acker, &worker_stop, &cancelled).await;
+    ran.marks.mark("log_streamed");
+    report::finish(&ctx, &task, ran, &acker, &worker_stop, &cancelled).await;
     progress.abort();
     ctx.running_remove(&label);
 }
@@ -160,6 +167,7 @@ async fn run(
     ctx: &Arc<WorkerCtx>,
     task: &TaskMsg,
     stop: watch::Receiver<StopLevel>,
+    mut marks: Marks,
 ) -> report::Ran {
     let started_at = chrono::Utc::now();
     let clock = std::time::Instant::now();
@@ -173,6 +181,7 @@ async fn run(
             .unwrap_or_else(|e| Err(format!("checkout crashed: {e}")))
     };
     tracing::debug!(task = %task.key.name, ms = clock.elapsed().as_millis() as u64, "checkout");
+    marks.mark("checked_out");
     let (checkout, error) = match made {
         Ok(co) => (Some(co), None),
         Err(e) => {
@@ -185,10 +194,13 @@ async fn run(
         s.error = Some(e);
     }
     let res = run_agent(ctx, task, job, stop).await;
+    marks.mark("agent_returned");
     report::Ran {
         res,
         checkout,
         started_at,
+        marks,
+        slot: None,
     }
 }
 
