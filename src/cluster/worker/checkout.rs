@@ -111,10 +111,25 @@ pub fn branch_holds(
     branch: &str,
     commit: &str,
 ) -> Result<bool, String> {
-    let git = open_mirror(&mirror_path(work_dir, &task.remote))?;
+    remote_holds(
+        &mirror_path(work_dir, &task.remote),
+        &task.remote,
+        branch,
+        commit,
+    )
+}
+
+/// Whether `remote`'s `branch` holds `commit`, asked through the mirror.
+pub fn remote_holds(
+    mirror: &Path,
+    remote: &str,
+    branch: &str,
+    commit: &str,
+) -> Result<bool, String> {
+    let git = open_mirror(mirror)?;
     remote_ref(
         &git,
-        &task.remote,
+        remote,
         &format!("refs/heads/{branch}"),
         &GitSettings::default(),
     )

@@ -57,6 +57,15 @@ fn push_batch(batch: Vec<Waiting>) -> Vec<Pushed> {
                 Err(e) if alone => Err(e.clone()),
                 Err(_) => checkout::push(&w.mirror, &w.remote, std::slice::from_ref(&w.refspec)),
             };
+            // The branch is named by its commit: refused because another
+            // delivery of the same attempt pushed that commit at the same
+            // moment, it is pushed all the same.
+            let pushed = pushed.or_else(|e| {
+                match checkout::remote_holds(&w.mirror, &w.remote, &w.branch, &w.commit) {
+                    Ok(true) => Ok(()),
+                    _ => Err(e),
+                }
+            });
             pushed.map(|()| (w.commit, w.branch))
         })
         .collect()
