@@ -153,7 +153,7 @@ pub fn task_log(
             "`{task}` is not a task id (letters, digits, `.`, `-`, `_`)"
         )));
     }
-    let target = format!("{}:{}:{task}", key.phase, key.group);
+    let target = key.task_ref(task);
     let args = LogsArgs {
         target: target.clone(),
         follow: false,

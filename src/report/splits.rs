@@ -55,11 +55,6 @@ pub struct Splits {
     parents: BTreeMap<String, Parent>,
 }
 
-/// `1:A:A2`.
-fn scoped(key: &GroupKey, task: &str) -> String {
-    format!("{}:{}:{task}", key.phase, key.group)
-}
-
 /// Two spaces per sub-roadmap level.
 pub fn indent(key: &GroupKey) -> String {
     "  ".repeat(key.depth())
@@ -134,7 +129,7 @@ impl Splits {
 
     fn entry(&mut self, key: &GroupKey, task: &str) -> &mut Parent {
         self.parents
-            .entry(scoped(key, task))
+            .entry(key.task_ref(task))
             .or_insert_with(|| Parent {
                 task: task.to_string(),
                 key: key.clone(),
@@ -162,7 +157,7 @@ impl Splits {
         let mut out = Vec::new();
         let mut at = key.clone();
         while let Some((parent, task)) = at.parent_task() {
-            if let Some(p) = self.parents.get(&scoped(&parent, &task)) {
+            if let Some(p) = self.parents.get(&parent.task_ref(&task)) {
                 out.push(p);
             }
             at = parent;

@@ -191,9 +191,8 @@ pub fn sub_roadmap_start(
         n => format!(" ({n} done)"),
     };
     format!(
-        "{}:{}:{task} split into a sub-roadmap of {}{done}: {} to go",
-        key.phase,
-        key.group,
+        "{} split into a sub-roadmap of {}{done}: {} to go",
+        key.task_ref(task),
         plural(tasks, "task"),
         plural(groups, "group")
     )

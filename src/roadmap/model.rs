@@ -345,6 +345,12 @@ impl GroupKey {
         self.group.matches('/').count()
     }
 
+    /// `1:B:B2`: how every view and the command line name this group's task
+    /// `task`, scoped at any depth (`1:B:B2/1:A:A1`).
+    pub fn task_ref(&self, task: &str) -> String {
+        format!("{}:{}:{task}", self.phase, self.group)
+    }
+
     /// The task whose sub-roadmap holds this group (`1:B:B2/1:A` → `1:B`
     /// and `B2`); `None` for a group of the roadmap itself.
     pub fn parent_task(&self) -> Option<(GroupKey, String)> {

@@ -12,18 +12,12 @@ use std::path::{Path, PathBuf};
 
 pub use crate::agent::command::SPLIT_FILE_ENV;
 
-/// `1:B:B2`: a task's id as every view shows it, scoped at any depth
-/// (`1:B:B2/1:A:A1`).
-pub fn scoped_id(key: &GroupKey, task: &str) -> String {
-    format!("{}:{}:{}", key.phase, key.group, task)
-}
-
 /// `status/sub/<slug>.md`: where a task's sub-roadmap is written and kept.
 pub fn sub_file(project: &Project, key: &GroupKey, task: &str) -> PathBuf {
     project
         .status
         .file("sub")
-        .join(format!("{}.md", slug(&scoped_id(key, task))))
+        .join(format!("{}.md", slug(&key.task_ref(task))))
 }
 
 /// Whether a task of the group may split (its depth is under the limit).
@@ -130,12 +124,12 @@ pub fn holding(project: &Project, roadmap: &Roadmap, key: &GroupKey) -> Result<R
     let split: Vec<String> = beside
         .iter()
         .filter(|t| sub_file(project, &parent, t).exists())
-        .map(|t| scoped_id(&parent, t))
+        .map(|t| parent.task_ref(t))
         .collect();
     let group = format!("{}:{}", parent.phase, parent.group);
     Err(format!(
         "{} has no sub-roadmap: it did not split ({})",
-        scoped_id(&parent, &task),
+        parent.task_ref(&task),
         match split.is_empty() {
             true => format!("no task of group {group} did"),
             false => format!("the tasks of group {group} that did: {}", split.join(", ")),
@@ -195,7 +189,7 @@ fn sub_task_lines(
         let sub_key = g.key(p);
         for t in &g.tasks {
             let title = crate::text::squash_whitespace(&t.title);
-            out.push(format!("{indent}- {}: {title}", scoped_id(&sub_key, &t.id)));
+            out.push(format!("{indent}- {}: {title}", sub_key.task_ref(&t.id)));
             sub_task_lines(project, &sub_key, &t.id, &format!("{indent}  "), out);
         }
     }
@@ -208,11 +202,11 @@ mod tests {
     #[test]
     fn ids_and_depth() {
         let key = GroupKey::new(crate::roadmap::PhaseId::from(1), "B");
-        assert_eq!(scoped_id(&key, "B2"), "1:B:B2");
+        assert_eq!(key.task_ref("B2"), "1:B:B2");
         let sub = GroupKey::parse_cli("1:B:B2/1:A").expect("scoped key");
         assert_eq!(sub.group, "B:B2/1:A");
         assert_eq!(sub.to_string(), "PHASE_1:B:B2/1:A");
-        assert_eq!(scoped_id(&sub, "A1"), "1:B:B2/1:A:A1");
+        assert_eq!(sub.task_ref("A1"), "1:B:B2/1:A:A1");
         assert_eq!(sub.depth(), 1);
         assert!(may_split(&key, 2) && may_split(&sub, 2));
         let deeper = GroupKey::parse_status("PHASE_1:B:B2/1:A:A1/2:C").expect("deeper");

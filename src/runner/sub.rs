@@ -66,7 +66,7 @@ impl Ctx<'_, '_, '_> {
         reporter: &mut dyn Reporter,
     ) -> bool {
         let key = &planned.key;
-        let id = split::scoped_id(key, task);
+        let id = key.task_ref(task);
         let sub = match split::load(self.inputs.project, key, task) {
             Ok(sub) => sub,
             Err(e) => {
@@ -187,7 +187,7 @@ impl Ctx<'_, '_, '_> {
         reporter.report(&Event::Note {
             message: format!(
                 "{}: its sub-roadmap is complete, so it succeeded",
-                split::scoped_id(key, task)
+                key.task_ref(task)
             ),
         });
         true

@@ -375,7 +375,7 @@ fn follow(
 /// `1:A:A1` / `1:A`: how the command line names the target.
 fn args_form(target: &LogTarget) -> String {
     match target {
-        LogTarget::Task { key, task } => format!("{}:{}:{task}", key.phase, key.group),
+        LogTarget::Task { key, task } => key.task_ref(task),
         LogTarget::Gate { key } => format!("{}:{}", key.phase, key.group),
     }
 }
