@@ -92,12 +92,7 @@ impl Splits {
                 outcome,
                 ..
             } => match outcome {
-                TaskOutcome::Split { tasks } => {
-                    let p = self.entry(key, task);
-                    p.title = Some(title.clone());
-                    p.total = Some(*tasks);
-                    p.done = 0;
-                }
+                TaskOutcome::Split { tasks } => self.known(key, task, title, *tasks, 0),
                 o if o.is_success() => self.one_done(key),
                 _ => {}
             },
@@ -109,12 +104,7 @@ impl Splits {
                 tasks,
                 done,
                 ..
-            } => {
-                let p = self.entry(key, task);
-                p.title = Some(title.clone());
-                p.total = Some(*tasks);
-                p.done = *done;
-            }
+            } => self.known(key, task, title, *tasks, *done),
             Event::GroupStarted { key, .. } => {
                 // A split of an earlier run: known from here on.
                 let mut at = key.clone();
@@ -125,6 +115,14 @@ impl Splits {
             }
             _ => {}
         }
+    }
+
+    /// What a split (or its sub-roadmap's start) says of the task.
+    fn known(&mut self, key: &GroupKey, task: &str, title: &str, total: usize, done: usize) {
+        let p = self.entry(key, task);
+        p.title = Some(title.to_string());
+        p.total = Some(total);
+        p.done = done;
     }
 
     fn entry(&mut self, key: &GroupKey, task: &str) -> &mut Parent {
