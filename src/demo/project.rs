@@ -167,7 +167,8 @@ subgroup() { # KEY PLAN
 }
 "#,
     );
-    let plan = format!("status/sub/{}.md", crate::roadmap::slug(split::PARENT_ID));
+    let parent = split::parent_group().task_ref(split::TASK);
+    let plan = format!("status/sub/{}.md", crate::roadmap::slug(&parent));
     let mut last_group = "";
     for f in FILES {
         if f.group != last_group {

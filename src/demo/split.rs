@@ -5,14 +5,17 @@
 //! gate after each). Where splitting is not offered (`--max-depth 0`), the
 //! agent writes every file of the plan itself, in one session.
 
+use crate::roadmap::GroupKey;
+
 /// The task that splits, as the agent sees it in `ROADMAP_GROUP` and
-/// `ROADMAP_TASK_ID`.
+/// `ROADMAP_TASK_ID`, in phase 2.
 pub const GROUP: &str = "D";
 pub const TASK: &str = "D1";
-/// The phase and group it belongs to, as in `status/completed_tasks.txt`.
-pub const PARENT_KEY: &str = "PHASE_2:D";
-/// The parent's scoped id: its sub-groups are `PHASE_2:D:D1/1:A`, ...
-pub const PARENT_ID: &str = "2:D:D1";
+
+/// Its group (`PHASE_2:D`; its sub-groups are `PHASE_2:D:D1/1:A`, ...).
+pub fn parent_group() -> GroupKey {
+    GroupKey::new(2, GROUP)
+}
 
 /// The sub-roadmap the agent writes: the native format, as the split
 /// paragraph of its prompt asks.
@@ -48,7 +51,7 @@ pub fn is_split_task(group: Option<&str>, task: Option<&str>) -> bool {
 /// The files of the plan, in order: what the agent writes itself when it is
 /// not offered the split file.
 pub fn plan_files() -> Vec<String> {
-    let scope = format!("{PARENT_KEY}:{TASK}/");
+    let scope = format!("{}:{TASK}/", parent_group());
     (super::files::FILES.iter())
         .filter(|f| f.group.starts_with(&scope))
         .map(|f| f.path.to_string())
@@ -72,7 +75,7 @@ mod tests {
         assert_eq!(files.len(), 3);
         for f in &files {
             let planned = planned_file(f).unwrap_or_else(|| panic!("{f} is not planned"));
-            assert!(planned.group.starts_with(PARENT_KEY), "{f}");
+            assert!(planned.group.starts_with("PHASE_2:D:D1/"), "{f}");
         }
     }
 
