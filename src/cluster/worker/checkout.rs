@@ -44,9 +44,20 @@ fn open_mirror(path: &Path) -> Result<Repository, String> {
     }
 }
 
+/// `""` for an attempt's first delivery in flight on this worker, `-copy1`,
+/// ... for the ones that arrive while it still runs: their worktrees and
+/// logs are their own.
+pub fn copy_suffix(copy: usize) -> String {
+    match copy {
+        0 => String::new(),
+        n => format!("-copy{n}"),
+    }
+}
+
 /// The attempt's worktree at the group's base, fetching the base first
-/// when the mirror lacks it. The caller holds the mirror's lock.
-pub fn prepare(work_dir: &Path, task: &TaskMsg) -> Result<Checkout, String> {
+/// when the mirror lacks it (`copy`: see [`copy_suffix`]). The caller holds
+/// the mirror's lock.
+pub fn prepare(work_dir: &Path, task: &TaskMsg, copy: usize) -> Result<Checkout, String> {
     let mirror = mirror_path(work_dir, &task.remote);
     let git = open_mirror(&mirror)?;
     let base = Oid::from_str(&task.base).map_err(|e| format!("bad base {}: {e}", task.base))?;
@@ -67,7 +78,13 @@ pub fn prepare(work_dir: &Path, task: &TaskMsg) -> Result<Checkout, String> {
         prefix: task.prefix.clone(),
         settings: WorktreeSettings::default(),
     };
-    let name = format!("{}-{}-{}", task.key.run, task.key.name, task.key.attempt);
+    let name = format!(
+        "{}-{}-{}{}",
+        task.key.run,
+        task.key.name,
+        task.key.attempt,
+        copy_suffix(copy)
+    );
     let wt = create_task_worktree(&wts, &git, &name, base)
         .map_err(|e| format!("cannot make the task's worktree: {e}"))?;
     Ok(Checkout {

@@ -22,7 +22,7 @@ use super::{ClusterError, NatsTarget};
 use crate::exec::StopLevel;
 use async_nats::jetstream::{AckKind, consumer};
 use futures_util::StreamExt;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -64,7 +64,8 @@ pub struct WorkerCtx {
     /// Moves on every reconnection to the server.
     reconnects: watch::Receiver<u64>,
     started_at: chrono::DateTime<chrono::Utc>,
-    running: Mutex<BTreeSet<String>>,
+    /// The attempts in flight here, each with how many of its deliveries.
+    running: Mutex<BTreeMap<String, usize>>,
     /// Attempts pushing and publishing after their slot was given up: at
     /// most one per slot (a slow remote holds the slots back, not ever
     /// more messages).
@@ -88,12 +89,23 @@ impl WorkerCtx {
         );
     }
 
-    fn running_add(&self, label: &str) {
-        self.running.lock().expect("running").insert(label.into());
+    /// A delivery of the attempt `label` starts here: how many of its
+    /// deliveries were in flight here already (0 for the first).
+    fn running_add(&self, label: &str) -> usize {
+        let mut running = self.running.lock().expect("running");
+        let n = running.entry(label.into()).or_default();
+        *n += 1;
+        *n - 1
     }
 
     fn running_remove(&self, label: &str) {
-        self.running.lock().expect("running").remove(label);
+        let mut running = self.running.lock().expect("running");
+        if let Some(n) = running.get_mut(label) {
+            *n -= 1;
+            if *n == 0 {
+                running.remove(label);
+            }
+        }
     }
 
     /// A place among the attempts publishing (see [`WorkerCtx::publishing`]).
@@ -148,7 +160,7 @@ impl WorkerCtx {
                 .running
                 .lock()
                 .expect("running")
-                .iter()
+                .keys()
                 .cloned()
                 .collect(),
             started_at: self.started_at,
@@ -183,7 +195,7 @@ pub async fn run(opts: WorkerOptions) -> Result<i32, ClusterError> {
         quiet: opts.quiet,
         reconnects,
         started_at: chrono::Utc::now(),
-        running: Mutex::new(BTreeSet::new()),
+        running: Mutex::new(BTreeMap::new()),
         publishing: Arc::new(Semaphore::new(opts.max_parallel.max(1))),
         mirrors: Mutex::new(HashMap::new()),
         pushes: Mutex::new(HashMap::new()),

@@ -72,7 +72,10 @@ pub async fn handle(
         return;
     }
     let label = format!("{}/{}#{}", task.key.run, task.key.name, task.key.attempt);
-    ctx.running_add(&label);
+    // A second delivery of an attempt still in flight here (a server that
+    // forgot a delivery; the first one's slot is free once it committed)
+    // gets a worktree and log of its own.
+    let copy = ctx.running_add(&label);
     claim(&ctx, &task, delivery).await;
     ctx.say(&format!(
         "took {} ({}: {}), attempt {}, delivery {delivery}",
@@ -80,7 +83,7 @@ pub async fn handle(
     ));
     let progress = tokio::spawn(keep_alive(acker.clone(), ctx.ack_wait().await));
     let (task_stop, cancelled) = task_stop(&ctx, &task, worker_stop.clone()).await;
-    let log = log_path(&ctx, &task);
+    let log = log_path(&ctx, &task, copy);
     let live = crate::cluster::live_log::Tail::start(
         ctx.client.clone(),
         &task.key,
@@ -88,7 +91,7 @@ pub async fn handle(
         vec![log.with_extension("setup.log"), log],
     );
     marks.mark("claimed");
-    let mut ran = run(&ctx, &task, task_stop, marks).await;
+    let mut ran = run(&ctx, &task, copy, task_stop, marks).await;
     ran.slot = Some(slot);
     live.finish().await;
     ran.marks.mark("log_streamed");
@@ -166,6 +169,7 @@ async fn task_stop(
 async fn run(
     ctx: &Arc<WorkerCtx>,
     task: &TaskMsg,
+    copy: usize,
     stop: watch::Receiver<StopLevel>,
     mut marks: Marks,
 ) -> report::Ran {
@@ -176,7 +180,7 @@ async fn run(
         // delete refs); commits and pushes run side by side.
         let _lock = ctx.mirror_lock(&task.remote).await;
         let (dir, t) = (ctx.work_dir.clone(), task.clone());
-        tokio::task::spawn_blocking(move || checkout::prepare(&dir, &t))
+        tokio::task::spawn_blocking(move || checkout::prepare(&dir, &t, copy))
             .await
             .unwrap_or_else(|e| Err(format!("checkout crashed: {e}")))
     };
@@ -189,7 +193,7 @@ async fn run(
             (None, Some(e))
         }
     };
-    let mut job = job(ctx, task, checkout.as_ref());
+    let mut job = job(ctx, task, copy, checkout.as_ref());
     if let (Some(s), Some(e)) = (&mut job.setup, error) {
         s.error = Some(e);
     }
@@ -260,17 +264,24 @@ async fn forward_activity(
 }
 
 /// Where the worker keeps the attempt's agent log (its setup's beside it).
-fn log_path(ctx: &WorkerCtx, task: &TaskMsg) -> PathBuf {
-    ctx.work_dir
-        .join("logs")
-        .join(&task.key.run)
-        .join(format!("{}-{}.log", task.key.name, task.key.attempt))
+fn log_path(ctx: &WorkerCtx, task: &TaskMsg, copy: usize) -> PathBuf {
+    ctx.work_dir.join("logs").join(&task.key.run).join(format!(
+        "{}-{}{}.log",
+        task.key.name,
+        task.key.attempt,
+        checkout::copy_suffix(copy)
+    ))
 }
 
 /// The attempt's job, as a local run builds it, in the checkout when it
 /// could be made.
-fn job(ctx: &WorkerCtx, task: &TaskMsg, checkout: Option<&checkout::Checkout>) -> AttemptJob {
-    let log_path = log_path(ctx, task);
+fn job(
+    ctx: &WorkerCtx,
+    task: &TaskMsg,
+    copy: usize,
+    checkout: Option<&checkout::Checkout>,
+) -> AttemptJob {
+    let log_path = log_path(ctx, task, copy);
     if let Some(d) = log_path.parent() {
         let _ = std::fs::create_dir_all(d);
     }
